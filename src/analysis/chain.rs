@@ -1,0 +1,240 @@
+//! The chain of links one pod's identity passes through, and what was found on each.
+
+use serde::Serialize;
+
+use crate::world::ObjRef;
+
+/// The links, in chain order. Their kebab-case names are a public contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Link {
+    Cluster,
+    Webhook,
+    ServiceAccount,
+    Pod,
+    Mutation,
+    Token,
+    Issuer,
+    Identity,
+    Federation,
+    Exchange,
+    Access,
+    Resource,
+}
+
+impl Link {
+    pub const ALL: [Link; 12] = [
+        Link::Cluster,
+        Link::Webhook,
+        Link::ServiceAccount,
+        Link::Pod,
+        Link::Mutation,
+        Link::Token,
+        Link::Issuer,
+        Link::Identity,
+        Link::Federation,
+        Link::Exchange,
+        Link::Access,
+        Link::Resource,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Link::Cluster => "cluster",
+            Link::Webhook => "webhook",
+            Link::ServiceAccount => "service-account",
+            Link::Pod => "pod",
+            Link::Mutation => "mutation",
+            Link::Token => "token",
+            Link::Issuer => "issuer",
+            Link::Identity => "identity",
+            Link::Federation => "federation",
+            Link::Exchange => "exchange",
+            Link::Access => "access",
+            Link::Resource => "resource",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Link> {
+        Link::ALL.into_iter().find(|l| l.name() == s)
+    }
+}
+
+/// Ordered from best to worst, so `max` gives the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Skip,
+    Unknown,
+    Warn,
+    Fail,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Skip => "skip",
+            Status::Unknown => "unknown",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+        }
+    }
+}
+
+/// Catalogue severity of a finding; decides the status it gives its link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Unknown,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn status(self) -> Status {
+        match self {
+            Severity::Info => Status::Pass,
+            Severity::Unknown => Status::Unknown,
+            Severity::Warning => Status::Warn,
+            Severity::Error => Status::Fail,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" => Some(Severity::Info),
+            "unknown" => Some(Severity::Unknown),
+            "warning" | "warn" => Some(Severity::Warning),
+            "error" | "fail" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+/// One value the analysis looked at, and what it was compared with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub label: String,
+    pub value: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// Where and how `value` and `expected` differ, or where the value came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Evidence {
+    pub fn fact(label: impl Into<String>, value: impl Into<String>) -> Self {
+        Self { label: label.into(), value: value.into(), expected: None, note: None }
+    }
+
+    pub fn compared(label: impl Into<String>, value: impl Into<String>, expected: impl Into<String>) -> Self {
+        let (value, expected) = (value.into(), expected.into());
+        let note = super::compare::explain(&value, &expected);
+        Self { label: label.into(), value, expected: Some(expected), note }
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: String,
+    pub severity: Severity,
+    pub title: String,
+    /// This instance, with the real names.
+    pub message: String,
+    /// Why it matters, from the catalogue.
+    pub explanation: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Evidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinkResult {
+    pub link: Link,
+    pub status: Status,
+    /// One line for a passing or skipped link; the first finding's message otherwise.
+    pub summary: String,
+    /// Facts established on the way, shown whatever the status.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Evidence>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+}
+
+impl LinkResult {
+    /// The finding that decides the status (the most severe, first raised on ties).
+    pub fn primary(&self) -> Option<&Finding> {
+        let worst = self.findings.iter().map(|f| f.severity).max()?;
+        self.findings.iter().find(|f| f.severity == worst && f.severity.status() == self.status)
+    }
+}
+
+/// The workload that owns a pod: what a fix should patch or restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Workload {
+    /// Deployment, StatefulSet, DaemonSet, Job, CronJob, ReplicaSet or Pod.
+    pub kind: String,
+    pub name: String,
+}
+
+impl Workload {
+    /// `deploy/web`, as kubectl takes it.
+    pub fn kubectl_ref(&self) -> String {
+        let short = match self.kind.as_str() {
+            "Deployment" => "deploy",
+            "StatefulSet" => "statefulset",
+            "DaemonSet" => "daemonset",
+            "ReplicaSet" => "rs",
+            "Job" => "job",
+            "CronJob" => "cronjob",
+            _ => "pod",
+        };
+        format!("{short}/{}", self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PodChain {
+    pub pod: ObjRef,
+    pub workload: Workload,
+    pub service_account: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Name of the resolved managed identity or application.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    pub links: Vec<LinkResult>,
+}
+
+impl PodChain {
+    pub fn verdict(&self) -> Status {
+        self.links.iter().map(|l| l.status).max().unwrap_or(Status::Pass)
+    }
+
+    /// The first link in chain order that fails, else the first that warns or is unknown.
+    pub fn broken_link(&self) -> Option<&LinkResult> {
+        let worst = self.verdict();
+        if worst <= Status::Skip {
+            return None;
+        }
+        self.links.iter().find(|l| l.status == worst)
+    }
+
+    pub fn link(&self, link: Link) -> Option<&LinkResult> {
+        self.links.iter().find(|l| l.link == link)
+    }
+
+    pub fn codes(&self) -> Vec<&str> {
+        self.links.iter().flat_map(|l| l.findings.iter().map(|f| f.code.as_str())).collect()
+    }
+}

@@ -1,0 +1,167 @@
+//! Indexes over a world, built once so every per-pod question is a lookup (analysis stays
+//! linear in the size of the world).
+
+use std::collections::HashMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Service, ServiceAccount};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::world::azure::*;
+use crate::world::facts::{CapturedToken, IssuerCapture};
+use crate::world::{ObjRef, World};
+
+type Key = (String, String);
+
+pub struct Index<'w> {
+    pub world: &'w World,
+    pub namespaces: HashMap<&'w str, &'w Namespace>,
+    pub service_accounts: HashMap<Key, &'w ServiceAccount>,
+    /// ServiceAccount names to the namespaces that have one, for "wrong namespace" hints.
+    pub sa_namespaces: HashMap<&'w str, Vec<&'w str>>,
+    pub services: HashMap<&'w str, Vec<&'w Service>>,
+    pub replica_sets: HashMap<Key, &'w ReplicaSet>,
+    pub deployments: HashMap<Key, &'w Deployment>,
+    pub jobs: HashMap<Key, &'w Job>,
+    pub cron_jobs: HashMap<Key, &'w CronJob>,
+    pub stateful_sets: HashMap<Key, &'w k8s_openapi::api::apps::v1::StatefulSet>,
+    pub daemon_sets: HashMap<Key, &'w k8s_openapi::api::apps::v1::DaemonSet>,
+    pub config_maps: HashMap<Key, &'w ConfigMap>,
+    pub nodes: HashMap<&'w str, &'w Node>,
+    /// Events by (namespace, involved object name).
+    pub events: HashMap<Key, Vec<&'w Event>>,
+    pub identities_by_client: HashMap<String, &'w ManagedIdentity>,
+    pub identities_by_principal: HashMap<String, &'w ManagedIdentity>,
+    pub identities_by_id: HashMap<String, &'w ManagedIdentity>,
+    pub apps_by_app_id: HashMap<String, &'w Application>,
+    pub apps_by_object_id: HashMap<String, &'w Application>,
+    pub sps_by_app_id: HashMap<String, &'w ServicePrincipal>,
+    pub sps_by_object_id: HashMap<String, &'w ServicePrincipal>,
+    /// Credentials by owner key: lower-case identity ARM id, or lower-case appId.
+    pub fics_by_owner: HashMap<String, Vec<&'w FederatedCredential>>,
+    pub fics_by_subject: HashMap<&'w str, Vec<&'w FederatedCredential>>,
+    pub roles_by_principal: HashMap<String, Vec<&'w RoleAssignment>>,
+    pub vaults_by_name: HashMap<String, &'w KeyVault>,
+    pub storage_by_name: HashMap<String, &'w StorageAccount>,
+    pub tokens: HashMap<ObjRef, &'w CapturedToken>,
+    pub issuers: HashMap<&'w str, &'w IssuerCapture>,
+}
+
+fn key(meta: &ObjectMeta) -> Key {
+    (meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default())
+}
+
+fn by_key<T>(items: &[T], meta: impl Fn(&T) -> &ObjectMeta) -> HashMap<Key, &T> {
+    items.iter().map(|i| (key(meta(i)), i)).collect()
+}
+
+pub fn lower(s: &str) -> String {
+    s.trim().to_ascii_lowercase()
+}
+
+impl<'w> Index<'w> {
+    pub fn new(world: &'w World) -> Self {
+        let k = &world.kube;
+        let az = &world.azure;
+        let mut sa_namespaces: HashMap<&str, Vec<&str>> = HashMap::new();
+        for sa in &k.service_accounts {
+            if let (Some(ns), Some(name)) = (&sa.metadata.namespace, &sa.metadata.name) {
+                sa_namespaces.entry(name.as_str()).or_default().push(ns.as_str());
+            }
+        }
+        let mut services: HashMap<&str, Vec<&Service>> = HashMap::new();
+        for s in &k.services {
+            services.entry(s.metadata.namespace.as_deref().unwrap_or_default()).or_default().push(s);
+        }
+        let mut events: HashMap<Key, Vec<&Event>> = HashMap::new();
+        for e in &k.events {
+            let ns = e.involved_object.namespace.clone().or_else(|| e.metadata.namespace.clone());
+            events
+                .entry((ns.unwrap_or_default(), e.involved_object.name.clone().unwrap_or_default()))
+                .or_default()
+                .push(e);
+        }
+        let apps_by_object_id: HashMap<String, &Application> =
+            az.applications.iter().map(|a| (lower(&a.id), a)).collect();
+        let mut fics_by_owner: HashMap<String, Vec<&FederatedCredential>> = HashMap::new();
+        let mut fics_by_subject: HashMap<&str, Vec<&FederatedCredential>> = HashMap::new();
+        for f in &az.federated_credentials {
+            let owner = match &f.owner {
+                CredentialOwner::Identity(id) => lower(id),
+                // A FederatedCredentialList may name the application by object id.
+                CredentialOwner::Application(r) => apps_by_object_id
+                    .get(&lower(r))
+                    .map(|a| lower(&a.app_id))
+                    .unwrap_or_else(|| lower(r)),
+            };
+            fics_by_owner.entry(owner).or_default().push(f);
+            if let Some(s) = &f.subject {
+                fics_by_subject.entry(s.as_str()).or_default().push(f);
+            }
+        }
+        let mut roles_by_principal: HashMap<String, Vec<&RoleAssignment>> = HashMap::new();
+        for r in &az.role_assignments {
+            roles_by_principal.entry(lower(&r.principal_id)).or_default().push(r);
+        }
+        Index {
+            world,
+            namespaces: k
+                .namespaces
+                .iter()
+                .filter_map(|n| Some((n.metadata.name.as_deref()?, n)))
+                .collect(),
+            service_accounts: by_key(&k.service_accounts, |s| &s.metadata),
+            sa_namespaces,
+            services,
+            replica_sets: by_key(&k.replica_sets, |s| &s.metadata),
+            deployments: by_key(&k.deployments, |s| &s.metadata),
+            jobs: by_key(&k.jobs, |s| &s.metadata),
+            cron_jobs: by_key(&k.cron_jobs, |s| &s.metadata),
+            stateful_sets: by_key(&k.stateful_sets, |s| &s.metadata),
+            daemon_sets: by_key(&k.daemon_sets, |s| &s.metadata),
+            config_maps: by_key(&k.config_maps, |s| &s.metadata),
+            nodes: k.nodes.iter().filter_map(|n| Some((n.metadata.name.as_deref()?, n))).collect(),
+            events,
+            identities_by_client: az
+                .identities
+                .iter()
+                .filter_map(|i| Some((lower(i.client_id.as_deref()?), i)))
+                .collect(),
+            identities_by_principal: az
+                .identities
+                .iter()
+                .filter_map(|i| Some((lower(i.principal_id.as_deref()?), i)))
+                .collect(),
+            identities_by_id: az.identities.iter().map(|i| (lower(&i.id), i)).collect(),
+            apps_by_app_id: az.applications.iter().map(|a| (lower(&a.app_id), a)).collect(),
+            apps_by_object_id,
+            sps_by_app_id: az.service_principals.iter().map(|s| (lower(&s.app_id), s)).collect(),
+            sps_by_object_id: az.service_principals.iter().map(|s| (lower(&s.id), s)).collect(),
+            fics_by_owner,
+            fics_by_subject,
+            roles_by_principal,
+            vaults_by_name: az.vaults.iter().map(|v| (lower(&v.name), v)).collect(),
+            storage_by_name: az.storage_accounts.iter().map(|s| (lower(&s.name), s)).collect(),
+            tokens: world.facts.tokens.iter().map(|t| (t.pod.clone(), t)).collect(),
+            issuers: world.facts.issuers.iter().map(|i| (i.issuer.as_str(), i)).collect(),
+        }
+    }
+
+    /// The managed cluster the world describes (the one named in WorldInfo, else the first).
+    pub fn cluster(&self) -> Option<&'w ManagedCluster> {
+        let clusters = &self.world.azure.clusters;
+        match &self.world.info.cluster_name {
+            Some(name) => clusters.iter().find(|c| &c.name == name).or(clusters.first()),
+            None => clusters.first(),
+        }
+    }
+
+    pub fn service_account(&self, ns: &str, name: &str) -> Option<&'w ServiceAccount> {
+        self.service_accounts.get(&(ns.to_string(), name.to_string())).copied()
+    }
+
+    pub fn config_map(&self, ns: &str, name: &str) -> Option<&'w ConfigMap> {
+        self.config_maps.get(&(ns.to_string(), name.to_string())).copied()
+    }
+}

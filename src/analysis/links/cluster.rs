@@ -1,0 +1,32 @@
+//! `cluster`: the cluster has an OIDC issuer and its URL is known.
+
+use super::{LinkBuilder, PodCx};
+use crate::analysis::chain::Evidence;
+
+pub const DEFAULT_SELF_MANAGED_ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
+
+pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    let cluster = cx.ix.cluster();
+    if let Some(c) = cluster {
+        b.fact(Evidence::fact("managed cluster", &c.name));
+        if !c.oidc_issuer_enabled || c.issuer_url.as_deref().is_none_or(str::is_empty) {
+            b.raise("WI102", format!("AKS cluster {} has no OIDC issuer (oidcIssuerProfile.enabled is false)", c.name))
+                .evidence(Evidence::fact("oidcIssuerProfile.enabled", c.oidc_issuer_enabled.to_string()));
+            return;
+        }
+    }
+    match &cx.subject.token.iss {
+        Some(iss) if iss.trim_end_matches('/') == DEFAULT_SELF_MANAGED_ISSUER => {
+            b.raise("WI103", format!("tokens are issued by {iss}, which Entra cannot reach"))
+                .evidence(Evidence::fact("issuer", iss));
+        }
+        Some(iss) => {
+            let from = if cx.subject.token.observed { "captured token" } else if cluster.is_some() { "managed cluster" } else { "issuer discovery" };
+            b.fact(Evidence::fact("issuer", iss).with_note(format!("from the {from}")));
+            b.ok(format!("OIDC issuer {iss}"));
+        }
+        None => {
+            b.raise("WI101", "the cluster's OIDC issuer is not known from the world");
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! `federation`: a federated credential on the resolved identity matches the token's issuer,
+//! subject and audience exactly. When none does, the closest one is explained field by field.
+
+use super::{LinkBuilder, PodCx};
+use crate::analysis::chain::Evidence;
+use crate::analysis::compare::distance;
+use crate::analysis::index::lower;
+use crate::analysis::subject::Resolved;
+use crate::world::azure::{CredentialOwner, FederatedCredential};
+
+struct Match<'f> {
+    fic: &'f FederatedCredential,
+    /// `None` when the token issuer is unknown.
+    issuer: Option<bool>,
+    subject: bool,
+    audience: bool,
+}
+
+impl Match<'_> {
+    fn full(&self) -> bool {
+        self.issuer != Some(false) && self.subject && self.audience
+    }
+    fn score(&self, iss: Option<&str>, sub: &str) -> (usize, std::cmp::Reverse<usize>) {
+        let fields = usize::from(self.issuer == Some(true)) + usize::from(self.subject) + usize::from(self.audience);
+        let d = self.fic.subject.as_deref().map_or(usize::MAX / 2, |s| distance(s, sub))
+            + iss.map_or(0, |i| distance(&self.fic.issuer, i));
+        (fields, std::cmp::Reverse(d))
+    }
+}
+
+pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    let s = cx.subject;
+    let Some(resolved) = s.resolved else {
+        b.skip("no resolved identity (see the identity link)");
+        return;
+    };
+    let variant = match resolved {
+        Resolved::Identity(_) => "identity",
+        Resolved::Application(..) => "application",
+    };
+    let t = &s.token;
+    let iss = t.iss.as_deref();
+    let fics = resolved.fics(cx.ix);
+    let matches: Vec<Match<'_>> = fics
+        .iter()
+        .map(|f| Match {
+            fic: f,
+            issuer: iss.map(|i| f.issuer == i),
+            subject: f.subject.as_deref() == Some(t.sub.as_str()),
+            audience: f.audiences.iter().any(|a| t.aud.contains(a)),
+        })
+        .collect();
+    if let Some(m) = matches.iter().find(|m| m.full()) {
+        b.fact(Evidence::fact("federated credential", &m.fic.name));
+        b.fact(Evidence::fact("subject", &t.sub));
+        if m.issuer.is_none() {
+            b.fact(Evidence::fact("issuer", &m.fic.issuer).with_note("not compared: token issuer unknown"));
+        }
+        b.ok(format!("federated credential {} matches issuer, subject and audience", m.fic.name));
+        return;
+    }
+    elsewhere(cx, b, resolved);
+    if fics.is_empty() {
+        b.raise("WI901", format!("{} {} has no federated credentials", resolved.kind(), resolved.name()))
+            .variant(variant);
+        return;
+    }
+    if let Some(flex) = fics.iter().find(|f| f.subject.is_none() && f.claims_matching_expression.is_some()) {
+        b.raise("WI906", format!("federated credential {} uses claimsMatchingExpression", flex.name))
+            .evidence(Evidence::fact("claimsMatchingExpression", flex.claims_matching_expression.clone().unwrap_or_default()))
+            .variant(variant);
+    }
+    let Some(best) = matches.iter().max_by_key(|m| m.score(iss, &t.sub)) else { return };
+    let name = &best.fic.name;
+    let closest = format!("closest credential {name}");
+    if best.issuer == Some(false) {
+        let token_iss = iss.unwrap_or_default();
+        b.raise("WI902", format!("{closest} has issuer {:?}; the token's iss is {token_iss:?}", best.fic.issuer))
+            .evidence(Evidence::compared("issuer", &best.fic.issuer, token_iss))
+            .var("fic_name", name.clone())
+            .variant(variant);
+    }
+    if !best.subject {
+        if let Some(fs) = best.fic.subject.as_deref() {
+            let code = if fs.eq_ignore_ascii_case(&t.sub) { "WI904" } else { "WI903" };
+            b.raise(code, format!("{closest} has subject {fs:?}; {}", subject_detail(fs, &t.sub)))
+                .evidence(Evidence::compared("subject", fs, &t.sub))
+                .var("fic_name", name.clone())
+                .variant(variant);
+        }
+    }
+    if !best.audience {
+        b.raise("WI905", format!("{closest} has audiences {:?}; the token's aud is {:?}", best.fic.audiences, t.aud))
+            .evidence(Evidence::compared("audience", best.fic.audiences.join(", "), t.aud.join(", ")))
+            .var("fic_name", name.clone())
+            .variant(variant);
+    }
+    b.fact(Evidence::fact("credentials checked", fics.len().to_string()));
+}
+
+/// Says which part of `system:serviceaccount:NS:SA` differs.
+fn subject_detail(fic: &str, token: &str) -> String {
+    let parts = |s: &str| {
+        let mut p = s.strip_prefix("system:serviceaccount:")?.splitn(2, ':');
+        Some((p.next()?.to_string(), p.next()?.to_string()))
+    };
+    match (parts(fic), parts(token)) {
+        (Some((fn_, fs)), Some((tn, ts))) if fs == ts && fn_ != tn => {
+            format!("it names namespace {fn_}, the pod runs in {tn}")
+        }
+        (Some((fn_, fs)), Some((tn, ts))) if fn_ == tn && fs != ts => {
+            format!("it names ServiceAccount {fs}, the pod uses {ts}")
+        }
+        _ => format!("the token's sub is {token:?}"),
+    }
+}
+
+/// E4: a credential for this token exists, but on another identity or application.
+fn elsewhere(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>, resolved: Resolved<'_>) {
+    let t = &cx.subject.token;
+    let own = resolved.client_id().map(lower);
+    for f in cx.ix.fics_by_subject.get(t.sub.as_str()).into_iter().flatten() {
+        if t.iss.as_deref().is_some_and(|i| i != f.issuer) {
+            continue;
+        }
+        let (other_name, other_client) = match &f.owner {
+            CredentialOwner::Identity(id) => match cx.ix.identities_by_id.get(&lower(id)) {
+                Some(i) => (i.name.clone(), i.client_id.clone()),
+                None => (id.clone(), None),
+            },
+            CredentialOwner::Application(app) => {
+                let a = cx.ix.apps_by_app_id.get(&lower(app)).or_else(|| cx.ix.apps_by_object_id.get(&lower(app)));
+                (a.and_then(|a| a.display_name.clone()).unwrap_or_else(|| app.clone()), a.map(|a| a.app_id.clone()))
+            }
+        };
+        if other_client.as_deref().map(lower) == own {
+            continue;
+        }
+        b.raise("WI907", format!("credential {} on {other_name} matches this pod's token, but the pod uses {}", f.name, resolved.name()))
+            .evidence(Evidence::fact("matching credential", format!("{other_name}/{}", f.name)))
+            .var("other_client_id", other_client.unwrap_or_default());
+        return;
+    }
+}

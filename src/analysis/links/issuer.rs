@@ -1,0 +1,67 @@
+//! `issuer`: discovery document and JWKS reachable, issuer identical, signing key present.
+
+use super::cluster::DEFAULT_SELF_MANAGED_ISSUER;
+use super::{LinkBuilder, PodCx};
+use crate::analysis::chain::Evidence;
+
+/// Issuers AKS hosts itself; Entra can always read them.
+fn aks_hosted(iss: &str) -> bool {
+    let host = iss.trim_start_matches("https://").split('/').next().unwrap_or_default();
+    host.ends_with(".oic.prod-aks.azure.com") || host == "oidc.prod-aks.azure.com"
+}
+
+pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    let t = &cx.subject.token;
+    let Some(iss) = t.iss.as_deref() else {
+        b.skip("issuer unknown (see the cluster link)");
+        return;
+    };
+    if iss.trim_end_matches('/') == DEFAULT_SELF_MANAGED_ISSUER {
+        b.skip("private default issuer (see the cluster link)");
+        return;
+    }
+    let Some(cap) = cx.ix.issuers.get(iss) else {
+        if aks_hosted(iss) {
+            b.fact(Evidence::fact("issuer", iss).with_note("hosted by AKS (predicted reachable)"));
+            b.ok("AKS-hosted issuer");
+        } else {
+            b.raise("WI700", format!("discovery for {iss} was not captured"));
+        }
+        return;
+    };
+    if let Some(err) = &cap.error {
+        b.raise("WI701", format!("{iss}/.well-known/openid-configuration could not be read: {err}"))
+            .evidence(Evidence::fact("error", err));
+        return;
+    }
+    match &cap.discovery {
+        Some(d) if d.issuer != iss => {
+            b.raise("WI702", "the discovery document names another issuer than the token")
+                .evidence(Evidence::compared("discovery issuer", &d.issuer, iss))
+                .var("token_iss", iss);
+        }
+        Some(d) => b.fact(Evidence::fact("jwks_uri", &d.jwks_uri)),
+        None => {
+            b.raise("WI701", format!("no discovery document captured for {iss}"));
+        }
+    }
+    match (&cap.jwks, &t.kid) {
+        (Some(jwks), Some(kid)) => {
+            if !jwks.keys.iter().any(|k| k.kid.as_deref() == Some(kid.as_str())) {
+                let kids: Vec<&str> = jwks.keys.iter().filter_map(|k| k.kid.as_deref()).collect();
+                b.raise("WI703", format!("token kid {kid} is not in the JWKS"))
+                    .evidence(Evidence::fact("JWKS kids", kids.join(", ")));
+            } else {
+                b.fact(Evidence::fact("kid", kid).with_note("present in JWKS"));
+            }
+        }
+        (None, _) if cap.discovery.is_some() => {
+            b.raise("WI701", "the JWKS was not captured");
+        }
+        _ => {}
+    }
+    if let Some(alg) = t.alg.as_deref().filter(|a| *a != "RS256") {
+        b.raise("WI704", format!("token signed with {alg}"));
+    }
+    b.ok("discovery and JWKS consistent with the token");
+}

@@ -1,0 +1,108 @@
+//! `service-account`: exists in the pod's namespace, with a valid client-id (and tenant-id).
+
+use super::{LinkBuilder, PodCx};
+use crate::analysis::chain::Evidence;
+use crate::analysis::webhook::{CLIENT_ID, EXPIRATION, TENANT_ID, expiration_valid};
+
+/// Keys people write when they mean `azure.workload.identity/client-id`.
+fn near_miss(key: &str) -> bool {
+    let k = key.to_ascii_lowercase().replace(['_', '.'], "-");
+    key != CLIENT_ID
+        && (k.ends_with("client-id") || k.ends_with("clientid"))
+        && (k.contains("workload") || k.contains("azure") || !k.contains('/'))
+}
+
+pub fn is_guid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+fn valid_tenant(s: &str) -> bool {
+    is_guid(s) || (s.contains('.') && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+}
+
+pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    let s = cx.subject;
+    let Some(sa) = s.sa else {
+        let elsewhere = cx.ix.sa_namespaces.get(s.sa_name.as_str()).cloned().unwrap_or_default();
+        let r = b.raise("WI301", format!("ServiceAccount {} does not exist in namespace {}", s.sa_name, s.at.namespace));
+        if !elsewhere.is_empty() {
+            r.evidence(Evidence::fact("exists in", elsewhere.join(", ")).with_note("ServiceAccounts are namespaced"));
+        }
+        return;
+    };
+    b.fact(Evidence::fact("name", format!("{}/{}", s.at.namespace, s.sa_name)));
+    let annotations = sa.metadata.annotations.clone().unwrap_or_default();
+    match annotations.get(CLIENT_ID).map(|v| v.as_str()) {
+        None => {
+            let misses: Vec<String> = annotations
+                .keys()
+                .filter(|k| near_miss(k))
+                .map(|k| format!("annotation {k}"))
+                .chain(sa.metadata.labels.iter().flatten().filter(|(k, _)| k.as_str() == CLIENT_ID || near_miss(k)).map(|(k, _)| format!("label {k}")))
+                .chain(services_with_annotation(cx))
+                .collect();
+            if misses.is_empty() {
+                b.raise("WI302", format!("ServiceAccount {} has no {CLIENT_ID} annotation", s.sa_name));
+            } else {
+                let r = b.raise("WI303", format!("the client ID is under {} instead of the ServiceAccount annotation {CLIENT_ID}", misses[0]));
+                for m in &misses {
+                    r.evidence(Evidence::fact("found", m));
+                }
+            }
+        }
+        Some(v) if v.trim().is_empty() => {
+            b.raise("WI304", format!("{CLIENT_ID} on ServiceAccount {} is empty", s.sa_name))
+                .evidence(Evidence::fact(CLIENT_ID, format!("{v:?}")));
+        }
+        Some(v) if !is_guid(v.trim()) => {
+            b.raise("WI305", format!("{CLIENT_ID} is {v:?}, not a GUID"))
+                .evidence(Evidence::fact(CLIENT_ID, format!("{v:?}")));
+        }
+        Some(v) => b.fact(Evidence::fact(CLIENT_ID, v)),
+    }
+    if let Some(t) = annotations.get(TENANT_ID) {
+        if !t.trim().is_empty() && !valid_tenant(t.trim()) {
+            b.raise("WI306", format!("{TENANT_ID} is {t:?}, not a tenant GUID or domain"));
+        } else {
+            b.fact(Evidence::fact(TENANT_ID, t));
+        }
+    }
+    if let Some(e) = annotations.get(EXPIRATION) {
+        if !expiration_valid(e.trim()) {
+            b.raise("WI307", format!("{EXPIRATION} is {e:?}; the webhook denies pod creation unless it is 3600..86400"));
+        }
+    }
+    b.ok(format!("ServiceAccount {} annotated with a client ID", s.sa_name));
+}
+
+/// The annotation on a Service of the same name (a common mix-up).
+fn services_with_annotation(cx: &PodCx<'_, '_>) -> Vec<String> {
+    cx.ix
+        .services
+        .get(cx.subject.at.namespace.as_str())
+        .into_iter()
+        .flatten()
+        .filter(|svc| svc.metadata.annotations.as_ref().is_some_and(|a| a.contains_key(CLIENT_ID)))
+        .map(|svc| format!("Service {} annotation", svc.metadata.name.as_deref().unwrap_or_default()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_guids_and_near_misses() {
+        assert!(is_guid("6b7a1c2e-0f43-4d0e-9b8a-3a1e5c9d2f10"));
+        assert!(!is_guid("not-a-guid") && !is_guid("{6b7a1c2e-0f43-4d0e-9b8a-3a1e5c9d2f10}"));
+        assert!(near_miss("azure.workload.identity/client_id"));
+        assert!(near_miss("azure.workload.identity/clientId"));
+        assert!(!near_miss(CLIENT_ID));
+        assert!(!near_miss("example.com/owner"));
+    }
+}

@@ -1,0 +1,129 @@
+//! `webhook`: installed, running, of a known version, and reaching the pod's namespace.
+
+use std::collections::BTreeMap;
+
+use super::{LinkBuilder, PodCx};
+use crate::analysis::chain::Evidence;
+use crate::analysis::webhook::{Version, WEBHOOK_NAME, authority_for, selector_matches};
+
+pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    let install = cx.install;
+    let ns = &cx.subject.at.namespace;
+    if !install.present() {
+        if install.addon == Some(false) {
+            b.raise("WI201", "the workload identity webhook is not installed and the AKS add-on is disabled")
+                .evidence(Evidence::fact("securityProfile.workloadIdentity.enabled", "false"))
+                .variant("aks");
+        } else {
+            b.raise("WI202", "no webhook configuration, deployment or managed cluster in the world");
+        }
+        return;
+    }
+    match (&install.version, install.addon) {
+        (Some(v), _) => b.fact(Evidence::fact("version", v.to_string())),
+        (None, Some(true)) => b.fact(Evidence::fact("installed as", "AKS add-on")),
+        _ => {}
+    }
+    if install.version.is_none() {
+        b.raise("WI208", "webhook version unknown; predicting the current release (v1.6 token path)");
+    }
+
+    // Running: every webhook Deployment has a ready replica.
+    for d in &install.deployments {
+        let ready = d.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0);
+        let name = format!("{}/{}", d.metadata.namespace.as_deref().unwrap_or_default(), d.metadata.name.as_deref().unwrap_or_default());
+        if d.status.is_some() && ready == 0 {
+            b.raise("WI203", format!("webhook deployment {name} has no ready replica"))
+                .evidence(Evidence::fact("readyReplicas", "0"));
+        }
+    }
+    let failed_creates: Vec<String> = cx
+        .ix
+        .world
+        .kube
+        .events
+        .iter()
+        .filter(|e| e.reason.as_deref() == Some("FailedCreate"))
+        .filter_map(|e| e.message.clone())
+        .filter(|m| m.contains(WEBHOOK_NAME))
+        .collect();
+    if let Some(m) = failed_creates.first() {
+        b.raise("WI203", "pod creation fails calling the webhook").evidence(Evidence::fact("event", m));
+    }
+
+    // Pre-1.0 or failurePolicy Ignore.
+    let ignore = install.entries.iter().any(|e| e.webhook.failure_policy.as_deref() == Some("Ignore"));
+    if install.pre_v1() || ignore {
+        let r = b.raise(
+            "WI204",
+            match install.version {
+                Some(v) if v < Version::V1_0 => format!("webhook {v} predates v1.0"),
+                _ => "webhook failurePolicy is Ignore".into(),
+            },
+        );
+        if ignore {
+            r.evidence(Evidence::fact("failurePolicy", "Ignore"));
+        }
+    }
+
+    // Two installs: Deployments in several namespaces, or the add-on beside a Helm release.
+    let mut namespaces: Vec<&str> = install.deployments.iter().filter_map(|d| d.metadata.namespace.as_deref()).collect();
+    namespaces.sort();
+    namespaces.dedup();
+    if namespaces.len() > 1 || (install.addon == Some(true) && namespaces.iter().any(|n| *n != "kube-system")) {
+        let dup = namespaces.iter().find(|n| **n != "kube-system").copied().unwrap_or(namespaces[0]);
+        b.raise("WI205", format!("webhook installed in {} (and as the AKS add-on)", namespaces.join(", ")))
+            .var("duplicate_namespace", dup);
+    }
+
+    // Configuration the webhook needs to start.
+    if install.config_map_found {
+        if install.tenant_id.as_deref().is_none_or(str::is_empty) {
+            b.raise("WI207", "webhook ConfigMap azure-wi-webhook-config has no AZURE_TENANT_ID");
+        }
+        if let Some(env) = &install.environment {
+            if authority_for(env).is_none() {
+                b.raise("WI207", format!("webhook AZURE_ENVIRONMENT {env:?} is not a known cloud"));
+            }
+        }
+    }
+
+    // Reach: the namespace selector and the AKS admissions enforcer.
+    let ns_labels = namespace_labels(cx, ns);
+    for e in &install.entries {
+        if let Some(sel) = &e.webhook.namespace_selector {
+            if !selector_matches(sel, &ns_labels) {
+                let fix = sel
+                    .match_labels
+                    .iter()
+                    .flatten()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                b.raise("WI206", format!("the webhook's namespaceSelector excludes namespace {ns}"))
+                    .evidence(Evidence::fact("namespaceSelector", serde_json::to_string(sel).unwrap_or_default()))
+                    .var("selector_fix", if fix.is_empty() { "<label the selector needs>".into() } else { fix });
+            }
+        }
+    }
+    let aks = install.addon.is_some();
+    if aks && ns == "kube-system" && !install.entries.iter().any(|e| e.enforcer_disabled) {
+        b.raise("WI206", "AKS's admissions enforcer keeps webhooks out of kube-system")
+            .var("selector_fix", "<move the workload to another namespace>");
+    }
+    if let Some(ns) = &install.namespace {
+        b.fact(Evidence::fact("namespace", ns));
+    }
+    b.ok("webhook installed and reaches the namespace");
+}
+
+fn namespace_labels(cx: &PodCx<'_, '_>, ns: &str) -> BTreeMap<String, String> {
+    let mut labels = cx
+        .ix
+        .namespaces
+        .get(ns)
+        .and_then(|n| n.metadata.labels.clone())
+        .unwrap_or_default();
+    labels.entry("kubernetes.io/metadata.name".into()).or_insert_with(|| ns.into());
+    labels
+}

@@ -1,0 +1,117 @@
+//! The pure core: `World -> Report`. No I/O, no terminal, no network; time is passed in.
+
+pub mod catalog;
+pub mod chain;
+pub mod compare;
+pub mod index;
+mod links;
+pub mod roles;
+pub mod subject;
+pub mod targets;
+pub mod webhook;
+
+use serde::Serialize;
+
+pub use catalog::Catalog;
+pub use chain::{Evidence, Finding, Link, LinkResult, PodChain, Severity, Status, Workload};
+
+use crate::world::{Ignored, ObjRef, TargetHint, World};
+use index::Index;
+use subject::Subject;
+
+/// Version of the JSON report schema (docs/check-output.md).
+pub const REPORT_SCHEMA: &str = "widiag.io/check/v1";
+
+/// Which pods to analyse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// Every pod that uses, or looks like it means to use, workload identity.
+    All,
+    Namespace(String),
+    Pod(ObjRef),
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub selection: Selection,
+    /// The instant tokens are judged at.
+    pub now: jiff::Timestamp,
+    /// Targets from the command line (`--keyvault`, `--blob`).
+    pub targets: Vec<TargetHint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub schema: &'static str,
+    pub as_of: String,
+    pub pods: Vec<PodChain>,
+    /// Pods that matched the selection but show no sign of using workload identity.
+    pub not_using: Vec<ObjRef>,
+    pub ignored: Vec<Ignored>,
+}
+
+impl Report {
+    pub fn verdict(&self) -> Status {
+        self.pods.iter().map(PodChain::verdict).max().unwrap_or(Status::Pass)
+    }
+}
+
+pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
+    let ix = Index::new(world);
+    let install = webhook::Install::detect(&ix);
+    let mut pods = Vec::new();
+    let mut not_using = Vec::new();
+    for pod in &world.kube.pods {
+        let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+        let name = pod.metadata.name.as_deref().unwrap_or_default();
+        let selected = match &options.selection {
+            Selection::All => true,
+            Selection::Namespace(n) => n == ns,
+            Selection::Pod(r) => r.namespace == ns && r.name == name,
+        };
+        if !selected {
+            continue;
+        }
+        let subject = Subject::new(&ix, &install, pod);
+        // A pod asked for by name is analysed whatever it looks like.
+        if !matches!(options.selection, Selection::Pod(_)) && !means_to_use(&ix, &subject) {
+            not_using.push(subject.at.clone());
+            continue;
+        }
+        let vars = subject.vars(&ix, &install);
+        let cx = links::PodCx { ix: &ix, install: &install, subject: &subject, now: options.now, targets: &options.targets };
+        let links = links::run(&cx, catalog, &vars);
+        pods.push(PodChain {
+            pod: subject.at.clone(),
+            workload: subject.workload.clone(),
+            service_account: subject.sa_name.clone(),
+            client_id: subject.client_id.clone(),
+            identity: subject.resolved.map(|r| r.name()),
+            links,
+        });
+    }
+    pods.sort_by(|a, b| a.pod.cmp(&b.pod));
+    not_using.sort();
+    Report {
+        schema: REPORT_SCHEMA,
+        as_of: options.now.to_string(),
+        pods,
+        not_using,
+        ignored: world.ignored.clone(),
+    }
+}
+
+/// Any sign of workload identity on the pod, its owner, its ServiceAccount or a credential.
+fn means_to_use(ix: &Index<'_>, s: &Subject<'_>) -> bool {
+    let has_key = |m: Option<&std::collections::BTreeMap<String, String>>| {
+        m.is_some_and(|m| m.keys().any(|k| k.starts_with("azure.workload.identity/") || k.contains("client-id") || k.contains("client_id")))
+    };
+    has_key(s.pod.metadata.labels.as_ref())
+        || has_key(s.pod.metadata.annotations.as_ref())
+        || s.template_meta.is_some_and(|m| has_key(m.labels.as_ref()))
+        || s.owner_meta.is_some_and(|m| has_key(m.labels.as_ref()))
+        || s.sa.is_some_and(|sa| has_key(sa.metadata.labels.as_ref()) || has_key(sa.metadata.annotations.as_ref()))
+        || s.containers().any(|(c, _)| c.env.iter().flatten().any(|e| e.name == "AZURE_FEDERATED_TOKEN_FILE" || e.name == "AZURE_CLIENT_ID"))
+        || ix.fics_by_subject.contains_key(s.token.sub.as_str())
+}

@@ -1,0 +1,367 @@
+//! Everything the links need to know about one pod, derived once: its ServiceAccount, owning
+//! workload, the client ID it will use, the identity that resolves to, and its token's claims.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, ServiceAccount};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::chain::Workload;
+use super::index::{Index, lower};
+use super::webhook::{self, Install};
+use crate::world::ObjRef;
+use crate::world::azure::{Application, FederatedCredential, ManagedIdentity, ServicePrincipal};
+
+pub struct Subject<'w> {
+    pub pod: &'w Pod,
+    pub at: ObjRef,
+    pub spec: Option<&'w PodSpec>,
+    pub sa_name: String,
+    pub sa: Option<&'w ServiceAccount>,
+    pub workload: Workload,
+    /// The owner's own metadata and its pod template (where the label belongs).
+    pub owner_meta: Option<&'w ObjectMeta>,
+    pub template_meta: Option<&'w ObjectMeta>,
+    pub template_spec: Option<&'w PodSpec>,
+    /// The client ID the app will use: the pod's AZURE_CLIENT_ID, else the annotation.
+    pub client_id: Option<String>,
+    pub client_id_source: &'static str,
+    pub tenant_id: Option<String>,
+    pub resolved: Option<Resolved<'w>>,
+    pub token: TokenView,
+}
+
+#[derive(Clone, Copy)]
+pub enum Resolved<'w> {
+    Identity(&'w ManagedIdentity),
+    Application(&'w Application, Option<&'w ServicePrincipal>),
+}
+
+impl<'w> Resolved<'w> {
+    pub fn name(&self) -> String {
+        match self {
+            Resolved::Identity(i) => i.name.clone(),
+            Resolved::Application(a, _) => a.display_name.clone().unwrap_or_else(|| a.app_id.clone()),
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Resolved::Identity(_) => "user-assigned managed identity",
+            Resolved::Application(..) => "application",
+        }
+    }
+
+    pub fn client_id(&self) -> Option<&'w str> {
+        match self {
+            Resolved::Identity(i) => i.client_id.as_deref(),
+            Resolved::Application(a, _) => Some(&a.app_id),
+        }
+    }
+
+    /// The object id role assignments and access policies name.
+    pub fn principal_id(&self) -> Option<&'w str> {
+        match self {
+            Resolved::Identity(i) => i.principal_id.as_deref(),
+            Resolved::Application(_, sp) => sp.map(|s| s.id.as_str()),
+        }
+    }
+
+    pub fn tenant_id(&self) -> Option<&'w str> {
+        match self {
+            Resolved::Identity(i) => i.tenant_id.as_deref(),
+            Resolved::Application(_, sp) => sp.and_then(|s| s.app_owner_organization_id.as_deref()),
+        }
+    }
+
+    pub fn fics(&self, ix: &Index<'w>) -> Vec<&'w FederatedCredential> {
+        let key = match self {
+            Resolved::Identity(i) => lower(&i.id),
+            Resolved::Application(a, _) => lower(&a.app_id),
+        };
+        ix.fics_by_owner.get(&key).cloned().unwrap_or_default()
+    }
+}
+
+/// The claims the pod's token carries: observed when captured, predicted otherwise.
+#[derive(Clone, Default)]
+pub struct TokenView {
+    pub observed: bool,
+    pub iss: Option<String>,
+    pub sub: String,
+    pub aud: Vec<String>,
+    pub kid: Option<String>,
+    pub alg: Option<String>,
+    pub iat: Option<i64>,
+    pub nbf: Option<i64>,
+    pub exp: Option<i64>,
+    pub source: Option<String>,
+}
+
+impl<'w> Subject<'w> {
+    pub fn new(ix: &Index<'w>, install: &Install<'w>, pod: &'w Pod) -> Subject<'w> {
+        let at = ObjRef::new(
+            pod.metadata.namespace.clone().unwrap_or_else(|| "default".into()),
+            pod.metadata.name.clone().unwrap_or_default(),
+        );
+        let spec = pod.spec.as_ref();
+        let sa_name = spec
+            .and_then(|s| s.service_account_name.clone().or_else(|| s.service_account.clone()))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "default".into());
+        let sa = ix.service_account(&at.namespace, &sa_name);
+        let owner = owner_of(ix, pod, &at);
+        let annotation = |key: &str| sa.and_then(|s| s.metadata.annotations.as_ref()?.get(key)).map(|v| v.trim().to_string());
+        let env_client = first_env(pod, "AZURE_CLIENT_ID");
+        let (client_id, client_id_source) = match (env_client, annotation(webhook::CLIENT_ID)) {
+            (Some(v), _) => (Some(v), "pod env AZURE_CLIENT_ID"),
+            (None, Some(a)) if !a.is_empty() => (Some(a), "ServiceAccount annotation"),
+            _ => (None, "none"),
+        };
+        let tenant_id = first_env(pod, "AZURE_TENANT_ID")
+            .or_else(|| annotation(webhook::TENANT_ID).filter(|t| !t.is_empty()))
+            .or_else(|| install.tenant_id.clone())
+            .or_else(|| ix.world.info.tenant_id.clone());
+        let resolved = client_id.as_deref().and_then(|c| resolve(ix, c));
+        let token = token_view(ix, install, pod, &at, &sa_name);
+        Subject {
+            pod,
+            at,
+            spec,
+            sa_name,
+            sa,
+            workload: owner.workload,
+            owner_meta: owner.meta,
+            template_meta: owner.template_meta,
+            template_spec: owner.template_spec,
+            client_id,
+            client_id_source,
+            tenant_id,
+            resolved,
+            token,
+        }
+    }
+
+    pub fn containers(&self) -> impl Iterator<Item = (&'w Container, bool)> + '_ {
+        let spec = self.spec;
+        spec.into_iter()
+            .flat_map(|s| s.init_containers.iter().flatten().map(|c| (c, true)).chain(s.containers.iter().map(|c| (c, false))))
+    }
+
+    pub fn pod_annotation(&self, key: &str) -> Option<&'w str> {
+        self.pod.metadata.annotations.as_ref()?.get(key).map(String::as_str)
+    }
+
+    pub fn sa_annotation(&self, key: &str) -> Option<&'w str> {
+        self.sa?.metadata.annotations.as_ref()?.get(key).map(String::as_str)
+    }
+
+    pub fn pod_label(&self, key: &str) -> Option<&'w str> {
+        self.pod.metadata.labels.as_ref()?.get(key).map(String::as_str)
+    }
+
+    pub fn has_owner(&self) -> bool {
+        self.workload.kind != "Pod"
+    }
+
+    /// Values fix templates are filled from.
+    pub fn vars(&self, ix: &Index<'w>, install: &Install<'w>) -> BTreeMap<String, String> {
+        let mut v = BTreeMap::new();
+        let mut put = |k: &str, val: Option<String>| {
+            if let Some(val) = val.filter(|s| !s.is_empty()) {
+                v.insert(k.to_string(), val);
+            }
+        };
+        put("namespace", Some(self.at.namespace.clone()));
+        put("pod", Some(self.at.name.clone()));
+        put("sa", Some(self.sa_name.clone()));
+        put("workload", Some(self.workload.kubectl_ref()));
+        put("subject", Some(format!("system:serviceaccount:{}:{}", self.at.namespace, self.sa_name)));
+        put("audience", Some(install.audience.clone()));
+        put("fic_name", Some(format!("{}-{}", self.at.namespace, self.sa_name)));
+        if let Some(c) = ix.cluster() {
+            put("cluster", Some(c.name.clone()));
+            put("cluster_rg", crate::world::azure::arm_segment(&c.id, "resourcegroups").map(str::to_string));
+        }
+        put("issuer", self.token.iss.clone());
+        put("issuer_no_slash", self.token.iss.as_ref().map(|i| i.trim_end_matches('/').to_string()));
+        put("tenant_id", self.tenant_id.clone().or_else(|| ix.world.info.tenant_id.clone()));
+        put("webhook_namespace", install.namespace.clone());
+        match &self.resolved {
+            Some(r) => {
+                put("client_id", r.client_id().map(str::to_string));
+                put("principal_id", r.principal_id().map(str::to_string));
+                put("identity_name", Some(r.name()));
+                put("identity_tenant", r.tenant_id().map(str::to_string));
+                if let Resolved::Identity(i) = r {
+                    put("identity_rg", i.resource_group().map(str::to_string));
+                }
+            }
+            None => put("client_id", self.client_id.clone()),
+        }
+        v
+    }
+}
+
+/// Value of the first literal `name` env var in any container.
+pub fn first_env(pod: &Pod, name: &str) -> Option<String> {
+    let spec = pod.spec.as_ref()?;
+    spec.init_containers
+        .iter()
+        .flatten()
+        .chain(spec.containers.iter())
+        .flat_map(|c| c.env.iter().flatten())
+        .find(|e| e.name == name)
+        .and_then(|e| e.value.clone())
+}
+
+fn resolve<'w>(ix: &Index<'w>, client_id: &str) -> Option<Resolved<'w>> {
+    let key = lower(client_id);
+    if let Some(i) = ix.identities_by_client.get(&key) {
+        return Some(Resolved::Identity(i));
+    }
+    ix.apps_by_app_id.get(&key).map(|a| Resolved::Application(a, ix.sps_by_app_id.get(&key).copied()))
+}
+
+struct Owner<'w> {
+    workload: Workload,
+    meta: Option<&'w ObjectMeta>,
+    template_meta: Option<&'w ObjectMeta>,
+    template_spec: Option<&'w PodSpec>,
+}
+
+/// Follows controller references up to the object a user edits (Deployment, CronJob, ...).
+fn owner_of<'w>(ix: &Index<'w>, pod: &'w Pod, at: &ObjRef) -> Owner<'w> {
+    let ns = at.namespace.clone();
+    let controller = pod
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.controller == Some(true))
+        .or_else(|| pod.metadata.owner_references.as_ref()?.first());
+    let Some(o) = controller else {
+        return Owner { workload: Workload { kind: "Pod".into(), name: at.name.clone() }, meta: None, template_meta: None, template_spec: None };
+    };
+    let k = (ns.clone(), o.name.clone());
+    let wl = |kind: &str, name: &str| Workload { kind: kind.into(), name: name.into() };
+    match o.kind.as_str() {
+        "ReplicaSet" => {
+            let rs = ix.replica_sets.get(&k);
+            let dep_name = rs
+                .and_then(|rs| rs.metadata.owner_references.as_ref()?.iter().find(|r| r.kind == "Deployment").map(|r| r.name.clone()))
+                .or_else(|| {
+                    // The ReplicaSet may be missing from the world: strip its pod-template-hash.
+                    let hash = pod.metadata.labels.as_ref()?.get("pod-template-hash")?;
+                    o.name.strip_suffix(&format!("-{hash}")).map(str::to_string)
+                });
+            match dep_name {
+                Some(d) => {
+                    let dep = ix.deployments.get(&(ns, d.clone()));
+                    Owner {
+                        workload: wl("Deployment", &d),
+                        meta: dep.map(|x| &x.metadata),
+                        template_meta: dep.and_then(|x| x.spec.as_ref()?.template.metadata.as_ref()),
+                        template_spec: dep.and_then(|x| x.spec.as_ref()?.template.spec.as_ref()),
+                    }
+                }
+                None => Owner {
+                    workload: wl("ReplicaSet", &o.name),
+                    meta: rs.map(|x| &x.metadata),
+                    template_meta: rs.and_then(|x| x.spec.as_ref()?.template.as_ref()?.metadata.as_ref()),
+                    template_spec: rs.and_then(|x| x.spec.as_ref()?.template.as_ref()?.spec.as_ref()),
+                },
+            }
+        }
+        "Job" => {
+            let job = ix.jobs.get(&k);
+            let cron = job.and_then(|j| j.metadata.owner_references.as_ref()?.iter().find(|r| r.kind == "CronJob").map(|r| r.name.clone()));
+            match cron {
+                Some(c) => {
+                    let cj = ix.cron_jobs.get(&(ns, c.clone()));
+                    let tmpl = cj.and_then(|x| x.spec.as_ref()?.job_template.spec.as_ref());
+                    Owner {
+                        workload: wl("CronJob", &c),
+                        meta: cj.map(|x| &x.metadata),
+                        template_meta: tmpl.and_then(|t| t.template.metadata.as_ref()),
+                        template_spec: tmpl.and_then(|t| t.template.spec.as_ref()),
+                    }
+                }
+                None => Owner {
+                    workload: wl("Job", &o.name),
+                    meta: job.map(|x| &x.metadata),
+                    template_meta: job.and_then(|x| x.spec.as_ref()?.template.metadata.as_ref()),
+                    template_spec: job.and_then(|x| x.spec.as_ref()?.template.spec.as_ref()),
+                },
+            }
+        }
+        "StatefulSet" => {
+            let s = ix.stateful_sets.get(&k);
+            Owner {
+                workload: wl("StatefulSet", &o.name),
+                meta: s.map(|x| &x.metadata),
+                template_meta: s.and_then(|x| x.spec.as_ref()?.template.metadata.as_ref()),
+                template_spec: s.and_then(|x| x.spec.as_ref()?.template.spec.as_ref()),
+            }
+        }
+        "DaemonSet" => {
+            let s = ix.daemon_sets.get(&k);
+            Owner {
+                workload: wl("DaemonSet", &o.name),
+                meta: s.map(|x| &x.metadata),
+                template_meta: s.and_then(|x| x.spec.as_ref()?.template.metadata.as_ref()),
+                template_spec: s.and_then(|x| x.spec.as_ref()?.template.spec.as_ref()),
+            }
+        }
+        other => Owner { workload: wl(other, &o.name), meta: None, template_meta: None, template_spec: None },
+    }
+}
+
+fn token_view(ix: &Index<'_>, install: &Install<'_>, pod: &Pod, at: &ObjRef, sa: &str) -> TokenView {
+    if let Some(t) = ix.tokens.get(at) {
+        return TokenView {
+            observed: true,
+            iss: Some(t.claims.iss.clone()),
+            sub: t.claims.sub.clone(),
+            aud: t.claims.aud.clone(),
+            kid: t.header.kid.clone(),
+            alg: Some(t.header.alg.clone()),
+            iat: t.claims.iat,
+            nbf: t.claims.nbf,
+            exp: Some(t.claims.exp),
+            source: Some(t.source.clone()),
+        };
+    }
+    let iss = ix
+        .cluster()
+        .and_then(|c| c.issuer_url.clone())
+        .or_else(|| (ix.world.facts.issuers.len() == 1).then(|| ix.world.facts.issuers[0].issuer.clone()));
+    // The audience of the projected volume the pod mounts, else what the webhook would request.
+    let aud = projected_audience(pod).unwrap_or_else(|| install.audience.clone());
+    TokenView {
+        observed: false,
+        iss,
+        sub: format!("system:serviceaccount:{}:{sa}", at.namespace),
+        aud: vec![aud],
+        ..Default::default()
+    }
+}
+
+/// Audience of the token the pod's AZURE_FEDERATED_TOKEN_FILE points into.
+pub fn projected_audience(pod: &Pod) -> Option<String> {
+    let spec = pod.spec.as_ref()?;
+    let path = first_env(pod, "AZURE_FEDERATED_TOKEN_FILE")?;
+    let container = spec.containers.iter().find(|c| c.env.iter().flatten().any(|e| e.name == "AZURE_FEDERATED_TOKEN_FILE"))?;
+    let mount = container.volume_mounts.iter().flatten().find(|m| path.starts_with(&m.mount_path))?;
+    let volume = spec.volumes.iter().flatten().find(|v| v.name == mount.name)?;
+    let rel = path.strip_prefix(&mount.mount_path)?.trim_start_matches('/');
+    volume
+        .projected
+        .as_ref()?
+        .sources
+        .iter()
+        .flatten()
+        .filter_map(|s| s.service_account_token.as_ref())
+        .find(|t| t.path == rel)
+        .map(|t| t.audience.clone().unwrap_or_default())
+}

@@ -1,0 +1,140 @@
+//! Which Key Vaults and storage accounts a pod is meant to reach: from its env (literal values
+//! and ConfigMap references), the world's hints and the command line.
+
+use k8s_openapi::api::core::v1::Pod;
+
+use super::index::{Index, lower};
+use crate::world::{ObjRef, TargetHint};
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Target {
+    /// Vault name (lower case).
+    KeyVault { name: String, source: String },
+    /// Storage account name (lower case), optional container.
+    Blob { account: String, container: Option<String>, user_delegation: bool, source: String },
+}
+
+impl Target {
+    pub fn name(&self) -> &str {
+        match self {
+            Target::KeyVault { name, .. } => name,
+            Target::Blob { account, .. } => account,
+        }
+    }
+}
+
+pub struct Found {
+    pub targets: Vec<Target>,
+    /// Env that could name a target but was not read (Secrets are never read).
+    pub unread: Vec<String>,
+}
+
+pub fn find(ix: &Index<'_>, pod: &Pod, at: &ObjRef, hints: &[TargetHint]) -> Found {
+    let mut targets = Vec::new();
+    let mut unread = Vec::new();
+    let containers = pod.spec.iter().flat_map(|s| s.init_containers.iter().flatten().chain(s.containers.iter()));
+    for c in containers {
+        for env in c.env.iter().flatten() {
+            let from = format!("env {} of container {}", env.name, c.name);
+            if let Some(v) = &env.value {
+                classify(ix, &env.name, v, &from, &mut targets);
+            } else if let Some(cm) = env.value_from.as_ref().and_then(|v| v.config_map_key_ref.as_ref()) {
+                if let Some(v) = ix.config_map(&at.namespace, &cm.name).and_then(|m| m.data.as_ref()?.get(&cm.key)) {
+                    classify(ix, &env.name, v, &format!("{from} (ConfigMap {})", cm.name), &mut targets);
+                }
+            }
+        }
+        for src in c.env_from.iter().flatten() {
+            if let Some(cm) = &src.config_map_ref {
+                for (k, v) in ix.config_map(&at.namespace, &cm.name).and_then(|m| m.data.as_ref()).into_iter().flatten() {
+                    let from = format!("ConfigMap {} key {k} (container {})", cm.name, c.name);
+                    classify(ix, k, v, &from, &mut targets);
+                }
+            }
+            if let Some(s) = &src.secret_ref {
+                unread.push(format!("envFrom Secret {} (container {})", s.name, c.name));
+            }
+        }
+    }
+    for hint in hints {
+        if hint.pod.as_deref().is_some_and(|p| p != at.to_string()) {
+            continue;
+        }
+        if let Some(kv) = &hint.keyvault {
+            if let Some(name) = vault_name(kv) {
+                targets.push(Target::KeyVault { name, source: "target hint".into() });
+            }
+        }
+        if let Some(b) = &hint.blob {
+            if let Some((account, container)) = blob_target(b) {
+                targets.push(Target::Blob {
+                    account,
+                    container,
+                    user_delegation: hint.user_delegation,
+                    source: "target hint".into(),
+                });
+            }
+        }
+    }
+    targets.sort();
+    targets.dedup_by(|a, b| a.name() == b.name() && std::mem::discriminant(a) == std::mem::discriminant(b));
+    Found { targets, unread }
+}
+
+fn classify(ix: &Index<'_>, name: &str, value: &str, source: &str, out: &mut Vec<Target>) {
+    let value = value.trim();
+    let upper = name.to_ascii_uppercase();
+    if let Some(v) = host_label(value, ".vault.azure") {
+        out.push(Target::KeyVault { name: v, source: source.into() });
+    } else if let Some(a) = host_label(value, ".blob.core.") {
+        let container = blob_target(value).and_then(|(_, c)| c);
+        out.push(Target::Blob { account: a, container, user_delegation: false, source: source.into() });
+    } else if (upper.contains("VAULT") || upper.contains("KV") || upper.contains("AKV"))
+        && ix.vaults_by_name.contains_key(&lower(value))
+    {
+        out.push(Target::KeyVault { name: lower(value), source: source.into() });
+    } else if (upper.contains("STORAGE") || upper.contains("ACCOUNT") || upper.contains("BLOB"))
+        && ix.storage_by_name.contains_key(&lower(value))
+    {
+        out.push(Target::Blob { account: lower(value), container: None, user_delegation: false, source: source.into() });
+    }
+}
+
+/// `https://NAME<suffix>...` -> `name`.
+fn host_label(value: &str, suffix: &str) -> Option<String> {
+    let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"))?;
+    let host = rest.split('/').next()?;
+    let lower_host = host.to_ascii_lowercase();
+    let at = lower_host.find(suffix)?;
+    (at > 0).then(|| lower_host[..at].to_string())
+}
+
+/// A vault name or URI -> the vault name.
+pub fn vault_name(s: &str) -> Option<String> {
+    host_label(s, ".vault.").or_else(|| (!s.is_empty() && !s.contains('/')).then(|| lower(s)))
+}
+
+/// `account`, `account/container` or a blob URL -> (account, container).
+pub fn blob_target(s: &str) -> Option<(String, Option<String>)> {
+    if let Some(account) = host_label(s, ".blob.") {
+        let path = s.splitn(4, '/').nth(3).unwrap_or_default();
+        let container = path.split('/').next().filter(|c| !c.is_empty()).map(str::to_string);
+        return Some((account, container));
+    }
+    let mut parts = s.splitn(2, '/');
+    let account = parts.next().filter(|a| !a.is_empty())?;
+    Some((lower(account), parts.next().filter(|c| !c.is_empty()).map(str::to_string)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_target_forms() {
+        assert_eq!(vault_name("https://My-KV.vault.azure.net/"), Some("my-kv".into()));
+        assert_eq!(vault_name("kv1"), Some("kv1".into()));
+        assert_eq!(blob_target("https://acct.blob.core.windows.net/cats/x"), Some(("acct".into(), Some("cats".into()))));
+        assert_eq!(blob_target("acct/cats"), Some(("acct".into(), Some("cats".into()))));
+    }
+}

@@ -1,0 +1,219 @@
+//! Azure resources in widiag's own small structs, so no SDK type reaches the core.
+//! The parser accepts ARM, Microsoft Graph and `az` CLI shapes and normalises them here.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Default)]
+pub struct AzureObjects {
+    pub clusters: Vec<ManagedCluster>,
+    pub identities: Vec<ManagedIdentity>,
+    pub applications: Vec<Application>,
+    pub service_principals: Vec<ServicePrincipal>,
+    /// Every federated credential, whatever carries it.
+    pub federated_credentials: Vec<FederatedCredential>,
+    pub vaults: Vec<KeyVault>,
+    pub storage_accounts: Vec<StorageAccount>,
+    pub role_assignments: Vec<RoleAssignment>,
+}
+
+impl AzureObjects {
+    pub fn len(&self) -> usize {
+        self.clusters.len()
+            + self.identities.len()
+            + self.applications.len()
+            + self.service_principals.len()
+            + self.federated_credentials.len()
+            + self.vaults.len()
+            + self.storage_accounts.len()
+            + self.role_assignments.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// `Microsoft.ContainerService/managedClusters`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedCluster {
+    pub id: String,
+    pub name: String,
+    pub location: Option<String>,
+    pub oidc_issuer_enabled: bool,
+    pub issuer_url: Option<String>,
+    pub workload_identity_enabled: bool,
+    pub kubernetes_version: Option<String>,
+}
+
+/// `Microsoft.ManagedIdentity/userAssignedIdentities`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedIdentity {
+    pub id: String,
+    pub name: String,
+    pub location: Option<String>,
+    pub tenant_id: Option<String>,
+    pub principal_id: Option<String>,
+    pub client_id: Option<String>,
+}
+
+impl ManagedIdentity {
+    pub fn resource_group(&self) -> Option<&str> {
+        arm_segment(&self.id, "resourcegroups")
+    }
+    pub fn subscription(&self) -> Option<&str> {
+        arm_segment(&self.id, "subscriptions")
+    }
+}
+
+/// An Entra application (`#microsoft.graph.application`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Application {
+    /// Graph object id.
+    pub id: String,
+    pub app_id: String,
+    pub display_name: Option<String>,
+    pub sign_in_audience: Option<String>,
+}
+
+/// A service principal (`#microsoft.graph.servicePrincipal`): the object id that role
+/// assignments and access policies name for an application.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicePrincipal {
+    pub id: String,
+    pub app_id: String,
+    pub display_name: Option<String>,
+    pub app_owner_organization_id: Option<String>,
+}
+
+/// Who carries a federated credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind", content = "ref")]
+pub enum CredentialOwner {
+    /// ARM id of the user-assigned identity.
+    Identity(String),
+    /// appId or object id of the application.
+    Application(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FederatedCredential {
+    pub id: String,
+    pub name: String,
+    pub owner: CredentialOwner,
+    pub issuer: String,
+    /// `None` for flexible FICs that use `claimsMatchingExpression` instead.
+    pub subject: Option<String>,
+    pub audiences: Vec<String>,
+    pub claims_matching_expression: Option<String>,
+}
+
+/// `Microsoft.KeyVault/vaults`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyVault {
+    pub id: String,
+    pub name: String,
+    pub location: Option<String>,
+    pub tenant_id: Option<String>,
+    pub vault_uri: Option<String>,
+    /// `enableRbacAuthorization`; absent in ARM means access policies.
+    pub rbac_authorization: bool,
+    pub access_policies: Vec<AccessPolicy>,
+    pub public_network_access: Option<String>,
+    pub network_acls: Option<NetworkAcls>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessPolicy {
+    pub tenant_id: Option<String>,
+    pub object_id: String,
+    pub application_id: Option<String>,
+    pub secrets: Vec<String>,
+    pub keys: Vec<String>,
+    pub certificates: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkAcls {
+    /// `Allow` or `Deny`.
+    pub default_action: String,
+    pub bypass: Option<String>,
+    pub ip_rules: Vec<String>,
+    pub virtual_network_rules: Vec<String>,
+}
+
+/// `Microsoft.Storage/storageAccounts`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageAccount {
+    pub id: String,
+    pub name: String,
+    pub location: Option<String>,
+    pub blob_endpoint: Option<String>,
+    pub public_network_access: Option<String>,
+    pub network_acls: Option<NetworkAcls>,
+}
+
+/// `Microsoft.Authorization/roleAssignments`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleAssignment {
+    pub id: String,
+    pub principal_id: String,
+    pub principal_type: Option<String>,
+    /// Full id or bare GUID of the role definition.
+    pub role_definition_id: String,
+    /// As `az role assignment list` prints it, when given.
+    pub role_definition_name: Option<String>,
+    pub scope: String,
+}
+
+impl RoleAssignment {
+    /// The role definition GUID, whatever form the id was given in.
+    pub fn role_guid(&self) -> &str {
+        self.role_definition_id.rsplit('/').next().unwrap_or_default()
+    }
+}
+
+/// The value after `key` in an ARM id, compared case-insensitively as ARM does.
+pub fn arm_segment<'a>(id: &'a str, key: &str) -> Option<&'a str> {
+    let mut parts = id.split('/').filter(|p| !p.is_empty());
+    while let Some(p) = parts.next() {
+        if p.eq_ignore_ascii_case(key) {
+            return parts.next();
+        }
+    }
+    None
+}
+
+/// Whether an assignment at `scope` covers `resource_id` (prefix on a segment boundary).
+pub fn scope_covers(scope: &str, resource_id: &str) -> bool {
+    let scope = scope.trim_end_matches('/');
+    if scope.is_empty() || scope == "/" {
+        return true;
+    }
+    let (s, r) = (scope.to_ascii_lowercase(), resource_id.to_ascii_lowercase());
+    r == s || r.starts_with(&format!("{s}/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_is_a_segment_prefix() {
+        let acct = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a";
+        assert!(scope_covers("/subscriptions/s", acct));
+        assert!(scope_covers("/subscriptions/S/resourcegroups/RG", acct));
+        assert!(!scope_covers("/subscriptions/s/resourceGroups/r", acct));
+        assert!(!scope_covers(&format!("{acct}/blobServices/default/containers/c"), acct));
+        assert_eq!(arm_segment(acct, "resourceGroups"), Some("rg"));
+    }
+}

@@ -1,0 +1,49 @@
+//! Kubernetes objects, held as the API server serialises them (k8s-openapi types).
+
+use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Event, Namespace, Node, Pod, Service, ServiceAccount,
+};
+
+#[derive(Debug, Clone, Default)]
+pub struct KubeObjects {
+    pub namespaces: Vec<Namespace>,
+    pub service_accounts: Vec<ServiceAccount>,
+    pub pods: Vec<Pod>,
+    pub deployments: Vec<Deployment>,
+    pub replica_sets: Vec<ReplicaSet>,
+    pub stateful_sets: Vec<StatefulSet>,
+    pub daemon_sets: Vec<DaemonSet>,
+    pub jobs: Vec<Job>,
+    pub cron_jobs: Vec<CronJob>,
+    pub mutating_webhooks: Vec<MutatingWebhookConfiguration>,
+    pub config_maps: Vec<ConfigMap>,
+    pub services: Vec<Service>,
+    pub nodes: Vec<Node>,
+    pub events: Vec<Event>,
+}
+
+impl KubeObjects {
+    pub fn len(&self) -> usize {
+        self.namespaces.len()
+            + self.service_accounts.len()
+            + self.pods.len()
+            + self.deployments.len()
+            + self.replica_sets.len()
+            + self.stateful_sets.len()
+            + self.daemon_sets.len()
+            + self.jobs.len()
+            + self.cron_jobs.len()
+            + self.mutating_webhooks.len()
+            + self.config_maps.len()
+            + self.services.len()
+            + self.nodes.len()
+            + self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

@@ -1,0 +1,363 @@
+//! Azure documents in the shapes ARM, Microsoft Graph and the `az` CLI print.
+//! ARM nests attributes under `properties`; `az identity show`, `az identity
+//! federated-credential list` and `az role assignment list` print them flat. Both are accepted.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::widiag::GraphFic;
+use super::{Cx, LoadError, describe};
+use crate::world::World;
+use crate::world::azure::*;
+
+const CLUSTER: &str = "microsoft.containerservice/managedclusters";
+const IDENTITY: &str = "microsoft.managedidentity/userassignedidentities";
+const FIC: &str = "microsoft.managedidentity/userassignedidentities/federatedidentitycredentials";
+const VAULT: &str = "microsoft.keyvault/vaults";
+const STORAGE: &str = "microsoft.storage/storageaccounts";
+const ROLE_ASSIGNMENT: &str = "microsoft.authorization/roleassignments";
+
+pub(super) fn add_arm(cx: &Cx<'_>, world: &mut World, ty: &str, item: Value) -> Result<(), LoadError> {
+    let what = format!("{ty} {}", describe(&item));
+    // Flat `az` output carries no `properties`: read the whole object as the properties.
+    let props = item.get("properties").cloned().unwrap_or_else(|| item.clone());
+    let head: Head = cx.typed(&what, &item)?;
+    let az = &mut world.azure;
+    match ty.to_ascii_lowercase().as_str() {
+        CLUSTER => {
+            let p: ClusterProps = cx.typed(&what, &props)?;
+            az.clusters.push(ManagedCluster {
+                id: head.id,
+                name: head.name,
+                location: head.location,
+                oidc_issuer_enabled: p.oidc_issuer_profile.as_ref().is_some_and(|o| o.enabled),
+                issuer_url: p.oidc_issuer_profile.and_then(|o| o.issuer_url),
+                workload_identity_enabled: p
+                    .security_profile
+                    .and_then(|s| s.workload_identity)
+                    .is_some_and(|w| w.enabled),
+                kubernetes_version: p.kubernetes_version,
+            });
+        }
+        IDENTITY => {
+            let p: IdentityProps = cx.typed(&what, &props)?;
+            az.identities.push(ManagedIdentity {
+                id: head.id,
+                name: head.name,
+                location: head.location,
+                tenant_id: p.tenant_id,
+                principal_id: p.principal_id,
+                client_id: p.client_id,
+            });
+        }
+        FIC => {
+            let p: FicProps = cx.typed(&what, &props)?;
+            let parent = parent_id(&head.id, "federatedIdentityCredentials").ok_or_else(|| {
+                cx.field_error(
+                    &what,
+                    "id",
+                    "the id must be `<identity id>/federatedIdentityCredentials/<name>` so the \
+                     identity is known"
+                        .into(),
+                )
+            })?;
+            az.federated_credentials.push(FederatedCredential {
+                id: head.id.clone(),
+                name: head.name,
+                owner: CredentialOwner::Identity(parent),
+                issuer: p.issuer,
+                subject: p.subject,
+                audiences: p.audiences,
+                claims_matching_expression: p.claims_matching_expression.map(|c| c.value),
+            });
+        }
+        VAULT => {
+            let p: VaultProps = cx.typed(&what, &props)?;
+            az.vaults.push(KeyVault {
+                id: head.id,
+                name: head.name,
+                location: head.location,
+                tenant_id: p.tenant_id,
+                vault_uri: p.vault_uri,
+                rbac_authorization: p.enable_rbac_authorization.unwrap_or(false),
+                access_policies: p.access_policies.into_iter().map(Into::into).collect(),
+                public_network_access: p.public_network_access,
+                network_acls: p.network_acls.map(Into::into),
+            });
+        }
+        STORAGE => {
+            let p: StorageProps = cx.typed(&what, &props)?;
+            az.storage_accounts.push(StorageAccount {
+                id: head.id,
+                name: head.name,
+                location: head.location,
+                blob_endpoint: p.primary_endpoints.and_then(|e| e.blob),
+                public_network_access: p.public_network_access,
+                network_acls: p.network_acls.map(Into::into),
+            });
+        }
+        ROLE_ASSIGNMENT => {
+            let p: RoleProps = cx.typed(&what, &props)?;
+            az.role_assignments.push(RoleAssignment {
+                id: head.id,
+                principal_id: p.principal_id,
+                principal_type: p.principal_type,
+                role_definition_id: p.role_definition_id,
+                role_definition_name: p.role_definition_name,
+                scope: p.scope,
+            });
+        }
+        _ => cx.ignore(world, ty, &describe(&item)),
+    }
+    Ok(())
+}
+
+pub(super) fn add_graph(cx: &Cx<'_>, world: &mut World, ty: &str, item: Value) -> Result<(), LoadError> {
+    let what = format!("{ty} {}", describe(&item));
+    match ty {
+        "#microsoft.graph.application" => {
+            let app: GraphApp = cx.typed(&what, &item)?;
+            for f in app.federated_identity_credentials {
+                world.azure.federated_credentials.push(FederatedCredential {
+                    id: f.id.unwrap_or_default(),
+                    name: f.name,
+                    owner: CredentialOwner::Application(app.app_id.clone()),
+                    issuer: f.issuer,
+                    subject: f.subject,
+                    audiences: f.audiences,
+                    claims_matching_expression: f.claims_matching_expression.map(|c| c.value),
+                });
+            }
+            world.azure.applications.push(Application {
+                id: app.id,
+                app_id: app.app_id,
+                display_name: app.display_name,
+                sign_in_audience: app.sign_in_audience,
+            });
+        }
+        "#microsoft.graph.servicePrincipal" => {
+            let sp: GraphSp = cx.typed(&what, &item)?;
+            world.azure.service_principals.push(ServicePrincipal {
+                id: sp.id,
+                app_id: sp.app_id,
+                display_name: sp.display_name,
+                app_owner_organization_id: sp.app_owner_organization_id,
+            });
+        }
+        _ => cx.ignore(world, ty, &describe(&item)),
+    }
+    Ok(())
+}
+
+/// `.../federatedIdentityCredentials/x` -> the identity id.
+fn parent_id(id: &str, child: &str) -> Option<String> {
+    let lower = id.to_ascii_lowercase();
+    let at = lower.rfind(&format!("/{}/", child.to_ascii_lowercase()))?;
+    (at > 0).then(|| id[..at].to_string())
+}
+
+#[derive(Deserialize)]
+struct Head {
+    id: String,
+    name: String,
+    #[serde(default)]
+    location: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterProps {
+    #[serde(default)]
+    kubernetes_version: Option<String>,
+    #[serde(default)]
+    oidc_issuer_profile: Option<OidcProfile>,
+    #[serde(default)]
+    security_profile: Option<SecurityProfile>,
+}
+
+#[derive(Deserialize)]
+struct OidcProfile {
+    #[serde(default)]
+    enabled: bool,
+    /// ARM spells it `issuerURL`; `az aks show` prints `issuerUrl`.
+    #[serde(default, alias = "issuerURL", alias = "issuerUrl")]
+    issuer_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SecurityProfile {
+    #[serde(default)]
+    workload_identity: Option<Enabled>,
+}
+
+#[derive(Deserialize)]
+struct Enabled {
+    #[serde(default)]
+    enabled: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IdentityProps {
+    #[serde(default)]
+    tenant_id: Option<String>,
+    #[serde(default)]
+    principal_id: Option<String>,
+    #[serde(default)]
+    client_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FicProps {
+    issuer: String,
+    #[serde(default)]
+    subject: Option<String>,
+    audiences: Vec<String>,
+    #[serde(default)]
+    claims_matching_expression: Option<super::widiag::Expression>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VaultProps {
+    #[serde(default)]
+    tenant_id: Option<String>,
+    #[serde(default)]
+    vault_uri: Option<String>,
+    #[serde(default)]
+    enable_rbac_authorization: Option<bool>,
+    #[serde(default)]
+    access_policies: Vec<ArmAccessPolicy>,
+    #[serde(default)]
+    public_network_access: Option<String>,
+    #[serde(default)]
+    network_acls: Option<ArmNetworkAcls>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ArmAccessPolicy {
+    #[serde(default)]
+    tenant_id: Option<String>,
+    object_id: String,
+    #[serde(default)]
+    application_id: Option<String>,
+    #[serde(default)]
+    permissions: Permissions,
+}
+
+#[derive(Deserialize, Default)]
+struct Permissions {
+    #[serde(default)]
+    secrets: Vec<String>,
+    #[serde(default)]
+    keys: Vec<String>,
+    #[serde(default)]
+    certificates: Vec<String>,
+}
+
+impl From<ArmAccessPolicy> for AccessPolicy {
+    fn from(p: ArmAccessPolicy) -> Self {
+        AccessPolicy {
+            tenant_id: p.tenant_id,
+            object_id: p.object_id,
+            application_id: p.application_id,
+            secrets: p.permissions.secrets,
+            keys: p.permissions.keys,
+            certificates: p.permissions.certificates,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ArmNetworkAcls {
+    #[serde(default = "allow")]
+    default_action: String,
+    #[serde(default)]
+    bypass: Option<String>,
+    #[serde(default)]
+    ip_rules: Vec<IpRule>,
+    #[serde(default)]
+    virtual_network_rules: Vec<VnetRule>,
+}
+
+fn allow() -> String {
+    "Allow".into()
+}
+
+#[derive(Deserialize)]
+struct IpRule {
+    value: String,
+}
+
+#[derive(Deserialize)]
+struct VnetRule {
+    id: String,
+}
+
+impl From<ArmNetworkAcls> for NetworkAcls {
+    fn from(n: ArmNetworkAcls) -> Self {
+        NetworkAcls {
+            default_action: n.default_action,
+            bypass: n.bypass,
+            ip_rules: n.ip_rules.into_iter().map(|r| r.value).collect(),
+            virtual_network_rules: n.virtual_network_rules.into_iter().map(|r| r.id).collect(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StorageProps {
+    #[serde(default)]
+    primary_endpoints: Option<Endpoints>,
+    #[serde(default)]
+    public_network_access: Option<String>,
+    #[serde(default)]
+    network_acls: Option<ArmNetworkAcls>,
+}
+
+#[derive(Deserialize)]
+struct Endpoints {
+    #[serde(default)]
+    blob: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RoleProps {
+    principal_id: String,
+    #[serde(default)]
+    principal_type: Option<String>,
+    role_definition_id: String,
+    #[serde(default)]
+    role_definition_name: Option<String>,
+    scope: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphApp {
+    id: String,
+    app_id: String,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    sign_in_audience: Option<String>,
+    #[serde(default)]
+    federated_identity_credentials: Vec<GraphFic>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphSp {
+    id: String,
+    app_id: String,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    app_owner_organization_id: Option<String>,
+}

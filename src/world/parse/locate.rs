@@ -1,0 +1,180 @@
+//! Finds where a field path sits in YAML (or JSON) text, by walking parser events.
+//! Used only on the error path, so the happy path parses once.
+
+use serde_saphyr::granit_parser::{Event, Parser};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+pub fn path_from(p: &serde_path_to_error::Path) -> Vec<Seg> {
+    use serde_path_to_error::Segment;
+    p.iter()
+        .filter_map(|s| match s {
+            Segment::Seq { index } => Some(Seg::Index(*index)),
+            Segment::Map { key } => Some(Seg::Key(key.clone())),
+            Segment::Enum { variant } => Some(Seg::Key(variant.clone())),
+            Segment::Unknown => None,
+        })
+        .collect()
+}
+
+pub fn display_path(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) if out.is_empty() => out.push_str(k),
+            Seg::Key(k) if k.contains('.') || k.contains('/') => {
+                out.push_str(&format!("[{k:?}]"));
+            }
+            Seg::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    if out.is_empty() { "(document)".into() } else { out }
+}
+
+enum Frame {
+    Map { key: Option<String> },
+    Seq { next: usize },
+}
+
+/// 1-based document index and 1-based (line, column) of the deepest node on `path` inside
+/// document `doc` (0-based). Falls back to the nearest existing ancestor.
+pub fn locate(text: &str, doc: usize, path: &[Seg]) -> Option<(u64, u64)> {
+    let mut docs_seen = 0usize;
+    let mut in_doc = false;
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut current: Vec<Seg> = Vec::new();
+    let mut best: Option<(usize, (u64, u64))> = None;
+    for ev in Parser::new_from_str(text) {
+        let (event, span) = ev.ok()?;
+        let at = (span.start.line() as u64, span.start.col() as u64 + 1);
+        match event {
+            Event::DocumentStart(..) => {
+                in_doc = docs_seen == doc;
+                docs_seen += 1;
+                continue;
+            }
+            Event::DocumentEnd => {
+                if in_doc {
+                    break;
+                }
+                continue;
+            }
+            _ if !in_doc => continue,
+            _ => {}
+        }
+        // A key scalar in a mapping: remember it; its line is where the field is.
+        if let (Event::Scalar(s, ..), Some(Frame::Map { key: key @ None })) =
+            (&event, stack.last_mut())
+        {
+            *key = Some(s.to_string());
+            current.push(Seg::Key(s.to_string()));
+            consider(&current, path, at, &mut best);
+            current.pop();
+            continue;
+        }
+        let is_end = matches!(event, Event::MappingEnd | Event::SequenceEnd);
+        if is_end {
+            stack.pop();
+            current.pop();
+            finish_value(&mut stack, &mut current);
+            continue;
+        }
+        // A value node: its path is current + its slot in the parent.
+        let slot = match stack.last_mut() {
+            Some(Frame::Map { key }) => key.clone().map(Seg::Key),
+            Some(Frame::Seq { next }) => Some(Seg::Index(*next)),
+            None => None,
+        };
+        if let Some(s) = slot.clone() {
+            current.push(s);
+        }
+        consider(&current, path, at, &mut best);
+        match event {
+            Event::MappingStart(..) => stack.push(Frame::Map { key: None }),
+            Event::SequenceStart(..) => stack.push(Frame::Seq { next: 0 }),
+            _ => {
+                if slot.is_some() {
+                    current.pop();
+                }
+                finish_value(&mut stack, &mut current);
+                continue;
+            }
+        }
+        if slot.is_none() {
+            // The document root: keep `current` aligned with the stack.
+            current.push(Seg::Key(String::new()));
+        }
+    }
+    best.map(|(_, at)| at)
+}
+
+fn finish_value(stack: &mut [Frame], _current: &mut [Seg]) {
+    match stack.last_mut() {
+        Some(Frame::Map { key }) => *key = None,
+        Some(Frame::Seq { next }) => *next += 1,
+        None => {}
+    }
+}
+
+fn consider(current: &[Seg], path: &[Seg], at: (u64, u64), best: &mut Option<(usize, (u64, u64))>) {
+    // The root placeholder (empty key) is not part of the path.
+    let cur: Vec<&Seg> = current.iter().filter(|s| **s != Seg::Key(String::new())).collect();
+    if cur.len() > path.len() || !cur.iter().zip(path).all(|(a, b)| *a == b) {
+        return;
+    }
+    let depth = cur.len();
+    if best.is_none_or(|(d, _)| depth > d) {
+        *best = Some((depth, at));
+    }
+}
+
+/// 1-based index of the document containing `line` (1-based).
+pub fn document_at_line(text: &str, line: u64) -> usize {
+    let mut docs = 0usize;
+    for ev in Parser::new_from_str(text) {
+        let Ok((event, span)) = ev else { break };
+        if span.start.line() as u64 > line {
+            break;
+        }
+        if matches!(event, Event::DocumentStart(..)) {
+            docs += 1;
+        }
+    }
+    docs.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = "kind: A\n---\nkind: Pod\nspec:\n  containers:\n  - name: a\n  - name: b\n    env:\n    - name: X\n      value: 3\n";
+
+    #[test]
+    fn finds_nested_field_line_in_second_document() {
+        let path = vec![
+            Seg::Key("spec".into()),
+            Seg::Key("containers".into()),
+            Seg::Index(1),
+            Seg::Key("env".into()),
+            Seg::Index(0),
+            Seg::Key("value".into()),
+        ];
+        assert_eq!(locate(DOC, 1, &path), Some((10, 7)));
+    }
+
+    #[test]
+    fn missing_field_falls_back_to_parent() {
+        let path = vec![Seg::Key("spec".into()), Seg::Key("nope".into())];
+        assert_eq!(locate(DOC, 1, &path).map(|a| a.0), Some(4));
+        assert_eq!(document_at_line(DOC, 9), 2);
+        assert_eq!(display_path(&path), "spec.nope");
+    }
+}

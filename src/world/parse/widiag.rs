@@ -1,0 +1,128 @@
+//! widiag's own documents (`apiVersion: widiag.io/v1`).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Cx, LoadError};
+use crate::world::azure::{CredentialOwner, FederatedCredential};
+use crate::world::facts::{CapturedToken, IssuerCapture, TokenClaims, TokenHeader};
+use crate::world::{ObjRef, World, WorldInfo};
+
+pub(super) fn add(cx: &Cx<'_>, world: &mut World, kind: &str, mut item: Value) -> Result<(), LoadError> {
+    strip_type_meta(&mut item);
+    match kind {
+        "WorldInfo" => {
+            let info: WorldInfo = cx.typed("WorldInfo", &item)?;
+            merge_info(&mut world.info, info);
+        }
+        "IssuerDiscovery" => {
+            let capture: IssuerCapture = cx.typed("IssuerDiscovery", &item)?;
+            world.facts.issuers.push(capture);
+        }
+        "CapturedToken" => {
+            let doc: TokenDoc = cx.typed("CapturedToken", &item)?;
+            let token = doc.into_token().map_err(|m| cx.field_error("CapturedToken", "token", m))?;
+            world.facts.tokens.push(token);
+        }
+        "FederatedCredentialList" => {
+            let list: FicList = cx.typed("FederatedCredentialList", &item)?;
+            for f in list.items {
+                world.azure.federated_credentials.push(FederatedCredential {
+                    id: f.id.unwrap_or_default(),
+                    name: f.name,
+                    owner: CredentialOwner::Application(list.application.clone()),
+                    issuer: f.issuer,
+                    subject: f.subject,
+                    audiences: f.audiences,
+                    claims_matching_expression: f.claims_matching_expression.map(|c| c.value),
+                });
+            }
+        }
+        other => {
+            return Err(cx.shape(format!(
+                "unknown widiag kind `{other}` (known: WorldInfo, IssuerDiscovery, CapturedToken, \
+                 FederatedCredentialList)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn strip_type_meta(item: &mut Value) {
+    if let Some(map) = item.as_object_mut() {
+        map.remove("apiVersion");
+        map.remove("kind");
+    }
+}
+
+fn merge_info(into: &mut WorldInfo, from: WorldInfo) {
+    let WorldInfo { captured_at, cluster_name, context, tenant_id, cloud, kubernetes_version, targets } = from;
+    into.captured_at = captured_at.or(into.captured_at);
+    into.cluster_name = cluster_name.or(into.cluster_name.take());
+    into.context = context.or(into.context.take());
+    into.tenant_id = tenant_id.or(into.tenant_id.take());
+    into.cloud = cloud.or(into.cloud.take());
+    into.kubernetes_version = kubernetes_version.or(into.kubernetes_version.take());
+    into.targets.extend(targets);
+}
+
+/// A captured token: either decoded `header` + `claims`, or a compact JWT in `token` whose
+/// signature is dropped on load.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TokenDoc {
+    pod: ObjRef,
+    #[serde(default)]
+    container: Option<String>,
+    #[serde(default = "default_source")]
+    source: String,
+    #[serde(default)]
+    header: Option<TokenHeader>,
+    #[serde(default)]
+    claims: Option<TokenClaims>,
+    #[serde(default)]
+    token: Option<String>,
+}
+
+fn default_source() -> String {
+    "file".into()
+}
+
+impl TokenDoc {
+    fn into_token(self) -> Result<CapturedToken, String> {
+        let (header, claims) = match (self.header, self.claims, self.token) {
+            (Some(h), Some(c), None) => (h, c),
+            (None, None, Some(jwt)) => crate::world::facts::decode_unverified(&jwt)?,
+            _ => return Err("give either `header` and `claims`, or `token` (a compact JWT)".into()),
+        };
+        Ok(CapturedToken { pod: self.pod, container: self.container, source: self.source, header, claims })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FicList {
+    /// appId or object id of the application.
+    application: String,
+    items: Vec<GraphFic>,
+}
+
+/// A federated credential as Microsoft Graph (and `az ad app federated-credential list`) prints it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct GraphFic {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub name: String,
+    pub issuer: String,
+    #[serde(default)]
+    pub subject: Option<String>,
+    pub audiences: Vec<String>,
+    #[serde(default)]
+    pub claims_matching_expression: Option<Expression>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Expression {
+    pub value: String,
+}
