@@ -1,0 +1,85 @@
+//! Command-line arguments (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "widiag", version, about = "Shows exactly where an Azure Workload Identity chain breaks on Kubernetes")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Headless check (the form `widiag --pod NS/NAME --check`).
+    #[arg(long, global = false)]
+    pub check: bool,
+    #[command(flatten)]
+    pub check_args: CheckArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse pods and print their chains; exit 1 when a finding reaches --fail-on.
+    Check(CheckArgs),
+    /// List the finding catalogue (codes, severities, titles).
+    Codes,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// World file(s) (YAML or JSON) to analyse offline; repeat to merge.
+    #[arg(long = "world", short = 'w', value_name = "FILE")]
+    pub worlds: Vec<PathBuf>,
+    /// One pod: NAME (in --namespace) or NAMESPACE/NAME.
+    #[arg(long, short = 'p', value_name = "POD")]
+    pub pod: Option<String>,
+    /// Namespace for --pod, or the namespace to analyse.
+    #[arg(long, short = 'n', value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Every pod that uses workload identity (the default without --pod/--namespace).
+    #[arg(long, short = 'A', conflicts_with_all = ["pod", "namespace"])]
+    pub all: bool,
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// Exit 1 when any pod's verdict is at least this bad.
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    pub fail_on: FailOn,
+    /// Override a finding's severity: CODE=error|warning|unknown|info (repeatable).
+    #[arg(long = "severity", value_name = "CODE=LEVEL")]
+    pub severities: Vec<String>,
+    /// A Key Vault (name or URI) the pod is meant to read.
+    #[arg(long, value_name = "VAULT")]
+    pub keyvault: Vec<String>,
+    /// A storage account (NAME, NAME/CONTAINER or blob URL) the pod is meant to use.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub blob: Vec<String>,
+    /// The blob target needs a user delegation key (the app signs SAS URLs).
+    #[arg(long)]
+    pub user_delegation: bool,
+    /// Judge token lifetimes at this instant (RFC 3339) instead of the world's capture time.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<jiff::Timestamp>,
+    /// Colour: auto follows the terminal and NO_COLOR.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Fail,
+    Warn,
+    Unknown,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}

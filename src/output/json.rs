@@ -1,0 +1,114 @@
+//! `--output json`: the versioned machine-readable report (docs/check-output.md).
+
+use serde::Serialize;
+
+use crate::analysis::{Evidence, Finding, LinkResult, PodChain, Report, Severity, Status, Workload};
+use crate::world::{Ignored, ObjRef};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonReport<'r> {
+    schema: &'static str,
+    as_of: &'r str,
+    verdict: Status,
+    summary: Summary,
+    pods: Vec<JsonPod<'r>>,
+    not_using_workload_identity: &'r [ObjRef],
+    ignored: &'r [Ignored],
+}
+
+#[derive(Serialize, Default)]
+struct Summary {
+    pods: usize,
+    pass: usize,
+    warn: usize,
+    unknown: usize,
+    fail: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonPod<'r> {
+    namespace: &'r str,
+    name: &'r str,
+    workload: &'r Workload,
+    service_account: &'r str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<&'r str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity: Option<&'r str>,
+    verdict: Status,
+    /// The first link that decides the verdict; null when everything passes.
+    broken_link: Option<&'static str>,
+    links: Vec<JsonLink<'r>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonLink<'r> {
+    link: &'static str,
+    status: Status,
+    /// Code of the finding that decides the status; null for a clean pass.
+    code: Option<&'r str>,
+    severity: Option<Severity>,
+    message: &'r str,
+    evidence: Vec<&'r Evidence>,
+    fix: Option<&'r str>,
+    findings: &'r [Finding],
+}
+
+pub fn render(report: &Report) -> String {
+    let mut summary = Summary { pods: report.pods.len(), ..Default::default() };
+    for p in &report.pods {
+        match p.verdict() {
+            Status::Pass | Status::Skip => summary.pass += 1,
+            Status::Warn => summary.warn += 1,
+            Status::Unknown => summary.unknown += 1,
+            Status::Fail => summary.fail += 1,
+        }
+    }
+    let out = JsonReport {
+        schema: report.schema,
+        as_of: &report.as_of,
+        verdict: report.verdict(),
+        summary,
+        pods: report.pods.iter().map(pod).collect(),
+        not_using_workload_identity: &report.not_using,
+        ignored: &report.ignored,
+    };
+    let mut s = serde_json::to_string_pretty(&out).expect("report serialises");
+    s.push('\n');
+    s
+}
+
+fn pod(p: &PodChain) -> JsonPod<'_> {
+    JsonPod {
+        namespace: &p.pod.namespace,
+        name: &p.pod.name,
+        workload: &p.workload,
+        service_account: &p.service_account,
+        client_id: p.client_id.as_deref(),
+        identity: p.identity.as_deref(),
+        verdict: p.verdict(),
+        broken_link: p.broken_link().map(|l| l.link.name()),
+        links: p.links.iter().map(link).collect(),
+    }
+}
+
+fn link(l: &LinkResult) -> JsonLink<'_> {
+    let primary = l.primary().filter(|_| l.status > Status::Skip);
+    let mut evidence: Vec<&Evidence> = l.evidence.iter().collect();
+    if let Some(f) = primary {
+        evidence.extend(f.evidence.iter());
+    }
+    JsonLink {
+        link: l.link.name(),
+        status: l.status,
+        code: primary.map(|f| f.code.as_str()),
+        severity: primary.map(|f| f.severity),
+        message: &l.summary,
+        evidence,
+        fix: primary.and_then(|f| f.fix.as_deref()),
+        findings: &l.findings,
+    }
+}

@@ -1,0 +1,131 @@
+//! The default human output: one screen per pod, read top to bottom, the broken link first.
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
+
+use crate::analysis::{Evidence, Finding, LinkResult, PodChain, Report, Status};
+
+pub struct Palette {
+    color: bool,
+}
+
+impl Palette {
+    pub fn new(color: bool) -> Self {
+        Self { color }
+    }
+
+    fn paint(&self, style: Style, s: &str) -> String {
+        if self.color { format!("{}{s}{}", style.render(), style.render_reset()) } else { s.to_string() }
+    }
+
+    fn status(&self, st: Status) -> String {
+        let (sym, color) = match st {
+            Status::Pass => ("✓", AnsiColor::Green),
+            Status::Skip => ("–", AnsiColor::BrightBlack),
+            Status::Unknown => ("?", AnsiColor::Magenta),
+            Status::Warn => ("!", AnsiColor::Yellow),
+            Status::Fail => ("✗", AnsiColor::Red),
+        };
+        self.paint(Style::new().fg_color(Some(color.into())).bold(), sym)
+    }
+
+    fn bold(&self, s: &str) -> String {
+        self.paint(Style::new().bold(), s)
+    }
+
+    fn dim(&self, s: &str) -> String {
+        self.paint(Style::new().dimmed(), s)
+    }
+}
+
+pub fn render(report: &Report, p: &Palette) -> String {
+    let mut out = String::new();
+    if report.pods.is_empty() {
+        let _ = writeln!(out, "No pod in the selection uses workload identity.");
+    }
+    // Broken pods first, then by name.
+    let mut pods: Vec<&PodChain> = report.pods.iter().collect();
+    pods.sort_by(|a, b| b.verdict().cmp(&a.verdict()).then_with(|| a.pod.cmp(&b.pod)));
+    for (i, pod) in pods.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        render_pod(&mut out, pod, p);
+    }
+    if !report.not_using.is_empty() {
+        let names: Vec<String> = report.not_using.iter().map(ToString::to_string).collect();
+        let _ = writeln!(out, "\n{}", p.dim(&format!("{} pod(s) show no sign of workload identity: {}", names.len(), names.join(", "))));
+    }
+    for ig in &report.ignored {
+        let _ = writeln!(out, "{}", p.dim(&format!("ignored {} {} ({} document {})", ig.kind, ig.name, ig.file, ig.document)));
+    }
+    let counts = tally(report);
+    let _ = writeln!(out, "\n{}", p.bold(&format!("{} pod(s): {counts}", report.pods.len())));
+    out
+}
+
+fn tally(report: &Report) -> String {
+    let n = |s: Status| report.pods.iter().filter(|p| p.verdict() == s).count();
+    format!(
+        "{} fail, {} warn, {} unknown, {} pass",
+        n(Status::Fail),
+        n(Status::Warn),
+        n(Status::Unknown),
+        n(Status::Pass) + n(Status::Skip)
+    )
+}
+
+fn render_pod(out: &mut String, pod: &PodChain, p: &Palette) {
+    let verdict = pod.verdict();
+    let headline = match pod.broken_link() {
+        Some(l) => format!("{} at {}", verdict.name().to_uppercase(), l.link.name()),
+        None => "PASS".into(),
+    };
+    let _ = writeln!(out, "{} {}  {}", p.status(verdict), p.bold(&pod.pod.to_string()), p.bold(&headline));
+    let mut who = vec![pod.workload.kubectl_ref(), format!("sa/{}", pod.service_account)];
+    if let Some(c) = &pod.client_id {
+        who.push(format!("client {c}"));
+    }
+    if let Some(i) = &pod.identity {
+        who.push(format!("identity {i}"));
+    }
+    let _ = writeln!(out, "  {}", p.dim(&who.join(" · ")));
+    // Every failing or warning finding, in chain order, with evidence and fix.
+    for l in &pod.links {
+        for f in l.findings.iter().filter(|f| f.severity.status() > Status::Pass) {
+            render_finding(out, l, f, p);
+        }
+    }
+    let _ = writeln!(out, "  {}", p.dim("chain:"));
+    for l in &pod.links {
+        let _ = writeln!(out, "    {} {:<15} {}", p.status(l.status), l.link.name(), one_line(&l.summary));
+    }
+}
+
+fn render_finding(out: &mut String, l: &LinkResult, f: &Finding, p: &Palette) {
+    let _ = writeln!(out, "  {} {} {} {}", p.status(f.severity.status()), l.link.name(), p.bold(&f.code), p.bold(&f.title));
+    let _ = writeln!(out, "      {}", f.message);
+    for e in &f.evidence {
+        let _ = writeln!(out, "      {}", p.dim(&evidence(e)));
+    }
+    let _ = writeln!(out, "      {}", p.dim(&f.explanation));
+    if let Some(fix) = &f.fix {
+        let _ = writeln!(out, "      fix: {}", p.bold(fix));
+    }
+}
+
+pub fn evidence(e: &Evidence) -> String {
+    let mut s = format!("{}: {}", e.label, e.value);
+    if let Some(x) = &e.expected {
+        let _ = write!(s, "  (expected {x})");
+    }
+    if let Some(n) = &e.note {
+        let _ = write!(s, "  [{n}]");
+    }
+    s
+}
+
+fn one_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().to_string()
+}
