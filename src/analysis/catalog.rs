@@ -55,7 +55,11 @@ impl Catalog {
     pub fn from_yaml(text: &str) -> Result<Catalog, CatalogError> {
         let entries: Vec<Entry> =
             serde_saphyr::from_str(text).map_err(|e| CatalogError::Parse(e.to_string()))?;
-        let by_code = entries.iter().enumerate().map(|(i, e)| (e.code.clone(), i)).collect();
+        let by_code = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.code.clone(), i))
+            .collect();
         Ok(Catalog { entries, by_code })
     }
 
@@ -68,16 +72,25 @@ impl Catalog {
     }
 
     pub fn set_severity(&mut self, code: &str, severity: Severity) -> Result<(), CatalogError> {
-        let i = *self.by_code.get(code).ok_or_else(|| CatalogError::UnknownCode(code.into()))?;
+        let i = *self
+            .by_code
+            .get(code)
+            .ok_or_else(|| CatalogError::UnknownCode(code.into()))?;
         self.entries[i].severity = severity;
         Ok(())
     }
 
     /// Applies `CODE=LEVEL` overrides.
-    pub fn apply_overrides<'a>(&mut self, overrides: impl IntoIterator<Item = &'a str>) -> Result<(), CatalogError> {
+    pub fn apply_overrides<'a>(
+        &mut self,
+        overrides: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), CatalogError> {
         for o in overrides {
-            let (code, level) = o.split_once('=').ok_or_else(|| CatalogError::BadOverride(o.into()))?;
-            let severity = Severity::parse(level.trim()).ok_or_else(|| CatalogError::BadOverride(o.into()))?;
+            let (code, level) = o
+                .split_once('=')
+                .ok_or_else(|| CatalogError::BadOverride(o.into()))?;
+            let severity =
+                Severity::parse(level.trim()).ok_or_else(|| CatalogError::BadOverride(o.into()))?;
             self.set_severity(code.trim(), severity)?;
         }
         Ok(())
@@ -134,7 +147,10 @@ mod tests {
     fn templates_fill_known_and_mark_unknown_names() {
         let vars = BTreeMap::from([("sa".to_string(), "web".to_string())]);
         assert_eq!(
-            render_template("kubectl annotate sa {sa} x={client_id} -p '{\"a\":1}'", &vars),
+            render_template(
+                "kubectl annotate sa {sa} x={client_id} -p '{\"a\":1}'",
+                &vars
+            ),
             "kubectl annotate sa web x=<client-id> -p '{\"a\":1}'"
         );
     }

@@ -5,7 +5,9 @@ use serde::Serialize;
 use crate::world::ObjRef;
 
 /// The links, in chain order. Their kebab-case names are a public contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Link {
     Cluster,
@@ -61,7 +63,9 @@ impl Link {
 }
 
 /// Ordered from best to worst, so `max` gives the verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
@@ -84,7 +88,9 @@ impl Status {
 }
 
 /// Catalogue severity of a finding; decides the status it gives its link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -128,13 +134,27 @@ pub struct Evidence {
 
 impl Evidence {
     pub fn fact(label: impl Into<String>, value: impl Into<String>) -> Self {
-        Self { label: label.into(), value: value.into(), expected: None, note: None }
+        Self {
+            label: label.into(),
+            value: value.into(),
+            expected: None,
+            note: None,
+        }
     }
 
-    pub fn compared(label: impl Into<String>, value: impl Into<String>, expected: impl Into<String>) -> Self {
+    pub fn compared(
+        label: impl Into<String>,
+        value: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> Self {
         let (value, expected) = (value.into(), expected.into());
         let note = super::compare::explain(&value, &expected);
-        Self { label: label.into(), value, expected: Some(expected), note }
+        Self {
+            label: label.into(),
+            value,
+            expected: Some(expected),
+            note,
+        }
     }
 
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
@@ -175,7 +195,9 @@ impl LinkResult {
     /// The finding that decides the status (the most severe, first raised on ties).
     pub fn primary(&self) -> Option<&Finding> {
         let worst = self.findings.iter().map(|f| f.severity).max()?;
-        self.findings.iter().find(|f| f.severity == worst && f.severity.status() == self.status)
+        self.findings
+            .iter()
+            .find(|f| f.severity == worst && f.severity.status() == self.status)
     }
 }
 
@@ -217,14 +239,18 @@ pub struct PodChain {
 }
 
 impl PodChain {
+    /// The worst link status; skipped links alone still make a pass.
     pub fn verdict(&self) -> Status {
-        self.links.iter().map(|l| l.status).max().unwrap_or(Status::Pass)
+        match self.links.iter().map(|l| l.status).max() {
+            Some(Status::Skip) | None => Status::Pass,
+            Some(s) => s,
+        }
     }
 
     /// The first link in chain order that fails, else the first that warns or is unknown.
     pub fn broken_link(&self) -> Option<&LinkResult> {
         let worst = self.verdict();
-        if worst <= Status::Skip {
+        if worst == Status::Pass {
             return None;
         }
         self.links.iter().find(|l| l.status == worst)
@@ -235,6 +261,9 @@ impl PodChain {
     }
 
     pub fn codes(&self) -> Vec<&str> {
-        self.links.iter().flat_map(|l| l.findings.iter().map(|f| f.code.as_str())).collect()
+        self.links
+            .iter()
+            .flat_map(|l| l.findings.iter().map(|f| f.code.as_str()))
+            .collect()
     }
 }

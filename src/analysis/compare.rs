@@ -11,20 +11,36 @@ pub fn explain(actual: &str, expected: &str) -> Option<String> {
         }
     }
     if actual.trim_end_matches('/') == expected.trim_end_matches('/') {
-        let (with, without) = if actual.ends_with('/') { ("value", "expected") } else { ("expected", "value") };
-        return Some(format!("differs only by the trailing '/': the {with} has it, the {without} does not"));
+        let (with, without) = if actual.ends_with('/') {
+            ("value", "expected")
+        } else {
+            ("expected", "value")
+        };
+        return Some(format!(
+            "differs only by the trailing '/': the {with} has it, the {without} does not"
+        ));
     }
     if actual.eq_ignore_ascii_case(expected) {
         let at = first_difference(actual, expected);
-        return Some(format!("differs only in letter case, first at character {}", at + 1));
+        return Some(format!(
+            "differs only in letter case, first at character {}",
+            at + 1
+        ));
     }
     if actual.is_empty() {
         return Some("value is empty".into());
     }
     let at = first_difference(actual, expected);
+    if at == 0 {
+        return None;
+    }
     let show = |s: &str| -> String {
         let tail: String = s.chars().skip(at).take(24).collect();
-        if tail.is_empty() { "(end)".into() } else { format!("{tail:?}") }
+        if tail.is_empty() {
+            "(end)".into()
+        } else {
+            format!("{tail:?}")
+        }
     };
     Some(format!(
         "first differs at character {}: {} vs {}",
@@ -47,7 +63,11 @@ pub fn distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let cur = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(row[j + 1]) };
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(row[j + 1])
+            };
             prev = cur;
         }
     }
@@ -61,10 +81,26 @@ mod tests {
     #[test]
     fn names_the_kind_of_difference() {
         assert_eq!(explain("a", "a"), None);
-        assert!(explain("https://x/", "https://x").unwrap().contains("trailing '/'"));
-        assert!(explain("system:serviceaccount:NS:sa", "system:serviceaccount:ns:sa").unwrap().contains("case"));
-        assert!(explain(" https://x/", "https://x/").unwrap().contains("whitespace"));
-        assert!(explain("system:serviceaccount:a:sa", "system:serviceaccount:b:sa").unwrap().contains("character 23"));
+        assert!(
+            explain("https://x/", "https://x")
+                .unwrap()
+                .contains("trailing '/'")
+        );
+        assert!(
+            explain("system:serviceaccount:NS:sa", "system:serviceaccount:ns:sa")
+                .unwrap()
+                .contains("case")
+        );
+        assert!(
+            explain(" https://x/", "https://x/")
+                .unwrap()
+                .contains("whitespace")
+        );
+        assert!(
+            explain("system:serviceaccount:a:sa", "system:serviceaccount:b:sa")
+                .unwrap()
+                .contains("character 23")
+        );
         assert_eq!(distance("kitten", "sitting"), 3);
     }
 }

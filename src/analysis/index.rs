@@ -49,7 +49,10 @@ pub struct Index<'w> {
 }
 
 fn key(meta: &ObjectMeta) -> Key {
-    (meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default())
+    (
+        meta.namespace.clone().unwrap_or_default(),
+        meta.name.clone().unwrap_or_default(),
+    )
 }
 
 fn by_key<T>(items: &[T], meta: impl Fn(&T) -> &ObjectMeta) -> HashMap<Key, &T> {
@@ -67,18 +70,31 @@ impl<'w> Index<'w> {
         let mut sa_namespaces: HashMap<&str, Vec<&str>> = HashMap::new();
         for sa in &k.service_accounts {
             if let (Some(ns), Some(name)) = (&sa.metadata.namespace, &sa.metadata.name) {
-                sa_namespaces.entry(name.as_str()).or_default().push(ns.as_str());
+                sa_namespaces
+                    .entry(name.as_str())
+                    .or_default()
+                    .push(ns.as_str());
             }
         }
         let mut services: HashMap<&str, Vec<&Service>> = HashMap::new();
         for s in &k.services {
-            services.entry(s.metadata.namespace.as_deref().unwrap_or_default()).or_default().push(s);
+            services
+                .entry(s.metadata.namespace.as_deref().unwrap_or_default())
+                .or_default()
+                .push(s);
         }
         let mut events: HashMap<Key, Vec<&Event>> = HashMap::new();
         for e in &k.events {
-            let ns = e.involved_object.namespace.clone().or_else(|| e.metadata.namespace.clone());
+            let ns = e
+                .involved_object
+                .namespace
+                .clone()
+                .or_else(|| e.metadata.namespace.clone());
             events
-                .entry((ns.unwrap_or_default(), e.involved_object.name.clone().unwrap_or_default()))
+                .entry((
+                    ns.unwrap_or_default(),
+                    e.involved_object.name.clone().unwrap_or_default(),
+                ))
                 .or_default()
                 .push(e);
         }
@@ -102,7 +118,10 @@ impl<'w> Index<'w> {
         }
         let mut roles_by_principal: HashMap<String, Vec<&RoleAssignment>> = HashMap::new();
         for r in &az.role_assignments {
-            roles_by_principal.entry(lower(&r.principal_id)).or_default().push(r);
+            roles_by_principal
+                .entry(lower(&r.principal_id))
+                .or_default()
+                .push(r);
         }
         Index {
             world,
@@ -121,7 +140,11 @@ impl<'w> Index<'w> {
             stateful_sets: by_key(&k.stateful_sets, |s| &s.metadata),
             daemon_sets: by_key(&k.daemon_sets, |s| &s.metadata),
             config_maps: by_key(&k.config_maps, |s| &s.metadata),
-            nodes: k.nodes.iter().filter_map(|n| Some((n.metadata.name.as_deref()?, n))).collect(),
+            nodes: k
+                .nodes
+                .iter()
+                .filter_map(|n| Some((n.metadata.name.as_deref()?, n)))
+                .collect(),
             events,
             identities_by_client: az
                 .identities
@@ -134,17 +157,43 @@ impl<'w> Index<'w> {
                 .filter_map(|i| Some((lower(i.principal_id.as_deref()?), i)))
                 .collect(),
             identities_by_id: az.identities.iter().map(|i| (lower(&i.id), i)).collect(),
-            apps_by_app_id: az.applications.iter().map(|a| (lower(&a.app_id), a)).collect(),
+            apps_by_app_id: az
+                .applications
+                .iter()
+                .map(|a| (lower(&a.app_id), a))
+                .collect(),
             apps_by_object_id,
-            sps_by_app_id: az.service_principals.iter().map(|s| (lower(&s.app_id), s)).collect(),
-            sps_by_object_id: az.service_principals.iter().map(|s| (lower(&s.id), s)).collect(),
+            sps_by_app_id: az
+                .service_principals
+                .iter()
+                .map(|s| (lower(&s.app_id), s))
+                .collect(),
+            sps_by_object_id: az
+                .service_principals
+                .iter()
+                .map(|s| (lower(&s.id), s))
+                .collect(),
             fics_by_owner,
             fics_by_subject,
             roles_by_principal,
             vaults_by_name: az.vaults.iter().map(|v| (lower(&v.name), v)).collect(),
-            storage_by_name: az.storage_accounts.iter().map(|s| (lower(&s.name), s)).collect(),
-            tokens: world.facts.tokens.iter().map(|t| (t.pod.clone(), t)).collect(),
-            issuers: world.facts.issuers.iter().map(|i| (i.issuer.as_str(), i)).collect(),
+            storage_by_name: az
+                .storage_accounts
+                .iter()
+                .map(|s| (lower(&s.name), s))
+                .collect(),
+            tokens: world
+                .facts
+                .tokens
+                .iter()
+                .map(|t| (t.pod.clone(), t))
+                .collect(),
+            issuers: world
+                .facts
+                .issuers
+                .iter()
+                .map(|i| (i.issuer.as_str(), i))
+                .collect(),
         }
     }
 
@@ -152,16 +201,23 @@ impl<'w> Index<'w> {
     pub fn cluster(&self) -> Option<&'w ManagedCluster> {
         let clusters = &self.world.azure.clusters;
         match &self.world.info.cluster_name {
-            Some(name) => clusters.iter().find(|c| &c.name == name).or(clusters.first()),
+            Some(name) => clusters
+                .iter()
+                .find(|c| &c.name == name)
+                .or(clusters.first()),
             None => clusters.first(),
         }
     }
 
     pub fn service_account(&self, ns: &str, name: &str) -> Option<&'w ServiceAccount> {
-        self.service_accounts.get(&(ns.to_string(), name.to_string())).copied()
+        self.service_accounts
+            .get(&(ns.to_string(), name.to_string()))
+            .copied()
     }
 
     pub fn config_map(&self, ns: &str, name: &str) -> Option<&'w ConfigMap> {
-        self.config_maps.get(&(ns.to_string(), name.to_string())).copied()
+        self.config_maps
+            .get(&(ns.to_string(), name.to_string()))
+            .copied()
     }
 }

@@ -53,7 +53,11 @@ pub struct Report {
 
 impl Report {
     pub fn verdict(&self) -> Status {
-        self.pods.iter().map(PodChain::verdict).max().unwrap_or(Status::Pass)
+        self.pods
+            .iter()
+            .map(PodChain::verdict)
+            .max()
+            .unwrap_or(Status::Pass)
     }
 }
 
@@ -80,7 +84,13 @@ pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
             continue;
         }
         let vars = subject.vars(&ix, &install);
-        let cx = links::PodCx { ix: &ix, install: &install, subject: &subject, now: options.now, targets: &options.targets };
+        let cx = links::PodCx {
+            ix: &ix,
+            install: &install,
+            subject: &subject,
+            now: options.now,
+            targets: &options.targets,
+        };
         let links = links::run(&cx, catalog, &vars);
         pods.push(PodChain {
             pod: subject.at.clone(),
@@ -105,13 +115,26 @@ pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
 /// Any sign of workload identity on the pod, its owner, its ServiceAccount or a credential.
 fn means_to_use(ix: &Index<'_>, s: &Subject<'_>) -> bool {
     let has_key = |m: Option<&std::collections::BTreeMap<String, String>>| {
-        m.is_some_and(|m| m.keys().any(|k| k.starts_with("azure.workload.identity/") || k.contains("client-id") || k.contains("client_id")))
+        m.is_some_and(|m| {
+            m.keys().any(|k| {
+                k.starts_with("azure.workload.identity/")
+                    || k.contains("client-id")
+                    || k.contains("client_id")
+            })
+        })
     };
     has_key(s.pod.metadata.labels.as_ref())
         || has_key(s.pod.metadata.annotations.as_ref())
         || s.template_meta.is_some_and(|m| has_key(m.labels.as_ref()))
         || s.owner_meta.is_some_and(|m| has_key(m.labels.as_ref()))
-        || s.sa.is_some_and(|sa| has_key(sa.metadata.labels.as_ref()) || has_key(sa.metadata.annotations.as_ref()))
-        || s.containers().any(|(c, _)| c.env.iter().flatten().any(|e| e.name == "AZURE_FEDERATED_TOKEN_FILE" || e.name == "AZURE_CLIENT_ID"))
+        || s.sa.is_some_and(|sa| {
+            has_key(sa.metadata.labels.as_ref()) || has_key(sa.metadata.annotations.as_ref())
+        })
+        || s.containers().any(|(c, _)| {
+            c.env
+                .iter()
+                .flatten()
+                .any(|e| e.name == "AZURE_FEDERATED_TOKEN_FILE" || e.name == "AZURE_CLIENT_ID")
+        })
         || ix.fics_by_subject.contains_key(s.token.sub.as_str())
 }

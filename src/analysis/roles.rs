@@ -9,23 +9,107 @@ pub struct Role {
     pub delegation_key: bool,
 }
 
-const fn role(id: &'static str, name: &'static str, reads_secrets: bool, reads_blobs: bool, delegation_key: bool) -> Role {
-    Role { id, name, reads_secrets, reads_blobs, delegation_key }
+const fn role(
+    id: &'static str,
+    name: &'static str,
+    reads_secrets: bool,
+    reads_blobs: bool,
+    delegation_key: bool,
+) -> Role {
+    Role {
+        id,
+        name,
+        reads_secrets,
+        reads_blobs,
+        delegation_key,
+    }
 }
 
 pub const BUILTIN: &[Role] = &[
-    role("4633458b-17de-408a-b874-0445c86b69e6", "Key Vault Secrets User", true, false, false),
-    role("b86a8fe4-44ce-4948-aee5-eccb2c155cd7", "Key Vault Secrets Officer", true, false, false),
-    role("00482a5a-887f-4fb3-b363-3b7fe8e74483", "Key Vault Administrator", true, false, false),
-    role("21090545-7ca7-4776-b22c-e363652d74d2", "Key Vault Reader", false, false, false),
-    role("f25e0fa2-a7c8-4377-a976-54943a77a395", "Key Vault Contributor", false, false, false),
-    role("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", "Storage Blob Data Reader", false, true, true),
-    role("ba92f5b4-2d11-453d-a403-e96b0029c9fe", "Storage Blob Data Contributor", false, true, true),
-    role("b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "Storage Blob Data Owner", false, true, true),
-    role("db58b8e5-c6ad-4a2a-8342-4190687cbf4a", "Storage Blob Delegator", false, false, true),
-    role("8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Owner", false, false, false),
-    role("b24988ac-6180-42a0-ab88-20f7382dd24c", "Contributor", false, false, false),
-    role("acdd72a7-3385-48ef-bd42-f606fba81ae7", "Reader", false, false, false),
+    role(
+        "4633458b-17de-408a-b874-0445c86b69e6",
+        "Key Vault Secrets User",
+        true,
+        false,
+        false,
+    ),
+    role(
+        "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+        "Key Vault Secrets Officer",
+        true,
+        false,
+        false,
+    ),
+    role(
+        "00482a5a-887f-4fb3-b363-3b7fe8e74483",
+        "Key Vault Administrator",
+        true,
+        false,
+        false,
+    ),
+    role(
+        "21090545-7ca7-4776-b22c-e363652d74d2",
+        "Key Vault Reader",
+        false,
+        false,
+        false,
+    ),
+    role(
+        "f25e0fa2-a7c8-4377-a976-54943a77a395",
+        "Key Vault Contributor",
+        false,
+        false,
+        false,
+    ),
+    role(
+        "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
+        "Storage Blob Data Reader",
+        false,
+        true,
+        true,
+    ),
+    role(
+        "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+        "Storage Blob Data Contributor",
+        false,
+        true,
+        true,
+    ),
+    role(
+        "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
+        "Storage Blob Data Owner",
+        false,
+        true,
+        true,
+    ),
+    role(
+        "db58b8e5-c6ad-4a2a-8342-4190687cbf4a",
+        "Storage Blob Delegator",
+        false,
+        false,
+        true,
+    ),
+    role(
+        "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+        "Owner",
+        false,
+        false,
+        false,
+    ),
+    role(
+        "b24988ac-6180-42a0-ab88-20f7382dd24c",
+        "Contributor",
+        false,
+        false,
+        false,
+    ),
+    role(
+        "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+        "Reader",
+        false,
+        false,
+        false,
+    ),
 ];
 
 /// The built-in role for a definition GUID, or for a `roleDefinitionName` as `az` prints it.

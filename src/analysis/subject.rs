@@ -41,7 +41,9 @@ impl<'w> Resolved<'w> {
     pub fn name(&self) -> String {
         match self {
             Resolved::Identity(i) => i.name.clone(),
-            Resolved::Application(a, _) => a.display_name.clone().unwrap_or_else(|| a.app_id.clone()),
+            Resolved::Application(a, _) => {
+                a.display_name.clone().unwrap_or_else(|| a.app_id.clone())
+            }
         }
     }
 
@@ -101,17 +103,27 @@ pub struct TokenView {
 impl<'w> Subject<'w> {
     pub fn new(ix: &Index<'w>, install: &Install<'w>, pod: &'w Pod) -> Subject<'w> {
         let at = ObjRef::new(
-            pod.metadata.namespace.clone().unwrap_or_else(|| "default".into()),
+            pod.metadata
+                .namespace
+                .clone()
+                .unwrap_or_else(|| "default".into()),
             pod.metadata.name.clone().unwrap_or_default(),
         );
         let spec = pod.spec.as_ref();
         let sa_name = spec
-            .and_then(|s| s.service_account_name.clone().or_else(|| s.service_account.clone()))
+            .and_then(|s| {
+                s.service_account_name
+                    .clone()
+                    .or_else(|| s.service_account.clone())
+            })
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "default".into());
         let sa = ix.service_account(&at.namespace, &sa_name);
         let owner = owner_of(ix, pod, &at);
-        let annotation = |key: &str| sa.and_then(|s| s.metadata.annotations.as_ref()?.get(key)).map(|v| v.trim().to_string());
+        let annotation = |key: &str| {
+            sa.and_then(|s| s.metadata.annotations.as_ref()?.get(key))
+                .map(|v| v.trim().to_string())
+        };
         let env_client = first_env(pod, "AZURE_CLIENT_ID");
         let (client_id, client_id_source) = match (env_client, annotation(webhook::CLIENT_ID)) {
             (Some(v), _) => (Some(v), "pod env AZURE_CLIENT_ID"),
@@ -144,20 +156,40 @@ impl<'w> Subject<'w> {
 
     pub fn containers(&self) -> impl Iterator<Item = (&'w Container, bool)> + '_ {
         let spec = self.spec;
-        spec.into_iter()
-            .flat_map(|s| s.init_containers.iter().flatten().map(|c| (c, true)).chain(s.containers.iter().map(|c| (c, false))))
+        spec.into_iter().flat_map(|s| {
+            s.init_containers
+                .iter()
+                .flatten()
+                .map(|c| (c, true))
+                .chain(s.containers.iter().map(|c| (c, false)))
+        })
     }
 
     pub fn pod_annotation(&self, key: &str) -> Option<&'w str> {
-        self.pod.metadata.annotations.as_ref()?.get(key).map(String::as_str)
+        self.pod
+            .metadata
+            .annotations
+            .as_ref()?
+            .get(key)
+            .map(String::as_str)
     }
 
     pub fn sa_annotation(&self, key: &str) -> Option<&'w str> {
-        self.sa?.metadata.annotations.as_ref()?.get(key).map(String::as_str)
+        self.sa?
+            .metadata
+            .annotations
+            .as_ref()?
+            .get(key)
+            .map(String::as_str)
     }
 
     pub fn pod_label(&self, key: &str) -> Option<&'w str> {
-        self.pod.metadata.labels.as_ref()?.get(key).map(String::as_str)
+        self.pod
+            .metadata
+            .labels
+            .as_ref()?
+            .get(key)
+            .map(String::as_str)
     }
 
     pub fn has_owner(&self) -> bool {
@@ -176,16 +208,39 @@ impl<'w> Subject<'w> {
         put("pod", Some(self.at.name.clone()));
         put("sa", Some(self.sa_name.clone()));
         put("workload", Some(self.workload.kubectl_ref()));
-        put("subject", Some(format!("system:serviceaccount:{}:{}", self.at.namespace, self.sa_name)));
+        put(
+            "subject",
+            Some(format!(
+                "system:serviceaccount:{}:{}",
+                self.at.namespace, self.sa_name
+            )),
+        );
         put("audience", Some(install.audience.clone()));
-        put("fic_name", Some(format!("{}-{}", self.at.namespace, self.sa_name)));
+        put(
+            "fic_name",
+            Some(format!("{}-{}", self.at.namespace, self.sa_name)),
+        );
         if let Some(c) = ix.cluster() {
             put("cluster", Some(c.name.clone()));
-            put("cluster_rg", crate::world::azure::arm_segment(&c.id, "resourcegroups").map(str::to_string));
+            put(
+                "cluster_rg",
+                crate::world::azure::arm_segment(&c.id, "resourcegroups").map(str::to_string),
+            );
         }
         put("issuer", self.token.iss.clone());
-        put("issuer_no_slash", self.token.iss.as_ref().map(|i| i.trim_end_matches('/').to_string()));
-        put("tenant_id", self.tenant_id.clone().or_else(|| ix.world.info.tenant_id.clone()));
+        put(
+            "issuer_no_slash",
+            self.token
+                .iss
+                .as_ref()
+                .map(|i| i.trim_end_matches('/').to_string()),
+        );
+        put(
+            "tenant_id",
+            self.tenant_id
+                .clone()
+                .or_else(|| ix.world.info.tenant_id.clone()),
+        );
         put("webhook_namespace", install.namespace.clone());
         match &self.resolved {
             Some(r) => {
@@ -220,7 +275,9 @@ fn resolve<'w>(ix: &Index<'w>, client_id: &str) -> Option<Resolved<'w>> {
     if let Some(i) = ix.identities_by_client.get(&key) {
         return Some(Resolved::Identity(i));
     }
-    ix.apps_by_app_id.get(&key).map(|a| Resolved::Application(a, ix.sps_by_app_id.get(&key).copied()))
+    ix.apps_by_app_id
+        .get(&key)
+        .map(|a| Resolved::Application(a, ix.sps_by_app_id.get(&key).copied()))
 }
 
 struct Owner<'w> {
@@ -241,15 +298,33 @@ fn owner_of<'w>(ix: &Index<'w>, pod: &'w Pod, at: &ObjRef) -> Owner<'w> {
         .find(|o| o.controller == Some(true))
         .or_else(|| pod.metadata.owner_references.as_ref()?.first());
     let Some(o) = controller else {
-        return Owner { workload: Workload { kind: "Pod".into(), name: at.name.clone() }, meta: None, template_meta: None, template_spec: None };
+        return Owner {
+            workload: Workload {
+                kind: "Pod".into(),
+                name: at.name.clone(),
+            },
+            meta: None,
+            template_meta: None,
+            template_spec: None,
+        };
     };
     let k = (ns.clone(), o.name.clone());
-    let wl = |kind: &str, name: &str| Workload { kind: kind.into(), name: name.into() };
+    let wl = |kind: &str, name: &str| Workload {
+        kind: kind.into(),
+        name: name.into(),
+    };
     match o.kind.as_str() {
         "ReplicaSet" => {
             let rs = ix.replica_sets.get(&k);
             let dep_name = rs
-                .and_then(|rs| rs.metadata.owner_references.as_ref()?.iter().find(|r| r.kind == "Deployment").map(|r| r.name.clone()))
+                .and_then(|rs| {
+                    rs.metadata
+                        .owner_references
+                        .as_ref()?
+                        .iter()
+                        .find(|r| r.kind == "Deployment")
+                        .map(|r| r.name.clone())
+                })
                 .or_else(|| {
                     // The ReplicaSet may be missing from the world: strip its pod-template-hash.
                     let hash = pod.metadata.labels.as_ref()?.get("pod-template-hash")?;
@@ -261,21 +336,31 @@ fn owner_of<'w>(ix: &Index<'w>, pod: &'w Pod, at: &ObjRef) -> Owner<'w> {
                     Owner {
                         workload: wl("Deployment", &d),
                         meta: dep.map(|x| &x.metadata),
-                        template_meta: dep.and_then(|x| x.spec.as_ref()?.template.metadata.as_ref()),
+                        template_meta: dep
+                            .and_then(|x| x.spec.as_ref()?.template.metadata.as_ref()),
                         template_spec: dep.and_then(|x| x.spec.as_ref()?.template.spec.as_ref()),
                     }
                 }
                 None => Owner {
                     workload: wl("ReplicaSet", &o.name),
                     meta: rs.map(|x| &x.metadata),
-                    template_meta: rs.and_then(|x| x.spec.as_ref()?.template.as_ref()?.metadata.as_ref()),
-                    template_spec: rs.and_then(|x| x.spec.as_ref()?.template.as_ref()?.spec.as_ref()),
+                    template_meta: rs
+                        .and_then(|x| x.spec.as_ref()?.template.as_ref()?.metadata.as_ref()),
+                    template_spec: rs
+                        .and_then(|x| x.spec.as_ref()?.template.as_ref()?.spec.as_ref()),
                 },
             }
         }
         "Job" => {
             let job = ix.jobs.get(&k);
-            let cron = job.and_then(|j| j.metadata.owner_references.as_ref()?.iter().find(|r| r.kind == "CronJob").map(|r| r.name.clone()));
+            let cron = job.and_then(|j| {
+                j.metadata
+                    .owner_references
+                    .as_ref()?
+                    .iter()
+                    .find(|r| r.kind == "CronJob")
+                    .map(|r| r.name.clone())
+            });
             match cron {
                 Some(c) => {
                     let cj = ix.cron_jobs.get(&(ns, c.clone()));
@@ -313,11 +398,22 @@ fn owner_of<'w>(ix: &Index<'w>, pod: &'w Pod, at: &ObjRef) -> Owner<'w> {
                 template_spec: s.and_then(|x| x.spec.as_ref()?.template.spec.as_ref()),
             }
         }
-        other => Owner { workload: wl(other, &o.name), meta: None, template_meta: None, template_spec: None },
+        other => Owner {
+            workload: wl(other, &o.name),
+            meta: None,
+            template_meta: None,
+            template_spec: None,
+        },
     }
 }
 
-fn token_view(ix: &Index<'_>, install: &Install<'_>, pod: &Pod, at: &ObjRef, sa: &str) -> TokenView {
+fn token_view(
+    ix: &Index<'_>,
+    install: &Install<'_>,
+    pod: &Pod,
+    at: &ObjRef,
+    sa: &str,
+) -> TokenView {
     if let Some(t) = ix.tokens.get(at) {
         return TokenView {
             observed: true,
@@ -332,10 +428,9 @@ fn token_view(ix: &Index<'_>, install: &Install<'_>, pod: &Pod, at: &ObjRef, sa:
             source: Some(t.source.clone()),
         };
     }
-    let iss = ix
-        .cluster()
-        .and_then(|c| c.issuer_url.clone())
-        .or_else(|| (ix.world.facts.issuers.len() == 1).then(|| ix.world.facts.issuers[0].issuer.clone()));
+    let iss = ix.cluster().and_then(|c| c.issuer_url.clone()).or_else(|| {
+        (ix.world.facts.issuers.len() == 1).then(|| ix.world.facts.issuers[0].issuer.clone())
+    });
     // The audience of the projected volume the pod mounts, else what the webhook would request.
     let aud = projected_audience(pod).unwrap_or_else(|| install.audience.clone());
     TokenView {
@@ -351,10 +446,25 @@ fn token_view(ix: &Index<'_>, install: &Install<'_>, pod: &Pod, at: &ObjRef, sa:
 pub fn projected_audience(pod: &Pod) -> Option<String> {
     let spec = pod.spec.as_ref()?;
     let path = first_env(pod, "AZURE_FEDERATED_TOKEN_FILE")?;
-    let container = spec.containers.iter().find(|c| c.env.iter().flatten().any(|e| e.name == "AZURE_FEDERATED_TOKEN_FILE"))?;
-    let mount = container.volume_mounts.iter().flatten().find(|m| path.starts_with(&m.mount_path))?;
-    let volume = spec.volumes.iter().flatten().find(|v| v.name == mount.name)?;
-    let rel = path.strip_prefix(&mount.mount_path)?.trim_start_matches('/');
+    let container = spec.containers.iter().find(|c| {
+        c.env
+            .iter()
+            .flatten()
+            .any(|e| e.name == "AZURE_FEDERATED_TOKEN_FILE")
+    })?;
+    let mount = container
+        .volume_mounts
+        .iter()
+        .flatten()
+        .find(|m| path.starts_with(&m.mount_path))?;
+    let volume = spec
+        .volumes
+        .iter()
+        .flatten()
+        .find(|v| v.name == mount.name)?;
+    let rel = path
+        .strip_prefix(&mount.mount_path)?
+        .trim_start_matches('/');
     volume
         .projected
         .as_ref()?

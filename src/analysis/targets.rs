@@ -11,7 +11,12 @@ pub enum Target {
     /// Vault name (lower case).
     KeyVault { name: String, source: String },
     /// Storage account name (lower case), optional container.
-    Blob { account: String, container: Option<String>, user_delegation: bool, source: String },
+    Blob {
+        account: String,
+        container: Option<String>,
+        user_delegation: bool,
+        source: String,
+    },
 }
 
 impl Target {
@@ -32,21 +37,44 @@ pub struct Found {
 pub fn find(ix: &Index<'_>, pod: &Pod, at: &ObjRef, hints: &[TargetHint]) -> Found {
     let mut targets = Vec::new();
     let mut unread = Vec::new();
-    let containers = pod.spec.iter().flat_map(|s| s.init_containers.iter().flatten().chain(s.containers.iter()));
+    let containers = pod.spec.iter().flat_map(|s| {
+        s.init_containers
+            .iter()
+            .flatten()
+            .chain(s.containers.iter())
+    });
     for c in containers {
         for env in c.env.iter().flatten() {
             let from = format!("env {} of container {}", env.name, c.name);
             if let Some(v) = &env.value {
                 classify(ix, &env.name, v, &from, &mut targets);
-            } else if let Some(cm) = env.value_from.as_ref().and_then(|v| v.config_map_key_ref.as_ref()) {
-                if let Some(v) = ix.config_map(&at.namespace, &cm.name).and_then(|m| m.data.as_ref()?.get(&cm.key)) {
-                    classify(ix, &env.name, v, &format!("{from} (ConfigMap {})", cm.name), &mut targets);
+            } else if let Some(cm) = env
+                .value_from
+                .as_ref()
+                .and_then(|v| v.config_map_key_ref.as_ref())
+            {
+                if let Some(v) = ix
+                    .config_map(&at.namespace, &cm.name)
+                    .and_then(|m| m.data.as_ref()?.get(&cm.key))
+                {
+                    classify(
+                        ix,
+                        &env.name,
+                        v,
+                        &format!("{from} (ConfigMap {})", cm.name),
+                        &mut targets,
+                    );
                 }
             }
         }
         for src in c.env_from.iter().flatten() {
             if let Some(cm) = &src.config_map_ref {
-                for (k, v) in ix.config_map(&at.namespace, &cm.name).and_then(|m| m.data.as_ref()).into_iter().flatten() {
+                for (k, v) in ix
+                    .config_map(&at.namespace, &cm.name)
+                    .and_then(|m| m.data.as_ref())
+                    .into_iter()
+                    .flatten()
+                {
                     let from = format!("ConfigMap {} key {k} (container {})", cm.name, c.name);
                     classify(ix, k, v, &from, &mut targets);
                 }
@@ -62,7 +90,10 @@ pub fn find(ix: &Index<'_>, pod: &Pod, at: &ObjRef, hints: &[TargetHint]) -> Fou
         }
         if let Some(kv) = &hint.keyvault {
             if let Some(name) = vault_name(kv) {
-                targets.push(Target::KeyVault { name, source: "target hint".into() });
+                targets.push(Target::KeyVault {
+                    name,
+                    source: "target hint".into(),
+                });
             }
         }
         if let Some(b) = &hint.blob {
@@ -77,7 +108,9 @@ pub fn find(ix: &Index<'_>, pod: &Pod, at: &ObjRef, hints: &[TargetHint]) -> Fou
         }
     }
     targets.sort();
-    targets.dedup_by(|a, b| a.name() == b.name() && std::mem::discriminant(a) == std::mem::discriminant(b));
+    targets.dedup_by(|a, b| {
+        a.name() == b.name() && std::mem::discriminant(a) == std::mem::discriminant(b)
+    });
     Found { targets, unread }
 }
 
@@ -85,24 +118,42 @@ fn classify(ix: &Index<'_>, name: &str, value: &str, source: &str, out: &mut Vec
     let value = value.trim();
     let upper = name.to_ascii_uppercase();
     if let Some(v) = host_label(value, ".vault.azure") {
-        out.push(Target::KeyVault { name: v, source: source.into() });
+        out.push(Target::KeyVault {
+            name: v,
+            source: source.into(),
+        });
     } else if let Some(a) = host_label(value, ".blob.core.") {
         let container = blob_target(value).and_then(|(_, c)| c);
-        out.push(Target::Blob { account: a, container, user_delegation: false, source: source.into() });
+        out.push(Target::Blob {
+            account: a,
+            container,
+            user_delegation: false,
+            source: source.into(),
+        });
     } else if (upper.contains("VAULT") || upper.contains("KV") || upper.contains("AKV"))
         && ix.vaults_by_name.contains_key(&lower(value))
     {
-        out.push(Target::KeyVault { name: lower(value), source: source.into() });
+        out.push(Target::KeyVault {
+            name: lower(value),
+            source: source.into(),
+        });
     } else if (upper.contains("STORAGE") || upper.contains("ACCOUNT") || upper.contains("BLOB"))
         && ix.storage_by_name.contains_key(&lower(value))
     {
-        out.push(Target::Blob { account: lower(value), container: None, user_delegation: false, source: source.into() });
+        out.push(Target::Blob {
+            account: lower(value),
+            container: None,
+            user_delegation: false,
+            source: source.into(),
+        });
     }
 }
 
 /// `https://NAME<suffix>...` -> `name`.
 fn host_label(value: &str, suffix: &str) -> Option<String> {
-    let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"))?;
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))?;
     let host = rest.split('/').next()?;
     let lower_host = host.to_ascii_lowercase();
     let at = lower_host.find(suffix)?;
@@ -118,12 +169,19 @@ pub fn vault_name(s: &str) -> Option<String> {
 pub fn blob_target(s: &str) -> Option<(String, Option<String>)> {
     if let Some(account) = host_label(s, ".blob.") {
         let path = s.splitn(4, '/').nth(3).unwrap_or_default();
-        let container = path.split('/').next().filter(|c| !c.is_empty()).map(str::to_string);
+        let container = path
+            .split('/')
+            .next()
+            .filter(|c| !c.is_empty())
+            .map(str::to_string);
         return Some((account, container));
     }
     let mut parts = s.splitn(2, '/');
     let account = parts.next().filter(|a| !a.is_empty())?;
-    Some((lower(account), parts.next().filter(|c| !c.is_empty()).map(str::to_string)))
+    Some((
+        lower(account),
+        parts.next().filter(|c| !c.is_empty()).map(str::to_string),
+    ))
 }
 
 #[cfg(test)]
@@ -132,9 +190,18 @@ mod tests {
 
     #[test]
     fn parses_target_forms() {
-        assert_eq!(vault_name("https://My-KV.vault.azure.net/"), Some("my-kv".into()));
+        assert_eq!(
+            vault_name("https://My-KV.vault.azure.net/"),
+            Some("my-kv".into())
+        );
         assert_eq!(vault_name("kv1"), Some("kv1".into()));
-        assert_eq!(blob_target("https://acct.blob.core.windows.net/cats/x"), Some(("acct".into(), Some("cats".into()))));
-        assert_eq!(blob_target("acct/cats"), Some(("acct".into(), Some("cats".into()))));
+        assert_eq!(
+            blob_target("https://acct.blob.core.windows.net/cats/x"),
+            Some(("acct".into(), Some("cats".into())))
+        );
+        assert_eq!(
+            blob_target("acct/cats"),
+            Some(("acct".into(), Some("cats".into())))
+        );
     }
 }

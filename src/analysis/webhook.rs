@@ -24,8 +24,12 @@ pub const CONFIG_MAP: &str = "azure-wi-webhook-config";
 pub const DEFAULT_AUDIENCE: &str = "api://AzureADTokenExchange";
 pub const TOKEN_PATH_V1_5: &str = "/var/run/secrets/azure/tokens/azure-identity-token";
 pub const TOKEN_PATH_V1_6: &str = "/var/run/secrets/azure/wi/token/azure-identity-token";
-pub const ENV_NAMES: [&str; 4] =
-    ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST"];
+pub const ENV_NAMES: [&str; 4] = [
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_AUTHORITY_HOST",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Version(pub u64, pub u64, pub u64);
@@ -39,7 +43,11 @@ impl Version {
         let tag = image.rsplit_once(':')?.1;
         let tag = tag.split('@').next()?.trim_start_matches('v');
         let mut parts = tag.split(['.', '-']).map(|p| p.parse::<u64>());
-        Some(Version(parts.next()?.ok()?, parts.next()?.ok()?, parts.next().and_then(Result::ok).unwrap_or(0)))
+        Some(Version(
+            parts.next()?.ok()?,
+            parts.next()?.ok()?,
+            parts.next().and_then(Result::ok).unwrap_or(0),
+        ))
     }
 }
 
@@ -82,7 +90,11 @@ impl<'w> Install<'w> {
                 .is_some_and(|v| v == "true");
             for wh in mwc.webhooks.iter().flatten() {
                 if wh.name == WEBHOOK_NAME || config_name == MWC_NAME {
-                    entries.push(WebhookEntry { config_name: config_name.clone(), enforcer_disabled, webhook: wh });
+                    entries.push(WebhookEntry {
+                        config_name: config_name.clone(),
+                        enforcer_disabled,
+                        webhook: wh,
+                    });
                 }
             }
         }
@@ -101,9 +113,12 @@ impl<'w> Install<'w> {
             })
             .collect();
         let containers = || {
-            deployments
-                .iter()
-                .flat_map(|d| d.spec.iter().flat_map(|s| s.template.spec.iter()).flat_map(|s| s.containers.iter()))
+            deployments.iter().flat_map(|d| {
+                d.spec
+                    .iter()
+                    .flat_map(|s| s.template.spec.iter())
+                    .flat_map(|s| s.containers.iter())
+            })
         };
         let version = containers()
             .filter(|c| c.image.as_deref().is_some_and(|i| i.contains("webhook")))
@@ -117,8 +132,18 @@ impl<'w> Install<'w> {
         let namespace = deployments
             .first()
             .and_then(|d| d.metadata.namespace.clone())
-            .or_else(|| entries.iter().find_map(|e| e.webhook.client_config.service.as_ref().map(|s| s.namespace.clone())));
-        let cm = namespace.as_deref().and_then(|ns| ix.config_map(ns, CONFIG_MAP));
+            .or_else(|| {
+                entries.iter().find_map(|e| {
+                    e.webhook
+                        .client_config
+                        .service
+                        .as_ref()
+                        .map(|s| s.namespace.clone())
+                })
+            });
+        let cm = namespace
+            .as_deref()
+            .and_then(|ns| ix.config_map(ns, CONFIG_MAP));
         let data = cm.and_then(|c| c.data.as_ref());
         Install {
             addon: ix.cluster().map(|c| c.workload_identity_enabled),
@@ -170,11 +195,15 @@ pub fn authority_for(environment: &str) -> Option<&'static str> {
 /// Cloud name for an authority host, the reverse of [`authority_for`].
 pub fn cloud_of_authority(host: &str) -> Option<&'static str> {
     let h = host.to_ascii_lowercase();
-    if h.contains("login.microsoftonline.com") || h.contains("login.windows.net") || h.contains("login.microsoft.com") {
+    if h.contains("login.microsoftonline.com")
+        || h.contains("login.windows.net")
+        || h.contains("login.microsoft.com")
+    {
         Some("AzurePublicCloud")
     } else if h.contains("login.microsoftonline.us") {
         Some("AzureUSGovernmentCloud")
-    } else if h.contains("login.chinacloudapi.cn") || h.contains("login.partner.microsoftonline.cn") {
+    } else if h.contains("login.chinacloudapi.cn") || h.contains("login.partner.microsoftonline.cn")
+    {
         Some("AzureChinaCloud")
     } else if h.contains("login.microsoftonline.de") {
         Some("AzureGermanCloud")
@@ -185,7 +214,11 @@ pub fn cloud_of_authority(host: &str) -> Option<&'static str> {
 
 /// Whether a label selector matches a set of labels (matchLabels and matchExpressions).
 pub fn selector_matches(sel: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
-    let labels_ok = sel.match_labels.iter().flatten().all(|(k, v)| labels.get(k) == Some(v));
+    let labels_ok = sel
+        .match_labels
+        .iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k) == Some(v));
     let exprs_ok = sel.match_expressions.iter().flatten().all(|e| {
         let value = labels.get(&e.key);
         let values = e.values.as_deref().unwrap_or_default();
@@ -203,13 +236,21 @@ pub fn selector_matches(sel: &LabelSelector, labels: &BTreeMap<String, String>) 
 /// Container names in skip-containers, split and trimmed as the webhook does.
 pub fn skip_list(annotation: Option<&str>) -> Vec<String> {
     annotation
-        .map(|a| a.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
+        .map(|a| {
+            a.split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// Whether an expiration annotation would be accepted (integer in 3600..=86400).
 pub fn expiration_valid(value: &str) -> bool {
-    value.parse::<i64>().is_ok_and(|v| (3600..=86400).contains(&v))
+    value
+        .parse::<i64>()
+        .is_ok_and(|v| (3600..=86400).contains(&v))
 }
 
 #[cfg(test)]
@@ -222,7 +263,10 @@ mod tests {
             Version::from_image("mcr.microsoft.com/oss/azure/workload-identity/webhook:v1.5.1"),
             Some(Version(1, 5, 1))
         );
-        assert_eq!(Version::from_image("x/webhook:v0.15.0"), Some(Version(0, 15, 0)));
+        assert_eq!(
+            Version::from_image("x/webhook:v0.15.0"),
+            Some(Version(0, 15, 0))
+        );
         assert_eq!(Version::from_image("x/webhook:latest"), None);
         assert_eq!(skip_list(Some(" a ; b;;")), vec!["a", "b"]);
         assert_eq!(skip_list(Some("a,b")), vec!["a,b"]);

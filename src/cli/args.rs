@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "widiag", version, about = "Shows exactly where an Azure Workload Identity chain breaks on Kubernetes")]
+#[command(
+    name = "widiag",
+    version,
+    about = "Shows exactly where an Azure Workload Identity chain breaks on Kubernetes"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

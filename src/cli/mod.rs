@@ -23,7 +23,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Some(Command::Check(args)) => check(&args),
         Some(Command::Codes) => codes(),
-        None if cli.check || cli.check_args.pod.is_some() || !cli.check_args.worlds.is_empty() => check(&cli.check_args),
+        None if cli.check || cli.check_args.pod.is_some() || !cli.check_args.worlds.is_empty() => {
+            check(&cli.check_args)
+        }
         None => bail!(
             "the terminal UI is not built yet; run `widiag check --world FILE` (try assets/worlds/seed-004-healthy.yaml)"
         ),
@@ -34,7 +36,14 @@ fn codes() -> Result<ExitCode> {
     let catalog = Catalog::builtin();
     let mut out = anstream::stdout();
     for e in catalog.entries() {
-        writeln!(out, "{:<7} {:<15} {:<8} {}", e.code, e.link.name(), format!("{:?}", e.severity).to_lowercase(), e.title)?;
+        writeln!(
+            out,
+            "{:<7} {:<15} {:<8} {}",
+            e.code,
+            e.link.name(),
+            format!("{:?}", e.severity).to_lowercase(),
+            e.title
+        )?;
     }
     Ok(ExitCode::from(EXIT_OK))
 }
@@ -42,29 +51,44 @@ fn codes() -> Result<ExitCode> {
 pub fn load_worlds(paths: &[std::path::PathBuf]) -> Result<World> {
     let texts = paths
         .iter()
-        .map(|p| std::fs::read_to_string(p).with_context(|| format!("cannot read world file {}", p.display())))
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read world file {}", p.display()))
+        })
         .collect::<Result<Vec<_>>>()?;
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let sources: Vec<Source<'_>> = names.iter().zip(&texts).map(|(name, text)| Source { name, text }).collect();
+    let sources: Vec<Source<'_>> = names
+        .iter()
+        .zip(&texts)
+        .map(|(name, text)| Source { name, text })
+        .collect();
     Ok(parse_world(&sources)?)
 }
 
 fn check(args: &CheckArgs) -> Result<ExitCode> {
     if args.worlds.is_empty() {
-        bail!("reading a live cluster is not built yet; pass --world FILE (a world file, see docs/world-format.md)");
+        bail!(
+            "reading a live cluster is not built yet; pass --world FILE (a world file, see docs/world-format.md)"
+        );
     }
     let world = load_worlds(&args.worlds)?;
     let mut catalog = Catalog::builtin();
     catalog.apply_overrides(args.severities.iter().map(String::as_str))?;
     let namespace = args.namespace.clone().unwrap_or_else(|| "default".into());
     let selection = match (&args.pod, &args.namespace) {
-        (Some(p), _) => Selection::Pod(ObjRef::parse(p, &namespace).with_context(|| format!("--pod {p:?}: expected NAME or NAMESPACE/NAME"))?),
+        (Some(p), _) => Selection::Pod(
+            ObjRef::parse(p, &namespace)
+                .with_context(|| format!("--pod {p:?}: expected NAME or NAMESPACE/NAME"))?,
+        ),
         (None, Some(ns)) if !args.all => Selection::Namespace(ns.clone()),
         _ => Selection::All,
     };
     let options = Options {
         selection: selection.clone(),
-        now: args.now.or(world.info.captured_at).unwrap_or_else(jiff::Timestamp::now),
+        now: args
+            .now
+            .or(world.info.captured_at)
+            .unwrap_or_else(jiff::Timestamp::now),
         targets: targets(args),
     };
     let report = analysis::analyze(&world, &catalog, &options);
@@ -80,7 +104,9 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
             let color = match args.color {
                 ColorWhen::Always => true,
                 ColorWhen::Never => false,
-                ColorWhen::Auto => anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never,
+                ColorWhen::Auto => {
+                    anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never
+                }
             };
             output::text::render(&report, &output::text::Palette::new(color))
         }
@@ -97,10 +123,14 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
 }
 
 fn targets(args: &CheckArgs) -> Vec<TargetHint> {
-    let kv = args.keyvault.iter().map(|k| TargetHint { keyvault: Some(k.clone()), ..Default::default() });
-    let blob = args
-        .blob
-        .iter()
-        .map(|b| TargetHint { blob: Some(b.clone()), user_delegation: args.user_delegation, ..Default::default() });
+    let kv = args.keyvault.iter().map(|k| TargetHint {
+        keyvault: Some(k.clone()),
+        ..Default::default()
+    });
+    let blob = args.blob.iter().map(|b| TargetHint {
+        blob: Some(b.clone()),
+        user_delegation: args.user_delegation,
+        ..Default::default()
+    });
     kv.chain(blob).collect()
 }

@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 
-use crate::analysis::{Evidence, Finding, LinkResult, PodChain, Report, Severity, Status, Workload};
+use crate::analysis::{
+    Evidence, Finding, LinkResult, PodChain, Report, Severity, Status, Workload,
+};
 use crate::world::{Ignored, ObjRef};
 
 #[derive(Serialize)]
@@ -58,7 +60,10 @@ struct JsonLink<'r> {
 }
 
 pub fn render(report: &Report) -> String {
-    let mut summary = Summary { pods: report.pods.len(), ..Default::default() };
+    let mut summary = Summary {
+        pods: report.pods.len(),
+        ..Default::default()
+    };
     for p in &report.pods {
         match p.verdict() {
             Status::Pass | Status::Skip => summary.pass += 1,

@@ -16,7 +16,11 @@ impl Palette {
     }
 
     fn paint(&self, style: Style, s: &str) -> String {
-        if self.color { format!("{}{s}{}", style.render(), style.render_reset()) } else { s.to_string() }
+        if self.color {
+            format!("{}{s}{}", style.render(), style.render_reset())
+        } else {
+            s.to_string()
+        }
     }
 
     fn status(&self, st: Status) -> String {
@@ -46,7 +50,11 @@ pub fn render(report: &Report, p: &Palette) -> String {
     }
     // Broken pods first, then by name.
     let mut pods: Vec<&PodChain> = report.pods.iter().collect();
-    pods.sort_by(|a, b| b.verdict().cmp(&a.verdict()).then_with(|| a.pod.cmp(&b.pod)));
+    pods.sort_by(|a, b| {
+        b.verdict()
+            .cmp(&a.verdict())
+            .then_with(|| a.pod.cmp(&b.pod))
+    });
     for (i, pod) in pods.iter().enumerate() {
         if i > 0 {
             out.push('\n');
@@ -55,13 +63,32 @@ pub fn render(report: &Report, p: &Palette) -> String {
     }
     if !report.not_using.is_empty() {
         let names: Vec<String> = report.not_using.iter().map(ToString::to_string).collect();
-        let _ = writeln!(out, "\n{}", p.dim(&format!("{} pod(s) show no sign of workload identity: {}", names.len(), names.join(", "))));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.dim(&format!(
+                "{} pod(s) show no sign of workload identity: {}",
+                names.len(),
+                names.join(", ")
+            ))
+        );
     }
     for ig in &report.ignored {
-        let _ = writeln!(out, "{}", p.dim(&format!("ignored {} {} ({} document {})", ig.kind, ig.name, ig.file, ig.document)));
+        let _ = writeln!(
+            out,
+            "{}",
+            p.dim(&format!(
+                "ignored {} {} ({} document {})",
+                ig.kind, ig.name, ig.file, ig.document
+            ))
+        );
     }
     let counts = tally(report);
-    let _ = writeln!(out, "\n{}", p.bold(&format!("{} pod(s): {counts}", report.pods.len())));
+    let _ = writeln!(
+        out,
+        "\n{}",
+        p.bold(&format!("{} pod(s): {counts}", report.pods.len()))
+    );
     out
 }
 
@@ -82,8 +109,17 @@ fn render_pod(out: &mut String, pod: &PodChain, p: &Palette) {
         Some(l) => format!("{} at {}", verdict.name().to_uppercase(), l.link.name()),
         None => "PASS".into(),
     };
-    let _ = writeln!(out, "{} {}  {}", p.status(verdict), p.bold(&pod.pod.to_string()), p.bold(&headline));
-    let mut who = vec![pod.workload.kubectl_ref(), format!("sa/{}", pod.service_account)];
+    let _ = writeln!(
+        out,
+        "{} {}  {}",
+        p.status(verdict),
+        p.bold(&pod.pod.to_string()),
+        p.bold(&headline)
+    );
+    let mut who = vec![
+        pod.workload.kubectl_ref(),
+        format!("sa/{}", pod.service_account),
+    ];
     if let Some(c) = &pod.client_id {
         who.push(format!("client {c}"));
     }
@@ -93,18 +129,35 @@ fn render_pod(out: &mut String, pod: &PodChain, p: &Palette) {
     let _ = writeln!(out, "  {}", p.dim(&who.join(" · ")));
     // Every failing or warning finding, in chain order, with evidence and fix.
     for l in &pod.links {
-        for f in l.findings.iter().filter(|f| f.severity.status() > Status::Pass) {
+        for f in l
+            .findings
+            .iter()
+            .filter(|f| f.severity.status() > Status::Pass)
+        {
             render_finding(out, l, f, p);
         }
     }
     let _ = writeln!(out, "  {}", p.dim("chain:"));
     for l in &pod.links {
-        let _ = writeln!(out, "    {} {:<15} {}", p.status(l.status), l.link.name(), one_line(&l.summary));
+        let _ = writeln!(
+            out,
+            "    {} {:<15} {}",
+            p.status(l.status),
+            l.link.name(),
+            one_line(&l.summary)
+        );
     }
 }
 
 fn render_finding(out: &mut String, l: &LinkResult, f: &Finding, p: &Palette) {
-    let _ = writeln!(out, "  {} {} {} {}", p.status(f.severity.status()), l.link.name(), p.bold(&f.code), p.bold(&f.title));
+    let _ = writeln!(
+        out,
+        "  {} {} {} {}",
+        p.status(f.severity.status()),
+        l.link.name(),
+        p.bold(&f.code),
+        p.bold(&f.title)
+    );
     let _ = writeln!(out, "      {}", f.message);
     for e in &f.evidence {
         let _ = writeln!(out, "      {}", p.dim(&evidence(e)));

@@ -178,7 +178,10 @@ pub struct RoleAssignment {
 impl RoleAssignment {
     /// The role definition GUID, whatever form the id was given in.
     pub fn role_guid(&self) -> &str {
-        self.role_definition_id.rsplit('/').next().unwrap_or_default()
+        self.role_definition_id
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
     }
 }
 
@@ -209,11 +212,15 @@ mod tests {
 
     #[test]
     fn scope_is_a_segment_prefix() {
-        let acct = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a";
+        let acct =
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/a";
         assert!(scope_covers("/subscriptions/s", acct));
         assert!(scope_covers("/subscriptions/S/resourcegroups/RG", acct));
         assert!(!scope_covers("/subscriptions/s/resourceGroups/r", acct));
-        assert!(!scope_covers(&format!("{acct}/blobServices/default/containers/c"), acct));
+        assert!(!scope_covers(
+            &format!("{acct}/blobServices/default/containers/c"),
+            acct
+        ));
         assert_eq!(arm_segment(acct, "resourceGroups"), Some("rg"));
     }
 }

@@ -86,7 +86,10 @@ pub struct ObjRef {
 
 impl ObjRef {
     pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
-        Self { namespace: namespace.into(), name: name.into() }
+        Self {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
     }
 
     /// Parses `ns/name`; a bare `name` takes `default_ns`, as kubectl does.

@@ -13,7 +13,10 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     hints.extend_from_slice(cx.targets);
     let found = targets::find(cx.ix, s.pod, &s.at, &hints);
     for u in &found.unread {
-        b.fact(Evidence::fact("not read", u).with_note("Secrets are never read; pass --keyvault/--blob if it names a target"));
+        b.fact(
+            Evidence::fact("not read", u)
+                .with_note("Secrets are never read; pass --keyvault/--blob if it names a target"),
+        );
     }
     if found.targets.is_empty() {
         b.skip("no Key Vault or Blob target found (pass --keyvault or --blob)");
@@ -24,120 +27,287 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         return;
     };
     let Some(principal) = resolved.principal_id() else {
-        b.raise("WI1110", format!("the principal ID of {} is not in the world", resolved.name()));
+        b.raise(
+            "WI1110",
+            format!(
+                "the principal ID of {} is not in the world",
+                resolved.name()
+            ),
+        );
         return;
     };
-    let roles: Vec<&RoleAssignment> = cx.ix.roles_by_principal.get(&lower(principal)).cloned().unwrap_or_default();
+    let roles: Vec<&RoleAssignment> = cx
+        .ix
+        .roles_by_principal
+        .get(&lower(principal))
+        .cloned()
+        .unwrap_or_default();
     for t in &found.targets {
         match t {
             Target::KeyVault { name, source } => match cx.ix.vaults_by_name.get(name) {
                 Some(v) => vault(cx, b, v, principal, &roles, source),
                 None => missing(b, name, source),
             },
-            Target::Blob { account, container, user_delegation, source } => match cx.ix.storage_by_name.get(account) {
+            Target::Blob {
+                account,
+                container,
+                user_delegation,
+                source,
+            } => match cx.ix.storage_by_name.get(account) {
                 Some(a) => storage(b, a, container.as_deref(), *user_delegation, &roles, source),
                 None => missing(b, account, source),
             },
         }
     }
     let names: Vec<&str> = found.targets.iter().map(Target::name).collect();
-    b.ok(format!("{} can reach {}", resolved.name(), names.join(", ")));
+    b.ok(format!(
+        "{} can reach {}",
+        resolved.name(),
+        names.join(", ")
+    ));
 }
 
 fn missing(b: &mut LinkBuilder<'_>, name: &str, source: &str) {
-    b.raise("WI1101", format!("{name} (from {source}) is not in the world")).var("target", name);
+    b.raise(
+        "WI1101",
+        format!("{name} (from {source}) is not in the world"),
+    )
+    .var("target", name);
 }
 
-fn vault(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>, v: &KeyVault, principal: &str, roles: &[&RoleAssignment], source: &str) {
+fn vault(
+    cx: &PodCx<'_, '_>,
+    b: &mut LinkBuilder<'_>,
+    v: &KeyVault,
+    principal: &str,
+    roles: &[&RoleAssignment],
+    source: &str,
+) {
     let vars = |r: &mut super::Raised| {
-        r.var("vault", v.name.clone()).var("vault_id", v.id.clone()).var("target", v.name.clone());
+        r.var("vault", v.name.clone())
+            .var("vault_id", v.id.clone())
+            .var("target", v.name.clone());
     };
-    b.fact(Evidence::fact(format!("Key Vault {}", v.name), if v.rbac_authorization { "Azure RBAC" } else { "access policies" }).with_note(format!("from {source}")));
-    let covering: Vec<&&RoleAssignment> = roles.iter().filter(|r| scope_covers(&r.scope, &v.id)).collect();
-    let policy = v.access_policies.iter().find(|p| p.object_id.eq_ignore_ascii_case(principal));
+    b.fact(
+        Evidence::fact(
+            format!("Key Vault {}", v.name),
+            if v.rbac_authorization {
+                "Azure RBAC"
+            } else {
+                "access policies"
+            },
+        )
+        .with_note(format!("from {source}")),
+    );
+    let covering: Vec<&&RoleAssignment> = roles
+        .iter()
+        .filter(|r| scope_covers(&r.scope, &v.id))
+        .collect();
+    let policy = v
+        .access_policies
+        .iter()
+        .find(|p| p.object_id.eq_ignore_ascii_case(principal));
     let client_policy = cx
         .subject
         .resolved
         .and_then(|r| r.client_id())
-        .and_then(|c| v.access_policies.iter().find(|p| p.object_id.eq_ignore_ascii_case(c)));
+        .and_then(|c| {
+            v.access_policies
+                .iter()
+                .find(|p| p.object_id.eq_ignore_ascii_case(c))
+        });
     if v.rbac_authorization {
-        let data = covering.iter().find(|r| roles::lookup(r.role_guid(), r.role_definition_name.as_deref()).is_some_and(|x| x.reads_secrets));
+        let data = covering.iter().find(|r| {
+            roles::lookup(r.role_guid(), r.role_definition_name.as_deref())
+                .is_some_and(|x| x.reads_secrets)
+        });
         if let Some(r) = data {
-            b.fact(Evidence::fact("role", roles::display(r.role_guid(), r.role_definition_name.as_deref())).with_note(format!("at {}", r.scope)));
+            b.fact(
+                Evidence::fact(
+                    "role",
+                    roles::display(r.role_guid(), r.role_definition_name.as_deref()),
+                )
+                .with_note(format!("at {}", r.scope)),
+            );
         } else {
-            let code = if policy.is_some() || client_policy.is_some() { "WI1102" } else { "WI1103" };
+            let code = if policy.is_some() || client_policy.is_some() {
+                "WI1102"
+            } else {
+                "WI1103"
+            };
             let msg = if code == "WI1102" {
-                format!("vault {} uses Azure RBAC, so the access policy for the identity is ignored and no data role is assigned", v.name)
+                format!(
+                    "vault {} uses Azure RBAC, so the access policy for the identity is ignored and no data role is assigned",
+                    v.name
+                )
             } else {
                 format!("no role on vault {} lets the identity read secrets", v.name)
             };
             let r = b.raise(code, msg);
             vars(r);
             for c in &covering {
-                r.evidence(Evidence::fact("role", roles::display(c.role_guid(), c.role_definition_name.as_deref())).with_note("control plane only"));
+                r.evidence(
+                    Evidence::fact(
+                        "role",
+                        roles::display(c.role_guid(), c.role_definition_name.as_deref()),
+                    )
+                    .with_note("control plane only"),
+                );
             }
         }
     } else if let Some(p) = policy {
-        if p.secrets.iter().any(|s| s.eq_ignore_ascii_case("get") || s.eq_ignore_ascii_case("all")) {
-            b.fact(Evidence::fact("access policy", format!("secrets: {}", p.secrets.join(", "))));
+        if p.secrets
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case("get") || s.eq_ignore_ascii_case("all"))
+        {
+            b.fact(Evidence::fact(
+                "access policy",
+                format!("secrets: {}", p.secrets.join(", ")),
+            ));
         } else {
-            let r = b.raise("WI1106", format!("the access policy on {} allows secrets {:?} but not get", v.name, p.secrets));
+            let r = b.raise(
+                "WI1106",
+                format!(
+                    "the access policy on {} allows secrets {:?} but not get",
+                    v.name, p.secrets
+                ),
+            );
             vars(r);
         }
     } else if client_policy.is_some() {
-        let r = b.raise("WI1104", format!("the access policy on {} names the client ID, not principal {principal}", v.name));
+        let r = b.raise(
+            "WI1104",
+            format!(
+                "the access policy on {} names the client ID, not principal {principal}",
+                v.name
+            ),
+        );
         vars(r);
     } else {
-        let r = b.raise("WI1105", format!("vault {} uses access policies and none is for principal {principal}", v.name));
+        let r = b.raise(
+            "WI1105",
+            format!(
+                "vault {} uses access policies and none is for principal {principal}",
+                v.name
+            ),
+        );
         vars(r);
         for c in &covering {
-            r.evidence(Evidence::fact("role (ignored by access-policy vaults)", roles::display(c.role_guid(), c.role_definition_name.as_deref())));
+            r.evidence(Evidence::fact(
+                "role (ignored by access-policy vaults)",
+                roles::display(c.role_guid(), c.role_definition_name.as_deref()),
+            ));
         }
     }
-    firewall(b, &v.name, v.public_network_access.as_deref(), v.network_acls.as_ref());
+    firewall(
+        b,
+        &v.name,
+        v.public_network_access.as_deref(),
+        v.network_acls.as_ref(),
+    );
 }
 
-fn storage(b: &mut LinkBuilder<'_>, a: &StorageAccount, container: Option<&str>, user_delegation: bool, roles: &[&RoleAssignment], source: &str) {
-    b.fact(Evidence::fact(format!("storage account {}", a.name), container.unwrap_or("(any container)")).with_note(format!("from {source}")));
+fn storage(
+    b: &mut LinkBuilder<'_>,
+    a: &StorageAccount,
+    container: Option<&str>,
+    user_delegation: bool,
+    roles: &[&RoleAssignment],
+    source: &str,
+) {
+    b.fact(
+        Evidence::fact(
+            format!("storage account {}", a.name),
+            container.unwrap_or("(any container)"),
+        )
+        .with_note(format!("from {source}")),
+    );
     let container_id = container.map(|c| format!("{}/blobServices/default/containers/{c}", a.id));
     let target_id = container_id.as_deref().unwrap_or(&a.id);
-    let role_of = |r: &&&RoleAssignment| roles::lookup(r.role_guid(), r.role_definition_name.as_deref());
-    let covering: Vec<&&RoleAssignment> = roles.iter().filter(|r| scope_covers(&r.scope, target_id)).collect();
+    let role_of =
+        |r: &&&RoleAssignment| roles::lookup(r.role_guid(), r.role_definition_name.as_deref());
+    let covering: Vec<&&RoleAssignment> = roles
+        .iter()
+        .filter(|r| scope_covers(&r.scope, target_id))
+        .collect();
     let vars = |r: &mut super::Raised| {
-        r.var("storage", a.name.clone()).var("storage_id", a.id.clone()).var("target", a.name.clone());
+        r.var("storage", a.name.clone())
+            .var("storage_id", a.id.clone())
+            .var("target", a.name.clone());
     };
-    let data = covering.iter().find(|r| role_of(r).is_some_and(|x| x.reads_blobs));
+    let data = covering
+        .iter()
+        .find(|r| role_of(r).is_some_and(|x| x.reads_blobs));
     match data {
-        Some(r) => b.fact(Evidence::fact("role", roles::display(r.role_guid(), r.role_definition_name.as_deref())).with_note(format!("at {}", r.scope))),
+        Some(r) => b.fact(
+            Evidence::fact(
+                "role",
+                roles::display(r.role_guid(), r.role_definition_name.as_deref()),
+            )
+            .with_note(format!("at {}", r.scope)),
+        ),
         None => {
             // A data role at some container of this account still counts for blobs there.
-            let anywhere = roles.iter().any(|r| scope_covers(&a.id, &r.scope) && role_of(&r).is_some_and(|x| x.reads_blobs));
+            let anywhere = roles.iter().any(|r| {
+                scope_covers(&a.id, &r.scope) && role_of(&r).is_some_and(|x| x.reads_blobs)
+            });
             if container.is_some() || !anywhere {
-                let r = b.raise("WI1108", format!("no Storage Blob Data role on {}{} for the identity", a.name, container.map(|c| format!("/{c}")).unwrap_or_default()));
+                let r = b.raise(
+                    "WI1108",
+                    format!(
+                        "no Storage Blob Data role on {}{} for the identity",
+                        a.name,
+                        container.map(|c| format!("/{c}")).unwrap_or_default()
+                    ),
+                );
                 vars(r);
             }
         }
     }
     if user_delegation {
-        let account_scope = roles.iter().any(|r| scope_covers(&r.scope, &a.id) && role_of(&r).is_some_and(|x| x.delegation_key));
+        let account_scope = roles.iter().any(|r| {
+            scope_covers(&r.scope, &a.id) && role_of(&r).is_some_and(|x| x.delegation_key)
+        });
         if !account_scope {
             let r = b.raise("WI1109", format!("the app needs a user delegation key from {}, which no role at account scope or above allows", a.name));
             vars(r);
-            for r2 in roles.iter().filter(|r| scope_covers(&a.id, &r.scope) && r.scope.len() > a.id.len()) {
-                r.evidence(Evidence::fact("role", roles::display(r2.role_guid(), r2.role_definition_name.as_deref())).with_note(format!("at {} (container scope)", r2.scope)));
+            for r2 in roles
+                .iter()
+                .filter(|r| scope_covers(&a.id, &r.scope) && r.scope.len() > a.id.len())
+            {
+                r.evidence(
+                    Evidence::fact(
+                        "role",
+                        roles::display(r2.role_guid(), r2.role_definition_name.as_deref()),
+                    )
+                    .with_note(format!("at {} (container scope)", r2.scope)),
+                );
             }
         }
     }
-    firewall(b, &a.name, a.public_network_access.as_deref(), a.network_acls.as_ref());
+    firewall(
+        b,
+        &a.name,
+        a.public_network_access.as_deref(),
+        a.network_acls.as_ref(),
+    );
 }
 
 fn firewall(b: &mut LinkBuilder<'_>, name: &str, public: Option<&str>, acls: Option<&NetworkAcls>) {
     let disabled = public.is_some_and(|p| p.eq_ignore_ascii_case("Disabled"));
     let deny = acls.is_some_and(|a| a.default_action.eq_ignore_ascii_case("Deny"));
     if disabled || deny {
-        let rules = acls.map(|a| a.ip_rules.len() + a.virtual_network_rules.len()).unwrap_or(0);
-        b.raise("WI1107", format!("{name} denies network access by default ({rules} allow rules)"))
-            .evidence(Evidence::fact("publicNetworkAccess", public.unwrap_or("Enabled")))
-            .var("target", name);
+        let rules = acls
+            .map(|a| a.ip_rules.len() + a.virtual_network_rules.len())
+            .unwrap_or(0);
+        b.raise(
+            "WI1107",
+            format!("{name} denies network access by default ({rules} allow rules)"),
+        )
+        .evidence(Evidence::fact(
+            "publicNetworkAccess",
+            public.unwrap_or("Enabled"),
+        ))
+        .var("target", name);
     }
 }

@@ -10,23 +10,44 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     if let Some(c) = cluster {
         b.fact(Evidence::fact("managed cluster", &c.name));
         if !c.oidc_issuer_enabled || c.issuer_url.as_deref().is_none_or(str::is_empty) {
-            b.raise("WI102", format!("AKS cluster {} has no OIDC issuer (oidcIssuerProfile.enabled is false)", c.name))
-                .evidence(Evidence::fact("oidcIssuerProfile.enabled", c.oidc_issuer_enabled.to_string()));
+            b.raise(
+                "WI102",
+                format!(
+                    "AKS cluster {} has no OIDC issuer (oidcIssuerProfile.enabled is false)",
+                    c.name
+                ),
+            )
+            .evidence(Evidence::fact(
+                "oidcIssuerProfile.enabled",
+                c.oidc_issuer_enabled.to_string(),
+            ));
             return;
         }
     }
     match &cx.subject.token.iss {
         Some(iss) if iss.trim_end_matches('/') == DEFAULT_SELF_MANAGED_ISSUER => {
-            b.raise("WI103", format!("tokens are issued by {iss}, which Entra cannot reach"))
-                .evidence(Evidence::fact("issuer", iss));
+            b.raise(
+                "WI103",
+                format!("tokens are issued by {iss}, which Entra cannot reach"),
+            )
+            .evidence(Evidence::fact("issuer", iss));
         }
         Some(iss) => {
-            let from = if cx.subject.token.observed { "captured token" } else if cluster.is_some() { "managed cluster" } else { "issuer discovery" };
+            let from = if cx.subject.token.observed {
+                "captured token"
+            } else if cluster.is_some() {
+                "managed cluster"
+            } else {
+                "issuer discovery"
+            };
             b.fact(Evidence::fact("issuer", iss).with_note(format!("from the {from}")));
             b.ok(format!("OIDC issuer {iss}"));
         }
         None => {
-            b.raise("WI101", "the cluster's OIDC issuer is not known from the world");
+            b.raise(
+                "WI101",
+                "the cluster's OIDC issuer is not known from the world",
+            );
         }
     }
 }

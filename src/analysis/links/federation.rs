@@ -21,8 +21,14 @@ impl Match<'_> {
         self.issuer != Some(false) && self.subject && self.audience
     }
     fn score(&self, iss: Option<&str>, sub: &str) -> (usize, std::cmp::Reverse<usize>) {
-        let fields = usize::from(self.issuer == Some(true)) + usize::from(self.subject) + usize::from(self.audience);
-        let d = self.fic.subject.as_deref().map_or(usize::MAX / 2, |s| distance(s, sub))
+        let fields = usize::from(self.issuer == Some(true))
+            + usize::from(self.subject)
+            + usize::from(self.audience);
+        let d = self
+            .fic
+            .subject
+            .as_deref()
+            .map_or(usize::MAX / 2, |s| distance(s, sub))
             + iss.map_or(0, |i| distance(&self.fic.issuer, i));
         (fields, std::cmp::Reverse(d))
     }
@@ -54,48 +60,104 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         b.fact(Evidence::fact("federated credential", &m.fic.name));
         b.fact(Evidence::fact("subject", &t.sub));
         if m.issuer.is_none() {
-            b.fact(Evidence::fact("issuer", &m.fic.issuer).with_note("not compared: token issuer unknown"));
+            b.fact(
+                Evidence::fact("issuer", &m.fic.issuer)
+                    .with_note("not compared: token issuer unknown"),
+            );
         }
-        b.ok(format!("federated credential {} matches issuer, subject and audience", m.fic.name));
+        b.ok(format!(
+            "federated credential {} matches issuer, subject and audience",
+            m.fic.name
+        ));
         return;
     }
     elsewhere(cx, b, resolved);
     if fics.is_empty() {
-        b.raise("WI901", format!("{} {} has no federated credentials", resolved.kind(), resolved.name()))
-            .variant(variant);
+        b.raise(
+            "WI901",
+            format!(
+                "{} {} has no federated credentials",
+                resolved.kind(),
+                resolved.name()
+            ),
+        )
+        .variant(variant);
         return;
     }
-    if let Some(flex) = fics.iter().find(|f| f.subject.is_none() && f.claims_matching_expression.is_some()) {
-        b.raise("WI906", format!("federated credential {} uses claimsMatchingExpression", flex.name))
-            .evidence(Evidence::fact("claimsMatchingExpression", flex.claims_matching_expression.clone().unwrap_or_default()))
-            .variant(variant);
+    if let Some(flex) = fics
+        .iter()
+        .find(|f| f.subject.is_none() && f.claims_matching_expression.is_some())
+    {
+        b.raise(
+            "WI906",
+            format!(
+                "federated credential {} uses claimsMatchingExpression",
+                flex.name
+            ),
+        )
+        .evidence(Evidence::fact(
+            "claimsMatchingExpression",
+            flex.claims_matching_expression.clone().unwrap_or_default(),
+        ))
+        .variant(variant);
     }
-    let Some(best) = matches.iter().max_by_key(|m| m.score(iss, &t.sub)) else { return };
+    let Some(best) = matches.iter().max_by_key(|m| m.score(iss, &t.sub)) else {
+        return;
+    };
     let name = &best.fic.name;
     let closest = format!("closest credential {name}");
     if best.issuer == Some(false) {
         let token_iss = iss.unwrap_or_default();
-        b.raise("WI902", format!("{closest} has issuer {:?}; the token's iss is {token_iss:?}", best.fic.issuer))
-            .evidence(Evidence::compared("issuer", &best.fic.issuer, token_iss))
-            .var("fic_name", name.clone())
-            .variant(variant);
+        b.raise(
+            "WI902",
+            format!(
+                "{closest} has issuer {:?}; the token's iss is {token_iss:?}",
+                best.fic.issuer
+            ),
+        )
+        .evidence(Evidence::compared("issuer", &best.fic.issuer, token_iss))
+        .var("fic_name", name.clone())
+        .variant(variant);
     }
     if !best.subject {
         if let Some(fs) = best.fic.subject.as_deref() {
-            let code = if fs.eq_ignore_ascii_case(&t.sub) { "WI904" } else { "WI903" };
-            b.raise(code, format!("{closest} has subject {fs:?}; {}", subject_detail(fs, &t.sub)))
-                .evidence(Evidence::compared("subject", fs, &t.sub))
-                .var("fic_name", name.clone())
-                .variant(variant);
+            let code = if fs.eq_ignore_ascii_case(&t.sub) {
+                "WI904"
+            } else {
+                "WI903"
+            };
+            b.raise(
+                code,
+                format!(
+                    "{closest} has subject {fs:?}; {}",
+                    subject_detail(fs, &t.sub)
+                ),
+            )
+            .evidence(Evidence::compared("subject", fs, &t.sub))
+            .var("fic_name", name.clone())
+            .variant(variant);
         }
     }
     if !best.audience {
-        b.raise("WI905", format!("{closest} has audiences {:?}; the token's aud is {:?}", best.fic.audiences, t.aud))
-            .evidence(Evidence::compared("audience", best.fic.audiences.join(", "), t.aud.join(", ")))
-            .var("fic_name", name.clone())
-            .variant(variant);
+        b.raise(
+            "WI905",
+            format!(
+                "{closest} has audiences {:?}; the token's aud is {:?}",
+                best.fic.audiences, t.aud
+            ),
+        )
+        .evidence(Evidence::compared(
+            "audience",
+            best.fic.audiences.join(", "),
+            t.aud.join(", "),
+        ))
+        .var("fic_name", name.clone())
+        .variant(variant);
     }
-    b.fact(Evidence::fact("credentials checked", fics.len().to_string()));
+    b.fact(Evidence::fact(
+        "credentials checked",
+        fics.len().to_string(),
+    ));
 }
 
 /// Says which part of `system:serviceaccount:NS:SA` differs.
@@ -119,7 +181,13 @@ fn subject_detail(fic: &str, token: &str) -> String {
 fn elsewhere(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>, resolved: Resolved<'_>) {
     let t = &cx.subject.token;
     let own = resolved.client_id().map(lower);
-    for f in cx.ix.fics_by_subject.get(t.sub.as_str()).into_iter().flatten() {
+    for f in cx
+        .ix
+        .fics_by_subject
+        .get(t.sub.as_str())
+        .into_iter()
+        .flatten()
+    {
         if t.iss.as_deref().is_some_and(|i| i != f.issuer) {
             continue;
         }
@@ -129,16 +197,34 @@ fn elsewhere(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>, resolved: Resolved<'_>
                 None => (id.clone(), None),
             },
             CredentialOwner::Application(app) => {
-                let a = cx.ix.apps_by_app_id.get(&lower(app)).or_else(|| cx.ix.apps_by_object_id.get(&lower(app)));
-                (a.and_then(|a| a.display_name.clone()).unwrap_or_else(|| app.clone()), a.map(|a| a.app_id.clone()))
+                let a = cx
+                    .ix
+                    .apps_by_app_id
+                    .get(&lower(app))
+                    .or_else(|| cx.ix.apps_by_object_id.get(&lower(app)));
+                (
+                    a.and_then(|a| a.display_name.clone())
+                        .unwrap_or_else(|| app.clone()),
+                    a.map(|a| a.app_id.clone()),
+                )
             }
         };
         if other_client.as_deref().map(lower) == own {
             continue;
         }
-        b.raise("WI907", format!("credential {} on {other_name} matches this pod's token, but the pod uses {}", f.name, resolved.name()))
-            .evidence(Evidence::fact("matching credential", format!("{other_name}/{}", f.name)))
-            .var("other_client_id", other_client.unwrap_or_default());
+        b.raise(
+            "WI907",
+            format!(
+                "credential {} on {other_name} matches this pod's token, but the pod uses {}",
+                f.name,
+                resolved.name()
+            ),
+        )
+        .evidence(Evidence::fact(
+            "matching credential",
+            format!("{other_name}/{}", f.name),
+        ))
+        .var("other_client_id", other_client.unwrap_or_default());
         return;
     }
 }

@@ -15,26 +15,57 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         b.skip("no client ID (see the service-account link)");
         return;
     };
-    b.fact(Evidence::fact("client ID", client_id).with_note(format!("from the {}", s.client_id_source)));
+    b.fact(
+        Evidence::fact("client ID", client_id)
+            .with_note(format!("from the {}", s.client_id_source)),
+    );
     let Some(resolved) = s.resolved else {
         let key = lower(client_id);
         let az = &cx.ix.world.azure;
         if let Some(i) = cx.ix.identities_by_principal.get(&key) {
-            b.raise("WI801", format!("{client_id} is the principal (object) ID of identity {}, not its client ID", i.name))
-                .evidence(Evidence::compared("client ID", client_id, i.client_id.clone().unwrap_or_default()))
-                .var("client_id", i.client_id.clone().unwrap_or_default());
+            b.raise(
+                "WI801",
+                format!(
+                    "{client_id} is the principal (object) ID of identity {}, not its client ID",
+                    i.name
+                ),
+            )
+            .evidence(Evidence::compared(
+                "client ID",
+                client_id,
+                i.client_id.clone().unwrap_or_default(),
+            ))
+            .var("client_id", i.client_id.clone().unwrap_or_default());
         } else if let Some(a) = cx.ix.apps_by_object_id.get(&key) {
-            b.raise("WI801", format!("{client_id} is the object ID of application {}, not its appId", a.display_name.clone().unwrap_or_default()))
-                .evidence(Evidence::compared("client ID", client_id, &a.app_id))
-                .var("client_id", a.app_id.clone());
+            b.raise(
+                "WI801",
+                format!(
+                    "{client_id} is the object ID of application {}, not its appId",
+                    a.display_name.clone().unwrap_or_default()
+                ),
+            )
+            .evidence(Evidence::compared("client ID", client_id, &a.app_id))
+            .var("client_id", a.app_id.clone());
         } else if let Some(sp) = cx.ix.sps_by_object_id.get(&key) {
-            b.raise("WI801", format!("{client_id} is the object ID of service principal {}, not its appId", sp.display_name.clone().unwrap_or_default()))
-                .evidence(Evidence::compared("client ID", client_id, &sp.app_id))
-                .var("client_id", sp.app_id.clone());
+            b.raise(
+                "WI801",
+                format!(
+                    "{client_id} is the object ID of service principal {}, not its appId",
+                    sp.display_name.clone().unwrap_or_default()
+                ),
+            )
+            .evidence(Evidence::compared("client ID", client_id, &sp.app_id))
+            .var("client_id", sp.app_id.clone());
         } else if az.identities.is_empty() && az.applications.is_empty() {
-            b.raise("WI802", "the world holds no identities or applications to resolve the client ID");
+            b.raise(
+                "WI802",
+                "the world holds no identities or applications to resolve the client ID",
+            );
         } else {
-            b.raise("WI803", format!("no managed identity or application has client ID {client_id}"));
+            b.raise(
+                "WI803",
+                format!("no managed identity or application has client ID {client_id}"),
+            );
         }
         return;
     };
@@ -44,27 +75,49 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     }
     if let (Some(want), Some(have)) = (s.tenant_id.as_deref(), resolved.tenant_id()) {
         if !want.eq_ignore_ascii_case(have) {
-            b.raise("WI804", format!("the pod asks tenant {want}; {} is in tenant {have}", resolved.name()))
-                .evidence(Evidence::compared("tenant", want, have));
+            b.raise(
+                "WI804",
+                format!(
+                    "the pod asks tenant {want}; {} is in tenant {have}",
+                    resolved.name()
+                ),
+            )
+            .evidence(Evidence::compared("tenant", want, have));
         } else {
             b.fact(Evidence::fact("tenant", have));
         }
     }
     let authority = s
         .containers()
-        .find_map(|(c, _)| c.env.iter().flatten().find(|e| e.name == "AZURE_AUTHORITY_HOST")?.value.clone())
+        .find_map(|(c, _)| {
+            c.env
+                .iter()
+                .flatten()
+                .find(|e| e.name == "AZURE_AUTHORITY_HOST")?
+                .value
+                .clone()
+        })
         .or_else(|| cx.install.authority_host().map(str::to_string));
     if let (Some(auth), Some(cloud)) = (authority.as_deref(), world_cloud(cx)) {
         if cloud_of_authority(auth).is_some_and(|c| c != cloud) {
-            b.raise("WI805", format!("AZURE_AUTHORITY_HOST is {auth} but the resources are in {cloud}"))
-                .var("authority", auth)
-                .var("cloud", cloud);
+            b.raise(
+                "WI805",
+                format!("AZURE_AUTHORITY_HOST is {auth} but the resources are in {cloud}"),
+            )
+            .var("authority", auth)
+            .var("cloud", cloud);
         }
     }
     let count = resolved.fics(cx.ix).len();
     if count >= FIC_WARN_AT {
-        b.raise("WI806", format!("{} has {count} of 20 federated credentials", resolved.name()))
-            .evidence(Evidence::fact("federated credentials", count.to_string()));
+        b.raise(
+            "WI806",
+            format!(
+                "{} has {count} of 20 federated credentials",
+                resolved.name()
+            ),
+        )
+        .evidence(Evidence::fact("federated credentials", count.to_string()));
     }
     b.ok(format!("{} {}", resolved.kind(), resolved.name()));
 }
@@ -73,17 +126,32 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
 fn world_cloud(cx: &PodCx<'_, '_>) -> Option<&'static str> {
     let world = cx.ix.world;
     if let Some(c) = world.info.cloud.as_deref() {
-        return ["AzurePublicCloud", "AzureUSGovernmentCloud", "AzureChinaCloud", "AzureGermanCloud"]
-            .into_iter()
-            .find(|k| k.eq_ignore_ascii_case(c));
+        return [
+            "AzurePublicCloud",
+            "AzureUSGovernmentCloud",
+            "AzureChinaCloud",
+            "AzureGermanCloud",
+        ]
+        .into_iter()
+        .find(|k| k.eq_ignore_ascii_case(c));
     }
-    let hosts = world.azure.vaults.iter().filter_map(|v| v.vault_uri.as_deref());
+    let hosts = world
+        .azure
+        .vaults
+        .iter()
+        .filter_map(|v| v.vault_uri.as_deref());
     let regions = world
         .azure
         .clusters
         .iter()
         .filter_map(|c| c.location.as_deref())
-        .chain(world.azure.identities.iter().filter_map(|i| i.location.as_deref()));
+        .chain(
+            world
+                .azure
+                .identities
+                .iter()
+                .filter_map(|i| i.location.as_deref()),
+        );
     for h in hosts {
         if h.contains(".vault.azure.cn") {
             return Some("AzureChinaCloud");

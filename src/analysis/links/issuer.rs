@@ -6,7 +6,11 @@ use crate::analysis::chain::Evidence;
 
 /// Issuers AKS hosts itself; Entra can always read them.
 fn aks_hosted(iss: &str) -> bool {
-    let host = iss.trim_start_matches("https://").split('/').next().unwrap_or_default();
+    let host = iss
+        .trim_start_matches("https://")
+        .split('/')
+        .next()
+        .unwrap_or_default();
     host.ends_with(".oic.prod-aks.azure.com") || host == "oidc.prod-aks.azure.com"
 }
 
@@ -30,15 +34,21 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         return;
     };
     if let Some(err) = &cap.error {
-        b.raise("WI701", format!("{iss}/.well-known/openid-configuration could not be read: {err}"))
-            .evidence(Evidence::fact("error", err));
+        b.raise(
+            "WI701",
+            format!("{iss}/.well-known/openid-configuration could not be read: {err}"),
+        )
+        .evidence(Evidence::fact("error", err));
         return;
     }
     match &cap.discovery {
         Some(d) if d.issuer != iss => {
-            b.raise("WI702", "the discovery document names another issuer than the token")
-                .evidence(Evidence::compared("discovery issuer", &d.issuer, iss))
-                .var("token_iss", iss);
+            b.raise(
+                "WI702",
+                "the discovery document names another issuer than the token",
+            )
+            .evidence(Evidence::compared("discovery issuer", &d.issuer, iss))
+            .var("token_iss", iss);
         }
         Some(d) => b.fact(Evidence::fact("jwks_uri", &d.jwks_uri)),
         None => {
@@ -47,7 +57,11 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     }
     match (&cap.jwks, &t.kid) {
         (Some(jwks), Some(kid)) => {
-            if !jwks.keys.iter().any(|k| k.kid.as_deref() == Some(kid.as_str())) {
+            if !jwks
+                .keys
+                .iter()
+                .any(|k| k.kid.as_deref() == Some(kid.as_str()))
+            {
                 let kids: Vec<&str> = jwks.keys.iter().filter_map(|k| k.kid.as_deref()).collect();
                 b.raise("WI703", format!("token kid {kid} is not in the JWKS"))
                     .evidence(Evidence::fact("JWKS kids", kids.join(", ")));

@@ -28,7 +28,11 @@ pub struct PodCx<'a, 'w> {
     pub targets: &'a [TargetHint],
 }
 
-pub fn run(cx: &PodCx<'_, '_>, catalog: &Catalog, vars: &BTreeMap<String, String>) -> Vec<LinkResult> {
+pub fn run(
+    cx: &PodCx<'_, '_>,
+    catalog: &Catalog,
+    vars: &BTreeMap<String, String>,
+) -> Vec<LinkResult> {
     Link::ALL
         .into_iter()
         .map(|link| {
@@ -43,9 +47,17 @@ pub fn run(cx: &PodCx<'_, '_>, catalog: &Catalog, vars: &BTreeMap<String, String
                 Link::Issuer => issuer::check(cx, &mut b),
                 Link::Identity => identity::check(cx, &mut b),
                 Link::Federation => federation::check(cx, &mut b),
-                Link::Exchange => offline(&mut b, "WI1001", "not run: the exchange needs the live probes"),
+                Link::Exchange => offline(
+                    &mut b,
+                    "WI1001",
+                    "not run: the exchange needs the live probes",
+                ),
                 Link::Access => access::check(cx, &mut b),
-                Link::Resource => offline(&mut b, "WI1201", "not run: the resource calls need the live probes"),
+                Link::Resource => offline(
+                    &mut b,
+                    "WI1201",
+                    "not run: the resource calls need the live probes",
+                ),
             }
             b.finish()
         })
@@ -94,7 +106,15 @@ pub struct LinkBuilder<'c> {
 
 impl<'c> LinkBuilder<'c> {
     fn new(link: Link, catalog: &'c Catalog, vars: &'c BTreeMap<String, String>) -> Self {
-        Self { link, catalog, vars, raised: Vec::new(), evidence: Vec::new(), summary: None, skip: None }
+        Self {
+            link,
+            catalog,
+            vars,
+            raised: Vec::new(),
+            evidence: Vec::new(),
+            summary: None,
+            skip: None,
+        }
     }
 
     pub fn raise(&mut self, code: &str, message: impl Into<String>) -> &mut Raised {
@@ -122,19 +142,46 @@ impl<'c> LinkBuilder<'c> {
         self.skip = Some(why.into());
     }
 
+    pub fn raised_any(&self, codes: &[&str]) -> bool {
+        self.raised.iter().any(|r| codes.contains(&r.code.as_str()))
+    }
+
+    /// Sets a fix variable on every finding raised so far that does not set it itself.
+    pub fn suggest_var(&mut self, k: &str, v: &str) {
+        for r in &mut self.raised {
+            r.vars.entry(k.into()).or_insert_with(|| v.into());
+        }
+    }
+
     fn finish(self) -> LinkResult {
-        let findings: Vec<Finding> = self.raised.into_iter().map(|r| resolve(self.catalog, self.vars, r)).collect();
-        let worst = findings.iter().map(|f| f.severity.status()).max().unwrap_or(Status::Pass);
+        let findings: Vec<Finding> = self
+            .raised
+            .into_iter()
+            .map(|r| resolve(self.catalog, self.vars, r))
+            .collect();
+        let worst = findings
+            .iter()
+            .map(|f| f.severity.status())
+            .max()
+            .unwrap_or(Status::Pass);
         let status = match (&self.skip, worst) {
             (Some(_), Status::Pass) => Status::Skip,
             (_, s) => s,
         };
-        let primary = findings.iter().find(|f| f.severity.status() == status && status > Status::Skip);
+        let primary = findings
+            .iter()
+            .find(|f| f.severity.status() == status && status > Status::Skip);
         let summary = match primary {
             Some(f) => f.message.clone(),
             None => self.skip.or(self.summary).unwrap_or_else(|| "ok".into()),
         };
-        LinkResult { link: self.link, status, summary, evidence: self.evidence, findings }
+        LinkResult {
+            link: self.link,
+            status,
+            summary,
+            evidence: self.evidence,
+            findings,
+        }
     }
 }
 

@@ -6,16 +6,28 @@ use k8s_openapi::api::core::v1::{Container, EnvVar};
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::subject::projected_audience;
-use crate::analysis::webhook::{CLIENT_ID, ENV_NAMES, SKIP_CONTAINERS, TENANT_ID, USE_LABEL, skip_list};
+use crate::analysis::webhook::{
+    CLIENT_ID, ENV_NAMES, SKIP_CONTAINERS, TENANT_ID, USE_LABEL, skip_list,
+};
 
-const OUTRANKING: [&str; 4] = ["AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_USERNAME", "AZURE_PASSWORD"];
+const OUTRANKING: [&str; 4] = [
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_USERNAME",
+    "AZURE_PASSWORD",
+];
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let s = cx.subject;
     let install = cx.install;
     let labelled = s.pod_label(USE_LABEL) == Some("true")
-        || (install.pre_v1() && s.sa.and_then(|sa| sa.metadata.labels.as_ref()?.get(USE_LABEL)).is_some());
-    let injected_anywhere = s.containers().any(|(c, _)| env(c, "AZURE_FEDERATED_TOKEN_FILE").is_some());
+        || (install.pre_v1()
+            && s.sa
+                .and_then(|sa| sa.metadata.labels.as_ref()?.get(USE_LABEL))
+                .is_some());
+    let injected_anywhere = s
+        .containers()
+        .any(|(c, _)| env(c, "AZURE_FEDERATED_TOKEN_FILE").is_some());
     if !labelled && !injected_anywhere {
         b.skip("not mutated: the pod is not labelled for workload identity");
         return;
@@ -25,19 +37,36 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         return;
     }
     if !injected_anywhere {
-        b.raise("WI501", format!("pod {} has none of the injected variables or the token volume", s.at.name))
-            .evidence(Evidence::fact("created", created(cx)));
+        b.raise(
+            "WI501",
+            format!(
+                "pod {} has none of the injected variables or the token volume",
+                s.at.name
+            ),
+        )
+        .evidence(Evidence::fact("created", created(cx)));
         return;
     }
 
     let raw_skip = s.pod_annotation(SKIP_CONTAINERS);
     let skip = skip_list(raw_skip);
     if let Some(raw) = raw_skip.filter(|r| r.contains(',')) {
-        let fixed = raw.split([',', ';']).map(str::trim).filter(|x| !x.is_empty()).collect::<Vec<_>>().join(";");
-        b.raise("WI508", format!("{SKIP_CONTAINERS} is {raw:?}; the webhook splits on ';' only"))
-            .var("fixed", fixed);
+        let fixed = raw
+            .split([',', ';'])
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .collect::<Vec<_>>()
+            .join(";");
+        b.raise(
+            "WI508",
+            format!("{SKIP_CONTAINERS} is {raw:?}; the webhook splits on ';' only"),
+        )
+        .var("fixed", fixed);
     }
-    let sa_client = s.sa_annotation(CLIENT_ID).map(str::trim).filter(|v| !v.is_empty());
+    let sa_client = s
+        .sa_annotation(CLIENT_ID)
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
     let tenant = s
         .sa_annotation(TENANT_ID)
         .map(str::trim)
@@ -47,16 +76,37 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let token_paths = install.token_paths();
     let authority = install.authority_host();
 
-    let regular: Vec<&Container> = s.containers().filter(|(_, init)| !init).map(|(c, _)| c).collect();
+    let regular: Vec<&Container> = s
+        .containers()
+        .filter(|(_, init)| !init)
+        .map(|(c, _)| c)
+        .collect();
     let skipped: Vec<&&Container> = regular.iter().filter(|c| skip.contains(&c.name)).collect();
     if !regular.is_empty() && skipped.len() == regular.len() {
-        b.raise("WI510", format!("{SKIP_CONTAINERS} lists every container ({})", skip.join(";")));
+        b.raise(
+            "WI510",
+            format!(
+                "{SKIP_CONTAINERS} lists every container ({})",
+                skip.join(";")
+            ),
+        );
     } else {
         for c in &skipped {
-            let keep = skip.iter().filter(|n| **n != c.name).cloned().collect::<Vec<_>>().join(";");
-            b.raise("WI507", format!("container {} is skipped and gets no identity", c.name))
-                .evidence(Evidence::fact(SKIP_CONTAINERS, raw_skip.unwrap_or_default()))
-                .var("keep", keep);
+            let keep = skip
+                .iter()
+                .filter(|n| **n != c.name)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(";");
+            b.raise(
+                "WI507",
+                format!("container {} is skipped and gets no identity", c.name),
+            )
+            .evidence(Evidence::fact(
+                SKIP_CONTAINERS,
+                raw_skip.unwrap_or_default(),
+            ))
+            .var("keep", keep);
         }
     }
 
@@ -66,7 +116,9 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             let expected: Option<Vec<String>> = match name {
                 "AZURE_CLIENT_ID" => sa_client.map(|v| vec![v.to_string()]),
                 "AZURE_TENANT_ID" => tenant.clone().map(|t| vec![t]),
-                "AZURE_FEDERATED_TOKEN_FILE" => Some(token_paths.iter().map(|p| p.to_string()).collect()),
+                "AZURE_FEDERATED_TOKEN_FILE" => {
+                    Some(token_paths.iter().map(|p| p.to_string()).collect())
+                }
                 _ => authority.map(|a| vec![a.to_string()]),
             };
             let Some(expected) = expected else { continue };
@@ -76,11 +128,18 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             }
         }
         if !missing.is_empty() {
-            b.raise("WI502", format!("container {} lacks {}", c.name, missing.join(", ")))
-                .var("variable", missing[0]);
+            b.raise(
+                "WI502",
+                format!("container {} lacks {}", c.name, missing.join(", ")),
+            )
+            .var("variable", missing[0]);
         }
         if let Some(path) = env(c, "AZURE_FEDERATED_TOKEN_FILE").and_then(|e| e.value.as_deref()) {
-            let mounted = c.volume_mounts.iter().flatten().any(|m| path.starts_with(m.mount_path.trim_end_matches('/')));
+            let mounted = c
+                .volume_mounts
+                .iter()
+                .flatten()
+                .any(|m| path.starts_with(m.mount_path.trim_end_matches('/')));
             if !mounted {
                 b.raise("WI505", format!("container {}: AZURE_FEDERATED_TOKEN_FILE={path} is not under any volume mount", c.name))
                     .evidence(Evidence::fact("mounts", mounts(c)));
@@ -95,11 +154,19 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     }
     if let Some(aud) = projected_audience(s.pod) {
         if aud != install.audience {
-            b.raise("WI506", format!("the projected token's audience is {aud:?}"))
-                .evidence(Evidence::compared("audience", &aud, &install.audience));
+            b.raise(
+                "WI506",
+                format!("the projected token's audience is {aud:?}"),
+            )
+            .evidence(Evidence::compared("audience", &aud, &install.audience));
         }
     }
-    b.fact(Evidence::fact("token file", s.containers().find_map(|(c, _)| env(c, "AZURE_FEDERATED_TOKEN_FILE")?.value.clone()).unwrap_or_default()));
+    b.fact(Evidence::fact(
+        "token file",
+        s.containers()
+            .find_map(|(c, _)| env(c, "AZURE_FEDERATED_TOKEN_FILE")?.value.clone())
+            .unwrap_or_default(),
+    ));
     b.ok("injected env and token mount match what the webhook injects now");
 }
 
@@ -108,8 +175,17 @@ fn env<'c>(c: &'c Container, name: &str) -> Option<&'c EnvVar> {
 }
 
 fn mounts(c: &Container) -> String {
-    let m: Vec<&str> = c.volume_mounts.iter().flatten().map(|m| m.mount_path.as_str()).collect();
-    if m.is_empty() { "(none)".into() } else { m.join(", ") }
+    let m: Vec<&str> = c
+        .volume_mounts
+        .iter()
+        .flatten()
+        .map(|m| m.mount_path.as_str())
+        .collect();
+    if m.is_empty() {
+        "(none)".into()
+    } else {
+        m.join(", ")
+    }
 }
 
 fn created(cx: &PodCx<'_, '_>) -> String {
@@ -124,12 +200,24 @@ fn created(cx: &PodCx<'_, '_>) -> String {
 
 /// An injected variable that differs: hard-coded in the workload (override) or left from an
 /// older ServiceAccount annotation (stale).
-fn compare(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>, c: &Container, e: &EnvVar, expected: &[String]) {
+fn compare(
+    cx: &PodCx<'_, '_>,
+    b: &mut LinkBuilder<'_>,
+    c: &Container,
+    e: &EnvVar,
+    expected: &[String],
+) {
     let s = cx.subject;
     let name = e.name.as_str();
     let Some(value) = e.value.as_deref() else {
-        b.raise("WI503", format!("container {}: {name} comes from valueFrom, so the webhook leaves it alone", c.name))
-            .var("variable", name);
+        b.raise(
+            "WI503",
+            format!(
+                "container {}: {name} comes from valueFrom, so the webhook leaves it alone",
+                c.name
+            ),
+        )
+        .var("variable", name);
         return;
     };
     if expected.iter().any(|x| x == value) {
@@ -138,19 +226,32 @@ fn compare(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>, c: &Container, e: &EnvVa
     let in_template = s
         .template_spec
         .into_iter()
-        .flat_map(|t| t.containers.iter().chain(t.init_containers.iter().flatten()))
+        .flat_map(|t| {
+            t.containers
+                .iter()
+                .chain(t.init_containers.iter().flatten())
+        })
         .filter(|tc| tc.name == c.name)
         .any(|tc| env(tc, name).is_some());
     let ev = Evidence::compared(format!("{} {name}", c.name), value, expected[0].clone());
     if in_template {
-        b.raise("WI503", format!("{} hard-codes {name}={value}", s.workload.kubectl_ref()))
-            .evidence(ev)
-            .var("variable", name);
+        b.raise(
+            "WI503",
+            format!("{} hard-codes {name}={value}", s.workload.kubectl_ref()),
+        )
+        .evidence(ev)
+        .var("variable", name);
     } else if name == "AZURE_FEDERATED_TOKEN_FILE" {
         // Another webhook version's path is fine as long as it is mounted (checked separately).
     } else {
-        b.raise("WI504", format!("container {}: {name} is {value}, the ServiceAccount now says {}", c.name, expected[0]))
-            .evidence(ev)
-            .evidence(Evidence::fact("pod created", created(cx)));
+        b.raise(
+            "WI504",
+            format!(
+                "container {}: {name} is {value}, the ServiceAccount now says {}",
+                c.name, expected[0]
+            ),
+        )
+        .evidence(ev)
+        .evidence(Evidence::fact("pod created", created(cx)));
     }
 }

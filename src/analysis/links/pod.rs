@@ -9,17 +9,31 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     match s.pod_label(USE_LABEL) {
         Some("true") => b.fact(Evidence::fact(format!("label {USE_LABEL}"), "true")),
         Some(other) => {
-            b.raise("WI403", format!("label {USE_LABEL} is {other:?}, not \"true\""))
-                .evidence(Evidence::compared(format!("label {USE_LABEL}"), other, "true"));
+            b.raise(
+                "WI403",
+                format!("label {USE_LABEL} is {other:?}, not \"true\""),
+            )
+            .evidence(Evidence::compared(
+                format!("label {USE_LABEL}"),
+                other,
+                "true",
+            ));
         }
         None => missing_label(cx, b),
     }
     for key in [EXPIRATION, PROXY_PORT] {
         if let Some(v) = s.pod_annotation(key) {
-            let ok = if key == EXPIRATION { expiration_valid(v.trim()) } else { v.trim().parse::<i32>().is_ok() };
+            let ok = if key == EXPIRATION {
+                expiration_valid(v.trim())
+            } else {
+                v.trim().parse::<i32>().is_ok()
+            };
             if !ok {
-                b.raise("WI404", format!("annotation {key} is {v:?}; the webhook denies pod creation"))
-                    .var("annotation", key);
+                b.raise(
+                    "WI404",
+                    format!("annotation {key} is {v:?}; the webhook denies pod creation"),
+                )
+                .var("annotation", key);
             }
         }
     }
@@ -28,47 +42,87 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         b.raise("WI405", "inject-proxy-sidecar on a hostNetwork pod");
     }
     if s.pod_annotation("kubernetes.io/config.mirror").is_some() {
-        b.raise("WI406", "static (mirror) pod; admission webhooks never see it")
-            .var("node", spec.and_then(|p| p.node_name.clone()).unwrap_or_default());
+        b.raise(
+            "WI406",
+            "static (mirror) pod; admission webhooks never see it",
+        )
+        .var(
+            "node",
+            spec.and_then(|p| p.node_name.clone()).unwrap_or_default(),
+        );
     }
-    let node = spec.and_then(|p| p.node_name.as_deref()).and_then(|n| cx.ix.nodes.get(n));
+    let node = spec
+        .and_then(|p| p.node_name.as_deref())
+        .and_then(|n| cx.ix.nodes.get(n));
     if let Some(node) = node {
         let labels = node.metadata.labels.clone().unwrap_or_default();
         let name = node.metadata.name.clone().unwrap_or_default();
-        if labels.get("type").is_some_and(|t| t == "virtual-kubelet") || name.starts_with("virtual-node") {
+        if labels.get("type").is_some_and(|t| t == "virtual-kubelet")
+            || name.starts_with("virtual-node")
+        {
             b.raise("WI407", format!("pod runs on virtual node {name}"));
         }
-        if labels.get("kubernetes.io/os").is_some_and(|o| o == "windows")
-            && spec.and_then(|p| p.os.as_ref()).is_none_or(|o| o.name != "windows")
+        if labels
+            .get("kubernetes.io/os")
+            .is_some_and(|o| o == "windows")
+            && spec
+                .and_then(|p| p.os.as_ref())
+                .is_none_or(|o| o.name != "windows")
         {
-            b.raise("WI408", format!("pod runs on Windows node {name} without spec.os.name: windows"));
+            b.raise(
+                "WI408",
+                format!("pod runs on Windows node {name} without spec.os.name: windows"),
+            );
         }
     }
     let template_uses_alias = s
         .template_spec
         .is_some_and(|t| t.service_account.is_some() && t.service_account_name.is_none());
     if template_uses_alias {
-        b.raise("WI409", format!("{} sets the deprecated spec.serviceAccount", s.workload.kubectl_ref()));
+        b.raise(
+            "WI409",
+            format!(
+                "{} sets the deprecated spec.serviceAccount",
+                s.workload.kubectl_ref()
+            ),
+        );
     }
     b.ok(format!("pod labelled {USE_LABEL}: \"true\""));
 }
 
 fn missing_label(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let s = cx.subject;
-    let sa_labelled = s
-        .sa
-        .and_then(|sa| sa.metadata.labels.as_ref()?.get(USE_LABEL).cloned())
-        .or_else(|| s.sa_annotation(USE_LABEL).map(str::to_string));
-    let on_owner = s.owner_meta.and_then(|m| m.labels.as_ref()?.get(USE_LABEL)).is_some();
+    let sa_labelled =
+        s.sa.and_then(|sa| sa.metadata.labels.as_ref()?.get(USE_LABEL).cloned())
+            .or_else(|| s.sa_annotation(USE_LABEL).map(str::to_string));
+    let on_owner = s
+        .owner_meta
+        .and_then(|m| m.labels.as_ref()?.get(USE_LABEL))
+        .is_some();
     if cx.install.pre_v1() && sa_labelled.is_some() {
-        b.raise("WI402", format!("the pod is mutated only because ServiceAccount {} is labelled (pre-1.0 webhook)", s.sa_name))
-            .evidence(Evidence::fact("ServiceAccount label", format!("{USE_LABEL}: {:?}", sa_labelled.unwrap_or_default())));
+        b.raise(
+            "WI402",
+            format!(
+                "the pod is mutated only because ServiceAccount {} is labelled (pre-1.0 webhook)",
+                s.sa_name
+            ),
+        )
+        .evidence(Evidence::fact(
+            "ServiceAccount label",
+            format!("{USE_LABEL}: {:?}", sa_labelled.unwrap_or_default()),
+        ));
         return;
     }
     let where_ = if on_owner {
-        format!("on {} metadata, not on its pod template", s.workload.kubectl_ref())
+        format!(
+            "on {} metadata, not on its pod template",
+            s.workload.kubectl_ref()
+        )
     } else if sa_labelled.is_some() {
-        format!("only on ServiceAccount {}, which webhooks since v1.0 ignore", s.sa_name)
+        format!(
+            "only on ServiceAccount {}, which webhooks since v1.0 ignore",
+            s.sa_name
+        )
     } else {
         "nowhere".into()
     };
@@ -77,12 +131,21 @@ fn missing_label(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         "CronJob" => "cronjob",
         _ => "workload",
     };
-    let r = b.raise("WI401", format!("pod lacks label {USE_LABEL}: \"true\" (it is {where_})"));
+    let r = b.raise(
+        "WI401",
+        format!("pod lacks label {USE_LABEL}: \"true\" (it is {where_})"),
+    );
     r.variant(variant);
     if on_owner {
-        r.evidence(Evidence::fact(format!("{} metadata.labels", s.workload.kubectl_ref()), format!("{USE_LABEL}: \"true\"")));
+        r.evidence(Evidence::fact(
+            format!("{} metadata.labels", s.workload.kubectl_ref()),
+            format!("{USE_LABEL}: \"true\""),
+        ));
     }
     if let Some(v) = sa_labelled {
-        r.evidence(Evidence::fact(format!("ServiceAccount {} label", s.sa_name), format!("{USE_LABEL}: {v:?}")));
+        r.evidence(Evidence::fact(
+            format!("ServiceAccount {} label", s.sa_name),
+            format!("{USE_LABEL}: {v:?}"),
+        ));
     }
 }

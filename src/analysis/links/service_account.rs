@@ -2,7 +2,9 @@
 
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
+use crate::analysis::index::lower;
 use crate::analysis::webhook::{CLIENT_ID, EXPIRATION, TENANT_ID, expiration_valid};
+use crate::world::azure::CredentialOwner;
 
 /// Keys people write when they mean `azure.workload.identity/client-id`.
 fn near_miss(key: &str) -> bool {
@@ -22,20 +24,40 @@ pub fn is_guid(s: &str) -> bool {
 }
 
 fn valid_tenant(s: &str) -> bool {
-    is_guid(s) || (s.contains('.') && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+    is_guid(s)
+        || (s.contains('.')
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'))
 }
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let s = cx.subject;
     let Some(sa) = s.sa else {
-        let elsewhere = cx.ix.sa_namespaces.get(s.sa_name.as_str()).cloned().unwrap_or_default();
-        let r = b.raise("WI301", format!("ServiceAccount {} does not exist in namespace {}", s.sa_name, s.at.namespace));
+        let elsewhere = cx
+            .ix
+            .sa_namespaces
+            .get(s.sa_name.as_str())
+            .cloned()
+            .unwrap_or_default();
+        let r = b.raise(
+            "WI301",
+            format!(
+                "ServiceAccount {} does not exist in namespace {}",
+                s.sa_name, s.at.namespace
+            ),
+        );
         if !elsewhere.is_empty() {
-            r.evidence(Evidence::fact("exists in", elsewhere.join(", ")).with_note("ServiceAccounts are namespaced"));
+            r.evidence(
+                Evidence::fact("exists in", elsewhere.join(", "))
+                    .with_note("ServiceAccounts are namespaced"),
+            );
         }
         return;
     };
-    b.fact(Evidence::fact("name", format!("{}/{}", s.at.namespace, s.sa_name)));
+    b.fact(Evidence::fact(
+        "name",
+        format!("{}/{}", s.at.namespace, s.sa_name),
+    ));
     let annotations = sa.metadata.annotations.clone().unwrap_or_default();
     match annotations.get(CLIENT_ID).map(|v| v.as_str()) {
         None => {
@@ -43,11 +65,21 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 .keys()
                 .filter(|k| near_miss(k))
                 .map(|k| format!("annotation {k}"))
-                .chain(sa.metadata.labels.iter().flatten().filter(|(k, _)| k.as_str() == CLIENT_ID || near_miss(k)).map(|(k, _)| format!("label {k}")))
+                .chain(
+                    sa.metadata
+                        .labels
+                        .iter()
+                        .flatten()
+                        .filter(|(k, _)| k.as_str() == CLIENT_ID || near_miss(k))
+                        .map(|(k, _)| format!("label {k}")),
+                )
                 .chain(services_with_annotation(cx))
                 .collect();
             if misses.is_empty() {
-                b.raise("WI302", format!("ServiceAccount {} has no {CLIENT_ID} annotation", s.sa_name));
+                b.raise(
+                    "WI302",
+                    format!("ServiceAccount {} has no {CLIENT_ID} annotation", s.sa_name),
+                );
             } else {
                 let r = b.raise("WI303", format!("the client ID is under {} instead of the ServiceAccount annotation {CLIENT_ID}", misses[0]));
                 for m in &misses {
@@ -56,8 +88,11 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             }
         }
         Some(v) if v.trim().is_empty() => {
-            b.raise("WI304", format!("{CLIENT_ID} on ServiceAccount {} is empty", s.sa_name))
-                .evidence(Evidence::fact(CLIENT_ID, format!("{v:?}")));
+            b.raise(
+                "WI304",
+                format!("{CLIENT_ID} on ServiceAccount {} is empty", s.sa_name),
+            )
+            .evidence(Evidence::fact(CLIENT_ID, format!("{v:?}")));
         }
         Some(v) if !is_guid(v.trim()) => {
             b.raise("WI305", format!("{CLIENT_ID} is {v:?}, not a GUID"))
@@ -67,7 +102,10 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     }
     if let Some(t) = annotations.get(TENANT_ID) {
         if !t.trim().is_empty() && !valid_tenant(t.trim()) {
-            b.raise("WI306", format!("{TENANT_ID} is {t:?}, not a tenant GUID or domain"));
+            b.raise(
+                "WI306",
+                format!("{TENANT_ID} is {t:?}, not a tenant GUID or domain"),
+            );
         } else {
             b.fact(Evidence::fact(TENANT_ID, t));
         }
@@ -77,7 +115,45 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             b.raise("WI307", format!("{EXPIRATION} is {e:?}; the webhook denies pod creation unless it is 3600..86400"));
         }
     }
-    b.ok(format!("ServiceAccount {} annotated with a client ID", s.sa_name));
+    if b.raised_any(&["WI302", "WI303", "WI304", "WI305"]) {
+        suggest_client_id(cx, b);
+    }
+    b.ok(format!(
+        "ServiceAccount {} annotated with a client ID",
+        s.sa_name
+    ));
+}
+
+/// The identity whose federated credential names this ServiceAccount is the likely intent.
+fn suggest_client_id(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    let sub = &cx.subject.token.sub;
+    let candidate = cx
+        .ix
+        .fics_by_subject
+        .get(sub.as_str())
+        .into_iter()
+        .flatten()
+        .find_map(|f| match &f.owner {
+            CredentialOwner::Identity(id) => {
+                let i = cx.ix.identities_by_id.get(&lower(id))?;
+                Some((i.name.clone(), i.client_id.clone()?))
+            }
+            CredentialOwner::Application(app) => {
+                let a = cx
+                    .ix
+                    .apps_by_app_id
+                    .get(&lower(app))
+                    .or_else(|| cx.ix.apps_by_object_id.get(&lower(app)))?;
+                Some((a.display_name.clone().unwrap_or_default(), a.app_id.clone()))
+            }
+        });
+    if let Some((name, client_id)) = candidate {
+        b.suggest_var("client_id", &client_id);
+        b.fact(Evidence::fact(
+            "credential for this ServiceAccount",
+            format!("{name} (client ID {client_id})"),
+        ));
+    }
 }
 
 /// The annotation on a Service of the same name (a common mix-up).
@@ -87,8 +163,18 @@ fn services_with_annotation(cx: &PodCx<'_, '_>) -> Vec<String> {
         .get(cx.subject.at.namespace.as_str())
         .into_iter()
         .flatten()
-        .filter(|svc| svc.metadata.annotations.as_ref().is_some_and(|a| a.contains_key(CLIENT_ID)))
-        .map(|svc| format!("Service {} annotation", svc.metadata.name.as_deref().unwrap_or_default()))
+        .filter(|svc| {
+            svc.metadata
+                .annotations
+                .as_ref()
+                .is_some_and(|a| a.contains_key(CLIENT_ID))
+        })
+        .map(|svc| {
+            format!(
+                "Service {} annotation",
+                svc.metadata.name.as_deref().unwrap_or_default()
+            )
+        })
         .collect()
 }
 

@@ -9,42 +9,78 @@ const MAX_LIFETIME_SECS: i64 = 25 * 3600;
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let s = cx.subject;
     let t = &s.token;
-    let has_token_file = s.containers().any(|(c, _)| c.env.iter().flatten().any(|e| e.name == "AZURE_FEDERATED_TOKEN_FILE"));
+    let has_token_file = s.containers().any(|(c, _)| {
+        c.env
+            .iter()
+            .flatten()
+            .any(|e| e.name == "AZURE_FEDERATED_TOKEN_FILE")
+    });
     if !t.observed && !has_token_file {
-        b.raise("WI604", format!("pod {} presents no projected token", s.at.name));
+        b.raise(
+            "WI604",
+            format!("pod {} presents no projected token", s.at.name),
+        );
         return;
     }
-    b.fact(Evidence::fact("iss", t.iss.clone().unwrap_or_else(|| "(unknown)".into())));
+    b.fact(Evidence::fact(
+        "iss",
+        t.iss.clone().unwrap_or_else(|| "(unknown)".into()),
+    ));
     b.fact(Evidence::fact("sub", &t.sub));
     b.fact(Evidence::fact("aud", t.aud.join(", ")));
     if !t.observed {
-        b.raise("WI600", "claims predicted from the cluster, the ServiceAccount and the projected volume");
+        b.raise(
+            "WI600",
+            "claims predicted from the cluster, the ServiceAccount and the projected volume",
+        );
         b.ok("predicted claims");
         return;
     }
-    b.fact(Evidence::fact("source", t.source.clone().unwrap_or_default()));
+    b.fact(Evidence::fact(
+        "source",
+        t.source.clone().unwrap_or_default(),
+    ));
     let now = cx.now.as_second();
     if let Some(exp) = t.exp {
         b.fact(Evidence::fact("exp", relative(exp, now)));
         let nbf = t.nbf.or(t.iat).unwrap_or(i64::MIN);
         if now >= exp || now < nbf {
-            b.raise("WI601", format!("token valid {} .. {}, now is outside that window", at(nbf), at(exp)));
+            b.raise(
+                "WI601",
+                format!(
+                    "token valid {} .. {}, now is outside that window",
+                    at(nbf),
+                    at(exp)
+                ),
+            );
         }
         if let Some(iat) = t.iat.or(t.nbf) {
             if exp - iat > MAX_LIFETIME_SECS {
-                b.raise("WI602", format!("token lifetime is {}h, over Entra's 25h", (exp - iat) / 3600));
+                b.raise(
+                    "WI602",
+                    format!(
+                        "token lifetime is {}h, over Entra's 25h",
+                        (exp - iat) / 3600
+                    ),
+                );
             }
         }
     }
     if !t.aud.iter().any(|a| a == &cx.install.audience) {
         b.raise("WI603", format!("token aud is {:?}", t.aud.join(", ")))
-            .evidence(Evidence::compared("aud", t.aud.join(", "), &cx.install.audience));
+            .evidence(Evidence::compared(
+                "aud",
+                t.aud.join(", "),
+                &cx.install.audience,
+            ));
     }
     b.ok("token claims observed and within their lifetime");
 }
 
 fn at(secs: i64) -> String {
-    jiff::Timestamp::from_second(secs).map(|t| t.to_string()).unwrap_or_else(|_| secs.to_string())
+    jiff::Timestamp::from_second(secs)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| secs.to_string())
 }
 
 /// `2026-01-01T00:00:00Z (in 55m)`.
@@ -52,8 +88,18 @@ pub fn relative(secs: i64, now: i64) -> String {
     let d = secs - now;
     let span = |s: i64| {
         let s = s.abs();
-        if s >= 86400 { format!("{}d", s / 86400) } else if s >= 3600 { format!("{}h{}m", s / 3600, s % 3600 / 60) } else { format!("{}m", s / 60) }
+        if s >= 86400 {
+            format!("{}d", s / 86400)
+        } else if s >= 3600 {
+            format!("{}h{}m", s / 3600, s % 3600 / 60)
+        } else {
+            format!("{}m", s / 60)
+        }
     };
-    let rel = if d >= 0 { format!("in {}", span(d)) } else { format!("{} ago", span(d)) };
+    let rel = if d >= 0 {
+        format!("in {}", span(d))
+    } else {
+        format!("{} ago", span(d))
+    };
     format!("{} ({rel})", at(secs))
 }

@@ -11,11 +11,20 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let ns = &cx.subject.at.namespace;
     if !install.present() {
         if install.addon == Some(false) {
-            b.raise("WI201", "the workload identity webhook is not installed and the AKS add-on is disabled")
-                .evidence(Evidence::fact("securityProfile.workloadIdentity.enabled", "false"))
-                .variant("aks");
+            b.raise(
+                "WI201",
+                "the workload identity webhook is not installed and the AKS add-on is disabled",
+            )
+            .evidence(Evidence::fact(
+                "securityProfile.workloadIdentity.enabled",
+                "false",
+            ))
+            .variant("aks");
         } else {
-            b.raise("WI202", "no webhook configuration, deployment or managed cluster in the world");
+            b.raise(
+                "WI202",
+                "no webhook configuration, deployment or managed cluster in the world",
+            );
         }
         return;
     }
@@ -25,16 +34,30 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         _ => {}
     }
     if install.version.is_none() {
-        b.raise("WI208", "webhook version unknown; predicting the current release (v1.6 token path)");
+        b.raise(
+            "WI208",
+            "webhook version unknown; predicting the current release (v1.6 token path)",
+        );
     }
 
     // Running: every webhook Deployment has a ready replica.
     for d in &install.deployments {
-        let ready = d.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0);
-        let name = format!("{}/{}", d.metadata.namespace.as_deref().unwrap_or_default(), d.metadata.name.as_deref().unwrap_or_default());
+        let ready = d
+            .status
+            .as_ref()
+            .and_then(|s| s.ready_replicas)
+            .unwrap_or(0);
+        let name = format!(
+            "{}/{}",
+            d.metadata.namespace.as_deref().unwrap_or_default(),
+            d.metadata.name.as_deref().unwrap_or_default()
+        );
         if d.status.is_some() && ready == 0 {
-            b.raise("WI203", format!("webhook deployment {name} has no ready replica"))
-                .evidence(Evidence::fact("readyReplicas", "0"));
+            b.raise(
+                "WI203",
+                format!("webhook deployment {name} has no ready replica"),
+            )
+            .evidence(Evidence::fact("readyReplicas", "0"));
         }
     }
     let failed_creates: Vec<String> = cx
@@ -48,11 +71,15 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         .filter(|m| m.contains(WEBHOOK_NAME))
         .collect();
     if let Some(m) = failed_creates.first() {
-        b.raise("WI203", "pod creation fails calling the webhook").evidence(Evidence::fact("event", m));
+        b.raise("WI203", "pod creation fails calling the webhook")
+            .evidence(Evidence::fact("event", m));
     }
 
     // Pre-1.0 or failurePolicy Ignore.
-    let ignore = install.entries.iter().any(|e| e.webhook.failure_policy.as_deref() == Some("Ignore"));
+    let ignore = install
+        .entries
+        .iter()
+        .any(|e| e.webhook.failure_policy.as_deref() == Some("Ignore"));
     if install.pre_v1() || ignore {
         let r = b.raise(
             "WI204",
@@ -64,26 +91,55 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         if ignore {
             r.evidence(Evidence::fact("failurePolicy", "Ignore"));
         }
+        r.variant(
+            if install.addon == Some(true) && install.namespace.as_deref() == Some("kube-system") {
+                "aks"
+            } else {
+                "helm"
+            },
+        );
     }
 
     // Two installs: Deployments in several namespaces, or the add-on beside a Helm release.
-    let mut namespaces: Vec<&str> = install.deployments.iter().filter_map(|d| d.metadata.namespace.as_deref()).collect();
+    let mut namespaces: Vec<&str> = install
+        .deployments
+        .iter()
+        .filter_map(|d| d.metadata.namespace.as_deref())
+        .collect();
     namespaces.sort();
     namespaces.dedup();
-    if namespaces.len() > 1 || (install.addon == Some(true) && namespaces.iter().any(|n| *n != "kube-system")) {
-        let dup = namespaces.iter().find(|n| **n != "kube-system").copied().unwrap_or(namespaces[0]);
-        b.raise("WI205", format!("webhook installed in {} (and as the AKS add-on)", namespaces.join(", ")))
-            .var("duplicate_namespace", dup);
+    if namespaces.len() > 1
+        || (install.addon == Some(true) && namespaces.iter().any(|n| *n != "kube-system"))
+    {
+        let dup = namespaces
+            .iter()
+            .find(|n| **n != "kube-system")
+            .copied()
+            .unwrap_or(namespaces[0]);
+        b.raise(
+            "WI205",
+            format!(
+                "webhook installed in {} (and as the AKS add-on)",
+                namespaces.join(", ")
+            ),
+        )
+        .var("duplicate_namespace", dup);
     }
 
     // Configuration the webhook needs to start.
     if install.config_map_found {
         if install.tenant_id.as_deref().is_none_or(str::is_empty) {
-            b.raise("WI207", "webhook ConfigMap azure-wi-webhook-config has no AZURE_TENANT_ID");
+            b.raise(
+                "WI207",
+                "webhook ConfigMap azure-wi-webhook-config has no AZURE_TENANT_ID",
+            );
         }
         if let Some(env) = &install.environment {
             if authority_for(env).is_none() {
-                b.raise("WI207", format!("webhook AZURE_ENVIRONMENT {env:?} is not a known cloud"));
+                b.raise(
+                    "WI207",
+                    format!("webhook AZURE_ENVIRONMENT {env:?} is not a known cloud"),
+                );
             }
         }
     }
@@ -100,16 +156,32 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect::<Vec<_>>()
                     .join(" ");
-                b.raise("WI206", format!("the webhook's namespaceSelector excludes namespace {ns}"))
-                    .evidence(Evidence::fact("namespaceSelector", serde_json::to_string(sel).unwrap_or_default()))
-                    .var("selector_fix", if fix.is_empty() { "<label the selector needs>".into() } else { fix });
+                b.raise(
+                    "WI206",
+                    format!("the webhook's namespaceSelector excludes namespace {ns}"),
+                )
+                .evidence(Evidence::fact(
+                    "namespaceSelector",
+                    serde_json::to_string(sel).unwrap_or_default(),
+                ))
+                .var(
+                    "selector_fix",
+                    if fix.is_empty() {
+                        "<label the selector needs>".into()
+                    } else {
+                        fix
+                    },
+                );
             }
         }
     }
     let aks = install.addon.is_some();
     if aks && ns == "kube-system" && !install.entries.iter().any(|e| e.enforcer_disabled) {
-        b.raise("WI206", "AKS's admissions enforcer keeps webhooks out of kube-system")
-            .var("selector_fix", "<move the workload to another namespace>");
+        b.raise(
+            "WI206",
+            "AKS's admissions enforcer keeps webhooks out of kube-system",
+        )
+        .var("selector_fix", "<move the workload to another namespace>");
     }
     if let Some(ns) = &install.namespace {
         b.fact(Evidence::fact("namespace", ns));
@@ -124,6 +196,8 @@ fn namespace_labels(cx: &PodCx<'_, '_>, ns: &str) -> BTreeMap<String, String> {
         .get(ns)
         .and_then(|n| n.metadata.labels.clone())
         .unwrap_or_default();
-    labels.entry("kubernetes.io/metadata.name".into()).or_insert_with(|| ns.into());
+    labels
+        .entry("kubernetes.io/metadata.name".into())
+        .or_insert_with(|| ns.into());
     labels
 }

@@ -17,10 +17,18 @@ const VAULT: &str = "microsoft.keyvault/vaults";
 const STORAGE: &str = "microsoft.storage/storageaccounts";
 const ROLE_ASSIGNMENT: &str = "microsoft.authorization/roleassignments";
 
-pub(super) fn add_arm(cx: &Cx<'_>, world: &mut World, ty: &str, item: Value) -> Result<(), LoadError> {
+pub(super) fn add_arm(
+    cx: &Cx<'_>,
+    world: &mut World,
+    ty: &str,
+    item: Value,
+) -> Result<(), LoadError> {
     let what = format!("{ty} {}", describe(&item));
     // Flat `az` output carries no `properties`: read the whole object as the properties.
-    let props = item.get("properties").cloned().unwrap_or_else(|| item.clone());
+    let props = item
+        .get("properties")
+        .cloned()
+        .unwrap_or_else(|| item.clone());
     let head: Head = cx.typed(&what, &item)?;
     let az = &mut world.azure;
     match ty.to_ascii_lowercase().as_str() {
@@ -112,7 +120,12 @@ pub(super) fn add_arm(cx: &Cx<'_>, world: &mut World, ty: &str, item: Value) -> 
     Ok(())
 }
 
-pub(super) fn add_graph(cx: &Cx<'_>, world: &mut World, ty: &str, item: Value) -> Result<(), LoadError> {
+pub(super) fn add_graph(
+    cx: &Cx<'_>,
+    world: &mut World,
+    ty: &str,
+    item: Value,
+) -> Result<(), LoadError> {
     let what = format!("{ty} {}", describe(&item));
     match ty {
         "#microsoft.graph.application" => {

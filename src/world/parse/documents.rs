@@ -25,7 +25,12 @@ impl Format {
 
 /// JSON when the first meaningful character opens an object or array; YAML otherwise.
 pub fn sniff(text: &str) -> Format {
-    match text.trim_start_matches('\u{feff}').trim_start().chars().next() {
+    match text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .chars()
+        .next()
+    {
         Some('{') | Some('[') => Format::Json,
         _ => Format::Yaml,
     }

@@ -50,7 +50,11 @@ pub enum LoadError {
     #[error("{at}: {message}")]
     Shape { at: Location, message: String },
     #[error("{file}: {size} bytes is more than the {limit} bytes a world file may have")]
-    TooLarge { file: String, size: usize, limit: usize },
+    TooLarge {
+        file: String,
+        size: usize,
+        limit: usize,
+    },
     #[error("{file}: {message}")]
     Read { file: String, message: String },
 }

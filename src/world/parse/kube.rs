@@ -5,7 +5,12 @@ use serde_json::Value;
 use super::{Cx, LoadError, describe};
 use crate::world::World;
 
-pub(super) fn add(cx: &Cx<'_>, world: &mut World, kind: &str, item: Value) -> Result<(), LoadError> {
+pub(super) fn add(
+    cx: &Cx<'_>,
+    world: &mut World,
+    kind: &str,
+    item: Value,
+) -> Result<(), LoadError> {
     let what = format!("{kind} {}", describe(&item));
     let k = &mut world.kube;
     match kind {

@@ -36,7 +36,11 @@ pub fn display_path(path: &[Seg]) -> String {
             Seg::Index(i) => out.push_str(&format!("[{i}]")),
         }
     }
-    if out.is_empty() { "(document)".into() } else { out }
+    if out.is_empty() {
+        "(document)".into()
+    } else {
+        out
+    }
 }
 
 enum Frame {
@@ -126,7 +130,10 @@ fn finish_value(stack: &mut [Frame], _current: &mut [Seg]) {
 
 fn consider(current: &[Seg], path: &[Seg], at: (u64, u64), best: &mut Option<(usize, (u64, u64))>) {
     // The root placeholder (empty key) is not part of the path.
-    let cur: Vec<&Seg> = current.iter().filter(|s| **s != Seg::Key(String::new())).collect();
+    let cur: Vec<&Seg> = current
+        .iter()
+        .filter(|s| **s != Seg::Key(String::new()))
+        .collect();
     if cur.len() > path.len() || !cur.iter().zip(path).all(|(a, b)| *a == b) {
         return;
     }

@@ -44,7 +44,12 @@ pub fn parse_str(name: &str, text: &str) -> Result<World, LoadError> {
 fn parse_into(world: &mut World, source: &Source<'_>) -> Result<(), LoadError> {
     let (_format, docs) = documents::documents(source.name, source.text)?;
     for (index, doc) in docs.into_iter().enumerate() {
-        let cx = Cx { source, document: index, item: None, list_kind: None };
+        let cx = Cx {
+            source,
+            document: index,
+            item: None,
+            list_kind: None,
+        };
         cx.document(world, doc)?;
     }
     Ok(())
@@ -67,9 +72,14 @@ impl<'a> Cx<'a> {
             Value::Null => Ok(()),
             Value::Array(items) => self.items(world, items, None, None),
             Value::Object(ref map) => {
-                let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+                let kind = map
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 let list_items = map.get("items").is_some_and(Value::is_array)
-                    && (kind == "List" || kind.ends_with("List") && kind != "FederatedCredentialList");
+                    && (kind == "List"
+                        || kind.ends_with("List") && kind != "FederatedCredentialList");
                 let arm_page = !map.contains_key("kind")
                     && !map.contains_key("type")
                     && map.get("value").is_some_and(Value::is_array);
@@ -78,8 +88,12 @@ impl<'a> Cx<'a> {
                     let list_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
                     let list_kind = list_kind.map(str::to_string);
                     let key: &'static str = key;
-                    let Value::Object(mut map) = doc else { unreachable!() };
-                    let Some(Value::Array(items)) = map.remove(key) else { unreachable!() };
+                    let Value::Object(mut map) = doc else {
+                        unreachable!()
+                    };
+                    let Some(Value::Array(items)) = map.remove(key) else {
+                        unreachable!()
+                    };
                     self.items(world, items, Some(key), list_kind.as_deref())
                 } else {
                     self.item_value(world, doc)
@@ -100,7 +114,11 @@ impl<'a> Cx<'a> {
         list_kind: Option<&str>,
     ) -> Result<(), LoadError> {
         for (i, item) in items.into_iter().enumerate() {
-            let cx = Cx { item: Some((key, i)), list_kind, ..*self };
+            let cx = Cx {
+                item: Some((key, i)),
+                list_kind,
+                ..*self
+            };
             cx.item_value(world, item)?;
         }
         Ok(())
@@ -110,21 +128,29 @@ impl<'a> Cx<'a> {
         let Value::Object(map) = &item else {
             return Err(self.shape(format!("expected an object, found {}", json_type(&item))));
         };
+        if let Some(t) = map.get("@odata.type").and_then(Value::as_str) {
+            let t = t.to_string();
+            return azure::add_graph(self, world, &t, item);
+        }
+        // ARM resources may carry a `kind` of their own (StorageV2); their `type` decides.
+        let arm_type = map
+            .get("type")
+            .and_then(Value::as_str)
+            .filter(|t| t.contains('/'));
+        if let (Some(t), false) = (arm_type, map.contains_key("apiVersion")) {
+            let t = t.to_string();
+            return azure::add_arm(self, world, &t, item);
+        }
         if let Some(kind) = map.get("kind").and_then(Value::as_str).or(self.list_kind) {
-            let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+            let api_version = map
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let kind = kind.to_string();
             if api_version == super::WIDIAG_API_VERSION {
                 return widiag::add(self, world, &kind, item);
             }
             return kube::add(self, world, &kind, item);
-        }
-        if let Some(t) = map.get("@odata.type").and_then(Value::as_str) {
-            let t = t.to_string();
-            return azure::add_graph(self, world, &t, item);
-        }
-        if let Some(t) = map.get("type").and_then(Value::as_str) {
-            let t = t.to_string();
-            return azure::add_arm(self, world, &t, item);
         }
         if map.contains_key("issuer") && map.contains_key("subject") {
             return Err(self.shape(
@@ -135,7 +161,8 @@ impl<'a> Cx<'a> {
             ));
         }
         Err(self.shape(
-            "object has no `kind` (Kubernetes), `type` (ARM) or `@odata.type` (Microsoft Graph)".into(),
+            "object has no `kind` (Kubernetes), `type` (ARM) or `@odata.type` (Microsoft Graph)"
+                .into(),
         ))
     }
 
@@ -157,7 +184,10 @@ impl<'a> Cx<'a> {
     }
 
     fn shape(&self, message: String) -> LoadError {
-        LoadError::Shape { at: self.location(&[]), message }
+        LoadError::Shape {
+            at: self.location(&[]),
+            message,
+        }
     }
 
     /// Deserialises `value` as `T`, naming the field and its line on failure.
@@ -213,7 +243,10 @@ fn describe(value: &Value) -> String {
         .or_else(|| value.get("displayName"))
         .and_then(Value::as_str)
         .unwrap_or("(unnamed)");
-    match meta.and_then(|m| m.get("namespace")).and_then(Value::as_str) {
+    match meta
+        .and_then(|m| m.get("namespace"))
+        .and_then(Value::as_str)
+    {
         Some(ns) => format!("{ns}/{name}"),
         None => name.to_string(),
     }

@@ -8,7 +8,12 @@ use crate::world::azure::{CredentialOwner, FederatedCredential};
 use crate::world::facts::{CapturedToken, IssuerCapture, TokenClaims, TokenHeader};
 use crate::world::{ObjRef, World, WorldInfo};
 
-pub(super) fn add(cx: &Cx<'_>, world: &mut World, kind: &str, mut item: Value) -> Result<(), LoadError> {
+pub(super) fn add(
+    cx: &Cx<'_>,
+    world: &mut World,
+    kind: &str,
+    mut item: Value,
+) -> Result<(), LoadError> {
     strip_type_meta(&mut item);
     match kind {
         "WorldInfo" => {
@@ -21,7 +26,9 @@ pub(super) fn add(cx: &Cx<'_>, world: &mut World, kind: &str, mut item: Value) -
         }
         "CapturedToken" => {
             let doc: TokenDoc = cx.typed("CapturedToken", &item)?;
-            let token = doc.into_token().map_err(|m| cx.field_error("CapturedToken", "token", m))?;
+            let token = doc
+                .into_token()
+                .map_err(|m| cx.field_error("CapturedToken", "token", m))?;
             world.facts.tokens.push(token);
         }
         "FederatedCredentialList" => {
@@ -56,7 +63,15 @@ fn strip_type_meta(item: &mut Value) {
 }
 
 fn merge_info(into: &mut WorldInfo, from: WorldInfo) {
-    let WorldInfo { captured_at, cluster_name, context, tenant_id, cloud, kubernetes_version, targets } = from;
+    let WorldInfo {
+        captured_at,
+        cluster_name,
+        context,
+        tenant_id,
+        cloud,
+        kubernetes_version,
+        targets,
+    } = from;
     into.captured_at = captured_at.or(into.captured_at);
     into.cluster_name = cluster_name.or(into.cluster_name.take());
     into.context = context.or(into.context.take());
@@ -93,9 +108,17 @@ impl TokenDoc {
         let (header, claims) = match (self.header, self.claims, self.token) {
             (Some(h), Some(c), None) => (h, c),
             (None, None, Some(jwt)) => crate::world::facts::decode_unverified(&jwt)?,
-            _ => return Err("give either `header` and `claims`, or `token` (a compact JWT)".into()),
+            _ => {
+                return Err("give either `header` and `claims`, or `token` (a compact JWT)".into());
+            }
         };
-        Ok(CapturedToken { pod: self.pod, container: self.container, source: self.source, header, claims })
+        Ok(CapturedToken {
+            pod: self.pod,
+            container: self.container,
+            source: self.source,
+            header,
+            claims,
+        })
     }
 }
 
