@@ -15,6 +15,12 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         b.skip("no client ID (see the service-account link)");
         return;
     };
+    if !super::service_account::is_guid(client_id) {
+        b.skip(format!(
+            "client ID {client_id:?} is not a GUID (see the service-account link)"
+        ));
+        return;
+    }
     b.fact(
         Evidence::fact("client ID", client_id)
             .with_note(format!("from the {}", s.client_id_source)),

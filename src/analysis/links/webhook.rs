@@ -176,7 +176,11 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         }
     }
     let aks = install.addon.is_some();
-    if aks && ns == "kube-system" && !install.entries.iter().any(|e| e.enforcer_disabled) {
+    if aks
+        && ns == "kube-system"
+        && !b.raised_any(&["WI206"])
+        && !install.entries.iter().any(|e| e.enforcer_disabled)
+    {
         b.raise(
             "WI206",
             "AKS's admissions enforcer keeps webhooks out of kube-system",
