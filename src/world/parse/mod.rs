@@ -16,6 +16,11 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use documents::{Format, MAX_WORLD_BYTES};
+
+/// The documents of a world file as JSON values, before classification (schema checks use this).
+pub fn documents(name: &str, text: &str) -> Result<Vec<Value>, LoadError> {
+    documents::documents(name, text).map(|(_, d)| d)
+}
 pub use error::{LoadError, Location};
 pub use locate::{Seg, display_path, locate};
 

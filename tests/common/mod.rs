@@ -1,0 +1,46 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use widiag::analysis::{self, Catalog, Options, Report, Selection};
+use widiag::world::World;
+use widiag::world::parse::parse_str;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every world shipped in assets/worlds, sorted by name.
+pub fn worlds() -> Vec<(String, PathBuf)> {
+    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(root().join("assets/worlds"))
+        .expect("assets/worlds")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "json"))
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), p))
+        .collect();
+    out.sort();
+    out
+}
+
+pub fn load(path: &Path) -> World {
+    let text = std::fs::read_to_string(path).expect("world file");
+    // A path relative to the package, so reports do not depend on where the checkout lives.
+    let name = path.strip_prefix(root()).unwrap_or(path).to_string_lossy().into_owned();
+    parse_str(&name, &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn analyze(world: &World) -> Report {
+    let options = Options {
+        selection: Selection::All,
+        now: world.info.captured_at.expect("test worlds carry capturedAt"),
+        targets: Vec::new(),
+    };
+    analysis::analyze(world, &Catalog::builtin(), &options)
+}
+
+pub fn bin() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_widiag"));
+    c.current_dir(root()).env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+    c
+}
