@@ -8,50 +8,462 @@ use std::collections::BTreeSet;
 use widiag::analysis::Catalog;
 use widiag::output;
 
-type Expect = (&'static str, &'static str, &'static str, &'static [(&'static str, &'static str)]);
+type Expect = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
 
 /// (world, pod, verdict, every finding as (link, code) in chain order).
 const EXPECTED: &[Expect] = &[
-    ("edge-cases", "apps/cached-token", "fail", &[("token", "WI601"), ("issuer", "WI703"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-cases", "apps/case-subject", "fail", &[("token", "WI600"), ("federation", "WI904"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-cases", "apps/crowded", "warn", &[("token", "WI600"), ("identity", "WI806"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-cases", "apps/garbage", "fail", &[("service-account", "WI305"), ("service-account", "WI306"), ("service-account", "WI307"), ("token", "WI600"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-cases", "apps/hardcoded-5c7d9b8f6a-m4n7p", "fail", &[("mutation", "WI503"), ("token", "WI600"), ("identity", "WI803"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-cases", "apps/manual-path", "fail", &[("mutation", "WI505"), ("token", "WI600"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-cases", "apps/no-sa", "fail", &[("service-account", "WI301"), ("mutation", "WI501"), ("token", "WI604"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-cases", "apps/other-tenant", "fail", &[("token", "WI600"), ("identity", "WI804"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-cases", "apps/policy-vault", "fail", &[("token", "WI600"), ("exchange", "WI1001"), ("access", "WI1105"), ("resource", "WI1201")]),
-    ("edge-cases", "apps/secret-env", "warn", &[("mutation", "WI509"), ("token", "WI600"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-cases", "apps/short-token", "fail", &[("pod", "WI404"), ("token", "WI600"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-cases", "apps/skip-all", "fail", &[("mutation", "WI510"), ("token", "WI600"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-cases", "apps/skip-comma", "warn", &[("mutation", "WI508"), ("token", "WI600"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-cases", "apps/static-agent", "fail", &[("pod", "WI406"), ("token", "WI600"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-cases", "apps/typo", "fail", &[("service-account", "WI303"), ("token", "WI600"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-cases", "apps/virtual", "fail", &[("pod", "WI407"), ("token", "WI600"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-cases", "apps/windows", "fail", &[("pod", "WI408"), ("token", "WI600"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-cases", "apps/wrong-audience", "fail", &[("mutation", "WI506"), ("token", "WI600"), ("federation", "WI905"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-cases", "apps/wrong-identity", "fail", &[("token", "WI600"), ("federation", "WI907"), ("federation", "WI901"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-cases", "kube-system/system-job", "fail", &[("webhook", "WI206"), ("mutation", "WI501"), ("token", "WI604"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-no-oidc-no-webhook", "default/app", "fail", &[("cluster", "WI102"), ("webhook", "WI201"), ("token", "WI604"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("edge-self-managed-china", "default/app", "fail", &[("token", "WI600"), ("issuer", "WI702"), ("identity", "WI805"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("seed-000-fic-issuer-slash", "default/workload-demo-pod", "fail", &[("token", "WI600"), ("federation", "WI902"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("seed-000-healthy", "default/workload-demo-pod", "pass", &[("token", "WI600"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("seed-000-stale-client-id", "default/workload-demo-pod", "fail", &[("mutation", "WI504"), ("token", "WI600"), ("identity", "WI803"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("seed-001-container-scope", "default/cats-api-deployment-6d9c7b5f4d-x2k9p", "fail", &[("token", "WI600"), ("exchange", "WI1001"), ("access", "WI1109"), ("resource", "WI1201")]),
-    ("seed-001-empty-client-id", "default/cats-api-deployment-6d9c7b5f4d-x2k9p", "fail", &[("service-account", "WI304"), ("token", "WI600"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("seed-001-healthy", "default/cats-api-deployment-6d9c7b5f4d-x2k9p", "pass", &[("token", "WI600"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("seed-001-label-on-deployment", "default/cats-api-deployment-6d9c7b5f4d-x2k9p", "fail", &[("pod", "WI401"), ("token", "WI604"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("seed-001-principal-id", "default/cats-api-deployment-6d9c7b5f4d-x2k9p", "fail", &[("token", "WI600"), ("identity", "WI801"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("seed-002-healthy", "default/yadaapi", "pass", &[("token", "WI600"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("seed-002-label-on-sa", "default/yadaapi", "fail", &[("pod", "WI401"), ("token", "WI604"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("seed-002-pre-v1-webhook", "default/yadaapi", "warn", &[("webhook", "WI204"), ("pod", "WI402"), ("token", "WI600"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("seed-003-app-object-id", "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t", "fail", &[("token", "WI600"), ("identity", "WI801"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("seed-003-as-written", "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t", "fail", &[("pod", "WI401"), ("pod", "WI409"), ("token", "WI604"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("seed-003-duplicate-webhook", "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t", "warn", &[("webhook", "WI205"), ("token", "WI600"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("seed-003-healthy", "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t", "pass", &[("token", "WI600"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("seed-004-fic-namespace", "apps/wi-kv-test", "fail", &[("token", "WI600"), ("federation", "WI903"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("seed-004-healthy", "default/wi-kv-test", "pass", &[("token", "WI600"), ("exchange", "WI1001"), ("resource", "WI1201")]),
-    ("seed-004-rbac-vault", "default/wi-kv-test", "fail", &[("token", "WI600"), ("exchange", "WI1001"), ("access", "WI1102"), ("resource", "WI1201")]),
+    (
+        "edge-cases",
+        "apps/cached-token",
+        "fail",
+        &[
+            ("token", "WI601"),
+            ("issuer", "WI703"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "apps/case-subject",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("federation", "WI904"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "apps/crowded",
+        "warn",
+        &[
+            ("token", "WI600"),
+            ("identity", "WI806"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "apps/garbage",
+        "fail",
+        &[
+            ("service-account", "WI305"),
+            ("service-account", "WI306"),
+            ("service-account", "WI307"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "apps/hardcoded-5c7d9b8f6a-m4n7p",
+        "fail",
+        &[
+            ("mutation", "WI503"),
+            ("token", "WI600"),
+            ("identity", "WI803"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "apps/manual-path",
+        "fail",
+        &[
+            ("mutation", "WI505"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "apps/no-sa",
+        "fail",
+        &[
+            ("service-account", "WI301"),
+            ("mutation", "WI501"),
+            ("token", "WI604"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "apps/other-tenant",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("identity", "WI804"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "apps/policy-vault",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("access", "WI1105"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "apps/secret-env",
+        "warn",
+        &[
+            ("mutation", "WI509"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "apps/short-token",
+        "fail",
+        &[
+            ("pod", "WI404"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "apps/skip-all",
+        "fail",
+        &[
+            ("mutation", "WI510"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "apps/skip-comma",
+        "warn",
+        &[
+            ("mutation", "WI508"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "apps/static-agent",
+        "fail",
+        &[
+            ("pod", "WI406"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "apps/typo",
+        "fail",
+        &[
+            ("service-account", "WI303"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "apps/virtual",
+        "fail",
+        &[
+            ("pod", "WI407"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "apps/windows",
+        "fail",
+        &[
+            ("pod", "WI408"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "apps/wrong-audience",
+        "fail",
+        &[
+            ("mutation", "WI506"),
+            ("token", "WI600"),
+            ("federation", "WI905"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "apps/wrong-identity",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("federation", "WI907"),
+            ("federation", "WI901"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-cases",
+        "kube-system/system-job",
+        "fail",
+        &[
+            ("webhook", "WI206"),
+            ("mutation", "WI501"),
+            ("token", "WI604"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-no-oidc-no-webhook",
+        "default/app",
+        "fail",
+        &[
+            ("cluster", "WI102"),
+            ("webhook", "WI201"),
+            ("token", "WI604"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "edge-self-managed-china",
+        "default/app",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("issuer", "WI702"),
+            ("identity", "WI805"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "seed-000-fic-issuer-slash",
+        "default/workload-demo-pod",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("federation", "WI902"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "seed-000-healthy",
+        "default/workload-demo-pod",
+        "pass",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "seed-000-stale-client-id",
+        "default/workload-demo-pod",
+        "fail",
+        &[
+            ("mutation", "WI504"),
+            ("token", "WI600"),
+            ("identity", "WI803"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "seed-001-container-scope",
+        "default/cats-api-deployment-6d9c7b5f4d-x2k9p",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("access", "WI1109"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "seed-001-empty-client-id",
+        "default/cats-api-deployment-6d9c7b5f4d-x2k9p",
+        "fail",
+        &[
+            ("service-account", "WI304"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "seed-001-healthy",
+        "default/cats-api-deployment-6d9c7b5f4d-x2k9p",
+        "pass",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "seed-001-label-on-deployment",
+        "default/cats-api-deployment-6d9c7b5f4d-x2k9p",
+        "fail",
+        &[
+            ("pod", "WI401"),
+            ("token", "WI604"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "seed-001-principal-id",
+        "default/cats-api-deployment-6d9c7b5f4d-x2k9p",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("identity", "WI801"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "seed-002-healthy",
+        "default/yadaapi",
+        "pass",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "seed-002-label-on-sa",
+        "default/yadaapi",
+        "fail",
+        &[
+            ("pod", "WI401"),
+            ("token", "WI604"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "seed-002-pre-v1-webhook",
+        "default/yadaapi",
+        "warn",
+        &[
+            ("webhook", "WI204"),
+            ("pod", "WI402"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "seed-003-app-object-id",
+        "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("identity", "WI801"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "seed-003-as-written",
+        "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t",
+        "fail",
+        &[
+            ("pod", "WI401"),
+            ("pod", "WI409"),
+            ("token", "WI604"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "seed-003-duplicate-webhook",
+        "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t",
+        "warn",
+        &[
+            ("webhook", "WI205"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "seed-003-healthy",
+        "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t",
+        "pass",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "seed-004-fic-namespace",
+        "apps/wi-kv-test",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("federation", "WI903"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "seed-004-healthy",
+        "default/wi-kv-test",
+        "pass",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "seed-004-rbac-vault",
+        "default/wi-kv-test",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("access", "WI1102"),
+            ("resource", "WI1201"),
+        ],
+    ),
 ];
 
 #[test]
@@ -69,7 +481,11 @@ fn every_world_yields_exactly_the_expected_findings() {
             let got: Vec<(&str, &str)> = pod
                 .links
                 .iter()
-                .flat_map(|l| l.findings.iter().map(move |f| (l.link.name(), f.code.as_str())))
+                .flat_map(|l| {
+                    l.findings
+                        .iter()
+                        .map(move |f| (l.link.name(), f.code.as_str()))
+                })
                 .collect();
             assert_eq!(got, expected.3, "{name} {id}: findings");
             assert_eq!(pod.verdict().name(), expected.2, "{name} {id}: verdict");
@@ -77,7 +493,10 @@ fn every_world_yields_exactly_the_expected_findings() {
         }
     }
     for (w, p, ..) in EXPECTED {
-        assert!(seen.contains(&(w.to_string(), p.to_string())), "{w} {p} expected but not analysed");
+        assert!(
+            seen.contains(&(w.to_string(), p.to_string())),
+            "{w} {p} expected but not analysed"
+        );
     }
 }
 
@@ -89,7 +508,10 @@ fn every_seed_has_a_healthy_world_and_at_least_two_faulted_ones() {
         assert!(worlds.contains(&healthy), "{healthy} missing");
         let verdict = EXPECTED.iter().find(|e| e.0 == healthy).map(|e| e.2);
         assert_eq!(verdict, Some("pass"), "{healthy} must pass");
-        let faulted = EXPECTED.iter().filter(|e| e.0.starts_with(seed) && e.0 != healthy && e.2 != "pass").count();
+        let faulted = EXPECTED
+            .iter()
+            .filter(|e| e.0.starts_with(seed) && e.0 != healthy && e.2 != "pass")
+            .count();
         assert!(faulted >= 2, "{seed}: {faulted} faulted worlds");
     }
 }
@@ -106,8 +528,8 @@ fn required_failure_catalogue_entries_are_detected_by_some_world() {
         .map(|entry| entry.reference.as_str())
         .collect();
     let required = [
-        "A1", "A2", "A5", "B1", "B3", "B4", "B6", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "D2", "D4",
-        "D5", "E1", "E2", "E3", "E4", "E6", "F1", "F2", "G1", "G2", "G5",
+        "A1", "A2", "A5", "B1", "B3", "B4", "B6", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8",
+        "C9", "D2", "D4", "D5", "E1", "E2", "E3", "E4", "E6", "F1", "F2", "G1", "G2", "G5",
     ];
     // A2 (issuer changed) is the same comparison as E1 (WI902); the seed world covers both.
     let missing: Vec<&str> = required
@@ -154,7 +576,10 @@ fn every_code_raised_in_the_source_is_catalogued() {
         // Unit tests may name codes that must not exist.
         let text = text.split("#[cfg(test)]").next().unwrap_or_default();
         for (i, _) in text.match_indices("\"WI") {
-            let code: String = text[i + 1..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            let code: String = text[i + 1..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
             if code.len() > 2 && catalog.get(&code).is_none() {
                 missing.push(format!("{}: {code}", entry.display()));
             }

@@ -26,14 +26,21 @@ pub fn worlds() -> Vec<(String, PathBuf)> {
 pub fn load(path: &Path) -> World {
     let text = std::fs::read_to_string(path).expect("world file");
     // A path relative to the package, so reports do not depend on where the checkout lives.
-    let name = path.strip_prefix(root()).unwrap_or(path).to_string_lossy().into_owned();
+    let name = path
+        .strip_prefix(root())
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned();
     parse_str(&name, &text).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn analyze(world: &World) -> Report {
     let options = Options {
         selection: Selection::All,
-        now: world.info.captured_at.expect("test worlds carry capturedAt"),
+        now: world
+            .info
+            .captured_at
+            .expect("test worlds carry capturedAt"),
         targets: Vec::new(),
     };
     analysis::analyze(world, &Catalog::builtin(), &options)
@@ -41,6 +48,8 @@ pub fn analyze(world: &World) -> Report {
 
 pub fn bin() -> std::process::Command {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_widiag"));
-    c.current_dir(root()).env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+    c.current_dir(root())
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE");
     c
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::widiag::GraphFic;
-use super::{Cx, LoadError, describe};
+use super::{Cx, LoadError, Seg, describe};
 use crate::world::World;
 use crate::world::azure::*;
 
@@ -29,11 +29,15 @@ pub(super) fn add_arm(
         .get("properties")
         .cloned()
         .unwrap_or_else(|| item.clone());
+    let at: Vec<Seg> = match item.get("properties") {
+        Some(_) => vec![Seg::Key("properties".into())],
+        None => Vec::new(),
+    };
     let head: Head = cx.typed(&what, &item)?;
     let az = &mut world.azure;
     match ty.to_ascii_lowercase().as_str() {
         CLUSTER => {
-            let p: ClusterProps = cx.typed(&what, &props)?;
+            let p: ClusterProps = cx.typed_at(&what, &props, &at)?;
             az.clusters.push(ManagedCluster {
                 id: head.id,
                 name: head.name,
@@ -48,7 +52,7 @@ pub(super) fn add_arm(
             });
         }
         IDENTITY => {
-            let p: IdentityProps = cx.typed(&what, &props)?;
+            let p: IdentityProps = cx.typed_at(&what, &props, &at)?;
             az.identities.push(ManagedIdentity {
                 id: head.id,
                 name: head.name,
@@ -59,7 +63,7 @@ pub(super) fn add_arm(
             });
         }
         FIC => {
-            let p: FicProps = cx.typed(&what, &props)?;
+            let p: FicProps = cx.typed_at(&what, &props, &at)?;
             let parent = parent_id(&head.id, "federatedIdentityCredentials").ok_or_else(|| {
                 cx.field_error(
                     &what,
@@ -80,7 +84,7 @@ pub(super) fn add_arm(
             });
         }
         VAULT => {
-            let p: VaultProps = cx.typed(&what, &props)?;
+            let p: VaultProps = cx.typed_at(&what, &props, &at)?;
             az.vaults.push(KeyVault {
                 id: head.id,
                 name: head.name,
@@ -94,7 +98,7 @@ pub(super) fn add_arm(
             });
         }
         STORAGE => {
-            let p: StorageProps = cx.typed(&what, &props)?;
+            let p: StorageProps = cx.typed_at(&what, &props, &at)?;
             az.storage_accounts.push(StorageAccount {
                 id: head.id,
                 name: head.name,
@@ -105,7 +109,7 @@ pub(super) fn add_arm(
             });
         }
         ROLE_ASSIGNMENT => {
-            let p: RoleProps = cx.typed(&what, &props)?;
+            let p: RoleProps = cx.typed_at(&what, &props, &at)?;
             az.role_assignments.push(RoleAssignment {
                 id: head.id,
                 principal_id: p.principal_id,

@@ -85,8 +85,9 @@ fn strip_json_position(msg: &str) -> String {
 fn yaml_options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     // Worlds of 10,000+ pods are legitimate; the file-size cap bounds the work instead.
-    budget.max_documents = 1_000_000;
+    budget.max_documents = usize::MAX;
     budget.max_nodes = usize::MAX;
+    budget.max_events = usize::MAX;
     budget.max_total_scalar_bytes = MAX_WORLD_BYTES;
     budget.max_depth = 128;
     let mut options = serde_saphyr::Options::default();

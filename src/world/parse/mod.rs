@@ -197,8 +197,19 @@ impl<'a> Cx<'a> {
 
     /// Deserialises `value` as `T`, naming the field and its line on failure.
     fn typed<T: DeserializeOwned>(&self, what: &str, value: &Value) -> Result<T, LoadError> {
+        self.typed_at(what, value, &[])
+    }
+
+    /// As [`Self::typed`] for a value found at `prefix` inside the item (ARM `properties`).
+    fn typed_at<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        value: &Value,
+        prefix: &[Seg],
+    ) -> Result<T, LoadError> {
         serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
-            let path = locate::path_from(e.path());
+            let mut path = prefix.to_vec();
+            path.extend(locate::path_from(e.path()));
             LoadError::Field {
                 at: self.location(&path),
                 what: what.into(),

@@ -1,0 +1,246 @@
+//! The `widiag` binary: exit codes, selection forms, output formats, colour rules, redaction.
+
+mod common;
+
+use std::process::Output;
+
+fn run(args: &[&str]) -> Output {
+    common::bin().args(args).output().expect("run widiag")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const HEALTHY: &str = "assets/worlds/seed-004-healthy.yaml";
+const RBAC: &str = "assets/worlds/seed-004-rbac-vault.yaml";
+const WARN: &str = "assets/worlds/seed-002-pre-v1-webhook.yaml";
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    assert_eq!(run(&["check", "--world", HEALTHY]).status.code(), Some(0));
+    assert_eq!(run(&["check", "--world", RBAC]).status.code(), Some(1));
+    assert_eq!(
+        run(&["check", "--world", RBAC, "--fail-on", "never"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(run(&["check", "--world", WARN]).status.code(), Some(0));
+    assert_eq!(
+        run(&["check", "--world", WARN, "--fail-on", "warn"])
+            .status
+            .code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn severity_overrides_change_the_verdict() {
+    let o = run(&[
+        "check",
+        "--world",
+        RBAC,
+        "--severity",
+        "WI1102=warning",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["pods"][0]["verdict"], "warn");
+    assert_eq!(v["pods"][0]["brokenLink"], "access");
+
+    let o = run(&["check", "--world", RBAC, "--severity", "WI1102=loud"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("WI1102=loud"), "{}", stderr(&o));
+}
+
+#[test]
+fn design_card_form_and_namespace_defaulting() {
+    let a = run(&[
+        "--pod",
+        "default/wi-kv-test",
+        "--check",
+        "--world",
+        RBAC,
+        "-o",
+        "json",
+    ]);
+    let b = run(&[
+        "--pod",
+        "wi-kv-test",
+        "--check",
+        "--world",
+        RBAC,
+        "-o",
+        "json",
+    ]);
+    let c = run(&[
+        "check",
+        "--pod",
+        "wi-kv-test",
+        "-n",
+        "default",
+        "--world",
+        RBAC,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(a.status.code(), Some(1), "{}", stderr(&a));
+    assert_eq!(stdout(&a), stdout(&b));
+    assert_eq!(stdout(&a), stdout(&c));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(v["pods"].as_array().unwrap().len(), 1);
+    assert_eq!(v["pods"][0]["links"][10]["link"], "access");
+    assert_eq!(v["pods"][0]["links"][10]["code"], "WI1102");
+
+    let o = run(&["check", "--pod", "kube-system/wi-kv-test", "--world", RBAC]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("pod kube-system/wi-kv-test is not in the world"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn namespace_selection_and_all() {
+    let world = "assets/worlds/edge-cases.yaml";
+    let all = run(&["check", "--world", world, "-A", "-o", "json"]);
+    let ns = run(&["check", "--world", world, "-n", "kube-system", "-o", "json"]);
+    let count = |o: &Output| {
+        serde_json::from_str::<serde_json::Value>(&stdout(o)).unwrap()["pods"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(count(&all), 20);
+    assert_eq!(count(&ns), 1);
+}
+
+#[test]
+fn bad_usage_and_missing_input_exit_2() {
+    assert_eq!(
+        run(&["check", "--world", HEALTHY, "--bogus"]).status.code(),
+        Some(2)
+    );
+    let o = run(&["check", "--world", "does/not/exist.yaml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("does/not/exist.yaml"), "{}", stderr(&o));
+    let o = run(&["check"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--world"), "{}", stderr(&o));
+}
+
+#[test]
+fn malformed_world_names_file_line_and_field_and_prints_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.yaml");
+    std::fs::write(
+        &path,
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: a\n  annotations:\n    x: [1]\n",
+    )
+    .unwrap();
+    let o = common::bin()
+        .args(["check", "--world"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("w.yaml:6:") && e.contains("document 1") && e.contains("metadata.annotations.x"),
+        "{e}"
+    );
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn colour_only_on_request_or_terminal_and_never_with_no_color() {
+    let esc = |o: &Output| stdout(o).contains('\u{1b}');
+    assert!(
+        !esc(&run(&["check", "--world", RBAC])),
+        "piped output is plain"
+    );
+    assert!(esc(&run(&["check", "--world", RBAC, "--color", "always"])));
+    let forced = common::bin()
+        .args(["check", "--world", RBAC])
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(esc(&forced));
+    let no_color = common::bin()
+        .args(["check", "--world", RBAC])
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!esc(&no_color), "NO_COLOR wins");
+}
+
+#[test]
+fn codes_lists_the_whole_catalogue() {
+    let o = run(&["codes"]);
+    assert_eq!(o.status.code(), Some(0));
+    let lines = stdout(&o).lines().count();
+    assert_eq!(lines, widiag::analysis::Catalog::builtin().entries().len());
+    assert!(stdout(&o).contains("WI902   federation"));
+}
+
+/// Secret data in a world (a Kubernetes Secret) and token signatures never reach any output.
+#[test]
+fn no_secret_value_or_signature_in_any_output() {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let signature = "c2lnbmF0dXJlLW5ldmVyLXByaW50ZWQ";
+    let claims = b64(
+        r#"{"iss":"https://eastus.oic.prod-aks.azure.com/x/","sub":"system:serviceaccount:default:wi-demo-sa","aud":["api://AzureADTokenExchange"],"exp":1900000000,"iat":1899996400}"#,
+    );
+    let jwt = format!(
+        "{}.{claims}.{signature}",
+        b64(r#"{"alg":"RS256","kid":"k"}"#)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let extra = dir.path().join("extra.yaml");
+    std::fs::write(
+        &extra,
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata: {{name: creds, namespace: default}}\ndata: {{password: aHVudGVyMi1zdXBlci1zZWNyZXQ=}}\nstringData: {{plain: hunter2-super-secret}}\n---\n\
+             apiVersion: widiag.io/v1\nkind: CapturedToken\npod: {{namespace: default, name: wi-kv-test}}\nsource: exec\ntoken: {jwt}\n"
+        ),
+    )
+    .unwrap();
+    for (name, path) in common::worlds() {
+        for format in ["text", "json"] {
+            let o = common::bin()
+                .args(["check", "--world"])
+                .arg(&path)
+                .args(["--world"])
+                .arg(&extra)
+                .args(["-o", format, "--fail-on", "never", "--color", "always"])
+                .output()
+                .unwrap();
+            assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+            let out = stdout(&o) + &stderr(&o);
+            for needle in [
+                "aHVudGVyMi1zdXBlci1zZWNyZXQ=",
+                "hunter2-super-secret",
+                signature,
+                &jwt,
+                &claims,
+            ] {
+                assert!(!out.contains(needle), "{name} {format}: leaked {needle}");
+            }
+            // The world's own Secret data (seed 000) is never printed either.
+            assert!(
+                !out.contains("aHR0cHM6Ly9ha3MtMTU3MzQta3YudmF1bHQuYXp1cmUubmV0Lw=="),
+                "{name} {format}"
+            );
+        }
+    }
+}
