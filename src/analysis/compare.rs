@@ -5,10 +5,9 @@ pub fn explain(actual: &str, expected: &str) -> Option<String> {
     if actual == expected {
         return None;
     }
-    if actual.trim() != actual || expected.trim() != expected {
-        if actual.trim() == expected.trim() {
-            return Some("differs only in leading/trailing whitespace".into());
-        }
+    if (actual.trim() != actual || expected.trim() != expected) && actual.trim() == expected.trim()
+    {
+        return Some("differs only in leading/trailing whitespace".into());
     }
     if actual.trim_end_matches('/') == expected.trim_end_matches('/') {
         let (with, without) = if actual.ends_with('/') {

@@ -52,19 +52,17 @@ pub fn find(ix: &Index<'_>, pod: &Pod, at: &ObjRef, hints: &[TargetHint]) -> Fou
                 .value_from
                 .as_ref()
                 .and_then(|v| v.config_map_key_ref.as_ref())
-            {
-                if let Some(v) = ix
+                && let Some(v) = ix
                     .config_map(&at.namespace, &cm.name)
                     .and_then(|m| m.data.as_ref()?.get(&cm.key))
-                {
-                    classify(
-                        ix,
-                        &env.name,
-                        v,
-                        &format!("{from} (ConfigMap {})", cm.name),
-                        &mut targets,
-                    );
-                }
+            {
+                classify(
+                    ix,
+                    &env.name,
+                    v,
+                    &format!("{from} (ConfigMap {})", cm.name),
+                    &mut targets,
+                );
             }
         }
         for src in c.env_from.iter().flatten() {
@@ -88,23 +86,23 @@ pub fn find(ix: &Index<'_>, pod: &Pod, at: &ObjRef, hints: &[TargetHint]) -> Fou
         if hint.pod.as_deref().is_some_and(|p| p != at.to_string()) {
             continue;
         }
-        if let Some(kv) = &hint.keyvault {
-            if let Some(name) = vault_name(kv) {
-                targets.push(Target::KeyVault {
-                    name,
-                    source: "target hint".into(),
-                });
-            }
+        if let Some(kv) = &hint.keyvault
+            && let Some(name) = vault_name(kv)
+        {
+            targets.push(Target::KeyVault {
+                name,
+                source: "target hint".into(),
+            });
         }
-        if let Some(b) = &hint.blob {
-            if let Some((account, container)) = blob_target(b) {
-                targets.push(Target::Blob {
-                    account,
-                    container,
-                    user_delegation: hint.user_delegation,
-                    source: "target hint".into(),
-                });
-            }
+        if let Some(b) = &hint.blob
+            && let Some((account, container)) = blob_target(b)
+        {
+            targets.push(Target::Blob {
+                account,
+                container,
+                user_delegation: hint.user_delegation,
+                source: "target hint".into(),
+            });
         }
     }
     targets.sort();

@@ -92,10 +92,10 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         targets: targets(args),
     };
     let report = analysis::analyze(&world, &catalog, &options);
-    if let Selection::Pod(r) = &selection {
-        if report.pods.is_empty() {
-            bail!("pod {r} is not in the world");
-        }
+    if let Selection::Pod(r) = &selection
+        && report.pods.is_empty()
+    {
+        bail!("pod {r} is not in the world");
     }
     let rendered = match args.output {
         OutputFormat::Json => output::json::render(&report),

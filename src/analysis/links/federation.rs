@@ -119,24 +119,24 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         .var("fic_name", name.clone())
         .variant(variant);
     }
-    if !best.subject {
-        if let Some(fs) = best.fic.subject.as_deref() {
-            let code = if fs.eq_ignore_ascii_case(&t.sub) {
-                "WI904"
-            } else {
-                "WI903"
-            };
-            b.raise(
-                code,
-                format!(
-                    "{closest} has subject {fs:?}; {}",
-                    subject_detail(fs, &t.sub)
-                ),
-            )
-            .evidence(Evidence::compared("subject", fs, &t.sub))
-            .var("fic_name", name.clone())
-            .variant(variant);
-        }
+    if !best.subject
+        && let Some(fs) = best.fic.subject.as_deref()
+    {
+        let code = if fs.eq_ignore_ascii_case(&t.sub) {
+            "WI904"
+        } else {
+            "WI903"
+        };
+        b.raise(
+            code,
+            format!(
+                "{closest} has subject {fs:?}; {}",
+                subject_detail(fs, &t.sub)
+            ),
+        )
+        .evidence(Evidence::compared("subject", fs, &t.sub))
+        .var("fic_name", name.clone())
+        .variant(variant);
     }
     if !best.audience {
         b.raise(

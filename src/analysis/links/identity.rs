@@ -104,15 +104,15 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 .clone()
         })
         .or_else(|| cx.install.authority_host().map(str::to_string));
-    if let (Some(auth), Some(cloud)) = (authority.as_deref(), world_cloud(cx)) {
-        if cloud_of_authority(auth).is_some_and(|c| c != cloud) {
-            b.raise(
-                "WI805",
-                format!("AZURE_AUTHORITY_HOST is {auth} but the resources are in {cloud}"),
-            )
-            .var("authority", auth)
-            .var("cloud", cloud);
-        }
+    if let (Some(auth), Some(cloud)) = (authority.as_deref(), world_cloud(cx))
+        && cloud_of_authority(auth).is_some_and(|c| c != cloud)
+    {
+        b.raise(
+            "WI805",
+            format!("AZURE_AUTHORITY_HOST is {auth} but the resources are in {cloud}"),
+        )
+        .var("authority", auth)
+        .var("cloud", cloud);
     }
     let count = resolved.fics(cx.ix).len();
     if count >= FIC_WARN_AT {

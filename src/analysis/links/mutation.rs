@@ -152,14 +152,14 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             }
         }
     }
-    if let Some(aud) = projected_audience(s.pod) {
-        if aud != install.audience {
-            b.raise(
-                "WI506",
-                format!("the projected token's audience is {aud:?}"),
-            )
-            .evidence(Evidence::compared("audience", &aud, &install.audience));
-        }
+    if let Some(aud) = projected_audience(s.pod)
+        && aud != install.audience
+    {
+        b.raise(
+            "WI506",
+            format!("the projected token's audience is {aud:?}"),
+        )
+        .evidence(Evidence::compared("audience", &aud, &install.audience));
     }
     b.fact(Evidence::fact(
         "token file",

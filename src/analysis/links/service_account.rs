@@ -110,10 +110,15 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             b.fact(Evidence::fact(TENANT_ID, t));
         }
     }
-    if let Some(e) = annotations.get(EXPIRATION) {
-        if !expiration_valid(e.trim()) {
-            b.raise("WI307", format!("{EXPIRATION} is {e:?}; the webhook denies pod creation unless it is 3600..86400"));
-        }
+    if let Some(e) = annotations.get(EXPIRATION)
+        && !expiration_valid(e.trim())
+    {
+        b.raise(
+            "WI307",
+            format!(
+                "{EXPIRATION} is {e:?}; the webhook denies pod creation unless it is 3600..86400"
+            ),
+        );
     }
     if b.raised_any(&["WI302", "WI303", "WI304", "WI305"]) {
         suggest_client_id(cx, b);

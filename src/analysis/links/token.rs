@@ -54,16 +54,16 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 ),
             );
         }
-        if let Some(iat) = t.iat.or(t.nbf) {
-            if exp - iat > MAX_LIFETIME_SECS {
-                b.raise(
-                    "WI602",
-                    format!(
-                        "token lifetime is {}h, over Entra's 25h",
-                        (exp - iat) / 3600
-                    ),
-                );
-            }
+        if let Some(iat) = t.iat.or(t.nbf)
+            && exp - iat > MAX_LIFETIME_SECS
+        {
+            b.raise(
+                "WI602",
+                format!(
+                    "token lifetime is {}h, over Entra's 25h",
+                    (exp - iat) / 3600
+                ),
+            );
         }
     }
     if !t.aud.iter().any(|a| a == &cx.install.audience) {

@@ -134,45 +134,45 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 "webhook ConfigMap azure-wi-webhook-config has no AZURE_TENANT_ID",
             );
         }
-        if let Some(env) = &install.environment {
-            if authority_for(env).is_none() {
-                b.raise(
-                    "WI207",
-                    format!("webhook AZURE_ENVIRONMENT {env:?} is not a known cloud"),
-                );
-            }
+        if let Some(env) = &install.environment
+            && authority_for(env).is_none()
+        {
+            b.raise(
+                "WI207",
+                format!("webhook AZURE_ENVIRONMENT {env:?} is not a known cloud"),
+            );
         }
     }
 
     // Reach: the namespace selector and the AKS admissions enforcer.
     let ns_labels = namespace_labels(cx, ns);
     for e in &install.entries {
-        if let Some(sel) = &e.webhook.namespace_selector {
-            if !selector_matches(sel, &ns_labels) {
-                let fix = sel
-                    .match_labels
-                    .iter()
-                    .flatten()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                b.raise(
-                    "WI206",
-                    format!("the webhook's namespaceSelector excludes namespace {ns}"),
-                )
-                .evidence(Evidence::fact(
-                    "namespaceSelector",
-                    serde_json::to_string(sel).unwrap_or_default(),
-                ))
-                .var(
-                    "selector_fix",
-                    if fix.is_empty() {
-                        "<label the selector needs>".into()
-                    } else {
-                        fix
-                    },
-                );
-            }
+        if let Some(sel) = &e.webhook.namespace_selector
+            && !selector_matches(sel, &ns_labels)
+        {
+            let fix = sel
+                .match_labels
+                .iter()
+                .flatten()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            b.raise(
+                "WI206",
+                format!("the webhook's namespaceSelector excludes namespace {ns}"),
+            )
+            .evidence(Evidence::fact(
+                "namespaceSelector",
+                serde_json::to_string(sel).unwrap_or_default(),
+            ))
+            .var(
+                "selector_fix",
+                if fix.is_empty() {
+                    "<label the selector needs>".into()
+                } else {
+                    fix
+                },
+            );
         }
     }
     let aks = install.addon.is_some();

@@ -59,13 +59,13 @@ fn json_documents(file: &str, text: &str) -> Result<Vec<Value>, LoadError> {
             Ok(v) => out.push(v),
             Err(e) => {
                 return Err(LoadError::Syntax {
-                    at: Location {
+                    at: Box::new(Location {
                         file: file.into(),
                         document: out.len() + 1,
                         line: Some(e.line() as u64),
                         column: Some(e.column() as u64),
                         ..Default::default()
-                    },
+                    }),
                     format: "JSON",
                     message: strip_json_position(&e.to_string()),
                 });
@@ -105,13 +105,13 @@ fn yaml_documents(file: &str, text: &str) -> Result<Vec<Value>, LoadError> {
                 .map(|l| (Some(l.line()), Some(l.column())))
                 .unwrap_or((None, None));
             Err(LoadError::Syntax {
-                at: Location {
+                at: Box::new(Location {
                     file: file.into(),
                     document: line.map(|l| document_at_line(text, l)).unwrap_or(1),
                     line,
                     column,
                     item: None,
-                },
+                }),
                 format: "YAML",
                 message: first_line(&e.to_string()),
             })

@@ -35,20 +35,20 @@ impl fmt::Display for Location {
 pub enum LoadError {
     #[error("{at}: not valid {format}: {message}")]
     Syntax {
-        at: Location,
+        at: Box<Location>,
         format: &'static str,
         message: String,
     },
     #[error("{at}: {what}: field `{field}`: {message}")]
     Field {
-        at: Location,
+        at: Box<Location>,
         /// `Pod default/web` or `Microsoft.KeyVault/vaults kv1`.
         what: String,
         field: String,
         message: String,
     },
     #[error("{at}: {message}")]
-    Shape { at: Location, message: String },
+    Shape { at: Box<Location>, message: String },
     #[error("{file}: {size} bytes is more than the {limit} bytes a world file may have")]
     TooLarge {
         file: String,

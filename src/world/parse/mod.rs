@@ -171,7 +171,7 @@ impl<'a> Cx<'a> {
         ))
     }
 
-    fn location(&self, path: &[Seg]) -> Location {
+    fn location(&self, path: &[Seg]) -> Box<Location> {
         let mut full = Vec::new();
         if let Some((key, i)) = self.item {
             full.extend(key.map(|k| Seg::Key(k.into())));
@@ -179,13 +179,13 @@ impl<'a> Cx<'a> {
         }
         full.extend_from_slice(path);
         let at = locate(self.source.text, self.document, &full);
-        Location {
+        Box::new(Location {
             file: self.source.name.into(),
             document: self.document + 1,
             item: self.item.map(|(_, i)| i + 1),
             line: at.map(|a| a.0),
             column: at.map(|a| a.1),
-        }
+        })
     }
 
     fn shape(&self, message: String) -> LoadError {
