@@ -481,11 +481,7 @@ fn every_world_yields_exactly_the_expected_findings() {
             let got: Vec<(&str, &str)> = pod
                 .links
                 .iter()
-                .flat_map(|l| {
-                    l.findings
-                        .iter()
-                        .map(move |f| (l.link.name(), f.code.as_str()))
-                })
+                .flat_map(|l| l.findings.iter().map(move |f| (l.link.name(), &*f.code)))
                 .collect();
             assert_eq!(got, expected.3, "{name} {id}: findings");
             assert_eq!(pod.verdict().name(), expected.2, "{name} {id}: verdict");

@@ -2,6 +2,7 @@
 //! templates, kept as data. Severities can be overridden per code.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -12,11 +13,11 @@ const CATALOG_YAML: &str = include_str!("../../assets/findings.yaml");
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
-    pub code: String,
+    pub code: Arc<str>,
     pub link: Link,
     pub severity: Severity,
-    pub title: String,
-    pub explain: String,
+    pub title: Arc<str>,
+    pub explain: Arc<str>,
     pub fix: Fix,
     #[serde(rename = "ref")]
     pub reference: String,
@@ -58,7 +59,7 @@ impl Catalog {
         let by_code = entries
             .iter()
             .enumerate()
-            .map(|(i, e)| (e.code.clone(), i))
+            .map(|(i, e)| (e.code.to_string(), i))
             .collect();
         Ok(Catalog { entries, by_code })
     }
@@ -99,6 +100,14 @@ impl Catalog {
 
 /// Fills `{name}` placeholders; an unknown name becomes `<name>` for the user to fill.
 pub fn render_template(template: &str, vars: &BTreeMap<String, String>) -> String {
+    render_with(template, |k| vars.get(k).map(String::as_str))
+}
+
+/// As [`render_template`], looking names up with `lookup`.
+pub fn render_with<'v>(template: &str, lookup: impl Fn(&str) -> Option<&'v str>) -> String {
+    if !template.contains('{') {
+        return template.to_string();
+    }
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -107,7 +116,7 @@ pub fn render_template(template: &str, vars: &BTreeMap<String, String>) -> Strin
         match after.find('}') {
             Some(close) if is_var_name(&after[..close]) => {
                 let name = &after[..close];
-                match vars.get(name) {
+                match lookup(name) {
                     Some(v) => out.push_str(v),
                     None => out.push_str(&format!("<{}>", name.replace('_', "-"))),
                 }

@@ -1,5 +1,8 @@
 //! The chain of links one pod's identity passes through, and what was found on each.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::world::ObjRef;
@@ -123,7 +126,8 @@ impl Severity {
 /// One value the analysis looked at, and what it was compared with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evidence {
-    pub label: String,
+    /// Usually a constant; owned only when it names something.
+    pub label: Cow<'static, str>,
     pub value: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
@@ -133,7 +137,7 @@ pub struct Evidence {
 }
 
 impl Evidence {
-    pub fn fact(label: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn fact(label: impl Into<Cow<'static, str>>, value: impl Into<String>) -> Self {
         Self {
             label: label.into(),
             value: value.into(),
@@ -143,7 +147,7 @@ impl Evidence {
     }
 
     pub fn compared(
-        label: impl Into<String>,
+        label: impl Into<Cow<'static, str>>,
         value: impl Into<String>,
         expected: impl Into<String>,
     ) -> Self {
@@ -165,13 +169,14 @@ impl Evidence {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub code: String,
+    /// Shared with the catalogue: a report of thousands of pods holds one copy of each text.
+    pub code: Arc<str>,
     pub severity: Severity,
-    pub title: String,
+    pub title: Arc<str>,
     /// This instance, with the real names.
     pub message: String,
     /// Why it matters, from the catalogue.
-    pub explanation: String,
+    pub explanation: Arc<str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<Evidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -183,7 +188,7 @@ pub struct LinkResult {
     pub link: Link,
     pub status: Status,
     /// One line for a passing or skipped link; the first finding's message otherwise.
-    pub summary: String,
+    pub summary: Cow<'static, str>,
     /// Facts established on the way, shown whatever the status.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<Evidence>,
@@ -263,7 +268,7 @@ impl PodChain {
     pub fn codes(&self) -> Vec<&str> {
         self.links
             .iter()
-            .flat_map(|l| l.findings.iter().map(|f| f.code.as_str()))
+            .flat_map(|l| l.findings.iter().map(|f| &*f.code))
             .collect()
     }
 }

@@ -55,6 +55,9 @@ pub fn first_difference(a: &str, b: &str) -> usize {
 
 /// Levenshtein distance, for choosing the closest federated credential.
 pub fn distance(a: &str, b: &str) -> usize {
+    if a == b {
+        return 0;
+    }
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

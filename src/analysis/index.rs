@@ -12,25 +12,26 @@ use crate::world::azure::*;
 use crate::world::facts::{CapturedToken, IssuerCapture};
 use crate::world::{ObjRef, World};
 
-type Key = (String, String);
+/// (namespace, name), borrowed from the world so lookups allocate nothing.
+type Key<'w> = (&'w str, &'w str);
 
 pub struct Index<'w> {
     pub world: &'w World,
     pub namespaces: HashMap<&'w str, &'w Namespace>,
-    pub service_accounts: HashMap<Key, &'w ServiceAccount>,
+    pub service_accounts: HashMap<Key<'w>, &'w ServiceAccount>,
     /// ServiceAccount names to the namespaces that have one, for "wrong namespace" hints.
     pub sa_namespaces: HashMap<&'w str, Vec<&'w str>>,
     pub services: HashMap<&'w str, Vec<&'w Service>>,
-    pub replica_sets: HashMap<Key, &'w ReplicaSet>,
-    pub deployments: HashMap<Key, &'w Deployment>,
-    pub jobs: HashMap<Key, &'w Job>,
-    pub cron_jobs: HashMap<Key, &'w CronJob>,
-    pub stateful_sets: HashMap<Key, &'w k8s_openapi::api::apps::v1::StatefulSet>,
-    pub daemon_sets: HashMap<Key, &'w k8s_openapi::api::apps::v1::DaemonSet>,
-    pub config_maps: HashMap<Key, &'w ConfigMap>,
+    pub replica_sets: HashMap<Key<'w>, &'w ReplicaSet>,
+    pub deployments: HashMap<Key<'w>, &'w Deployment>,
+    pub jobs: HashMap<Key<'w>, &'w Job>,
+    pub cron_jobs: HashMap<Key<'w>, &'w CronJob>,
+    pub stateful_sets: HashMap<Key<'w>, &'w k8s_openapi::api::apps::v1::StatefulSet>,
+    pub daemon_sets: HashMap<Key<'w>, &'w k8s_openapi::api::apps::v1::DaemonSet>,
+    pub config_maps: HashMap<Key<'w>, &'w ConfigMap>,
     pub nodes: HashMap<&'w str, &'w Node>,
     /// Events by (namespace, involved object name).
-    pub events: HashMap<Key, Vec<&'w Event>>,
+    pub events: HashMap<Key<'w>, Vec<&'w Event>>,
     pub identities_by_client: HashMap<String, &'w ManagedIdentity>,
     pub identities_by_principal: HashMap<String, &'w ManagedIdentity>,
     pub identities_by_id: HashMap<String, &'w ManagedIdentity>,
@@ -46,21 +47,35 @@ pub struct Index<'w> {
     pub storage_by_name: HashMap<String, &'w StorageAccount>,
     pub tokens: HashMap<ObjRef, &'w CapturedToken>,
     pub issuers: HashMap<&'w str, &'w IssuerCapture>,
+    /// The cloud the world's resources live in: stated, or inferred from vault hosts and regions.
+    pub cloud: Option<&'static str>,
 }
 
-fn key(meta: &ObjectMeta) -> Key {
+fn key(meta: &ObjectMeta) -> Key<'_> {
     (
-        meta.namespace.clone().unwrap_or_default(),
-        meta.name.clone().unwrap_or_default(),
+        meta.namespace.as_deref().unwrap_or_default(),
+        meta.name.as_deref().unwrap_or_default(),
     )
 }
 
-fn by_key<T>(items: &[T], meta: impl Fn(&T) -> &ObjectMeta) -> HashMap<Key, &T> {
+fn by_key<T>(items: &[T], meta: impl Fn(&T) -> &ObjectMeta) -> HashMap<Key<'_>, &T> {
     items.iter().map(|i| (key(meta(i)), i)).collect()
 }
 
-pub fn lower(s: &str) -> String {
-    s.trim().to_ascii_lowercase()
+/// Case-folded key; borrows when the text is already folded (the common case), so per-pod
+/// lookups allocate nothing.
+pub fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+    let t = s.trim();
+    if t.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(t.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(t)
+    }
+}
+
+/// Owned case-folded key, for building indexes.
+pub fn lower_owned(s: &str) -> String {
+    lower(s).into_owned()
 }
 
 impl<'w> Index<'w> {
@@ -83,33 +98,36 @@ impl<'w> Index<'w> {
                 .or_default()
                 .push(s);
         }
-        let mut events: HashMap<Key, Vec<&Event>> = HashMap::new();
+        let mut events: HashMap<Key<'w>, Vec<&Event>> = HashMap::new();
         for e in &k.events {
             let ns = e
                 .involved_object
                 .namespace
-                .clone()
-                .or_else(|| e.metadata.namespace.clone());
+                .as_deref()
+                .or(e.metadata.namespace.as_deref());
             events
                 .entry((
                     ns.unwrap_or_default(),
-                    e.involved_object.name.clone().unwrap_or_default(),
+                    e.involved_object.name.as_deref().unwrap_or_default(),
                 ))
                 .or_default()
                 .push(e);
         }
-        let apps_by_object_id: HashMap<String, &Application> =
-            az.applications.iter().map(|a| (lower(&a.id), a)).collect();
+        let apps_by_object_id: HashMap<String, &Application> = az
+            .applications
+            .iter()
+            .map(|a| (lower_owned(&a.id), a))
+            .collect();
         let mut fics_by_owner: HashMap<String, Vec<&FederatedCredential>> = HashMap::new();
         let mut fics_by_subject: HashMap<&str, Vec<&FederatedCredential>> = HashMap::new();
         for f in &az.federated_credentials {
             let owner = match &f.owner {
-                CredentialOwner::Identity(id) => lower(id),
+                CredentialOwner::Identity(id) => lower_owned(id),
                 // A FederatedCredentialList may name the application by object id.
                 CredentialOwner::Application(r) => apps_by_object_id
-                    .get(&lower(r))
-                    .map(|a| lower(&a.app_id))
-                    .unwrap_or_else(|| lower(r)),
+                    .get(lower(r).as_ref())
+                    .map(|a| lower_owned(&a.app_id))
+                    .unwrap_or_else(|| lower_owned(r)),
             };
             fics_by_owner.entry(owner).or_default().push(f);
             if let Some(s) = &f.subject {
@@ -119,7 +137,7 @@ impl<'w> Index<'w> {
         let mut roles_by_principal: HashMap<String, Vec<&RoleAssignment>> = HashMap::new();
         for r in &az.role_assignments {
             roles_by_principal
-                .entry(lower(&r.principal_id))
+                .entry(lower_owned(&r.principal_id))
                 .or_default()
                 .push(r);
         }
@@ -149,38 +167,46 @@ impl<'w> Index<'w> {
             identities_by_client: az
                 .identities
                 .iter()
-                .filter_map(|i| Some((lower(i.client_id.as_deref()?), i)))
+                .filter_map(|i| Some((lower_owned(i.client_id.as_deref()?), i)))
                 .collect(),
             identities_by_principal: az
                 .identities
                 .iter()
-                .filter_map(|i| Some((lower(i.principal_id.as_deref()?), i)))
+                .filter_map(|i| Some((lower_owned(i.principal_id.as_deref()?), i)))
                 .collect(),
-            identities_by_id: az.identities.iter().map(|i| (lower(&i.id), i)).collect(),
+            identities_by_id: az
+                .identities
+                .iter()
+                .map(|i| (lower_owned(&i.id), i))
+                .collect(),
             apps_by_app_id: az
                 .applications
                 .iter()
-                .map(|a| (lower(&a.app_id), a))
+                .map(|a| (lower_owned(&a.app_id), a))
                 .collect(),
             apps_by_object_id,
             sps_by_app_id: az
                 .service_principals
                 .iter()
-                .map(|s| (lower(&s.app_id), s))
+                .map(|s| (lower_owned(&s.app_id), s))
                 .collect(),
             sps_by_object_id: az
                 .service_principals
                 .iter()
-                .map(|s| (lower(&s.id), s))
+                .map(|s| (lower_owned(&s.id), s))
                 .collect(),
             fics_by_owner,
             fics_by_subject,
             roles_by_principal,
-            vaults_by_name: az.vaults.iter().map(|v| (lower(&v.name), v)).collect(),
+            vaults_by_name: az
+                .vaults
+                .iter()
+                .map(|v| (lower_owned(&v.name), v))
+                .collect(),
             storage_by_name: az
                 .storage_accounts
                 .iter()
-                .map(|s| (lower(&s.name), s))
+                .map(|s| (lower_owned(&s.name), s))
                 .collect(),
             tokens: world
                 .facts
@@ -194,6 +220,7 @@ impl<'w> Index<'w> {
                 .iter()
                 .map(|i| (i.issuer.as_str(), i))
                 .collect(),
+            cloud: world_cloud(world),
         }
     }
 
@@ -210,14 +237,58 @@ impl<'w> Index<'w> {
     }
 
     pub fn service_account(&self, ns: &str, name: &str) -> Option<&'w ServiceAccount> {
-        self.service_accounts
-            .get(&(ns.to_string(), name.to_string()))
-            .copied()
+        self.service_accounts.get(&(ns, name)).copied()
     }
 
     pub fn config_map(&self, ns: &str, name: &str) -> Option<&'w ConfigMap> {
-        self.config_maps
-            .get(&(ns.to_string(), name.to_string()))
-            .copied()
+        self.config_maps.get(&(ns, name)).copied()
     }
+}
+
+const CLOUDS: [&str; 4] = [
+    "AzurePublicCloud",
+    "AzureUSGovernmentCloud",
+    "AzureChinaCloud",
+    "AzureGermanCloud",
+];
+
+fn world_cloud(world: &World) -> Option<&'static str> {
+    if let Some(c) = world.info.cloud.as_deref() {
+        return CLOUDS.into_iter().find(|k| k.eq_ignore_ascii_case(c));
+    }
+    for h in world
+        .azure
+        .vaults
+        .iter()
+        .filter_map(|v| v.vault_uri.as_deref())
+    {
+        if h.contains(".vault.azure.cn") {
+            return Some("AzureChinaCloud");
+        }
+        if h.contains(".vault.usgovcloudapi.net") {
+            return Some("AzureUSGovernmentCloud");
+        }
+    }
+    let regions = world
+        .azure
+        .clusters
+        .iter()
+        .filter_map(|c| c.location.as_deref())
+        .chain(
+            world
+                .azure
+                .identities
+                .iter()
+                .filter_map(|i| i.location.as_deref()),
+        );
+    for r in regions {
+        let r = r.to_ascii_lowercase();
+        if r.starts_with("china") {
+            return Some("AzureChinaCloud");
+        }
+        if r.starts_with("usgov") || r.starts_with("usdod") {
+            return Some("AzureUSGovernmentCloud");
+        }
+    }
+    None
 }

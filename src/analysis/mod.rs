@@ -10,6 +10,7 @@ pub mod subject;
 pub mod targets;
 pub mod webhook;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 pub use catalog::Catalog;
@@ -64,42 +65,52 @@ impl Report {
 pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
     let ix = Index::new(world);
     let install = webhook::Install::detect(&ix);
-    let mut pods = Vec::new();
-    let mut not_using = Vec::new();
-    for pod in &world.kube.pods {
-        let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
-        let name = pod.metadata.name.as_deref().unwrap_or_default();
-        let selected = match &options.selection {
-            Selection::All => true,
-            Selection::Namespace(n) => n == ns,
-            Selection::Pod(r) => r.namespace == ns && r.name == name,
-        };
-        if !selected {
-            continue;
+    let selected: Vec<_> = world
+        .kube
+        .pods
+        .iter()
+        .filter(|pod| {
+            let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+            let name = pod.metadata.name.as_deref().unwrap_or_default();
+            match &options.selection {
+                Selection::All => true,
+                Selection::Namespace(n) => n == ns,
+                Selection::Pod(r) => r.namespace == ns && r.name == name,
+            }
+        })
+        .collect();
+    let results: Vec<Result<PodChain, ObjRef>> = selected
+        .par_iter()
+        .map(|pod| {
+            let subject = Subject::new(&ix, &install, pod);
+            // A pod asked for by name is analysed whatever it looks like.
+            if !matches!(options.selection, Selection::Pod(_)) && !means_to_use(&ix, &subject) {
+                return Err(subject.at.clone());
+            }
+            let vars = subject.vars(&ix, &install);
+            let cx = links::PodCx {
+                ix: &ix,
+                install: &install,
+                subject: &subject,
+                now: options.now,
+                targets: &options.targets,
+            };
+            Ok(PodChain {
+                pod: subject.at.clone(),
+                workload: subject.workload.clone(),
+                service_account: subject.sa_name.clone(),
+                client_id: subject.client_id.clone(),
+                identity: subject.resolved.map(|r| r.name()),
+                links: links::run(&cx, catalog, &vars),
+            })
+        })
+        .collect();
+    let (mut pods, mut not_using): (Vec<PodChain>, Vec<ObjRef>) = (Vec::new(), Vec::new());
+    for r in results {
+        match r {
+            Ok(p) => pods.push(p),
+            Err(o) => not_using.push(o),
         }
-        let subject = Subject::new(&ix, &install, pod);
-        // A pod asked for by name is analysed whatever it looks like.
-        if !matches!(options.selection, Selection::Pod(_)) && !means_to_use(&ix, &subject) {
-            not_using.push(subject.at.clone());
-            continue;
-        }
-        let vars = subject.vars(&ix, &install);
-        let cx = links::PodCx {
-            ix: &ix,
-            install: &install,
-            subject: &subject,
-            now: options.now,
-            targets: &options.targets,
-        };
-        let links = links::run(&cx, catalog, &vars);
-        pods.push(PodChain {
-            pod: subject.at.clone(),
-            workload: subject.workload.clone(),
-            service_account: subject.sa_name.clone(),
-            client_id: subject.client_id.clone(),
-            identity: subject.resolved.map(|r| r.name()),
-            links,
-        });
     }
     pods.sort_by(|a, b| a.pod.cmp(&b.pod));
     not_using.sort();

@@ -76,12 +76,15 @@ impl<'w> Resolved<'w> {
         }
     }
 
-    pub fn fics(&self, ix: &Index<'w>) -> Vec<&'w FederatedCredential> {
+    pub fn fics<'a>(&self, ix: &'a Index<'w>) -> &'a [&'w FederatedCredential] {
         let key = match self {
             Resolved::Identity(i) => lower(&i.id),
             Resolved::Application(a, _) => lower(&a.app_id),
         };
-        ix.fics_by_owner.get(&key).cloned().unwrap_or_default()
+        ix.fics_by_owner
+            .get(key.as_ref())
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 }
 
@@ -197,11 +200,11 @@ impl<'w> Subject<'w> {
     }
 
     /// Values fix templates are filled from.
-    pub fn vars(&self, ix: &Index<'w>, install: &Install<'w>) -> BTreeMap<String, String> {
+    pub fn vars(&self, ix: &Index<'w>, install: &Install<'w>) -> BTreeMap<&'static str, String> {
         let mut v = BTreeMap::new();
-        let mut put = |k: &str, val: Option<String>| {
+        let mut put = |k: &'static str, val: Option<String>| {
             if let Some(val) = val.filter(|s| !s.is_empty()) {
-                v.insert(k.to_string(), val);
+                v.insert(k, val);
             }
         };
         put("namespace", Some(self.at.namespace.clone()));
@@ -272,12 +275,12 @@ pub fn first_env(pod: &Pod, name: &str) -> Option<String> {
 
 fn resolve<'w>(ix: &Index<'w>, client_id: &str) -> Option<Resolved<'w>> {
     let key = lower(client_id);
-    if let Some(i) = ix.identities_by_client.get(&key) {
+    if let Some(i) = ix.identities_by_client.get(key.as_ref()) {
         return Some(Resolved::Identity(i));
     }
     ix.apps_by_app_id
-        .get(&key)
-        .map(|a| Resolved::Application(a, ix.sps_by_app_id.get(&key).copied()))
+        .get(key.as_ref())
+        .map(|a| Resolved::Application(a, ix.sps_by_app_id.get(key.as_ref()).copied()))
 }
 
 struct Owner<'w> {
@@ -308,7 +311,7 @@ fn owner_of<'w>(ix: &Index<'w>, pod: &'w Pod, at: &ObjRef) -> Owner<'w> {
             template_spec: None,
         };
     };
-    let k = (ns.clone(), o.name.clone());
+    let k = (ns.as_str(), o.name.as_str());
     let wl = |kind: &str, name: &str| Workload {
         kind: kind.into(),
         name: name.into(),
@@ -332,7 +335,7 @@ fn owner_of<'w>(ix: &Index<'w>, pod: &'w Pod, at: &ObjRef) -> Owner<'w> {
                 });
             match dep_name {
                 Some(d) => {
-                    let dep = ix.deployments.get(&(ns, d.clone()));
+                    let dep = ix.deployments.get(&(ns.as_str(), d.as_str()));
                     Owner {
                         workload: wl("Deployment", &d),
                         meta: dep.map(|x| &x.metadata),
@@ -363,7 +366,7 @@ fn owner_of<'w>(ix: &Index<'w>, pod: &'w Pod, at: &ObjRef) -> Owner<'w> {
             });
             match cron {
                 Some(c) => {
-                    let cj = ix.cron_jobs.get(&(ns, c.clone()));
+                    let cj = ix.cron_jobs.get(&(ns.as_str(), c.as_str()));
                     let tmpl = cj.and_then(|x| x.spec.as_ref()?.job_template.spec.as_ref());
                     Owner {
                         workload: wl("CronJob", &c),

@@ -3,7 +3,7 @@
 
 use k8s_openapi::api::core::v1::Pod;
 
-use super::index::{Index, lower};
+use super::index::{Index, lower, lower_owned};
 use crate::world::{ObjRef, TargetHint};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -34,7 +34,12 @@ pub struct Found {
     pub unread: Vec<String>,
 }
 
-pub fn find(ix: &Index<'_>, pod: &Pod, at: &ObjRef, hints: &[TargetHint]) -> Found {
+pub fn find<'h>(
+    ix: &Index<'_>,
+    pod: &Pod,
+    at: &ObjRef,
+    hints: impl Iterator<Item = &'h TargetHint>,
+) -> Found {
     let mut targets = Vec::new();
     let mut unread = Vec::new();
     let containers = pod.spec.iter().flat_map(|s| {
@@ -114,7 +119,11 @@ pub fn find(ix: &Index<'_>, pod: &Pod, at: &ObjRef, hints: &[TargetHint]) -> Fou
 
 fn classify(ix: &Index<'_>, name: &str, value: &str, source: &str, out: &mut Vec<Target>) {
     let value = value.trim();
-    let upper = name.to_ascii_uppercase();
+    let has = |needle: &str| {
+        name.as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    };
     if let Some(v) = host_label(value, ".vault.azure") {
         out.push(Target::KeyVault {
             name: v,
@@ -128,18 +137,18 @@ fn classify(ix: &Index<'_>, name: &str, value: &str, source: &str, out: &mut Vec
             user_delegation: false,
             source: source.into(),
         });
-    } else if (upper.contains("VAULT") || upper.contains("KV") || upper.contains("AKV"))
-        && ix.vaults_by_name.contains_key(&lower(value))
+    } else if (has("VAULT") || has("KV") || has("AKV"))
+        && ix.vaults_by_name.contains_key(lower(value).as_ref())
     {
         out.push(Target::KeyVault {
-            name: lower(value),
+            name: lower_owned(value),
             source: source.into(),
         });
-    } else if (upper.contains("STORAGE") || upper.contains("ACCOUNT") || upper.contains("BLOB"))
-        && ix.storage_by_name.contains_key(&lower(value))
+    } else if (has("STORAGE") || has("ACCOUNT") || has("BLOB"))
+        && ix.storage_by_name.contains_key(lower(value).as_ref())
     {
         out.push(Target::Blob {
-            account: lower(value),
+            account: lower_owned(value),
             container: None,
             user_delegation: false,
             source: source.into(),
@@ -160,7 +169,7 @@ fn host_label(value: &str, suffix: &str) -> Option<String> {
 
 /// A vault name or URI -> the vault name.
 pub fn vault_name(s: &str) -> Option<String> {
-    host_label(s, ".vault.").or_else(|| (!s.is_empty() && !s.contains('/')).then(|| lower(s)))
+    host_label(s, ".vault.").or_else(|| (!s.is_empty() && !s.contains('/')).then(|| lower_owned(s)))
 }
 
 /// `account`, `account/container` or a blob URL -> (account, container).
@@ -177,7 +186,7 @@ pub fn blob_target(s: &str) -> Option<(String, Option<String>)> {
     let mut parts = s.splitn(2, '/');
     let account = parts.next().filter(|a| !a.is_empty())?;
     Some((
-        lower(account),
+        lower_owned(account),
         parts.next().filter(|c| !c.is_empty()).map(str::to_string),
     ))
 }

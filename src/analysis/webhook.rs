@@ -75,6 +75,8 @@ pub struct Install<'w> {
     pub environment: Option<String>,
     pub config_map_found: bool,
     pub audience: String,
+    /// `FailedCreate` event messages that name the webhook.
+    pub failed_creates: Vec<&'w str>,
 }
 
 impl<'w> Install<'w> {
@@ -145,7 +147,17 @@ impl<'w> Install<'w> {
             .as_deref()
             .and_then(|ns| ix.config_map(ns, CONFIG_MAP));
         let data = cm.and_then(|c| c.data.as_ref());
+        let failed_creates = ix
+            .world
+            .kube
+            .events
+            .iter()
+            .filter(|e| e.reason.as_deref() == Some("FailedCreate"))
+            .filter_map(|e| e.message.as_deref())
+            .filter(|m| m.contains(WEBHOOK_NAME))
+            .collect();
         Install {
+            failed_creates,
             addon: ix.cluster().map(|c| c.workload_identity_enabled),
             tenant_id: data.and_then(|d| d.get("AZURE_TENANT_ID")).cloned(),
             environment: data.and_then(|d| d.get("AZURE_ENVIRONMENT")).cloned(),

@@ -26,6 +26,22 @@ pub enum Command {
     Check(CheckArgs),
     /// List the finding catalogue (codes, severities, titles).
     Codes,
+    /// Write a synthetic world of the given size to stdout (for benchmarks and soak tests).
+    GenerateWorld(GenerateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    #[arg(long, default_value_t = 10_000)]
+    pub pods: usize,
+    #[arg(long, default_value_t = 2_000)]
+    pub service_accounts: usize,
+    #[arg(long, default_value_t = 500)]
+    pub identities: usize,
+    #[arg(long, default_value_t = 3)]
+    pub fics_per_identity: usize,
+    #[arg(long, default_value_t = 50)]
+    pub namespaces: usize,
 }
 
 #[derive(Debug, Clone, Args)]

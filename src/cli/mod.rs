@@ -23,6 +23,19 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Some(Command::Check(args)) => check(&args),
         Some(Command::Codes) => codes(),
+        Some(Command::GenerateWorld(g)) => {
+            let sizes = crate::world::generate::Sizes {
+                pods: g.pods,
+                service_accounts: g.service_accounts,
+                identities: g.identities,
+                fics_per_identity: g.fics_per_identity,
+                namespaces: g.namespaces,
+            };
+            std::io::stdout()
+                .lock()
+                .write_all(crate::world::generate::world_yaml(sizes).as_bytes())?;
+            Ok(ExitCode::from(EXIT_OK))
+        }
         None if cli.check || cli.check_args.pod.is_some() || !cli.check_args.worlds.is_empty() => {
             check(&cli.check_args)
         }

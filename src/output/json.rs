@@ -109,7 +109,7 @@ fn link(l: &LinkResult) -> JsonLink<'_> {
     JsonLink {
         link: l.link.name(),
         status: l.status,
-        code: primary.map(|f| f.code.as_str()),
+        code: primary.map(|f| &*f.code),
         severity: primary.map(|f| f.severity),
         message: &l.summary,
         evidence,

@@ -4,6 +4,7 @@
 
 pub mod azure;
 pub mod facts;
+pub mod generate;
 pub mod kube;
 pub mod parse;
 

@@ -9,9 +9,8 @@ use crate::world::azure::{KeyVault, NetworkAcls, RoleAssignment, StorageAccount,
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let s = cx.subject;
-    let mut hints = cx.ix.world.info.targets.clone();
-    hints.extend_from_slice(cx.targets);
-    let found = targets::find(cx.ix, s.pod, &s.at, &hints);
+    let hints = cx.ix.world.info.targets.iter().chain(cx.targets);
+    let found = targets::find(cx.ix, s.pod, &s.at, hints);
     for u in &found.unread {
         b.fact(
             Evidence::fact("not read", u)
@@ -39,7 +38,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let roles: Vec<&RoleAssignment> = cx
         .ix
         .roles_by_principal
-        .get(&lower(principal))
+        .get(lower(principal).as_ref())
         .cloned()
         .unwrap_or_default();
     for t in &found.targets {

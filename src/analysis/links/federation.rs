@@ -192,7 +192,7 @@ fn elsewhere(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>, resolved: Resolved<'_>
             continue;
         }
         let (other_name, other_client) = match &f.owner {
-            CredentialOwner::Identity(id) => match cx.ix.identities_by_id.get(&lower(id)) {
+            CredentialOwner::Identity(id) => match cx.ix.identities_by_id.get(lower(id).as_ref()) {
                 Some(i) => (i.name.clone(), i.client_id.clone()),
                 None => (id.clone(), None),
             },
@@ -200,8 +200,8 @@ fn elsewhere(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>, resolved: Resolved<'_>
                 let a = cx
                     .ix
                     .apps_by_app_id
-                    .get(&lower(app))
-                    .or_else(|| cx.ix.apps_by_object_id.get(&lower(app)));
+                    .get(lower(app).as_ref())
+                    .or_else(|| cx.ix.apps_by_object_id.get(lower(app).as_ref()));
                 (
                     a.and_then(|a| a.display_name.clone())
                         .unwrap_or_else(|| app.clone()),

@@ -28,7 +28,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let Some(resolved) = s.resolved else {
         let key = lower(client_id);
         let az = &cx.ix.world.azure;
-        if let Some(i) = cx.ix.identities_by_principal.get(&key) {
+        if let Some(i) = cx.ix.identities_by_principal.get(key.as_ref()) {
             b.raise(
                 "WI801",
                 format!(
@@ -42,7 +42,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 i.client_id.clone().unwrap_or_default(),
             ))
             .var("client_id", i.client_id.clone().unwrap_or_default());
-        } else if let Some(a) = cx.ix.apps_by_object_id.get(&key) {
+        } else if let Some(a) = cx.ix.apps_by_object_id.get(key.as_ref()) {
             b.raise(
                 "WI801",
                 format!(
@@ -52,7 +52,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             )
             .evidence(Evidence::compared("client ID", client_id, &a.app_id))
             .var("client_id", a.app_id.clone());
-        } else if let Some(sp) = cx.ix.sps_by_object_id.get(&key) {
+        } else if let Some(sp) = cx.ix.sps_by_object_id.get(key.as_ref()) {
             b.raise(
                 "WI801",
                 format!(
@@ -104,7 +104,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 .clone()
         })
         .or_else(|| cx.install.authority_host().map(str::to_string));
-    if let (Some(auth), Some(cloud)) = (authority.as_deref(), world_cloud(cx))
+    if let (Some(auth), Some(cloud)) = (authority.as_deref(), cx.ix.cloud)
         && cloud_of_authority(auth).is_some_and(|c| c != cloud)
     {
         b.raise(
@@ -126,54 +126,4 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         .evidence(Evidence::fact("federated credentials", count.to_string()));
     }
     b.ok(format!("{} {}", resolved.kind(), resolved.name()));
-}
-
-/// The cloud the world's resources live in: stated, or inferred from vault hosts and regions.
-fn world_cloud(cx: &PodCx<'_, '_>) -> Option<&'static str> {
-    let world = cx.ix.world;
-    if let Some(c) = world.info.cloud.as_deref() {
-        return [
-            "AzurePublicCloud",
-            "AzureUSGovernmentCloud",
-            "AzureChinaCloud",
-            "AzureGermanCloud",
-        ]
-        .into_iter()
-        .find(|k| k.eq_ignore_ascii_case(c));
-    }
-    let hosts = world
-        .azure
-        .vaults
-        .iter()
-        .filter_map(|v| v.vault_uri.as_deref());
-    let regions = world
-        .azure
-        .clusters
-        .iter()
-        .filter_map(|c| c.location.as_deref())
-        .chain(
-            world
-                .azure
-                .identities
-                .iter()
-                .filter_map(|i| i.location.as_deref()),
-        );
-    for h in hosts {
-        if h.contains(".vault.azure.cn") {
-            return Some("AzureChinaCloud");
-        }
-        if h.contains(".vault.usgovcloudapi.net") {
-            return Some("AzureUSGovernmentCloud");
-        }
-    }
-    for r in regions {
-        let r = r.to_ascii_lowercase();
-        if r.starts_with("china") {
-            return Some("AzureChinaCloud");
-        }
-        if r.starts_with("usgov") || r.starts_with("usdod") {
-            return Some("AzureUSGovernmentCloud");
-        }
-    }
-    None
 }

@@ -11,9 +11,13 @@ mod service_account;
 mod token;
 mod webhook;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::catalog::{Catalog, Fix, render_template};
+/// Values fix templates are filled from, by placeholder name.
+pub type Vars = BTreeMap<&'static str, String>;
+
+use super::catalog::{Catalog, Fix, render_with};
 use super::chain::{Evidence, Finding, Link, LinkResult, Status};
 use super::index::Index;
 use super::subject::Subject;
@@ -28,11 +32,7 @@ pub struct PodCx<'a, 'w> {
     pub targets: &'a [TargetHint],
 }
 
-pub fn run(
-    cx: &PodCx<'_, '_>,
-    catalog: &Catalog,
-    vars: &BTreeMap<String, String>,
-) -> Vec<LinkResult> {
+pub fn run(cx: &PodCx<'_, '_>, catalog: &Catalog, vars: &Vars) -> Vec<LinkResult> {
     Link::ALL
         .into_iter()
         .map(|link| {
@@ -64,7 +64,7 @@ pub fn run(
         .collect()
 }
 
-fn offline(b: &mut LinkBuilder<'_>, code: &str, why: &str) {
+fn offline(b: &mut LinkBuilder<'_>, code: &str, why: &'static str) {
     b.skip(why);
     b.raise(code, why);
 }
@@ -74,7 +74,7 @@ pub struct Raised {
     code: String,
     message: String,
     evidence: Vec<Evidence>,
-    vars: BTreeMap<String, String>,
+    vars: Vars,
     variant: Option<&'static str>,
 }
 
@@ -83,8 +83,8 @@ impl Raised {
         self.evidence.push(e);
         self
     }
-    pub fn var(&mut self, k: &str, v: impl Into<String>) -> &mut Self {
-        self.vars.insert(k.into(), v.into());
+    pub fn var(&mut self, k: &'static str, v: impl Into<String>) -> &mut Self {
+        self.vars.insert(k, v.into());
         self
     }
     /// Chooses a fix variant (`pod`, `workload`, `identity`, `application`, ...).
@@ -97,15 +97,15 @@ impl Raised {
 pub struct LinkBuilder<'c> {
     link: Link,
     catalog: &'c Catalog,
-    vars: &'c BTreeMap<String, String>,
+    vars: &'c Vars,
     raised: Vec<Raised>,
     evidence: Vec<Evidence>,
-    summary: Option<String>,
-    skip: Option<String>,
+    summary: Option<Cow<'static, str>>,
+    skip: Option<Cow<'static, str>>,
 }
 
 impl<'c> LinkBuilder<'c> {
-    fn new(link: Link, catalog: &'c Catalog, vars: &'c BTreeMap<String, String>) -> Self {
+    fn new(link: Link, catalog: &'c Catalog, vars: &'c Vars) -> Self {
         Self {
             link,
             catalog,
@@ -133,12 +133,12 @@ impl<'c> LinkBuilder<'c> {
     }
 
     /// The one-line summary when nothing is wrong.
-    pub fn ok(&mut self, summary: impl Into<String>) {
+    pub fn ok(&mut self, summary: impl Into<Cow<'static, str>>) {
         self.summary = Some(summary.into());
     }
 
     /// Marks the link not applicable (an earlier link decides, or it needs live probes).
-    pub fn skip(&mut self, why: impl Into<String>) {
+    pub fn skip(&mut self, why: impl Into<Cow<'static, str>>) {
         self.skip = Some(why.into());
     }
 
@@ -147,9 +147,9 @@ impl<'c> LinkBuilder<'c> {
     }
 
     /// Sets a fix variable on every finding raised so far that does not set it itself.
-    pub fn suggest_var(&mut self, k: &str, v: &str) {
+    pub fn suggest_var(&mut self, k: &'static str, v: &str) {
         for r in &mut self.raised {
-            r.vars.entry(k.into()).or_insert_with(|| v.into());
+            r.vars.entry(k).or_insert_with(|| v.into());
         }
     }
 
@@ -172,8 +172,8 @@ impl<'c> LinkBuilder<'c> {
             .iter()
             .find(|f| f.severity.status() == status && status > Status::Skip);
         let summary = match primary {
-            Some(f) => f.message.clone(),
-            None => self.skip.or(self.summary).unwrap_or_else(|| "ok".into()),
+            Some(f) => f.message.clone().into(),
+            None => self.skip.or(self.summary).unwrap_or(Cow::Borrowed("ok")),
         };
         LinkResult {
             link: self.link,
@@ -185,25 +185,24 @@ impl<'c> LinkBuilder<'c> {
     }
 }
 
-fn resolve(catalog: &Catalog, base: &BTreeMap<String, String>, r: Raised) -> Finding {
+fn resolve(catalog: &Catalog, base: &Vars, r: Raised) -> Finding {
     let Some(entry) = catalog.get(&r.code) else {
         // Every code raised in src/ is in the catalogue (tested); keep going regardless.
         return Finding {
-            code: r.code,
+            code: r.code.into(),
             severity: super::chain::Severity::Error,
             title: "uncatalogued finding".into(),
             message: r.message,
-            explanation: String::new(),
+            explanation: "".into(),
             evidence: r.evidence,
             fix: None,
         };
     };
-    let mut vars = base.clone();
-    vars.extend(r.vars);
+    let lookup = |k: &str| r.vars.get(k).or_else(|| base.get(k)).map(String::as_str);
     let template = match &entry.fix {
         Fix::One(t) => Some(t.as_str()),
         Fix::Variants(m) => {
-            let workload_or_pod = if vars.get("workload").is_some_and(|w| !w.starts_with("pod/")) {
+            let workload_or_pod = if lookup("workload").is_some_and(|w| !w.starts_with("pod/")) {
                 "workload"
             } else {
                 "pod"
@@ -215,13 +214,20 @@ fn resolve(catalog: &Catalog, base: &BTreeMap<String, String>, r: Raised) -> Fin
                 .map(String::as_str)
         }
     };
+    // Most explanations have no placeholders: share the catalogue's text.
+    let explanation = if entry.explain.contains('{') {
+        render_with(&entry.explain, lookup).into()
+    } else {
+        entry.explain.clone()
+    };
+    let fix = template.map(|t| render_with(t, lookup));
     Finding {
-        code: r.code,
+        code: entry.code.clone(),
         severity: entry.severity,
         title: entry.title.clone(),
         message: r.message,
-        explanation: render_template(&entry.explain, &vars),
+        explanation,
         evidence: r.evidence,
-        fix: template.map(|t| render_template(t, &vars)),
+        fix,
     }
 }

@@ -140,15 +140,15 @@ fn suggest_client_id(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         .flatten()
         .find_map(|f| match &f.owner {
             CredentialOwner::Identity(id) => {
-                let i = cx.ix.identities_by_id.get(&lower(id))?;
+                let i = cx.ix.identities_by_id.get(lower(id).as_ref())?;
                 Some((i.name.clone(), i.client_id.clone()?))
             }
             CredentialOwner::Application(app) => {
                 let a = cx
                     .ix
                     .apps_by_app_id
-                    .get(&lower(app))
-                    .or_else(|| cx.ix.apps_by_object_id.get(&lower(app)))?;
+                    .get(lower(app).as_ref())
+                    .or_else(|| cx.ix.apps_by_object_id.get(lower(app).as_ref()))?;
                 Some((a.display_name.clone().unwrap_or_default(), a.app_id.clone()))
             }
         });

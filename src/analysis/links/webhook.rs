@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
-use crate::analysis::webhook::{Version, WEBHOOK_NAME, authority_for, selector_matches};
+use crate::analysis::webhook::{Version, authority_for, selector_matches};
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let install = cx.install;
@@ -60,19 +60,9 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             .evidence(Evidence::fact("readyReplicas", "0"));
         }
     }
-    let failed_creates: Vec<String> = cx
-        .ix
-        .world
-        .kube
-        .events
-        .iter()
-        .filter(|e| e.reason.as_deref() == Some("FailedCreate"))
-        .filter_map(|e| e.message.clone())
-        .filter(|m| m.contains(WEBHOOK_NAME))
-        .collect();
-    if let Some(m) = failed_creates.first() {
+    if let Some(m) = install.failed_creates.first() {
         b.raise("WI203", "pod creation fails calling the webhook")
-            .evidence(Evidence::fact("event", m));
+            .evidence(Evidence::fact("event", *m));
     }
 
     // Pre-1.0 or failurePolicy Ignore.
