@@ -130,9 +130,9 @@ pub fn world_yaml(sizes: Sizes) -> String {
     }
     out.push_str("---\n");
     for i in 0..identities {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "- {{id: /subscriptions/{SUB}/resourceGroups/gen-rg/providers/Microsoft.KeyVault/vaults/kv{v}/providers/Microsoft.Authorization/roleAssignments/{g}, name: {g}, type: Microsoft.Authorization/roleAssignments, principalId: {p}, roleDefinitionId: /subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6, scope: /subscriptions/{SUB}/resourceGroups/gen-rg/providers/Microsoft.KeyVault/vaults/kv{v}}}\n",
+            "- {{id: /subscriptions/{SUB}/resourceGroups/gen-rg/providers/Microsoft.KeyVault/vaults/kv{v}/providers/Microsoft.Authorization/roleAssignments/{g}, name: {g}, type: Microsoft.Authorization/roleAssignments, principalId: {p}, roleDefinitionId: /subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6, scope: /subscriptions/{SUB}/resourceGroups/gen-rg/providers/Microsoft.KeyVault/vaults/kv{v}}}",
             v = i % 100,
             g = guid(4, i),
             p = guid(2, i)
