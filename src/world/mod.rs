@@ -10,9 +10,9 @@ pub mod parse;
 
 use serde::{Deserialize, Serialize};
 
-pub use azure::AzureObjects;
-pub use facts::Facts;
-pub use kube::KubeObjects;
+pub use self::azure::AzureObjects;
+pub use self::facts::Facts;
+pub use self::kube::KubeObjects;
 
 /// `apiVersion` of widiag's own documents in a world file.
 pub const WIDIAG_API_VERSION: &str = "widiag.io/v1";
