@@ -244,3 +244,29 @@ fn no_secret_value_or_signature_in_any_output() {
         }
     }
 }
+
+#[test]
+fn demo_embeds_every_shipped_world_and_runs_offline() {
+    let embedded: Vec<&str> = widiag::cli::demo::WORLDS.iter().map(|(n, _)| *n).collect();
+    let shipped: Vec<String> = common::worlds().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        embedded, shipped,
+        "src/cli/demo.rs must embed every assets/worlds file, in order"
+    );
+    for (name, text) in widiag::cli::demo::WORLDS {
+        let on_disk =
+            std::fs::read_to_string(common::root().join(format!("assets/worlds/{name}.yaml")))
+                .unwrap();
+        assert_eq!(*text, on_disk);
+    }
+    let o = run(&["demo", "--color", "never"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("FAIL at access") && stdout(&o).contains("WI1102"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&["demo", "--world", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("widiag demo --list"));
+}

@@ -24,10 +24,26 @@ pub struct Cli {
 pub enum Command {
     /// Analyse pods and print their chains; exit 1 when a finding reaches --fail-on.
     Check(CheckArgs),
+    /// Analyse one of the embedded seed worlds (no cluster or cloud needed).
+    Demo(DemoArgs),
     /// List the finding catalogue (codes, severities, titles).
     Codes,
     /// Write a synthetic world of the given size to stdout (for benchmarks and soak tests).
     GenerateWorld(GenerateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Embedded world to open (`widiag demo --list` shows them).
+    #[arg(long, default_value = super::demo::DEFAULT)]
+    pub world: String,
+    /// List the embedded worlds.
+    #[arg(long)]
+    pub list: bool,
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -2,6 +2,7 @@
 //! exit code. Everything else is library code that returns data.
 
 pub mod args;
+pub mod demo;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Some(Command::Check(args)) => check(&args),
         Some(Command::Codes) => codes(),
+        Some(Command::Demo(d)) => demo_cmd(&d),
         Some(Command::GenerateWorld(g)) => {
             let sizes = crate::world::generate::Sizes {
                 pods: g.pods,
@@ -58,6 +60,38 @@ fn codes() -> Result<ExitCode> {
             e.title
         )?;
     }
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+fn demo_cmd(d: &args::DemoArgs) -> Result<ExitCode> {
+    if d.list {
+        let mut out = anstream::stdout();
+        for (name, _) in demo::WORLDS {
+            writeln!(out, "{name}")?;
+        }
+        return Ok(ExitCode::from(EXIT_OK));
+    }
+    let text = demo::world(&d.world).with_context(|| {
+        format!(
+            "no embedded world {:?}; `widiag demo --list` shows them",
+            d.world
+        )
+    })?;
+    let world = parse_world(&[Source {
+        name: &format!("embedded:{}", d.world),
+        text,
+    }])?;
+    let report = analysis::analyze(
+        &world,
+        &Catalog::builtin(),
+        &Options {
+            selection: Selection::All,
+            now: world.info.captured_at.unwrap_or_else(jiff::Timestamp::now),
+            targets: Vec::new(),
+        },
+    );
+    print_report(&report, d.output, d.color)?;
+    // A demo of a broken world is still a successful demo.
     Ok(ExitCode::from(EXIT_OK))
 }
 
@@ -110,21 +144,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     {
         bail!("pod {r} is not in the world");
     }
-    let rendered = match args.output {
-        OutputFormat::Json => output::json::render(&report),
-        OutputFormat::Text => {
-            let stdout = std::io::stdout();
-            let color = match args.color {
-                ColorWhen::Always => true,
-                ColorWhen::Never => false,
-                ColorWhen::Auto => {
-                    anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never
-                }
-            };
-            output::text::render(&report, &output::text::Palette::new(color))
-        }
-    };
-    std::io::stdout().lock().write_all(rendered.as_bytes())?;
+    print_report(&report, args.output, args.color)?;
     let threshold = match args.fail_on {
         FailOn::Fail => Some(Status::Fail),
         FailOn::Warn => Some(Status::Warn),
@@ -146,4 +166,23 @@ fn targets(args: &CheckArgs) -> Vec<TargetHint> {
         ..Default::default()
     });
     kv.chain(blob).collect()
+}
+
+fn print_report(report: &analysis::Report, output: OutputFormat, color: ColorWhen) -> Result<()> {
+    let rendered = match output {
+        OutputFormat::Json => output::json::render(report),
+        OutputFormat::Text => {
+            let stdout = std::io::stdout();
+            let color = match color {
+                ColorWhen::Always => true,
+                ColorWhen::Never => false,
+                ColorWhen::Auto => {
+                    anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never
+                }
+            };
+            output::text::render(report, &output::text::Palette::new(color))
+        }
+    };
+    std::io::stdout().lock().write_all(rendered.as_bytes())?;
+    Ok(())
 }
