@@ -27,7 +27,11 @@ pub enum Command {
     /// Analyse one of the embedded seed worlds (no cluster or cloud needed).
     Demo(DemoArgs),
     /// List the finding catalogue (codes, severities, titles).
-    Codes,
+    Codes {
+        /// The whole catalogue as Markdown (docs/findings.md is this output).
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Write a synthetic world of the given size to stdout (for benchmarks and soak tests).
     GenerateWorld(GenerateArgs),
 }

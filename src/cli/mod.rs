@@ -23,7 +23,7 @@ pub const EXIT_USAGE: u8 = 2;
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Some(Command::Check(args)) => check(&args),
-        Some(Command::Codes) => codes(),
+        Some(Command::Codes { markdown }) => codes(markdown),
         Some(Command::Demo(d)) => demo_cmd(&d),
         Some(Command::GenerateWorld(g)) => {
             let sizes = crate::world::generate::Sizes {
@@ -47,18 +47,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn codes() -> Result<ExitCode> {
+fn codes(markdown: bool) -> Result<ExitCode> {
     let catalog = Catalog::builtin();
     let mut out = anstream::stdout();
+    if markdown {
+        out.write_all(output::catalog_markdown(&catalog).as_bytes())?;
+        return Ok(ExitCode::from(EXIT_OK));
+    }
     for e in catalog.entries() {
-        writeln!(
-            out,
-            "{:<7} {:<15} {:<8} {}",
-            e.code,
-            e.link.name(),
-            format!("{:?}", e.severity).to_lowercase(),
-            e.title
-        )?;
+        let severity = format!("{:?}", e.severity).to_lowercase();
+        writeln!(out, "{:<7} {:<15} {:<8} {}", e.code, e.link.name(), severity, e.title)?;
     }
     Ok(ExitCode::from(EXIT_OK))
 }
