@@ -275,5 +275,8 @@ fn demo_embeds_every_shipped_world_and_runs_offline() {
 fn findings_doc_is_the_generated_catalogue() {
     let generated = widiag::output::catalog_markdown(&widiag::analysis::Catalog::builtin());
     let doc = std::fs::read_to_string(common::root().join("docs/findings.md")).unwrap();
-    assert!(doc == generated, "docs/findings.md is stale: run `widiag codes --markdown > docs/findings.md`");
+    assert!(
+        doc == generated,
+        "docs/findings.md is stale: run `widiag codes --markdown > docs/findings.md`"
+    );
 }

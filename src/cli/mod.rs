@@ -56,7 +56,14 @@ fn codes(markdown: bool) -> Result<ExitCode> {
     }
     for e in catalog.entries() {
         let severity = format!("{:?}", e.severity).to_lowercase();
-        writeln!(out, "{:<7} {:<15} {:<8} {}", e.code, e.link.name(), severity, e.title)?;
+        writeln!(
+            out,
+            "{:<7} {:<15} {:<8} {}",
+            e.code,
+            e.link.name(),
+            severity,
+            e.title
+        )?;
     }
     Ok(ExitCode::from(EXIT_OK))
 }

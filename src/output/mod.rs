@@ -23,7 +23,11 @@ pub fn catalog_markdown(catalog: &Catalog) -> String {
             link = Some(e.link);
         }
         let severity = format!("{:?}", e.severity).to_lowercase();
-        let _ = write!(out, "\n### {} {}\n\n{}, ref {}. {}\n\n", e.code, e.title, severity, e.reference, e.explain);
+        let _ = write!(
+            out,
+            "\n### {} {}\n\n{}, ref {}. {}\n\n",
+            e.code, e.title, severity, e.reference, e.explain
+        );
         match &e.fix {
             Fix::One(t) => {
                 let _ = writeln!(out, "```sh\n{t}\n```");
