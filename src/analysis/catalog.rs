@@ -1,6 +1,7 @@
 //! The finding catalogue (assets/findings.yaml): codes, severities, titles, explanations and fix
 //! templates, kept as data. Severities can be overridden per code.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -100,11 +101,11 @@ impl Catalog {
 
 /// Fills `{name}` placeholders; an unknown name becomes `<name>` for the user to fill.
 pub fn render_template(template: &str, vars: &BTreeMap<String, String>) -> String {
-    render_with(template, |k| vars.get(k).map(String::as_str))
+    render_with(template, |k| vars.get(k).map(|v| Cow::Borrowed(v.as_str())))
 }
 
 /// As [`render_template`], looking names up with `lookup`.
-pub fn render_with<'v>(template: &str, lookup: impl Fn(&str) -> Option<&'v str>) -> String {
+pub fn render_with<'v>(template: &str, lookup: impl Fn(&str) -> Option<Cow<'v, str>>) -> String {
     if !template.contains('{') {
         return template.to_string();
     }
@@ -117,7 +118,7 @@ pub fn render_with<'v>(template: &str, lookup: impl Fn(&str) -> Option<&'v str>)
             Some(close) if is_var_name(&after[..close]) => {
                 let name = &after[..close];
                 match lookup(name) {
-                    Some(v) => out.push_str(v),
+                    Some(v) => out.push_str(&v),
                     None => out.push_str(&format!("<{}>", name.replace('_', "-"))),
                 }
                 rest = &after[close + 1..];

@@ -87,7 +87,6 @@ pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
             if !matches!(options.selection, Selection::Pod(_)) && !means_to_use(&ix, &subject) {
                 return Err(subject.at.clone());
             }
-            let vars = subject.vars(&ix, &install);
             let cx = links::PodCx {
                 ix: &ix,
                 install: &install,
@@ -101,7 +100,7 @@ pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
                 service_account: subject.sa_name.clone(),
                 client_id: subject.client_id.clone(),
                 identity: subject.resolved.map(|r| r.name()),
-                links: links::run(&cx, catalog, &vars),
+                links: links::run(&cx, catalog),
             })
         })
         .collect();

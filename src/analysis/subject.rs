@@ -1,7 +1,7 @@
 //! Everything the links need to know about one pod, derived once: its ServiceAccount, owning
 //! workload, the client ID it will use, the identity that resolves to, and its token's claims.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
 use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -199,65 +199,62 @@ impl<'w> Subject<'w> {
         self.workload.kind != "Pod"
     }
 
-    /// Values fix templates are filled from.
-    pub fn vars(&self, ix: &Index<'w>, install: &Install<'w>) -> BTreeMap<&'static str, String> {
-        let mut v = BTreeMap::new();
-        let mut put = |k: &'static str, val: Option<String>| {
-            if let Some(val) = val.filter(|s| !s.is_empty()) {
-                v.insert(k, val);
-            }
-        };
-        put("namespace", Some(self.at.namespace.clone()));
-        put("pod", Some(self.at.name.clone()));
-        put("sa", Some(self.sa_name.clone()));
-        put("workload", Some(self.workload.kubectl_ref()));
-        put(
-            "subject",
-            Some(format!(
+    /// The value a fix template's `{name}` stands for, computed only when a finding renders.
+    pub fn var<'a>(
+        &'a self,
+        ix: &'a Index<'w>,
+        install: &'a Install<'w>,
+        name: &str,
+    ) -> Option<Cow<'a, str>> {
+        let borrowed = |s: &'a str| Some(Cow::Borrowed(s));
+        let v = match name {
+            "namespace" => borrowed(&self.at.namespace),
+            "pod" => borrowed(&self.at.name),
+            "sa" => borrowed(&self.sa_name),
+            "workload" => Some(Cow::Owned(self.workload.kubectl_ref())),
+            "subject" => Some(Cow::Owned(format!(
                 "system:serviceaccount:{}:{}",
                 self.at.namespace, self.sa_name
-            )),
-        );
-        put("audience", Some(install.audience.clone()));
-        put(
-            "fic_name",
-            Some(format!("{}-{}", self.at.namespace, self.sa_name)),
-        );
-        if let Some(c) = ix.cluster() {
-            put("cluster", Some(c.name.clone()));
-            put(
-                "cluster_rg",
-                crate::world::azure::arm_segment(&c.id, "resourcegroups").map(str::to_string),
-            );
-        }
-        put("issuer", self.token.iss.clone());
-        put(
-            "issuer_no_slash",
-            self.token
+            ))),
+            "audience" => borrowed(&install.audience),
+            "fic_name" => Some(Cow::Owned(format!(
+                "{}-{}",
+                self.at.namespace, self.sa_name
+            ))),
+            "cluster" => ix.cluster().and_then(|c| borrowed(&c.name)),
+            "cluster_rg" => ix
+                .cluster()
+                .and_then(|c| crate::world::azure::arm_segment(&c.id, "resourcegroups"))
+                .map(Cow::Borrowed),
+            "issuer" => self.token.iss.as_deref().map(Cow::Borrowed),
+            "issuer_no_slash" => self
+                .token
                 .iss
-                .as_ref()
-                .map(|i| i.trim_end_matches('/').to_string()),
-        );
-        put(
-            "tenant_id",
-            self.tenant_id
-                .clone()
-                .or_else(|| ix.world.info.tenant_id.clone()),
-        );
-        put("webhook_namespace", install.namespace.clone());
-        match &self.resolved {
-            Some(r) => {
-                put("client_id", r.client_id().map(str::to_string));
-                put("principal_id", r.principal_id().map(str::to_string));
-                put("identity_name", Some(r.name()));
-                put("identity_tenant", r.tenant_id().map(str::to_string));
-                if let Resolved::Identity(i) = r {
-                    put("identity_rg", i.resource_group().map(str::to_string));
-                }
-            }
-            None => put("client_id", self.client_id.clone()),
-        }
-        v
+                .as_deref()
+                .map(|i| Cow::Borrowed(i.trim_end_matches('/'))),
+            "tenant_id" => self
+                .tenant_id
+                .as_deref()
+                .or(ix.world.info.tenant_id.as_deref())
+                .map(Cow::Borrowed),
+            "webhook_namespace" => install.namespace.as_deref().map(Cow::Borrowed),
+            "client_id" => match &self.resolved {
+                Some(r) => r.client_id().map(Cow::Borrowed),
+                None => self.client_id.as_deref().map(Cow::Borrowed),
+            },
+            "principal_id" => self
+                .resolved
+                .and_then(|r| r.principal_id())
+                .map(Cow::Borrowed),
+            "identity_name" => self.resolved.map(|r| Cow::Owned(r.name())),
+            "identity_tenant" => self.resolved.and_then(|r| r.tenant_id()).map(Cow::Borrowed),
+            "identity_rg" => match self.resolved {
+                Some(Resolved::Identity(i)) => i.resource_group().map(Cow::Borrowed),
+                _ => None,
+            },
+            _ => None,
+        };
+        v.filter(|s| !s.is_empty())
     }
 }
 

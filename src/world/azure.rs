@@ -199,11 +199,14 @@ pub fn arm_segment<'a>(id: &'a str, key: &str) -> Option<&'a str> {
 /// Whether an assignment at `scope` covers `resource_id` (prefix on a segment boundary).
 pub fn scope_covers(scope: &str, resource_id: &str) -> bool {
     let scope = scope.trim_end_matches('/');
-    if scope.is_empty() || scope == "/" {
+    if scope.is_empty() {
         return true;
     }
-    let (s, r) = (scope.to_ascii_lowercase(), resource_id.to_ascii_lowercase());
-    r == s || r.starts_with(&format!("{s}/"))
+    // ARM ids compare case-insensitively; no allocation, this runs per pod and target.
+    let (s, r) = (scope.as_bytes(), resource_id.as_bytes());
+    r.len() >= s.len()
+        && r[..s.len()].eq_ignore_ascii_case(s)
+        && (r.len() == s.len() || r[s.len()] == b'/')
 }
 
 #[cfg(test)]

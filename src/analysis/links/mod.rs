@@ -32,11 +32,11 @@ pub struct PodCx<'a, 'w> {
     pub targets: &'a [TargetHint],
 }
 
-pub fn run(cx: &PodCx<'_, '_>, catalog: &Catalog, vars: &Vars) -> Vec<LinkResult> {
+pub fn run(cx: &PodCx<'_, '_>, catalog: &Catalog) -> Vec<LinkResult> {
     Link::ALL
         .into_iter()
         .map(|link| {
-            let mut b = LinkBuilder::new(link, catalog, vars);
+            let mut b = LinkBuilder::new(link, catalog);
             match link {
                 Link::Cluster => cluster::check(cx, &mut b),
                 Link::Webhook => webhook::check(cx, &mut b),
@@ -59,7 +59,7 @@ pub fn run(cx: &PodCx<'_, '_>, catalog: &Catalog, vars: &Vars) -> Vec<LinkResult
                     "not run: the resource calls need the live probes",
                 ),
             }
-            b.finish()
+            b.finish(cx)
         })
         .collect()
 }
@@ -97,7 +97,6 @@ impl Raised {
 pub struct LinkBuilder<'c> {
     link: Link,
     catalog: &'c Catalog,
-    vars: &'c Vars,
     raised: Vec<Raised>,
     evidence: Vec<Evidence>,
     summary: Option<Cow<'static, str>>,
@@ -105,11 +104,10 @@ pub struct LinkBuilder<'c> {
 }
 
 impl<'c> LinkBuilder<'c> {
-    fn new(link: Link, catalog: &'c Catalog, vars: &'c Vars) -> Self {
+    fn new(link: Link, catalog: &'c Catalog) -> Self {
         Self {
             link,
             catalog,
-            vars,
             raised: Vec::new(),
             evidence: Vec::new(),
             summary: None,
@@ -153,11 +151,11 @@ impl<'c> LinkBuilder<'c> {
         }
     }
 
-    fn finish(self) -> LinkResult {
+    fn finish(self, cx: &PodCx<'_, '_>) -> LinkResult {
         let findings: Vec<Finding> = self
             .raised
             .into_iter()
-            .map(|r| resolve(self.catalog, self.vars, r))
+            .map(|r| resolve(self.catalog, cx, r))
             .collect();
         let worst = findings
             .iter()
@@ -185,7 +183,7 @@ impl<'c> LinkBuilder<'c> {
     }
 }
 
-fn resolve(catalog: &Catalog, base: &Vars, r: Raised) -> Finding {
+fn resolve(catalog: &Catalog, cx: &PodCx<'_, '_>, r: Raised) -> Finding {
     let Some(entry) = catalog.get(&r.code) else {
         // Every code raised in src/ is in the catalogue (tested); keep going regardless.
         return Finding {
@@ -198,7 +196,12 @@ fn resolve(catalog: &Catalog, base: &Vars, r: Raised) -> Finding {
             fix: None,
         };
     };
-    let lookup = |k: &str| r.vars.get(k).or_else(|| base.get(k)).map(String::as_str);
+    let lookup = |k: &str| {
+        r.vars
+            .get(k)
+            .map(|v| Cow::Borrowed(v.as_str()))
+            .or_else(|| cx.subject.var(cx.ix, cx.install, k))
+    };
     let template = match &entry.fix {
         Fix::One(t) => Some(t.as_str()),
         Fix::Variants(m) => {
