@@ -23,24 +23,11 @@ const FORBIDDEN: &[&str] = &[
     "Timestamp::now",
 ];
 
-fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(rust_files(&p));
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-    out
-}
-
 #[test]
 fn core_modules_do_no_io_and_know_no_ui() {
     let mut offences = Vec::new();
     for module in ["src/world", "src/analysis"] {
-        for file in rust_files(&common::root().join(module)) {
+        for file in common::rust_files(&common::root().join(module)) {
             let text = std::fs::read_to_string(&file).unwrap();
             let code = text.split("#[cfg(test)]").next().unwrap_or_default();
             for (n, line) in code.lines().enumerate() {
@@ -59,7 +46,7 @@ fn core_modules_do_no_io_and_know_no_ui() {
 #[test]
 fn front_ends_only_render() {
     // Renderers take a finished report; they never call into the analysis.
-    for file in rust_files(&common::root().join("src/output")) {
+    for file in common::rust_files(&common::root().join("src/output")) {
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(
             !text.contains("analyze("),

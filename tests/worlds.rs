@@ -570,7 +570,7 @@ fn json_reports_match_snapshots() {
 fn every_code_raised_in_the_source_is_catalogued() {
     let catalog = Catalog::builtin();
     let mut missing = Vec::new();
-    for entry in walk(&common::root().join("src")) {
+    for entry in common::rust_files(&common::root().join("src")) {
         let text = std::fs::read_to_string(&entry).unwrap();
         // Unit tests may name codes that must not exist.
         let text = text.split("#[cfg(test)]").next().unwrap_or_default();
@@ -585,17 +585,4 @@ fn every_code_raised_in_the_source_is_catalogued() {
         }
     }
     assert!(missing.is_empty(), "{missing:?}");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-    out
 }

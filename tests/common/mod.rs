@@ -53,3 +53,17 @@ pub fn bin() -> std::process::Command {
         .env_remove("CLICOLOR_FORCE");
     c
 }
+
+/// Every `.rs` file below `dir`.
+pub fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(rust_files(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -135,15 +135,11 @@ pub(super) fn add_graph(
         "#microsoft.graph.application" => {
             let app: GraphApp = cx.typed(&what, &item)?;
             for f in app.federated_identity_credentials {
-                world.azure.federated_credentials.push(FederatedCredential {
-                    id: f.id.unwrap_or_default(),
-                    name: f.name,
-                    owner: CredentialOwner::Application(app.app_id.clone()),
-                    issuer: f.issuer,
-                    subject: f.subject,
-                    audiences: f.audiences,
-                    claims_matching_expression: f.claims_matching_expression.map(|c| c.value),
-                });
+                let owner = CredentialOwner::Application(app.app_id.clone());
+                world
+                    .azure
+                    .federated_credentials
+                    .push(f.into_credential(owner));
             }
             world.azure.applications.push(Application {
                 id: app.id,

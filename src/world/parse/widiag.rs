@@ -34,15 +34,11 @@ pub(super) fn add(
         "FederatedCredentialList" => {
             let list: FicList = cx.typed("FederatedCredentialList", &item)?;
             for f in list.items {
-                world.azure.federated_credentials.push(FederatedCredential {
-                    id: f.id.unwrap_or_default(),
-                    name: f.name,
-                    owner: CredentialOwner::Application(list.application.clone()),
-                    issuer: f.issuer,
-                    subject: f.subject,
-                    audiences: f.audiences,
-                    claims_matching_expression: f.claims_matching_expression.map(|c| c.value),
-                });
+                let owner = CredentialOwner::Application(list.application.clone());
+                world
+                    .azure
+                    .federated_credentials
+                    .push(f.into_credential(owner));
             }
         }
         other => {
@@ -143,6 +139,20 @@ pub(super) struct GraphFic {
     pub audiences: Vec<String>,
     #[serde(default)]
     pub claims_matching_expression: Option<Expression>,
+}
+
+impl GraphFic {
+    pub(super) fn into_credential(self, owner: CredentialOwner) -> FederatedCredential {
+        FederatedCredential {
+            id: self.id.unwrap_or_default(),
+            name: self.name,
+            owner,
+            issuer: self.issuer,
+            subject: self.subject,
+            audiences: self.audiences,
+            claims_matching_expression: self.claims_matching_expression.map(|c| c.value),
+        }
+    }
 }
 
 #[derive(Deserialize)]
