@@ -9,5 +9,6 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod lab;
 pub mod output;
 pub mod world;

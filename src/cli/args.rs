@@ -24,6 +24,8 @@ pub struct Cli {
 pub enum Command {
     /// Analyse pods and print their chains; exit 1 when a finding reaches --fail-on.
     Check(CheckArgs),
+    /// Serve a world on loopback as a Kubernetes API server and OIDC issuer, until Ctrl-C.
+    Lab(LabArgs),
     /// Analyse one of the embedded seed worlds (no cluster or cloud needed).
     Demo(DemoArgs),
     /// List the finding catalogue (codes, severities, titles).
@@ -34,6 +36,19 @@ pub enum Command {
     },
     /// Write a synthetic world of the given size to stdout (for benchmarks and soak tests).
     GenerateWorld(GenerateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LabArgs {
+    /// World file(s) to serve; without it, the embedded world named by --demo.
+    #[arg(long = "world", short = 'w', value_name = "FILE")]
+    pub worlds: Vec<PathBuf>,
+    /// Embedded world to serve when no --world is given.
+    #[arg(long, default_value = super::demo::DEFAULT)]
+    pub demo: String,
+    /// Where to write the kubeconfig that points at the lab.
+    #[arg(long, value_name = "PATH", default_value = "widiag-lab.kubeconfig")]
+    pub kubeconfig: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

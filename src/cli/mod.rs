@@ -25,6 +25,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Check(args)) => check(&args),
         Some(Command::Codes { markdown }) => codes(markdown),
         Some(Command::Demo(d)) => demo_cmd(&d),
+        Some(Command::Lab(l)) => lab_cmd(&l),
         Some(Command::GenerateWorld(g)) => {
             let sizes = crate::world::generate::Sizes {
                 pods: g.pods,
@@ -65,6 +66,37 @@ fn codes(markdown: bool) -> Result<ExitCode> {
             e.title
         )?;
     }
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+fn lab_cmd(l: &args::LabArgs) -> Result<ExitCode> {
+    let world = if l.worlds.is_empty() {
+        let text =
+            demo::world(&l.demo).with_context(|| format!("no embedded world {:?}", l.demo))?;
+        parse_world(&[Source {
+            name: &format!("embedded:{}", l.demo),
+            text,
+        }])?
+    } else {
+        load_worlds(&l.worlds)?
+    };
+    let lab = crate::lab::LabHandle::spawn(world)?;
+    lab.write_kubeconfig(&l.kubeconfig)?;
+    let mut out = anstream::stdout();
+    writeln!(out, "Kubernetes API and OIDC issuer: {}", lab.kube_url())?;
+    writeln!(out, "kubeconfig: {}", l.kubeconfig.display())?;
+    writeln!(
+        out,
+        "try: kubectl --kubeconfig {} get pods -A",
+        l.kubeconfig.display()
+    )?;
+    writeln!(out, "Ctrl-C stops the lab.")?;
+    out.flush()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(tokio::signal::ctrl_c())?;
+    drop(lab);
     Ok(ExitCode::from(EXIT_OK))
 }
 

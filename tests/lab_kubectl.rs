@@ -1,0 +1,218 @@
+//! The lab's Kubernetes API and issuer, driven by the real kubectl (a client we did not write).
+
+mod common;
+
+use std::process::{Command, Output};
+
+use widiag::lab::LabHandle;
+
+struct Kubectl {
+    dir: tempfile::TempDir,
+}
+
+impl Kubectl {
+    fn new(lab: &LabHandle) -> Kubectl {
+        let dir = tempfile::tempdir().unwrap();
+        lab.write_kubeconfig(&dir.path().join("kubeconfig"))
+            .unwrap();
+        Kubectl { dir }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(self.dir.path().join("kubeconfig"))
+            .arg("--cache-dir")
+            .arg(self.dir.path().join("cache"))
+            .args(args)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .output()
+            .expect("kubectl is installed on this machine kind (scripts/test checks it)")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "kubectl {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+}
+
+fn lab(world: &str) -> LabHandle {
+    let world = common::load(
+        &common::root()
+            .join("assets/worlds")
+            .join(format!("{world}.yaml")),
+    );
+    LabHandle::spawn(world).expect("lab starts")
+}
+
+#[test]
+fn kubectl_lists_pods_across_namespaces_as_a_table() {
+    let lab = lab("edge-cases");
+    let k = Kubectl::new(&lab);
+    let out = k.ok(&["get", "pods", "-A"]);
+    let header = out.lines().next().unwrap();
+    for col in ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"] {
+        assert!(header.contains(col), "{header}");
+    }
+    assert_eq!(
+        header.matches("NAMESPACE").count(),
+        1,
+        "no duplicated namespace column"
+    );
+    assert!(
+        out.contains("kube-system") && out.contains("system-job") && out.contains("wrong-identity"),
+        "{out}"
+    );
+    assert_eq!(out.lines().count(), 1 + 20, "{out}");
+    assert!(
+        lab.requests()
+            .iter()
+            .any(|r| r.path == "/api/v1/pods" && r.status == 200)
+    );
+}
+
+#[test]
+fn kubectl_reads_service_accounts_as_yaml_and_pages() {
+    let lab = lab("seed-004-healthy");
+    let k = Kubectl::new(&lab);
+    let out = k.ok(&["get", "sa", "-n", "default", "-o", "yaml"]);
+    assert!(
+        out.contains("kind: List") && out.contains("name: wi-demo-sa"),
+        "{out}"
+    );
+    assert!(
+        out.contains("azure.workload.identity/client-id: 5e2a8c1d-3b7f-4a9e-b0c6-d4f1e8a2b975"),
+        "{out}"
+    );
+    // Paging: kubectl asks for pages of `--chunk-size`; the lab hands out continue tokens.
+    let lab2 = self::lab("edge-cases");
+    let k2 = Kubectl::new(&lab2);
+    let names = k2.ok(&[
+        "get",
+        "pods",
+        "-n",
+        "apps",
+        "--chunk-size",
+        "3",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(names.lines().count(), 19, "{names}");
+    let pages = lab2
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v1/namespaces/apps/pods")
+        .count();
+    assert_eq!(pages, 7, "19 pods in pages of 3");
+}
+
+#[test]
+fn kubectl_errors_are_kubernetes_status_objects() {
+    let lab = lab("seed-004-healthy");
+    let k = Kubectl::new(&lab);
+    let o = k.run(&["get", "pod", "nope", "-n", "default"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("Error from server (NotFound): pods \"nope\" not found"),
+        "{err}"
+    );
+}
+
+#[test]
+fn create_token_mints_a_token_the_issuers_jwks_verifies() {
+    let lab = lab("seed-004-healthy");
+    let k = Kubectl::new(&lab);
+    let token = k.ok(&[
+        "create",
+        "token",
+        "wi-demo-sa",
+        "-n",
+        "default",
+        "--audience",
+        "api://AzureADTokenExchange",
+        "--duration",
+        "1h",
+    ]);
+    let token = token.trim();
+    let discovery: serde_json::Value =
+        serde_json::from_str(&k.ok(&["get", "--raw", "/.well-known/openid-configuration"]))
+            .unwrap();
+    let issuer = "https://eastus.oic.prod-aks.azure.com/8f3c2a10-5b7e-4c1d-9a2f-6e4b1d0c7a93/4d1b7e2c-9a6f-4c3e-8b1d-2f7a9c5e0b64/";
+    assert_eq!(
+        discovery["issuer"], issuer,
+        "the world's cluster issuer, byte for byte"
+    );
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_str(&k.ok(&["get", "--raw", "/openid/v1/jwks"])).unwrap();
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    let jwk = jwks
+        .find(header.kid.as_deref().unwrap())
+        .expect("kid in JWKS");
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    v.set_audience(&["api://AzureADTokenExchange"]);
+    v.set_issuer(&[issuer]);
+    let claims = jsonwebtoken::decode::<serde_json::Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap(),
+        &v,
+    )
+    .unwrap()
+    .claims;
+    assert_eq!(claims["sub"], "system:serviceaccount:default:wi-demo-sa");
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        3600,
+        "--duration 1h read from kubectl's protobuf body"
+    );
+    assert_eq!(claims["kubernetes.io"]["namespace"], "default");
+    let posts: Vec<_> = lab
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(
+        (posts[0].path.as_str(), posts[0].status),
+        (
+            "/api/v1/namespaces/default/serviceaccounts/wi-demo-sa/token",
+            201
+        )
+    );
+
+    let o = k.run(&["create", "token", "missing", "-n", "default"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("serviceaccounts \"missing\" not found"));
+    let o = k.run(&[
+        "create",
+        "token",
+        "wi-demo-sa",
+        "-n",
+        "default",
+        "--duration",
+        "5m",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("may not specify a duration less than 10 minutes")
+    );
+}
+
+#[test]
+fn the_lab_refuses_writes() {
+    let lab = lab("seed-004-healthy");
+    let k = Kubectl::new(&lab);
+    let o = k.run(&["delete", "pod", "wi-kv-test", "-n", "default"]);
+    assert!(!o.status.success());
+    assert!(
+        lab.requests()
+            .iter()
+            .all(|r| r.method == "GET" || r.status >= 400),
+        "{:?}",
+        lab.requests()
+    );
+}
