@@ -43,33 +43,38 @@ pub type RequestLog = Arc<Mutex<Vec<Logged>>>;
 pub struct LabHandle {
     pub kube_addr: SocketAddr,
     pub log: RequestLog,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Set to true to stop: ends held watches, then the server.
+    stop: tokio::sync::watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl LabHandle {
     /// Starts the lab on its own runtime thread; returns once it is listening.
     pub fn spawn(world: World) -> Result<LabHandle, LabError> {
-        let state = kube_api::State::new(world)?;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let state = kube_api::State::new(world, stop_rx.clone())?;
         let log = state.log.clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .map_err(LabError::Runtime)?;
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .map_err(LabError::Bind)?;
+        // Bound here, outside any runtime, so callers may be async themselves.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(LabError::Bind)?;
+        listener.set_nonblocking(true).map_err(LabError::Bind)?;
         let kube_addr = listener.local_addr().map_err(LabError::Bind)?;
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("widiag-lab".into())
             .spawn(move || {
                 runtime.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
                     let app = kube_api::router(state);
                     let _ = axum::serve(listener, app)
-                        .with_graceful_shutdown(async {
-                            let _ = rx.await;
+                        .with_graceful_shutdown(async move {
+                            let mut stop = stop_rx;
+                            let _ = stop.wait_for(|stopped| *stopped).await;
                         })
                         .await;
                 });
@@ -78,7 +83,7 @@ impl LabHandle {
         Ok(LabHandle {
             kube_addr,
             log,
-            shutdown: Some(tx),
+            stop: stop_tx,
             thread: Some(thread),
         })
     }
@@ -111,9 +116,7 @@ impl LabHandle {
 
 impl Drop for LabHandle {
     fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        let _ = self.stop.send(true);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

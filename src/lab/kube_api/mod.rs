@@ -9,6 +9,7 @@ mod resources;
 mod status;
 mod table;
 mod token;
+mod watch;
 
 use std::sync::{Arc, Mutex};
 
@@ -31,6 +32,8 @@ const LIST_RV: &str = "1000";
 pub struct State {
     inner: Arc<Inner>,
     pub log: RequestLog,
+    /// Becomes true when the lab stops; held watches end then.
+    stop: tokio::sync::watch::Receiver<bool>,
 }
 
 struct Inner {
@@ -51,7 +54,7 @@ fn issuer_of(world: &World) -> String {
 }
 
 impl State {
-    pub fn new(world: World) -> Result<State, LabError> {
+    pub fn new(world: World, stop: tokio::sync::watch::Receiver<bool>) -> Result<State, LabError> {
         Ok(State {
             inner: Arc::new(Inner {
                 objects: resources::objects(&world),
@@ -59,6 +62,7 @@ impl State {
                 issuer: issuer_of(&world),
             }),
             log: Arc::new(Mutex::new(Vec::new())),
+            stop,
         })
     }
 
@@ -239,6 +243,9 @@ fn param<'q>(query: &'q str, key: &str) -> Option<&'q str> {
 }
 
 fn list(state: &State, r: &Resource, ns: Option<&str>, query: &str, accept: &str) -> Response {
+    if matches!(param(query, "watch"), Some("true" | "1")) {
+        return watch::watch(state, r, ns, query);
+    }
     let all: Vec<&Value> = state
         .items(r)
         .iter()

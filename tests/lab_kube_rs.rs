@@ -1,0 +1,128 @@
+//! The lab's Kubernetes API driven by kube-rs (typed Api, TokenRequest, runtime watcher): the
+//! client widiag's live collectors will use, which we did not write.
+
+mod common;
+
+use futures_util::StreamExt;
+use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
+use kube::api::{ListParams, PostParams};
+use kube::runtime::watcher;
+use kube::{Api, Client};
+use widiag::lab::LabHandle;
+
+fn lab(world: &str) -> LabHandle {
+    let world = common::load(
+        &common::root()
+            .join("assets/worlds")
+            .join(format!("{world}.yaml")),
+    );
+    LabHandle::spawn(world).expect("lab starts")
+}
+
+fn client(lab: &LabHandle) -> Client {
+    let config = kube::Config::new(lab.kube_url().parse().unwrap());
+    Client::try_from(config).unwrap()
+}
+
+#[tokio::test]
+async fn typed_list_get_and_not_found() {
+    let lab = lab("edge-cases");
+    let c = client(&lab);
+    let pods = Api::<Pod>::all(c.clone())
+        .list(&ListParams::default().limit(7))
+        .await
+        .unwrap();
+    assert_eq!(pods.items.len(), 7);
+    assert!(pods.metadata.continue_.is_some(), "paged");
+    let all = Api::<Pod>::all(c.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap();
+    assert_eq!(all.items.len(), 20);
+    let sa = Api::<ServiceAccount>::namespaced(c.clone(), "apps")
+        .get("typo-sa")
+        .await
+        .unwrap();
+    assert!(
+        sa.metadata
+            .annotations
+            .unwrap()
+            .contains_key("azure.workload.identity/client_id")
+    );
+    match Api::<ServiceAccount>::namespaced(c, "apps")
+        .get("missing")
+        .await
+    {
+        Err(kube::Error::Api(s)) => assert_eq!((s.code, s.reason.as_str()), (404, "NotFound")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn token_request_bound_to_a_pod() {
+    let lab = lab("seed-004-healthy");
+    let sas = Api::<ServiceAccount>::namespaced(client(&lab), "default");
+    let req = TokenRequest {
+        spec: TokenRequestSpec {
+            audiences: vec!["api://AzureADTokenExchange".into()],
+            expiration_seconds: Some(3600),
+            bound_object_ref: Some(k8s_openapi::api::authentication::v1::BoundObjectReference {
+                kind: Some("Pod".into()),
+                api_version: Some("v1".into()),
+                name: Some("wi-kv-test".into()),
+                uid: None,
+            }),
+        },
+        ..Default::default()
+    };
+    let out = sas
+        .create_token_request("wi-demo-sa", &PostParams::default(), &req)
+        .await
+        .unwrap();
+    let status = out
+        .status
+        .expect("status with token and expirationTimestamp");
+    let (_, claims) = widiag::world::facts::decode_unverified(&status.token).unwrap();
+    assert_eq!(claims.sub, "system:serviceaccount:default:wi-demo-sa");
+    assert_eq!(claims.aud, ["api://AzureADTokenExchange"]);
+    let k8s = claims.kubernetes.unwrap();
+    assert_eq!(k8s["pod"]["name"], "wi-kv-test");
+    assert_eq!(k8s["node"]["name"], "aks-nodepool1-31718369-vmss000000");
+    assert_eq!(
+        lab.requests().iter().filter(|r| r.method == "POST").count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn runtime_watcher_lists_then_watches() {
+    let lab = lab("edge-cases");
+    let api = Api::<Pod>::namespaced(client(&lab), "apps");
+    for config in [
+        watcher::Config::default().page_size(4),
+        watcher::Config::default().streaming_lists(),
+    ] {
+        let mut stream = watcher(api.clone(), config).boxed();
+        let mut applied = 0;
+        loop {
+            let ev = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next())
+                .await
+                .expect("watcher makes progress")
+                .expect("stream open")
+                .expect("no watcher error");
+            match ev {
+                watcher::Event::InitApply(_) => applied += 1,
+                watcher::Event::InitDone => break,
+                _ => {}
+            }
+        }
+        assert_eq!(applied, 19, "every pod in apps");
+    }
+    let watches = lab
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/v1/namespaces/apps/pods")
+        .count();
+    assert!(watches >= 3, "paged list, a watch, and a streaming watch");
+}
