@@ -82,9 +82,21 @@ fn lab_cmd(l: &args::LabArgs) -> Result<ExitCode> {
     };
     let lab = crate::lab::LabHandle::spawn(world)?;
     lab.write_kubeconfig(&l.kubeconfig)?;
+    let dir = l
+        .kubeconfig
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let env = lab.write_client_files(dir)?;
     let mut out = anstream::stdout();
     writeln!(out, "Kubernetes API and OIDC issuer: {}", lab.kube_url())?;
     writeln!(out, "kubeconfig: {}", l.kubeconfig.display())?;
+    writeln!(
+        out,
+        "HTTPS proxy and CA for real host names: {} (source it: set -a; . {}; set +a)",
+        env.display(),
+        env.display()
+    )?;
     writeln!(
         out,
         "try: kubectl --kubeconfig {} get pods -A",

@@ -6,6 +6,7 @@
 
 pub mod keys;
 pub mod kube_api;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -19,6 +20,8 @@ pub enum LabError {
     Key(String),
     #[error("lab cannot listen on 127.0.0.1: {0}")]
     Bind(std::io::Error),
+    #[error("lab TLS: {0}")]
+    Tls(String),
     #[error("lab runtime: {0}")]
     Runtime(std::io::Error),
     #[error("writing {path}: {source}")]
@@ -42,6 +45,12 @@ pub type RequestLog = Arc<Mutex<Vec<Logged>>>;
 /// A running lab. Dropping it stops the servers and their thread.
 pub struct LabHandle {
     pub kube_addr: SocketAddr,
+    /// The TLS server for real host names (reach it through the proxy).
+    pub tls_addr: SocketAddr,
+    /// The HTTPS CONNECT proxy: `HTTPS_PROXY=http://{proxy_addr}`.
+    pub proxy_addr: SocketAddr,
+    /// The per-run CA that signed the TLS server's certificate.
+    pub ca_pem: String,
     pub log: RequestLog,
     /// Set to true to stop: ends held watches, then the server.
     stop: tokio::sync::watch::Sender<bool>,
@@ -52,6 +61,13 @@ impl LabHandle {
     /// Starts the lab on its own runtime thread; returns once it is listening.
     pub fn spawn(world: World) -> Result<LabHandle, LabError> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let issuer_host = kube_api::issuer_of(&world)
+            .trim_start_matches("https://")
+            .split(['/', ':'])
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let tls = tls::LabTls::generate(&[issuer_host])?;
         let state = kube_api::State::new(world, stop_rx.clone())?;
         let log = state.log.clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -63,14 +79,34 @@ impl LabHandle {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(LabError::Bind)?;
         listener.set_nonblocking(true).map_err(LabError::Bind)?;
         let kube_addr = listener.local_addr().map_err(LabError::Bind)?;
+        let bind = || -> Result<(std::net::TcpListener, SocketAddr), LabError> {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(LabError::Bind)?;
+            l.set_nonblocking(true).map_err(LabError::Bind)?;
+            let a = l.local_addr().map_err(LabError::Bind)?;
+            Ok((l, a))
+        };
+        let (tls_listener, tls_addr) = bind()?;
+        let (proxy_listener, proxy_addr) = bind()?;
+        let (server_config, ca_pem) = (tls.server.clone(), tls.ca_pem.clone());
         let thread = std::thread::Builder::new()
             .name("widiag-lab".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    let (Ok(listener), Ok(tls_listener), Ok(proxy_listener)) = (
+                        tokio::net::TcpListener::from_std(listener),
+                        tokio::net::TcpListener::from_std(tls_listener),
+                        tokio::net::TcpListener::from_std(proxy_listener),
+                    ) else {
                         return;
                     };
                     let app = kube_api::router(state);
+                    tokio::spawn(tls::serve_tls(
+                        tls_listener,
+                        server_config,
+                        app.clone(),
+                        stop_rx.clone(),
+                    ));
+                    tokio::spawn(tls::serve_proxy(proxy_listener, tls_addr, stop_rx.clone()));
                     let _ = axum::serve(listener, app)
                         .with_graceful_shutdown(async move {
                             let mut stop = stop_rx;
@@ -82,6 +118,9 @@ impl LabHandle {
             .map_err(LabError::Runtime)?;
         Ok(LabHandle {
             kube_addr,
+            tls_addr,
+            proxy_addr,
+            ca_pem,
             log,
             stop: stop_tx,
             thread: Some(thread),
@@ -107,6 +146,27 @@ impl LabHandle {
             path: path.display().to_string(),
             source,
         })
+    }
+
+    /// Writes `ca.pem` and `lab.env` (HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE, REQUESTS_CA_BUNDLE)
+    /// into `dir`, so any program can reach the lab by the real host names.
+    pub fn write_client_files(&self, dir: &Path) -> Result<std::path::PathBuf, LabError> {
+        let write = |name: &str, text: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).map_err(|source| LabError::Write {
+                path: path.display().to_string(),
+                source,
+            })?;
+            Ok::<_, LabError>(path)
+        };
+        let ca = write("ca.pem", &self.ca_pem)?;
+        let env = format!(
+            "HTTPS_PROXY=http://{proxy}\nhttps_proxy=http://{proxy}\nNO_PROXY=127.0.0.1,localhost\nno_proxy=127.0.0.1,localhost\n\
+             SSL_CERT_FILE={ca}\nREQUESTS_CA_BUNDLE={ca}\nCURL_CA_BUNDLE={ca}\n",
+            proxy = self.proxy_addr,
+            ca = ca.display()
+        );
+        write("lab.env", &env)
     }
 
     pub fn requests(&self) -> Vec<Logged> {

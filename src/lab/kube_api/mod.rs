@@ -43,7 +43,7 @@ struct Inner {
 }
 
 /// The issuer the lab's tokens carry: the world's cluster issuer, else a loopback placeholder.
-fn issuer_of(world: &World) -> String {
+pub fn issuer_of(world: &World) -> String {
     world
         .azure
         .clusters
@@ -136,6 +136,9 @@ fn dispatch(
         .get("accept")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
+    if let Some(doc) = issuer_document(state, method, path) {
+        return doc;
+    }
     match (method, segs.as_slice()) {
         (&Method::GET, ["version"]) => json_response(StatusCode::OK, &discovery::version()),
         (&Method::GET, ["api"]) => json_response(StatusCode::OK, &discovery::api_versions()),
@@ -281,4 +284,39 @@ fn list(state: &State, r: &Resource, ns: Option<&str>, query: &str, accept: &str
 
 fn keys_sign(key: &SigningKey, claims: &Value) -> Result<String, String> {
     key.sign(claims).map_err(|e| e.to_string())
+}
+
+/// Discovery and JWKS under the issuer's own path (`https://host/tenant/uuid/.well-known/…`),
+/// as Entra fetches them; the API server's root paths are matched in `dispatch`.
+fn issuer_document(state: &State, method: &Method, path: &str) -> Option<Response> {
+    if method != Method::GET {
+        return None;
+    }
+    let issuer = &state.inner.issuer;
+    let base = issuer
+        .trim_start_matches("https://")
+        .split_once('/')
+        .map_or("", |(_, p)| p)
+        .trim_end_matches('/');
+    if base.is_empty() {
+        return None;
+    }
+    let rest = path
+        .trim_start_matches('/')
+        .strip_prefix(base)?
+        .trim_start_matches('/');
+    match rest {
+        ".well-known/openid-configuration" => {
+            Some(json_response(StatusCode::OK, &token::discovery(issuer)))
+        }
+        "openid/v1/jwks" => Some(
+            (
+                StatusCode::OK,
+                [("content-type", "application/jwk-set+json")],
+                json!({"keys": [state.inner.key.jwk()]}).to_string(),
+            )
+                .into_response(),
+        ),
+        _ => None,
+    }
 }
