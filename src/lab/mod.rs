@@ -4,6 +4,7 @@
 //! list/get, Table output, TokenRequest) and the cluster's OIDC discovery and JWKS, over plain
 //! HTTP on 127.0.0.1. Entra, ARM, Graph, Key Vault, Blob and TLS follow (issue 4).
 
+pub mod entra;
 pub mod keys;
 pub mod kube_api;
 pub mod tls;

@@ -40,6 +40,8 @@ struct Inner {
     objects: Vec<Vec<Value>>,
     key: SigningKey,
     issuer: String,
+    directory: crate::lab::entra::Directory,
+    entra_key: SigningKey,
 }
 
 /// The issuer the lab's tokens carry: the world's cluster issuer, else a loopback placeholder.
@@ -60,6 +62,8 @@ impl State {
                 objects: resources::objects(&world),
                 key: SigningKey::generate()?,
                 issuer: issuer_of(&world),
+                directory: crate::lab::entra::Directory::new(&world),
+                entra_key: SigningKey::generate()?,
             }),
             log: Arc::new(Mutex::new(Vec::new())),
             stop,
@@ -93,7 +97,17 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
         .unwrap_or_default();
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().unwrap_or_default().to_string();
-    let response = dispatch(&state, &parts.method, &path, &query, &parts.headers, &body);
+    // Requests that came through the proxy for Entra's host go to the token endpoint.
+    let host = parts
+        .headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let response = if host.split(':').next() == Some("login.microsoftonline.com") {
+        entra_request(&state, &parts.method, &path, &body)
+    } else {
+        dispatch(&state, &parts.method, &path, &query, &parts.headers, &body)
+    };
     if let Ok(mut log) = state.log.lock() {
         log.push(Logged {
             method: parts.method.to_string(),
@@ -318,5 +332,24 @@ fn issuer_document(state: &State, method: &Method, path: &str) -> Option<Respons
                 .into_response(),
         ),
         _ => None,
+    }
+}
+
+fn entra_request(state: &State, method: &Method, path: &str, body: &Bytes) -> Response {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method, segs.as_slice()) {
+        (&Method::POST, [tenant, "oauth2", "v2.0", "token"]) => {
+            let i = &state.inner;
+            crate::lab::entra::token(&i.directory, &i.key, &i.issuer, &i.entra_key, tenant, body)
+        }
+        _ => status::status(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!(
+                "the lab's Entra serves only POST /{{tenant}}/oauth2/v2.0/token, not {method} {path}"
+            ),
+            None,
+            None,
+        ),
     }
 }

@@ -1,0 +1,368 @@
+//! The lab's Entra token endpoint (`POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token`)
+//! for client assertions: the validation sequence Entra runs for workload identity federation,
+//! with its error bodies and AADSTS codes (workload-identity.md §4 and §H, wire-protocols.md §3).
+//! Decisions come from the world: its tenant, identities, applications and federated credentials.
+
+use std::collections::HashMap;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::keys::SigningKey;
+use crate::world::World;
+use crate::world::azure::CredentialOwner;
+
+const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// Entra's limit on an external assertion's lifetime: 1 day and 1 hour.
+const MAX_ASSERTION_SECS: i64 = 25 * 3600;
+
+/// What the token endpoint needs to know about the world.
+pub struct Directory {
+    tenants: Vec<String>,
+    /// client ID (lower case) -> (object/principal id, FICs as (issuer, subject, audiences)).
+    clients: HashMap<String, Client>,
+}
+
+struct Client {
+    principal: String,
+    fics: Vec<(String, Option<String>, Vec<String>)>,
+}
+
+impl Directory {
+    pub fn new(world: &World) -> Directory {
+        let mut tenants: Vec<String> = world.info.tenant_id.iter().cloned().collect();
+        tenants.extend(
+            world
+                .azure
+                .identities
+                .iter()
+                .filter_map(|i| i.tenant_id.clone()),
+        );
+        tenants.extend(
+            world
+                .azure
+                .service_principals
+                .iter()
+                .filter_map(|s| s.app_owner_organization_id.clone()),
+        );
+        tenants.iter_mut().for_each(|t| *t = t.to_ascii_lowercase());
+        tenants.sort();
+        tenants.dedup();
+        let fics_of = |owner: &dyn Fn(&CredentialOwner) -> bool| {
+            world
+                .azure
+                .federated_credentials
+                .iter()
+                .filter(|f| owner(&f.owner))
+                .map(|f| (f.issuer.clone(), f.subject.clone(), f.audiences.clone()))
+                .collect::<Vec<_>>()
+        };
+        let mut clients = HashMap::new();
+        for i in &world.azure.identities {
+            let Some(cid) = &i.client_id else { continue };
+            let fics = fics_of(
+                &|o| matches!(o, CredentialOwner::Identity(id) if id.eq_ignore_ascii_case(&i.id)),
+            );
+            clients.insert(
+                cid.to_ascii_lowercase(),
+                Client {
+                    principal: i.principal_id.clone().unwrap_or_default(),
+                    fics,
+                },
+            );
+        }
+        for a in &world.azure.applications {
+            let fics = fics_of(
+                &|o| matches!(o, CredentialOwner::Application(r) if r.eq_ignore_ascii_case(&a.app_id) || r.eq_ignore_ascii_case(&a.id)),
+            );
+            let principal = world
+                .azure
+                .service_principals
+                .iter()
+                .find(|s| s.app_id.eq_ignore_ascii_case(&a.app_id))
+                .map(|s| s.id.clone())
+                .unwrap_or_default();
+            clients.insert(a.app_id.to_ascii_lowercase(), Client { principal, fics });
+        }
+        Directory { tenants, clients }
+    }
+}
+
+/// An Entra error response: status, `error`, and the AADSTS code with its message.
+fn aadsts(status: StatusCode, error: &str, code: u32, message: &str) -> Response {
+    let now = jiff::Timestamp::now();
+    let timestamp = now.strftime("%Y-%m-%d %H:%M:%SZ").to_string();
+    let n = now.as_nanosecond() as u128;
+    let trace = format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        (n >> 32) as u32,
+        (n >> 16) as u16,
+        code & 0xfff,
+        (n & 0xfff) as u16,
+        n & 0xffff_ffff_ffff
+    );
+    let correlation = format!(
+        "{:08x}-{:04x}-4{:03x}-9{:03x}-{:012x}",
+        code,
+        (n >> 8) as u16,
+        (n >> 4) as u16 & 0xfff,
+        (n >> 20) as u16 & 0xfff,
+        (n >> 12) & 0xffff_ffff_ffff
+    );
+    let body = json!({
+        "error": error,
+        "error_description": format!("AADSTS{code}: {message} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {timestamp}"),
+        "error_codes": [code],
+        "timestamp": timestamp,
+        "trace_id": trace,
+        "correlation_id": correlation,
+        "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
+    });
+    (
+        status,
+        [("content-type", "application/json; charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn form(body: &[u8]) -> HashMap<String, String> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// `POST /{tenant}/oauth2/v2.0/token`.
+pub fn token(
+    dir: &Directory,
+    issuer_key: &SigningKey,
+    lab_issuer: &str,
+    entra_key: &SigningKey,
+    tenant: &str,
+    body: &[u8],
+) -> Response {
+    let f = form(body);
+    for p in ["client_id", "grant_type", "scope"] {
+        if f.get(p).is_none_or(|v| v.is_empty()) {
+            return aadsts(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                900144,
+                &format!("The request body must contain the following parameter: '{p}'."),
+            );
+        }
+    }
+    if f["grant_type"] != "client_credentials" {
+        return aadsts(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            70003,
+            "The app requested an unsupported grant type.",
+        );
+    }
+    let valid_tenant = tenant
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if !valid_tenant {
+        return aadsts(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900023,
+            &format!(
+                "Specified tenant identifier '{tenant}' is neither a valid DNS name, nor a valid external domain."
+            ),
+        );
+    }
+    if !dir.tenants.contains(&tenant.to_ascii_lowercase()) {
+        return aadsts(
+            StatusCode::BAD_REQUEST,
+            "invalid_tenant",
+            90002,
+            &format!(
+                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
+            ),
+        );
+    }
+    let client_id = f["client_id"].to_ascii_lowercase();
+    let Some(client) = dir.clients.get(&client_id) else {
+        return aadsts(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            700016,
+            &format!(
+                "Application with identifier '{}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+                f["client_id"]
+            ),
+        );
+    };
+    if f.get("client_assertion_type").map(String::as_str) != Some(ASSERTION_TYPE)
+        || f.get("client_assertion").is_none_or(|a| a.is_empty())
+    {
+        return aadsts(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        );
+    }
+    let assertion = &f["client_assertion"];
+    let Ok((header, claims)) = crate::world::facts::decode_unverified(assertion) else {
+        return aadsts(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            50027,
+            "JWT token is invalid or malformed.",
+        );
+    };
+    if client.fics.is_empty() {
+        return aadsts(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            70025,
+            &format!(
+                "The client '{}' has no configured federated identity credentials.",
+                f["client_id"]
+            ),
+        );
+    }
+    let by_issuer: Vec<_> = client
+        .fics
+        .iter()
+        .filter(|(i, ..)| *i == claims.iss)
+        .collect();
+    if by_issuer.is_empty() {
+        return aadsts(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            700211,
+            &format!(
+                "No matching federated identity record found for presented assertion issuer '{}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation",
+                claims.iss
+            ),
+        );
+    }
+    let by_subject: Vec<_> = by_issuer
+        .iter()
+        .filter(|(_, s, _)| s.as_deref() == Some(claims.sub.as_str()))
+        .collect();
+    if by_subject.is_empty() {
+        let case_only = by_issuer.iter().any(|(_, s, _)| {
+            s.as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case(&claims.sub))
+        });
+        if case_only {
+            return aadsts(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7002138,
+                &format!(
+                    "No matching federated identity record found for presented assertion subject '{}'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison.",
+                    claims.sub
+                ),
+            );
+        }
+        return aadsts(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            700213,
+            &format!(
+                "No matching federated identity record found for presented assertion subject '{}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation",
+                claims.sub
+            ),
+        );
+    }
+    if !by_subject
+        .iter()
+        .any(|(_, _, auds)| auds.iter().any(|a| claims.aud.contains(a)))
+    {
+        return aadsts(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            700212,
+            &format!(
+                "No matching federated identity record found for presented assertion audience '{}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation",
+                claims.aud.join(",")
+            ),
+        );
+    }
+    // Entra now fetches the issuer's discovery and JWKS. The lab serves only its own issuer.
+    if claims.iss != lab_issuer {
+        return aadsts(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            90061,
+            "Request to External OIDC endpoint failed.",
+        );
+    }
+    if header.kid.as_deref() != Some(issuer_key.kid()) || issuer_key.verify(assertion).is_err() {
+        return aadsts(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            700027,
+            "Client assertion failed signature validation.",
+        );
+    }
+    let now = jiff::Timestamp::now().as_second();
+    let nbf = claims.nbf.or(claims.iat).unwrap_or(i64::MIN);
+    if now >= claims.exp || now < nbf {
+        return aadsts(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            700024,
+            &format!(
+                "Client assertion is not within its valid time range. Current time: {}, assertion valid from {}, expiry time of assertion {}.",
+                stamp(now),
+                stamp(nbf),
+                stamp(claims.exp)
+            ),
+        );
+    }
+    if claims.exp - claims.iat.unwrap_or(nbf) > MAX_ASSERTION_SECS {
+        return aadsts(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            70023,
+            "External OIDC Provider token must have a lifetime of less than or equal to 1.01:00:00.",
+        );
+    }
+    let scope = &f["scope"];
+    let Some(resource) = scope.strip_suffix("/.default").filter(|r| !r.contains(' ')) else {
+        return aadsts(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            1002012,
+            &format!(
+                "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+            ),
+        );
+    };
+    let exp = now + 3599;
+    let tid = tenant.to_ascii_lowercase();
+    let access = json!({
+        "aud": resource.trim_end_matches('/'),
+        "iss": format!("https://sts.windows.net/{tid}/"),
+        "iat": now, "nbf": now, "exp": exp,
+        "appid": f["client_id"], "appidacr": "2", "idp": format!("https://sts.windows.net/{tid}/"),
+        "oid": client.principal, "sub": client.principal, "tid": tid, "ver": "1.0",
+    });
+    let Ok(token) = entra_key.sign(&access) else {
+        return aadsts(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "temporarily_unavailable",
+            50001,
+            "The lab could not sign the token.",
+        );
+    };
+    let body = json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token});
+    (
+        StatusCode::OK,
+        [("content-type", "application/json; charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn stamp(secs: i64) -> String {
+    jiff::Timestamp::from_second(secs)
+        .map(|t| t.strftime("%m/%d/%Y %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
