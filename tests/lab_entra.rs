@@ -339,3 +339,96 @@ async fn every_validation_rule_has_its_aadsts_code() {
         );
     }
 }
+
+/// Seed 004's app (tests/apps/seed004_secrets.py, as the walkthrough writes it) run as its pod.
+async fn run_seed004_app(world: &str) -> Output {
+    let world = common::load(
+        &common::root()
+            .join("assets/worlds")
+            .join(format!("{world}.yaml")),
+    );
+    let lab = LabHandle::spawn(world).expect("lab starts");
+    let client =
+        kube::Client::try_from(kube::Config::new(lab.kube_url().parse().unwrap())).unwrap();
+    let req = TokenRequest {
+        spec: TokenRequestSpec {
+            audiences: vec!["api://AzureADTokenExchange".into()],
+            expiration_seconds: Some(3600),
+            bound_object_ref: None,
+        },
+        ..Default::default()
+    };
+    let tr = kube::Api::<ServiceAccount>::namespaced(client, "default")
+        .create_token_request("wi-demo-sa", &PostParams::default(), &req)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("azure-identity-token");
+    std::fs::write(&token_file, tr.status.unwrap().token).unwrap();
+    let env: Vec<(String, String)> =
+        std::fs::read_to_string(lab.write_client_files(dir.path()).unwrap())
+            .unwrap()
+            .lines()
+            .filter_map(|l| {
+                l.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+            })
+            .collect();
+    let apps = common::root().join("tests/apps");
+    let out = tokio::task::spawn_blocking(move || {
+        // The pod's env as the webhook injects it, plus the app's own.
+        Command::new("python3")
+            .arg(apps.join("run_once.py"))
+            .arg(apps.join("seed004_secrets.py"))
+            .envs(env)
+            .env("AZURE_CLIENT_ID", "5e2a8c1d-3b7f-4a9e-b0c6-d4f1e8a2b975")
+            .env("AZURE_TENANT_ID", TENANT)
+            .env("AZURE_FEDERATED_TOKEN_FILE", &token_file)
+            .env("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.com/")
+            .env("KEY_VAULT_NAME", "wilab4521")
+            .env("SECRET_NAME", "Secret")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let vault: Vec<_> = lab
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/secrets/"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(
+        vault.first(),
+        Some(&401),
+        "the SDK's first request has no token and gets the challenge"
+    );
+    out
+}
+
+#[tokio::test]
+async fn seed_004_app_reads_its_secret_in_the_healthy_world() {
+    let out = run_seed004_app("seed-004-healthy").await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .collect::<Vec<_>>(),
+        [
+            "Retrieving your secret from wilab4521.",
+            "Secret value: lab-value-of-wilab4521-Secret"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn seed_004_app_gets_forbidden_by_rbac_when_the_vault_uses_rbac() {
+    let out = run_seed004_app("seed-004-rbac-vault").await;
+    assert!(!out.status.success());
+    let t = text(&out);
+    assert!(
+        t.contains("ForbiddenByRbac")
+            && t.contains("Caller is not authorized to perform action on resource"),
+        "{t}"
+    );
+}

@@ -6,6 +6,7 @@
 
 pub mod entra;
 pub mod keys;
+pub mod keyvault;
 pub mod kube_api;
 pub mod tls;
 

@@ -42,6 +42,7 @@ struct Inner {
     issuer: String,
     directory: crate::lab::entra::Directory,
     entra_key: SigningKey,
+    world: World,
 }
 
 /// The issuer the lab's tokens carry: the world's cluster issuer, else a loopback placeholder.
@@ -64,6 +65,7 @@ impl State {
                 issuer: issuer_of(&world),
                 directory: crate::lab::entra::Directory::new(&world),
                 entra_key: SigningKey::generate()?,
+                world,
             }),
             log: Arc::new(Mutex::new(Vec::new())),
             stop,
@@ -103,8 +105,23 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
         .get("host")
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
-    let response = if host.split(':').next() == Some("login.microsoftonline.com") {
+    let host = host
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let response = if host == "login.microsoftonline.com" {
         entra_request(&state, &parts.method, &path, &body)
+    } else if host.ends_with(".vault.azure.net") {
+        let i = &state.inner;
+        crate::lab::keyvault::handle(
+            &i.world,
+            &i.entra_key,
+            &host,
+            &parts.method,
+            &path,
+            &parts.headers,
+        )
     } else {
         dispatch(&state, &parts.method, &path, &query, &parts.headers, &body)
     };

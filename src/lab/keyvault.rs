@@ -1,0 +1,213 @@
+//! The lab's Key Vault data plane (`https://{vault}.vault.azure.net/secrets/{name}`): the 401
+//! bearer challenge, then 200 or the 403 a real vault gives, decided from the world: its
+//! firewall (ForbiddenByFirewall), RBAC role assignments (ForbiddenByRbac) or access policies
+//! (ForbiddenByPolicy). World files never hold secret values; the lab answers with a value it
+//! makes up from the vault and secret name (wire-protocols.md §4).
+
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::keys::SigningKey;
+use crate::analysis::roles;
+use crate::world::World;
+use crate::world::azure::{KeyVault, scope_covers};
+
+fn error(status: StatusCode, code: &str, message: String, inner: Option<&str>) -> Response {
+    let mut e = json!({"code": code, "message": message});
+    if let Some(i) = inner {
+        e["innererror"] = json!({"code": i});
+    }
+    (
+        status,
+        [("content-type", "application/json; charset=utf-8")],
+        json!({"error": e}).to_string(),
+    )
+        .into_response()
+}
+
+fn challenge(tenant: &str) -> Response {
+    let mut r = error(
+        StatusCode::UNAUTHORIZED,
+        "Unauthorized",
+        "AKV10000: Request is missing a Bearer or PoP token.".into(),
+        None,
+    );
+    let value = format!(
+        "Bearer authorization=\"https://login.microsoftonline.com/{tenant}\", resource=\"https://vault.azure.net\""
+    );
+    if let Ok(v) = value.parse() {
+        r.headers_mut().insert("www-authenticate", v);
+    }
+    r
+}
+
+pub fn handle(
+    world: &World,
+    entra_key: &SigningKey,
+    host: &str,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Response {
+    let vault_name = host.split('.').next().unwrap_or_default();
+    let Some(vault) = world
+        .azure
+        .vaults
+        .iter()
+        .find(|v| v.name.eq_ignore_ascii_case(vault_name))
+    else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "VaultNotFound",
+            format!("The vault {vault_name} does not exist in the lab's world."),
+            None,
+        );
+    };
+    let tenant = vault
+        .tenant_id
+        .clone()
+        .or_else(|| world.info.tenant_id.clone())
+        .unwrap_or_default();
+    let Some(bearer) = headers
+        .get("authorization")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+    else {
+        return challenge(&tenant);
+    };
+    if entra_key.verify(bearer).is_err() {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "AKV10032: Invalid issuer. The token was not issued by the lab's Entra.".into(),
+            None,
+        );
+    }
+    let claims: Value = jsonwebtoken::dangerous::insecure_decode_claims(bearer).unwrap_or_default();
+    if claims["aud"].as_str().map(|a| a.trim_end_matches('/')) != Some("https://vault.azure.net") {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "AKV10022: Invalid audience.".into(),
+            None,
+        );
+    }
+    if claims["exp"]
+        .as_i64()
+        .is_none_or(|e| e <= jiff::Timestamp::now().as_second())
+    {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "AKV10021: The token is expired.".into(),
+            None,
+        );
+    }
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (name, version) = match (method, segs.as_slice()) {
+        (&Method::GET, ["secrets", name]) => (*name, None),
+        (&Method::GET, ["secrets", name, version]) => (*name, Some(*version)),
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "BadParameter",
+                format!("The lab's vault serves GET /secrets/{{name}}, not {method} {path}."),
+                None,
+            );
+        }
+    };
+    let oid = claims["oid"].as_str().unwrap_or_default();
+    let caller = format!(
+        "appid={};oid={oid};iss=https://sts.windows.net/{tenant}/",
+        claims["appid"].as_str().unwrap_or_default()
+    );
+    if let Some(denied) = deny(world, vault, oid, &caller, name) {
+        return denied;
+    }
+    let version = version
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{:032x}", fnv(&format!("{}/{name}", vault.name))));
+    let body = json!({
+        "value": format!("lab-value-of-{}-{name}", vault.name),
+        "id": format!("https://{}.vault.azure.net/secrets/{name}/{version}", vault.name),
+        "attributes": {"enabled": true, "created": 1_763_460_000, "updated": 1_763_460_000, "recoveryLevel": "Recoverable+Purgeable", "recoverableDays": 90},
+        "tags": {},
+    });
+    (
+        StatusCode::OK,
+        [("content-type", "application/json; charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// The 403 a real vault gives this caller, if any.
+fn deny(world: &World, vault: &KeyVault, oid: &str, caller: &str, name: &str) -> Option<Response> {
+    let location = vault.location.as_deref().unwrap_or("unknown");
+    let acls_deny = vault.network_acls.as_ref().is_some_and(|a| {
+        a.default_action.eq_ignore_ascii_case("Deny")
+            && !a.ip_rules.iter().any(|r| r.starts_with("127."))
+    });
+    if acls_deny
+        || vault
+            .public_network_access
+            .as_deref()
+            .is_some_and(|p| p.eq_ignore_ascii_case("Disabled"))
+    {
+        return Some(error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            format!(
+                "Client address is not authorized and caller is not a trusted service.\r\nClient address: 127.0.0.1\r\nCaller: {caller}\r\nVault: {};location={location}",
+                vault.name
+            ),
+            Some("ForbiddenByFirewall"),
+        ));
+    }
+    if vault.rbac_authorization {
+        let granted = world.azure.role_assignments.iter().any(|r| {
+            r.principal_id.eq_ignore_ascii_case(oid)
+                && scope_covers(&r.scope, &vault.id)
+                && roles::lookup(r.role_guid(), r.role_definition_name.as_deref())
+                    .is_some_and(|x| x.reads_secrets)
+        });
+        return (!granted).then(|| {
+            error(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                format!(
+                    "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: {caller}\r\nAction: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'\r\nResource: '{}/secrets/{name}'\r\nAssignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: 'DeniedWithNoValidRBAC' \r\nVault: {};location={location}\r\n",
+                    vault.id.to_ascii_lowercase(),
+                    vault.name
+                ),
+                Some("ForbiddenByRbac"),
+            )
+        });
+    }
+    let allowed = vault.access_policies.iter().any(|p| {
+        p.object_id.eq_ignore_ascii_case(oid)
+            && p.secrets
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case("get") || s.eq_ignore_ascii_case("all"))
+    });
+    (!allowed).then(|| {
+        error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            format!(
+                "The user, group or application '{caller}' does not have secrets get permission on key vault '{};location={location}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
+                vault.name
+            ),
+            Some("ForbiddenByPolicy"),
+        )
+    })
+}
+
+/// A stable version id for a secret (FNV-1a).
+fn fnv(s: &str) -> u128 {
+    s.bytes()
+        .fold(0x6c62272e07bb014262b821756295c58d_u128, |h, b| {
+            (h ^ u128::from(b)).wrapping_mul(0x0000000001000000000000000000013B)
+        })
+}
