@@ -6,9 +6,6 @@ mod common;
 
 use std::process::{Command, Output};
 
-use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
-use k8s_openapi::api::core::v1::ServiceAccount;
-use kube::api::PostParams;
 use widiag::lab::LabHandle;
 
 const TENANT: &str = "8f3c2a10-5b7e-4c1d-9a2f-6e4b1d0c7a93";
@@ -28,38 +25,11 @@ print("OK", claims["aud"], claims["oid"], claims["tid"])
 
 /// Runs the SDK as pod `ns/sa` of `world` would, with `client_id`.
 async fn exchange(world: &str, ns: &str, sa: &str, client_id: &str) -> (Output, LabHandle) {
-    let world = common::load(
-        &common::root()
-            .join("assets/worlds")
-            .join(format!("{world}.yaml")),
-    );
-    let lab = LabHandle::spawn(world).expect("lab starts");
-    let client =
-        kube::Client::try_from(kube::Config::new(lab.kube_url().parse().unwrap())).unwrap();
-    let req = TokenRequest {
-        spec: TokenRequestSpec {
-            audiences: vec!["api://AzureADTokenExchange".into()],
-            expiration_seconds: Some(3600),
-            bound_object_ref: None,
-        },
-        ..Default::default()
-    };
-    let tr = kube::Api::<ServiceAccount>::namespaced(client, ns)
-        .create_token_request(sa, &PostParams::default(), &req)
-        .await
-        .unwrap();
+    let lab = common::spawn_lab(world);
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("azure-identity-token");
-    std::fs::write(&token_file, tr.status.unwrap().token).unwrap();
-    let env_file = lab.write_client_files(dir.path()).unwrap();
-    let env: Vec<(String, String)> = std::fs::read_to_string(env_file)
-        .unwrap()
-        .lines()
-        .filter_map(|l| {
-            l.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-        })
-        .collect();
+    std::fs::write(&token_file, common::mint_token(&lab, ns, sa).await).unwrap();
+    let env = common::client_env(&lab, dir.path());
     let client_id = client_id.to_string();
     let out = tokio::task::spawn_blocking(move || {
         Command::new("python3")
@@ -342,38 +312,15 @@ async fn every_validation_rule_has_its_aadsts_code() {
 
 /// Seed 004's app (tests/apps/seed004_secrets.py, as the walkthrough writes it) run as its pod.
 async fn run_seed004_app(world: &str) -> Output {
-    let world = common::load(
-        &common::root()
-            .join("assets/worlds")
-            .join(format!("{world}.yaml")),
-    );
-    let lab = LabHandle::spawn(world).expect("lab starts");
-    let client =
-        kube::Client::try_from(kube::Config::new(lab.kube_url().parse().unwrap())).unwrap();
-    let req = TokenRequest {
-        spec: TokenRequestSpec {
-            audiences: vec!["api://AzureADTokenExchange".into()],
-            expiration_seconds: Some(3600),
-            bound_object_ref: None,
-        },
-        ..Default::default()
-    };
-    let tr = kube::Api::<ServiceAccount>::namespaced(client, "default")
-        .create_token_request("wi-demo-sa", &PostParams::default(), &req)
-        .await
-        .unwrap();
+    let lab = common::spawn_lab(world);
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("azure-identity-token");
-    std::fs::write(&token_file, tr.status.unwrap().token).unwrap();
-    let env: Vec<(String, String)> =
-        std::fs::read_to_string(lab.write_client_files(dir.path()).unwrap())
-            .unwrap()
-            .lines()
-            .filter_map(|l| {
-                l.split_once('=')
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-            })
-            .collect();
+    std::fs::write(
+        &token_file,
+        common::mint_token(&lab, "default", "wi-demo-sa").await,
+    )
+    .unwrap();
+    let env = common::client_env(&lab, dir.path());
     let apps = common::root().join("tests/apps");
     let out = tokio::task::spawn_blocking(move || {
         // The pod's env as the webhook injects it, plus the app's own.

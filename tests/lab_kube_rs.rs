@@ -12,12 +12,7 @@ use kube::{Api, Client};
 use widiag::lab::LabHandle;
 
 fn lab(world: &str) -> LabHandle {
-    let world = common::load(
-        &common::root()
-            .join("assets/worlds")
-            .join(format!("{world}.yaml")),
-    );
-    LabHandle::spawn(world).expect("lab starts")
+    common::spawn_lab(world)
 }
 
 fn client(lab: &LabHandle) -> Client {

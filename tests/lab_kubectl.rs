@@ -42,12 +42,7 @@ impl Kubectl {
 }
 
 fn lab(world: &str) -> LabHandle {
-    let world = common::load(
-        &common::root()
-            .join("assets/worlds")
-            .join(format!("{world}.yaml")),
-    );
-    LabHandle::spawn(world).expect("lab starts")
+    common::spawn_lab(world)
 }
 
 #[test]

@@ -10,22 +10,14 @@ use widiag::lab::LabHandle;
 const ISSUER: &str = "https://eastus.oic.prod-aks.azure.com/8f3c2a10-5b7e-4c1d-9a2f-6e4b1d0c7a93/4d1b7e2c-9a6f-4c3e-8b1d-2f7a9c5e0b64/";
 
 fn lab() -> (LabHandle, tempfile::TempDir) {
-    let world = common::load(&common::root().join("assets/worlds/seed-004-healthy.yaml"));
-    let lab = LabHandle::spawn(world).expect("lab starts");
-    let dir = tempfile::tempdir().unwrap();
-    lab.write_client_files(dir.path()).unwrap();
-    (lab, dir)
+    (
+        common::spawn_lab("seed-004-healthy"),
+        tempfile::tempdir().unwrap(),
+    )
 }
 
-fn env_of(dir: &std::path::Path) -> Vec<(String, String)> {
-    std::fs::read_to_string(dir.join("lab.env"))
-        .unwrap()
-        .lines()
-        .filter_map(|l| {
-            l.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-        })
-        .collect()
+fn env_of(lab: &LabHandle, dir: &std::path::Path) -> Vec<(String, String)> {
+    common::client_env(lab, dir)
 }
 
 #[test]
@@ -34,7 +26,7 @@ fn curl_reaches_the_issuer_by_its_real_name_through_the_proxy() {
     let url = format!("{ISSUER}.well-known/openid-configuration");
     let out = Command::new("curl")
         .args(["-sS", "--fail", &url])
-        .envs(env_of(dir.path()))
+        .envs(env_of(&lab, dir.path()))
         .output()
         .expect("curl");
     assert!(
@@ -47,7 +39,7 @@ fn curl_reaches_the_issuer_by_its_real_name_through_the_proxy() {
     assert_eq!(doc["jwks_uri"], format!("{ISSUER}openid/v1/jwks"));
     let jwks = Command::new("curl")
         .args(["-sS", "--fail", doc["jwks_uri"].as_str().unwrap()])
-        .envs(env_of(dir.path()))
+        .envs(env_of(&lab, dir.path()))
         .output()
         .unwrap();
     let jwks: serde_json::Value = serde_json::from_slice(&jwks.stdout).unwrap();
@@ -61,8 +53,8 @@ fn curl_reaches_the_issuer_by_its_real_name_through_the_proxy() {
 
 #[test]
 fn without_the_lab_ca_the_certificate_is_refused() {
-    let (_lab, dir) = lab();
-    let env: Vec<(String, String)> = env_of(dir.path())
+    let (lab, dir) = lab();
+    let env: Vec<(String, String)> = env_of(&lab, dir.path())
         .into_iter()
         .filter(|(k, _)| !k.contains("CA") && k != "SSL_CERT_FILE")
         .collect();
@@ -84,13 +76,13 @@ fn without_the_lab_ca_the_certificate_is_refused() {
 
 #[test]
 fn python_requests_uses_the_proxy_and_ca_from_the_environment() {
-    let (_lab, dir) = lab();
+    let (lab, dir) = lab();
     let script = format!(
         "import requests; print(requests.get('{ISSUER}.well-known/openid-configuration', timeout=10).json()['issuer'])"
     );
     let out = Command::new("python3")
         .args(["-c", &script])
-        .envs(env_of(dir.path()))
+        .envs(env_of(&lab, dir.path()))
         .output()
         .expect("python3");
     assert!(

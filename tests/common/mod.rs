@@ -67,3 +67,45 @@ pub fn rust_files(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// A lab serving `assets/worlds/{name}.yaml`.
+pub fn spawn_lab(name: &str) -> widiag::lab::LabHandle {
+    let world = load(&root().join("assets/worlds").join(format!("{name}.yaml")));
+    widiag::lab::LabHandle::spawn(world).expect("lab starts")
+}
+
+/// The env a client needs to reach the lab by real host names (HTTPS_PROXY, the CA files),
+/// with `ca.pem` and `lab.env` written into `dir`.
+pub fn client_env(lab: &widiag::lab::LabHandle, dir: &Path) -> Vec<(String, String)> {
+    let env = lab.write_client_files(dir).expect("client files");
+    std::fs::read_to_string(env)
+        .expect("lab.env")
+        .lines()
+        .filter_map(|l| {
+            l.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+/// A projected-style token for `ns/sa`, minted by the lab's TokenRequest through kube-rs.
+pub async fn mint_token(lab: &widiag::lab::LabHandle, ns: &str, sa: &str) -> String {
+    use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+    let client =
+        kube::Client::try_from(kube::Config::new(lab.kube_url().parse().unwrap())).unwrap();
+    let req = TokenRequest {
+        spec: TokenRequestSpec {
+            audiences: vec!["api://AzureADTokenExchange".into()],
+            expiration_seconds: Some(3600),
+            bound_object_ref: None,
+        },
+        ..Default::default()
+    };
+    kube::Api::<k8s_openapi::api::core::v1::ServiceAccount>::namespaced(client, ns)
+        .create_token_request(sa, &kube::api::PostParams::default(), &req)
+        .await
+        .expect("TokenRequest")
+        .status
+        .expect("token")
+        .token
+}
