@@ -8,6 +8,7 @@ pub mod entra;
 pub mod keys;
 pub mod keyvault;
 pub mod kube_api;
+pub mod server;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -63,14 +64,14 @@ impl LabHandle {
     /// Starts the lab on its own runtime thread; returns once it is listening.
     pub fn spawn(world: World) -> Result<LabHandle, LabError> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let issuer_host = kube_api::issuer_of(&world)
+        let issuer_host = server::issuer_of(&world)
             .trim_start_matches("https://")
             .split(['/', ':'])
             .next()
             .unwrap_or_default()
             .to_string();
         let tls = tls::LabTls::generate(&[issuer_host])?;
-        let state = kube_api::State::new(world, stop_rx.clone())?;
+        let state = server::State::new(world, stop_rx.clone())?;
         let log = state.log.clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -101,7 +102,7 @@ impl LabHandle {
                     ) else {
                         return;
                     };
-                    let app = kube_api::router(state);
+                    let app = server::router(state);
                     tokio::spawn(tls::serve_tls(
                         tls_listener,
                         server_config,

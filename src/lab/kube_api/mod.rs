@@ -7,139 +7,22 @@ mod discovery;
 mod protobuf;
 mod resources;
 mod status;
+pub(super) use status::status;
 mod table;
 mod token;
 mod watch;
 
-use std::sync::{Arc, Mutex};
-
-use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Request, State as AxState};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::keys::SigningKey;
-use super::{LabError, Logged, RequestLog};
+use super::server::State;
 use crate::world::World;
 use resources::{RESOURCES, Resource};
 
 /// The list resourceVersion; kube-runtime's watcher needs one.
 const LIST_RV: &str = "1000";
-
-#[derive(Clone)]
-pub struct State {
-    inner: Arc<Inner>,
-    pub log: RequestLog,
-    /// Becomes true when the lab stops; held watches end then.
-    stop: tokio::sync::watch::Receiver<bool>,
-}
-
-struct Inner {
-    objects: Vec<Vec<Value>>,
-    key: SigningKey,
-    issuer: String,
-    directory: crate::lab::entra::Directory,
-    entra_key: SigningKey,
-    world: World,
-}
-
-/// The issuer the lab's tokens carry: the world's cluster issuer, else a loopback placeholder.
-pub fn issuer_of(world: &World) -> String {
-    world
-        .azure
-        .clusters
-        .iter()
-        .find_map(|c| c.issuer_url.clone())
-        .or_else(|| world.facts.issuers.first().map(|i| i.issuer.clone()))
-        .unwrap_or_else(|| "https://kubernetes.default.svc.cluster.local".into())
-}
-
-impl State {
-    pub fn new(world: World, stop: tokio::sync::watch::Receiver<bool>) -> Result<State, LabError> {
-        Ok(State {
-            inner: Arc::new(Inner {
-                objects: resources::objects(&world),
-                key: SigningKey::generate()?,
-                issuer: issuer_of(&world),
-                directory: crate::lab::entra::Directory::new(&world),
-                entra_key: SigningKey::generate()?,
-                world,
-            }),
-            log: Arc::new(Mutex::new(Vec::new())),
-            stop,
-        })
-    }
-
-    fn items(&self, r: &Resource) -> &[Value] {
-        RESOURCES
-            .iter()
-            .position(|x| x.group == r.group && x.plural == r.plural)
-            .and_then(|i| self.inner.objects.get(i))
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-    }
-
-    fn find(&self, r: &Resource, ns: Option<&str>, name: &str) -> Option<&Value> {
-        self.items(r).iter().find(|o| {
-            resources::name_of(o) == name && ns.is_none_or(|n| resources::namespace_of(o) == n)
-        })
-    }
-}
-
-pub fn router(state: State) -> Router {
-    Router::new().fallback(handle).with_state(state)
-}
-
-async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    let body = axum::body::to_bytes(body, 1 << 20)
-        .await
-        .unwrap_or_default();
-    let path = parts.uri.path().to_string();
-    let query = parts.uri.query().unwrap_or_default().to_string();
-    // Requests that came through the proxy for Entra's host go to the token endpoint.
-    let host = parts
-        .headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
-    let host = host
-        .split(':')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let response = if host == "login.microsoftonline.com" {
-        entra_request(&state, &parts.method, &path, &body)
-    } else if host.ends_with(".vault.azure.net") {
-        let i = &state.inner;
-        crate::lab::keyvault::handle(
-            &i.world,
-            &i.entra_key,
-            &host,
-            &parts.method,
-            &path,
-            &parts.headers,
-        )
-    } else {
-        dispatch(&state, &parts.method, &path, &query, &parts.headers, &body)
-    };
-    if let Ok(mut log) = state.log.lock() {
-        log.push(Logged {
-            method: parts.method.to_string(),
-            path: path.clone(),
-            status: response.status().as_u16(),
-            user_agent: parts
-                .headers
-                .get("user-agent")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_string(),
-        });
-    }
-    response
-}
 
 fn json_response(code: StatusCode, body: &Value) -> Response {
     (
@@ -150,7 +33,7 @@ fn json_response(code: StatusCode, body: &Value) -> Response {
         .into_response()
 }
 
-fn dispatch(
+pub(super) fn dispatch(
     state: &State,
     method: &Method,
     path: &str,
@@ -175,12 +58,12 @@ fn dispatch(
         (&Method::GET, ["api"]) => json_response(StatusCode::OK, &discovery::api_versions()),
         (&Method::GET, ["apis"]) => json_response(StatusCode::OK, &discovery::api_groups()),
         (&Method::GET, [".well-known", "openid-configuration"]) => {
-            json_response(StatusCode::OK, &token::discovery(&state.inner.issuer))
+            json_response(StatusCode::OK, &token::discovery(state.issuer()))
         }
         (&Method::GET, ["openid", "v1", "jwks"]) => (
             StatusCode::OK,
             [("content-type", "application/jwk-set+json")],
-            json!({"keys": [state.inner.key.jwk()]}).to_string(),
+            json!({"keys": [state.issuer_key().jwk()]}).to_string(),
         )
             .into_response(),
         (_, ["api", "v1", rest @ ..]) => {
@@ -240,7 +123,7 @@ fn resource_request(
             let pods = resources::find("", "v1", "pods")
                 .map(|r| state.items(r))
                 .unwrap_or_default();
-            token::token_request(&state.inner.key, &state.inner.issuer, sa, pods, body)
+            token::token_request(state.issuer_key(), state.issuer(), sa, pods, body)
         }
         (&Method::GET, [plural]) => match resources::find(group, version, plural) {
             Some(r) => list(state, r, ns, query, accept),
@@ -313,17 +196,13 @@ fn list(state: &State, r: &Resource, ns: Option<&str>, query: &str, accept: &str
     json_response(StatusCode::OK, &body)
 }
 
-fn keys_sign(key: &SigningKey, claims: &Value) -> Result<String, String> {
-    key.sign(claims).map_err(|e| e.to_string())
-}
-
 /// Discovery and JWKS under the issuer's own path (`https://host/tenant/uuid/.well-known/…`),
 /// as Entra fetches them; the API server's root paths are matched in `dispatch`.
 fn issuer_document(state: &State, method: &Method, path: &str) -> Option<Response> {
     if method != Method::GET {
         return None;
     }
-    let issuer = &state.inner.issuer;
+    let issuer = &state.issuer();
     let base = issuer
         .trim_start_matches("https://")
         .split_once('/')
@@ -344,7 +223,7 @@ fn issuer_document(state: &State, method: &Method, path: &str) -> Option<Respons
             (
                 StatusCode::OK,
                 [("content-type", "application/jwk-set+json")],
-                json!({"keys": [state.inner.key.jwk()]}).to_string(),
+                json!({"keys": [state.issuer_key().jwk()]}).to_string(),
             )
                 .into_response(),
         ),
@@ -352,21 +231,24 @@ fn issuer_document(state: &State, method: &Method, path: &str) -> Option<Respons
     }
 }
 
-fn entra_request(state: &State, method: &Method, path: &str, body: &Bytes) -> Response {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match (method, segs.as_slice()) {
-        (&Method::POST, [tenant, "oauth2", "v2.0", "token"]) => {
-            let i = &state.inner;
-            crate::lab::entra::token(&i.directory, &i.key, &i.issuer, &i.entra_key, tenant, body)
-        }
-        _ => status::status(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            format!(
-                "the lab's Entra serves only POST /{{tenant}}/oauth2/v2.0/token, not {method} {path}"
-            ),
-            None,
-            None,
-        ),
+/// The objects of resource `r` in the world.
+pub(super) fn objects(world: &World) -> Vec<Vec<Value>> {
+    resources::objects(world)
+}
+
+impl State {
+    fn items(&self, r: &Resource) -> &[Value] {
+        RESOURCES
+            .iter()
+            .position(|x| x.group == r.group && x.plural == r.plural)
+            .and_then(|i| self.kube_objects().get(i))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    fn find(&self, r: &Resource, ns: Option<&str>, name: &str) -> Option<&Value> {
+        self.items(r).iter().find(|o| {
+            resources::name_of(o) == name && ns.is_none_or(|n| resources::namespace_of(o) == n)
+        })
     }
 }

@@ -5,7 +5,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::keys_sign;
 use super::protobuf;
 use super::resources::{name_of, namespace_of};
 use super::status::status;
@@ -136,7 +135,7 @@ pub fn token_request(
         "kubernetes.io": k8s,
         "sub": format!("system:serviceaccount:{ns}:{name}"),
     });
-    let token = match keys_sign(key, &claims) {
+    let token = match key.sign(&claims).map_err(|e| e.to_string()) {
         Ok(t) => t,
         Err(e) => {
             return status(

@@ -13,7 +13,8 @@ use futures_util::stream;
 use serde_json::{Value, json};
 
 use super::resources::{Resource, namespace_of};
-use super::{LIST_RV, State, param};
+use super::{LIST_RV, param};
+use crate::lab::server::State;
 
 /// The lab never holds a watch longer than this, whatever the client asks.
 const MAX_WATCH: Duration = Duration::from_secs(300);
@@ -49,7 +50,7 @@ pub fn watch(state: &State, r: &Resource, ns: Option<&str>, query: &str) -> Resp
     }
     let events = stream::iter(lines.into_iter().map(Ok::<_, std::io::Error>));
     // Hold the stream open, as an idle API server does, then end it cleanly.
-    let mut stop = state.stop.clone();
+    let mut stop = state.stop();
     let hold = stream::once(async move {
         tokio::select! {
             _ = tokio::time::sleep(timeout) => {}

@@ -1,0 +1,149 @@
+//! The lab's shared state and its front door: every request, on the plain Kubernetes port or
+//! through the proxy to the TLS port, is routed by its Host to the service it names, and logged.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Request, State as AxState};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use serde_json::Value;
+
+use super::keys::SigningKey;
+use super::kube_api;
+use super::{LabError, Logged, RequestLog};
+use crate::world::World;
+
+#[derive(Clone)]
+pub struct State {
+    inner: Arc<Inner>,
+    pub log: RequestLog,
+    /// Becomes true when the lab stops; held watches end then.
+    stop: tokio::sync::watch::Receiver<bool>,
+}
+
+struct Inner {
+    objects: Vec<Vec<Value>>,
+    key: SigningKey,
+    issuer: String,
+    directory: crate::lab::entra::Directory,
+    entra_key: SigningKey,
+    world: World,
+}
+
+/// The issuer the lab's tokens carry: the world's cluster issuer, else a loopback placeholder.
+pub fn issuer_of(world: &World) -> String {
+    world
+        .azure
+        .clusters
+        .iter()
+        .find_map(|c| c.issuer_url.clone())
+        .or_else(|| world.facts.issuers.first().map(|i| i.issuer.clone()))
+        .unwrap_or_else(|| "https://kubernetes.default.svc.cluster.local".into())
+}
+
+impl State {
+    pub fn new(world: World, stop: tokio::sync::watch::Receiver<bool>) -> Result<State, LabError> {
+        Ok(State {
+            inner: Arc::new(Inner {
+                objects: kube_api::objects(&world),
+                key: SigningKey::generate()?,
+                issuer: issuer_of(&world),
+                directory: crate::lab::entra::Directory::new(&world),
+                entra_key: SigningKey::generate()?,
+                world,
+            }),
+            log: Arc::new(Mutex::new(Vec::new())),
+            stop,
+        })
+    }
+
+    pub(super) fn kube_objects(&self) -> &[Vec<Value>] {
+        &self.inner.objects
+    }
+
+    pub(super) fn issuer(&self) -> &str {
+        &self.inner.issuer
+    }
+
+    pub(super) fn issuer_key(&self) -> &SigningKey {
+        &self.inner.key
+    }
+
+    pub(super) fn stop(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stop.clone()
+    }
+}
+
+pub fn router(state: State) -> Router {
+    Router::new().fallback(handle).with_state(state)
+}
+
+async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().unwrap_or_default().to_string();
+    // The host picks the service: requests reach the TLS side through the CONNECT proxy.
+    let host = parts
+        .headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let host = host
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let response = if host == "login.microsoftonline.com" {
+        entra_request(&state, &parts.method, &path, &body)
+    } else if host.ends_with(".vault.azure.net") {
+        let i = &state.inner;
+        crate::lab::keyvault::handle(
+            &i.world,
+            &i.entra_key,
+            &host,
+            &parts.method,
+            &path,
+            &parts.headers,
+        )
+    } else {
+        kube_api::dispatch(&state, &parts.method, &path, &query, &parts.headers, &body)
+    };
+    if let Ok(mut log) = state.log.lock() {
+        log.push(Logged {
+            method: parts.method.to_string(),
+            path: path.clone(),
+            status: response.status().as_u16(),
+            user_agent: parts
+                .headers
+                .get("user-agent")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string(),
+        });
+    }
+    response
+}
+
+fn entra_request(state: &State, method: &Method, path: &str, body: &Bytes) -> Response {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method, segs.as_slice()) {
+        (&Method::POST, [tenant, "oauth2", "v2.0", "token"]) => {
+            let i = &state.inner;
+            crate::lab::entra::token(&i.directory, &i.key, &i.issuer, &i.entra_key, tenant, body)
+        }
+        _ => kube_api::status(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!(
+                "the lab's Entra serves only POST /{{tenant}}/oauth2/v2.0/token, not {method} {path}"
+            ),
+            None,
+            None,
+        ),
+    }
+}
