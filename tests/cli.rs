@@ -280,3 +280,48 @@ fn findings_doc_is_the_generated_catalogue() {
         "docs/findings.md is stale: run `widiag codes --markdown > docs/findings.md`"
     );
 }
+
+#[test]
+fn lab_command_serves_kubectl_and_stops_on_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("lab.kubeconfig");
+    let mut child = common::bin()
+        .args(["lab", "--demo", "seed-001-healthy", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(
+        first.starts_with("Kubernetes API and OIDC issuer: http://127.0.0.1:"),
+        "{first}"
+    );
+    for _ in 0..3 {
+        lines.next();
+    }
+    assert!(dir.path().join("lab.env").exists() && dir.path().join("ca.pem").exists());
+    let pods = std::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .arg("--cache-dir")
+        .arg(dir.path().join("cache"))
+        .args(["get", "pods", "-A", "-o", "name"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&pods.stdout).trim(),
+        "pod/cats-api-deployment-6d9c7b5f4d-x2k9p"
+    );
+    let int = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(int.success());
+    assert_eq!(
+        child.wait().unwrap().code(),
+        Some(0),
+        "Ctrl-C stops the lab cleanly"
+    );
+}
