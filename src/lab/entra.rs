@@ -93,23 +93,7 @@ impl Directory {
 fn aadsts(status: StatusCode, error: &str, code: u32, message: &str) -> Response {
     let now = jiff::Timestamp::now();
     let timestamp = now.strftime("%Y-%m-%d %H:%M:%SZ").to_string();
-    let n = now.as_nanosecond() as u128;
-    let trace = format!(
-        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-        (n >> 32) as u32,
-        (n >> 16) as u16,
-        code & 0xfff,
-        (n & 0xfff) as u16,
-        n & 0xffff_ffff_ffff
-    );
-    let correlation = format!(
-        "{:08x}-{:04x}-4{:03x}-9{:03x}-{:012x}",
-        code,
-        (n >> 8) as u16,
-        (n >> 4) as u16 & 0xfff,
-        (n >> 20) as u16 & 0xfff,
-        (n >> 12) & 0xffff_ffff_ffff
-    );
+    let (trace, correlation) = (uuid_v4(), uuid_v4());
     let body = json!({
         "error": error,
         "error_description": format!("AADSTS{code}: {message} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {timestamp}"),
@@ -365,4 +349,31 @@ fn stamp(secs: i64) -> String {
     jiff::Timestamp::from_second(secs)
         .map(|t| t.strftime("%m/%d/%Y %H:%M:%S").to_string())
         .unwrap_or_default()
+}
+
+/// A random version-4 UUID, as Entra's trace and correlation IDs are.
+fn uuid_v4() -> String {
+    let n: u128 =
+        (rand::random::<u128>() & !(0xf << 76) & !(0x3 << 62)) | (0x4 << 76) | (0x2 << 62);
+    let h = format!("{n:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn trace_ids_are_version_4_uuids() {
+        let id = super::uuid_v4();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
+        assert_ne!(id, super::uuid_v4());
+    }
 }
