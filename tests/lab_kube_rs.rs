@@ -121,3 +121,31 @@ async fn runtime_watcher_lists_then_watches() {
         .count();
     assert!(watches >= 3, "paged list, a watch, and a streaming watch");
 }
+
+#[tokio::test]
+async fn aggregated_and_legacy_discovery_both_find_the_resources() {
+    let lab = lab("seed-004-healthy");
+    for discovery in [
+        kube::Discovery::new(client(&lab))
+            .run_aggregated()
+            .await
+            .unwrap(),
+        kube::Discovery::new(client(&lab)).run().await.unwrap(),
+    ] {
+        let core = discovery.get("").expect("core group");
+        let names: Vec<String> = core
+            .recommended_resources()
+            .into_iter()
+            .map(|(r, _)| r.plural)
+            .collect();
+        for plural in ["pods", "serviceaccounts", "namespaces"] {
+            assert!(names.iter().any(|n| n == plural), "{names:?}");
+        }
+        assert!(discovery.has_group("apps") && discovery.has_group("batch"));
+    }
+    let paths: Vec<String> = lab.requests().into_iter().map(|r| r.path).collect();
+    assert!(
+        paths.contains(&"/api/v1".to_string()),
+        "legacy discovery reads the group version"
+    );
+}

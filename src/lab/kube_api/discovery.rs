@@ -71,3 +71,55 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
         json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}),
     )
 }
+
+/// The media type of aggregated discovery (apidiscovery.k8s.io/v2), which kubectl asks for first
+/// and kube-rs `Discovery::run_aggregated` requires.
+pub const AGGREGATED: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+pub fn wants_aggregated(accept: &str) -> bool {
+    accept
+        .split(',')
+        .next()
+        .is_some_and(|first| first.contains("as=APIGroupDiscoveryList") && first.contains("v=v2"))
+}
+
+fn aggregated_resource(r: &Resource) -> Value {
+    let mut v = json!({
+        "resource": r.plural,
+        "responseKind": {"group": r.group, "version": r.version, "kind": r.kind},
+        "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
+        "singularResource": r.singular,
+        "verbs": verbs(),
+        "shortNames": r.short,
+    });
+    if r.plural == "serviceaccounts" {
+        v["subresources"] = json!([{
+            "subresource": "token",
+            "responseKind": {"group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest"},
+            "verbs": ["create"]
+        }]);
+    }
+    v
+}
+
+/// `APIGroupDiscoveryList` for `/api` (core) or `/apis` (named groups).
+pub fn aggregated(core: bool) -> Value {
+    let mut groups: BTreeMap<&str, Vec<&Resource>> = BTreeMap::new();
+    for r in RESOURCES.iter().filter(|r| r.group.is_empty() == core) {
+        groups.entry(r.group).or_default().push(r);
+    }
+    let items: Vec<Value> = groups
+        .into_iter()
+        .map(|(group, rs)| {
+            let mut metadata = json!({"creationTimestamp": null});
+            if !group.is_empty() {
+                metadata["name"] = json!(group);
+            }
+            json!({
+                "metadata": metadata,
+                "versions": [{"version": rs[0].version, "freshness": "Current", "resources": rs.iter().map(|r| aggregated_resource(r)).collect::<Vec<_>>()}]
+            })
+        })
+        .collect();
+    json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})
+}

@@ -55,6 +55,12 @@ pub(super) fn dispatch(
     }
     match (method, segs.as_slice()) {
         (&Method::GET, ["version"]) => json_response(StatusCode::OK, &discovery::version()),
+        (&Method::GET, [root @ ("api" | "apis")]) if discovery::wants_aggregated(accept) => (
+            StatusCode::OK,
+            [("content-type", discovery::AGGREGATED)],
+            discovery::aggregated(*root == "api").to_string(),
+        )
+            .into_response(),
         (&Method::GET, ["api"]) => json_response(StatusCode::OK, &discovery::api_versions()),
         (&Method::GET, ["apis"]) => json_response(StatusCode::OK, &discovery::api_groups()),
         (&Method::GET, [".well-known", "openid-configuration"]) => {
