@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, ServiceAccount};
+use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, PodTemplateSpec, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::chain::Workload;
@@ -287,44 +287,52 @@ struct Owner<'w> {
     template_spec: Option<&'w PodSpec>,
 }
 
-/// Follows controller references up to the object a user edits (Deployment, CronJob, ...).
-fn owner_of<'w>(ix: &Index<'w>, pod: &'w Pod, at: &ObjRef) -> Owner<'w> {
-    let ns = at.namespace.clone();
-    let controller = pod
-        .metadata
-        .owner_references
+impl<'w> Owner<'w> {
+    /// The owner named `kind`/`name`, with its metadata and pod template when the world has them.
+    fn new(
+        kind: &str,
+        name: &str,
+        meta: Option<&'w ObjectMeta>,
+        template: Option<&'w PodTemplateSpec>,
+    ) -> Self {
+        Owner {
+            workload: Workload {
+                kind: kind.into(),
+                name: name.into(),
+            },
+            meta,
+            template_meta: template.and_then(|t| t.metadata.as_ref()),
+            template_spec: template.and_then(|t| t.spec.as_ref()),
+        }
+    }
+}
+
+/// The name of `meta`'s owner of kind `kind`.
+fn owner_named<'m>(meta: &'m ObjectMeta, kind: &str) -> Option<&'m str> {
+    meta.owner_references
         .iter()
         .flatten()
+        .find(|r| r.kind == kind)
+        .map(|r| r.name.as_str())
+}
+
+/// Follows controller references up to the object a user edits (Deployment, CronJob, ...).
+fn owner_of<'w>(ix: &Index<'w>, pod: &'w Pod, at: &ObjRef) -> Owner<'w> {
+    let ns = at.namespace.as_str();
+    let refs = pod.metadata.owner_references.as_deref().unwrap_or_default();
+    let Some(o) = refs
+        .iter()
         .find(|o| o.controller == Some(true))
-        .or_else(|| pod.metadata.owner_references.as_ref()?.first());
-    let Some(o) = controller else {
-        return Owner {
-            workload: Workload {
-                kind: "Pod".into(),
-                name: at.name.clone(),
-            },
-            meta: None,
-            template_meta: None,
-            template_spec: None,
-        };
+        .or(refs.first())
+    else {
+        return Owner::new("Pod", &at.name, None, None);
     };
-    let k = (ns.as_str(), o.name.as_str());
-    let wl = |kind: &str, name: &str| Workload {
-        kind: kind.into(),
-        name: name.into(),
-    };
+    let k = (ns, o.name.as_str());
     match o.kind.as_str() {
         "ReplicaSet" => {
             let rs = ix.replica_sets.get(&k);
             let dep_name = rs
-                .and_then(|rs| {
-                    rs.metadata
-                        .owner_references
-                        .as_ref()?
-                        .iter()
-                        .find(|r| r.kind == "Deployment")
-                        .map(|r| r.name.clone())
-                })
+                .and_then(|rs| owner_named(&rs.metadata, "Deployment").map(str::to_string))
                 .or_else(|| {
                     // The ReplicaSet may be missing from the world: strip its pod-template-hash.
                     let hash = pod.metadata.labels.as_ref()?.get("pod-template-hash")?;
@@ -332,78 +340,58 @@ fn owner_of<'w>(ix: &Index<'w>, pod: &'w Pod, at: &ObjRef) -> Owner<'w> {
                 });
             match dep_name {
                 Some(d) => {
-                    let dep = ix.deployments.get(&(ns.as_str(), d.as_str()));
-                    Owner {
-                        workload: wl("Deployment", &d),
-                        meta: dep.map(|x| &x.metadata),
-                        template_meta: dep
-                            .and_then(|x| x.spec.as_ref()?.template.metadata.as_ref()),
-                        template_spec: dep.and_then(|x| x.spec.as_ref()?.template.spec.as_ref()),
-                    }
+                    let dep = ix.deployments.get(&(ns, d.as_str()));
+                    Owner::new(
+                        "Deployment",
+                        &d,
+                        dep.map(|x| &x.metadata),
+                        dep.and_then(|x| Some(&x.spec.as_ref()?.template)),
+                    )
                 }
-                None => Owner {
-                    workload: wl("ReplicaSet", &o.name),
-                    meta: rs.map(|x| &x.metadata),
-                    template_meta: rs
-                        .and_then(|x| x.spec.as_ref()?.template.as_ref()?.metadata.as_ref()),
-                    template_spec: rs
-                        .and_then(|x| x.spec.as_ref()?.template.as_ref()?.spec.as_ref()),
-                },
+                None => Owner::new(
+                    "ReplicaSet",
+                    &o.name,
+                    rs.map(|x| &x.metadata),
+                    rs.and_then(|x| x.spec.as_ref()?.template.as_ref()),
+                ),
             }
         }
         "Job" => {
             let job = ix.jobs.get(&k);
-            let cron = job.and_then(|j| {
-                j.metadata
-                    .owner_references
-                    .as_ref()?
-                    .iter()
-                    .find(|r| r.kind == "CronJob")
-                    .map(|r| r.name.clone())
-            });
-            match cron {
+            match job.and_then(|j| owner_named(&j.metadata, "CronJob")) {
                 Some(c) => {
-                    let cj = ix.cron_jobs.get(&(ns.as_str(), c.as_str()));
-                    let tmpl = cj.and_then(|x| x.spec.as_ref()?.job_template.spec.as_ref());
-                    Owner {
-                        workload: wl("CronJob", &c),
-                        meta: cj.map(|x| &x.metadata),
-                        template_meta: tmpl.and_then(|t| t.template.metadata.as_ref()),
-                        template_spec: tmpl.and_then(|t| t.template.spec.as_ref()),
-                    }
+                    let cj = ix.cron_jobs.get(&(ns, c));
+                    let template = cj
+                        .and_then(|x| Some(&x.spec.as_ref()?.job_template.spec.as_ref()?.template));
+                    Owner::new("CronJob", c, cj.map(|x| &x.metadata), template)
                 }
-                None => Owner {
-                    workload: wl("Job", &o.name),
-                    meta: job.map(|x| &x.metadata),
-                    template_meta: job.and_then(|x| x.spec.as_ref()?.template.metadata.as_ref()),
-                    template_spec: job.and_then(|x| x.spec.as_ref()?.template.spec.as_ref()),
-                },
+                None => Owner::new(
+                    "Job",
+                    &o.name,
+                    job.map(|x| &x.metadata),
+                    job.and_then(|x| Some(&x.spec.as_ref()?.template)),
+                ),
             }
         }
         "StatefulSet" => {
             let s = ix.stateful_sets.get(&k);
-            Owner {
-                workload: wl("StatefulSet", &o.name),
-                meta: s.map(|x| &x.metadata),
-                template_meta: s.and_then(|x| x.spec.as_ref()?.template.metadata.as_ref()),
-                template_spec: s.and_then(|x| x.spec.as_ref()?.template.spec.as_ref()),
-            }
+            Owner::new(
+                "StatefulSet",
+                &o.name,
+                s.map(|x| &x.metadata),
+                s.and_then(|x| Some(&x.spec.as_ref()?.template)),
+            )
         }
         "DaemonSet" => {
             let s = ix.daemon_sets.get(&k);
-            Owner {
-                workload: wl("DaemonSet", &o.name),
-                meta: s.map(|x| &x.metadata),
-                template_meta: s.and_then(|x| x.spec.as_ref()?.template.metadata.as_ref()),
-                template_spec: s.and_then(|x| x.spec.as_ref()?.template.spec.as_ref()),
-            }
+            Owner::new(
+                "DaemonSet",
+                &o.name,
+                s.map(|x| &x.metadata),
+                s.and_then(|x| Some(&x.spec.as_ref()?.template)),
+            )
         }
-        other => Owner {
-            workload: wl(other, &o.name),
-            meta: None,
-            template_meta: None,
-            template_spec: None,
-        },
+        other => Owner::new(other, &o.name, None, None),
     }
 }
 

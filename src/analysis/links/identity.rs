@@ -28,40 +28,46 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let Some(resolved) = s.resolved else {
         let key = lower(client_id);
         let az = &cx.ix.world.azure;
-        if let Some(i) = cx.ix.identities_by_principal.get(key.as_ref()) {
+        // An object ID of something that has a client ID: (what it is, its name, its client ID).
+        let object = cx
+            .ix
+            .identities_by_principal
+            .get(key.as_ref())
+            .map(|i| {
+                (
+                    "principal (object) ID of identity",
+                    i.name.clone(),
+                    i.client_id.clone().unwrap_or_default(),
+                )
+            })
+            .or_else(|| {
+                let a = cx.ix.apps_by_object_id.get(key.as_ref())?;
+                Some((
+                    "object ID of application",
+                    a.display_name.clone().unwrap_or_default(),
+                    a.app_id.clone(),
+                ))
+            })
+            .or_else(|| {
+                let sp = cx.ix.sps_by_object_id.get(key.as_ref())?;
+                Some((
+                    "object ID of service principal",
+                    sp.display_name.clone().unwrap_or_default(),
+                    sp.app_id.clone(),
+                ))
+            });
+        if let Some((what, name, right)) = object {
+            let noun = if what.ends_with("identity") {
+                "client ID"
+            } else {
+                "appId"
+            };
             b.raise(
                 "WI801",
-                format!(
-                    "{client_id} is the principal (object) ID of identity {}, not its client ID",
-                    i.name
-                ),
+                format!("{client_id} is the {what} {name}, not its {noun}"),
             )
-            .evidence(Evidence::compared(
-                "client ID",
-                client_id,
-                i.client_id.clone().unwrap_or_default(),
-            ))
-            .var("client_id", i.client_id.clone().unwrap_or_default());
-        } else if let Some(a) = cx.ix.apps_by_object_id.get(key.as_ref()) {
-            b.raise(
-                "WI801",
-                format!(
-                    "{client_id} is the object ID of application {}, not its appId",
-                    a.display_name.clone().unwrap_or_default()
-                ),
-            )
-            .evidence(Evidence::compared("client ID", client_id, &a.app_id))
-            .var("client_id", a.app_id.clone());
-        } else if let Some(sp) = cx.ix.sps_by_object_id.get(key.as_ref()) {
-            b.raise(
-                "WI801",
-                format!(
-                    "{client_id} is the object ID of service principal {}, not its appId",
-                    sp.display_name.clone().unwrap_or_default()
-                ),
-            )
-            .evidence(Evidence::compared("client ID", client_id, &sp.app_id))
-            .var("client_id", sp.app_id.clone());
+            .evidence(Evidence::compared("client ID", client_id, &right))
+            .var("client_id", right);
         } else if az.identities.is_empty() && az.applications.is_empty() {
             b.raise(
                 "WI802",
