@@ -3,12 +3,17 @@
 //! Architecture (see docs/architecture.md):
 //! - [`world`]: the pure data model of cluster and Azure objects, and its file format parser.
 //! - [`analysis`]: the pure core, `World -> Report` (chains of links with findings). No I/O.
+//! - [`collect`]: reads a live cluster (kube-rs) and Azure (ARM, Graph) into a world.
+//! - [`probe`]: the live token, issuer, exchange and Key Vault checks, recorded as world facts.
+//! - [`lab`]: loopback servers that speak the real protocols, built from a world.
 //! - [`output`]: front ends that only render a [`analysis::Report`] (text, JSON).
 //! - [`cli`]: the command line edge; the only place that touches files, the terminal and `anyhow`.
 #![forbid(unsafe_code)]
 
 pub mod analysis;
 pub mod cli;
+pub mod collect;
 pub mod lab;
 pub mod output;
+pub mod probe;
 pub mod world;

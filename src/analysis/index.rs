@@ -10,6 +10,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::world::azure::*;
 use crate::world::facts::{CapturedToken, IssuerCapture};
+use crate::world::live::{ExchangeRecord, ProbeRecord};
 use crate::world::{ObjRef, World};
 
 /// (namespace, name), borrowed from the world so lookups allocate nothing.
@@ -47,6 +48,8 @@ pub struct Index<'w> {
     pub storage_by_name: HashMap<String, &'w StorageAccount>,
     pub tokens: HashMap<ObjRef, &'w CapturedToken>,
     pub issuers: HashMap<&'w str, &'w IssuerCapture>,
+    pub exchanges: HashMap<&'w ObjRef, &'w ExchangeRecord>,
+    pub probes: HashMap<&'w ObjRef, Vec<&'w ProbeRecord>>,
     /// The cloud the world's resources live in: stated, or inferred from vault hosts and regions.
     pub cloud: Option<&'static str>,
 }
@@ -220,8 +223,32 @@ impl<'w> Index<'w> {
                 .iter()
                 .map(|i| (i.issuer.as_str(), i))
                 .collect(),
+            exchanges: world
+                .facts
+                .exchanges
+                .iter()
+                .flat_map(|e| e.pods.iter().map(move |p| (p, e)))
+                .collect(),
+            probes: world.facts.probes.iter().fold(HashMap::new(), |mut m, p| {
+                m.entry(&p.pod).or_insert_with(Vec::new).push(p);
+                m
+            }),
             cloud: world_cloud(world),
         }
+    }
+
+    /// Why `resource` (a Kubernetes plural) in `namespace` could not be read, if it could not.
+    pub fn gap(&self, resource: &str, namespace: &str) -> Option<&'w crate::world::live::Gap> {
+        self.world.facts.gaps.iter().find(|g| {
+            g.resource == resource && g.namespace.as_deref().is_none_or(|n| n == namespace)
+        })
+    }
+
+    /// The live probes ran: absent results mean "not attempted", not "offline".
+    pub fn live(&self) -> bool {
+        self.world.info.probed
+            || !self.world.facts.exchanges.is_empty()
+            || !self.world.facts.probes.is_empty()
     }
 
     /// The managed cluster the world describes (the one named in WorldInfo, else the first).

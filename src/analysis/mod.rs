@@ -5,6 +5,7 @@ pub mod chain;
 pub mod compare;
 pub mod index;
 mod links;
+pub mod plan;
 pub mod roles;
 pub mod subject;
 pub mod targets;
@@ -50,6 +51,8 @@ pub struct Report {
     /// Pods that matched the selection but show no sign of using workload identity.
     pub not_using: Vec<ObjRef>,
     pub ignored: Vec<Ignored>,
+    /// What the live collection could not read.
+    pub gaps: Vec<crate::world::live::Gap>,
 }
 
 impl Report {
@@ -65,20 +68,7 @@ impl Report {
 pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
     let ix = Index::new(world);
     let install = webhook::Install::detect(&ix);
-    let selected: Vec<_> = world
-        .kube
-        .pods
-        .iter()
-        .filter(|pod| {
-            let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
-            let name = pod.metadata.name.as_deref().unwrap_or_default();
-            match &options.selection {
-                Selection::All => true,
-                Selection::Namespace(n) => n == ns,
-                Selection::Pod(r) => r.namespace == ns && r.name == name,
-            }
-        })
-        .collect();
+    let selected: Vec<_> = selected(world, &options.selection).collect();
     let results: Vec<Result<PodChain, ObjRef>> = selected
         .par_iter()
         .map(|pod| {
@@ -119,7 +109,24 @@ pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
         pods,
         not_using,
         ignored: world.ignored.clone(),
+        gaps: world.facts.gaps.clone(),
     }
+}
+
+/// The pods a selection names.
+fn selected<'w>(
+    world: &'w World,
+    selection: &'w Selection,
+) -> impl Iterator<Item = &'w k8s_openapi::api::core::v1::Pod> + 'w {
+    world.kube.pods.iter().filter(move |pod| {
+        let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+        let name = pod.metadata.name.as_deref().unwrap_or_default();
+        match selection {
+            Selection::All => true,
+            Selection::Namespace(n) => n == ns,
+            Selection::Pod(r) => r.namespace == ns && r.name == name,
+        }
+    })
 }
 
 /// Any sign of workload identity on the pod, its owner, its ServiceAccount or a credential.

@@ -116,6 +116,40 @@ pub struct CheckArgs {
     /// Colour: auto follows the terminal and NO_COLOR.
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+/// Where a live run reads from (used when no --world is given).
+#[derive(Debug, Clone, Args)]
+pub struct LiveArgs {
+    /// kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster).
+    #[arg(long, value_name = "PATH", env = "KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// kubeconfig context (default: the current one).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Which Azure credential reads identities and credentials.
+    #[arg(long, value_enum, default_value_t = crate::collect::AzureAuth::Auto)]
+    pub azure_auth: crate::collect::AzureAuth,
+    /// Azure cloud: AzurePublicCloud, AzureChinaCloud, AzureUSGovernmentCloud.
+    #[arg(long, default_value = "AzurePublicCloud")]
+    pub cloud: String,
+    /// Subscription to read (repeatable; default: every one the credential can read).
+    #[arg(long = "subscription", value_name = "ID")]
+    pub subscriptions: Vec<String>,
+    /// Read objects only: no token request, exchange or resource probe.
+    #[arg(long)]
+    pub offline: bool,
+    /// Exchanges and probes in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Seconds before any one request is given up.
+    #[arg(long, default_value_t = 20)]
+    pub timeout: u64,
+    /// Print every request made (redacted) to stderr.
+    #[arg(long)]
+    pub transcript: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

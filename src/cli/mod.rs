@@ -161,24 +161,68 @@ pub fn load_worlds(paths: &[std::path::PathBuf]) -> Result<World> {
     Ok(parse_world(&sources)?)
 }
 
-fn check(args: &CheckArgs) -> Result<ExitCode> {
-    if args.worlds.is_empty() {
-        bail!(
-            "reading a live cluster is not built yet; pass --world FILE (a world file, see docs/world-format.md)"
-        );
-    }
-    let world = load_worlds(&args.worlds)?;
-    let mut catalog = Catalog::builtin();
-    catalog.apply_overrides(args.severities.iter().map(String::as_str))?;
+fn selection(args: &CheckArgs) -> Result<Selection> {
     let namespace = args.namespace.clone().unwrap_or_else(|| "default".into());
-    let selection = match (&args.pod, &args.namespace) {
+    Ok(match (&args.pod, &args.namespace) {
         (Some(p), _) => Selection::Pod(
             ObjRef::parse(p, &namespace)
                 .with_context(|| format!("--pod {p:?}: expected NAME or NAMESPACE/NAME"))?,
         ),
         (None, Some(ns)) if !args.all => Selection::Namespace(ns.clone()),
         _ => Selection::All,
+    })
+}
+
+/// Reads the cluster and Azure the live arguments name, and runs the probes.
+fn live_world(args: &CheckArgs, selection: &Selection) -> Result<World> {
+    let l = &args.live;
+    let cloud = crate::collect::cloud::Cloud::parse(&l.cloud)
+        .with_context(|| format!("--cloud {:?}: expected AzurePublicCloud, AzureChinaCloud or AzureUSGovernmentCloud", l.cloud))?;
+    let opts = crate::collect::LiveOptions {
+        kube: crate::collect::KubeTarget {
+            kubeconfig: l.kubeconfig.clone(),
+            context: l.context.clone(),
+            namespace: None,
+            timeout: Some(std::time::Duration::from_secs(l.timeout)),
+        },
+        azure_auth: l.azure_auth,
+        cloud,
+        subscriptions: l.subscriptions.clone(),
+        selection: selection.clone(),
+        targets: targets(args),
+        probe: !l.offline,
+        concurrency: l.concurrency,
+        timeout: std::time::Duration::from_secs(l.timeout),
     };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let live = rt.block_on(crate::collect::live(&opts))?;
+    if l.transcript {
+        let mut err = anstream::stderr();
+        let steps = live
+            .transcript
+            .iter()
+            .chain(live.world.facts.exchanges.iter().flat_map(|e| &e.transcript))
+            .chain(live.world.facts.probes.iter().flat_map(|p| &p.transcript));
+        for s in steps {
+            let status = s.status.map_or("---".to_string(), |c| c.to_string());
+            writeln!(err, "{:>5}ms {status} {} {} ({})", s.millis, s.method, s.url, s.what)?;
+        }
+    }
+    Ok(live.world)
+}
+
+fn check(args: &CheckArgs) -> Result<ExitCode> {
+    let selection = selection(args)?;
+    let world = if args.worlds.is_empty() {
+        live_world(args, &selection)?
+    } else {
+        load_worlds(&args.worlds)?
+    };
+    let mut catalog = Catalog::builtin();
+    catalog.apply_overrides(args.severities.iter().map(String::as_str))?;
     let options = Options {
         selection: selection.clone(),
         now: args
@@ -191,7 +235,10 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     if let Selection::Pod(r) = &selection
         && report.pods.is_empty()
     {
-        bail!("pod {r} is not in the world");
+        bail!(
+            "pod {r} is not in the {}",
+            if args.worlds.is_empty() { "cluster" } else { "world" }
+        );
     }
     print_report(&report, args.output, args.color)?;
     let threshold = match args.fail_on {

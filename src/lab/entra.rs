@@ -20,6 +20,8 @@ const MAX_ASSERTION_SECS: i64 = 25 * 3600;
 /// What the token endpoint needs to know about the world.
 pub struct Directory {
     tenants: Vec<String>,
+    /// The principal widiag (or `az`) reads ARM and Graph as, with a client secret.
+    pub reader: Reader,
     /// client ID (lower case) -> (object/principal id, FICs as (issuer, subject, audiences)).
     clients: HashMap<String, Client>,
 }
@@ -27,6 +29,26 @@ pub struct Directory {
 struct Client {
     principal: String,
     fics: Vec<(String, Option<String>, Vec<String>)>,
+}
+
+/// A service principal the lab makes per run, allowed to read everything in the world.
+#[derive(Debug, Clone)]
+pub struct Reader {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub secret: String,
+    pub principal_id: String,
+}
+
+impl Reader {
+    fn generate(tenant_id: String) -> Reader {
+        Reader {
+            tenant_id,
+            client_id: uuid_v4(),
+            secret: format!("lab~{}", uuid_v4().replace('-', "")),
+            principal_id: uuid_v4(),
+        }
+    }
 }
 
 impl Directory {
@@ -85,7 +107,15 @@ impl Directory {
                 .unwrap_or_default();
             clients.insert(a.app_id.to_ascii_lowercase(), Client { principal, fics });
         }
-        Directory { tenants, clients }
+        let reader_tenant = tenants.first().cloned().unwrap_or_else(uuid_v4);
+        if tenants.is_empty() {
+            tenants.push(reader_tenant.clone());
+        }
+        Directory {
+            tenants,
+            clients,
+            reader: Reader::generate(reader_tenant),
+        }
     }
 }
 
@@ -167,6 +197,9 @@ pub fn token(
         );
     }
     let client_id = f["client_id"].to_ascii_lowercase();
+    if let Some(secret) = f.get("client_secret") {
+        return secret_grant(dir, entra_key, tenant, &client_id, secret, &f["scope"]);
+    }
     let Some(client) = dir.clients.get(&client_id) else {
         return aadsts(
             StatusCode::BAD_REQUEST,
@@ -308,7 +341,43 @@ pub fn token(
             "External OIDC Provider token must have a lifetime of less than or equal to 1.01:00:00.",
         );
     }
-    let scope = &f["scope"];
+    grant(entra_key, tenant, &f["client_id"], &client.principal, &f["scope"])
+}
+
+/// A client secret is only ever right for the lab's reader.
+fn secret_grant(
+    dir: &Directory,
+    entra_key: &SigningKey,
+    tenant: &str,
+    client_id: &str,
+    secret: &str,
+    scope: &str,
+) -> Response {
+    let r = &dir.reader;
+    if client_id != r.client_id {
+        if !dir.clients.contains_key(client_id) {
+            return aadsts(
+                StatusCode::BAD_REQUEST,
+                "unauthorized_client",
+                700016,
+                &format!(
+                    "Application with identifier '{client_id}' was not found in the directory '{tenant}'."
+                ),
+            );
+        }
+    } else if secret == r.secret {
+        return grant(entra_key, tenant, &r.client_id, &r.principal_id, scope);
+    }
+    aadsts(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        7000215,
+        "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app.",
+    )
+}
+
+/// The access token for `scope`, as Entra's v1 tokens carry it.
+fn grant(entra_key: &SigningKey, tenant: &str, client_id: &str, principal: &str, scope: &str) -> Response {
     let Some(resource) = scope.strip_suffix("/.default").filter(|r| !r.contains(' ')) else {
         return aadsts(
             StatusCode::BAD_REQUEST,
@@ -319,14 +388,15 @@ pub fn token(
             ),
         );
     };
+    let now = jiff::Timestamp::now().as_second();
     let exp = now + 3599;
     let tid = tenant.to_ascii_lowercase();
     let access = json!({
         "aud": resource.trim_end_matches('/'),
         "iss": format!("https://sts.windows.net/{tid}/"),
         "iat": now, "nbf": now, "exp": exp,
-        "appid": f["client_id"], "appidacr": "2", "idp": format!("https://sts.windows.net/{tid}/"),
-        "oid": client.principal, "sub": client.principal, "tid": tid, "ver": "1.0",
+        "appid": client_id, "appidacr": "2", "idp": format!("https://sts.windows.net/{tid}/"),
+        "oid": principal, "sub": principal, "tid": tid, "ver": "1.0",
     });
     let Ok(token) = entra_key.sign(&access) else {
         return aadsts(

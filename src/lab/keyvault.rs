@@ -105,6 +105,27 @@ pub fn handle(
         );
     }
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let oid = claims["oid"].as_str().unwrap_or_default();
+    let caller = format!(
+        "appid={};oid={oid};iss=https://sts.windows.net/{tenant}/",
+        claims["appid"].as_str().unwrap_or_default()
+    );
+    if let (&Method::GET, ["secrets"]) = (method, segs.as_slice()) {
+        if let Some(denied) = deny(world, vault, oid, &caller, None) {
+            return denied;
+        }
+        // Names and attributes only: a list never carries values.
+        let body = json!({"value": [{
+            "id": format!("https://{}.vault.azure.net/secrets/lab-secret", vault.name),
+            "attributes": {"enabled": true, "created": 1_763_460_000, "updated": 1_763_460_000, "recoveryLevel": "Recoverable+Purgeable"},
+            "tags": {}}], "nextLink": null});
+        return (
+            StatusCode::OK,
+            [("content-type", "application/json; charset=utf-8")],
+            body.to_string(),
+        )
+            .into_response();
+    }
     let (name, version) = match (method, segs.as_slice()) {
         (&Method::GET, ["secrets", name]) => (*name, None),
         (&Method::GET, ["secrets", name, version]) => (*name, Some(*version)),
@@ -112,18 +133,22 @@ pub fn handle(
             return error(
                 StatusCode::BAD_REQUEST,
                 "BadParameter",
-                format!("The lab's vault serves GET /secrets/{{name}}, not {method} {path}."),
+                format!("The lab's vault serves GET /secrets and /secrets/{{name}}, not {method} {path}."),
                 None,
             );
         }
     };
-    let oid = claims["oid"].as_str().unwrap_or_default();
-    let caller = format!(
-        "appid={};oid={oid};iss=https://sts.windows.net/{tenant}/",
-        claims["appid"].as_str().unwrap_or_default()
-    );
-    if let Some(denied) = deny(world, vault, oid, &caller, name) {
+    if let Some(denied) = deny(world, vault, oid, &caller, Some(name)) {
         return denied;
+    }
+    // Authorised first, looked up second, as Key Vault does: widiag's probe relies on it.
+    if name == crate::probe::keyvault::PROBE_SECRET {
+        return error(
+            StatusCode::NOT_FOUND,
+            "SecretNotFound",
+            format!("A secret with (name/id) {name} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"),
+            None,
+        );
     }
     let version = version
         .map(str::to_string)
@@ -142,8 +167,18 @@ pub fn handle(
         .into_response()
 }
 
-/// The 403 a real vault gives this caller, if any.
-fn deny(world: &World, vault: &KeyVault, oid: &str, caller: &str, name: &str) -> Option<Response> {
+/// The 403 a real vault gives this caller for getting secret `name`, or listing when `None`.
+fn deny(
+    world: &World,
+    vault: &KeyVault,
+    oid: &str,
+    caller: &str,
+    name: Option<&str>,
+) -> Option<Response> {
+    let (action, resource, permission) = match name {
+        Some(n) => ("getSecret/action", format!("/secrets/{n}"), "get"),
+        None => ("readMetadata/action", "/secrets".to_string(), "list"),
+    };
     let location = vault.location.as_deref().unwrap_or("unknown");
     let acls_deny = vault.network_acls.as_ref().is_some_and(|a| {
         a.default_action.eq_ignore_ascii_case("Deny")
@@ -177,7 +212,7 @@ fn deny(world: &World, vault: &KeyVault, oid: &str, caller: &str, name: &str) ->
                 StatusCode::FORBIDDEN,
                 "Forbidden",
                 format!(
-                    "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: {caller}\r\nAction: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'\r\nResource: '{}/secrets/{name}'\r\nAssignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: 'DeniedWithNoValidRBAC' \r\nVault: {};location={location}\r\n",
+                    "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: {caller}\r\nAction: 'Microsoft.KeyVault/vaults/secrets/{action}'\r\nResource: '{}{resource}'\r\nAssignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: 'DeniedWithNoValidRBAC' \r\nVault: {};location={location}\r\n",
                     vault.id.to_ascii_lowercase(),
                     vault.name
                 ),
@@ -189,14 +224,14 @@ fn deny(world: &World, vault: &KeyVault, oid: &str, caller: &str, name: &str) ->
         p.object_id.eq_ignore_ascii_case(oid)
             && p.secrets
                 .iter()
-                .any(|s| s.eq_ignore_ascii_case("get") || s.eq_ignore_ascii_case("all"))
+                .any(|s| s.eq_ignore_ascii_case(permission) || s.eq_ignore_ascii_case("all"))
     });
     (!allowed).then(|| {
         error(
             StatusCode::FORBIDDEN,
             "Forbidden",
             format!(
-                "The user, group or application '{caller}' does not have secrets get permission on key vault '{};location={location}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
+                "The user, group or application '{caller}' does not have secrets {permission} permission on key vault '{};location={location}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
                 vault.name
             ),
             Some("ForbiddenByPolicy"),

@@ -4,6 +4,7 @@
 //! list/get, Table output, TokenRequest) and the cluster's OIDC discovery and JWKS, over plain
 //! HTTP on 127.0.0.1. Entra, ARM, Graph, Key Vault, Blob and TLS follow (issue 4).
 
+pub mod arm;
 pub mod entra;
 pub mod keys;
 pub mod keyvault;
@@ -38,6 +39,8 @@ pub enum LabError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Logged {
     pub method: String,
+    /// The Host the request named (`management.azure.com`, `127.0.0.1`, ...).
+    pub host: String,
     pub path: String,
     pub status: u16,
     pub user_agent: String,
@@ -55,6 +58,8 @@ pub struct LabHandle {
     /// The per-run CA that signed the TLS server's certificate.
     pub ca_pem: String,
     pub log: RequestLog,
+    /// The principal that may read the lab's ARM and Graph with a client secret.
+    pub reader: entra::Reader,
     /// Set to true to stop: ends held watches, then the server.
     stop: tokio::sync::watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -73,6 +78,7 @@ impl LabHandle {
         let tls = tls::LabTls::generate(&[issuer_host])?;
         let state = server::State::new(world, stop_rx.clone())?;
         let log = state.log.clone();
+        let reader = state.reader().clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -125,6 +131,7 @@ impl LabHandle {
             proxy_addr,
             ca_pem,
             log,
+            reader,
             stop: stop_tx,
             thread: Some(thread),
         })
@@ -151,8 +158,9 @@ impl LabHandle {
         })
     }
 
-    /// Writes `ca.pem` and `lab.env` (HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE, REQUESTS_CA_BUNDLE)
-    /// into `dir`, so any program can reach the lab by the real host names.
+    /// Writes `ca.pem`, `lab.env` (HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE, REQUESTS_CA_BUNDLE) and
+    /// `reader.env` (a client secret that may read ARM and Graph) into `dir`, so any program can
+    /// reach the lab by the real host names.
     pub fn write_client_files(&self, dir: &Path) -> Result<std::path::PathBuf, LabError> {
         let write = |name: &str, text: &str| {
             let path = dir.join(name);
@@ -169,6 +177,14 @@ impl LabHandle {
             proxy = self.proxy_addr,
             ca = ca.display()
         );
+        let r = &self.reader;
+        write(
+            "reader.env",
+            &format!(
+                "AZURE_TENANT_ID={}\nAZURE_CLIENT_ID={}\nAZURE_CLIENT_SECRET={}\n",
+                r.tenant_id, r.client_id, r.secret
+            ),
+        )?;
         write("lab.env", &env)
     }
 

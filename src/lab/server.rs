@@ -71,6 +71,10 @@ impl State {
         &self.inner.key
     }
 
+    pub fn reader(&self) -> &crate::lab::entra::Reader {
+        &self.inner.directory.reader
+    }
+
     pub(super) fn stop(&self) -> tokio::sync::watch::Receiver<bool> {
         self.stop.clone()
     }
@@ -100,6 +104,12 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
         .to_ascii_lowercase();
     let response = if host == "login.microsoftonline.com" {
         entra_request(&state, &parts.method, &path, &body)
+    } else if host == "management.azure.com" {
+        let i = &state.inner;
+        crate::lab::arm::handle_arm(&i.world, &i.entra_key, &parts.method, &path, &query, &parts.headers)
+    } else if host == "graph.microsoft.com" {
+        let i = &state.inner;
+        crate::lab::arm::handle_graph(&i.world, &i.entra_key, &parts.method, &path, &query, &parts.headers)
     } else if host.ends_with(".vault.azure.net") {
         let i = &state.inner;
         crate::lab::keyvault::handle(
@@ -116,6 +126,7 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
     if let Ok(mut log) = state.log.lock() {
         log.push(Logged {
             method: parts.method.to_string(),
+            host: host.clone(),
             path: path.clone(),
             status: response.status().as_u16(),
             user_agent: parts

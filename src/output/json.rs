@@ -17,6 +17,8 @@ struct JsonReport<'r> {
     pods: Vec<JsonPod<'r>>,
     not_using_workload_identity: &'r [ObjRef],
     ignored: &'r [Ignored],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    not_read: &'r [crate::world::live::Gap],
 }
 
 #[derive(Serialize, Default)]
@@ -80,6 +82,7 @@ pub fn render(report: &Report) -> String {
         pods: report.pods.iter().map(pod).collect(),
         not_using_workload_identity: &report.not_using,
         ignored: &report.ignored,
+        not_read: &report.gaps,
     };
     let mut s = serde_json::to_string_pretty(&out).expect("report serialises");
     s.push('\n');

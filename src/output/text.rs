@@ -83,6 +83,13 @@ pub fn render(report: &Report, p: &Palette) -> String {
             ))
         );
     }
+    for g in &report.gaps {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.dim(&format!("not read: {} ({}): needs {}", g.resource, g.error, g.needed))
+        );
+    }
     let counts = tally(report);
     let _ = writeln!(
         out,

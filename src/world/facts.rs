@@ -9,6 +9,9 @@ use super::ObjRef;
 pub struct Facts {
     pub issuers: Vec<IssuerCapture>,
     pub tokens: Vec<CapturedToken>,
+    pub exchanges: Vec<super::live::ExchangeRecord>,
+    pub probes: Vec<super::live::ProbeRecord>,
+    pub gaps: Vec<super::live::Gap>,
 }
 
 /// `kind: IssuerDiscovery`: what `{issuer}/.well-known/openid-configuration` and its
@@ -67,6 +70,16 @@ pub struct CapturedToken {
     pub source: String,
     pub header: TokenHeader,
     pub claims: TokenClaims,
+    /// The signature checked against the issuer's JWKS when the token was taken live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<SignatureCheck>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "camelCase")]
+pub enum SignatureCheck {
+    Verified,
+    Invalid { reason: String },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ pub mod azure;
 pub mod facts;
 pub mod generate;
 pub mod kube;
+pub mod live;
 pub mod parse;
 
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,10 @@ pub struct WorldInfo {
     pub cloud: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kubernetes_version: Option<String>,
+    /// The live exchange and resource probes ran when the world was taken; a pod without a
+    /// result was not attempted (rather than the world being offline).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub probed: bool,
     /// Resources the pods are meant to reach, when their env does not name them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetHint>,

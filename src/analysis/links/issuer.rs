@@ -3,6 +3,7 @@
 use super::cluster::DEFAULT_SELF_MANAGED_ISSUER;
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
+use crate::world::facts::SignatureCheck;
 
 /// Issuers AKS hosts itself; Entra can always read them.
 fn aks_hosted(iss: &str) -> bool {
@@ -73,6 +74,20 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             b.raise("WI701", "the JWKS was not captured");
         }
         _ => {}
+    }
+    match cx.ix.tokens.get(&cx.subject.at).and_then(|t| t.signature.as_ref()) {
+        Some(SignatureCheck::Invalid { reason }) => {
+            b.raise(
+                "WI705",
+                format!("the token's signature does not verify against the JWKS: {reason}"),
+            )
+            .evidence(Evidence::fact("verification", reason));
+        }
+        Some(SignatureCheck::Verified) => b.fact(Evidence::fact(
+            "signature",
+            "verified against the issuer's JWKS",
+        )),
+        None => {}
     }
     if let Some(alg) = t.alg.as_deref().filter(|a| *a != "RS256") {
         b.raise("WI704", format!("token signed with {alg}"));

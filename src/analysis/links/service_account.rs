@@ -33,6 +33,15 @@ fn valid_tenant(s: &str) -> bool {
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let s = cx.subject;
     let Some(sa) = s.sa else {
+        if let Some(g) = cx.ix.gap("serviceaccounts", &s.at.namespace) {
+            b.raise(
+                "WI308",
+                format!("ServiceAccounts in namespace {} could not be read", s.at.namespace),
+            )
+            .evidence(Evidence::fact("error", &g.error))
+            .var("needed", &g.needed);
+            return;
+        }
         let elsewhere = cx
             .ix
             .sa_namespaces

@@ -46,6 +46,11 @@ pub fn parse_str(name: &str, text: &str) -> Result<World, LoadError> {
     parse_world(&[Source { name, text }])
 }
 
+/// Adds one more document text to a world (live collection feeds API responses through here).
+pub fn parse_more(world: &mut World, name: &str, text: &str) -> Result<(), LoadError> {
+    parse_into(world, &Source { name, text })
+}
+
 fn parse_into(world: &mut World, source: &Source<'_>) -> Result<(), LoadError> {
     let (_format, docs) = documents::documents(source.name, source.text)?;
     for (index, doc) in docs.into_iter().enumerate() {

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::{Cx, LoadError};
 use crate::world::azure::{CredentialOwner, FederatedCredential};
-use crate::world::facts::{CapturedToken, IssuerCapture, TokenClaims, TokenHeader};
+use crate::world::facts::{CapturedToken, IssuerCapture, SignatureCheck, TokenClaims, TokenHeader};
 use crate::world::{ObjRef, World, WorldInfo};
 
 pub(super) fn add(
@@ -31,6 +31,12 @@ pub(super) fn add(
                 .map_err(|m| cx.field_error("CapturedToken", "token", m))?;
             world.facts.tokens.push(token);
         }
+        "TokenExchange" => world
+            .facts
+            .exchanges
+            .push(cx.typed("TokenExchange", &item)?),
+        "ResourceProbe" => world.facts.probes.push(cx.typed("ResourceProbe", &item)?),
+        "CollectionGap" => world.facts.gaps.push(cx.typed("CollectionGap", &item)?),
         "FederatedCredentialList" => {
             let list: FicList = cx.typed("FederatedCredentialList", &item)?;
             for f in list.items {
@@ -44,7 +50,7 @@ pub(super) fn add(
         other => {
             return Err(cx.shape(format!(
                 "unknown widiag kind `{other}` (known: WorldInfo, IssuerDiscovery, CapturedToken, \
-                 FederatedCredentialList)"
+                 TokenExchange, ResourceProbe, CollectionGap, FederatedCredentialList)"
             )));
         }
     }
@@ -66,8 +72,10 @@ fn merge_info(into: &mut WorldInfo, from: WorldInfo) {
         tenant_id,
         cloud,
         kubernetes_version,
+        probed,
         targets,
     } = from;
+    into.probed |= probed;
     into.captured_at = captured_at.or(into.captured_at);
     into.cluster_name = cluster_name.or(into.cluster_name.take());
     into.context = context.or(into.context.take());
@@ -93,6 +101,8 @@ struct TokenDoc {
     claims: Option<TokenClaims>,
     #[serde(default)]
     token: Option<String>,
+    #[serde(default)]
+    signature: Option<SignatureCheck>,
 }
 
 fn default_source() -> String {
@@ -114,6 +124,7 @@ impl TokenDoc {
             source: self.source,
             header,
             claims,
+            signature: self.signature,
         })
     }
 }

@@ -1,0 +1,101 @@
+//! What the live probes should do for the selected pods: which token to request, which
+//! exchange to make and which resources to call. Pure, so the plan is tested without a network;
+//! the probes (src/probe) carry it out.
+
+use std::collections::BTreeMap;
+
+use super::index::Index;
+use super::subject::{Subject, first_env};
+use super::targets::{self, Target};
+use super::webhook::Install;
+use super::{Selection, means_to_use, selected};
+use crate::world::{ObjRef, TargetHint, World};
+
+/// One token exchange, shared by every pod with the same (client ID, ServiceAccount, tenant).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangePlan {
+    pub client_id: String,
+    pub tenant_id: String,
+    pub namespace: String,
+    pub service_account: String,
+    pub audience: String,
+    /// Seconds the token should live, as the webhook asks for it.
+    pub expiration: i64,
+    /// The pod the TokenRequest is bound to (the first of `pods`) and its UID.
+    pub bind_to: (String, Option<String>),
+    pub pods: Vec<ObjRef>,
+    /// `AZURE_AUTHORITY_HOST` as the pods see it, if set.
+    pub authority: Option<String>,
+    /// Key Vault and Blob targets per pod.
+    pub targets: BTreeMap<ObjRef, Vec<Target>>,
+}
+
+/// Pods the plan could not include, with why (no client ID, no tenant, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unplanned {
+    pub pod: ObjRef,
+    pub why: String,
+}
+
+pub fn plan(
+    world: &World,
+    selection: &Selection,
+    hints: &[TargetHint],
+) -> (Vec<ExchangePlan>, Vec<Unplanned>) {
+    let ix = Index::new(world);
+    let install = Install::detect(&ix);
+    let mut plans: BTreeMap<(String, String, String, String), ExchangePlan> = BTreeMap::new();
+    let mut unplanned = Vec::new();
+    for pod in selected(world, selection) {
+        let s = Subject::new(&ix, &install, pod);
+        if !matches!(selection, Selection::Pod(_)) && !means_to_use(&ix, &s) {
+            continue;
+        }
+        let Some(client_id) = s.client_id.clone().filter(|c| !c.is_empty()) else {
+            unplanned.push(Unplanned {
+                pod: s.at.clone(),
+                why: "no client ID on the pod or its ServiceAccount".into(),
+            });
+            continue;
+        };
+        let tenant = s
+            .tenant_id
+            .clone()
+            .or_else(|| install.tenant_id.clone())
+            .or_else(|| world.info.tenant_id.clone());
+        let Some(tenant_id) = tenant else {
+            unplanned.push(Unplanned {
+                pod: s.at.clone(),
+                why: "no tenant ID (pod env, ServiceAccount annotation or webhook config)".into(),
+            });
+            continue;
+        };
+        let audience = s.token.aud.first().cloned().unwrap_or_else(|| install.audience.clone());
+        let expiration = s
+            .sa_annotation(super::webhook::EXPIRATION)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(3600);
+        let key = (
+            client_id.to_ascii_lowercase(),
+            s.at.namespace.clone(),
+            s.sa_name.clone(),
+            tenant_id.to_ascii_lowercase(),
+        );
+        let found = targets::find(&ix, s.pod, &s.at, world.info.targets.iter().chain(hints));
+        let p = plans.entry(key).or_insert_with(|| ExchangePlan {
+            client_id: client_id.clone(),
+            tenant_id: tenant_id.clone(),
+            namespace: s.at.namespace.clone(),
+            service_account: s.sa_name.clone(),
+            audience,
+            expiration,
+            bind_to: (s.at.name.clone(), pod.metadata.uid.clone()),
+            pods: Vec::new(),
+            authority: first_env(pod, "AZURE_AUTHORITY_HOST"),
+            targets: BTreeMap::new(),
+        });
+        p.pods.push(s.at.clone());
+        p.targets.insert(s.at.clone(), found.targets);
+    }
+    (plans.into_values().collect(), unplanned)
+}

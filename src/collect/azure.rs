@@ -1,0 +1,319 @@
+//! Azure through ARM and Microsoft Graph: the user-assigned identities and applications the
+//! pods' client IDs name, their federated credentials, the clusters, vaults and storage
+//! accounts, and the role assignments of the principals involved. Responses are fed to the
+//! world loader, so live and file worlds share one normaliser.
+//!
+//! ARM is read with widiag's own requests rather than `azure_mgmt_msi`: that crate lives on the
+//! SDK's archived legacy branch, takes azure_core 0.21's credential trait (not azure_identity
+//! 1.x's) and brings a second TLS stack that ignores `SSL_CERT_FILE` (wire-protocols.md §6).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use azure_core::credentials::TokenCredential;
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+use super::cloud::Cloud;
+use super::http::Http;
+use crate::world::World;
+use crate::world::live::Gap;
+
+const MSI_API: &str = "2023-01-31";
+
+pub struct AzureReader {
+    pub http: Http,
+    pub credential: Arc<dyn TokenCredential>,
+    pub cloud: Cloud,
+}
+
+/// What to look for: the client IDs the pods use.
+#[derive(Debug, Default)]
+pub struct Wanted {
+    pub client_ids: BTreeSet<String>,
+    /// `--subscription`; empty means every subscription the caller can read.
+    pub subscriptions: Vec<String>,
+}
+
+#[derive(Default)]
+struct Found {
+    world: World,
+    gaps: Vec<Gap>,
+}
+
+impl Found {
+    fn absorb(&mut self, name: &str, body: Value) {
+        let text = body.to_string();
+        if let Err(e) = crate::world::parse::parse_more(&mut self.world, name, &text) {
+            self.gaps.push(Gap {
+                resource: name.into(),
+                namespace: None,
+                needed: "a response widiag can read".into(),
+                error: e.to_string(),
+            });
+        }
+    }
+}
+
+impl AzureReader {
+    async fn token(&self, scope: &str) -> Result<String, Gap> {
+        self.credential
+            .get_token(&[scope], None)
+            .await
+            .map(|t| t.token.secret().to_string())
+            .map_err(|e| Gap {
+                resource: scope.into(),
+                namespace: None,
+                needed: format!("a token for {scope} (az login, or AZURE_* credentials)"),
+                error: e.to_string(),
+            })
+    }
+
+    /// Every page of a list (`nextLink` or `@odata.nextLink`); items only.
+    async fn pages(&self, what: &str, first: String, bearer: &str, needed: String) -> Result<Vec<Value>, Gap> {
+        let mut items = Vec::new();
+        let mut next = Some(first);
+        // A server that links to itself forever must not hang widiag.
+        let mut budget = 1000;
+        while let Some(url) = next.take() {
+            budget -= 1;
+            let gap = |error: String| Gap {
+                resource: what.into(),
+                namespace: None,
+                needed: needed.clone(),
+                error,
+            };
+            let reply = self
+                .http
+                .get(what, &url, Some(bearer))
+                .await
+                .map_err(|e| gap(e.to_string()))?;
+            let body = reply.json().unwrap_or(Value::Null);
+            if !reply.ok() {
+                let e = &body["error"];
+                return Err(gap(format!(
+                    "{} {}: {}",
+                    reply.status,
+                    e["code"].as_str().unwrap_or("error"),
+                    e["message"].as_str().unwrap_or_default()
+                )));
+            }
+            if let Some(v) = body["value"].as_array() {
+                items.extend(v.iter().cloned());
+            }
+            next = body["nextLink"]
+                .as_str()
+                .or(body["@odata.nextLink"].as_str())
+                .filter(|_| budget > 0)
+                .map(str::to_string);
+        }
+        Ok(items)
+    }
+
+    async fn arm_list(&self, bearer: &str, sub: &str, provider_type: &str, what: &str) -> Result<Vec<Value>, Gap> {
+        let api = match provider_type {
+            "Microsoft.ManagedIdentity/userAssignedIdentities" => MSI_API,
+            "Microsoft.ContainerService/managedClusters" => "2024-05-01",
+            "Microsoft.KeyVault/vaults" => "2023-07-01",
+            "Microsoft.Storage/storageAccounts" => "2023-05-01",
+            _ => "2022-04-01",
+        };
+        let url = format!(
+            "{}/subscriptions/{sub}/providers/{provider_type}?api-version={api}",
+            self.cloud.arm
+        );
+        let needed = format!("{provider_type}/read on subscription {sub} (Reader)");
+        self.pages(what, url, bearer, needed).await
+    }
+
+    pub async fn collect(&self, wanted: &Wanted) -> (World, Vec<Gap>) {
+        let mut found = Found::default();
+        let arm = match self.token(&self.cloud.arm_scope()).await {
+            Ok(t) => t,
+            Err(g) => return (World::default(), vec![g]),
+        };
+        let subs = if wanted.subscriptions.is_empty() {
+            let url = format!("{}/subscriptions?api-version=2022-12-01", self.cloud.arm);
+            match self
+                .pages("list subscriptions", url, &arm, "any subscription Reader role".into())
+                .await
+            {
+                Ok(items) => items
+                    .iter()
+                    .filter_map(|s| s["subscriptionId"].as_str().map(str::to_string))
+                    .collect(),
+                Err(g) => {
+                    found.gaps.push(g);
+                    Vec::new()
+                }
+            }
+        } else {
+            wanted.subscriptions.clone()
+        };
+        const KINDS: [(&str, &str); 4] = [
+            ("Microsoft.ManagedIdentity/userAssignedIdentities", "list identities"),
+            ("Microsoft.ContainerService/managedClusters", "list clusters"),
+            ("Microsoft.KeyVault/vaults", "list vaults"),
+            ("Microsoft.Storage/storageAccounts", "list storage accounts"),
+        ];
+        let arm_ref = arm.as_str();
+        let lists = join_all(subs.iter().flat_map(|sub| {
+            KINDS.iter().map(move |(ty, what)| async move {
+                (*what, self.arm_list(arm_ref, sub, ty, what).await)
+            })
+        }))
+        .await;
+        for (what, r) in lists {
+            match r {
+                Ok(items) => found.absorb(what, json!({ "value": items })),
+                Err(g) => found.gaps.push(g),
+            }
+        }
+        self.identity_credentials(&mut found, &arm, wanted).await;
+        self.applications(&mut found, wanted).await;
+        self.role_assignments(&mut found, &arm, &subs).await;
+        (found.world, found.gaps)
+    }
+
+    /// Federated credentials of the identities the pods name.
+    async fn identity_credentials(&self, found: &mut Found, arm: &str, wanted: &Wanted) {
+        let ids: Vec<String> = found
+            .world
+            .azure
+            .identities
+            .iter()
+            .filter(|i| {
+                i.client_id
+                    .as_deref()
+                    .is_some_and(|c| wanted.client_ids.contains(&c.to_ascii_lowercase()))
+            })
+            .map(|i| i.id.clone())
+            .collect();
+        let lists = join_all(ids.iter().map(|id| {
+            let url = format!(
+                "{}{id}/federatedIdentityCredentials?api-version={MSI_API}",
+                self.cloud.arm
+            );
+            let needed = format!("Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read on {id}");
+            self.pages("list federated credentials", url, arm, needed)
+        }))
+        .await;
+        for r in lists {
+            match r {
+                Ok(items) => found.absorb("list federated credentials", json!({ "value": items })),
+                Err(g) => found.gaps.push(g),
+            }
+        }
+    }
+
+    /// Client IDs that are no user-assigned identity: Entra applications, through Graph.
+    async fn applications(&self, found: &mut Found, wanted: &Wanted) {
+        let known: BTreeSet<String> = found
+            .world
+            .azure
+            .identities
+            .iter()
+            .filter_map(|i| i.client_id.as_deref().map(str::to_ascii_lowercase))
+            .collect();
+        let rest: Vec<&String> = wanted.client_ids.iter().filter(|c| !known.contains(*c)).collect();
+        if rest.is_empty() {
+            return;
+        }
+        let graph = match self.token(&self.cloud.graph_scope()).await {
+            Ok(t) => t,
+            Err(g) => {
+                found.gaps.push(g);
+                return;
+            }
+        };
+        let g = self.cloud.graph;
+        let lookups = join_all(rest.iter().map(|cid| {
+            let graph = graph.as_str();
+            async move {
+                let filter = format!("appId eq '{cid}'");
+                let q = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("$filter", &filter)
+                    .finish();
+                let needed = "Application.Read.All (Microsoft Graph)".to_string();
+                let apps = self
+                    .pages("find application", format!("{g}/v1.0/applications?{q}"), graph, needed.clone())
+                    .await;
+                let sps = self
+                    .pages("find service principal", format!("{g}/v1.0/servicePrincipals?{q}"), graph, needed.clone())
+                    .await;
+                let mut fics = Vec::new();
+                if let Ok(apps) = &apps {
+                    for a in apps {
+                        let (Some(oid), Some(app_id)) = (a["id"].as_str(), a["appId"].as_str()) else {
+                            continue;
+                        };
+                        let url = format!("{g}/v1.0/applications/{oid}/federatedIdentityCredentials");
+                        fics.push((app_id.to_string(), self.pages("list application credentials", url, graph, needed.clone()).await));
+                    }
+                }
+                (apps, sps, fics)
+            }
+        }))
+        .await;
+        for (apps, sps, fics) in lookups {
+            for (r, ty) in [(apps, "#microsoft.graph.application"), (sps, "#microsoft.graph.servicePrincipal")] {
+                match r {
+                    Ok(items) => {
+                        let typed: Vec<Value> = items
+                            .into_iter()
+                            .map(|mut i| {
+                                i["@odata.type"] = json!(ty);
+                                i
+                            })
+                            .collect();
+                        found.absorb(ty, json!({ "value": typed }));
+                    }
+                    Err(g) => found.gaps.push(g),
+                }
+            }
+            for (app_id, r) in fics {
+                match r {
+                    Ok(items) => found.absorb(
+                        "application credentials",
+                        json!({"apiVersion": crate::world::WIDIAG_API_VERSION, "kind": "FederatedCredentialList",
+                               "application": app_id, "items": items}),
+                    ),
+                    Err(g) => found.gaps.push(g),
+                }
+            }
+        }
+    }
+
+    /// Role assignments of every principal found, in every subscription read.
+    async fn role_assignments(&self, found: &mut Found, arm: &str, subs: &[String]) {
+        let az = &found.world.azure;
+        let principals: BTreeSet<String> = az
+            .identities
+            .iter()
+            .filter_map(|i| i.principal_id.clone())
+            .chain(az.service_principals.iter().map(|s| s.id.clone()))
+            .collect();
+        let lists = join_all(subs.iter().flat_map(|sub| {
+            principals.iter().map(move |p| {
+                let filter = format!("principalId eq '{p}'");
+                let q = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("api-version", "2022-04-01")
+                    .append_pair("$filter", &filter)
+                    .finish();
+                let url = format!(
+                    "{}/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments?{q}",
+                    self.cloud.arm
+                );
+                let needed = format!("Microsoft.Authorization/roleAssignments/read on subscription {sub}");
+                self.pages("list role assignments", url, arm, needed)
+            })
+        }))
+        .await;
+        for r in lists {
+            match r {
+                Ok(items) => found.absorb("list role assignments", json!({ "value": items })),
+                Err(g) => found.gaps.push(g),
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! One HTTP client for every Azure and issuer call: reqwest with rustls, which honours
+//! `HTTPS_PROXY`/`NO_PROXY` and `SSL_CERT_FILE` as the Azure SDKs do, with timeouts on
+//! everything, and a transcript entry per request that never holds a header or a body.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::header::HeaderMap;
+
+use crate::world::live::Step;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("HTTP client: {0}")]
+    Build(String),
+    #[error("{method} {url}: {reason}")]
+    Send {
+        method: &'static str,
+        url: String,
+        reason: String,
+    },
+}
+
+/// A response, read whole (bodies here are small JSON documents).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Requests made so far, in order; shared by the tasks of one run.
+#[derive(Debug, Clone, Default)]
+pub struct Transcript(Arc<Mutex<Vec<Step>>>);
+
+impl Transcript {
+    pub fn push(&self, step: Step) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push(step);
+        }
+    }
+    pub fn steps(&self) -> Vec<Step> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    pub transcript: Transcript,
+}
+
+/// Everything after `?` except the keys that are safe and useful to show.
+pub fn redact_url(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let kept: Vec<String> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) if matches!(k, "api-version" | "$filter" | "$skiptoken" | "$top" | "maxresults" | "comp" | "restype") => {
+                format!("{k}={v}")
+            }
+            Some((k, _)) => format!("{k}=<redacted>"),
+            None => kv.to_string(),
+        })
+        .collect();
+    format!("{base}?{}", kept.join("&"))
+}
+
+impl Http {
+    pub fn new(timeout: Duration) -> Result<Http, HttpError> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("widiag/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| HttpError::Build(e.to_string()))?;
+        Ok(Http {
+            client,
+            transcript: Transcript::default(),
+        })
+    }
+
+    /// The same connection pool with a transcript of its own, for one step's record.
+    pub fn with_own_transcript(&self) -> Http {
+        Http {
+            client: self.client.clone(),
+            transcript: Transcript::default(),
+        }
+    }
+
+    pub async fn get(&self, what: &str, url: &str, bearer: Option<&str>) -> Result<Reply, HttpError> {
+        let mut req = self.client.get(url);
+        if let Some(b) = bearer {
+            req = req.bearer_auth(b);
+        }
+        self.send(what, "GET", url, req).await
+    }
+
+    /// A form POST; the form is never recorded (it holds the client assertion).
+    pub async fn post_form(
+        &self,
+        what: &str,
+        url: &str,
+        form: &[(&str, &str)],
+    ) -> Result<Reply, HttpError> {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let req = self
+            .client
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(what, "POST", url, req).await
+    }
+
+    async fn send(
+        &self,
+        what: &str,
+        method: &'static str,
+        url: &str,
+        req: reqwest::RequestBuilder,
+    ) -> Result<Reply, HttpError> {
+        let start = Instant::now();
+        let result = async {
+            let resp = req.send().await?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let body = resp.bytes().await?.to_vec();
+            Ok::<_, reqwest::Error>(Reply {
+                status,
+                headers,
+                body,
+            })
+        }
+        .await;
+        let millis = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let note = result.as_ref().err().map(error_chain);
+        self.transcript.push(Step {
+            what: what.to_string(),
+            method: method.to_string(),
+            url: redact_url(url),
+            status: result.as_ref().ok().map(|r| r.status),
+            millis,
+            note: note.clone(),
+        });
+        result.map_err(|_| HttpError::Send {
+            method,
+            url: redact_url(url),
+            reason: note.unwrap_or_default(),
+        })
+    }
+}
+
+/// reqwest's top-level message says little ("error sending request"); the sources say why.
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut parts = vec![if e.is_timeout() {
+        "timed out".to_string()
+    } else {
+        e.to_string()
+    }];
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unknown_query_values_are_redacted() {
+        assert_eq!(
+            super::redact_url("https://v.vault.azure.net/secrets?api-version=7.5&sig=abc"),
+            "https://v.vault.azure.net/secrets?api-version=7.5&sig=<redacted>"
+        );
+    }
+}

@@ -1,0 +1,219 @@
+//! Kubernetes through kube-rs: the user's kubeconfig (exec plugins such as kubelogin included)
+//! or the in-cluster config. Lists only the kinds the analysis reads, 500 per page, all at once;
+//! a kind the user may not list becomes a [`Gap`] and the rest still works.
+
+use std::fmt::Debug;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Service, ServiceAccount};
+use kube::api::{Api, ListParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config, Resource};
+use serde::de::DeserializeOwned;
+
+use super::CollectError;
+use crate::world::KubeObjects;
+use crate::world::live::Gap;
+
+/// Which cluster and namespace to read.
+#[derive(Debug, Clone, Default)]
+pub struct KubeTarget {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    /// `None` reads every namespace.
+    pub namespace: Option<String>,
+    pub timeout: Option<Duration>,
+}
+
+/// A connected cluster: the client and what the kubeconfig says about it.
+#[derive(Clone)]
+pub struct Cluster {
+    pub client: Client,
+    pub context: Option<String>,
+    /// The kubeconfig context's namespace, for a bare `--pod NAME`.
+    pub default_namespace: String,
+}
+
+pub async fn connect(target: &KubeTarget) -> Result<Cluster, CollectError> {
+    // kube's rustls (ring) and reqwest's (aws-lc-rs) both link a provider; rustls then needs
+    // a process default. Installing fails harmlessly if one is already set.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let opts = KubeConfigOptions {
+        context: target.context.clone(),
+        ..Default::default()
+    };
+    let (mut config, context) = match &target.kubeconfig {
+        Some(path) => {
+            let kc = Kubeconfig::read_from(path).map_err(|e| CollectError::Kubeconfig {
+                source_name: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            let ctx = target.context.clone().or(kc.current_context.clone());
+            let config = Config::from_custom_kubeconfig(kc, &opts)
+                .await
+                .map_err(|e| CollectError::Kubeconfig {
+                    source_name: path.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+            (config, ctx)
+        }
+        None if target.context.is_some() => {
+            let config = Config::from_kubeconfig(&opts)
+                .await
+                .map_err(|e| CollectError::Kubeconfig {
+                    source_name: "$KUBECONFIG".into(),
+                    reason: e.to_string(),
+                })?;
+            (config, target.context.clone())
+        }
+        None => {
+            let config = Config::infer().await.map_err(|e| CollectError::Kubeconfig {
+                source_name: "$KUBECONFIG, ~/.kube/config or in-cluster".into(),
+                reason: e.to_string(),
+            })?;
+            (config, None)
+        }
+    };
+    let timeout = target.timeout.unwrap_or(Duration::from_secs(20));
+    config.connect_timeout = Some(timeout.min(Duration::from_secs(10)));
+    config.read_timeout = Some(timeout);
+    config.write_timeout = Some(timeout);
+    let default_namespace = config.default_namespace.clone();
+    let client = Client::try_from(config).map_err(|e| CollectError::Kube(e.to_string()))?;
+    Ok(Cluster {
+        client,
+        context,
+        default_namespace,
+    })
+}
+
+/// Every item of a list, following `continue` tokens.
+async fn list_all<K>(api: Api<K>) -> Result<Vec<K>, kube::Error>
+where
+    K: Resource + Clone + DeserializeOwned + Debug,
+{
+    let mut out = Vec::new();
+    let mut lp = ListParams::default().limit(500);
+    loop {
+        let page = api.list(&lp).await?;
+        out.extend(page.items);
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(c) => lp = lp.continue_token(&c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// A namespaced kind, in one namespace or all of them.
+async fn namespaced<K>(
+    client: &Client,
+    namespace: Option<&str>,
+    timeout: Duration,
+) -> Result<Vec<K>, Gap>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + Debug,
+    K::DynamicType: Default,
+{
+    let api = match namespace {
+        Some(ns) => Api::<K>::namespaced(client.clone(), ns),
+        None => Api::<K>::all(client.clone()),
+    };
+    fetch(api, namespace, timeout).await
+}
+
+async fn cluster_scoped<K>(client: &Client, timeout: Duration) -> Result<Vec<K>, Gap>
+where
+    K: Resource<Scope = k8s_openapi::ClusterResourceScope> + Clone + DeserializeOwned + Debug,
+    K::DynamicType: Default,
+{
+    fetch(Api::<K>::all(client.clone()), None, timeout).await
+}
+
+async fn fetch<K>(api: Api<K>, namespace: Option<&str>, timeout: Duration) -> Result<Vec<K>, Gap>
+where
+    K: Resource + Clone + DeserializeOwned + Debug,
+    K::DynamicType: Default,
+{
+    let plural = K::plural(&K::DynamicType::default()).into_owned();
+    let gap = |error: String| Gap {
+        resource: plural.clone(),
+        namespace: namespace.map(str::to_string),
+        needed: match namespace {
+            Some(ns) => format!("list {plural} in namespace {ns}"),
+            None => format!("list {plural} (cluster-wide)"),
+        },
+        error,
+    };
+    match tokio::time::timeout(timeout, list_all(api)).await {
+        Ok(Ok(items)) => Ok(items),
+        // A kind the server does not serve is simply absent.
+        Ok(Err(kube::Error::Api(s))) if s.code == 404 => Ok(Vec::new()),
+        Ok(Err(kube::Error::Api(s))) => Err(gap(format!("{} {}: {}", s.code, s.reason, s.message))),
+        Ok(Err(e)) => Err(gap(e.to_string())),
+        Err(_) => Err(gap(format!("no answer within {}s", timeout.as_secs()))),
+    }
+}
+
+/// The items, or none with the gap noted.
+fn take<K>(r: Result<Vec<K>, Gap>, gaps: &mut Vec<Gap>) -> Vec<K> {
+    r.unwrap_or_else(|g| {
+        gaps.push(g);
+        Vec::new()
+    })
+}
+
+/// Lists every kind the analysis reads, concurrently. Gaps are returned beside the objects.
+pub async fn collect(
+    cluster: &Cluster,
+    namespace: Option<&str>,
+    timeout: Duration,
+) -> (KubeObjects, Vec<Gap>) {
+    let c = &cluster.client;
+    let ns = namespace;
+    let (pods, sas, deps, rss, stss, dss, jobs, cjs, cms, svcs, evs) = tokio::join!(
+        namespaced::<Pod>(c, ns, timeout),
+        namespaced::<ServiceAccount>(c, ns, timeout),
+        namespaced::<Deployment>(c, None, timeout),
+        namespaced::<ReplicaSet>(c, ns, timeout),
+        namespaced::<StatefulSet>(c, ns, timeout),
+        namespaced::<DaemonSet>(c, ns, timeout),
+        namespaced::<Job>(c, ns, timeout),
+        namespaced::<CronJob>(c, ns, timeout),
+        namespaced::<ConfigMap>(c, ns, timeout),
+        namespaced::<Service>(c, None, timeout),
+        namespaced::<Event>(c, ns, timeout),
+    );
+    let (mwcs, nss, nodes) = tokio::join!(
+        cluster_scoped::<MutatingWebhookConfiguration>(c, timeout),
+        cluster_scoped::<Namespace>(c, timeout),
+        cluster_scoped::<Node>(c, timeout),
+    );
+    let mut gaps = Vec::new();
+    let objects = KubeObjects {
+        pods: take(pods, &mut gaps),
+        service_accounts: take(sas, &mut gaps),
+        deployments: take(deps, &mut gaps),
+        replica_sets: take(rss, &mut gaps),
+        stateful_sets: take(stss, &mut gaps),
+        daemon_sets: take(dss, &mut gaps),
+        jobs: take(jobs, &mut gaps),
+        cron_jobs: take(cjs, &mut gaps),
+        config_maps: take(cms, &mut gaps),
+        services: take(svcs, &mut gaps),
+        events: take(evs, &mut gaps),
+        mutating_webhooks: take(mwcs, &mut gaps),
+        namespaces: take(nss, &mut gaps),
+        nodes: take(nodes, &mut gaps),
+    };
+    // The webhook's own Deployment and Service live in its namespace: a user limited to one
+    // namespace cannot see them, which is expected rather than a gap worth reporting.
+    gaps.retain(|g| !(namespace.is_some() && matches!(g.resource.as_str(), "deployments" | "services")));
+    (objects, gaps)
+}

@@ -1,0 +1,142 @@
+//! Live collection: fills a [`World`] from a real cluster (kube-rs) and real Azure (ARM and
+//! Graph with an azure_identity credential), then runs the probes on the pods asked for.
+//! Everything that could not be read becomes a [`Gap`]; only a cluster that cannot be reached
+//! at all is an error.
+
+pub mod azure;
+pub mod cloud;
+pub mod credential;
+pub mod http;
+pub mod kube;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use crate::analysis::Selection;
+use crate::analysis::webhook::CLIENT_ID;
+use crate::world::live::Gap;
+use crate::world::{TargetHint, World};
+
+pub use self::credential::AzureAuth;
+pub use self::kube::KubeTarget;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error("kubeconfig {source_name}: {reason}")]
+    Kubeconfig { source_name: String, reason: String },
+    #[error("Kubernetes client: {0}")]
+    Kube(String),
+    #[error("Azure credential: {0}")]
+    Credential(String),
+    #[error(transparent)]
+    Http(#[from] http::HttpError),
+    #[error("cannot reach the cluster: {0}")]
+    Unreachable(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    pub kube: KubeTarget,
+    pub azure_auth: AzureAuth,
+    pub cloud: cloud::Cloud,
+    pub subscriptions: Vec<String>,
+    pub selection: Selection,
+    pub targets: Vec<TargetHint>,
+    /// Run the token, exchange and resource probes (not only read objects).
+    pub probe: bool,
+    pub concurrency: usize,
+    pub timeout: Duration,
+}
+
+/// What a live run gathered, and the requests it made to gather it.
+pub struct Live {
+    pub world: World,
+    pub transcript: Vec<crate::world::live::Step>,
+}
+
+pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
+    let cluster = kube::connect(&opts.kube).await?;
+    let version = tokio::time::timeout(opts.timeout, cluster.client.apiserver_version())
+        .await
+        .map_err(|_| CollectError::Unreachable(format!("no answer within {}s", opts.timeout.as_secs())))?
+        .map_err(|e| CollectError::Unreachable(e.to_string()))?;
+    let namespace = match &opts.selection {
+        Selection::All => None,
+        Selection::Namespace(n) => Some(n.as_str()),
+        Selection::Pod(p) => Some(p.namespace.as_str()),
+    };
+    let (objects, mut gaps) = kube::collect(&cluster, namespace, opts.timeout).await;
+    let mut world = World {
+        kube: objects,
+        ..Default::default()
+    };
+    world.info.context = cluster.context.clone();
+    world.info.kubernetes_version = Some(version.git_version);
+    world.info.cloud = Some(opts.cloud.name.to_string());
+    world.info.targets = opts.targets.clone();
+    let http = http::Http::new(opts.timeout)?;
+    match credential::credential(opts.azure_auth)? {
+        Some(cred) => {
+            let reader = azure::AzureReader {
+                http: http.clone(),
+                credential: cred,
+                cloud: opts.cloud,
+            };
+            let wanted = azure::Wanted {
+                client_ids: client_ids(&world),
+                subscriptions: opts.subscriptions.clone(),
+            };
+            let (az, az_gaps) = reader.collect(&wanted).await;
+            world.azure = az.azure;
+            gaps.extend(az_gaps);
+        }
+        None => gaps.push(Gap {
+            resource: "azure".into(),
+            namespace: None,
+            needed: "an Azure credential (--azure-auth)".into(),
+            error: "Azure was not read (--azure-auth none)".into(),
+        }),
+    }
+    if world.info.tenant_id.is_none() {
+        world.info.tenant_id = world.azure.identities.iter().find_map(|i| i.tenant_id.clone());
+    }
+    world.facts.gaps = gaps;
+    if opts.probe {
+        let (plans, _unplanned) =
+            crate::analysis::plan::plan(&world, &opts.selection, &opts.targets);
+        let probe_opts = crate::probe::ProbeOptions {
+            cloud: opts.cloud,
+            concurrency: opts.concurrency,
+        };
+        let facts = crate::probe::run(&cluster.client, &http, &plans, &probe_opts).await;
+        facts.add_to(&mut world);
+    }
+    // After the probes: the tokens they took must not look issued in the future.
+    world.info.captured_at = Some(jiff::Timestamp::now());
+    Ok(Live {
+        world,
+        transcript: http.transcript.steps(),
+    })
+}
+
+/// Client IDs the pods and ServiceAccounts name, lower case.
+fn client_ids(world: &World) -> BTreeSet<String> {
+    let annotated = world
+        .kube
+        .service_accounts
+        .iter()
+        .filter_map(|sa| sa.metadata.annotations.as_ref()?.get(CLIENT_ID).cloned());
+    let env = world.kube.pods.iter().flat_map(|p| {
+        p.spec
+            .iter()
+            .flat_map(|s| s.containers.iter())
+            .flat_map(|c| c.env.iter().flatten())
+            .filter(|e| e.name == "AZURE_CLIENT_ID")
+            .filter_map(|e| e.value.clone())
+    });
+    annotated
+        .chain(env)
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty())
+        .collect()
+}

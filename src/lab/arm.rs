@@ -1,0 +1,404 @@
+//! The lab's Azure Resource Manager (`management.azure.com`) and Microsoft Graph
+//! (`graph.microsoft.com`): the read endpoints widiag and `az` use to find identities, their
+//! federated credentials, vaults, storage accounts and role assignments, rendered from the
+//! world in the wire shapes of wire-protocols.md §6, with absolute `nextLink` paging.
+
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::keys::SigningKey;
+use crate::world::World;
+use crate::world::azure::*;
+
+/// Small on purpose: every lab client pages.
+pub const PAGE: usize = 3;
+const ARM_HOST: &str = "https://management.azure.com";
+const GRAPH_HOST: &str = "https://graph.microsoft.com";
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    (
+        status,
+        [
+            ("content-type", "application/json; charset=utf-8"),
+            ("x-ms-request-id", "00000000-0000-4000-8000-00000000a7b1"),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn arm_error(status: StatusCode, code: &str, message: String) -> Response {
+    json_response(status, json!({"error": {"code": code, "message": message}}))
+}
+
+/// The bearer's claims, if the lab's Entra issued it for `audience` and it has not expired.
+pub fn bearer(entra_key: &SigningKey, headers: &HeaderMap, audience: &str) -> Result<Value, String> {
+    let token = headers
+        .get("authorization")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .ok_or("Authentication failed. The 'Authorization' header is missing.")?;
+    entra_key
+        .verify(token)
+        .map_err(|_| "The access token has an invalid signature.".to_string())?;
+    let claims: Value = jsonwebtoken::dangerous::insecure_decode_claims(token)
+        .map_err(|_| "The access token is malformed.".to_string())?;
+    if claims["aud"].as_str().map(|a| a.trim_end_matches('/')) != Some(audience) {
+        return Err(format!(
+            "The access token has an invalid audience; expected '{audience}'."
+        ));
+    }
+    if claims["exp"]
+        .as_i64()
+        .is_none_or(|e| e <= jiff::Timestamp::now().as_second())
+    {
+        return Err("The access token has expired.".into());
+    }
+    Ok(claims)
+}
+
+fn query_param(query: &str, key: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// One page of `items` from `$skiptoken`, with an absolute nextLink back to `base_url`.
+fn page(items: Vec<Value>, query: &str, base_url: &str, link_key: &str) -> Value {
+    let skip: usize = query_param(query, "$skiptoken")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let total = items.len();
+    let value: Vec<Value> = items.into_iter().skip(skip).take(PAGE).collect();
+    let mut body = json!({ "value": value });
+    if skip + PAGE < total {
+        let mut next: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .filter(|(k, _)| k != "$skiptoken")
+            .collect();
+        next.push(("$skiptoken".into(), (skip + PAGE).to_string()));
+        let q = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(next)
+            .finish();
+        body[link_key] = json!(format!("{base_url}?{q}"));
+    }
+    body
+}
+
+fn in_sub(id: &str, sub: &str) -> bool {
+    arm_segment(id, "subscriptions").is_some_and(|s| s.eq_ignore_ascii_case(sub))
+}
+
+pub fn handle_arm(
+    world: &World,
+    entra_key: &SigningKey,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+) -> Response {
+    if let Err(m) = bearer(entra_key, headers, ARM_HOST) {
+        let mut r = arm_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", m);
+        let challenge = "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\"";
+        r.headers_mut()
+            .insert("www-authenticate", challenge.parse().expect("static header"));
+        return r;
+    }
+    if method != Method::GET {
+        return arm_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("The lab's ARM is read-only; {method} is not served."),
+        );
+    }
+    if query_param(query, "api-version").is_none() {
+        return arm_error(
+            StatusCode::BAD_REQUEST,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.".into(),
+        );
+    }
+    let segs: Vec<String> = path
+        .trim_matches('/')
+        .split('/')
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let base = format!("{ARM_HOST}{path}");
+    let az = &world.azure;
+    let items: Vec<Value> = match segs.as_slice() {
+        ["subscriptions"] => subscriptions(world),
+        ["subscriptions", sub, "providers", provider, kind] => {
+            let ty = format!("{provider}/{kind}");
+            match ty.as_str() {
+                "microsoft.managedidentity/userassignedidentities" => az
+                    .identities
+                    .iter()
+                    .filter(|i| in_sub(&i.id, sub))
+                    .map(identity)
+                    .collect(),
+                "microsoft.containerservice/managedclusters" => az
+                    .clusters
+                    .iter()
+                    .filter(|c| in_sub(&c.id, sub))
+                    .map(cluster)
+                    .collect(),
+                "microsoft.keyvault/vaults" => az
+                    .vaults
+                    .iter()
+                    .filter(|v| in_sub(&v.id, sub))
+                    .map(vault)
+                    .collect(),
+                "microsoft.storage/storageaccounts" => az
+                    .storage_accounts
+                    .iter()
+                    .filter(|s| in_sub(&s.id, sub))
+                    .map(storage)
+                    .collect(),
+                "microsoft.authorization/roleassignments" => {
+                    let principal = query_param(query, "$filter").and_then(|f| filter_value(&f));
+                    az.role_assignments
+                        .iter()
+                        .filter(|r| in_sub(&r.scope, sub))
+                        .filter(|r| {
+                            principal
+                                .as_deref()
+                                .is_none_or(|p| r.principal_id.eq_ignore_ascii_case(p))
+                        })
+                        .map(role_assignment)
+                        .collect()
+                }
+                _ => return not_found(path),
+            }
+        }
+        [
+            "subscriptions",
+            _,
+            "resourcegroups",
+            _,
+            "providers",
+            "microsoft.managedidentity",
+            "userassignedidentities",
+            _,
+            "federatedidentitycredentials",
+        ] => {
+            let identity_id = path
+                .trim_end_matches('/')
+                .rsplit_once('/')
+                .map(|(p, _)| p)
+                .unwrap_or_default();
+            if !az.identities.iter().any(|i| i.id.eq_ignore_ascii_case(identity_id)) {
+                return arm_error(
+                    StatusCode::NOT_FOUND,
+                    "ResourceNotFound",
+                    format!(
+                        "The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/{}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+                        segs[7]
+                    ),
+                );
+            }
+            az.federated_credentials
+                .iter()
+                .filter(|f| {
+                    matches!(&f.owner, CredentialOwner::Identity(o) if o.eq_ignore_ascii_case(identity_id))
+                })
+                .map(arm_fic)
+                .collect()
+        }
+        _ => return not_found(path),
+    };
+    json_response(StatusCode::OK, page(items, query, &base, "nextLink"))
+}
+
+fn not_found(path: &str) -> Response {
+    arm_error(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        format!("The lab's ARM does not serve {path}."),
+    )
+}
+
+/// `principalId eq '{id}'` or `assignedTo('{id}')` -> the id.
+fn filter_value(filter: &str) -> Option<String> {
+    let start = filter.find('\'')? + 1;
+    let end = start + filter[start..].find('\'')?;
+    Some(filter[start..end].to_string())
+}
+
+fn subscriptions(world: &World) -> Vec<Value> {
+    let az = &world.azure;
+    let mut subs: Vec<String> = az
+        .identities
+        .iter()
+        .map(|i| i.id.as_str())
+        .chain(az.clusters.iter().map(|c| c.id.as_str()))
+        .chain(az.vaults.iter().map(|v| v.id.as_str()))
+        .chain(az.storage_accounts.iter().map(|s| s.id.as_str()))
+        .filter_map(|id| arm_segment(id, "subscriptions"))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    subs.sort();
+    subs.dedup();
+    let tenant = world.info.tenant_id.clone().unwrap_or_default();
+    subs.into_iter()
+        .map(|s| {
+            json!({"id": format!("/subscriptions/{s}"), "subscriptionId": s, "tenantId": tenant,
+                   "displayName": format!("lab-{}", &s[..s.len().min(8)]), "state": "Enabled"})
+        })
+        .collect()
+}
+
+fn identity(i: &ManagedIdentity) -> Value {
+    json!({"id": i.id, "name": i.name, "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+           "location": i.location.as_deref().unwrap_or("eastus"),
+           "properties": {"tenantId": i.tenant_id, "principalId": i.principal_id, "clientId": i.client_id}})
+}
+
+fn arm_fic(f: &FederatedCredential) -> Value {
+    let mut props = json!({"issuer": f.issuer, "audiences": f.audiences});
+    if let Some(s) = &f.subject {
+        props["subject"] = json!(s);
+    }
+    if let Some(e) = &f.claims_matching_expression {
+        props["claimsMatchingExpression"] = json!({"value": e, "languageVersion": 1});
+    }
+    json!({"id": f.id, "name": f.name,
+           "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+           "properties": props})
+}
+
+fn cluster(c: &ManagedCluster) -> Value {
+    json!({"id": c.id, "name": c.name, "type": "Microsoft.ContainerService/ManagedClusters",
+           "location": c.location,
+           "properties": {"kubernetesVersion": c.kubernetes_version,
+                          "oidcIssuerProfile": {"enabled": c.oidc_issuer_enabled, "issuerURL": c.issuer_url},
+                          "securityProfile": {"workloadIdentity": {"enabled": c.workload_identity_enabled}}}})
+}
+
+fn acls(n: &NetworkAcls) -> Value {
+    json!({"defaultAction": n.default_action, "bypass": n.bypass,
+           "ipRules": n.ip_rules.iter().map(|r| json!({"value": r})).collect::<Vec<_>>(),
+           "virtualNetworkRules": n.virtual_network_rules.iter().map(|r| json!({"id": r})).collect::<Vec<_>>()})
+}
+
+fn vault(v: &KeyVault) -> Value {
+    let policies: Vec<Value> = v
+        .access_policies
+        .iter()
+        .map(|p| {
+            json!({"tenantId": p.tenant_id, "objectId": p.object_id, "applicationId": p.application_id,
+                   "permissions": {"secrets": p.secrets, "keys": p.keys, "certificates": p.certificates}})
+        })
+        .collect();
+    let mut props = json!({"tenantId": v.tenant_id, "vaultUri": v.vault_uri,
+                           "enableRbacAuthorization": v.rbac_authorization, "accessPolicies": policies,
+                           "publicNetworkAccess": v.public_network_access});
+    if let Some(n) = &v.network_acls {
+        props["networkAcls"] = acls(n);
+    }
+    json!({"id": v.id, "name": v.name, "type": "Microsoft.KeyVault/vaults", "location": v.location, "properties": props})
+}
+
+fn storage(s: &StorageAccount) -> Value {
+    let mut props = json!({"primaryEndpoints": {"blob": s.blob_endpoint}, "publicNetworkAccess": s.public_network_access});
+    if let Some(n) = &s.network_acls {
+        props["networkAcls"] = acls(n);
+    }
+    json!({"id": s.id, "name": s.name, "type": "Microsoft.Storage/storageAccounts", "kind": "StorageV2",
+           "location": s.location, "properties": props})
+}
+
+fn role_assignment(r: &RoleAssignment) -> Value {
+    let role = if r.role_definition_id.starts_with('/') {
+        r.role_definition_id.clone()
+    } else {
+        format!(
+            "/providers/Microsoft.Authorization/roleDefinitions/{}",
+            r.role_definition_id
+        )
+    };
+    json!({"id": r.id, "name": r.id.rsplit('/').next(), "type": "Microsoft.Authorization/roleAssignments",
+           "properties": {"principalId": r.principal_id, "principalType": r.principal_type,
+                          "roleDefinitionId": role, "scope": r.scope}})
+}
+
+fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
+    json_response(
+        status,
+        json!({"error": {"code": code, "message": message,
+                         "innerError": {"date": jiff::Timestamp::now().to_string(),
+                                        "request-id": "00000000-0000-4000-8000-0000000067a1"}}}),
+    )
+}
+
+pub fn handle_graph(
+    world: &World,
+    entra_key: &SigningKey,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+) -> Response {
+    if let Err(m) = bearer(entra_key, headers, GRAPH_HOST) {
+        return graph_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", &m);
+    }
+    if method != Method::GET {
+        return graph_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Request_BadRequest",
+            "The lab's Graph is read-only.",
+        );
+    }
+    let az = &world.azure;
+    let filter = query_param(query, "$filter");
+    let wanted = filter.as_deref().and_then(filter_value);
+    let matches = |app_id: &str| wanted.as_deref().is_none_or(|w| w.eq_ignore_ascii_case(app_id));
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let base = format!("{GRAPH_HOST}{path}");
+    let (context, items): (&str, Vec<Value>) = match segs.as_slice() {
+        ["v1.0", "applications"] => (
+            "applications",
+            az.applications
+                .iter()
+                .filter(|a| matches(&a.app_id))
+                .map(|a| json!({"id": a.id, "appId": a.app_id, "displayName": a.display_name, "signInAudience": a.sign_in_audience}))
+                .collect(),
+        ),
+        ["v1.0", "servicePrincipals"] => (
+            "servicePrincipals",
+            az.service_principals
+                .iter()
+                .filter(|s| matches(&s.app_id))
+                .map(|s| json!({"id": s.id, "appId": s.app_id, "displayName": s.display_name, "appOwnerOrganizationId": s.app_owner_organization_id}))
+                .collect(),
+        ),
+        ["v1.0", "applications", object_id, "federatedIdentityCredentials"] => {
+            let Some(app) = az.applications.iter().find(|a| a.id.eq_ignore_ascii_case(object_id)) else {
+                return graph_error(
+                    StatusCode::NOT_FOUND,
+                    "Request_ResourceNotFound",
+                    &format!("Resource '{object_id}' does not exist or one of its queried reference-property objects are not present."),
+                );
+            };
+            (
+                "applications/federatedIdentityCredentials",
+                az.federated_credentials
+                    .iter()
+                    .filter(|f| matches!(&f.owner, CredentialOwner::Application(r) if r.eq_ignore_ascii_case(&app.app_id) || r.eq_ignore_ascii_case(&app.id)))
+                    .map(|f| json!({"id": f.id, "name": f.name, "issuer": f.issuer, "subject": f.subject, "audiences": f.audiences, "description": null}))
+                    .collect(),
+            )
+        }
+        _ => {
+            return graph_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                &format!("Resource not found for the segment '{}'.", segs.last().unwrap_or(&"")),
+            );
+        }
+    };
+    let mut body = page(items, query, &base, "@odata.nextLink");
+    body["@odata.context"] = json!(format!("{GRAPH_HOST}/v1.0/$metadata#{context}"));
+    json_response(StatusCode::OK, body)
+}

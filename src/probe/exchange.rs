@@ -1,0 +1,156 @@
+//! widiag's own request to the Entra token endpoint, exactly as the Azure SDKs make it for
+//! workload identity, so the whole error survives: `error`, `error_codes`, `trace_id`,
+//! `correlation_id`, `timestamp`. Retries 429 and 5xx with bounded backoff.
+
+use std::time::Duration;
+
+use crate::collect::http::Http;
+use crate::world::live::{AccessClaims, EntraError, ExchangeOutcome};
+
+const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+const ATTEMPTS: u32 = 3;
+/// Longest wait between attempts, whatever Retry-After asks.
+const MAX_WAIT: Duration = Duration::from_secs(5);
+
+/// An access token, held only in memory for the resource probes.
+pub struct AccessToken(pub String);
+
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccessToken(<redacted>)")
+    }
+}
+
+pub struct Exchanged {
+    pub endpoint: String,
+    pub attempts: u32,
+    pub outcome: ExchangeOutcome,
+    pub access: Option<AccessToken>,
+}
+
+pub async fn exchange(
+    http: &Http,
+    authority: &str,
+    tenant: &str,
+    client_id: &str,
+    scope: &str,
+    assertion: &str,
+) -> Exchanged {
+    let endpoint = format!("{}/{tenant}/oauth2/v2.0/token", authority.trim_end_matches('/'));
+    let form = [
+        ("client_id", client_id),
+        ("grant_type", "client_credentials"),
+        ("client_assertion_type", ASSERTION_TYPE),
+        ("client_assertion", assertion),
+        ("scope", scope),
+    ];
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let (outcome, access, wait) = match http.post_form("token exchange", &endpoint, &form).await {
+            Err(e) => (
+                ExchangeOutcome::Unreachable { error: e.to_string() },
+                None,
+                Some(backoff(attempts, None)),
+            ),
+            Ok(r) => {
+                let body = r.json().unwrap_or_default();
+                if r.ok() {
+                    match body["access_token"].as_str() {
+                        Some(t) => (
+                            ExchangeOutcome::Granted { access: claims_of(t) },
+                            Some(AccessToken(t.to_string())),
+                            None,
+                        ),
+                        None => (
+                            ExchangeOutcome::Unreachable {
+                                error: format!("HTTP {} without an access_token", r.status),
+                            },
+                            None,
+                            None,
+                        ),
+                    }
+                } else {
+                    let retry_after = r.header("retry-after").and_then(|v| v.trim().parse().ok());
+                    let e = entra_error(r.status, &body, retry_after);
+                    let wait = (r.status == 429 || r.status >= 500)
+                        .then(|| backoff(attempts, retry_after));
+                    (ExchangeOutcome::Rejected(e), None, wait)
+                }
+            }
+        };
+        match wait {
+            Some(w) if attempts < ATTEMPTS => tokio::time::sleep(w).await,
+            _ => {
+                return Exchanged {
+                    endpoint,
+                    attempts,
+                    outcome,
+                    access,
+                };
+            }
+        }
+    }
+}
+
+fn backoff(attempt: u32, retry_after: Option<u64>) -> Duration {
+    let exp = Duration::from_millis(250 << attempt.min(4));
+    retry_after.map_or(exp, Duration::from_secs).min(MAX_WAIT)
+}
+
+/// Entra's error body; `error_description` keeps its first line only (Entra sometimes uses
+/// `\r\n` between the message and the IDs it repeats).
+pub fn entra_error(status: u16, body: &serde_json::Value, retry_after: Option<u64>) -> EntraError {
+    let s = |k: &str| body[k].as_str().map(str::to_string);
+    EntraError {
+        status,
+        error: s("error").unwrap_or_else(|| format!("HTTP {status}")),
+        error_codes: body["error_codes"]
+            .as_array()
+            .map(|a| a.iter().filter_map(serde_json::Value::as_u64).collect())
+            .unwrap_or_default(),
+        description: s("error_description")
+            .map(|d| d.lines().next().unwrap_or_default().trim().to_string())
+            .unwrap_or_default(),
+        trace_id: s("trace_id"),
+        correlation_id: s("correlation_id"),
+        timestamp: s("timestamp"),
+        retry_after,
+    }
+}
+
+/// The claims of an access token worth showing; the token itself is dropped.
+fn claims_of(token: &str) -> AccessClaims {
+    let c: serde_json::Value =
+        jsonwebtoken::dangerous::insecure_decode_claims(token).unwrap_or_default();
+    let s = |k: &str| c[k].as_str().map(str::to_string);
+    AccessClaims {
+        aud: s("aud"),
+        oid: s("oid"),
+        appid: s("appid").or_else(|| s("azp")),
+        tid: s("tid"),
+        exp: c["exp"].as_i64(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn crlf_descriptions_keep_the_first_line() {
+        let body = json!({"error": "invalid_client", "error_codes": [700213],
+            "error_description": "AADSTS700213: No matching federated identity record found.\r\nTrace ID: t\r\nCorrelation ID: c",
+            "trace_id": "t", "correlation_id": "c", "timestamp": "2026-11-24 10:00:00Z"});
+        let e = super::entra_error(401, &body, None);
+        assert_eq!(e.aadsts(), Some(700213));
+        assert_eq!(e.description, "AADSTS700213: No matching federated identity record found.");
+        assert_eq!(e.trace_id.as_deref(), Some("t"));
+    }
+
+    #[test]
+    fn backoff_is_bounded() {
+        assert!(super::backoff(1, Some(120)) <= super::MAX_WAIT);
+        assert!(super::backoff(9, None) <= super::MAX_WAIT);
+    }
+}

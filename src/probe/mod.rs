@@ -1,0 +1,207 @@
+//! The live probes: take each planned pod's token, read its issuer as Entra does, exchange
+//! the token at Entra, and call the pod's Key Vaults with the access token. Exchanges run once
+//! per (client ID, ServiceAccount, tenant), at most `concurrency` at a time. Tokens live only
+//! in memory; the world keeps claims, status codes and messages.
+
+pub mod exchange;
+pub mod issuer;
+pub mod keyvault;
+pub mod token;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures_util::StreamExt;
+use futures_util::stream;
+
+use crate::analysis::plan::ExchangePlan;
+use crate::analysis::targets::Target;
+use crate::collect::cloud::Cloud;
+use crate::collect::http::Http;
+use crate::world::World;
+use crate::world::facts::{CapturedToken, IssuerCapture};
+use crate::world::live::{ExchangeOutcome, ExchangeRecord, Gap, ProbeRecord};
+
+#[derive(Debug, Clone)]
+pub struct ProbeOptions {
+    pub cloud: Cloud,
+    pub concurrency: usize,
+}
+
+/// What one run of the probes learned, ready to add to the world.
+#[derive(Debug, Default)]
+pub struct LiveFacts {
+    pub tokens: Vec<CapturedToken>,
+    pub issuers: Vec<IssuerCapture>,
+    pub exchanges: Vec<ExchangeRecord>,
+    pub probes: Vec<ProbeRecord>,
+    pub gaps: Vec<Gap>,
+}
+
+impl LiveFacts {
+    pub fn add_to(self, world: &mut World) {
+        let f = &mut world.facts;
+        // Live observations replace what the world held for the same pods and issuers.
+        let pods: BTreeSet<_> = self.tokens.iter().map(|t| t.pod.clone()).collect();
+        f.tokens.retain(|t| !pods.contains(&t.pod));
+        f.tokens.extend(self.tokens);
+        let issuers: BTreeSet<_> = self.issuers.iter().map(|i| i.issuer.clone()).collect();
+        f.issuers.retain(|i| !issuers.contains(&i.issuer));
+        f.issuers.extend(self.issuers);
+        f.exchanges.extend(self.exchanges);
+        f.probes.extend(self.probes);
+        f.gaps.extend(self.gaps);
+        world.info.probed = true;
+    }
+}
+
+struct Taken<'p> {
+    plan: &'p ExchangePlan,
+    jwt: Result<token::PodToken, String>,
+}
+
+pub async fn run(
+    client: &kube::Client,
+    http: &Http,
+    plans: &[ExchangePlan],
+    opts: &ProbeOptions,
+) -> LiveFacts {
+    let mut facts = LiveFacts::default();
+    let n = opts.concurrency.max(1);
+    let taken: Vec<Taken<'_>> = stream::iter(plans)
+        .map(|plan| async move {
+            Taken {
+                plan,
+                jwt: token::request(client, plan).await,
+            }
+        })
+        .buffer_unordered(n)
+        .collect()
+        .await;
+    let mut issuers = BTreeSet::new();
+    for t in &taken {
+        match &t.jwt {
+            Ok(jwt) => {
+                if let Ok((header, claims)) = crate::world::facts::decode_unverified(&jwt.0) {
+                    issuers.insert(claims.iss.clone());
+                    for pod in &t.plan.pods {
+                        facts.tokens.push(CapturedToken {
+                            pod: pod.clone(),
+                            container: None,
+                            source: "token-request".into(),
+                            header: header.clone(),
+                            claims: claims.clone(),
+                            signature: None,
+                        });
+                    }
+                }
+            }
+            Err(e) => facts.gaps.push(Gap {
+                resource: "serviceaccounts/token".into(),
+                namespace: Some(t.plan.namespace.clone()),
+                needed: format!(
+                    "create serviceaccounts/token for {} in namespace {}",
+                    t.plan.service_account, t.plan.namespace
+                ),
+                error: e.clone(),
+            }),
+        }
+    }
+    facts.issuers = stream::iter(issuers)
+        .map(|iss| async move { issuer::fetch(http, &iss).await })
+        .buffer_unordered(n)
+        .collect()
+        .await;
+    let by_issuer: BTreeMap<&str, &IssuerCapture> =
+        facts.issuers.iter().map(|i| (i.issuer.as_str(), i)).collect();
+    for t in &taken {
+        let Ok(jwt) = &t.jwt else { continue };
+        let Some(iss) = facts
+            .tokens
+            .iter()
+            .find(|c| t.plan.pods.contains(&c.pod))
+            .map(|c| c.claims.iss.clone())
+        else {
+            continue;
+        };
+        let check = by_issuer.get(iss.as_str()).and_then(|cap| issuer::verify(&jwt.0, cap));
+        for c in facts.tokens.iter_mut().filter(|c| t.plan.pods.contains(&c.pod)) {
+            c.signature = check.clone();
+        }
+    }
+    let results: Vec<(ExchangeRecord, Vec<ProbeRecord>)> = stream::iter(taken.iter().filter_map(|t| {
+        t.jwt.as_ref().ok().map(|jwt| (t.plan, jwt))
+    }))
+    .map(|(plan, jwt)| exchange_and_probe(http, plan, jwt, opts))
+    .buffer_unordered(n)
+    .collect()
+    .await;
+    for (record, probes) in results {
+        facts.exchanges.push(record);
+        facts.probes.extend(probes);
+    }
+    facts
+}
+
+fn vaults(plan: &ExchangePlan) -> BTreeSet<&str> {
+    plan.targets
+        .values()
+        .flatten()
+        .filter_map(|t| match t {
+            Target::KeyVault { name, .. } => Some(name.as_str()),
+            Target::Blob { .. } => None,
+        })
+        .collect()
+}
+
+async fn exchange_and_probe(
+    http: &Http,
+    plan: &ExchangePlan,
+    jwt: &token::PodToken,
+    opts: &ProbeOptions,
+) -> (ExchangeRecord, Vec<ProbeRecord>) {
+    let http = http.with_own_transcript();
+    let authority = plan
+        .authority
+        .as_deref()
+        .unwrap_or(opts.cloud.authority)
+        .to_string();
+    let vaults = vaults(plan);
+    // The first resource the pod calls decides the scope; ARM when it names none.
+    let scope = if vaults.is_empty() {
+        opts.cloud.arm_scope()
+    } else {
+        format!("https://{}/.default", opts.cloud.vault_suffix)
+    };
+    let at = jiff::Timestamp::now();
+    let done = exchange::exchange(&http, &authority, &plan.tenant_id, &plan.client_id, &scope, &jwt.0).await;
+    let mut probes = Vec::new();
+    if let (Some(access), ExchangeOutcome::Granted { .. }) = (&done.access, &done.outcome) {
+        for vault in vaults {
+            let pods = plan
+                .targets
+                .iter()
+                .filter(|(_, ts)| ts.iter().any(|t| matches!(t, Target::KeyVault { name, .. } if name == vault)));
+            let vault_http = http.with_own_transcript();
+            let Some((first, _)) = pods.clone().next() else { continue };
+            let mut record = keyvault::probe(&vault_http, first, vault, opts.cloud.vault_suffix, &access.0).await;
+            record.transcript = vault_http.transcript.steps();
+            for (pod, _) in pods {
+                let mut r = record.clone();
+                r.pod = pod.clone();
+                probes.push(r);
+            }
+        }
+    }
+    let record = ExchangeRecord {
+        pods: plan.pods.clone(),
+        client_id: plan.client_id.clone(),
+        tenant_id: plan.tenant_id.clone(),
+        endpoint: done.endpoint,
+        scope,
+        at: Some(at),
+        attempts: done.attempts,
+        outcome: done.outcome,
+        transcript: http.transcript.steps(),
+    };
+    (record, probes)
+}
