@@ -132,9 +132,18 @@ fn bad_usage_and_missing_input_exit_2() {
     let o = run(&["check", "--world", "does/not/exist.yaml"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("does/not/exist.yaml"), "{}", stderr(&o));
-    let o = run(&["check"]);
+    // Without --world, check reads the cluster the kubeconfig names: a missing one is named.
+    let o = common::bin()
+        .args(["check", "--azure-auth", "none"])
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--world"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/nonexistent/kubeconfig"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -17,6 +17,7 @@ fn lab(world: &str) -> LabHandle {
 
 fn client(lab: &LabHandle) -> Client {
     let config = kube::Config::new(lab.kube_url().parse().unwrap());
+    widiag::collect::install_crypto();
     Client::try_from(config).unwrap()
 }
 

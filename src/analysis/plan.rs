@@ -70,7 +70,12 @@ pub fn plan(
             });
             continue;
         };
-        let audience = s.token.aud.first().cloned().unwrap_or_else(|| install.audience.clone());
+        let audience = s
+            .token
+            .aud
+            .first()
+            .cloned()
+            .unwrap_or_else(|| install.audience.clone());
         let expiration = s
             .sa_annotation(super::webhook::EXPIRATION)
             .and_then(|v| v.parse().ok())

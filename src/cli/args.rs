@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyse pods and print their chains; exit 1 when a finding reaches --fail-on.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Serve a world on loopback as a Kubernetes API server and OIDC issuer, until Ctrl-C.
     Lab(LabArgs),
     /// Analyse one of the embedded seed worlds (no cluster or cloud needed).

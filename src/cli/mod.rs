@@ -176,8 +176,12 @@ fn selection(args: &CheckArgs) -> Result<Selection> {
 /// Reads the cluster and Azure the live arguments name, and runs the probes.
 fn live_world(args: &CheckArgs, selection: &Selection) -> Result<World> {
     let l = &args.live;
-    let cloud = crate::collect::cloud::Cloud::parse(&l.cloud)
-        .with_context(|| format!("--cloud {:?}: expected AzurePublicCloud, AzureChinaCloud or AzureUSGovernmentCloud", l.cloud))?;
+    let cloud = crate::collect::cloud::Cloud::parse(&l.cloud).with_context(|| {
+        format!(
+            "--cloud {:?}: expected AzurePublicCloud, AzureChinaCloud or AzureUSGovernmentCloud",
+            l.cloud
+        )
+    })?;
     let opts = crate::collect::LiveOptions {
         kube: crate::collect::KubeTarget {
             kubeconfig: l.kubeconfig.clone(),
@@ -204,11 +208,21 @@ fn live_world(args: &CheckArgs, selection: &Selection) -> Result<World> {
         let steps = live
             .transcript
             .iter()
-            .chain(live.world.facts.exchanges.iter().flat_map(|e| &e.transcript))
+            .chain(
+                live.world
+                    .facts
+                    .exchanges
+                    .iter()
+                    .flat_map(|e| &e.transcript),
+            )
             .chain(live.world.facts.probes.iter().flat_map(|p| &p.transcript));
         for s in steps {
             let status = s.status.map_or("---".to_string(), |c| c.to_string());
-            writeln!(err, "{:>5}ms {status} {} {} ({})", s.millis, s.method, s.url, s.what)?;
+            writeln!(
+                err,
+                "{:>5}ms {status} {} {} ({})",
+                s.millis, s.method, s.url, s.what
+            )?;
         }
     }
     Ok(live.world)
@@ -237,7 +251,11 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     {
         bail!(
             "pod {r} is not in the {}",
-            if args.worlds.is_empty() { "cluster" } else { "world" }
+            if args.worlds.is_empty() {
+                "cluster"
+            } else {
+                "world"
+            }
         );
     }
     print_report(&report, args.output, args.color)?;

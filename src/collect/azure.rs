@@ -70,7 +70,13 @@ impl AzureReader {
     }
 
     /// Every page of a list (`nextLink` or `@odata.nextLink`); items only.
-    async fn pages(&self, what: &str, first: String, bearer: &str, needed: String) -> Result<Vec<Value>, Gap> {
+    async fn pages(
+        &self,
+        what: &str,
+        first: String,
+        bearer: &str,
+        needed: String,
+    ) -> Result<Vec<Value>, Gap> {
         let mut items = Vec::new();
         let mut next = Some(first);
         // A server that links to itself forever must not hang widiag.
@@ -110,7 +116,13 @@ impl AzureReader {
         Ok(items)
     }
 
-    async fn arm_list(&self, bearer: &str, sub: &str, provider_type: &str, what: &str) -> Result<Vec<Value>, Gap> {
+    async fn arm_list(
+        &self,
+        bearer: &str,
+        sub: &str,
+        provider_type: &str,
+        what: &str,
+    ) -> Result<Vec<Value>, Gap> {
         let api = match provider_type {
             "Microsoft.ManagedIdentity/userAssignedIdentities" => MSI_API,
             "Microsoft.ContainerService/managedClusters" => "2024-05-01",
@@ -135,7 +147,12 @@ impl AzureReader {
         let subs = if wanted.subscriptions.is_empty() {
             let url = format!("{}/subscriptions?api-version=2022-12-01", self.cloud.arm);
             match self
-                .pages("list subscriptions", url, &arm, "any subscription Reader role".into())
+                .pages(
+                    "list subscriptions",
+                    url,
+                    &arm,
+                    "any subscription Reader role".into(),
+                )
                 .await
             {
                 Ok(items) => items
@@ -151,8 +168,14 @@ impl AzureReader {
             wanted.subscriptions.clone()
         };
         const KINDS: [(&str, &str); 4] = [
-            ("Microsoft.ManagedIdentity/userAssignedIdentities", "list identities"),
-            ("Microsoft.ContainerService/managedClusters", "list clusters"),
+            (
+                "Microsoft.ManagedIdentity/userAssignedIdentities",
+                "list identities",
+            ),
+            (
+                "Microsoft.ContainerService/managedClusters",
+                "list clusters",
+            ),
             ("Microsoft.KeyVault/vaults", "list vaults"),
             ("Microsoft.Storage/storageAccounts", "list storage accounts"),
         ];
@@ -215,7 +238,11 @@ impl AzureReader {
             .iter()
             .filter_map(|i| i.client_id.as_deref().map(str::to_ascii_lowercase))
             .collect();
-        let rest: Vec<&String> = wanted.client_ids.iter().filter(|c| !known.contains(*c)).collect();
+        let rest: Vec<&String> = wanted
+            .client_ids
+            .iter()
+            .filter(|c| !known.contains(*c))
+            .collect();
         if rest.is_empty() {
             return;
         }
@@ -236,19 +263,35 @@ impl AzureReader {
                     .finish();
                 let needed = "Application.Read.All (Microsoft Graph)".to_string();
                 let apps = self
-                    .pages("find application", format!("{g}/v1.0/applications?{q}"), graph, needed.clone())
+                    .pages(
+                        "find application",
+                        format!("{g}/v1.0/applications?{q}"),
+                        graph,
+                        needed.clone(),
+                    )
                     .await;
                 let sps = self
-                    .pages("find service principal", format!("{g}/v1.0/servicePrincipals?{q}"), graph, needed.clone())
+                    .pages(
+                        "find service principal",
+                        format!("{g}/v1.0/servicePrincipals?{q}"),
+                        graph,
+                        needed.clone(),
+                    )
                     .await;
                 let mut fics = Vec::new();
                 if let Ok(apps) = &apps {
                     for a in apps {
-                        let (Some(oid), Some(app_id)) = (a["id"].as_str(), a["appId"].as_str()) else {
+                        let (Some(oid), Some(app_id)) = (a["id"].as_str(), a["appId"].as_str())
+                        else {
                             continue;
                         };
-                        let url = format!("{g}/v1.0/applications/{oid}/federatedIdentityCredentials");
-                        fics.push((app_id.to_string(), self.pages("list application credentials", url, graph, needed.clone()).await));
+                        let url =
+                            format!("{g}/v1.0/applications/{oid}/federatedIdentityCredentials");
+                        fics.push((
+                            app_id.to_string(),
+                            self.pages("list application credentials", url, graph, needed.clone())
+                                .await,
+                        ));
                     }
                 }
                 (apps, sps, fics)
@@ -256,7 +299,10 @@ impl AzureReader {
         }))
         .await;
         for (apps, sps, fics) in lookups {
-            for (r, ty) in [(apps, "#microsoft.graph.application"), (sps, "#microsoft.graph.servicePrincipal")] {
+            for (r, ty) in [
+                (apps, "#microsoft.graph.application"),
+                (sps, "#microsoft.graph.servicePrincipal"),
+            ] {
                 match r {
                     Ok(items) => {
                         let typed: Vec<Value> = items
@@ -304,7 +350,8 @@ impl AzureReader {
                     "{}/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments?{q}",
                     self.cloud.arm
                 );
-                let needed = format!("Microsoft.Authorization/roleAssignments/read on subscription {sub}");
+                let needed =
+                    format!("Microsoft.Authorization/roleAssignments/read on subscription {sub}");
                 self.pages("list role assignments", url, arm, needed)
             })
         }))

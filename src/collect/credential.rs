@@ -50,7 +50,9 @@ pub fn credential(auth: AzureAuth) -> Result<Option<Arc<dyn TokenCredential>>, C
         AzureAuth::None => return Ok(None),
         AzureAuth::Secret => {
             let need = |n: &str| {
-                env(n).ok_or_else(|| CollectError::Credential(format!("--azure-auth secret needs {n}")))
+                env(n).ok_or_else(|| {
+                    CollectError::Credential(format!("--azure-auth secret needs {n}"))
+                })
             };
             let (tenant, client, secret) = (
                 need("AZURE_TENANT_ID")?,

@@ -70,7 +70,18 @@ pub fn redact_url(url: &str) -> String {
     let kept: Vec<String> = query
         .split('&')
         .map(|kv| match kv.split_once('=') {
-            Some((k, v)) if matches!(k, "api-version" | "$filter" | "$skiptoken" | "$top" | "maxresults" | "comp" | "restype") => {
+            Some((k, v))
+                if matches!(
+                    k,
+                    "api-version"
+                        | "$filter"
+                        | "$skiptoken"
+                        | "$top"
+                        | "maxresults"
+                        | "comp"
+                        | "restype"
+                ) =>
+            {
                 format!("{k}={v}")
             }
             Some((k, _)) => format!("{k}=<redacted>"),
@@ -102,7 +113,12 @@ impl Http {
         }
     }
 
-    pub async fn get(&self, what: &str, url: &str, bearer: Option<&str>) -> Result<Reply, HttpError> {
+    pub async fn get(
+        &self,
+        what: &str,
+        url: &str,
+        bearer: Option<&str>,
+    ) -> Result<Reply, HttpError> {
         let mut req = self.client.get(url);
         if let Some(b) = bearer {
             req = req.bearer_auth(b);

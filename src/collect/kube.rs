@@ -39,9 +39,7 @@ pub struct Cluster {
 }
 
 pub async fn connect(target: &KubeTarget) -> Result<Cluster, CollectError> {
-    // kube's rustls (ring) and reqwest's (aws-lc-rs) both link a provider; rustls then needs
-    // a process default. Installing fails harmlessly if one is already set.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    super::install_crypto();
     let opts = KubeConfigOptions {
         context: target.context.clone(),
         ..Default::default()
@@ -62,19 +60,22 @@ pub async fn connect(target: &KubeTarget) -> Result<Cluster, CollectError> {
             (config, ctx)
         }
         None if target.context.is_some() => {
-            let config = Config::from_kubeconfig(&opts)
-                .await
-                .map_err(|e| CollectError::Kubeconfig {
-                    source_name: "$KUBECONFIG".into(),
-                    reason: e.to_string(),
-                })?;
+            let config =
+                Config::from_kubeconfig(&opts)
+                    .await
+                    .map_err(|e| CollectError::Kubeconfig {
+                        source_name: "$KUBECONFIG".into(),
+                        reason: e.to_string(),
+                    })?;
             (config, target.context.clone())
         }
         None => {
-            let config = Config::infer().await.map_err(|e| CollectError::Kubeconfig {
-                source_name: "$KUBECONFIG, ~/.kube/config or in-cluster".into(),
-                reason: e.to_string(),
-            })?;
+            let config = Config::infer()
+                .await
+                .map_err(|e| CollectError::Kubeconfig {
+                    source_name: "$KUBECONFIG, ~/.kube/config or in-cluster".into(),
+                    reason: e.to_string(),
+                })?;
             (config, None)
         }
     };
@@ -115,10 +116,7 @@ async fn namespaced<K>(
     timeout: Duration,
 ) -> Result<Vec<K>, Gap>
 where
-    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>
-        + Clone
-        + DeserializeOwned
-        + Debug,
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
     K::DynamicType: Default,
 {
     let api = match namespace {
@@ -214,6 +212,8 @@ pub async fn collect(
     };
     // The webhook's own Deployment and Service live in its namespace: a user limited to one
     // namespace cannot see them, which is expected rather than a gap worth reporting.
-    gaps.retain(|g| !(namespace.is_some() && matches!(g.resource.as_str(), "deployments" | "services")));
+    gaps.retain(|g| {
+        !(namespace.is_some() && matches!(g.resource.as_str(), "deployments" | "services"))
+    });
     (objects, gaps)
 }

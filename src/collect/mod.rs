@@ -20,6 +20,12 @@ use crate::world::{TargetHint, World};
 pub use self::credential::AzureAuth;
 pub use self::kube::KubeTarget;
 
+/// kube's rustls (ring) and reqwest's (aws-lc-rs, through azure_core) both link a crypto
+/// provider, so rustls needs a process default before any client is built. Idempotent.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CollectError {
     #[error("kubeconfig {source_name}: {reason}")]
@@ -58,7 +64,9 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
     let cluster = kube::connect(&opts.kube).await?;
     let version = tokio::time::timeout(opts.timeout, cluster.client.apiserver_version())
         .await
-        .map_err(|_| CollectError::Unreachable(format!("no answer within {}s", opts.timeout.as_secs())))?
+        .map_err(|_| {
+            CollectError::Unreachable(format!("no answer within {}s", opts.timeout.as_secs()))
+        })?
         .map_err(|e| CollectError::Unreachable(e.to_string()))?;
     let namespace = match &opts.selection {
         Selection::All => None,
@@ -98,7 +106,11 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
         }),
     }
     if world.info.tenant_id.is_none() {
-        world.info.tenant_id = world.azure.identities.iter().find_map(|i| i.tenant_id.clone());
+        world.info.tenant_id = world
+            .azure
+            .identities
+            .iter()
+            .find_map(|i| i.tenant_id.clone());
     }
     world.facts.gaps = gaps;
     if opts.probe {

@@ -33,7 +33,11 @@ fn arm_error(status: StatusCode, code: &str, message: String) -> Response {
 }
 
 /// The bearer's claims, if the lab's Entra issued it for `audience` and it has not expired.
-pub fn bearer(entra_key: &SigningKey, headers: &HeaderMap, audience: &str) -> Result<Value, String> {
+pub fn bearer(
+    entra_key: &SigningKey,
+    headers: &HeaderMap,
+    audience: &str,
+) -> Result<Value, String> {
     let token = headers
         .get("authorization")
         .and_then(|h| h.to_str().ok())
@@ -101,8 +105,10 @@ pub fn handle_arm(
     if let Err(m) = bearer(entra_key, headers, ARM_HOST) {
         let mut r = arm_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", m);
         let challenge = "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\"";
-        r.headers_mut()
-            .insert("www-authenticate", challenge.parse().expect("static header"));
+        r.headers_mut().insert(
+            "www-authenticate",
+            challenge.parse().expect("static header"),
+        );
         return r;
     }
     if method != Method::GET {
@@ -188,7 +194,11 @@ pub fn handle_arm(
                 .rsplit_once('/')
                 .map(|(p, _)| p)
                 .unwrap_or_default();
-            if !az.identities.iter().any(|i| i.id.eq_ignore_ascii_case(identity_id)) {
+            if !az
+                .identities
+                .iter()
+                .any(|i| i.id.eq_ignore_ascii_case(identity_id))
+            {
                 return arm_error(
                     StatusCode::NOT_FOUND,
                     "ResourceNotFound",
@@ -353,7 +363,11 @@ pub fn handle_graph(
     let az = &world.azure;
     let filter = query_param(query, "$filter");
     let wanted = filter.as_deref().and_then(filter_value);
-    let matches = |app_id: &str| wanted.as_deref().is_none_or(|w| w.eq_ignore_ascii_case(app_id));
+    let matches = |app_id: &str| {
+        wanted
+            .as_deref()
+            .is_none_or(|w| w.eq_ignore_ascii_case(app_id))
+    };
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let base = format!("{GRAPH_HOST}{path}");
     let (context, items): (&str, Vec<Value>) = match segs.as_slice() {

@@ -341,7 +341,13 @@ pub fn token(
             "External OIDC Provider token must have a lifetime of less than or equal to 1.01:00:00.",
         );
     }
-    grant(entra_key, tenant, &f["client_id"], &client.principal, &f["scope"])
+    grant(
+        entra_key,
+        tenant,
+        &f["client_id"],
+        &client.principal,
+        &f["scope"],
+    )
 }
 
 /// A client secret is only ever right for the lab's reader.
@@ -377,7 +383,13 @@ fn secret_grant(
 }
 
 /// The access token for `scope`, as Entra's v1 tokens carry it.
-fn grant(entra_key: &SigningKey, tenant: &str, client_id: &str, principal: &str, scope: &str) -> Response {
+fn grant(
+    entra_key: &SigningKey,
+    tenant: &str,
+    client_id: &str,
+    principal: &str,
+    scope: &str,
+) -> Response {
     let Some(resource) = scope.strip_suffix("/.default").filter(|r| !r.contains(' ')) else {
         return aadsts(
             StatusCode::BAD_REQUEST,

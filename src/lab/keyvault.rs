@@ -133,7 +133,9 @@ pub fn handle(
             return error(
                 StatusCode::BAD_REQUEST,
                 "BadParameter",
-                format!("The lab's vault serves GET /secrets and /secrets/{{name}}, not {method} {path}."),
+                format!(
+                    "The lab's vault serves GET /secrets and /secrets/{{name}}, not {method} {path}."
+                ),
                 None,
             );
         }
@@ -146,7 +148,9 @@ pub fn handle(
         return error(
             StatusCode::NOT_FOUND,
             "SecretNotFound",
-            format!("A secret with (name/id) {name} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"),
+            format!(
+                "A secret with (name/id) {name} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"
+            ),
             None,
         );
     }

@@ -106,10 +106,24 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
         entra_request(&state, &parts.method, &path, &body)
     } else if host == "management.azure.com" {
         let i = &state.inner;
-        crate::lab::arm::handle_arm(&i.world, &i.entra_key, &parts.method, &path, &query, &parts.headers)
+        crate::lab::arm::handle_arm(
+            &i.world,
+            &i.entra_key,
+            &parts.method,
+            &path,
+            &query,
+            &parts.headers,
+        )
     } else if host == "graph.microsoft.com" {
         let i = &state.inner;
-        crate::lab::arm::handle_graph(&i.world, &i.entra_key, &parts.method, &path, &query, &parts.headers)
+        crate::lab::arm::handle_graph(
+            &i.world,
+            &i.entra_key,
+            &parts.method,
+            &path,
+            &query,
+            &parts.headers,
+        )
     } else if host.ends_with(".vault.azure.net") {
         let i = &state.inner;
         crate::lab::keyvault::handle(

@@ -87,7 +87,10 @@ pub fn render(report: &Report, p: &Palette) -> String {
         let _ = writeln!(
             out,
             "{}",
-            p.dim(&format!("not read: {} ({}): needs {}", g.resource, g.error, g.needed))
+            p.dim(&format!(
+                "not read: {} ({}): needs {}",
+                g.resource, g.error, g.needed
+            ))
         );
     }
     let counts = tally(report);

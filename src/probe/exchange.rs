@@ -36,7 +36,10 @@ pub async fn exchange(
     scope: &str,
     assertion: &str,
 ) -> Exchanged {
-    let endpoint = format!("{}/{tenant}/oauth2/v2.0/token", authority.trim_end_matches('/'));
+    let endpoint = format!(
+        "{}/{tenant}/oauth2/v2.0/token",
+        authority.trim_end_matches('/')
+    );
     let form = [
         ("client_id", client_id),
         ("grant_type", "client_credentials"),
@@ -47,9 +50,12 @@ pub async fn exchange(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let (outcome, access, wait) = match http.post_form("token exchange", &endpoint, &form).await {
+        let (outcome, access, wait) = match http.post_form("token exchange", &endpoint, &form).await
+        {
             Err(e) => (
-                ExchangeOutcome::Unreachable { error: e.to_string() },
+                ExchangeOutcome::Unreachable {
+                    error: e.to_string(),
+                },
                 None,
                 Some(backoff(attempts, None)),
             ),
@@ -58,7 +64,9 @@ pub async fn exchange(
                 if r.ok() {
                     match body["access_token"].as_str() {
                         Some(t) => (
-                            ExchangeOutcome::Granted { access: claims_of(t) },
+                            ExchangeOutcome::Granted {
+                                access: claims_of(t),
+                            },
                             Some(AccessToken(t.to_string())),
                             None,
                         ),
@@ -144,7 +152,10 @@ mod tests {
             "trace_id": "t", "correlation_id": "c", "timestamp": "2026-11-24 10:00:00Z"});
         let e = super::entra_error(401, &body, None);
         assert_eq!(e.aadsts(), Some(700213));
-        assert_eq!(e.description, "AADSTS700213: No matching federated identity record found.");
+        assert_eq!(
+            e.description,
+            "AADSTS700213: No matching federated identity record found."
+        );
         assert_eq!(e.trace_id.as_deref(), Some("t"));
     }
 

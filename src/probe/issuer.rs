@@ -12,7 +12,10 @@ pub async fn fetch(http: &Http, issuer: &str) -> IssuerCapture {
         ..Default::default()
     };
     // Entra appends the well-known path to the issuer without doubling a trailing slash.
-    let url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
+    let url = format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    );
     let discovery = match http.get("issuer discovery", &url, None).await {
         Ok(r) if r.ok() => serde_json::from_slice::<DiscoveryDocument>(&r.body)
             .map_err(|e| format!("{url}: not a discovery document: {e}")),

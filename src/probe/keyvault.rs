@@ -4,17 +4,25 @@
 //! A success body is never parsed.
 
 use crate::collect::http::Http;
-use crate::world::live::{ProbeRecord, ProbeTarget};
 use crate::world::ObjRef;
+use crate::world::live::{ProbeRecord, ProbeTarget};
 
 /// Never created by anyone; the lab's vaults hold every other name.
 pub const PROBE_SECRET: &str = "widiag-access-probe";
 
-pub async fn probe(http: &Http, pod: &ObjRef, vault: &str, suffix: &str, token: &str) -> ProbeRecord {
+pub async fn probe(
+    http: &Http,
+    pod: &ObjRef,
+    vault: &str,
+    suffix: &str,
+    token: &str,
+) -> ProbeRecord {
     let url = format!("https://{vault}.{suffix}/secrets/{PROBE_SECRET}?api-version=7.5");
     let mut record = ProbeRecord {
         pod: pod.clone(),
-        target: ProbeTarget::KeyVault { vault: vault.to_string() },
+        target: ProbeTarget::KeyVault {
+            vault: vault.to_string(),
+        },
         operation: format!("get secret {PROBE_SECRET} (a name that does not exist)"),
         url: crate::collect::http::redact_url(&url),
         status: None,

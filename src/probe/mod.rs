@@ -111,8 +111,11 @@ pub async fn run(
         .buffer_unordered(n)
         .collect()
         .await;
-    let by_issuer: BTreeMap<&str, &IssuerCapture> =
-        facts.issuers.iter().map(|i| (i.issuer.as_str(), i)).collect();
+    let by_issuer: BTreeMap<&str, &IssuerCapture> = facts
+        .issuers
+        .iter()
+        .map(|i| (i.issuer.as_str(), i))
+        .collect();
     for t in &taken {
         let Ok(jwt) = &t.jwt else { continue };
         let Some(iss) = facts
@@ -123,14 +126,22 @@ pub async fn run(
         else {
             continue;
         };
-        let check = by_issuer.get(iss.as_str()).and_then(|cap| issuer::verify(&jwt.0, cap));
-        for c in facts.tokens.iter_mut().filter(|c| t.plan.pods.contains(&c.pod)) {
+        let check = by_issuer
+            .get(iss.as_str())
+            .and_then(|cap| issuer::verify(&jwt.0, cap));
+        for c in facts
+            .tokens
+            .iter_mut()
+            .filter(|c| t.plan.pods.contains(&c.pod))
+        {
             c.signature = check.clone();
         }
     }
-    let results: Vec<(ExchangeRecord, Vec<ProbeRecord>)> = stream::iter(taken.iter().filter_map(|t| {
-        t.jwt.as_ref().ok().map(|jwt| (t.plan, jwt))
-    }))
+    let results: Vec<(ExchangeRecord, Vec<ProbeRecord>)> = stream::iter(
+        taken
+            .iter()
+            .filter_map(|t| t.jwt.as_ref().ok().map(|jwt| (t.plan, jwt))),
+    )
     .map(|(plan, jwt)| exchange_and_probe(http, plan, jwt, opts))
     .buffer_unordered(n)
     .collect()
@@ -173,17 +184,34 @@ async fn exchange_and_probe(
         format!("https://{}/.default", opts.cloud.vault_suffix)
     };
     let at = jiff::Timestamp::now();
-    let done = exchange::exchange(&http, &authority, &plan.tenant_id, &plan.client_id, &scope, &jwt.0).await;
+    let done = exchange::exchange(
+        &http,
+        &authority,
+        &plan.tenant_id,
+        &plan.client_id,
+        &scope,
+        &jwt.0,
+    )
+    .await;
     let mut probes = Vec::new();
     if let (Some(access), ExchangeOutcome::Granted { .. }) = (&done.access, &done.outcome) {
         for vault in vaults {
-            let pods = plan
-                .targets
-                .iter()
-                .filter(|(_, ts)| ts.iter().any(|t| matches!(t, Target::KeyVault { name, .. } if name == vault)));
+            let pods = plan.targets.iter().filter(|(_, ts)| {
+                ts.iter()
+                    .any(|t| matches!(t, Target::KeyVault { name, .. } if name == vault))
+            });
             let vault_http = http.with_own_transcript();
-            let Some((first, _)) = pods.clone().next() else { continue };
-            let mut record = keyvault::probe(&vault_http, first, vault, opts.cloud.vault_suffix, &access.0).await;
+            let Some((first, _)) = pods.clone().next() else {
+                continue;
+            };
+            let mut record = keyvault::probe(
+                &vault_http,
+                first,
+                vault,
+                opts.cloud.vault_suffix,
+                &access.0,
+            )
+            .await;
             record.transcript = vault_http.transcript.steps();
             for (pod, _) in pods {
                 let mut r = record.clone();

@@ -91,6 +91,7 @@ pub fn client_env(lab: &widiag::lab::LabHandle, dir: &Path) -> Vec<(String, Stri
 /// A projected-style token for `ns/sa`, minted by the lab's TokenRequest through kube-rs.
 pub async fn mint_token(lab: &widiag::lab::LabHandle, ns: &str, sa: &str) -> String {
     use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+    widiag::collect::install_crypto();
     let client =
         kube::Client::try_from(kube::Config::new(lab.kube_url().parse().unwrap())).unwrap();
     let req = TokenRequest {

@@ -37,8 +37,11 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             b.ok(format!("Entra issued a token for {}", record.scope));
         }
         ExchangeOutcome::Unreachable { error } => {
-            b.raise("WI1011", format!("{} did not answer: {error}", record.endpoint))
-                .evidence(Evidence::fact("error", error));
+            b.raise(
+                "WI1011",
+                format!("{} did not answer: {error}", record.endpoint),
+            )
+            .evidence(Evidence::fact("error", error));
         }
         ExchangeOutcome::Rejected(e) => rejected(cx, b, record, e),
     }

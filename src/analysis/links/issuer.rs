@@ -75,7 +75,12 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         }
         _ => {}
     }
-    match cx.ix.tokens.get(&cx.subject.at).and_then(|t| t.signature.as_ref()) {
+    match cx
+        .ix
+        .tokens
+        .get(&cx.subject.at)
+        .and_then(|t| t.signature.as_ref())
+    {
         Some(SignatureCheck::Invalid { reason }) => {
             b.raise(
                 "WI705",

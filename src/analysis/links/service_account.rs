@@ -36,7 +36,10 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         if let Some(g) = cx.ix.gap("serviceaccounts", &s.at.namespace) {
             b.raise(
                 "WI308",
-                format!("ServiceAccounts in namespace {} could not be read", s.at.namespace),
+                format!(
+                    "ServiceAccounts in namespace {} could not be read",
+                    s.at.namespace
+                ),
             )
             .evidence(Evidence::fact("error", &g.error))
             .var("needed", &g.needed);

@@ -1,0 +1,314 @@
+//! `widiag check` reading a live cluster and Azure: the real binary, through kube-rs, reqwest
+//! and azure_identity, against the lab serving each seed world (only endpoints and CA differ
+//! from a real cluster and tenant).
+
+mod common;
+
+use std::process::Output;
+
+use serde_json::Value;
+use widiag::lab::{LabHandle, Logged};
+
+struct Run {
+    report: Value,
+    output: String,
+    requests: Vec<Logged>,
+    lab: LabHandle,
+}
+
+/// `widiag check` with the kubeconfig, proxy, CA and reader credential the lab writes.
+fn live_check(world: &str, extra: &[&str]) -> Run {
+    let lab = common::spawn_lab(world);
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    lab.write_kubeconfig(&kubeconfig).unwrap();
+    let mut env = common::client_env(&lab, dir.path());
+    let reader = std::fs::read_to_string(dir.path().join("reader.env")).unwrap();
+    env.extend(reader.lines().filter_map(|l| {
+        l.split_once('=')
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+    }));
+    let out: Output = common::bin()
+        .args(["check", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .args(["-o", "json", "--transcript", "--fail-on", "never"])
+        .args(extra)
+        .env_remove("KUBECONFIG")
+        .envs(env)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{world}: {stderr}");
+    let report: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{world}: {e}\n{stdout}"));
+    Run {
+        report,
+        output: format!("{stdout}\n{stderr}"),
+        requests: lab.requests(),
+        lab,
+    }
+}
+
+/// `status` or `status(CODE,...)` of one link of one pod.
+fn link(report: &Value, pod: &str, name: &str) -> String {
+    let p = report["pods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            format!(
+                "{}/{}",
+                p["namespace"].as_str().unwrap(),
+                p["name"].as_str().unwrap()
+            ) == pod
+        })
+        .unwrap_or_else(|| panic!("{pod} not in report"));
+    let l = p["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["link"] == name)
+        .unwrap();
+    let codes: Vec<&str> = l["findings"]
+        .as_array()
+        .map(|f| f.iter().filter_map(|x| x["code"].as_str()).collect())
+        .unwrap_or_default();
+    let status = l["status"].as_str().unwrap();
+    if codes.is_empty() {
+        status.to_string()
+    } else {
+        format!("{status}({})", codes.join(","))
+    }
+}
+
+/// (world, pod, exchange, resource): what Entra and the data plane answered, per seed world.
+const EXPECTED: &[(&str, &str, &str, &str)] = &[
+    (
+        "seed-000-healthy",
+        "default/workload-demo-pod",
+        "pass",
+        "skip",
+    ),
+    (
+        "seed-000-fic-issuer-slash",
+        "default/workload-demo-pod",
+        "fail(WI1005)",
+        "skip",
+    ),
+    (
+        "seed-000-stale-client-id",
+        "default/workload-demo-pod",
+        "fail(WI1007)",
+        "skip",
+    ),
+    (
+        "seed-001-healthy",
+        "default/cats-api-deployment-6d9c7b5f4d-x2k9p",
+        "pass",
+        "skip",
+    ),
+    (
+        "seed-001-empty-client-id",
+        "default/cats-api-deployment-6d9c7b5f4d-x2k9p",
+        "unknown(WI1012)",
+        "skip",
+    ),
+    (
+        "seed-001-principal-id",
+        "default/cats-api-deployment-6d9c7b5f4d-x2k9p",
+        "fail(WI1007)",
+        "skip",
+    ),
+    ("seed-002-healthy", "default/yadaapi", "pass", "pass"),
+    ("seed-002-pre-v1-webhook", "default/yadaapi", "pass", "pass"),
+    (
+        "seed-003-healthy",
+        "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t",
+        "pass",
+        "skip",
+    ),
+    (
+        "seed-003-app-object-id",
+        "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t",
+        "fail(WI1007)",
+        "skip",
+    ),
+    ("seed-004-healthy", "default/wi-kv-test", "pass", "pass"),
+    (
+        "seed-004-fic-namespace",
+        "apps/wi-kv-test",
+        "fail(WI1005)",
+        "skip",
+    ),
+    (
+        "seed-004-rbac-vault",
+        "default/wi-kv-test",
+        "pass",
+        "fail(WI1202)",
+    ),
+];
+
+#[test]
+fn exchange_and_resource_links_follow_what_entra_and_key_vault_answer() {
+    let mut mismatches = Vec::new();
+    for (world, pod, exchange, resource) in EXPECTED {
+        let run = live_check(world, &[]);
+        let got = (
+            link(&run.report, pod, "exchange"),
+            link(&run.report, pod, "resource"),
+        );
+        if got != (exchange.to_string(), resource.to_string()) {
+            mismatches.push(format!(
+                "{world} {pod}: expected ({exchange}, {resource}), got {got:?}"
+            ));
+        }
+        // The token was taken live (unless there is no client ID to take it for) and judged.
+        let token = if *exchange == "unknown(WI1012)" {
+            "pass(WI600)"
+        } else {
+            "pass"
+        };
+        assert_eq!(link(&run.report, pod, "token"), token, "{world}");
+        assert!(
+            run.output.contains("(token exchange)") || *exchange == "unknown(WI1012)",
+            "{world}: transcript names the exchange"
+        );
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn entra_error_details_survive_for_support() {
+    let run = live_check("seed-000-fic-issuer-slash", &[]);
+    let pod = &run.report["pods"][0];
+    let exchange = pod["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["link"] == "exchange")
+        .unwrap();
+    let evidence: Vec<&str> = exchange["findings"][0]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["label"].as_str())
+        .collect();
+    for label in ["status", "error", "trace_id", "correlation_id", "timestamp"] {
+        assert!(
+            evidence.contains(&label),
+            "{label} missing from {evidence:?}"
+        );
+    }
+    assert!(
+        exchange["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("AADSTS700211: No matching federated identity record found for presented assertion issuer")
+    );
+}
+
+#[test]
+fn the_only_write_is_the_token_request() {
+    let run = live_check("seed-004-healthy", &[]);
+    let writes: Vec<&Logged> = run.requests.iter().filter(|r| r.method != "GET").collect();
+    assert!(!writes.is_empty());
+    for w in &writes {
+        let token_request = w.method == "POST"
+            && w.path.starts_with("/api/v1/namespaces/")
+            && w.path.ends_with("/token")
+            && w.path.contains("/serviceaccounts/");
+        let exchange = w.method == "POST" && w.host == "login.microsoftonline.com";
+        assert!(token_request || exchange, "unexpected write {w:?}");
+    }
+    // ARM and Graph were read with the reader's bearer, paging included.
+    assert!(
+        run.requests
+            .iter()
+            .any(|r| r.host == "management.azure.com" && r.status == 200)
+    );
+    assert!(
+        run.requests
+            .iter()
+            .any(|r| r.host.ends_with(".vault.azure.net"))
+    );
+}
+
+#[test]
+fn no_token_signature_access_token_or_secret_in_any_output() {
+    for world in [
+        "seed-004-healthy",
+        "seed-004-rbac-vault",
+        "seed-003-healthy",
+    ] {
+        let run = live_check(world, &[]);
+        let jwt = regex_like_jwt(&run.output);
+        assert!(jwt.is_none(), "{world}: a JWT in the output: {jwt:?}");
+        assert!(
+            !run.output.contains("lab-value-of-"),
+            "{world}: a secret value"
+        );
+        assert!(
+            !run.output.contains(&run.lab.reader.secret),
+            "{world}: the reader's secret"
+        );
+    }
+}
+
+/// Three base64url segments of which the first decodes to a JSON header: a compact JWT.
+fn regex_like_jwt(text: &str) -> Option<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+        .find(|w| {
+            let parts: Vec<&str> = w.split('.').collect();
+            parts.len() == 3 && parts[0].starts_with("eyJ") && parts.iter().all(|p| p.len() > 8)
+        })
+        .map(str::to_string)
+}
+
+#[test]
+fn offline_flag_reads_objects_but_makes_no_exchange() {
+    let run = live_check("seed-004-healthy", &["--offline"]);
+    assert_eq!(
+        link(&run.report, "default/wi-kv-test", "exchange"),
+        "skip(WI1001)"
+    );
+    // Only the reader's own sign-in (azure_identity) is not a GET: no TokenRequest, no exchange.
+    let posts: Vec<&Logged> = run.requests.iter().filter(|r| r.method != "GET").collect();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert!(
+        posts[0].user_agent.starts_with("azsdk-rust-identity/"),
+        "{posts:?}"
+    );
+}
+
+#[test]
+fn unreachable_cluster_is_a_clear_error_not_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        &kubeconfig,
+        format!("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\nusers:\n- name: u\n  user: {{}}\n"),
+    )
+    .unwrap();
+    let out = common::bin()
+        .args([
+            "check",
+            "--timeout",
+            "3",
+            "--azure-auth",
+            "none",
+            "--kubeconfig",
+        ])
+        .arg(&kubeconfig)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot reach the cluster"), "{err}");
+}
