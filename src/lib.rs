@@ -6,6 +6,7 @@
 //! - [`collect`]: reads a live cluster (kube-rs) and Azure (ARM, Graph) into a world.
 //! - [`probe`]: the live token, issuer, exchange and Key Vault checks, recorded as world facts.
 //! - [`lab`]: loopback servers that speak the real protocols, built from a world.
+//! - [`tui`]: the terminal UI (model, update, views, effect runner).
 //! - [`output`]: front ends that only render a [`analysis::Report`] (text, JSON).
 //! - [`cli`]: the command line edge; the only place that touches files, the terminal and `anyhow`.
 #![forbid(unsafe_code)]
@@ -16,4 +17,5 @@ pub mod collect;
 pub mod lab;
 pub mod output;
 pub mod probe;
+pub mod tui;
 pub mod world;

@@ -59,6 +59,9 @@ pub struct DemoArgs {
     /// List the embedded worlds.
     #[arg(long)]
     pub list: bool,
+    /// Print the report instead of opening the TUI (the default when stdout is not a terminal).
+    #[arg(long)]
+    pub headless: bool,
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]

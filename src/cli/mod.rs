@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod demo;
+pub mod tui;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -39,12 +40,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 .write_all(crate::world::generate::world_yaml(sizes).as_bytes())?;
             Ok(ExitCode::from(EXIT_OK))
         }
-        None if cli.check || cli.check_args.pod.is_some() || !cli.check_args.worlds.is_empty() => {
-            check(&cli.check_args)
-        }
-        None => bail!(
-            "the terminal UI is not built yet; run `widiag check --world FILE` (try assets/worlds/seed-004-healthy.yaml)"
-        ),
+        // Scripts (no terminal) and `--check` get the headless report.
+        None if cli.check || !tui::stdout_is_terminal() => check(&cli.check_args),
+        None => tui_cmd(&cli.check_args),
     }
 }
 
@@ -112,6 +110,81 @@ fn lab_cmd(l: &args::LabArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(EXIT_OK))
 }
 
+/// `widiag` in a terminal: the TUI on world files, else on the kubeconfig's cluster.
+fn tui_cmd(args: &CheckArgs) -> Result<ExitCode> {
+    if !args.worlds.is_empty() {
+        let world = load_worlds(&args.worlds)?;
+        let names: Vec<String> = args
+            .worlds
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        return tui::open(
+            tui::world_source(world),
+            crate::tui::Source::World(names.join(", ")),
+            false,
+            None,
+        );
+    }
+    let opts = live_options(args, &Selection::All)?;
+    let context = opts
+        .kube
+        .context
+        .clone()
+        .unwrap_or_else(|| "current".into());
+    tui::open(
+        crate::tui::runner::DataSource::Live(std::sync::Arc::new(opts)),
+        crate::tui::Source::Live { context },
+        false,
+        None,
+    )
+}
+
+/// `widiag demo` in a terminal: the lab in-process on an embedded world, and the TUI reading
+/// it live, probes included.
+fn demo_tui(name: &str, world: World) -> Result<ExitCode> {
+    let lab = crate::lab::LabHandle::spawn(world)?;
+    let dir = std::env::temp_dir().join(format!("widiag-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let kubeconfig = dir.join("kubeconfig");
+    lab.write_kubeconfig(&kubeconfig)?;
+    let r = &lab.reader;
+    let opts = crate::collect::LiveOptions {
+        kube: crate::collect::KubeTarget {
+            kubeconfig: Some(kubeconfig),
+            ..Default::default()
+        },
+        azure_auth: crate::collect::AzureAuth::Auto,
+        cloud: crate::collect::cloud::PUBLIC,
+        subscriptions: Vec::new(),
+        selection: Selection::All,
+        targets: Vec::new(),
+        probe: true,
+        concurrency: 8,
+        timeout: std::time::Duration::from_secs(10),
+        network: crate::collect::http::Network {
+            proxy: Some(format!("http://{}", lab.proxy_addr)),
+            ca_pem: Some(lab.ca_pem.clone()),
+        },
+        login: Some(crate::collect::credential::SecretLogin {
+            tenant_id: r.tenant_id.clone(),
+            client_id: r.client_id.clone(),
+            secret: r.secret.clone(),
+        }),
+    };
+    let result = tui::open(
+        crate::tui::runner::DataSource::Live(std::sync::Arc::new(opts)),
+        crate::tui::Source::Live {
+            context: format!("widiag-lab ({name})"),
+        },
+        true,
+        None,
+    );
+    drop(lab);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
 fn demo_cmd(d: &args::DemoArgs) -> Result<ExitCode> {
     if d.list {
         let mut out = anstream::stdout();
@@ -130,6 +203,9 @@ fn demo_cmd(d: &args::DemoArgs) -> Result<ExitCode> {
         name: &format!("embedded:{}", d.world),
         text,
     }])?;
+    if tui::stdout_is_terminal() && !d.headless {
+        return demo_tui(&d.world, world);
+    }
     let report = analysis::analyze(
         &world,
         &Catalog::builtin(),
@@ -174,7 +250,7 @@ fn selection(args: &CheckArgs) -> Result<Selection> {
 }
 
 /// Reads the cluster and Azure the live arguments name, and runs the probes.
-fn live_world(args: &CheckArgs, selection: &Selection) -> Result<World> {
+fn live_options(args: &CheckArgs, selection: &Selection) -> Result<crate::collect::LiveOptions> {
     let l = &args.live;
     let cloud = crate::collect::cloud::Cloud::parse(&l.cloud).with_context(|| {
         format!(
@@ -197,7 +273,15 @@ fn live_world(args: &CheckArgs, selection: &Selection) -> Result<World> {
         probe: !l.offline,
         concurrency: l.concurrency,
         timeout: std::time::Duration::from_secs(l.timeout),
+        network: Default::default(),
+        login: None,
     };
+    Ok(opts)
+}
+
+fn live_world(args: &CheckArgs, selection: &Selection) -> Result<World> {
+    let l = &args.live;
+    let opts = live_options(args, selection)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

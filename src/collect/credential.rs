@@ -36,8 +36,46 @@ fn failed(what: &str, e: azure_core::Error) -> CollectError {
     CollectError::Credential(format!("{what}: {e}"))
 }
 
-/// The credential `auth` names; `None` when Azure is not to be read.
-pub fn credential(auth: AzureAuth) -> Result<Option<Arc<dyn TokenCredential>>, CollectError> {
+/// A service principal given explicitly rather than through `AZURE_*` variables.
+#[derive(Clone)]
+pub struct SecretLogin {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for SecretLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretLogin")
+            .field("tenant_id", &self.tenant_id)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The credential `auth` names; `None` when Azure is not to be read. Token requests go
+/// through `http`, so they share widiag's proxy and CA settings.
+pub fn credential(
+    auth: AzureAuth,
+    login: Option<&SecretLogin>,
+    http: reqwest::Client,
+) -> Result<Option<Arc<dyn TokenCredential>>, CollectError> {
+    if let Some(l) = login {
+        let options = azure_identity::ClientSecretCredentialOptions {
+            client_options: azure_core::http::ClientOptions {
+                transport: Some(azure_core::http::Transport::new(Arc::new(http))),
+                ..Default::default()
+            },
+        };
+        let cred = ClientSecretCredential::new(
+            &l.tenant_id,
+            l.client_id.clone(),
+            Secret::new(l.secret.clone()),
+            Some(options),
+        )
+        .map_err(|e| failed("client secret credential", e))?;
+        return Ok(Some(cred));
+    }
     let auth = match auth {
         AzureAuth::Auto if env("AZURE_CLIENT_SECRET").is_some() => AzureAuth::Secret,
         AzureAuth::Auto if env("AZURE_FEDERATED_TOKEN_FILE").is_some() => {

@@ -91,9 +91,29 @@ pub fn redact_url(url: &str) -> String {
     format!("{base}?{}", kept.join("&"))
 }
 
+/// Explicit network settings, beside the environment's (`HTTPS_PROXY`, `SSL_CERT_FILE`): how
+/// the demo reaches its in-process lab without touching the process environment.
+#[derive(Debug, Clone, Default)]
+pub struct Network {
+    /// `http://host:port` of an HTTPS CONNECT proxy for every https request.
+    pub proxy: Option<String>,
+    /// An extra CA to trust, PEM.
+    pub ca_pem: Option<String>,
+}
+
 impl Http {
-    pub fn new(timeout: Duration) -> Result<Http, HttpError> {
-        let client = reqwest::Client::builder()
+    pub fn new(timeout: Duration, network: &Network) -> Result<Http, HttpError> {
+        let mut builder = reqwest::Client::builder();
+        if let Some(p) = &network.proxy {
+            builder = builder
+                .proxy(reqwest::Proxy::https(p).map_err(|e| HttpError::Build(e.to_string()))?);
+        }
+        if let Some(pem) = &network.ca_pem {
+            let ca = reqwest::Certificate::from_pem(pem.as_bytes())
+                .map_err(|e| HttpError::Build(format!("CA: {e}")))?;
+            builder = builder.add_root_certificate(ca);
+        }
+        let client = builder
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("widiag/", env!("CARGO_PKG_VERSION")))
@@ -103,6 +123,11 @@ impl Http {
             client,
             transcript: Transcript::default(),
         })
+    }
+
+    /// The underlying client, for azure_identity's pipeline (one TLS and proxy setup).
+    pub fn client(&self) -> reqwest::Client {
+        self.client.clone()
     }
 
     /// The same connection pool with a transcript of its own, for one step's record.

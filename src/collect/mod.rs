@@ -52,6 +52,9 @@ pub struct LiveOptions {
     pub probe: bool,
     pub concurrency: usize,
     pub timeout: Duration,
+    pub network: http::Network,
+    /// Read Azure as this service principal instead of `azure_auth`.
+    pub login: Option<credential::SecretLogin>,
 }
 
 /// What a live run gathered, and the requests it made to gather it.
@@ -82,8 +85,8 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
     world.info.kubernetes_version = Some(version.git_version);
     world.info.cloud = Some(opts.cloud.name.to_string());
     world.info.targets = opts.targets.clone();
-    let http = http::Http::new(opts.timeout)?;
-    match credential::credential(opts.azure_auth)? {
+    let http = http::Http::new(opts.timeout, &opts.network)?;
+    match credential::credential(opts.azure_auth, opts.login.as_ref(), http.client())? {
         Some(cred) => {
             let reader = azure::AzureReader {
                 http: http.clone(),

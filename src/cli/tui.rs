@@ -1,0 +1,81 @@
+//! Opening the terminal UI: the terminal is set up here (and always restored, panics
+//! included), the runner gets its data source, and the loop runs until `q`.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Result;
+use crossterm::event::{Event, EventStream, MouseEventKind};
+use futures_util::StreamExt;
+
+use crate::analysis::Selection;
+use crate::tui::runner::{self, DataSource};
+use crate::tui::{Effect, Model, Msg, Source, Theme};
+
+fn event_to_msg(e: std::io::Result<Event>) -> Option<Msg> {
+    match e.ok()? {
+        Event::Key(k) if k.kind != crossterm::event::KeyEventKind::Release => Some(Msg::Key(k)),
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollDown => Some(Msg::Scroll(1)),
+            MouseEventKind::ScrollUp => Some(Msg::Scroll(-1)),
+            _ => None,
+        },
+        Event::Resize(..) => Some(Msg::Resize),
+        _ => None,
+    }
+}
+
+pub fn stdout_is_terminal() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+/// Runs the TUI on `source`; `probe` makes the first load run the live probes too.
+pub fn open(
+    source: DataSource,
+    label: Source,
+    probe: bool,
+    keep: Option<Box<dyn std::any::Any>>,
+) -> Result<ExitCode> {
+    let theme = Theme {
+        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let result = rt.block_on(async {
+        let (etx, erx) = tokio::sync::mpsc::unbounded_channel();
+        let (rtx, rrx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(runner::serve(source, erx, rtx));
+        let mut model = Model::new(label);
+        model.activity = crate::tui::model::Activity::Busy {
+            what: if probe {
+                "reading and probing".into()
+            } else {
+                "reading".into()
+            },
+            tick: 0,
+        };
+        let _ = etx.send(Effect::Load {
+            selection: Selection::All,
+            probe,
+        });
+        // ratatui::init chains a panic hook that restores the terminal before reporting.
+        let mut terminal = ratatui::init();
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+        let input = EventStream::new().filter_map(|e| async move { event_to_msg(e) });
+        let r =
+            crate::tui::run_loop(&mut terminal, &mut model, theme, Box::pin(input), etx, rrx).await;
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+        ratatui::restore();
+        r
+    });
+    drop(keep);
+    result?;
+    Ok(ExitCode::from(super::EXIT_OK))
+}
+
+pub fn world_source(world: crate::world::World) -> DataSource {
+    DataSource::World(Arc::new(world))
+}

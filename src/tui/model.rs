@@ -1,0 +1,100 @@
+//! Everything the TUI shows, as plain data. Views draw from `&Model` only; `update` is the
+//! only thing that changes it.
+
+use crate::analysis::{PodChain, Report, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Pods,
+    Chain,
+}
+
+/// Where the data comes from, as the title bar says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    World(String),
+    Live { context: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Activity {
+    Idle,
+    /// A background task is running; the spinner turns with each tick.
+    Busy {
+        what: String,
+        tick: usize,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub source: Source,
+    pub report: Option<Report>,
+    pub pane: Pane,
+    /// Index into `visible()`.
+    pub selected: usize,
+    /// Index into the selected pod's links.
+    pub link: usize,
+    pub filter: String,
+    pub editing_filter: bool,
+    pub sort_by_verdict: bool,
+    pub help: bool,
+    pub activity: Activity,
+    /// The last error or notice, shown in the status line of the pane it concerns.
+    pub message: Option<String>,
+    pub quit: bool,
+}
+
+impl Model {
+    pub fn new(source: Source) -> Model {
+        Model {
+            source,
+            report: None,
+            pane: Pane::Pods,
+            selected: 0,
+            link: 0,
+            filter: String::new(),
+            editing_filter: false,
+            sort_by_verdict: false,
+            help: false,
+            activity: Activity::Idle,
+            message: None,
+            quit: false,
+        }
+    }
+
+    /// Pods that pass the filter, in display order.
+    pub fn visible(&self) -> Vec<&PodChain> {
+        let Some(r) = &self.report else {
+            return Vec::new();
+        };
+        let f = self.filter.to_ascii_lowercase();
+        let mut pods: Vec<&PodChain> = r
+            .pods
+            .iter()
+            .filter(|p| {
+                f.is_empty()
+                    || p.pod.to_string().to_ascii_lowercase().contains(&f)
+                    || p.service_account.to_ascii_lowercase().contains(&f)
+                    || p.codes().iter().any(|c| c.to_ascii_lowercase() == f)
+            })
+            .collect();
+        if self.sort_by_verdict {
+            // Worst first; stable, so names stay in order within a verdict.
+            pods.sort_by_key(|p| std::cmp::Reverse(p.verdict()));
+        }
+        pods
+    }
+
+    pub fn current(&self) -> Option<&PodChain> {
+        self.visible().get(self.selected).copied()
+    }
+
+    /// The link to show first: the one that breaks, else the first.
+    pub fn first_link(pod: &PodChain) -> usize {
+        pod.links
+            .iter()
+            .position(|l| l.status >= Status::Warn)
+            .unwrap_or(0)
+    }
+}

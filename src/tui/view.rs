@@ -1,0 +1,302 @@
+//! Drawing: pure functions of `&Model` onto a ratatui frame. Nothing here changes state or
+//! waits on anything.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Borders, Cell, Clear, List, ListItem, ListState, Paragraph, Row, Table, TableState, Wrap,
+};
+
+use super::keymap::BINDINGS;
+use super::model::{Activity, Model, Pane, Source};
+use crate::analysis::{LinkResult, PodChain, Status};
+
+/// Colours, or none at all (`NO_COLOR`, `--color never`).
+#[derive(Debug, Clone, Copy)]
+pub struct Theme {
+    pub color: bool,
+}
+
+impl Theme {
+    fn status(&self, s: Status) -> Style {
+        if !self.color {
+            return Style::default();
+        }
+        // Named ANSI colours follow the terminal's palette, so light themes stay readable.
+        Style::default().fg(match s {
+            Status::Pass => Color::Green,
+            Status::Warn => Color::Yellow,
+            Status::Unknown => Color::Magenta,
+            Status::Fail => Color::Red,
+            Status::Skip => Color::DarkGray,
+        })
+    }
+    fn selected(&self) -> Style {
+        Style::default().add_modifier(Modifier::REVERSED)
+    }
+    fn bold(&self) -> Style {
+        Style::default().add_modifier(Modifier::BOLD)
+    }
+    fn dim(&self) -> Style {
+        if self.color {
+            Style::default().add_modifier(Modifier::DIM)
+        } else {
+            Style::default()
+        }
+    }
+    fn focus(&self, focused: bool) -> Style {
+        if focused && self.color {
+            Style::default().fg(Color::Cyan)
+        } else {
+            Style::default()
+        }
+    }
+}
+
+pub fn glyph(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "✓",
+        Status::Warn => "!",
+        Status::Unknown => "?",
+        Status::Fail => "✗",
+        Status::Skip => "–",
+    }
+}
+
+const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
+
+pub fn draw(f: &mut Frame<'_>, m: &Model, t: Theme) {
+    let [title, body, detail, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Percentage(45),
+        Constraint::Min(6),
+        Constraint::Length(1),
+    ])
+    .areas(f.area());
+    draw_title(f, title, m, t);
+    let [pods, chain] =
+        Layout::horizontal([Constraint::Percentage(48), Constraint::Percentage(52)]).areas(body);
+    draw_pods(f, pods, m, t);
+    let pod = m.current();
+    draw_chain(f, chain, m, pod, t);
+    draw_detail(f, detail, pod.and_then(|p| p.links.get(m.link)), t);
+    draw_footer(f, footer, m, t);
+    if m.help {
+        draw_help(f, t);
+    }
+}
+
+fn draw_title(f: &mut Frame<'_>, area: Rect, m: &Model, t: Theme) {
+    let source = match &m.source {
+        Source::World(w) => format!("world {w}"),
+        Source::Live { context } => format!("context {context}"),
+    };
+    let mut spans = vec![
+        Span::styled("widiag", t.bold()),
+        Span::raw(format!(" · {source}")),
+    ];
+    if let Some(r) = &m.report {
+        let n = |s: Status| r.pods.iter().filter(|p| p.verdict() == s).count();
+        spans.push(Span::raw(format!(
+            " · {} pods: {} fail, {} warn, {} unknown, {} pass",
+            r.pods.len(),
+            n(Status::Fail),
+            n(Status::Warn),
+            n(Status::Unknown),
+            n(Status::Pass)
+        )));
+    }
+    if let Activity::Busy { what, tick } = &m.activity {
+        spans.push(Span::raw(format!(
+            " · {} {what}",
+            SPINNER[tick % SPINNER.len()]
+        )));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_pods(f: &mut Frame<'_>, area: Rect, m: &Model, t: Theme) {
+    let focused = m.pane == Pane::Pods;
+    let title = if m.filter.is_empty() {
+        " Pods ".to_string()
+    } else {
+        format!(" Pods /{} ", m.filter)
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .border_style(t.focus(focused));
+    let pods = m.visible();
+    if m.report.is_none() {
+        let text = match &m.activity {
+            Activity::Busy { what, .. } => format!("{what}…"),
+            Activity::Idle => m.message.clone().unwrap_or_else(|| "no data".into()),
+        };
+        f.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    }
+    let rows = pods.iter().map(|p| {
+        let v = p.verdict();
+        let broken = p.broken_link().map(|l| l.link.name()).unwrap_or("-");
+        Row::new(vec![
+            Cell::from(Span::styled(glyph(v), t.status(v))),
+            Cell::from(p.pod.to_string()),
+            Cell::from(p.service_account.clone()),
+            Cell::from(p.identity.clone().unwrap_or_else(|| "-".into())),
+            Cell::from(Span::styled(broken, t.status(v))),
+        ])
+    });
+    let header = Row::new(["", "POD", "SA", "IDENTITY", "BREAKS AT"]).style(t.bold());
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(1),
+            Constraint::Percentage(40),
+            Constraint::Percentage(20),
+            Constraint::Percentage(22),
+            Constraint::Percentage(18),
+        ],
+    )
+    .header(header)
+    .block(block)
+    .row_highlight_style(t.selected());
+    let mut state = TableState::default().with_selected((!pods.is_empty()).then_some(m.selected));
+    f.render_stateful_widget(table, area, &mut state);
+}
+
+fn draw_chain(f: &mut Frame<'_>, area: Rect, m: &Model, pod: Option<&PodChain>, t: Theme) {
+    let focused = m.pane == Pane::Chain;
+    let title = pod.map_or(" Chain ".into(), |p| format!(" Chain · {} ", p.pod));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .border_style(t.focus(focused));
+    let Some(pod) = pod else {
+        f.render_widget(Paragraph::new("no pod selected").block(block), area);
+        return;
+    };
+    let items: Vec<ListItem<'_>> = pod
+        .links
+        .iter()
+        .map(|l| {
+            ListItem::new(Line::from(vec![
+                Span::styled(format!("{} ", glyph(l.status)), t.status(l.status)),
+                Span::styled(format!("{:<16}", l.link.name()), t.bold()),
+                Span::raw(l.summary.to_string()),
+            ]))
+        })
+        .collect();
+    let list = List::new(items).block(block).highlight_style(if focused {
+        t.selected()
+    } else {
+        t.bold()
+    });
+    let mut state = ListState::default().with_selected(Some(m.link));
+    f.render_stateful_widget(list, area, &mut state);
+}
+
+fn draw_detail(f: &mut Frame<'_>, area: Rect, link: Option<&LinkResult>, t: Theme) {
+    let Some(l) = link else {
+        f.render_widget(
+            Block::default().borders(Borders::ALL).title(" Evidence "),
+            area,
+        );
+        return;
+    };
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    for fd in &l.findings {
+        let s = fd.severity.status();
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} {} ", glyph(s), fd.code), t.status(s)),
+            Span::styled(fd.title.to_string(), t.bold()),
+        ]));
+        lines.push(Line::raw(format!("  {}", fd.message)));
+        for e in &fd.evidence {
+            lines.push(evidence_line(e, t));
+        }
+        if let Some(fix) = &fd.fix {
+            lines.push(Line::from(vec![
+                Span::styled("  fix: ", t.bold()),
+                Span::raw(fix.clone()),
+            ]));
+        }
+        lines.push(Line::styled(format!("  {}", fd.explanation), t.dim()));
+    }
+    for e in &l.evidence {
+        lines.push(evidence_line(e, t));
+    }
+    if lines.is_empty() {
+        lines.push(Line::raw(l.summary.to_string()));
+    }
+    let block = Block::default().borders(Borders::ALL).title(format!(
+        " {} · {} ",
+        l.link.name(),
+        l.status.name()
+    ));
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+fn evidence_line(e: &crate::analysis::Evidence, t: Theme) -> Line<'static> {
+    let mut spans = vec![
+        Span::styled(format!("  {}: ", e.label), t.dim()),
+        Span::raw(e.value.clone()),
+    ];
+    if let Some(x) = &e.expected {
+        spans.push(Span::raw(format!(" (expected {x})")));
+    }
+    if let Some(n) = &e.note {
+        spans.push(Span::styled(format!(" — {n}"), t.dim()));
+    }
+    Line::from(spans)
+}
+
+fn draw_footer(f: &mut Frame<'_>, area: Rect, m: &Model, t: Theme) {
+    let line = if m.editing_filter {
+        Line::from(vec![
+            Span::styled("/", t.bold()),
+            Span::raw(m.filter.clone()),
+            Span::raw("▏"),
+        ])
+    } else if let Some(msg) = &m.message {
+        Line::raw(msg.clone())
+    } else {
+        Line::styled(
+            "↑↓ move · Enter chain · Tab pane · / filter · p probe · c copy fix · e export · ? help · q quit",
+            t.dim(),
+        )
+    };
+    f.render_widget(Paragraph::new(line), area);
+}
+
+fn draw_help(f: &mut Frame<'_>, t: Theme) {
+    let area = f.area();
+    let w = area.width.min(70);
+    let h = (BINDINGS.len() as u16 + 2).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    let lines: Vec<Line<'_>> = BINDINGS
+        .iter()
+        .map(|b| {
+            Line::from(vec![
+                Span::styled(format!("{:>7}  ", b.keys), t.bold()),
+                Span::raw(b.description),
+            ])
+        })
+        .collect();
+    f.render_widget(Clear, popup);
+    f.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" Keys ")),
+        popup,
+    );
+}
