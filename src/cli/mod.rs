@@ -123,7 +123,6 @@ fn tui_cmd(args: &CheckArgs) -> Result<ExitCode> {
             tui::world_source(world),
             crate::tui::Source::World(names.join(", ")),
             false,
-            None,
         );
     }
     let opts = live_options(args, &Selection::All)?;
@@ -136,7 +135,6 @@ fn tui_cmd(args: &CheckArgs) -> Result<ExitCode> {
         crate::tui::runner::DataSource::Live(std::sync::Arc::new(opts)),
         crate::tui::Source::Live { context },
         false,
-        None,
     )
 }
 
@@ -178,7 +176,6 @@ fn demo_tui(name: &str, world: World) -> Result<ExitCode> {
             context: format!("widiag-lab ({name})"),
         },
         true,
-        None,
     );
     drop(lab);
     let _ = std::fs::remove_dir_all(&dir);

@@ -31,12 +31,7 @@ pub fn stdout_is_terminal() -> bool {
 }
 
 /// Runs the TUI on `source`; `probe` makes the first load run the live probes too.
-pub fn open(
-    source: DataSource,
-    label: Source,
-    probe: bool,
-    keep: Option<Box<dyn std::any::Any>>,
-) -> Result<ExitCode> {
+pub fn open(source: DataSource, label: Source, probe: bool) -> Result<ExitCode> {
     let theme = Theme {
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
@@ -71,7 +66,6 @@ pub fn open(
         ratatui::restore();
         r
     });
-    drop(keep);
     result?;
     Ok(ExitCode::from(super::EXIT_OK))
 }

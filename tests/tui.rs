@@ -1,0 +1,274 @@
+//! The TUI, driven through its own loop and update function on a fixed-size TestBackend, and
+//! the real binary in tmux against the in-process lab.
+
+mod common;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use widiag::analysis::{Selection, Status};
+use widiag::tui::{Effect, Model, Msg, Source, Theme, update};
+
+fn key(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn loaded(world: &str) -> Model {
+    let w = common::load(&common::root().join(format!("assets/worlds/{world}.yaml")));
+    let mut m = Model::new(Source::World(format!("{world}.yaml")));
+    update(&mut m, Msg::Loaded(common::analyze(&w)));
+    m
+}
+
+/// The screen as text, one line per row.
+fn screen(m: &Model) -> String {
+    let mut t = Terminal::new(TestBackend::new(120, 36)).unwrap();
+    t.draw(|f| widiag::tui::view::draw(f, m, Theme { color: false }))
+        .unwrap();
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn pods_and_chain_panes_of_the_seed_worlds() {
+    for world in [
+        "seed-000-fic-issuer-slash",
+        "seed-001-container-scope",
+        "seed-002-healthy",
+        "seed-003-app-object-id",
+        "seed-004-rbac-vault",
+    ] {
+        let mut m = loaded(world);
+        insta::assert_snapshot!(format!("{world}-pods"), screen(&m));
+        update(&mut m, key(KeyCode::Enter));
+        insta::assert_snapshot!(format!("{world}-chain"), screen(&m));
+    }
+}
+
+#[test]
+fn the_broken_link_is_selected_first_and_enter_opens_it() {
+    let mut m = loaded("seed-004-rbac-vault");
+    let pod = m.current().unwrap();
+    assert_eq!(pod.links[m.link].link.name(), "access");
+    assert_eq!(update(&mut m, key(KeyCode::Enter)), vec![]);
+    assert_eq!(m.pane, widiag::tui::model::Pane::Chain);
+    // j moves within the chain, Esc returns to the pods.
+    update(&mut m, key(KeyCode::Char('j')));
+    assert_eq!(m.current().unwrap().links[m.link].link.name(), "resource");
+    update(&mut m, key(KeyCode::Esc));
+    assert_eq!(m.pane, widiag::tui::model::Pane::Pods);
+}
+
+#[test]
+fn filter_narrows_pods_by_name_or_code_and_esc_clears_it() {
+    let mut m = loaded("edge-cases");
+    let all = m.visible().len();
+    assert!(all >= 20);
+    update(&mut m, key(KeyCode::Char('/')));
+    for c in "wi501".chars() {
+        update(&mut m, key(KeyCode::Char(c)));
+    }
+    let codes: Vec<Vec<&str>> = m.visible().iter().map(|p| p.codes()).collect();
+    assert!(!codes.is_empty() && codes.len() < all, "{codes:?}");
+    assert!(codes.iter().all(|c| c.contains(&"WI501")));
+    update(&mut m, key(KeyCode::Esc));
+    assert_eq!(m.visible().len(), all);
+}
+
+#[test]
+fn sort_puts_the_worst_verdict_first() {
+    let mut m = loaded("edge-cases");
+    update(&mut m, key(KeyCode::Char('s')));
+    let v: Vec<Status> = m.visible().iter().map(|p| p.verdict()).collect();
+    assert!(v.windows(2).all(|w| w[0] >= w[1]), "{v:?}");
+}
+
+#[test]
+fn keys_become_effects_for_the_runner() {
+    let mut m = loaded("seed-004-rbac-vault");
+    let pod = m.current().unwrap().pod.clone();
+    assert_eq!(
+        update(&mut m, key(KeyCode::Char('p'))),
+        vec![Effect::Load {
+            selection: Selection::Pod(pod.clone()),
+            probe: true
+        }]
+    );
+    assert!(matches!(
+        m.activity,
+        widiag::tui::model::Activity::Busy { .. }
+    ));
+    let fix = update(&mut m, key(KeyCode::Char('c')));
+    assert!(matches!(&fix[..], [Effect::Copy(f)] if f.starts_with("az role assignment create")));
+    assert_eq!(
+        update(&mut m, key(KeyCode::Char('e'))),
+        vec![Effect::Export(pod)]
+    );
+    assert_eq!(update(&mut m, key(KeyCode::Char('q'))), vec![Effect::Quit]);
+    assert!(m.quit);
+}
+
+#[test]
+fn help_is_generated_from_the_keymap() {
+    let mut m = loaded("seed-002-healthy");
+    update(&mut m, key(KeyCode::Char('?')));
+    let s = screen(&m);
+    for b in widiag::tui::keymap::BINDINGS {
+        assert!(s.contains(b.description), "help lacks {:?}", b.description);
+    }
+    update(&mut m, key(KeyCode::Char('x')));
+    assert!(!m.help);
+}
+
+#[test]
+fn thousands_of_random_keys_never_panic() {
+    let keys = [
+        KeyCode::Up,
+        KeyCode::Down,
+        KeyCode::Enter,
+        KeyCode::Esc,
+        KeyCode::Tab,
+        KeyCode::Home,
+        KeyCode::End,
+        KeyCode::Backspace,
+        KeyCode::Char('/'),
+        KeyCode::Char('j'),
+        KeyCode::Char('k'),
+        KeyCode::Char('g'),
+        KeyCode::Char('G'),
+        KeyCode::Char('s'),
+        KeyCode::Char('?'),
+        KeyCode::Char('c'),
+        KeyCode::Char('w'),
+        KeyCode::Char('1'),
+        KeyCode::Left,
+        KeyCode::Right,
+    ];
+    let mut m = loaded("edge-cases");
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    // A fixed LCG: the same sequence on every run.
+    let mut x: u64 = 0x9e3779b97f4a7c15;
+    for i in 0..5000 {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let k = keys[(x >> 33) as usize % keys.len()];
+        let _ = update(&mut m, key(k));
+        if m.quit {
+            m.quit = false;
+        }
+        if i % 25 == 0 {
+            t.draw(|f| widiag::tui::view::draw(f, &m, Theme { color: true }))
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_loop_draws_from_input_and_stops_on_q() {
+    let mut m = Model::new(Source::World("test".into()));
+    let w = common::load(&common::root().join("assets/worlds/seed-004-rbac-vault.yaml"));
+    let (etx, mut erx) = tokio::sync::mpsc::unbounded_channel();
+    let (rtx, rrx) = tokio::sync::mpsc::unbounded_channel();
+    rtx.send(Msg::Loaded(common::analyze(&w))).unwrap();
+    // Input arrives after the result has been drawn.
+    let input = futures_util::stream::iter(vec![key(KeyCode::Enter), key(KeyCode::Char('q'))]);
+    let input = futures_util::StreamExt::then(input, |k| async {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        k
+    });
+    let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    widiag::tui::run_loop(
+        &mut t,
+        &mut m,
+        Theme { color: false },
+        Box::pin(input),
+        etx,
+        rrx,
+    )
+    .await
+    .unwrap();
+    assert!(m.quit);
+    assert_eq!(erx.recv().await, Some(Effect::Quit));
+    let buf = t.backend().buffer();
+    let text: String = (0..buf.area.height)
+        .flat_map(|y| (0..buf.area.width).map(move |x| (x, y)))
+        .map(|p| buf[p].symbol().to_string())
+        .collect();
+    assert!(
+        text.contains("WI1102"),
+        "the chain pane shows the broken link's finding"
+    );
+}
+
+/// The real binary in a real terminal (tmux): open the demo, see the broken link and its fix,
+/// run the probes, quit, and find the shell's screen restored.
+#[test]
+fn demo_in_tmux_shows_the_broken_link_and_restores_the_terminal() {
+    use std::process::Command;
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(args)
+            .output()
+            .expect("tmux is installed by scripts/test")
+    };
+    let session = format!("widiag-test-{}", std::process::id());
+    let bin = env!("CARGO_BIN_EXE_widiag");
+    let cmd = format!("{bin} demo --world seed-004-rbac-vault; echo WIDIAG-EXITED; sleep 60");
+    let ok = tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "140",
+        "-y",
+        "40",
+        &cmd,
+    ]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let capture = || {
+        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).into_owned()
+    };
+    let wait_for = |needle: &str| {
+        for _ in 0..100 {
+            let s = capture();
+            if s.contains(needle) {
+                return s;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("never saw {needle:?}:\n{}", capture());
+    };
+    let first = wait_for("BREAKS AT");
+    wait_for("✗ resource");
+    assert!(first.contains("default/wi-kv-test"), "{first}");
+    tmux(&["send-keys", "-t", &session, "Enter"]);
+    let chain = wait_for("fix: az role assignment create");
+    assert!(chain.contains("WI1102"), "{chain}");
+    // Probe again, then step to the resource link: Key Vault's own answer is the evidence.
+    tmux(&["send-keys", "-t", &session, "p"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    tmux(&["send-keys", "-t", &session, "j"]);
+    wait_for("ForbiddenByRbac");
+    tmux(&["send-keys", "-t", &session, "q"]);
+    let after = wait_for("WIDIAG-EXITED");
+    tmux(&["kill-session", "-t", &session]);
+    assert!(
+        !after.contains("BREAKS AT"),
+        "the alternate screen was left: {after}"
+    );
+}
