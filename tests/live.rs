@@ -19,9 +19,14 @@ struct Run {
 /// `widiag check` with the kubeconfig, proxy, CA and reader credential the lab writes.
 fn live_check(world: &str, extra: &[&str]) -> Run {
     let lab = common::spawn_lab(world);
+    let kubeconfig = lab.kubeconfig();
+    check_against(lab, world, &kubeconfig, extra)
+}
+
+fn check_against(lab: LabHandle, world: &str, kubeconfig_text: &str, extra: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
-    lab.write_kubeconfig(&kubeconfig).unwrap();
+    std::fs::write(&kubeconfig, kubeconfig_text).unwrap();
     let mut env = common::client_env(&lab, dir.path());
     let reader = std::fs::read_to_string(dir.path().join("reader.env")).unwrap();
     env.extend(reader.lines().filter_map(|l| {
@@ -311,4 +316,43 @@ fn unreachable_cluster_is_a_clear_error_not_a_hang() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot reach the cluster"), "{err}");
+}
+
+#[test]
+fn a_user_who_may_only_list_pods_in_one_namespace_gets_gaps_not_a_crash() {
+    let path = common::root().join("assets/worlds/seed-004-healthy.yaml");
+    let text = std::fs::read_to_string(&path).unwrap()
+        + "\n---\napiVersion: widiag.io/v1\nkind: LabBehaviour\nkubeUsers:\n- name: pod-lister\n  allow:\n  - verbs: [list, get]\n    resources: [pods]\n    namespaces: [default]\n";
+    let world = widiag::world::parse::parse_str("limited.yaml", &text).unwrap();
+    let lab = LabHandle::spawn(world).unwrap();
+    let kubeconfig = lab.kubeconfig_as("pod-lister");
+    let run = check_against(lab, "limited", &kubeconfig, &["-n", "default"]);
+    let pod = "default/wi-kv-test";
+    // The pod is still analysed; what could not be read is unknown, with the permission needed.
+    assert_eq!(link(&run.report, pod, "service-account"), "unknown(WI308)");
+    assert_eq!(link(&run.report, pod, "exchange"), "unknown(WI1012)");
+    let gaps: Vec<String> = run.report["notRead"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["needed"].as_str().unwrap().to_string())
+        .collect();
+    for needed in [
+        "list serviceaccounts in namespace default",
+        "list mutatingwebhookconfigurations (cluster-wide)",
+        "create serviceaccounts/token for wi-demo-sa in namespace default",
+    ] {
+        assert!(gaps.iter().any(|g| g == needed), "{needed} not in {gaps:?}");
+    }
+    // The lab answered those with real 403s, and the allowed pod list succeeded.
+    assert!(
+        run.requests
+            .iter()
+            .any(|r| r.path == "/api/v1/namespaces/default/pods" && r.status == 200)
+    );
+    assert!(
+        run.requests
+            .iter()
+            .any(|r| r.path == "/api/v1/namespaces/default/serviceaccounts" && r.status == 403)
+    );
 }

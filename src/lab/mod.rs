@@ -151,6 +151,12 @@ impl LabHandle {
         )
     }
 
+    /// A kubeconfig for one of the world's `LabBehaviour` users (a bearer token of its name).
+    pub fn kubeconfig_as(&self, user: &str) -> String {
+        self.kubeconfig()
+            .replace("  user: {}\n", &format!("  user:\n    token: {user}\n"))
+    }
+
     pub fn write_kubeconfig(&self, path: &Path) -> Result<(), LabError> {
         std::fs::write(path, self.kubeconfig()).map_err(|source| LabError::Write {
             path: path.display().to_string(),

@@ -71,6 +71,10 @@ impl State {
         &self.inner.key
     }
 
+    pub(super) fn kube_users(&self) -> &[crate::world::lab::KubeUser] {
+        &self.inner.world.lab.kube_users
+    }
+
     pub fn reader(&self) -> &crate::lab::entra::Reader {
         &self.inner.directory.reader
     }

@@ -6,6 +6,7 @@ pub mod azure;
 pub mod facts;
 pub mod generate;
 pub mod kube;
+pub mod lab;
 pub mod live;
 pub mod parse;
 
@@ -24,6 +25,8 @@ pub struct World {
     pub kube: KubeObjects,
     pub azure: AzureObjects,
     pub facts: Facts,
+    /// How the lab should behave when it serves this world (never read by the analysis).
+    pub lab: lab::LabBehaviour,
     /// Documents that were read but are not kinds widiag uses.
     pub ignored: Vec<Ignored>,
 }

@@ -53,6 +53,25 @@ pub(super) fn dispatch(
     if let Some(doc) = issuer_document(state, method, path) {
         return doc;
     }
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let user = match bearer {
+        None => None,
+        Some(token) => match state.kube_users().iter().find(|u| u.name == token) {
+            Some(u) => Some(u),
+            None => {
+                return status::status(
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized",
+                    "Unauthorized".into(),
+                    None,
+                    None,
+                );
+            }
+        },
+    };
     match (method, segs.as_slice()) {
         (&Method::GET, ["version"]) => json_response(StatusCode::OK, &discovery::version()),
         (&Method::GET, [root @ ("api" | "apis")]) if discovery::wants_aggregated(accept) => (
@@ -73,10 +92,28 @@ pub(super) fn dispatch(
         )
             .into_response(),
         (_, ["api", "v1", rest @ ..]) => {
-            resource_request(state, method, "", "v1", rest, query, accept, body)
+            let req = Req {
+                method,
+                group: "",
+                version: "v1",
+                rest,
+                query,
+                accept,
+                user,
+            };
+            resource_request(state, &req, body)
         }
         (_, ["apis", group, version, rest @ ..]) => {
-            resource_request(state, method, group, version, rest, query, accept, body)
+            let req = Req {
+                method,
+                group,
+                version,
+                rest,
+                query,
+                accept,
+                user,
+            };
+            resource_request(state, &req, body)
         }
         _ => status::status(
             StatusCode::NOT_FOUND,
@@ -88,21 +125,34 @@ pub(super) fn dispatch(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn resource_request(
-    state: &State,
-    method: &Method,
-    group: &str,
-    version: &str,
-    rest: &[&str],
-    query: &str,
-    accept: &str,
-    body: &Bytes,
-) -> Response {
+/// A request for a resource path, parsed.
+struct Req<'a> {
+    method: &'a Method,
+    group: &'a str,
+    version: &'a str,
+    rest: &'a [&'a str],
+    query: &'a str,
+    accept: &'a str,
+    user: Option<&'a crate::world::lab::KubeUser>,
+}
+
+fn resource_request(state: &State, req: &Req<'_>, body: &Bytes) -> Response {
+    let Req {
+        method,
+        group,
+        version,
+        rest,
+        query,
+        accept,
+        user,
+    } = *req;
     let (ns, rest) = match rest {
         ["namespaces", ns, more @ ..] if !more.is_empty() => (Some(*ns), more),
         other => (None, other),
     };
+    if let Some(denied) = user.and_then(|u| authorize(u, method, group, rest, ns, query)) {
+        return denied;
+    }
     let forbidden_method = || {
         status::status(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -155,6 +205,50 @@ fn resource_request(
         ),
         _ => forbidden_method(),
     }
+}
+
+/// The world's `LabBehaviour` users: a request carrying `Bearer <user>` gets only what the
+/// user's rules allow, with the 403 a real API server gives. Anonymous requests are admin.
+fn authorize(
+    user: &crate::world::lab::KubeUser,
+    method: &Method,
+    group: &str,
+    rest: &[&str],
+    ns: Option<&str>,
+    query: &str,
+) -> Option<Response> {
+    let (verb, resource) = match (method, rest) {
+        (&Method::POST, [sa, _, sub]) => ("create", format!("{sa}/{sub}")),
+        (&Method::GET, [plural]) if matches!(param(query, "watch"), Some("true" | "1")) => {
+            ("watch", plural.to_string())
+        }
+        (&Method::GET, [plural]) => ("list", plural.to_string()),
+        (&Method::GET, [plural, ..]) => ("get", plural.to_string()),
+        _ => return None,
+    };
+    if user.allows(verb, &resource, ns) {
+        return None;
+    }
+    let (plural, sub) = resource.split_once('/').unwrap_or((&resource, ""));
+    let what = if sub.is_empty() {
+        format!("resource \"{plural}\"")
+    } else {
+        format!("resource \"{plural}/{sub}\"")
+    };
+    let scope = match ns {
+        Some(n) => format!("in the namespace \"{n}\""),
+        None => "at the cluster scope".into(),
+    };
+    Some(status::status(
+        StatusCode::FORBIDDEN,
+        "Forbidden",
+        format!(
+            "{resource} is forbidden: User \"{}\" cannot {verb} {what} in API group \"{group}\" {scope}",
+            user.name
+        ),
+        Some(plural),
+        None,
+    ))
 }
 
 fn param<'q>(query: &'q str, key: &str) -> Option<&'q str> {

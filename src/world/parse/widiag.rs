@@ -37,6 +37,10 @@ pub(super) fn add(
             .push(cx.typed("TokenExchange", &item)?),
         "ResourceProbe" => world.facts.probes.push(cx.typed("ResourceProbe", &item)?),
         "CollectionGap" => world.facts.gaps.push(cx.typed("CollectionGap", &item)?),
+        "LabBehaviour" => {
+            let b: crate::world::lab::LabBehaviour = cx.typed("LabBehaviour", &item)?;
+            world.lab.kube_users.extend(b.kube_users);
+        }
         "FederatedCredentialList" => {
             let list: FicList = cx.typed("FederatedCredentialList", &item)?;
             for f in list.items {
@@ -50,7 +54,7 @@ pub(super) fn add(
         other => {
             return Err(cx.shape(format!(
                 "unknown widiag kind `{other}` (known: WorldInfo, IssuerDiscovery, CapturedToken, \
-                 TokenExchange, ResourceProbe, CollectionGap, FederatedCredentialList)"
+                 TokenExchange, ResourceProbe, CollectionGap, LabBehaviour, FederatedCredentialList)"
             )));
         }
     }

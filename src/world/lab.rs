@@ -1,0 +1,45 @@
+//! `kind: LabBehaviour`: how the lab should misbehave when it serves this world, kept apart
+//! from the world itself. Ignored by the analysis.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LabBehaviour {
+    /// Kubernetes users other than the default cluster-admin, with what each may do. A client
+    /// becomes one by sending `Authorization: Bearer <name>` (`LabHandle::kubeconfig_as`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kube_users: Vec<KubeUser>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KubeUser {
+    pub name: String,
+    /// RBAC-style rules; anything not allowed is a 403.
+    pub allow: Vec<KubeRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KubeRule {
+    /// `get`, `list`, `watch`, `create` (TokenRequest), or `*`.
+    pub verbs: Vec<String>,
+    /// Plurals (`pods`, `serviceaccounts/token`), or `*`.
+    pub resources: Vec<String>,
+    /// Empty means every namespace and cluster-scoped resources.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
+}
+
+impl KubeUser {
+    pub fn allows(&self, verb: &str, resource: &str, namespace: Option<&str>) -> bool {
+        let any = |list: &[String], v: &str| list.iter().any(|x| x == "*" || x == v);
+        self.allow.iter().any(|r| {
+            any(&r.verbs, verb)
+                && any(&r.resources, resource)
+                && (r.namespaces.is_empty()
+                    || namespace.is_some_and(|n| r.namespaces.iter().any(|x| x == n)))
+        })
+    }
+}
