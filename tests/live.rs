@@ -356,3 +356,22 @@ fn a_user_who_may_only_list_pods_in_one_namespace_gets_gaps_not_a_crash() {
             .any(|r| r.path == "/api/v1/namespaces/default/serviceaccounts" && r.status == 403)
     );
 }
+
+#[test]
+fn a_bare_pod_name_is_looked_up_in_the_context_namespace() {
+    let lab = common::spawn_lab("seed-004-fic-namespace");
+    let kubeconfig = lab
+        .kubeconfig()
+        .replace("namespace: default", "namespace: apps");
+    let run = check_against(
+        lab,
+        "seed-004-fic-namespace",
+        &kubeconfig,
+        &["--pod", "wi-kv-test"],
+    );
+    assert_eq!(run.report["pods"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        link(&run.report, "apps/wi-kv-test", "exchange"),
+        "fail(WI1005)"
+    );
+}

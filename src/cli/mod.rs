@@ -160,6 +160,7 @@ fn demo_tui(name: &str, world: World) -> Result<ExitCode> {
         probe: true,
         concurrency: 8,
         timeout: std::time::Duration::from_secs(10),
+        pod_in_context_namespace: None,
         network: crate::collect::http::Network {
             proxy: Some(format!("http://{}", lab.proxy_addr)),
             ca_pem: Some(lab.ca_pem.clone()),
@@ -272,11 +273,15 @@ fn live_options(args: &CheckArgs, selection: &Selection) -> Result<crate::collec
         timeout: std::time::Duration::from_secs(l.timeout),
         network: Default::default(),
         login: None,
+        pod_in_context_namespace: args
+            .pod
+            .clone()
+            .filter(|p| !p.contains('/') && args.namespace.is_none()),
     };
     Ok(opts)
 }
 
-fn live_world(args: &CheckArgs, selection: &Selection) -> Result<World> {
+fn live_world(args: &CheckArgs, selection: &Selection) -> Result<(World, Selection)> {
     let l = &args.live;
     let opts = live_options(args, selection)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -306,15 +311,15 @@ fn live_world(args: &CheckArgs, selection: &Selection) -> Result<World> {
             )?;
         }
     }
-    Ok(live.world)
+    Ok((live.world, live.selection))
 }
 
 fn check(args: &CheckArgs) -> Result<ExitCode> {
     let selection = selection(args)?;
-    let world = if args.worlds.is_empty() {
+    let (world, selection) = if args.worlds.is_empty() {
         live_world(args, &selection)?
     } else {
-        load_worlds(&args.worlds)?
+        (load_worlds(&args.worlds)?, selection)
     };
     let mut catalog = Catalog::builtin();
     catalog.apply_overrides(args.severities.iter().map(String::as_str))?;

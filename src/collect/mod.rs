@@ -47,6 +47,9 @@ pub struct LiveOptions {
     pub cloud: cloud::Cloud,
     pub subscriptions: Vec<String>,
     pub selection: Selection,
+    /// `--pod NAME` with no namespace: the pod is looked up in the kubeconfig context's
+    /// namespace, as kubectl does, and `selection` is ignored.
+    pub pod_in_context_namespace: Option<String>,
     pub targets: Vec<TargetHint>,
     /// Run the token, exchange and resource probes (not only read objects).
     pub probe: bool,
@@ -59,19 +62,28 @@ pub struct LiveOptions {
 
 /// What a live run gathered, and the requests it made to gather it.
 pub struct Live {
+    /// The selection as resolved against the cluster (a bare pod name gets its namespace).
+    pub selection: Selection,
     pub world: World,
     pub transcript: Vec<crate::world::live::Step>,
 }
 
 pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
     let cluster = kube::connect(&opts.kube).await?;
+    let selection = match &opts.pod_in_context_namespace {
+        Some(name) => Selection::Pod(crate::world::ObjRef::new(
+            cluster.default_namespace.clone(),
+            name.clone(),
+        )),
+        None => opts.selection.clone(),
+    };
     let version = tokio::time::timeout(opts.timeout, cluster.client.apiserver_version())
         .await
         .map_err(|_| {
             CollectError::Unreachable(format!("no answer within {}s", opts.timeout.as_secs()))
         })?
         .map_err(|e| CollectError::Unreachable(e.to_string()))?;
-    let namespace = match &opts.selection {
+    let namespace = match &selection {
         Selection::All => None,
         Selection::Namespace(n) => Some(n.as_str()),
         Selection::Pod(p) => Some(p.namespace.as_str()),
@@ -117,8 +129,7 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
     }
     world.facts.gaps = gaps;
     if opts.probe {
-        let (plans, _unplanned) =
-            crate::analysis::plan::plan(&world, &opts.selection, &opts.targets);
+        let (plans, _unplanned) = crate::analysis::plan::plan(&world, &selection, &opts.targets);
         let probe_opts = crate::probe::ProbeOptions {
             cloud: opts.cloud,
             concurrency: opts.concurrency,
@@ -129,6 +140,7 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
     // After the probes: the tokens they took must not look issued in the future.
     world.info.captured_at = Some(jiff::Timestamp::now());
     Ok(Live {
+        selection,
         world,
         transcript: http.transcript.steps(),
     })

@@ -41,6 +41,7 @@ async fn load(source: &DataSource, selection: Selection, probe: bool) -> Result<
         DataSource::Live(opts) => {
             let mut o = (**opts).clone();
             o.selection = selection.clone();
+            o.pod_in_context_namespace = None;
             o.probe = probe;
             // The collector's future borrows across its joins and is not `Send`; a blocking
             // thread drives it on the same runtime instead.
