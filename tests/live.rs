@@ -375,3 +375,70 @@ fn a_bare_pod_name_is_looked_up_in_the_context_namespace() {
         "fail(WI1005)"
     );
 }
+
+/// seed-004-healthy with a `LabBehaviour` appended, served by a lab.
+fn lab_with(behaviour: &str) -> LabHandle {
+    let path = common::root().join("assets/worlds/seed-004-healthy.yaml");
+    let text = std::fs::read_to_string(&path).unwrap()
+        + "\n---\napiVersion: widiag.io/v1\nkind: LabBehaviour\n"
+        + behaviour;
+    LabHandle::spawn(widiag::world::parse::parse_str("behaviour.yaml", &text).unwrap()).unwrap()
+}
+
+fn exchange_evidence(report: &Value) -> Vec<(String, String)> {
+    let link = report["pods"][0]["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["link"] == "exchange")
+        .unwrap()
+        .clone();
+    link["evidence"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(
+            link["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|f| f["evidence"].as_array().into_iter().flatten()),
+        )
+        .map(|e| {
+            (
+                e["label"].as_str().unwrap().to_string(),
+                e["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_throttled_exchange_is_retried_and_then_succeeds() {
+    let lab = lab_with("entra:\n  failFirst: 1\n  status: 429\n  retryAfter: 1\n");
+    let kubeconfig = lab.kubeconfig();
+    let run = check_against(lab, "throttled-once", &kubeconfig, &[]);
+    assert_eq!(link(&run.report, "default/wi-kv-test", "exchange"), "pass");
+    assert!(exchange_evidence(&run.report).contains(&("attempts".into(), "2".into())));
+    let token_posts = run
+        .requests
+        .iter()
+        .filter(|r| r.host == "login.microsoftonline.com" && r.status == 429)
+        .count();
+    assert_eq!(token_posts, 1);
+}
+
+#[test]
+fn an_entra_that_keeps_failing_is_unknown_with_retry_after_not_a_hang() {
+    let lab = lab_with("entra:\n  failFirst: 100\n  status: 503\n  retryAfter: 1\n");
+    let kubeconfig = lab.kubeconfig();
+    let run = check_against(lab, "entra-down", &kubeconfig, &[]);
+    assert_eq!(
+        link(&run.report, "default/wi-kv-test", "exchange"),
+        "unknown(WI1010)"
+    );
+    let ev = exchange_evidence(&run.report);
+    assert!(ev.contains(&("attempts".into(), "3".into())), "{ev:?}");
+    assert!(ev.contains(&("Retry-After".into(), "1s".into())), "{ev:?}");
+    assert!(ev.iter().any(|(l, _)| l == "trace_id"), "{ev:?}");
+}

@@ -141,6 +141,32 @@ fn aadsts(status: StatusCode, error: &str, code: u32, message: &str) -> Response
         .into_response()
 }
 
+/// A throttled or failing token endpoint (`LabBehaviour.entra`): the status with
+/// `Retry-After`, and an OAuth error body whose text says the lab made it.
+pub fn unavailable(status: u16, retry_after: u64) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
+    let (trace, correlation) = (uuid_v4(), uuid_v4());
+    let timestamp = jiff::Timestamp::now()
+        .strftime("%Y-%m-%d %H:%M:%SZ")
+        .to_string();
+    let body = json!({
+        "error": "temporarily_unavailable",
+        "error_description": format!("The lab's Entra is unavailable ({status}, LabBehaviour.entra). Trace ID: {trace} Correlation ID: {correlation} Timestamp: {timestamp}"),
+        "error_codes": [],
+        "timestamp": timestamp, "trace_id": trace, "correlation_id": correlation,
+    });
+    let mut r = (
+        code,
+        [("content-type", "application/json; charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response();
+    if let Ok(v) = retry_after.to_string().parse() {
+        r.headers_mut().insert("retry-after", v);
+    }
+    r
+}
+
 fn form(body: &[u8]) -> HashMap<String, String> {
     form_urlencoded::parse(body).into_owned().collect()
 }

@@ -30,6 +30,8 @@ struct Inner {
     directory: crate::lab::entra::Directory,
     entra_key: SigningKey,
     world: World,
+    /// Token requests answered so far, for `LabBehaviour.entra.failFirst`.
+    token_requests: std::sync::atomic::AtomicU32,
 }
 
 /// The issuer the lab's tokens carry: the world's cluster issuer, else a loopback placeholder.
@@ -53,6 +55,7 @@ impl State {
                 directory: crate::lab::entra::Directory::new(&world),
                 entra_key: SigningKey::generate()?,
                 world,
+                token_requests: std::sync::atomic::AtomicU32::new(0),
             }),
             log: Arc::new(Mutex::new(Vec::new())),
             stop,
@@ -163,6 +166,16 @@ fn entra_request(state: &State, method: &Method, path: &str, body: &Bytes) -> Re
     match (method, segs.as_slice()) {
         (&Method::POST, [tenant, "oauth2", "v2.0", "token"]) => {
             let i = &state.inner;
+            // Only workload exchanges (client assertions) misbehave; the reader signs in.
+            let assertion = form_urlencoded::parse(body).any(|(k, _)| k == "client_assertion");
+            if let Some(b) = i.world.lab.entra.as_ref().filter(|_| assertion) {
+                let n = i
+                    .token_requests
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if n < b.fail_first {
+                    return crate::lab::entra::unavailable(b.status, b.retry_after);
+                }
+            }
             crate::lab::entra::token(&i.directory, &i.key, &i.issuer, &i.entra_key, tenant, body)
         }
         _ => kube_api::status(

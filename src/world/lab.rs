@@ -10,6 +10,28 @@ pub struct LabBehaviour {
     /// becomes one by sending `Authorization: Bearer <name>` (`LabHandle::kubeconfig_as`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kube_users: Vec<KubeUser>,
+    /// How Entra's token endpoint misbehaves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entra: Option<EntraBehaviour>,
+}
+
+/// The first `failFirst` client-assertion token requests get `status` (429 or a 5xx) with `Retry-After`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EntraBehaviour {
+    pub fail_first: u32,
+    #[serde(default = "too_many")]
+    pub status: u16,
+    #[serde(default = "one")]
+    pub retry_after: u64,
+}
+
+fn too_many() -> u16 {
+    429
+}
+
+fn one() -> u64 {
+    1
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -40,6 +40,7 @@ pub(super) fn add(
         "LabBehaviour" => {
             let b: crate::world::lab::LabBehaviour = cx.typed("LabBehaviour", &item)?;
             world.lab.kube_users.extend(b.kube_users);
+            world.lab.entra = b.entra.or(world.lab.entra.take());
         }
         "FederatedCredentialList" => {
             let list: FicList = cx.typed("FederatedCredentialList", &item)?;
