@@ -82,7 +82,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: "P",
         action: Action::ProbeAll,
-        description: "run the live probes for every visible pod",
+        description: "run the live probes for every pod",
     },
     Binding {
         keys: "r",
