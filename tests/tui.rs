@@ -272,3 +272,19 @@ fn demo_in_tmux_shows_the_broken_link_and_restores_the_terminal() {
         "the alternate screen was left: {after}"
     );
 }
+
+#[test]
+fn the_pods_pane_scrolls_to_keep_the_selection_in_view() {
+    let mut m = loaded("edge-cases");
+    update(&mut m, key(KeyCode::Char('G')));
+    let last = m.current().unwrap().pod.to_string();
+    let mut t = Terminal::new(TestBackend::new(120, 20)).unwrap();
+    t.draw(|f| widiag::tui::view::draw(f, &m, Theme { color: false }))
+        .unwrap();
+    let buf = t.backend().buffer();
+    let text: String = (0..buf.area.height)
+        .map(|y| (0..60).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+        .collect();
+    let shown = &last[..last.len().min(15)];
+    assert!(text.contains(shown), "{shown} not on screen:\n{text}");
+}
