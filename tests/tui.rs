@@ -288,3 +288,23 @@ fn the_pods_pane_scrolls_to_keep_the_selection_in_view() {
     let shown = &last[..last.len().min(15)];
     assert!(text.contains(shown), "{shown} not on screen:\n{text}");
 }
+
+#[test]
+fn refresh_keeps_probing_once_every_pod_was_probed() {
+    let mut m = loaded("seed-004-healthy");
+    assert_eq!(
+        update(&mut m, key(KeyCode::Char('r'))),
+        vec![Effect::Load {
+            selection: Selection::All,
+            probe: false
+        }]
+    );
+    update(&mut m, key(KeyCode::Char('P')));
+    assert_eq!(
+        update(&mut m, key(KeyCode::Char('r'))),
+        vec![Effect::Load {
+            selection: Selection::All,
+            probe: true
+        }]
+    );
+}

@@ -44,6 +44,7 @@ pub fn open(source: DataSource, label: Source, probe: bool) -> Result<ExitCode> 
         let (rtx, rrx) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(runner::serve(source, erx, rtx));
         let mut model = Model::new(label);
+        model.probed = probe;
         model.activity = crate::tui::model::Activity::Busy {
             what: if probe {
                 "reading and probing".into()

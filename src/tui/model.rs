@@ -42,6 +42,9 @@ pub struct Model {
     pub activity: Activity,
     /// The last error or notice, shown in the status line of the pane it concerns.
     pub message: Option<String>,
+    /// Probes have been run for every pod, so a refresh runs them again rather than
+    /// dropping their results.
+    pub probed: bool,
     pub quit: bool,
 }
 
@@ -59,6 +62,7 @@ impl Model {
             help: false,
             activity: Activity::Idle,
             message: None,
+            probed: false,
             quit: false,
         }
     }

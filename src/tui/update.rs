@@ -159,10 +159,17 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
             return vec![Effect::Quit];
         }
         Action::Refresh => {
-            busy(m, "reading");
+            busy(
+                m,
+                if m.probed {
+                    "reading and probing"
+                } else {
+                    "reading"
+                },
+            );
             return vec![Effect::Load {
                 selection: Selection::All,
-                probe: false,
+                probe: m.probed,
             }];
         }
         Action::Probe => {
@@ -176,6 +183,7 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
             }];
         }
         Action::ProbeAll => {
+            m.probed = true;
             busy(m, "probing every pod");
             return vec![Effect::Load {
                 selection: Selection::All,
