@@ -37,6 +37,30 @@ pub struct Unplanned {
     pub why: String,
 }
 
+/// The client IDs to look for in Azure (lower case): what each pod uses, resolved as the
+/// analysis resolves it, and what each ServiceAccount is annotated with now (a stale pod's
+/// ServiceAccount may already name another identity).
+pub fn client_ids(world: &World) -> std::collections::BTreeSet<String> {
+    let ix = Index::new(world);
+    let install = Install::detect(&ix);
+    let annotated = world.kube.service_accounts.iter().filter_map(|sa| {
+        sa.metadata
+            .annotations
+            .as_ref()?
+            .get(super::webhook::CLIENT_ID)
+            .cloned()
+    });
+    world
+        .kube
+        .pods
+        .iter()
+        .filter_map(|pod| Subject::new(&ix, &install, pod).client_id)
+        .chain(annotated)
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
 pub fn plan(
     world: &World,
     selection: &Selection,

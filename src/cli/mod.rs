@@ -152,15 +152,7 @@ fn demo_tui(name: &str, world: World) -> Result<ExitCode> {
             kubeconfig: Some(kubeconfig),
             ..Default::default()
         },
-        azure_auth: crate::collect::AzureAuth::Auto,
-        cloud: crate::collect::cloud::PUBLIC,
-        subscriptions: Vec::new(),
-        selection: Selection::All,
-        targets: Vec::new(),
-        probe: true,
-        concurrency: 8,
         timeout: std::time::Duration::from_secs(10),
-        pod_in_context_namespace: None,
         network: crate::collect::http::Network {
             proxy: Some(format!("http://{}", lab.proxy_addr)),
             ca_pem: Some(lab.ca_pem.clone()),
@@ -170,6 +162,7 @@ fn demo_tui(name: &str, world: World) -> Result<ExitCode> {
             client_id: r.client_id.clone(),
             secret: r.secret.clone(),
         }),
+        ..Default::default()
     };
     let result = tui::open(
         crate::tui::runner::DataSource::Live(std::sync::Arc::new(opts)),
@@ -260,8 +253,6 @@ fn live_options(args: &CheckArgs, selection: &Selection) -> Result<crate::collec
         kube: crate::collect::KubeTarget {
             kubeconfig: l.kubeconfig.clone(),
             context: l.context.clone(),
-            namespace: None,
-            timeout: Some(std::time::Duration::from_secs(l.timeout)),
         },
         azure_auth: l.azure_auth,
         cloud,

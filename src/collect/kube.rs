@@ -24,9 +24,6 @@ use crate::world::live::Gap;
 pub struct KubeTarget {
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
-    /// `None` reads every namespace.
-    pub namespace: Option<String>,
-    pub timeout: Option<Duration>,
 }
 
 /// A connected cluster: the client and what the kubeconfig says about it.
@@ -38,7 +35,7 @@ pub struct Cluster {
     pub default_namespace: String,
 }
 
-pub async fn connect(target: &KubeTarget) -> Result<Cluster, CollectError> {
+pub async fn connect(target: &KubeTarget, timeout: Duration) -> Result<Cluster, CollectError> {
     super::install_crypto();
     let opts = KubeConfigOptions {
         context: target.context.clone(),
@@ -79,7 +76,6 @@ pub async fn connect(target: &KubeTarget) -> Result<Cluster, CollectError> {
             (config, None)
         }
     };
-    let timeout = target.timeout.unwrap_or(Duration::from_secs(20));
     config.connect_timeout = Some(timeout.min(Duration::from_secs(10)));
     config.read_timeout = Some(timeout);
     config.write_timeout = Some(timeout);

@@ -9,11 +9,9 @@ pub mod credential;
 pub mod http;
 pub mod kube;
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::analysis::Selection;
-use crate::analysis::webhook::CLIENT_ID;
 use crate::world::live::Gap;
 use crate::world::{TargetHint, World};
 
@@ -60,6 +58,26 @@ pub struct LiveOptions {
     pub login: Option<credential::SecretLogin>,
 }
 
+impl Default for LiveOptions {
+    /// Every pod, probes on, the current kube context, Azure public cloud.
+    fn default() -> Self {
+        LiveOptions {
+            kube: KubeTarget::default(),
+            azure_auth: AzureAuth::Auto,
+            cloud: cloud::PUBLIC,
+            subscriptions: Vec::new(),
+            selection: Selection::All,
+            pod_in_context_namespace: None,
+            targets: Vec::new(),
+            probe: true,
+            concurrency: 8,
+            timeout: Duration::from_secs(20),
+            network: http::Network::default(),
+            login: None,
+        }
+    }
+}
+
 /// What a live run gathered, and the requests it made to gather it.
 pub struct Live {
     /// The selection as resolved against the cluster (a bare pod name gets its namespace).
@@ -69,7 +87,7 @@ pub struct Live {
 }
 
 pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
-    let cluster = kube::connect(&opts.kube).await?;
+    let cluster = kube::connect(&opts.kube, opts.timeout).await?;
     let selection = match &opts.pod_in_context_namespace {
         Some(name) => Selection::Pod(crate::world::ObjRef::new(
             cluster.default_namespace.clone(),
@@ -106,7 +124,7 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
                 cloud: opts.cloud,
             };
             let wanted = azure::Wanted {
-                client_ids: client_ids(&world),
+                client_ids: crate::analysis::plan::client_ids(&world),
                 subscriptions: opts.subscriptions.clone(),
             };
             let (az, az_gaps) = reader.collect(&wanted).await;
@@ -144,26 +162,4 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
         world,
         transcript: http.transcript.steps(),
     })
-}
-
-/// Client IDs the pods and ServiceAccounts name, lower case.
-fn client_ids(world: &World) -> BTreeSet<String> {
-    let annotated = world
-        .kube
-        .service_accounts
-        .iter()
-        .filter_map(|sa| sa.metadata.annotations.as_ref()?.get(CLIENT_ID).cloned());
-    let env = world.kube.pods.iter().flat_map(|p| {
-        p.spec
-            .iter()
-            .flat_map(|s| s.containers.iter())
-            .flat_map(|c| c.env.iter().flatten())
-            .filter(|e| e.name == "AZURE_CLIENT_ID")
-            .filter_map(|e| e.value.clone())
-    });
-    annotated
-        .chain(env)
-        .map(|c| c.trim().to_ascii_lowercase())
-        .filter(|c| !c.is_empty())
-        .collect()
 }

@@ -32,34 +32,18 @@ fn arm_error(status: StatusCode, code: &str, message: String) -> Response {
     json_response(status, json!({"error": {"code": code, "message": message}}))
 }
 
-/// The bearer's claims, if the lab's Entra issued it for `audience` and it has not expired.
-pub fn bearer(
-    entra_key: &SigningKey,
-    headers: &HeaderMap,
-    audience: &str,
-) -> Result<Value, String> {
-    let token = headers
-        .get("authorization")
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .ok_or("Authentication failed. The 'Authorization' header is missing.")?;
-    entra_key
-        .verify(token)
-        .map_err(|_| "The access token has an invalid signature.".to_string())?;
-    let claims: Value = jsonwebtoken::dangerous::insecure_decode_claims(token)
-        .map_err(|_| "The access token is malformed.".to_string())?;
-    if claims["aud"].as_str().map(|a| a.trim_end_matches('/')) != Some(audience) {
-        return Err(format!(
-            "The access token has an invalid audience; expected '{audience}'."
-        ));
-    }
-    if claims["exp"]
-        .as_i64()
-        .is_none_or(|e| e <= jiff::Timestamp::now().as_second())
-    {
-        return Err("The access token has expired.".into());
-    }
-    Ok(claims)
+/// The bearer's claims, or the message ARM and Graph give for rejecting it.
+fn bearer(entra_key: &SigningKey, headers: &HeaderMap, audience: &str) -> Result<Value, String> {
+    use super::bearer::Rejected;
+    super::bearer::access_claims(entra_key, headers, audience).map_err(|r| match r {
+        Rejected::Missing => "Authentication failed. The 'Authorization' header is missing.".into(),
+        Rejected::Signature => "The access token has an invalid signature.".into(),
+        Rejected::Malformed => "The access token is malformed.".into(),
+        Rejected::Audience => {
+            format!("The access token has an invalid audience; expected '{audience}'.")
+        }
+        Rejected::Expired => "The access token has expired.".into(),
+    })
 }
 
 fn query_param(query: &str, key: &str) -> Option<String> {

@@ -119,20 +119,26 @@ impl Directory {
     }
 }
 
-/// An Entra error response: status, `error`, and the AADSTS code with its message.
-fn aadsts(status: StatusCode, error: &str, code: u32, message: &str) -> Response {
-    let now = jiff::Timestamp::now();
-    let timestamp = now.strftime("%Y-%m-%d %H:%M:%SZ").to_string();
+/// Entra's OAuth error body: the message, then the trace and correlation IDs and timestamp
+/// repeated in `error_description`, as Entra writes them.
+fn error_response(status: StatusCode, error: &str, codes: &[u32], message: &str) -> Response {
+    let timestamp = jiff::Timestamp::now()
+        .strftime("%Y-%m-%d %H:%M:%SZ")
+        .to_string();
     let (trace, correlation) = (uuid_v4(), uuid_v4());
-    let body = json!({
+    let mut body = json!({
         "error": error,
-        "error_description": format!("AADSTS{code}: {message} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {timestamp}"),
-        "error_codes": [code],
+        "error_description": format!("{message} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {timestamp}"),
+        "error_codes": codes,
         "timestamp": timestamp,
         "trace_id": trace,
         "correlation_id": correlation,
-        "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
     });
+    if let Some(code) = codes.first() {
+        body["error_uri"] = json!(format!(
+            "https://login.microsoftonline.com/error?code={code}"
+        ));
+    }
     (
         status,
         [("content-type", "application/json; charset=utf-8")],
@@ -141,26 +147,21 @@ fn aadsts(status: StatusCode, error: &str, code: u32, message: &str) -> Response
         .into_response()
 }
 
+/// An Entra error response: status, `error`, and the AADSTS code with its message.
+fn aadsts(status: StatusCode, error: &str, code: u32, message: &str) -> Response {
+    error_response(status, error, &[code], &format!("AADSTS{code}: {message}"))
+}
+
 /// A throttled or failing token endpoint (`LabBehaviour.entra`): the status with
 /// `Retry-After`, and an OAuth error body whose text says the lab made it.
 pub fn unavailable(status: u16, retry_after: u64) -> Response {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
-    let (trace, correlation) = (uuid_v4(), uuid_v4());
-    let timestamp = jiff::Timestamp::now()
-        .strftime("%Y-%m-%d %H:%M:%SZ")
-        .to_string();
-    let body = json!({
-        "error": "temporarily_unavailable",
-        "error_description": format!("The lab's Entra is unavailable ({status}, LabBehaviour.entra). Trace ID: {trace} Correlation ID: {correlation} Timestamp: {timestamp}"),
-        "error_codes": [],
-        "timestamp": timestamp, "trace_id": trace, "correlation_id": correlation,
-    });
-    let mut r = (
+    let mut r = error_response(
         code,
-        [("content-type", "application/json; charset=utf-8")],
-        body.to_string(),
-    )
-        .into_response();
+        "temporarily_unavailable",
+        &[],
+        &format!("The lab's Entra is unavailable ({status}, LabBehaviour.entra)."),
+    );
     if let Ok(v) = retry_after.to_string().parse() {
         r.headers_mut().insert("retry-after", v);
     }

@@ -6,7 +6,7 @@
 
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::keys::SigningKey;
 use crate::analysis::roles;
@@ -69,41 +69,21 @@ pub fn handle(
         .clone()
         .or_else(|| world.info.tenant_id.clone())
         .unwrap_or_default();
-    let Some(bearer) = headers
-        .get("authorization")
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-    else {
-        return challenge(&tenant);
+    use super::bearer::Rejected;
+    let unauthorized = |m: &str| error(StatusCode::UNAUTHORIZED, "Unauthorized", m.into(), None);
+    let claims = match super::bearer::access_claims(entra_key, headers, "https://vault.azure.net") {
+        Ok(c) => c,
+        Err(Rejected::Missing) => return challenge(&tenant),
+        Err(Rejected::Signature) => {
+            return unauthorized(
+                "AKV10032: Invalid issuer. The token was not issued by the lab's Entra.",
+            );
+        }
+        Err(Rejected::Malformed | Rejected::Audience) => {
+            return unauthorized("AKV10022: Invalid audience.");
+        }
+        Err(Rejected::Expired) => return unauthorized("AKV10021: The token is expired."),
     };
-    if entra_key.verify(bearer).is_err() {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "Unauthorized",
-            "AKV10032: Invalid issuer. The token was not issued by the lab's Entra.".into(),
-            None,
-        );
-    }
-    let claims: Value = jsonwebtoken::dangerous::insecure_decode_claims(bearer).unwrap_or_default();
-    if claims["aud"].as_str().map(|a| a.trim_end_matches('/')) != Some("https://vault.azure.net") {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "Unauthorized",
-            "AKV10022: Invalid audience.".into(),
-            None,
-        );
-    }
-    if claims["exp"]
-        .as_i64()
-        .is_none_or(|e| e <= jiff::Timestamp::now().as_second())
-    {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "Unauthorized",
-            "AKV10021: The token is expired.".into(),
-            None,
-        );
-    }
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let oid = claims["oid"].as_str().unwrap_or_default();
     let caller = format!(

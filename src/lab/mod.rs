@@ -5,6 +5,7 @@
 //! HTTP on 127.0.0.1. Entra, ARM, Graph, Key Vault, Blob and TLS follow (issue 4).
 
 pub mod arm;
+pub mod bearer;
 pub mod entra;
 pub mod keys;
 pub mod keyvault;

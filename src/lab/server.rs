@@ -111,19 +111,9 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
         .to_ascii_lowercase();
     let response = if host == "login.microsoftonline.com" {
         entra_request(&state, &parts.method, &path, &body)
-    } else if host == "management.azure.com" {
+    } else if let Some(azure) = azure_reader(&host) {
         let i = &state.inner;
-        crate::lab::arm::handle_arm(
-            &i.world,
-            &i.entra_key,
-            &parts.method,
-            &path,
-            &query,
-            &parts.headers,
-        )
-    } else if host == "graph.microsoft.com" {
-        let i = &state.inner;
-        crate::lab::arm::handle_graph(
+        azure(
             &i.world,
             &i.entra_key,
             &parts.method,
@@ -159,6 +149,18 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
         });
     }
     response
+}
+
+type AzureHandler =
+    fn(&World, &SigningKey, &Method, &str, &str, &axum::http::HeaderMap) -> Response;
+
+/// The read-only Azure control planes the lab serves, by host.
+fn azure_reader(host: &str) -> Option<AzureHandler> {
+    match host {
+        "management.azure.com" => Some(crate::lab::arm::handle_arm),
+        "graph.microsoft.com" => Some(crate::lab::arm::handle_graph),
+        _ => None,
+    }
 }
 
 fn entra_request(state: &State, method: &Method, path: &str, body: &Bytes) -> Response {

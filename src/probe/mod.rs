@@ -77,22 +77,13 @@ pub async fn run(
         .buffer_unordered(n)
         .collect()
         .await;
-    let mut issuers = BTreeSet::new();
+    // Decoded once: the issuer to fetch, then the claims every pod of the plan carries.
+    let mut decoded = Vec::new();
     for t in &taken {
         match &t.jwt {
             Ok(jwt) => {
-                if let Ok((header, claims)) = crate::world::facts::decode_unverified(&jwt.0) {
-                    issuers.insert(claims.iss.clone());
-                    for pod in &t.plan.pods {
-                        facts.tokens.push(CapturedToken {
-                            pod: pod.clone(),
-                            container: None,
-                            source: "token-request".into(),
-                            header: header.clone(),
-                            claims: claims.clone(),
-                            signature: None,
-                        });
-                    }
+                if let Ok(parts) = crate::world::facts::decode_unverified(&jwt.0) {
+                    decoded.push((t, jwt, parts));
                 }
             }
             Err(e) => facts.gaps.push(Gap {
@@ -106,8 +97,12 @@ pub async fn run(
             }),
         }
     }
+    let issuers: BTreeSet<&str> = decoded
+        .iter()
+        .map(|(_, _, (_, claims))| claims.iss.as_str())
+        .collect();
     facts.issuers = stream::iter(issuers)
-        .map(|iss| async move { issuer::fetch(http, &iss).await })
+        .map(|iss| async move { issuer::fetch(http, iss).await })
         .buffer_unordered(n)
         .collect()
         .await;
@@ -116,26 +111,20 @@ pub async fn run(
         .iter()
         .map(|i| (i.issuer.as_str(), i))
         .collect();
-    for t in &taken {
-        let Ok(jwt) = &t.jwt else { continue };
-        let Some(iss) = facts
-            .tokens
-            .iter()
-            .find(|c| t.plan.pods.contains(&c.pod))
-            .map(|c| c.claims.iss.clone())
-        else {
-            continue;
-        };
-        let check = by_issuer
-            .get(iss.as_str())
+    for (t, jwt, (header, claims)) in &decoded {
+        let signature = by_issuer
+            .get(claims.iss.as_str())
             .and_then(|cap| issuer::verify(&jwt.0, cap));
-        for c in facts
+        facts
             .tokens
-            .iter_mut()
-            .filter(|c| t.plan.pods.contains(&c.pod))
-        {
-            c.signature = check.clone();
-        }
+            .extend(t.plan.pods.iter().map(|pod| CapturedToken {
+                pod: pod.clone(),
+                container: None,
+                source: "token-request".into(),
+                header: header.clone(),
+                claims: claims.clone(),
+                signature: signature.clone(),
+            }));
     }
     let results: Vec<(ExchangeRecord, Vec<ProbeRecord>)> = stream::iter(
         taken

@@ -124,8 +124,12 @@ fn busy(m: &mut Model, what: &str) {
 }
 
 fn act(m: &mut Model, a: Action) -> Vec<Effect> {
-    let n_pods = m.visible().len();
-    let n_links = m.current().map_or(0, |p| p.links.len());
+    // One filter pass per key: with 10,000 pods it is most of an update's work.
+    let (n_pods, n_links) = {
+        let visible = m.visible();
+        let links = visible.get(m.selected).map_or(0, |p| p.links.len());
+        (visible.len(), links)
+    };
     let (pos, len) = match m.pane {
         Pane::Pods => (&mut m.selected, n_pods),
         Pane::Chain => (&mut m.link, n_links),

@@ -1,5 +1,6 @@
 //! `exchange`: what Entra answered when the pod's token was presented for an access token.
 
+use super::federation::Match;
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::world::live::{EntraError, ExchangeOutcome, ExchangeRecord};
@@ -101,13 +102,11 @@ fn first_sentence(description: &str) -> &str {
 /// Whether a credential on the resolved identity matches the token exactly: then a 70021 is
 /// propagation, not a mismatch.
 fn fic_matches(cx: &PodCx<'_, '_>) -> bool {
-    let (s, t) = (cx.subject, &cx.subject.token);
-    let Some(resolved) = s.resolved else {
-        return false;
-    };
-    resolved.fics(cx.ix).iter().any(|f| {
-        t.iss.as_deref() == Some(f.issuer.as_str())
-            && f.subject.as_deref() == Some(t.sub.as_str())
-            && f.audiences.iter().any(|a| t.aud.contains(a))
+    let s = cx.subject;
+    s.resolved.is_some_and(|r| {
+        r.fics(cx.ix).iter().any(|f| {
+            let m = Match::new(f, &s.token);
+            m.issuer == Some(true) && m.subject && m.audience
+        })
     })
 }

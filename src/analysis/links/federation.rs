@@ -5,18 +5,28 @@ use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::compare::distance;
 use crate::analysis::index::lower;
-use crate::analysis::subject::Resolved;
+use crate::analysis::subject::{Resolved, TokenView};
 use crate::world::azure::{CredentialOwner, FederatedCredential};
 
-struct Match<'f> {
-    fic: &'f FederatedCredential,
+/// How one credential compares with the pod's token, field by field.
+pub(super) struct Match<'f> {
+    pub fic: &'f FederatedCredential,
     /// `None` when the token issuer is unknown.
-    issuer: Option<bool>,
-    subject: bool,
-    audience: bool,
+    pub issuer: Option<bool>,
+    pub subject: bool,
+    pub audience: bool,
 }
 
-impl Match<'_> {
+impl<'f> Match<'f> {
+    pub(super) fn new(fic: &'f FederatedCredential, t: &TokenView) -> Match<'f> {
+        Match {
+            fic,
+            issuer: t.iss.as_deref().map(|i| fic.issuer == i),
+            subject: fic.subject.as_deref() == Some(t.sub.as_str()),
+            audience: fic.audiences.iter().any(|a| t.aud.contains(a)),
+        }
+    }
+
     fn full(&self) -> bool {
         self.issuer != Some(false) && self.subject && self.audience
     }
@@ -47,15 +57,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let t = &s.token;
     let iss = t.iss.as_deref();
     let fics = resolved.fics(cx.ix);
-    let matches: Vec<Match<'_>> = fics
-        .iter()
-        .map(|f| Match {
-            fic: f,
-            issuer: iss.map(|i| f.issuer == i),
-            subject: f.subject.as_deref() == Some(t.sub.as_str()),
-            audience: f.audiences.iter().any(|a| t.aud.contains(a)),
-        })
-        .collect();
+    let matches: Vec<Match<'_>> = fics.iter().map(|f| Match::new(f, t)).collect();
     if let Some(m) = matches.iter().find(|m| m.full()) {
         b.fact(Evidence::fact("federated credential", &m.fic.name));
         b.fact(Evidence::fact("subject", &t.sub));

@@ -53,11 +53,7 @@ pub(super) fn dispatch(
     if let Some(doc) = issuer_document(state, method, path) {
         return doc;
     }
-    let bearer = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let user = match bearer {
+    let user = match crate::lab::bearer::token(headers) {
         None => None,
         Some(token) => match state.kube_users().iter().find(|u| u.name == token) {
             Some(u) => Some(u),
@@ -91,19 +87,11 @@ pub(super) fn dispatch(
             json!({"keys": [state.issuer_key().jwk()]}).to_string(),
         )
             .into_response(),
-        (_, ["api", "v1", rest @ ..]) => {
-            let req = Req {
-                method,
-                group: "",
-                version: "v1",
-                rest,
-                query,
-                accept,
-                user,
+        (_, ["api", "v1", rest @ ..]) | (_, ["apis", _, _, rest @ ..]) => {
+            let (group, version) = match segs.as_slice() {
+                ["apis", group, version, ..] => (*group, *version),
+                _ => ("", "v1"),
             };
-            resource_request(state, &req, body)
-        }
-        (_, ["apis", group, version, rest @ ..]) => {
             let req = Req {
                 method,
                 group,
