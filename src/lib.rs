@@ -6,12 +6,14 @@
 //! - [`collect`]: reads a live cluster (kube-rs) and Azure (ARM, Graph) into a world.
 //! - [`probe`]: the live token, issuer, exchange and Key Vault checks, recorded as world facts.
 //! - [`lab`]: loopback servers that speak the real protocols, built from a world.
+//! - [`bundle`]: support bundles: the part of a world a chain touches, scrubbed, replayable.
 //! - [`tui`]: the terminal UI (model, update, views, effect runner).
 //! - [`output`]: front ends that only render a [`analysis::Report`] (text, JSON).
 //! - [`cli`]: the command line edge; the only place that touches files, the terminal and `anyhow`.
 #![forbid(unsafe_code)]
 
 pub mod analysis;
+pub mod bundle;
 pub mod cli;
 pub mod collect;
 pub mod lab;

@@ -24,24 +24,9 @@ fn live_check(world: &str, extra: &[&str]) -> Run {
 }
 
 fn check_against(lab: LabHandle, world: &str, kubeconfig_text: &str, extra: &[&str]) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, kubeconfig_text).unwrap();
-    let mut env = common::client_env(&lab, dir.path());
-    let reader = std::fs::read_to_string(dir.path().join("reader.env")).unwrap();
-    env.extend(reader.lines().filter_map(|l| {
-        l.split_once('=')
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-    }));
-    let out: Output = common::bin()
-        .args(["check", "--kubeconfig"])
-        .arg(&kubeconfig)
-        .args(["-o", "json", "--transcript", "--fail-on", "never"])
-        .args(extra)
-        .env_remove("KUBECONFIG")
-        .envs(env)
-        .output()
-        .unwrap();
+    let mut args = vec!["check", "-o", "json", "--transcript", "--fail-on", "never"];
+    args.extend_from_slice(extra);
+    let out = widiag_against(&lab, kubeconfig_text, &args);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{world}: {stderr}");
@@ -53,6 +38,27 @@ fn check_against(lab: LabHandle, world: &str, kubeconfig_text: &str, extra: &[&s
         requests: lab.requests(),
         lab,
     }
+}
+
+/// The real binary with the kubeconfig, proxy, CA and reader credential the lab writes.
+fn widiag_against(lab: &LabHandle, kubeconfig_text: &str, args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, kubeconfig_text).unwrap();
+    let mut env = common::client_env(lab, dir.path());
+    let reader = std::fs::read_to_string(dir.path().join("reader.env")).unwrap();
+    env.extend(reader.lines().filter_map(|l| {
+        l.split_once('=')
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+    }));
+    common::bin()
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .env_remove("KUBECONFIG")
+        .envs(env)
+        .output()
+        .unwrap()
 }
 
 /// `status` or `status(CODE,...)` of one link of one pod.
@@ -247,16 +253,111 @@ fn no_token_signature_access_token_or_secret_in_any_output() {
         "seed-003-healthy",
     ] {
         let run = live_check(world, &[]);
-        let jwt = regex_like_jwt(&run.output);
-        assert!(jwt.is_none(), "{world}: a JWT in the output: {jwt:?}");
-        assert!(
-            !run.output.contains("lab-value-of-"),
-            "{world}: a secret value"
+        assert_no_secret(world, "check -o json --transcript", &run.output, &run.lab);
+        let kubeconfig = run.lab.kubeconfig();
+        // Every other form, the support bundle included, taken live with the probes.
+        let forms: [&[&str]; 7] = [
+            &["check", "-o", "junit", "--fail-on", "never"],
+            &["check", "-o", "sarif", "--fail-on", "never"],
+            &[
+                "check",
+                "-o",
+                "text",
+                "--color",
+                "never",
+                "--fail-on",
+                "never",
+            ],
+            &["report", "-A", "--out", "-"],
+            &["report", "-A", "--out", "-", "--redact-names"],
+            &["report", "-A", "--out", "-", "-f", "markdown"],
+            &["report", "-A", "--out", "-", "-f", "html"],
+        ];
+        for args in forms {
+            let out = widiag_against(&run.lab, &kubeconfig, args);
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(out.status.success(), "{world} {args:?}: {text}");
+            assert!(
+                text.len() > 250,
+                "{world} {args:?}: too short to mean anything: {text}"
+            );
+            assert_no_secret(world, &args.join(" "), &text, &run.lab);
+        }
+    }
+}
+
+fn assert_no_secret(world: &str, form: &str, text: &str, lab: &LabHandle) {
+    let jwt = regex_like_jwt(text);
+    assert!(
+        jwt.is_none(),
+        "{world} {form}: a JWT in the output: {jwt:?}"
+    );
+    assert!(
+        !text.contains("lab-value-of-"),
+        "{world} {form}: a secret value"
+    );
+    assert!(
+        !text.contains(&lab.reader.secret),
+        "{world} {form}: the reader's secret"
+    );
+}
+
+/// A bundle taken live replays offline to the chains the live check saw, the exchange and
+/// resource links (which only live probes can decide) included.
+#[test]
+fn a_live_bundle_replays_offline_to_the_same_chains() {
+    for world in [
+        "seed-004-healthy",
+        "seed-004-rbac-vault",
+        "seed-001-healthy",
+    ] {
+        let run = live_check(world, &[]);
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("bundle.yaml");
+        let out = widiag_against(
+            &run.lab,
+            &run.lab.kubeconfig(),
+            &["report", "-A", "--out", bundle.to_str().unwrap()],
         );
         assert!(
-            !run.output.contains(&run.lab.reader.secret),
-            "{world}: the reader's secret"
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
         );
+        let replay = common::bin()
+            .args(["check", "-o", "json", "--fail-on", "never", "--world"])
+            .arg(&bundle)
+            .output()
+            .unwrap();
+        assert!(
+            replay.status.success(),
+            "{}",
+            String::from_utf8_lossy(&replay.stderr)
+        );
+        let replayed: Value = serde_json::from_slice(&replay.stdout).unwrap();
+        let pods = run.report["pods"].as_array().unwrap();
+        assert!(!pods.is_empty());
+        for p in pods {
+            let name = format!(
+                "{}/{}",
+                p["namespace"].as_str().unwrap(),
+                p["name"].as_str().unwrap()
+            );
+            for l in ["federation", "exchange", "access", "resource"] {
+                let live = link(&run.report, &name, l);
+                if l == "exchange" {
+                    assert!(
+                        !live.starts_with("skip"),
+                        "{world} {name}: the exchange ran live"
+                    );
+                }
+                assert_eq!(link(&replayed, &name, l), live, "{world} {name} {l}");
+            }
+        }
     }
 }
 

@@ -223,7 +223,11 @@ fn demo_in_tmux_shows_the_broken_link_and_restores_the_terminal() {
     };
     let session = format!("widiag-test-{}", std::process::id());
     let bin = env!("CARGO_BIN_EXE_widiag");
-    let cmd = format!("{bin} demo --world seed-004-rbac-vault; echo WIDIAG-EXITED; sleep 60");
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "cd {} && {bin} demo --world seed-004-rbac-vault; echo WIDIAG-EXITED; sleep 60",
+        dir.path().display()
+    );
     let ok = tmux(&[
         "new-session",
         "-d",
@@ -264,12 +268,30 @@ fn demo_in_tmux_shows_the_broken_link_and_restores_the_terminal() {
     std::thread::sleep(std::time::Duration::from_millis(300));
     tmux(&["send-keys", "-t", &session, "j"]);
     wait_for("ForbiddenByRbac");
+    // Export: the support bundle of what is on screen, live evidence included.
+    tmux(&["send-keys", "-t", &session, "e"]);
+    wait_for("wrote widiag-report-default-wi-kv-test.yaml");
     tmux(&["send-keys", "-t", &session, "q"]);
     let after = wait_for("WIDIAG-EXITED");
     tmux(&["kill-session", "-t", &session]);
     assert!(
         !after.contains("BREAKS AT"),
         "the alternate screen was left: {after}"
+    );
+    let replay = Command::new(bin)
+        .args(["check", "--color", "never", "--world"])
+        .arg(dir.path().join("widiag-report-default-wi-kv-test.yaml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&replay.stdout);
+    assert!(
+        text.contains("ForbiddenByRbac") && text.contains("FAIL at access"),
+        "the bundle replays what the screen showed:\n{text}"
+    );
+    assert!(
+        dir.path()
+            .join("widiag-report-default-wi-kv-test.md")
+            .exists()
     );
 }
 

@@ -28,6 +28,8 @@ pub enum Command {
     Lab(LabArgs),
     /// Analyse one of the embedded seed worlds (no cluster or cloud needed).
     Demo(DemoArgs),
+    /// Write a support bundle (a redacted world file that replays offline), Markdown or HTML.
+    Report(Box<ReportArgs>),
     /// List the finding catalogue (codes, severities, titles).
     Codes {
         /// The whole catalogue as Markdown (docs/findings.md is this output).
@@ -82,8 +84,9 @@ pub struct GenerateArgs {
     pub namespaces: usize,
 }
 
+/// What to analyse: world files or the live cluster, which pods, which resources.
 #[derive(Debug, Clone, Args)]
-pub struct CheckArgs {
+pub struct ScopeArgs {
     /// World file(s) (YAML or JSON) to analyse offline; repeat to merge.
     #[arg(long = "world", short = 'w', value_name = "FILE")]
     pub worlds: Vec<PathBuf>,
@@ -96,11 +99,6 @@ pub struct CheckArgs {
     /// Every pod that uses workload identity (the default without --pod/--namespace).
     #[arg(long, short = 'A', conflicts_with_all = ["pod", "namespace"])]
     pub all: bool,
-    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
-    /// Exit 1 when any pod's verdict is at least this bad.
-    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
-    pub fail_on: FailOn,
     /// Override a finding's severity: CODE=error|warning|unknown|info (repeatable).
     #[arg(long = "severity", value_name = "CODE=LEVEL")]
     pub severities: Vec<String>,
@@ -116,11 +114,55 @@ pub struct CheckArgs {
     /// Judge token lifetimes at this instant (RFC 3339) instead of the world's capture time.
     #[arg(long, value_name = "TIME")]
     pub now: Option<jiff::Timestamp>,
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// Exit 1 when any pod's verdict is at least this bad.
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    pub fail_on: FailOn,
     /// Colour: auto follows the terminal and NO_COLOR.
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
     #[command(flatten)]
-    pub live: LiveArgs,
+    pub scope: ScopeArgs,
+    /// bundle: a redacted world file that `widiag --world` replays; markdown: for a ticket or
+    /// pull request; html: one self-contained page.
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Bundle)]
+    pub format: ReportFormat,
+    /// Where to write it (`-` for stdout); default widiag-report-NAMESPACE-POD.EXT.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Replace namespaces, names, subscription and tenant IDs with stable pseudonyms.
+    #[arg(long)]
+    pub redact_names: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Bundle,
+    Markdown,
+    Html,
+}
+
+impl ReportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ReportFormat::Bundle => "yaml",
+            ReportFormat::Markdown => "md",
+            ReportFormat::Html => "html",
+        }
+    }
 }
 
 /// Where a live run reads from (used when no --world is given).
@@ -159,6 +201,10 @@ pub struct LiveArgs {
 pub enum OutputFormat {
     Text,
     Json,
+    /// JUnit XML: a test suite per pod, a test case per link.
+    Junit,
+    /// SARIF 2.1.0: a result per failing, warning or unknown link, its code as the rule.
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

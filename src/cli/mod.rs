@@ -2,19 +2,22 @@
 //! exit code. Everything else is library code that returns data.
 
 pub mod args;
+pub mod check;
 pub mod demo;
+pub mod report;
+pub mod scope;
 pub mod tui;
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::analysis::{self, Catalog, Options, Selection, Status};
 use crate::output;
+use crate::world::World;
 use crate::world::parse::{Source, parse_world};
-use crate::world::{ObjRef, TargetHint, World};
-use args::{CheckArgs, Cli, ColorWhen, Command, FailOn, OutputFormat};
+use args::{Cli, Command};
 
 /// Exit codes (docs/check-output.md).
 pub const EXIT_OK: u8 = 0;
@@ -23,7 +26,8 @@ pub const EXIT_USAGE: u8 = 2;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Some(Command::Check(args)) => check(&args),
+        Some(Command::Check(args)) => check::check(&args),
+        Some(Command::Report(args)) => report::report(&args),
         Some(Command::Codes { markdown }) => codes(markdown),
         Some(Command::Demo(d)) => demo_cmd(&d),
         Some(Command::Lab(l)) => lab_cmd(&l),
@@ -41,8 +45,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::from(EXIT_OK))
         }
         // Scripts (no terminal) and `--check` get the headless report.
-        None if cli.check || !tui::stdout_is_terminal() => check(&cli.check_args),
-        None => tui_cmd(&cli.check_args),
+        None if cli.check || !tui::stdout_is_terminal() => check::check(&cli.check_args),
+        None => tui_cmd(&cli.check_args.scope),
     }
 }
 
@@ -76,7 +80,7 @@ fn lab_cmd(l: &args::LabArgs) -> Result<ExitCode> {
             text,
         }])?
     } else {
-        load_worlds(&l.worlds)?
+        scope::load_worlds(&l.worlds)?
     };
     let lab = crate::lab::LabHandle::spawn(world)?;
     lab.write_kubeconfig(&l.kubeconfig)?;
@@ -111,9 +115,9 @@ fn lab_cmd(l: &args::LabArgs) -> Result<ExitCode> {
 }
 
 /// `widiag` in a terminal: the TUI on world files, else on the kubeconfig's cluster.
-fn tui_cmd(args: &CheckArgs) -> Result<ExitCode> {
+fn tui_cmd(args: &args::ScopeArgs) -> Result<ExitCode> {
     if !args.worlds.is_empty() {
-        let world = load_worlds(&args.worlds)?;
+        let world = scope::load_worlds(&args.worlds)?;
         let names: Vec<String> = args
             .worlds
             .iter()
@@ -125,7 +129,7 @@ fn tui_cmd(args: &CheckArgs) -> Result<ExitCode> {
             false,
         );
     }
-    let opts = live_options(args, &Selection::All)?;
+    let opts = scope::live_options(args, &Selection::All)?;
     let context = opts
         .kube
         .context
@@ -206,174 +210,13 @@ fn demo_cmd(d: &args::DemoArgs) -> Result<ExitCode> {
             targets: Vec::new(),
         },
     );
-    print_report(&report, d.output, d.color)?;
+    check::print_report(
+        &report,
+        &Catalog::builtin(),
+        d.output,
+        d.color,
+        Some(Status::Fail),
+    )?;
     // A demo of a broken world is still a successful demo.
     Ok(ExitCode::from(EXIT_OK))
-}
-
-pub fn load_worlds(paths: &[std::path::PathBuf]) -> Result<World> {
-    let texts = paths
-        .iter()
-        .map(|p| {
-            std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read world file {}", p.display()))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let sources: Vec<Source<'_>> = names
-        .iter()
-        .zip(&texts)
-        .map(|(name, text)| Source { name, text })
-        .collect();
-    Ok(parse_world(&sources)?)
-}
-
-fn selection(args: &CheckArgs) -> Result<Selection> {
-    let namespace = args.namespace.clone().unwrap_or_else(|| "default".into());
-    Ok(match (&args.pod, &args.namespace) {
-        (Some(p), _) => Selection::Pod(
-            ObjRef::parse(p, &namespace)
-                .with_context(|| format!("--pod {p:?}: expected NAME or NAMESPACE/NAME"))?,
-        ),
-        (None, Some(ns)) if !args.all => Selection::Namespace(ns.clone()),
-        _ => Selection::All,
-    })
-}
-
-/// Reads the cluster and Azure the live arguments name, and runs the probes.
-fn live_options(args: &CheckArgs, selection: &Selection) -> Result<crate::collect::LiveOptions> {
-    let l = &args.live;
-    let cloud = crate::collect::cloud::Cloud::parse(&l.cloud).with_context(|| {
-        format!(
-            "--cloud {:?}: expected AzurePublicCloud, AzureChinaCloud or AzureUSGovernmentCloud",
-            l.cloud
-        )
-    })?;
-    let opts = crate::collect::LiveOptions {
-        kube: crate::collect::KubeTarget {
-            kubeconfig: l.kubeconfig.clone(),
-            context: l.context.clone(),
-        },
-        azure_auth: l.azure_auth,
-        cloud,
-        subscriptions: l.subscriptions.clone(),
-        selection: selection.clone(),
-        targets: targets(args),
-        probe: !l.offline,
-        concurrency: l.concurrency,
-        timeout: std::time::Duration::from_secs(l.timeout),
-        network: Default::default(),
-        login: None,
-        pod_in_context_namespace: args
-            .pod
-            .clone()
-            .filter(|p| !p.contains('/') && args.namespace.is_none()),
-    };
-    Ok(opts)
-}
-
-fn live_world(args: &CheckArgs, selection: &Selection) -> Result<(World, Selection)> {
-    let l = &args.live;
-    let opts = live_options(args, selection)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let live = rt.block_on(crate::collect::live(&opts))?;
-    if l.transcript {
-        let mut err = anstream::stderr();
-        let steps = live
-            .transcript
-            .iter()
-            .chain(
-                live.world
-                    .facts
-                    .exchanges
-                    .iter()
-                    .flat_map(|e| &e.transcript),
-            )
-            .chain(live.world.facts.probes.iter().flat_map(|p| &p.transcript));
-        for s in steps {
-            let status = s.status.map_or("---".to_string(), |c| c.to_string());
-            writeln!(
-                err,
-                "{:>5}ms {status} {} {} ({})",
-                s.millis, s.method, s.url, s.what
-            )?;
-        }
-    }
-    Ok((live.world, live.selection))
-}
-
-fn check(args: &CheckArgs) -> Result<ExitCode> {
-    let selection = selection(args)?;
-    let (world, selection) = if args.worlds.is_empty() {
-        live_world(args, &selection)?
-    } else {
-        (load_worlds(&args.worlds)?, selection)
-    };
-    let mut catalog = Catalog::builtin();
-    catalog.apply_overrides(args.severities.iter().map(String::as_str))?;
-    let options = Options {
-        selection: selection.clone(),
-        now: args
-            .now
-            .or(world.info.captured_at)
-            .unwrap_or_else(jiff::Timestamp::now),
-        targets: targets(args),
-    };
-    let report = analysis::analyze(&world, &catalog, &options);
-    if let Selection::Pod(r) = &selection
-        && report.pods.is_empty()
-    {
-        bail!(
-            "pod {r} is not in the {}",
-            if args.worlds.is_empty() {
-                "cluster"
-            } else {
-                "world"
-            }
-        );
-    }
-    print_report(&report, args.output, args.color)?;
-    let threshold = match args.fail_on {
-        FailOn::Fail => Some(Status::Fail),
-        FailOn::Warn => Some(Status::Warn),
-        FailOn::Unknown => Some(Status::Unknown),
-        FailOn::Never => None,
-    };
-    let failed = threshold.is_some_and(|t| report.verdict() >= t);
-    Ok(ExitCode::from(if failed { EXIT_FINDINGS } else { EXIT_OK }))
-}
-
-fn targets(args: &CheckArgs) -> Vec<TargetHint> {
-    let kv = args.keyvault.iter().map(|k| TargetHint {
-        keyvault: Some(k.clone()),
-        ..Default::default()
-    });
-    let blob = args.blob.iter().map(|b| TargetHint {
-        blob: Some(b.clone()),
-        user_delegation: args.user_delegation,
-        ..Default::default()
-    });
-    kv.chain(blob).collect()
-}
-
-fn print_report(report: &analysis::Report, output: OutputFormat, color: ColorWhen) -> Result<()> {
-    let rendered = match output {
-        OutputFormat::Json => output::json::render(report),
-        OutputFormat::Text => {
-            let stdout = std::io::stdout();
-            let color = match color {
-                ColorWhen::Always => true,
-                ColorWhen::Never => false,
-                ColorWhen::Auto => {
-                    anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never
-                }
-            };
-            output::text::render(report, &output::text::Palette::new(color))
-        }
-    };
-    std::io::stdout().lock().write_all(rendered.as_bytes())?;
-    Ok(())
 }

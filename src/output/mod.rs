@@ -1,6 +1,12 @@
-//! Front ends that only render a [`crate::analysis::Report`]; they decide nothing.
+//! Front ends that only render a [`crate::analysis::Report`] (or a support bundle's report and
+//! its live evidence); they decide nothing.
 
+pub mod handoff;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod text;
 
 use std::fmt::Write;

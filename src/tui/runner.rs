@@ -1,15 +1,16 @@
 //! The effect runner: does what `update` asks (read the cluster, run probes, export, copy)
 //! on tokio tasks and answers with messages. The UI thread never waits for it.
 
+use std::collections::HashMap;
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 
 use super::update::{Effect, Msg};
 use crate::analysis::{self, Catalog, Options, Report, Selection};
 use crate::collect::LiveOptions;
-use crate::world::World;
+use crate::world::{ObjRef, World};
 
 /// Where the runner gets its world from.
 #[derive(Clone)]
@@ -30,13 +31,20 @@ fn analyze(world: &World, selection: &Selection) -> Report {
     )
 }
 
-async fn load(source: &DataSource, selection: Selection, probe: bool) -> Result<Report, String> {
+async fn load(
+    source: &DataSource,
+    selection: Selection,
+    probe: bool,
+) -> Result<(Arc<World>, Report), String> {
     match source {
         DataSource::World(w) => {
             let w = w.clone();
-            tokio::task::spawn_blocking(move || analyze(&w, &selection))
-                .await
-                .map_err(|e| e.to_string())
+            tokio::task::spawn_blocking(move || {
+                let r = analyze(&w, &selection);
+                (w, r)
+            })
+            .await
+            .map_err(|e| e.to_string())
         }
         DataSource::Live(opts) => {
             let mut o = (**opts).clone();
@@ -50,11 +58,26 @@ async fn load(source: &DataSource, selection: Selection, probe: bool) -> Result<
                 let live = handle
                     .block_on(crate::collect::live(&o))
                     .map_err(|e| e.to_string())?;
-                Ok(analyze(&live.world, &selection))
+                let r = analyze(&live.world, &selection);
+                Ok((Arc::new(live.world), r))
             })
             .await
             .map_err(|e| e.to_string())?
         }
+    }
+}
+
+/// The newest world each pod was seen in (a probed pod's world holds its live evidence), so
+/// an export shows what the screen shows.
+#[derive(Default)]
+struct Seen {
+    all: Option<Arc<World>>,
+    pods: HashMap<ObjRef, Arc<World>>,
+}
+
+impl Seen {
+    fn world_of(&self, pod: &ObjRef) -> Option<Arc<World>> {
+        self.pods.get(pod).or(self.all.as_ref()).cloned()
     }
 }
 
@@ -64,17 +87,27 @@ pub async fn serve(
     mut effects: mpsc::UnboundedReceiver<Effect>,
     results: mpsc::UnboundedSender<Msg>,
 ) {
-    let mut last: Option<Report> = None;
+    let seen = Arc::new(Mutex::new(Seen::default()));
     while let Some(e) = effects.recv().await {
         match e {
             Effect::Quit => return,
             Effect::Load { selection, probe } => {
-                let (source, results) = (source.clone(), results.clone());
-                let partial = matches!(selection, Selection::Pod(_));
+                let (source, results, seen) = (source.clone(), results.clone(), seen.clone());
                 tokio::spawn(async move {
-                    let msg = match load(&source, selection, probe).await {
-                        Ok(r) if partial => Msg::Patch(r),
-                        Ok(r) => Msg::Loaded(r),
+                    let msg = match load(&source, selection.clone(), probe).await {
+                        Ok((world, r)) => {
+                            let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+                            match selection {
+                                Selection::Pod(p) => {
+                                    seen.pods.insert(p, world);
+                                    Msg::Patch(r)
+                                }
+                                _ => {
+                                    seen.all = Some(world);
+                                    Msg::Loaded(r)
+                                }
+                            }
+                        }
                         Err(e) => Msg::Failed(e),
                     };
                     let _ = results.send(msg);
@@ -89,23 +122,23 @@ pub async fn serve(
                 let _ = out.flush();
             }
             Effect::Export(pod) => {
-                let source = source.clone();
-                let results = results.clone();
-                let cached = last.take();
+                let (source, results) = (source.clone(), results.clone());
+                let known = seen
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .world_of(&pod);
                 tokio::spawn(async move {
-                    let report = match cached {
-                        Some(r) => Ok(r),
-                        None => load(&source, Selection::Pod(pod.clone()), false).await,
+                    let world = match known {
+                        Some(w) => Ok(w),
+                        None => load(&source, Selection::Pod(pod.clone()), false)
+                            .await
+                            .map(|(w, _)| w),
                     };
-                    let msg = match report {
-                        Ok(mut r) => {
-                            r.pods.retain(|p| p.pod == pod);
-                            let path = format!("widiag-{}-{}.json", pod.namespace, pod.name);
-                            match std::fs::write(&path, crate::output::json::render(&r)) {
-                                Ok(()) => Msg::Notice(format!("wrote {path}")),
-                                Err(e) => Msg::Failed(format!("{path}: {e}")),
-                            }
-                        }
+                    let msg = match world {
+                        Ok(w) => tokio::task::spawn_blocking(move || export(&w, &pod))
+                            .await
+                            .unwrap_or_else(|e| Err(e.to_string()))
+                            .map_or_else(Msg::Failed, Msg::Notice),
                         Err(e) => Msg::Failed(e),
                     };
                     let _ = results.send(msg);
@@ -113,4 +146,25 @@ pub async fn serve(
             }
         }
     }
+}
+
+/// Writes the pod's support bundle and its Markdown beside it, in the working directory.
+fn export(world: &World, pod: &ObjRef) -> Result<String, String> {
+    let options = Options {
+        selection: Selection::Pod(pod.clone()),
+        now: world.info.captured_at.unwrap_or_else(jiff::Timestamp::now),
+        targets: Vec::new(),
+    };
+    let b = crate::bundle::build(world, &Catalog::builtin(), &options, false)
+        .map_err(|e| e.to_string())?;
+    let stem = format!("widiag-report-{}-{}", pod.namespace, pod.name);
+    let yaml = b.to_yaml().map_err(|e| e.to_string())?;
+    let md = crate::output::markdown::render(&crate::output::handoff::gather(&b));
+    for (ext, text) in [("yaml", &yaml), ("md", &md)] {
+        let path = format!("{stem}.{ext}");
+        std::fs::write(&path, text).map_err(|e| format!("{path}: {e}"))?;
+    }
+    Ok(format!(
+        "wrote {stem}.yaml (replay: widiag --world {stem}.yaml) and {stem}.md"
+    ))
 }

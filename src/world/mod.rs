@@ -9,6 +9,7 @@ pub mod kube;
 pub mod lab;
 pub mod live;
 pub mod parse;
+pub mod write;
 
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +55,12 @@ pub struct WorldInfo {
     /// result was not attempted (rather than the world being offline).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub probed: bool,
+    /// The widiag that wrote this world (a support bundle).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widiag_version: Option<String>,
+    /// Names, subscription and tenant IDs are pseudonyms (`widiag report --redact-names`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redacted: bool,
     /// Resources the pods are meant to reach, when their env does not name them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetHint>,
@@ -99,6 +106,10 @@ impl ObjRef {
             namespace: namespace.into(),
             name: name.into(),
         }
+    }
+
+    pub fn into_parts(self) -> (String, String) {
+        (self.namespace, self.name)
     }
 
     /// Parses `ns/name`; a bare `name` takes `default_ns`, as kubectl does.

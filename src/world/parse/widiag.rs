@@ -79,8 +79,12 @@ fn merge_info(into: &mut WorldInfo, from: WorldInfo) {
         kubernetes_version,
         probed,
         targets,
+        widiag_version,
+        redacted,
     } = from;
     into.probed |= probed;
+    into.redacted |= redacted;
+    into.widiag_version = widiag_version.or(into.widiag_version.take());
     into.captured_at = captured_at.or(into.captured_at);
     into.cluster_name = cluster_name.or(into.cluster_name.take());
     into.context = context.or(into.context.take());

@@ -1,0 +1,51 @@
+//! `widiag check`: the headless report in text, JSON, JUnit or SARIF, and its exit code.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use super::args::{CheckArgs, ColorWhen, FailOn, OutputFormat};
+use super::{EXIT_FINDINGS, EXIT_OK, scope};
+use crate::analysis::{self, Catalog, Status};
+use crate::output;
+
+pub fn check(args: &CheckArgs) -> Result<ExitCode> {
+    let a = scope::analyse(&args.scope)?;
+    let threshold = match args.fail_on {
+        FailOn::Fail => Some(Status::Fail),
+        FailOn::Warn => Some(Status::Warn),
+        FailOn::Unknown => Some(Status::Unknown),
+        FailOn::Never => None,
+    };
+    print_report(&a.report, &a.catalog, args.output, args.color, threshold)?;
+    let failed = threshold.is_some_and(|t| a.report.verdict() >= t);
+    Ok(ExitCode::from(if failed { EXIT_FINDINGS } else { EXIT_OK }))
+}
+
+pub fn print_report(
+    report: &analysis::Report,
+    catalog: &Catalog,
+    output: OutputFormat,
+    color: ColorWhen,
+    fail_at: Option<Status>,
+) -> Result<()> {
+    let rendered = match output {
+        OutputFormat::Json => output::json::render(report),
+        OutputFormat::Junit => output::junit::render(report, fail_at),
+        OutputFormat::Sarif => output::sarif::render(report, catalog),
+        OutputFormat::Text => {
+            let stdout = std::io::stdout();
+            let color = match color {
+                ColorWhen::Always => true,
+                ColorWhen::Never => false,
+                ColorWhen::Auto => {
+                    anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never
+                }
+            };
+            output::text::render(report, &output::text::Palette::new(color))
+        }
+    };
+    std::io::stdout().lock().write_all(rendered.as_bytes())?;
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! What a command analyses: world files or the live cluster and Azure, the pods selected, the
+//! catalogue with `--severity` overrides. `check`, `report` and the TUI share it.
+
+use std::io::Write;
+
+use anyhow::{Context, Result, bail};
+
+use super::args::ScopeArgs;
+use crate::analysis::{self, Catalog, Options, Report, Selection};
+use crate::output;
+use crate::world::parse::{Source, parse_world};
+use crate::world::{ObjRef, TargetHint, World};
+
+/// A world, read and analysed as the scope asks.
+pub struct Analysed {
+    pub world: World,
+    pub catalog: Catalog,
+    pub options: Options,
+    pub report: Report,
+}
+
+pub fn analyse(args: &ScopeArgs) -> Result<Analysed> {
+    let selection = selection(args)?;
+    let (world, selection) = if args.worlds.is_empty() {
+        live_world(args, &selection)?
+    } else {
+        (load_worlds(&args.worlds)?, selection)
+    };
+    let mut catalog = Catalog::builtin();
+    catalog.apply_overrides(args.severities.iter().map(String::as_str))?;
+    let options = Options {
+        selection: selection.clone(),
+        now: args
+            .now
+            .or(world.info.captured_at)
+            .unwrap_or_else(jiff::Timestamp::now),
+        targets: targets(args),
+    };
+    let report = analysis::analyze(&world, &catalog, &options);
+    if let Selection::Pod(r) = &selection
+        && report.pods.is_empty()
+    {
+        bail!(
+            "pod {r} is not in the {}",
+            if args.worlds.is_empty() {
+                "cluster"
+            } else {
+                "world"
+            }
+        );
+    }
+    Ok(Analysed {
+        world,
+        catalog,
+        options,
+        report,
+    })
+}
+
+pub fn load_worlds(paths: &[std::path::PathBuf]) -> Result<World> {
+    let texts = paths
+        .iter()
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read world file {}", p.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let sources: Vec<Source<'_>> = names
+        .iter()
+        .zip(&texts)
+        .map(|(name, text)| Source { name, text })
+        .collect();
+    Ok(parse_world(&sources)?)
+}
+
+fn selection(args: &ScopeArgs) -> Result<Selection> {
+    let namespace = args.namespace.clone().unwrap_or_else(|| "default".into());
+    Ok(match (&args.pod, &args.namespace) {
+        (Some(p), _) => Selection::Pod(
+            ObjRef::parse(p, &namespace)
+                .with_context(|| format!("--pod {p:?}: expected NAME or NAMESPACE/NAME"))?,
+        ),
+        (None, Some(ns)) if !args.all => Selection::Namespace(ns.clone()),
+        _ => Selection::All,
+    })
+}
+
+/// Reads the cluster and Azure the live arguments name, and runs the probes.
+pub fn live_options(
+    args: &ScopeArgs,
+    selection: &Selection,
+) -> Result<crate::collect::LiveOptions> {
+    let l = &args.live;
+    let cloud = crate::collect::cloud::Cloud::parse(&l.cloud).with_context(|| {
+        format!(
+            "--cloud {:?}: expected AzurePublicCloud, AzureChinaCloud or AzureUSGovernmentCloud",
+            l.cloud
+        )
+    })?;
+    let opts = crate::collect::LiveOptions {
+        kube: crate::collect::KubeTarget {
+            kubeconfig: l.kubeconfig.clone(),
+            context: l.context.clone(),
+        },
+        azure_auth: l.azure_auth,
+        cloud,
+        subscriptions: l.subscriptions.clone(),
+        selection: selection.clone(),
+        targets: targets(args),
+        probe: !l.offline,
+        concurrency: l.concurrency,
+        timeout: std::time::Duration::from_secs(l.timeout),
+        network: Default::default(),
+        login: None,
+        pod_in_context_namespace: args
+            .pod
+            .clone()
+            .filter(|p| !p.contains('/') && args.namespace.is_none()),
+    };
+    Ok(opts)
+}
+
+fn live_world(args: &ScopeArgs, selection: &Selection) -> Result<(World, Selection)> {
+    let l = &args.live;
+    let opts = live_options(args, selection)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let live = rt.block_on(crate::collect::live(&opts))?;
+    if l.transcript {
+        let mut err = anstream::stderr();
+        let steps = live
+            .transcript
+            .iter()
+            .chain(
+                live.world
+                    .facts
+                    .exchanges
+                    .iter()
+                    .flat_map(|e| &e.transcript),
+            )
+            .chain(live.world.facts.probes.iter().flat_map(|p| &p.transcript));
+        for s in steps {
+            writeln!(err, "{}", output::handoff::step_line(s))?;
+        }
+    }
+    Ok((live.world, live.selection))
+}
+
+fn targets(args: &ScopeArgs) -> Vec<TargetHint> {
+    let kv = args.keyvault.iter().map(|k| TargetHint {
+        keyvault: Some(k.clone()),
+        ..Default::default()
+    });
+    let blob = args.blob.iter().map(|b| TargetHint {
+        blob: Some(b.clone()),
+        user_delegation: args.user_delegation,
+        ..Default::default()
+    });
+    kv.chain(blob).collect()
+}
