@@ -50,9 +50,14 @@ fn every_pod_bundle_replays_to_the_same_chain() {
                 "{name} {}: the subset lost something",
                 pod.pod
             );
-            let replayed = parse_str("bundle.yaml", &b.to_yaml().unwrap()).unwrap();
+            let replayed = parse_str("bundle.yaml", &output::bundle::render(&b).unwrap()).unwrap();
             let again = analysis::analyze(&replayed, &catalog, &options(&replayed, Selection::All));
             assert_eq!(again.pods, vec![pod.clone()], "{name} {}", pod.pod);
+            let recorded = replayed.recorded.as_ref().expect("a Diagnosis document");
+            assert_eq!(
+                bundle::replay::differences(recorded, &again),
+                Vec::<String>::new()
+            );
             assert!(
                 replayed.kube.pods.len() == 1,
                 "{name}: a pod's bundle holds only that pod"
@@ -97,7 +102,10 @@ fn markdown_html_and_bundle_match_snapshots() {
         let h = output::handoff::gather(&b);
         insta::assert_snapshot!(format!("markdown-{name}"), output::markdown::render(&h));
         insta::assert_snapshot!(format!("html-{name}"), output::html::render(&h));
-        insta::assert_snapshot!(format!("bundle-{name}"), b.to_yaml().unwrap());
+        insta::assert_snapshot!(
+            format!("bundle-{name}"),
+            output::bundle::render(&b).unwrap()
+        );
     }
 }
 
@@ -164,7 +172,7 @@ fn redacted_names_do_not_appear_in_the_redacted_bundle() {
             true,
         )
         .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let yaml = b.to_yaml().unwrap();
+        let yaml = output::bundle::render(&b).unwrap();
         let md = output::markdown::render(&output::handoff::gather(&b));
         let mut secret_names: Vec<String> = Vec::new();
         for p in &analyze(&world).pods {
@@ -192,7 +200,7 @@ fn redacted_names_do_not_appear_in_the_redacted_bundle() {
             true,
         )
         .unwrap();
-        assert_eq!(again.to_yaml().unwrap(), yaml, "{name}");
+        assert_eq!(output::bundle::render(&again).unwrap(), yaml, "{name}");
     }
 }
 
@@ -238,4 +246,27 @@ fn report_command_writes_whole_files_and_names_bad_pods() {
     let err = String::from_utf8_lossy(&missing.stderr);
     assert!(err.contains("pod apps/nope is not in the world"), "{err}");
     assert!(!dir.path().join("x.yaml").exists());
+}
+
+/// A bundle whose recorded chain differs from its replay (another widiag, or an edit) says so.
+#[test]
+fn a_replay_that_differs_from_the_recording_is_pointed_out() {
+    let world = load(&common::root().join("assets/worlds/seed-004-fic-namespace.yaml"));
+    let b = all_pods(&world);
+    let yaml = output::bundle::render(&b).unwrap();
+    let edited = yaml.replace("brokenLink: federation", "brokenLink: access");
+    assert_ne!(edited, yaml);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("edited.yaml");
+    std::fs::write(&path, edited).unwrap();
+    let out = common::bin()
+        .args(["check", "--color", "never", "--world"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("note: the bundle's writer saw it otherwise: apps/wi-kv-test: recorded as fail at access, replayed as fail at federation (WI903)"),
+        "{err}"
+    );
 }

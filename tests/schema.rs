@@ -59,3 +59,28 @@ fn the_schema_rejects_what_the_loader_rejects() {
         );
     }
 }
+
+/// What `widiag report` writes is a world file, so the schema accepts it (with live facts too:
+/// tests/live.rs replays such bundles).
+#[test]
+fn support_bundles_validate() {
+    use widiag::analysis::{Catalog, Options, Selection};
+    let v = validator();
+    for (name, path) in common::worlds() {
+        let world = common::load(&path);
+        let options = Options {
+            selection: Selection::All,
+            now: world.info.captured_at.unwrap(),
+            targets: Vec::new(),
+        };
+        for redact in [false, true] {
+            let b = match widiag::bundle::build(&world, &Catalog::builtin(), &options, redact) {
+                Err(widiag::bundle::BundleError::NoPods(_)) => continue,
+                other => other.unwrap_or_else(|e| panic!("{name}: {e}")),
+            };
+            let text = widiag::output::bundle::render(&b).unwrap();
+            let errs = errors(&v, &name, &text);
+            assert!(errs.is_empty(), "{name} (redacted: {redact}): {errs:#?}");
+        }
+    }
+}

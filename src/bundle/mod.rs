@@ -3,6 +3,7 @@
 //! Pure: the caller reads the world and writes the files.
 
 pub mod pseudonym;
+pub mod replay;
 pub mod scrub;
 pub mod subset;
 
@@ -108,26 +109,6 @@ pub fn build(
         redacted_names: redact_names,
         whole_world,
     })
-}
-
-impl Bundle {
-    /// The bundle as a world file (YAML).
-    pub fn to_yaml(&self) -> Result<String, BundleError> {
-        let docs = write::documents(&self.world);
-        let body = write::to_yaml(&docs).map_err(|e| BundleError::Serialise(e.to_string()))?;
-        let pods: Vec<String> = self.report.pods.iter().map(|p| p.pod.to_string()).collect();
-        Ok(format!(
-            "# widiag support bundle: a world file. Replay it offline with\n#   widiag --world \
-             FILE          (TUI)\n#   widiag check --world FILE    (text)\n# Pods: {}\n# No token, \
-             signature, access token or secret value is in it{}.\n{body}",
-            pods.join(", "),
-            if self.redacted_names {
-                "; names are pseudonyms"
-            } else {
-                ""
-            }
-        ))
-    }
 }
 
 fn pseudonymise(

@@ -19,6 +19,12 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
         FailOn::Never => None,
     };
     print_report(&a.report, &a.catalog, args.output, args.color, threshold)?;
+    if let Some(recorded) = &a.world.recorded {
+        let mut err = anstream::stderr();
+        for d in crate::bundle::replay::differences(recorded, &a.report) {
+            writeln!(err, "note: the bundle's writer saw it otherwise: {d}")?;
+        }
+    }
     let failed = threshold.is_some_and(|t| a.report.verdict() >= t);
     Ok(ExitCode::from(if failed { EXIT_FINDINGS } else { EXIT_OK }))
 }

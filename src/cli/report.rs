@@ -47,7 +47,7 @@ pub fn report(args: &ReportArgs) -> Result<ExitCode> {
 
 pub fn render(b: &Bundle, format: ReportFormat) -> Result<String> {
     Ok(match format {
-        ReportFormat::Bundle => b.to_yaml()?,
+        ReportFormat::Bundle => output::bundle::render(b)?,
         ReportFormat::Markdown => output::markdown::render(&output::handoff::gather(b)),
         ReportFormat::Html => output::html::render(&output::handoff::gather(b)),
     })

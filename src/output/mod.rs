@@ -1,6 +1,7 @@
 //! Front ends that only render a [`crate::analysis::Report`] (or a support bundle's report and
 //! its live evidence); they decide nothing.
 
+pub mod bundle;
 pub mod handoff;
 pub mod html;
 pub mod json;

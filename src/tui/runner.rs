@@ -158,7 +158,7 @@ fn export(world: &World, pod: &ObjRef) -> Result<String, String> {
     let b = crate::bundle::build(world, &Catalog::builtin(), &options, false)
         .map_err(|e| e.to_string())?;
     let stem = format!("widiag-report-{}-{}", pod.namespace, pod.name);
-    let yaml = b.to_yaml().map_err(|e| e.to_string())?;
+    let yaml = crate::output::bundle::render(&b).map_err(|e| e.to_string())?;
     let md = crate::output::markdown::render(&crate::output::handoff::gather(&b));
     for (ext, text) in [("yaml", &yaml), ("md", &md)] {
         let path = format!("{stem}.{ext}");

@@ -30,6 +30,9 @@ pub struct World {
     pub lab: lab::LabBehaviour,
     /// Documents that were read but are not kinds widiag uses.
     pub ignored: Vec<Ignored>,
+    /// `kind: Diagnosis`: the chains the writer of a support bundle saw (its `check -o json`
+    /// report). Never analysed; a replay compares its own chains with it.
+    pub recorded: Option<serde_json::Value>,
 }
 
 /// The `kind: WorldInfo` document: where and when the world was taken.

@@ -37,6 +37,20 @@ pub(super) fn add(
             .push(cx.typed("TokenExchange", &item)?),
         "ResourceProbe" => world.facts.probes.push(cx.typed("ResourceProbe", &item)?),
         "CollectionGap" => world.facts.gaps.push(cx.typed("CollectionGap", &item)?),
+        "Diagnosis" => {
+            let report = item
+                .get("report")
+                .filter(|r| r.get("pods").is_some_and(serde_json::Value::is_array))
+                .cloned()
+                .ok_or_else(|| {
+                    cx.field_error(
+                        "Diagnosis",
+                        "report",
+                        "expected a `check -o json` report with `pods`".into(),
+                    )
+                })?;
+            world.recorded = Some(report);
+        }
         "LabBehaviour" => {
             let b: crate::world::lab::LabBehaviour = cx.typed("LabBehaviour", &item)?;
             world.lab.kube_users.extend(b.kube_users);
@@ -55,7 +69,7 @@ pub(super) fn add(
         other => {
             return Err(cx.shape(format!(
                 "unknown widiag kind `{other}` (known: WorldInfo, IssuerDiscovery, CapturedToken, \
-                 TokenExchange, ResourceProbe, CollectionGap, LabBehaviour, FederatedCredentialList)"
+                 TokenExchange, ResourceProbe, CollectionGap, LabBehaviour, FederatedCredentialList, Diagnosis)"
             )));
         }
     }
