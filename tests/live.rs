@@ -543,3 +543,81 @@ fn an_entra_that_keeps_failing_is_unknown_with_retry_after_not_a_hang() {
     assert!(ev.contains(&("Retry-After".into(), "1s".into())), "{ev:?}");
     assert!(ev.iter().any(|(l, _)| l == "trace_id"), "{ev:?}");
 }
+
+/// `check --all-contexts`: two clusters read concurrently and one that is down, in one fleet
+/// report; the dead one is reported with why, not fatal.
+#[test]
+fn a_fleet_of_clusters_is_one_report_and_a_dead_cluster_is_not_fatal() {
+    let a = common::spawn_lab("seed-004-healthy");
+    let b = common::spawn_lab("seed-001-label-on-deployment");
+    let kubeconfig = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n\
+         - name: a\n  cluster:\n    server: {}\n\
+         - name: b\n  cluster:\n    server: {}\n\
+         - name: dead\n  cluster:\n    server: http://127.0.0.1:1\n\
+         contexts:\n\
+         - name: prod-a\n  context:\n    cluster: a\n    user: u\n\
+         - name: prod-b\n  context:\n    cluster: b\n    user: u\n\
+         - name: gone\n  context:\n    cluster: dead\n    user: u\n\
+         current-context: prod-a\nusers:\n- name: u\n  user: {{}}\n",
+        a.kube_url(),
+        b.kube_url()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fleet.kubeconfig");
+    std::fs::write(&path, &kubeconfig).unwrap();
+    let run = |extra: &[&str]| {
+        common::bin()
+            .args([
+                "check",
+                "--all-contexts",
+                "--offline",
+                "--azure-auth",
+                "none",
+                "--timeout",
+                "5",
+            ])
+            .args(extra)
+            .arg("--kubeconfig")
+            .arg(&path)
+            .env_remove("KUBECONFIG")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["-o", "json", "--fail-on", "unknown"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The dead cluster is unknown, and unknown was asked to fail the run.
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let fleet: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(fleet["schema"], "widiag.io/fleet/v1");
+    let clusters = fleet["clusters"].as_array().unwrap();
+    let ctx: Vec<&str> = clusters
+        .iter()
+        .map(|c| c["context"].as_str().unwrap())
+        .collect();
+    assert_eq!(ctx, ["prod-a", "prod-b", "gone"]);
+    assert_eq!(clusters[0]["report"]["pods"][0]["name"], "wi-kv-test");
+    // Azure is not read here (--azure-auth none), so the identity is unknown, nothing fails.
+    assert_eq!(clusters[0]["verdict"], "unknown");
+    assert_eq!(clusters[1]["verdict"], "fail");
+    assert_eq!(clusters[1]["report"]["pods"][0]["brokenLink"], "pod");
+    assert_eq!(clusters[2]["verdict"], "unknown");
+    let err = clusters[2]["error"].as_str().unwrap();
+    assert!(
+        err.contains("cannot reach the cluster") || err.contains("127.0.0.1:1"),
+        "{err}"
+    );
+    assert_eq!(fleet["summary"]["unreadable"], 1);
+    assert_eq!(fleet["verdict"], "fail");
+
+    let text = run(&["--color", "never", "--fail-on", "never"]);
+    assert_eq!(text.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("=== context prod-b ==="), "{text}");
+    assert!(text.contains("fleet verdict: fail"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("unknown") && l.contains("gone") && l.contains("not read")),
+        "{text}"
+    );
+}

@@ -130,6 +130,12 @@ pub struct CheckArgs {
     /// Colour: auto follows the terminal and NO_COLOR.
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
+    /// Check every context of the kubeconfig, concurrently, as one fleet report.
+    #[arg(long, conflicts_with_all = ["contexts", "worlds", "context"])]
+    pub all_contexts: bool,
+    /// Check these kubeconfig contexts (comma-separated or repeated) as one fleet report.
+    #[arg(long, value_delimiter = ',', value_name = "CONTEXT", conflicts_with_all = ["worlds", "context"])]
+    pub contexts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

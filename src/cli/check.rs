@@ -11,13 +11,11 @@ use crate::analysis::{self, Catalog, Status};
 use crate::output;
 
 pub fn check(args: &CheckArgs) -> Result<ExitCode> {
+    if args.all_contexts || !args.contexts.is_empty() {
+        return super::fleet::fleet(args);
+    }
     let a = scope::analyse(&args.scope)?;
-    let threshold = match args.fail_on {
-        FailOn::Fail => Some(Status::Fail),
-        FailOn::Warn => Some(Status::Warn),
-        FailOn::Unknown => Some(Status::Unknown),
-        FailOn::Never => None,
-    };
+    let threshold = threshold(args.fail_on);
     print_report(&a.report, &a.catalog, args.output, args.color, threshold)?;
     if let Some(recorded) = &a.world.recorded {
         let mut err = anstream::stderr();
@@ -40,18 +38,30 @@ pub fn print_report(
         OutputFormat::Json => output::json::render(report),
         OutputFormat::Junit => output::junit::render(report, fail_at),
         OutputFormat::Sarif => output::sarif::render(report, catalog),
-        OutputFormat::Text => {
-            let stdout = std::io::stdout();
-            let color = match color {
-                ColorWhen::Always => true,
-                ColorWhen::Never => false,
-                ColorWhen::Auto => {
-                    anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never
-                }
-            };
-            output::text::render(report, &output::text::Palette::new(color))
-        }
+        OutputFormat::Text => output::text::render(report, &palette(color)),
     };
     std::io::stdout().lock().write_all(rendered.as_bytes())?;
     Ok(())
+}
+
+/// Colour on a terminal unless NO_COLOR; `--color` overrides.
+pub fn palette(color: ColorWhen) -> output::text::Palette {
+    let color = match color {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => {
+            anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+        }
+    };
+    output::text::Palette::new(color)
+}
+
+/// `--fail-on` as the status that fails.
+pub fn threshold(fail_on: FailOn) -> Option<Status> {
+    match fail_on {
+        FailOn::Fail => Some(Status::Fail),
+        FailOn::Warn => Some(Status::Warn),
+        FailOn::Unknown => Some(Status::Unknown),
+        FailOn::Never => None,
+    }
 }

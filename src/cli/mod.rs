@@ -4,6 +4,7 @@
 pub mod args;
 pub mod check;
 pub mod demo;
+pub mod fleet;
 pub mod report;
 pub mod scope;
 pub mod tui;

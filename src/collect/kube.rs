@@ -35,6 +35,20 @@ pub struct Cluster {
     pub default_namespace: String,
 }
 
+/// Every context a kubeconfig names (the file given, else `$KUBECONFIG` or ~/.kube/config).
+pub fn contexts(kubeconfig: Option<&std::path::Path>) -> Result<Vec<String>, CollectError> {
+    let kc = match kubeconfig {
+        Some(path) => Kubeconfig::read_from(path),
+        None => Kubeconfig::read(),
+    }
+    .map_err(|e| CollectError::Kubeconfig {
+        source_name: kubeconfig
+            .map_or("the default kubeconfig".into(), |p| p.display().to_string()),
+        reason: e.to_string(),
+    })?;
+    Ok(kc.contexts.into_iter().map(|c| c.name).collect())
+}
+
 pub async fn connect(target: &KubeTarget, timeout: Duration) -> Result<Cluster, CollectError> {
     super::install_crypto();
     let opts = KubeConfigOptions {

@@ -2,6 +2,7 @@
 //! its live evidence); they decide nothing.
 
 pub mod bundle;
+pub mod fleet;
 pub mod handoff;
 pub mod html;
 pub mod json;
