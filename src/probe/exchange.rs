@@ -128,7 +128,7 @@ pub fn entra_error(status: u16, body: &serde_json::Value, retry_after: Option<u6
 }
 
 /// The claims of an access token worth showing; the token itself is dropped.
-fn claims_of(token: &str) -> AccessClaims {
+pub fn claims_of(token: &str) -> AccessClaims {
     let c: serde_json::Value =
         jsonwebtoken::dangerous::insecure_decode_claims(token).unwrap_or_default();
     let s = |k: &str| c[k].as_str().map(str::to_string);

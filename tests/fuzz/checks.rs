@@ -1,0 +1,64 @@
+//! The properties the fuzz targets check, shared by `fuzz/fuzz_targets/*` (libFuzzer drives
+//! them) and `tests/fuzz_regressions.rs` (every corpus seed and past crash, on every test run).
+
+use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
+use kube::api::{ObjectList, WatchEvent};
+use widiag::analysis::{Catalog, Options, Selection, analyze};
+use widiag::world::parse::parse_str;
+use widiag::world::write;
+
+/// A world file from anywhere: a world or a located error, never a panic; whatever loads writes
+/// back out, loads again and analyses the same (the support-bundle path).
+pub fn world_loader(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(world) = parse_str("fuzz.yaml", text) else {
+        return;
+    };
+    let options = Options {
+        selection: Selection::All,
+        now: jiff::Timestamp::UNIX_EPOCH,
+        targets: Vec::new(),
+    };
+    let report = analyze(&world, &Catalog::builtin(), &options);
+    let yaml = write::to_yaml(&write::documents(&world)).expect("a loaded world writes out");
+    let again = parse_str("written.yaml", &yaml)
+        .unwrap_or_else(|e| panic!("a written world must load again: {e}\n{yaml}"));
+    let mut replay = analyze(&again, &Catalog::builtin(), &options);
+    replay.ignored.clone_from(&report.ignored);
+    assert_eq!(report, replay, "a written world analyses the same");
+}
+
+/// Captured tokens and access tokens are decoded unverified: claims or an error, never a panic.
+pub fn jwt_decode(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = widiag::world::facts::decode_unverified(text);
+    let _ = widiag::probe::exchange::claims_of(text);
+}
+
+/// Entra's error bodies (and whatever a proxy puts in their place) become an EntraError.
+pub fn entra_error(data: &[u8]) {
+    let Some((&status, body)) = data.split_first() else {
+        return;
+    };
+    let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let e = widiag::probe::exchange::entra_error(400 + u16::from(status), &body, None);
+    let _ = e.aadsts();
+}
+
+/// List and watch answers, decoded as kube-rs decodes them for the collector, and list pages fed
+/// to the world loader as live collection feeds them.
+pub fn kube_list_watch(data: &[u8]) {
+    let _ = serde_json::from_slice::<ObjectList<Pod>>(data);
+    let _ = serde_json::from_slice::<ObjectList<ServiceAccount>>(data);
+    for line in data.split(|b| *b == b'\n') {
+        let _ = serde_json::from_slice::<WatchEvent<Pod>>(line);
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        let mut world = widiag::world::World::default();
+        let _ = widiag::world::parse::parse_more(&mut world, "list page", text);
+    }
+}
