@@ -176,10 +176,14 @@ async fn every_validation_rule_has_its_aadsts_code() {
             .finish()
     };
     let code = |tenant: &str, body: String| {
+        let lab_issuer = widiag::lab::entra::Issuer {
+            url: issuer,
+            key: &issuer_key,
+            behaviour: None,
+        };
         let r = token(
             &dir,
-            &issuer_key,
-            issuer,
+            &lab_issuer,
             &entra_key,
             tenant,
             body.as_bytes(),

@@ -621,3 +621,96 @@ fn a_fleet_of_clusters_is_one_report_and_a_dead_cluster_is_not_fatal() {
         "{text}"
     );
 }
+
+/// The issuer's discovery is down: widiag's own fetch says so on the issuer link, and Entra's
+/// AADSTS90061 decides the exchange link.
+#[test]
+fn an_unreachable_issuer_is_named_on_the_issuer_and_exchange_links() {
+    let lab = lab_with("issuer:\n  unreachable: true\n");
+    let kubeconfig = lab.kubeconfig();
+    let run = check_against(lab, "issuer-down", &kubeconfig, &[]);
+    let issuer = link(&run.report, "default/wi-kv-test", "issuer");
+    let exchange = link(&run.report, "default/wi-kv-test", "exchange");
+    assert!(
+        issuer.starts_with("fail") || issuer.starts_with("unknown"),
+        "{issuer}"
+    );
+    assert!(exchange.starts_with("fail"), "{exchange}");
+    assert!(
+        run.output.contains("90061"),
+        "Entra's code is in the evidence"
+    );
+}
+
+/// The JWKS no longer has the key tokens are signed with (a rotation that skipped the JWKS):
+/// the token's kid is not in the JWKS (WI703) and Entra rejects the assertion (AADSTS700027).
+#[test]
+fn a_jwks_missing_the_signing_key_fails_the_signature_check() {
+    let lab = lab_with("issuer:\n  jwksMissingKey: true\n");
+    let kubeconfig = lab.kubeconfig();
+    let run = check_against(lab, "jwks-missing-key", &kubeconfig, &[]);
+    assert!(
+        link(&run.report, "default/wi-kv-test", "issuer").contains("WI703"),
+        "{}",
+        link(&run.report, "default/wi-kv-test", "issuer")
+    );
+    assert!(link(&run.report, "default/wi-kv-test", "exchange").starts_with("fail"));
+    assert!(run.output.contains("700027"));
+}
+
+/// An API server that never answers one list: widiag gives up on it at --timeout, reports what
+/// it could not read, and still analyses the rest.
+#[test]
+fn a_hanging_api_server_costs_one_timeout_not_a_hang() {
+    let lab = lab_with("kubeDelays:\n- resources: [serviceaccounts]\n  millis: 120000\n");
+    let kubeconfig = lab.kubeconfig();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(&path, &kubeconfig).unwrap();
+    let mut child = common::bin()
+        .args([
+            "check",
+            "-o",
+            "json",
+            "--offline",
+            "--azure-auth",
+            "none",
+            "--timeout",
+            "2",
+            "--fail-on",
+            "never",
+            "--kubeconfig",
+        ])
+        .arg(&path)
+        .env_remove("KUBECONFIG")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Far past --timeout: a widiag still running by then would be hanging.
+    let mut finished = None;
+    for _ in 0..300 {
+        if let Some(status) = child.try_wait().unwrap() {
+            finished = Some(status);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let Some(status) = finished else {
+        child.kill().unwrap();
+        panic!("widiag was still waiting 30 s after a 2 s timeout");
+    };
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gaps = report["notRead"].as_array().unwrap();
+    assert!(
+        gaps.iter().any(|g| g["resource"] == "serviceaccounts"
+            && g["error"].as_str().unwrap().contains("no answer within 2s")),
+        "{gaps:?}"
+    );
+    assert_eq!(
+        link(&report, "default/wi-kv-test", "service-account"),
+        "unknown(WI308)"
+    );
+    assert_eq!(link(&report, "default/wi-kv-test", "pod"), "pass");
+}

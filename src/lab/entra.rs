@@ -172,11 +172,17 @@ fn form(body: &[u8]) -> HashMap<String, String> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 
+/// The cluster issuer as Entra sees it when it fetches discovery and JWKS.
+pub struct Issuer<'a> {
+    pub url: &'a str,
+    pub key: &'a SigningKey,
+    pub behaviour: Option<&'a crate::world::lab::IssuerBehaviour>,
+}
+
 /// `POST /{tenant}/oauth2/v2.0/token`.
 pub fn token(
     dir: &Directory,
-    issuer_key: &SigningKey,
-    lab_issuer: &str,
+    issuer: &Issuer<'_>,
     entra_key: &SigningKey,
     tenant: &str,
     body: &[u8],
@@ -329,7 +335,8 @@ pub fn token(
         );
     }
     // Entra now fetches the issuer's discovery and JWKS. The lab serves only its own issuer.
-    if claims.iss != lab_issuer {
+    let unreachable = issuer.behaviour.is_some_and(|b| b.unreachable);
+    if claims.iss != issuer.url || unreachable {
         return aadsts(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -337,7 +344,12 @@ pub fn token(
             "Request to External OIDC endpoint failed.",
         );
     }
-    if header.kid.as_deref() != Some(issuer_key.kid()) || issuer_key.verify(assertion).is_err() {
+    let issuer_key = issuer.key;
+    let key_published = !issuer.behaviour.is_some_and(|b| b.jwks_missing_key);
+    if !key_published
+        || header.kid.as_deref() != Some(issuer_key.kid())
+        || issuer_key.verify(assertion).is_err()
+    {
         return aadsts(
             StatusCode::UNAUTHORIZED,
             "invalid_client",

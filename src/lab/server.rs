@@ -74,6 +74,10 @@ impl State {
         &self.inner.key
     }
 
+    pub(super) fn issuer_behaviour(&self) -> Option<&crate::world::lab::IssuerBehaviour> {
+        self.inner.world.lab.issuer.as_ref()
+    }
+
     pub(super) fn kube_users(&self) -> &[crate::world::lab::KubeUser] {
         &self.inner.world.lab.kube_users
     }
@@ -132,6 +136,9 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
             &parts.headers,
         )
     } else {
+        if let Some(ms) = kube_delay(&state.inner.world.lab.kube_delays, &path) {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
         kube_api::dispatch(&state, &parts.method, &path, &query, &parts.headers, &body)
     };
     if let Ok(mut log) = state.log.lock() {
@@ -149,6 +156,27 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
         });
     }
     response
+}
+
+/// The delay asked for the resource a Kubernetes API path names (`/api/v1/namespaces/x/pods`).
+fn kube_delay(delays: &[crate::world::lab::KubeDelay], path: &str) -> Option<u64> {
+    if delays.is_empty() {
+        return None;
+    }
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let rest = match segs.as_slice() {
+        ["api", "v1", rest @ ..] | ["apis", _, _, rest @ ..] => rest,
+        _ => return None,
+    };
+    let plural = match rest {
+        ["namespaces", _, plural, ..] => *plural,
+        [plural, ..] => *plural,
+        [] => return None,
+    };
+    delays
+        .iter()
+        .find(|d| d.resources.iter().any(|r| r == "*" || r == plural))
+        .map(|d| d.millis)
 }
 
 type AzureHandler =
@@ -178,7 +206,12 @@ fn entra_request(state: &State, method: &Method, path: &str, body: &Bytes) -> Re
                     return crate::lab::entra::unavailable(b.status, b.retry_after);
                 }
             }
-            crate::lab::entra::token(&i.directory, &i.key, &i.issuer, &i.entra_key, tenant, body)
+            let issuer = crate::lab::entra::Issuer {
+                url: &i.issuer,
+                key: &i.key,
+                behaviour: i.world.lab.issuer.as_ref(),
+            };
+            crate::lab::entra::token(&i.directory, &issuer, &i.entra_key, tenant, body)
         }
         _ => kube_api::status(
             StatusCode::NOT_FOUND,

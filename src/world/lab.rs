@@ -13,6 +13,33 @@ pub struct LabBehaviour {
     /// How Entra's token endpoint misbehaves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entra: Option<EntraBehaviour>,
+    /// How the cluster's OIDC issuer misbehaves (for Entra and for anyone fetching it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<IssuerBehaviour>,
+    /// Kubernetes API requests for these resources answer only after a delay (a slow or, with a
+    /// delay past the client's timeout, hanging API server).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kube_delays: Vec<KubeDelay>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IssuerBehaviour {
+    /// Discovery and JWKS answer 503; Entra answers AADSTS90061.
+    #[serde(default)]
+    pub unreachable: bool,
+    /// The JWKS holds only a rotated-away key, not the one tokens are signed with; Entra answers
+    /// AADSTS700027.
+    #[serde(default)]
+    pub jwks_missing_key: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KubeDelay {
+    /// Plurals (`pods`, `serviceaccounts`), or `*`.
+    pub resources: Vec<String>,
+    pub millis: u64,
 }
 
 /// The first `failFirst` client-assertion token requests get `status` (429 or a 5xx) with `Retry-After`.

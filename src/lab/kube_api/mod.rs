@@ -78,15 +78,8 @@ pub(super) fn dispatch(
             .into_response(),
         (&Method::GET, ["api"]) => json_response(StatusCode::OK, &discovery::api_versions()),
         (&Method::GET, ["apis"]) => json_response(StatusCode::OK, &discovery::api_groups()),
-        (&Method::GET, [".well-known", "openid-configuration"]) => {
-            json_response(StatusCode::OK, &token::discovery(state.issuer()))
-        }
-        (&Method::GET, ["openid", "v1", "jwks"]) => (
-            StatusCode::OK,
-            [("content-type", "application/jwk-set+json")],
-            json!({"keys": [state.issuer_key().jwk()]}).to_string(),
-        )
-            .into_response(),
+        (&Method::GET, [".well-known", "openid-configuration"]) => issuer_doc(state, false),
+        (&Method::GET, ["openid", "v1", "jwks"]) => issuer_doc(state, true),
         (_, ["api", "v1", rest @ ..]) | (_, ["apis", _, _, rest @ ..]) => {
             let (group, version) = match segs.as_slice() {
                 ["apis", group, version, ..] => (*group, *version),
@@ -304,19 +297,36 @@ fn issuer_document(state: &State, method: &Method, path: &str) -> Option<Respons
         .strip_prefix(base)?
         .trim_start_matches('/');
     match rest {
-        ".well-known/openid-configuration" => {
-            Some(json_response(StatusCode::OK, &token::discovery(issuer)))
-        }
-        "openid/v1/jwks" => Some(
-            (
-                StatusCode::OK,
-                [("content-type", "application/jwk-set+json")],
-                json!({"keys": [state.issuer_key().jwk()]}).to_string(),
-            )
-                .into_response(),
-        ),
+        ".well-known/openid-configuration" => Some(issuer_doc(state, false)),
+        "openid/v1/jwks" => Some(issuer_doc(state, true)),
         _ => None,
     }
+}
+
+/// The issuer's discovery document or JWKS, as the world's `LabBehaviour.issuer` asks.
+fn issuer_doc(state: &State, jwks: bool) -> Response {
+    let behaviour = state.issuer_behaviour().cloned().unwrap_or_default();
+    if behaviour.unreachable {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "issuer storage unavailable",
+        )
+            .into_response();
+    }
+    if !jwks {
+        return json_response(StatusCode::OK, &token::discovery(state.issuer()));
+    }
+    let mut key = state.issuer_key().jwk().clone();
+    if behaviour.jwks_missing_key {
+        // A rotated-away key: the published kid is not the one tokens carry.
+        key["kid"] = json!(format!("rotated-{}", state.issuer_key().kid()));
+    }
+    (
+        StatusCode::OK,
+        [("content-type", "application/jwk-set+json")],
+        json!({ "keys": [key] }).to_string(),
+    )
+        .into_response()
 }
 
 /// The objects of resource `r` in the world.

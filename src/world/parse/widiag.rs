@@ -55,6 +55,8 @@ pub(super) fn add(
             let b: crate::world::lab::LabBehaviour = cx.typed("LabBehaviour", &item)?;
             world.lab.kube_users.extend(b.kube_users);
             world.lab.entra = b.entra.or(world.lab.entra.take());
+            world.lab.issuer = b.issuer.or(world.lab.issuer.take());
+            world.lab.kube_delays.extend(b.kube_delays);
         }
         "FederatedCredentialList" => {
             let list: FicList = cx.typed("FederatedCredentialList", &item)?;
