@@ -181,13 +181,7 @@ async fn every_validation_rule_has_its_aadsts_code() {
             key: &issuer_key,
             behaviour: None,
         };
-        let r = token(
-            &dir,
-            &lab_issuer,
-            &entra_key,
-            tenant,
-            body.as_bytes(),
-        );
+        let r = token(&dir, &lab_issuer, &entra_key, tenant, body.as_bytes());
         async move {
             let status = r.status().as_u16();
             let bytes = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();

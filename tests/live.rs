@@ -714,3 +714,29 @@ fn a_hanging_api_server_costs_one_timeout_not_a_hang() {
     );
     assert_eq!(link(&report, "default/wi-kv-test", "pod"), "pass");
 }
+
+/// Blob targets: the exchange for Storage, the container read and the user delegation key, as
+/// the lab's Blob service decides them from role assignments (the account-scope rule included).
+#[test]
+fn blob_probes_follow_what_storage_answers() {
+    let args = ["--blob", "davydscats/cats", "--user-delegation"];
+    let healthy = live_check("seed-001-healthy", &args);
+    let pod = "default/cats-api-deployment-6d9c7b5f4d-x2k9p";
+    assert_eq!(link(&healthy.report, pod, "exchange"), "pass");
+    assert_eq!(link(&healthy.report, pod, "resource"), "pass");
+    let blob_calls: Vec<&Logged> = healthy
+        .requests
+        .iter()
+        .filter(|r| r.host == "davydscats.blob.core.windows.net")
+        .collect();
+    assert_eq!(blob_calls.len(), 2, "{blob_calls:?}");
+    assert!(blob_calls.iter().all(|r| r.status == 200));
+    // The key Storage returned is a credential: it is in no output.
+    assert!(!healthy.output.contains("<Value>") && !healthy.output.contains("SignedOid"));
+    assert!(!healthy.output.contains("lab-value-of-"));
+
+    // A role on the container reads blobs but cannot mint a user delegation key.
+    let scoped = live_check("seed-001-container-scope", &args);
+    assert_eq!(link(&scoped.report, pod, "resource"), "fail(WI1208)");
+    assert!(scoped.output.contains("AuthorizationPermissionMismatch"));
+}

@@ -91,6 +91,9 @@ pub fn redact_url(url: &str) -> String {
     format!("{base}?{}", kept.join("&"))
 }
 
+/// The Blob service version widiag speaks (OAuth needs 2017-11-09 or later).
+pub const STORAGE_VERSION: &str = "2025-01-05";
+
 /// Explicit network settings, beside the environment's (`HTTPS_PROXY`, `SSL_CERT_FILE`): how
 /// the demo reaches its in-process lab without touching the process environment.
 #[derive(Debug, Clone, Default)]
@@ -149,6 +152,32 @@ impl Http {
             req = req.bearer_auth(b);
         }
         self.send(what, "GET", url, req).await
+    }
+
+    /// An Azure Storage data-plane call: the service version header, a bearer token and an
+    /// optional XML body. Bodies are never recorded.
+    pub async fn storage(
+        &self,
+        what: &str,
+        method: &'static str,
+        url: &str,
+        bearer: &str,
+        body: Option<String>,
+    ) -> Result<Reply, HttpError> {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
+        let date = jiff::Timestamp::now()
+            .strftime("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        let mut req = self
+            .client
+            .request(m, url)
+            .bearer_auth(bearer)
+            .header("x-ms-version", STORAGE_VERSION)
+            .header("x-ms-date", date);
+        if let Some(b) = body {
+            req = req.header("content-type", "application/xml").body(b);
+        }
+        self.send(what, method, url, req).await
     }
 
     /// A form POST; the form is never recorded (it holds the client assertion).

@@ -6,6 +6,7 @@
 
 pub mod arm;
 pub mod bearer;
+pub mod blob;
 pub mod entra;
 pub mod keys;
 pub mod keyvault;

@@ -135,6 +135,17 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
             &path,
             &parts.headers,
         )
+    } else if host.ends_with(".blob.core.windows.net") {
+        crate::lab::blob::handle(
+            &state.inner.world,
+            &state.inner.entra_key,
+            &host,
+            &parts.method,
+            &path,
+            &query,
+            &parts.headers,
+            &body,
+        )
     } else {
         if let Some(ms) = kube_delay(&state.inner.world.lab.kube_delays, &path) {
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;

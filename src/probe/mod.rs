@@ -1,8 +1,9 @@
 //! The live probes: take each planned pod's token, read its issuer as Entra does, exchange
-//! the token at Entra, and call the pod's Key Vaults with the access token. Exchanges run once
+//! the token at Entra, and call the pod's Key Vaults and Blob storage with access tokens. Exchanges run once
 //! per (client ID, ServiceAccount, tenant), at most `concurrency` at a time. Tokens live only
 //! in memory; the world keeps claims, status codes and messages.
 
+pub mod blob;
 pub mod exchange;
 pub mod issuer;
 pub mod keyvault;
@@ -153,6 +154,28 @@ fn vaults(plan: &ExchangePlan) -> BTreeSet<&str> {
         .collect()
 }
 
+/// (account, container, user delegation) of every Blob target of the plan.
+type BlobKey<'p> = (&'p str, Option<&'p str>, bool);
+
+fn blobs(plan: &ExchangePlan) -> BTreeSet<BlobKey<'_>> {
+    plan.targets
+        .values()
+        .flatten()
+        .filter_map(|t| match t {
+            Target::Blob {
+                account,
+                container,
+                user_delegation,
+                ..
+            } => Some((account.as_str(), container.as_deref(), *user_delegation)),
+            Target::KeyVault { .. } => None,
+        })
+        .collect()
+}
+
+/// Storage takes tokens for this resource in every cloud.
+const STORAGE_SCOPE: &str = "https://storage.azure.com/.default";
+
 async fn exchange_and_probe(
     http: &Http,
     plan: &ExchangePlan,
@@ -165,32 +188,37 @@ async fn exchange_and_probe(
         .as_deref()
         .unwrap_or(opts.cloud.authority)
         .to_string();
-    let vaults = vaults(plan);
+    let (vaults, blobs) = (vaults(plan), blobs(plan));
     // The first resource the pod calls decides the scope; ARM when it names none.
-    let scope = if vaults.is_empty() {
-        opts.cloud.arm_scope()
-    } else {
+    let scope = if !vaults.is_empty() {
         format!("https://{}/.default", opts.cloud.vault_suffix)
+    } else if !blobs.is_empty() {
+        STORAGE_SCOPE.to_string()
+    } else {
+        opts.cloud.arm_scope()
+    };
+    let exchange_for = |scope: String, http: Http| {
+        let authority = authority.clone();
+        async move {
+            exchange::exchange(
+                &http,
+                &authority,
+                &plan.tenant_id,
+                &plan.client_id,
+                &scope,
+                &jwt.0,
+            )
+            .await
+        }
     };
     let at = jiff::Timestamp::now();
-    let done = exchange::exchange(
-        &http,
-        &authority,
-        &plan.tenant_id,
-        &plan.client_id,
-        &scope,
-        &jwt.0,
-    )
-    .await;
+    let done = exchange_for(scope.clone(), http.clone()).await;
     let mut probes = Vec::new();
     if let (Some(access), ExchangeOutcome::Granted { .. }) = (&done.access, &done.outcome) {
         for vault in vaults {
-            let pods = plan.targets.iter().filter(|(_, ts)| {
-                ts.iter()
-                    .any(|t| matches!(t, Target::KeyVault { name, .. } if name == vault))
-            });
             let vault_http = http.with_own_transcript();
-            let Some((first, _)) = pods.clone().next() else {
+            let wants = |t: &Target| matches!(t, Target::KeyVault { name, .. } if name == vault);
+            let Some(first) = first_pod(plan, wants) else {
                 continue;
             };
             let mut record = keyvault::probe(
@@ -202,10 +230,50 @@ async fn exchange_and_probe(
             )
             .await;
             record.transcript = vault_http.transcript.steps();
-            for (pod, _) in pods {
-                let mut r = record.clone();
-                r.pod = pod.clone();
-                probes.push(r);
+            probes.extend(for_each_pod(plan, wants, std::slice::from_ref(&record)));
+        }
+        if !blobs.is_empty() {
+            // A token is for one resource: Storage needs its own unless it was the first.
+            let storage = if scope == STORAGE_SCOPE {
+                Ok(access.0.clone())
+            } else {
+                let storage_http = http.with_own_transcript();
+                let d = exchange_for(STORAGE_SCOPE.to_string(), storage_http).await;
+                match (d.access, d.outcome) {
+                    (Some(a), ExchangeOutcome::Granted { .. }) => Ok(a.0),
+                    (_, ExchangeOutcome::Rejected(e)) => Err(format!(
+                        "no token for Storage: {} {}",
+                        e.status, e.description
+                    )),
+                    (_, other) => Err(format!("no token for Storage: {other:?}")),
+                }
+            };
+            for (account, container, user_delegation) in blobs {
+                let wants = |t: &Target| {
+                    matches!(t, Target::Blob { account: a, container: c, .. }
+                        if a == account && c.as_deref() == container)
+                };
+                let Some(first) = first_pod(plan, wants) else {
+                    continue;
+                };
+                let target = blob::BlobTarget {
+                    account,
+                    container,
+                    user_delegation,
+                };
+                let records = match &storage {
+                    Ok(token) => {
+                        let blob_http = http.with_own_transcript();
+                        let mut rs =
+                            blob::probe(&blob_http, first, &target, opts.cloud.blob_suffix, token)
+                                .await;
+                        let steps = blob_http.transcript.steps();
+                        rs.iter_mut().for_each(|r| r.transcript.clone_from(&steps));
+                        rs
+                    }
+                    Err(e) => vec![blob::unprobed(first, &target, e)],
+                };
+                probes.extend(for_each_pod(plan, wants, &records));
             }
         }
     }
@@ -221,4 +289,33 @@ async fn exchange_and_probe(
         transcript: http.transcript.steps(),
     };
     (record, probes)
+}
+
+/// The first pod of the plan that wants a target: the probe runs once, as that pod.
+fn first_pod(
+    plan: &ExchangePlan,
+    wants: impl Fn(&Target) -> bool,
+) -> Option<&crate::world::ObjRef> {
+    plan.targets
+        .iter()
+        .find(|(_, ts)| ts.iter().any(&wants))
+        .map(|(pod, _)| pod)
+}
+
+/// The records of one probe, once for every pod of the plan that wants the target.
+fn for_each_pod(
+    plan: &ExchangePlan,
+    wants: impl Fn(&Target) -> bool,
+    records: &[ProbeRecord],
+) -> Vec<ProbeRecord> {
+    plan.targets
+        .iter()
+        .filter(|(_, ts)| ts.iter().any(&wants))
+        .flat_map(|(pod, _)| {
+            records.iter().map(move |r| ProbeRecord {
+                pod: pod.clone(),
+                ..r.clone()
+            })
+        })
+        .collect()
 }

@@ -1,0 +1,151 @@
+//! Blob storage with the pod's access token. Lists one name (in the container, or the account's
+//! containers) to prove read access, and, when the pod signs SAS URLs, asks for a user
+//! delegation key. No body is kept: not the names listed, and never the key.
+
+use crate::collect::http::Http;
+use crate::world::ObjRef;
+use crate::world::live::{ProbeRecord, ProbeTarget};
+
+pub struct BlobTarget<'a> {
+    pub account: &'a str,
+    pub container: Option<&'a str>,
+    pub user_delegation: bool,
+}
+
+/// One record per operation: the read, then the delegation key when asked.
+pub async fn probe(
+    http: &Http,
+    pod: &ObjRef,
+    t: &BlobTarget<'_>,
+    suffix: &str,
+    token: &str,
+) -> Vec<ProbeRecord> {
+    let base = format!("https://{}.{suffix}", t.account);
+    let target = ProbeTarget::Blob {
+        account: t.account.to_string(),
+        container: t.container.map(str::to_string),
+    };
+    let (operation, url) = match t.container {
+        Some(c) => (
+            format!("list blobs in container {c}"),
+            format!("{base}/{c}?restype=container&comp=list&maxresults=1"),
+        ),
+        None => (
+            "list containers".to_string(),
+            format!("{base}/?comp=list&maxresults=1"),
+        ),
+    };
+    let mut out = vec![call(http, pod, &target, operation, "GET", url, None, token).await];
+    if t.user_delegation {
+        let start = jiff::Timestamp::now();
+        let expiry = start + jiff::SignedDuration::from_secs(3600);
+        let fmt = |t: jiff::Timestamp| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><KeyInfo><Start>{}</Start><Expiry>{}</Expiry></KeyInfo>",
+            fmt(start),
+            fmt(expiry)
+        );
+        out.push(
+            call(
+                http,
+                pod,
+                &target,
+                "get a user delegation key".into(),
+                "POST",
+                format!("{base}/?restype=service&comp=userdelegationkey"),
+                Some(body),
+                token,
+            )
+            .await,
+        );
+    }
+    out
+}
+
+/// The record of a Blob target that could not be called (no Storage token).
+pub fn unprobed(pod: &ObjRef, t: &BlobTarget<'_>, why: &str) -> ProbeRecord {
+    ProbeRecord {
+        pod: pod.clone(),
+        target: ProbeTarget::Blob {
+            account: t.account.to_string(),
+            container: t.container.map(str::to_string),
+        },
+        operation: "get a token for Storage".into(),
+        url: STORAGE_RESOURCE.into(),
+        status: None,
+        error_code: None,
+        message: Some(why.to_string()),
+        request_id: None,
+        at: Some(jiff::Timestamp::now()),
+        transcript: Vec::new(),
+    }
+}
+
+const STORAGE_RESOURCE: &str = "https://storage.azure.com";
+
+#[allow(clippy::too_many_arguments)]
+async fn call(
+    http: &Http,
+    pod: &ObjRef,
+    target: &ProbeTarget,
+    operation: String,
+    method: &'static str,
+    url: String,
+    body: Option<String>,
+    token: &str,
+) -> ProbeRecord {
+    let mut record = ProbeRecord {
+        pod: pod.clone(),
+        target: target.clone(),
+        operation,
+        url: crate::collect::http::redact_url(&url),
+        status: None,
+        error_code: None,
+        message: None,
+        request_id: None,
+        at: Some(jiff::Timestamp::now()),
+        transcript: Vec::new(),
+    };
+    match http.storage("blob probe", method, &url, token, body).await {
+        Err(e) => record.message = Some(e.to_string()),
+        Ok(r) => {
+            record.status = Some(r.status);
+            record.request_id = r.header("x-ms-request-id").map(str::to_string);
+            if !r.ok() {
+                let text = String::from_utf8_lossy(&r.body);
+                record.error_code = r
+                    .header("x-ms-error-code")
+                    .map(str::to_string)
+                    .or_else(|| xml_text(&text, "Code"));
+                record.message = xml_text(&text, "Message")
+                    .map(|m| m.lines().next().unwrap_or_default().trim().to_string());
+            }
+        }
+    }
+    record
+}
+
+/// The text of the first `<tag>` of Storage's small, flat XML documents.
+pub fn xml_text(doc: &str, tag: &str) -> Option<String> {
+    let start = doc.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let end = doc[start..].find(&format!("</{tag}>"))? + start;
+    Some(doc[start..end].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn storage_error_documents() {
+        let doc = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthorizationPermissionMismatch</Code><Message>This request is not authorized to perform this operation using this permission.\nRequestId:x</Message></Error>";
+        assert_eq!(
+            super::xml_text(doc, "Code").as_deref(),
+            Some("AuthorizationPermissionMismatch")
+        );
+        assert!(
+            super::xml_text(doc, "Message")
+                .unwrap()
+                .starts_with("This request")
+        );
+        assert_eq!(super::xml_text("<Error/>", "Code"), None);
+    }
+}
