@@ -151,6 +151,12 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
         let probe_opts = crate::probe::ProbeOptions {
             cloud: opts.cloud,
             concurrency: opts.concurrency,
+            blob_endpoints: world
+                .azure
+                .storage_accounts
+                .iter()
+                .filter_map(|a| Some((a.name.to_ascii_lowercase(), a.blob_endpoint.clone()?)))
+                .collect(),
         };
         let facts = crate::probe::run(&cluster.client, &http, &plans, &probe_opts).await;
         facts.add_to(&mut world);

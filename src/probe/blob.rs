@@ -8,19 +8,15 @@ use crate::world::live::{ProbeRecord, ProbeTarget};
 
 pub struct BlobTarget<'a> {
     pub account: &'a str,
+    /// `https://{account}.blob.core.windows.net/`, or the endpoint ARM reports.
+    pub endpoint: String,
     pub container: Option<&'a str>,
     pub user_delegation: bool,
 }
 
 /// One record per operation: the read, then the delegation key when asked.
-pub async fn probe(
-    http: &Http,
-    pod: &ObjRef,
-    t: &BlobTarget<'_>,
-    suffix: &str,
-    token: &str,
-) -> Vec<ProbeRecord> {
-    let base = format!("https://{}.{suffix}", t.account);
+pub async fn probe(http: &Http, pod: &ObjRef, t: &BlobTarget<'_>, token: &str) -> Vec<ProbeRecord> {
+    let base = t.endpoint.trim_end_matches('/');
     let target = ProbeTarget::Blob {
         account: t.account.to_string(),
         container: t.container.map(str::to_string),

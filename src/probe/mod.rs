@@ -26,6 +26,9 @@ use crate::world::live::{ExchangeOutcome, ExchangeRecord, Gap, ProbeRecord};
 pub struct ProbeOptions {
     pub cloud: Cloud,
     pub concurrency: usize,
+    /// Storage account (lower case) -> its blob endpoint as ARM reports it (`primaryEndpoints.blob`),
+    /// which custom domains and DNS-zone endpoints make different from `{account}.{blob suffix}`.
+    pub blob_endpoints: BTreeMap<String, String>,
 }
 
 /// What one run of the probes learned, ready to add to the world.
@@ -256,17 +259,21 @@ async fn exchange_and_probe(
                 let Some(first) = first_pod(plan, wants) else {
                     continue;
                 };
+                let endpoint = opts
+                    .blob_endpoints
+                    .get(account)
+                    .cloned()
+                    .unwrap_or_else(|| format!("https://{account}.{}", opts.cloud.blob_suffix));
                 let target = blob::BlobTarget {
                     account,
+                    endpoint,
                     container,
                     user_delegation,
                 };
                 let records = match &storage {
                     Ok(token) => {
                         let blob_http = http.with_own_transcript();
-                        let mut rs =
-                            blob::probe(&blob_http, first, &target, opts.cloud.blob_suffix, token)
-                                .await;
+                        let mut rs = blob::probe(&blob_http, first, &target, token).await;
                         let steps = blob_http.transcript.steps();
                         rs.iter_mut().for_each(|r| r.transcript.clone_from(&steps));
                         rs

@@ -1,3 +1,5 @@
+#![allow(dead_code)] // Each fuzz target uses one of these checks.
+
 //! The properties the fuzz targets check, shared by `fuzz/fuzz_targets/*` (libFuzzer drives
 //! them) and `tests/fuzz_regressions.rs` (every corpus seed and past crash, on every test run).
 
