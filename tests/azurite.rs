@@ -75,14 +75,16 @@ fn start(bin: &PathBuf) -> Azurite {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("azurite-blob starts");
+    // Owned before waiting, so a failed start still kills and reaps the process.
+    let az = Azurite {
+        child,
+        port,
+        ca_pem: ca_cert.pem(),
+        _dir: dir,
+    };
     for _ in 0..300 {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Azurite {
-                child,
-                port,
-                ca_pem: ca_cert.pem(),
-                _dir: dir,
-            };
+            return az;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
