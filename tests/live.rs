@@ -740,3 +740,21 @@ fn blob_probes_follow_what_storage_answers() {
     assert_eq!(link(&scoped.report, pod, "resource"), "fail(WI1208)");
     assert!(scoped.output.contains("AuthorizationPermissionMismatch"));
 }
+
+/// A credential created moments ago: Entra answers AADSTS70021 although the credential matches.
+/// widiag says "propagating, retry in a few minutes" (WI1004), not "broken".
+#[test]
+fn a_credential_still_propagating_is_explained_not_declared_broken() {
+    let lab = lab_with("propagating: [wi-demo-federated-id]\n");
+    let kubeconfig = lab.kubeconfig();
+    let run = check_against(lab, "propagating", &kubeconfig, &[]);
+    assert_eq!(
+        link(&run.report, "default/wi-kv-test", "federation"),
+        "pass"
+    );
+    assert_eq!(
+        link(&run.report, "default/wi-kv-test", "exchange"),
+        "warn(WI1004)"
+    );
+    assert!(run.output.contains("70021"));
+}

@@ -28,7 +28,8 @@ pub struct Directory {
 
 struct Client {
     principal: String,
-    fics: Vec<(String, Option<String>, Vec<String>)>,
+    /// (issuer, subject, audiences, still propagating).
+    fics: Vec<(String, Option<String>, Vec<String>, bool)>,
 }
 
 /// A service principal the lab makes per run, allowed to read everything in the world.
@@ -77,7 +78,15 @@ impl Directory {
                 .federated_credentials
                 .iter()
                 .filter(|f| owner(&f.owner))
-                .map(|f| (f.issuer.clone(), f.subject.clone(), f.audiences.clone()))
+                .map(|f| {
+                    let propagating = world.lab.propagating.iter().any(|n| n == &f.name);
+                    (
+                        f.issuer.clone(),
+                        f.subject.clone(),
+                        f.audiences.clone(),
+                        propagating,
+                    )
+                })
                 .collect::<Vec<_>>()
         };
         let mut clients = HashMap::new();
@@ -292,10 +301,10 @@ pub fn token(
     }
     let by_subject: Vec<_> = by_issuer
         .iter()
-        .filter(|(_, s, _)| s.as_deref() == Some(claims.sub.as_str()))
+        .filter(|(_, s, ..)| s.as_deref() == Some(claims.sub.as_str()))
         .collect();
     if by_subject.is_empty() {
-        let case_only = by_issuer.iter().any(|(_, s, _)| {
+        let case_only = by_issuer.iter().any(|(_, s, ..)| {
             s.as_deref()
                 .is_some_and(|s| s.eq_ignore_ascii_case(&claims.sub))
         });
@@ -320,10 +329,11 @@ pub fn token(
             ),
         );
     }
-    if !by_subject
+    let matching: Vec<_> = by_subject
         .iter()
-        .any(|(_, _, auds)| auds.iter().any(|a| claims.aud.contains(a)))
-    {
+        .filter(|(_, _, auds, _)| auds.iter().any(|a| claims.aud.contains(a)))
+        .collect();
+    if matching.is_empty() {
         return aadsts(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
@@ -332,6 +342,19 @@ pub fn token(
                 "No matching federated identity record found for presented assertion audience '{}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation",
                 claims.aud.join(",")
             ),
+        );
+    }
+    // A credential created moments ago is not yet visible to every Entra front end.
+    if matching.iter().all(|(.., propagating)| *propagating) {
+        return aadsts(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            70021,
+            "No matching federated identity record found for presented assertion. Assertion Issuer: '{iss}'. Assertion Subject: '{sub}'. Assertion Audience: '{aud}'. https://learn.microsoft.com/entra/workload-id/workload-identity-federation"
+                .replace("{iss}", &claims.iss)
+                .replace("{sub}", &claims.sub)
+                .replace("{aud}", &claims.aud.join(","))
+                .as_str(),
         );
     }
     // Entra now fetches the issuer's discovery and JWKS. The lab serves only its own issuer.

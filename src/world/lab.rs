@@ -13,6 +13,10 @@ pub struct LabBehaviour {
     /// How Entra's token endpoint misbehaves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entra: Option<EntraBehaviour>,
+    /// Federated credentials (by name) created moments ago: Entra does not see them yet and
+    /// answers AADSTS70021 for assertions only they would match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub propagating: Vec<String>,
     /// How the cluster's OIDC issuer misbehaves (for Entra and for anyone fetching it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<IssuerBehaviour>,

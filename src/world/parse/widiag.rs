@@ -57,6 +57,7 @@ pub(super) fn add(
             world.lab.entra = b.entra.or(world.lab.entra.take());
             world.lab.issuer = b.issuer.or(world.lab.issuer.take());
             world.lab.kube_delays.extend(b.kube_delays);
+            world.lab.propagating.extend(b.propagating);
         }
         "FederatedCredentialList" => {
             let list: FicList = cx.typed("FederatedCredentialList", &item)?;
