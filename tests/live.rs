@@ -42,6 +42,15 @@ fn check_against(lab: LabHandle, world: &str, kubeconfig_text: &str, extra: &[&s
 
 /// The real binary with the kubeconfig, proxy, CA and reader credential the lab writes.
 fn widiag_against(lab: &LabHandle, kubeconfig_text: &str, args: &[&str]) -> Output {
+    widiag_against_env(lab, kubeconfig_text, args, &[])
+}
+
+fn widiag_against_env(
+    lab: &LabHandle,
+    kubeconfig_text: &str,
+    args: &[&str],
+    extra_env: &[(&str, &str)],
+) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     std::fs::write(&kubeconfig, kubeconfig_text).unwrap();
@@ -57,6 +66,7 @@ fn widiag_against(lab: &LabHandle, kubeconfig_text: &str, args: &[&str]) -> Outp
         .arg(&kubeconfig)
         .env_remove("KUBECONFIG")
         .envs(env)
+        .envs(extra_env.iter().copied())
         .output()
         .unwrap()
 }
@@ -757,4 +767,73 @@ fn a_credential_still_propagating_is_explained_not_declared_broken() {
         "warn(WI1004)"
     );
     assert!(run.output.contains("70021"));
+}
+
+/// `--in-pod`: widiag inside the workload presents the pod's own token file; no TokenRequest.
+#[tokio::test]
+async fn in_pod_presents_the_pods_own_token_instead_of_requesting_one() {
+    let lab = common::spawn_lab("seed-004-healthy");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("azure-identity-token");
+    std::fs::write(
+        &file,
+        common::mint_token(&lab, "default", "wi-demo-sa").await,
+    )
+    .unwrap();
+    let before = lab.requests().len();
+    let kubeconfig = lab.kubeconfig();
+    let file_str = file.to_str().unwrap().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        let out = widiag_against_env(
+            &lab,
+            &kubeconfig,
+            &[
+                "check",
+                "--in-pod",
+                "--pod",
+                "default/wi-kv-test",
+                "-o",
+                "json",
+            ],
+            &[("AZURE_FEDERATED_TOKEN_FILE", &file_str)],
+        );
+        (out, lab)
+    })
+    .await
+    .unwrap();
+    let (out, lab) = out;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(link(&report, "default/wi-kv-test", "exchange"), "pass");
+    assert_eq!(link(&report, "default/wi-kv-test", "resource"), "pass");
+    let token_link = report["pods"][0]["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["link"] == "token")
+        .unwrap()
+        .to_string();
+    assert!(token_link.contains("in-pod"), "{token_link}");
+    let token_requests = lab.requests()[before..]
+        .iter()
+        .filter(|r| {
+            r.method == "POST" && r.path.ends_with("/token") && r.path.contains("serviceaccounts")
+        })
+        .count();
+    assert_eq!(token_requests, 0, "the pod's own token was presented");
+
+    // Without the file the webhook would have set, it says what is missing.
+    let none = common::bin()
+        .args(["check", "--in-pod", "--offline", "--azure-auth", "none"])
+        .env_remove("AZURE_FEDERATED_TOKEN_FILE")
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&none.stderr).contains("AZURE_FEDERATED_TOKEN_FILE is not set")
+    );
 }

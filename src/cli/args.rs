@@ -201,6 +201,10 @@ pub struct LiveArgs {
     /// Print every request made (redacted) to stderr.
     #[arg(long)]
     pub transcript: bool,
+    /// Running inside the workload: present its own AZURE_FEDERATED_TOKEN_FILE (the pod it is
+    /// bound to, or --pod) instead of requesting a token for it.
+    #[arg(long)]
+    pub in_pod: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

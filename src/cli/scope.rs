@@ -113,6 +113,7 @@ pub fn live_options(
         timeout: std::time::Duration::from_secs(l.timeout),
         network: Default::default(),
         login: None,
+        in_pod: l.in_pod,
         pod_in_context_namespace: args
             .pod
             .clone()

@@ -7,6 +7,7 @@ pub mod azure;
 pub mod cloud;
 pub mod credential;
 pub mod http;
+pub mod in_pod;
 pub mod kube;
 
 use std::time::Duration;
@@ -36,6 +37,8 @@ pub enum CollectError {
     Http(#[from] http::HttpError),
     #[error("cannot reach the cluster: {0}")]
     Unreachable(String),
+    #[error("--in-pod: {0}")]
+    InPod(String),
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +59,8 @@ pub struct LiveOptions {
     pub network: http::Network,
     /// Read Azure as this service principal instead of `azure_auth`.
     pub login: Option<credential::SecretLogin>,
+    /// Running inside the workload: present its own token file instead of a TokenRequest.
+    pub in_pod: bool,
 }
 
 impl Default for LiveOptions {
@@ -74,6 +79,7 @@ impl Default for LiveOptions {
             timeout: Duration::from_secs(20),
             network: http::Network::default(),
             login: None,
+            in_pod: false,
         }
     }
 }
@@ -87,13 +93,24 @@ pub struct Live {
 }
 
 pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
+    // The pod's own token first: without it `--in-pod` has nothing to present.
+    let own_token = if opts.in_pod {
+        let named = match &opts.selection {
+            Selection::Pod(p) if opts.pod_in_context_namespace.is_none() => Some(p),
+            _ => None,
+        };
+        Some(in_pod::read(None, named)?)
+    } else {
+        None
+    };
     let cluster = kube::connect(&opts.kube, opts.timeout).await?;
-    let selection = match &opts.pod_in_context_namespace {
-        Some(name) => Selection::Pod(crate::world::ObjRef::new(
+    let selection = match (&own_token, &opts.pod_in_context_namespace) {
+        (Some(t), _) => Selection::Pod(t.pod.clone()),
+        (None, Some(name)) => Selection::Pod(crate::world::ObjRef::new(
             cluster.default_namespace.clone(),
             name.clone(),
         )),
-        None => opts.selection.clone(),
+        (None, None) => opts.selection.clone(),
     };
     let version = tokio::time::timeout(opts.timeout, cluster.client.apiserver_version())
         .await
@@ -157,6 +174,7 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
                 .iter()
                 .filter_map(|a| Some((a.name.to_ascii_lowercase(), a.blob_endpoint.clone()?)))
                 .collect(),
+            own_token,
         };
         let facts = crate::probe::run(&cluster.client, &http, &plans, &probe_opts).await;
         facts.add_to(&mut world);

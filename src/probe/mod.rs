@@ -29,6 +29,8 @@ pub struct ProbeOptions {
     /// Storage account (lower case) -> its blob endpoint as ARM reports it (`primaryEndpoints.blob`),
     /// which custom domains and DNS-zone endpoints make different from `{account}.{blob suffix}`.
     pub blob_endpoints: BTreeMap<String, String>,
+    /// `--in-pod`: the pod's own token, presented instead of a TokenRequest for its plan.
+    pub own_token: Option<crate::collect::in_pod::OwnToken>,
 }
 
 /// What one run of the probes learned, ready to add to the world.
@@ -61,6 +63,8 @@ impl LiveFacts {
 struct Taken<'p> {
     plan: &'p ExchangePlan,
     jwt: Result<token::PodToken, String>,
+    /// `token-request`, or `in-pod` for the pod's own token file.
+    source: &'static str,
 }
 
 pub async fn run(
@@ -73,9 +77,17 @@ pub async fn run(
     let n = opts.concurrency.max(1);
     let taken: Vec<Taken<'_>> = stream::iter(plans)
         .map(|plan| async move {
-            Taken {
-                plan,
-                jwt: token::request(client, plan).await,
+            match &opts.own_token {
+                Some(own) if plan.pods.contains(&own.pod) => Taken {
+                    plan,
+                    jwt: Ok(token::PodToken(own.jwt.clone())),
+                    source: "in-pod",
+                },
+                _ => Taken {
+                    plan,
+                    jwt: token::request(client, plan).await,
+                    source: "token-request",
+                },
             }
         })
         .buffer_unordered(n)
@@ -124,7 +136,7 @@ pub async fn run(
             .extend(t.plan.pods.iter().map(|pod| CapturedToken {
                 pod: pod.clone(),
                 container: None,
-                source: "token-request".into(),
+                source: t.source.into(),
                 header: header.clone(),
                 claims: claims.clone(),
                 signature: signature.clone(),
