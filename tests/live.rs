@@ -837,3 +837,59 @@ async fn in_pod_presents_the_pods_own_token_instead_of_requesting_one() {
         String::from_utf8_lossy(&none.stderr).contains("AZURE_FEDERATED_TOKEN_FILE is not set")
     );
 }
+
+/// Azure reads the caller may not make (ARM 403 AuthorizationFailed, Graph 403
+/// Authorization_RequestDenied) become gaps with the permission needed; the links they decide
+/// say they could not be decided, and the rest of the chain still runs.
+#[test]
+fn azure_reads_denied_become_gaps_not_failures() {
+    // seed 001's identity reads blobs through a role assignment the caller cannot list.
+    let path = common::root().join("assets/worlds/seed-001-healthy.yaml");
+    let text = std::fs::read_to_string(&path).unwrap()
+        + "\n---\napiVersion: widiag.io/v1\nkind: LabBehaviour\nazureDenied: [roleAssignments]\n";
+    let lab =
+        LabHandle::spawn(widiag::world::parse::parse_str("roles-denied.yaml", &text).unwrap())
+            .unwrap();
+    let kubeconfig = lab.kubeconfig();
+    let run = check_against(
+        lab,
+        "roles-denied",
+        &kubeconfig,
+        &["--blob", "davydscats/cats", "--user-delegation"],
+    );
+    let gaps = run.report["notRead"].as_array().unwrap();
+    assert!(
+        gaps.iter().any(|g| g["error"]
+            .as_str()
+            .unwrap()
+            .contains("403 AuthorizationFailed")
+            && g["needed"]
+                .as_str()
+                .unwrap()
+                .contains("roleAssignments/read")),
+        "{gaps:?}"
+    );
+    let pod = "default/cats-api-deployment-6d9c7b5f4d-x2k9p";
+    assert_eq!(link(&run.report, pod, "access"), "unknown(WI1111)");
+    // The live probe still decides what the resource itself says.
+    assert_eq!(link(&run.report, pod, "resource"), "pass");
+
+    let path = common::root().join("assets/worlds/seed-003-healthy.yaml");
+    let text = std::fs::read_to_string(&path).unwrap()
+        + "\n---\napiVersion: widiag.io/v1\nkind: LabBehaviour\nazureDenied: [graph]\n";
+    let lab =
+        LabHandle::spawn(widiag::world::parse::parse_str("graph-denied.yaml", &text).unwrap())
+            .unwrap();
+    let kubeconfig = lab.kubeconfig();
+    let run = check_against(lab, "graph-denied", &kubeconfig, &[]);
+    let gaps = run.report["notRead"].as_array().unwrap();
+    assert!(
+        gaps.iter().any(|g| g["error"]
+            .as_str()
+            .unwrap()
+            .contains("403 Authorization_RequestDenied")),
+        "{gaps:?}"
+    );
+    let pod = "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t";
+    assert_eq!(link(&run.report, pod, "identity"), "unknown(WI802)");
+}

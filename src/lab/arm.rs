@@ -28,6 +28,24 @@ fn json_response(status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
+/// `LabBehaviour.azureDenied`: the reader lacks RBAC on these resource types, as ARM says it.
+fn denied_arm(world: &World, path: &str) -> Option<Response> {
+    let lower = path.to_ascii_lowercase();
+    let kind = world
+        .lab
+        .azure_denied
+        .iter()
+        .find(|d| lower.contains(&format!("/{}", d.to_ascii_lowercase())))?;
+    let scope = path.split("/providers/").next().unwrap_or(path);
+    Some(arm_error(
+        StatusCode::FORBIDDEN,
+        "AuthorizationFailed",
+        format!(
+            "The client has no authorization to perform action '{kind}/read' over scope '{scope}' or the scope is invalid. If access was recently granted, please refresh your credentials."
+        ),
+    ))
+}
+
 fn arm_error(status: StatusCode, code: &str, message: String) -> Response {
     json_response(status, json!({"error": {"code": code, "message": message}}))
 }
@@ -94,6 +112,9 @@ pub fn handle_arm(
             challenge.parse().expect("static header"),
         );
         return r;
+    }
+    if let Some(denied) = denied_arm(world, path) {
+        return denied;
     }
     if method != Method::GET {
         return arm_error(
@@ -336,6 +357,18 @@ pub fn handle_graph(
 ) -> Response {
     if let Err(m) = bearer(entra_key, headers, GRAPH_HOST) {
         return graph_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", &m);
+    }
+    if world
+        .lab
+        .azure_denied
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case("graph"))
+    {
+        return graph_error(
+            StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        );
     }
     if method != Method::GET {
         return graph_error(

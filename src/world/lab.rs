@@ -17,6 +17,10 @@ pub struct LabBehaviour {
     /// answers AADSTS70021 for assertions only they would match.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub propagating: Vec<String>,
+    /// What the lab's reader principal may not read: ARM resource types by path segment
+    /// (`roleAssignments`, `userAssignedIdentities`, `vaults`) or `graph`; each is a 403.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub azure_denied: Vec<String>,
     /// How the cluster's OIDC issuer misbehaves (for Entra and for anyone fetching it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<IssuerBehaviour>,

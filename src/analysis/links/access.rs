@@ -6,6 +6,7 @@ use crate::analysis::index::lower;
 use crate::analysis::roles;
 use crate::analysis::targets::{self, Target};
 use crate::world::azure::{KeyVault, NetworkAcls, RoleAssignment, StorageAccount, scope_covers};
+use crate::world::live::Gap;
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let s = cx.subject;
@@ -35,6 +36,8 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         );
         return;
     };
+    // Without the role assignments, "no data role" would be a guess.
+    let unread = cx.ix.gap("list role assignments", &s.at.namespace);
     let roles: Vec<&RoleAssignment> = cx
         .ix
         .roles_by_principal
@@ -44,7 +47,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     for t in &found.targets {
         match t {
             Target::KeyVault { name, source } => match cx.ix.vaults_by_name.get(name) {
-                Some(v) => vault(cx, b, v, principal, &roles, source),
+                Some(v) => vault(cx, b, v, principal, &roles, unread, source),
                 None => missing(b, name, source),
             },
             Target::Blob {
@@ -53,7 +56,17 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 user_delegation,
                 source,
             } => match cx.ix.storage_by_name.get(account) {
-                Some(a) => storage(b, a, container.as_deref(), *user_delegation, &roles, source),
+                Some(a) => storage(
+                    b,
+                    a,
+                    Want {
+                        container: container.as_deref(),
+                        user_delegation: *user_delegation,
+                    },
+                    &roles,
+                    unread,
+                    source,
+                ),
                 None => missing(b, account, source),
             },
         }
@@ -74,12 +87,23 @@ fn missing(b: &mut LinkBuilder<'_>, name: &str, source: &str) {
     .var("target", name);
 }
 
+/// Role assignments were not readable: say so instead of declaring a role missing.
+fn roles_unread(b: &mut LinkBuilder<'_>, g: &Gap, target: &str, what: &str) {
+    b.raise(
+        "WI1111",
+        format!("role assignments could not be read, so whether {what} on {target} is allowed is unknown"),
+    )
+    .evidence(Evidence::fact("not read", &g.error).with_note(format!("needs {}", g.needed)))
+    .var("target", target);
+}
+
 fn vault(
     cx: &PodCx<'_, '_>,
     b: &mut LinkBuilder<'_>,
     v: &KeyVault,
     principal: &str,
     roles: &[&RoleAssignment],
+    unread: Option<&Gap>,
     source: &str,
 ) {
     let vars = |r: &mut super::Raised| {
@@ -128,6 +152,8 @@ fn vault(
                 )
                 .with_note(format!("at {}", r.scope)),
             );
+        } else if let Some(g) = unread {
+            roles_unread(b, g, &v.name, "reading secrets");
         } else {
             let code = if policy.is_some() || client_policy.is_some() {
                 "WI1102"
@@ -206,14 +232,24 @@ fn vault(
     );
 }
 
+/// What the pod does with a storage account.
+struct Want<'a> {
+    container: Option<&'a str>,
+    user_delegation: bool,
+}
+
 fn storage(
     b: &mut LinkBuilder<'_>,
     a: &StorageAccount,
-    container: Option<&str>,
-    user_delegation: bool,
+    want: Want<'_>,
     roles: &[&RoleAssignment],
+    unread: Option<&Gap>,
     source: &str,
 ) {
+    let Want {
+        container,
+        user_delegation,
+    } = want;
     b.fact(
         Evidence::fact(
             format!("storage account {}", a.name),
@@ -237,6 +273,7 @@ fn storage(
     let data = covering
         .iter()
         .find(|r| role_of(r).is_some_and(|x| x.reads_blobs));
+    let mut said_unread = false;
     match data {
         Some(r) => b.fact(
             Evidence::fact(
@@ -250,7 +287,10 @@ fn storage(
             let anywhere = roles.iter().any(|r| {
                 scope_covers(&a.id, &r.scope) && role_of(&r).is_some_and(|x| x.reads_blobs)
             });
-            if container.is_some() || !anywhere {
+            if let Some(g) = unread {
+                roles_unread(b, g, &a.name, "reading blobs");
+                said_unread = true;
+            } else if container.is_some() || !anywhere {
                 let r = b.raise(
                     "WI1108",
                     format!(
@@ -267,7 +307,11 @@ fn storage(
         let account_scope = roles.iter().any(|r| {
             scope_covers(&r.scope, &a.id) && role_of(&r).is_some_and(|x| x.delegation_key)
         });
-        if !account_scope {
+        if let (false, Some(g)) = (account_scope, unread) {
+            if !said_unread {
+                roles_unread(b, g, &a.name, "a user delegation key");
+            }
+        } else if !account_scope {
             let r = b.raise("WI1109", format!("the app needs a user delegation key from {}, which no role at account scope or above allows", a.name));
             vars(r);
             for r2 in roles

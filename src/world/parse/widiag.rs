@@ -58,6 +58,7 @@ pub(super) fn add(
             world.lab.issuer = b.issuer.or(world.lab.issuer.take());
             world.lab.kube_delays.extend(b.kube_delays);
             world.lab.propagating.extend(b.propagating);
+            world.lab.azure_denied.extend(b.azure_denied);
         }
         "FederatedCredentialList" => {
             let list: FicList = cx.typed("FederatedCredentialList", &item)?;
