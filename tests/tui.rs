@@ -271,6 +271,11 @@ fn demo_in_tmux_shows_the_broken_link_and_restores_the_terminal() {
     // Export: the support bundle of what is on screen, live evidence included.
     tmux(&["send-keys", "-t", &session, "e"]);
     wait_for("wrote widiag-report-default-wi-kv-test.yaml");
+    // The facts behind the chain, read in the background: credentials, then the probes.
+    tmux(&["send-keys", "-t", &session, "4"]);
+    wait_for("credential wi-demo-federated-id");
+    tmux(&["send-keys", "-t", &session, "6"]);
+    wait_for("token exchange");
     tmux(&["send-keys", "-t", &session, "q"]);
     let after = wait_for("WIDIAG-EXITED");
     tmux(&["kill-session", "-t", &session]);
@@ -328,5 +333,44 @@ fn refresh_keeps_probing_once_every_pod_was_probed() {
             selection: Selection::All,
             probe: true
         }]
+    );
+}
+
+/// The inspection tabs: ServiceAccount, injected env, federated credentials, token claims and
+/// probes of the selected pod, asked for in the background when a tab opens, redrawn when the
+/// facts arrive; moving to another pod asks again.
+#[test]
+fn inspection_tabs_show_the_facts_behind_the_chain() {
+    for world in ["seed-004-fic-namespace", "seed-001-label-on-deployment"] {
+        let w = common::load(&common::root().join(format!("assets/worlds/{world}.yaml")));
+        let mut m = loaded(world);
+        let pod = m.current().unwrap().pod.clone();
+        let effects = update(&mut m, key(KeyCode::Char('2')));
+        assert_eq!(effects, vec![Effect::Describe(pod.clone())], "{world}");
+        assert!(screen(&m).contains("reading…"));
+        let now = w.info.captured_at.unwrap();
+        let view = widiag::analysis::describe::describe(&w, &pod, now).unwrap();
+        assert!(update(&mut m, Msg::Described(pod.clone(), view)).is_empty());
+        for (n, tab) in ["2", "3", "4", "5", "6"].iter().zip([
+            "serviceaccount",
+            "env",
+            "credentials",
+            "token",
+            "probes",
+        ]) {
+            let again = update(&mut m, key(KeyCode::Char(n.chars().next().unwrap())));
+            assert!(again.is_empty(), "{world}: the facts are already there");
+            insta::assert_snapshot!(format!("{world}-tab-{tab}"), screen(&m));
+        }
+        // Back to the link tab: no facts needed.
+        assert!(update(&mut m, key(KeyCode::Char('1'))).is_empty());
+    }
+    // Another pod with a tab open asks for that pod's facts.
+    let mut m = loaded("edge-cases");
+    update(&mut m, key(KeyCode::Char('4')));
+    let next = update(&mut m, key(KeyCode::Char('j')));
+    assert_eq!(
+        next,
+        vec![Effect::Describe(m.current().unwrap().pod.clone())]
     );
 }

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod chain;
 pub mod compare;
+pub mod describe;
 pub mod fleet;
 pub mod index;
 mod links;

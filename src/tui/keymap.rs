@@ -2,6 +2,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::model::Tab;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Up,
@@ -20,6 +22,7 @@ pub enum Action {
     Export,
     Help,
     Quit,
+    Show(super::model::Tab),
 }
 
 pub struct Binding {
@@ -100,6 +103,36 @@ pub const BINDINGS: &[Binding] = &[
         description: "export the selected pod's report",
     },
     Binding {
+        keys: "1",
+        action: Action::Show(Tab::Link),
+        description: "view: the selected link, its evidence and fix",
+    },
+    Binding {
+        keys: "2",
+        action: Action::Show(Tab::ServiceAccount),
+        description: "view: the ServiceAccount and who uses it",
+    },
+    Binding {
+        keys: "3",
+        action: Action::Show(Tab::Env),
+        description: "view: injected env vs what is injected now",
+    },
+    Binding {
+        keys: "4",
+        action: Action::Show(Tab::Credentials),
+        description: "view: federated credentials vs the token",
+    },
+    Binding {
+        keys: "5",
+        action: Action::Show(Tab::Token),
+        description: "view: token claims, times from now",
+    },
+    Binding {
+        keys: "6",
+        action: Action::Show(Tab::Probes),
+        description: "view: exchange, probes and transcript",
+    },
+    Binding {
         keys: "?",
         action: Action::Help,
         description: "this help",
@@ -132,6 +165,7 @@ pub fn action(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('e') => Action::Export,
         KeyCode::Char('?') => Action::Help,
         KeyCode::Char('q') => Action::Quit,
+        KeyCode::Char(c @ '1'..='6') => Action::Show(Tab::ALL[c as usize - '1' as usize]),
         _ => return None,
     })
 }

@@ -3,10 +3,52 @@
 
 use crate::analysis::{PodChain, Report, Status};
 
+impl Model {
+    /// The view of the selected pod, when it has been described.
+    pub fn described_current(&self) -> Option<&crate::analysis::describe::PodView> {
+        let (pod, view) = self.described.as_ref()?;
+        (self.current().map(|p| &p.pod) == Some(pod)).then_some(view)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
     Pods,
     Chain,
+}
+
+/// What the lower pane shows for the selected pod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// The selected link's findings, evidence and fix.
+    Link,
+    ServiceAccount,
+    Env,
+    Credentials,
+    Token,
+    Probes,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 6] = [
+        Tab::Link,
+        Tab::ServiceAccount,
+        Tab::Env,
+        Tab::Credentials,
+        Tab::Token,
+        Tab::Probes,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Link => "Link",
+            Tab::ServiceAccount => "ServiceAccount",
+            Tab::Env => "Injected env",
+            Tab::Credentials => "Federated credentials",
+            Tab::Token => "Token claims",
+            Tab::Probes => "Probes",
+        }
+    }
 }
 
 /// Where the data comes from, as the title bar says it.
@@ -39,6 +81,9 @@ pub struct Model {
     pub editing_filter: bool,
     pub sort_by_verdict: bool,
     pub help: bool,
+    pub tab: Tab,
+    /// The facts behind the selected pod's chain, for the tabs other than `Link`.
+    pub described: Option<(crate::world::ObjRef, crate::analysis::describe::PodView)>,
     pub activity: Activity,
     /// The last error or notice, shown in the status line of the pane it concerns.
     pub message: Option<String>,
@@ -60,6 +105,8 @@ impl Model {
             editing_filter: false,
             sort_by_verdict: false,
             help: false,
+            tab: Tab::Link,
+            described: None,
             activity: Activity::Idle,
             message: None,
             probed: false,

@@ -121,6 +121,28 @@ pub async fn serve(
                 let _ = write!(out, "\x1b]52;c;{b64}\x07");
                 let _ = out.flush();
             }
+            Effect::Describe(pod) => {
+                let (source, results) = (source.clone(), results.clone());
+                let known = seen
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .world_of(&pod);
+                tokio::spawn(async move {
+                    let msg = match world_for(&source, known, &pod).await {
+                        Ok(w) => tokio::task::spawn_blocking(move || {
+                            let now = w.info.captured_at.unwrap_or_else(jiff::Timestamp::now);
+                            match crate::analysis::describe::describe(&w, &pod, now) {
+                                Some(v) => Msg::Described(pod, v),
+                                None => Msg::Failed(format!("{pod} is no longer in the world")),
+                            }
+                        })
+                        .await
+                        .unwrap_or_else(|e| Msg::Failed(e.to_string())),
+                        Err(e) => Msg::Failed(e),
+                    };
+                    let _ = results.send(msg);
+                });
+            }
             Effect::Export(pod) => {
                 let (source, results) = (source.clone(), results.clone());
                 let known = seen
@@ -128,13 +150,7 @@ pub async fn serve(
                     .unwrap_or_else(|p| p.into_inner())
                     .world_of(&pod);
                 tokio::spawn(async move {
-                    let world = match known {
-                        Some(w) => Ok(w),
-                        None => load(&source, Selection::Pod(pod.clone()), false)
-                            .await
-                            .map(|(w, _)| w),
-                    };
-                    let msg = match world {
+                    let msg = match world_for(&source, known, &pod).await {
                         Ok(w) => tokio::task::spawn_blocking(move || export(&w, &pod))
                             .await
                             .unwrap_or_else(|e| Err(e.to_string()))
@@ -145,6 +161,20 @@ pub async fn serve(
                 });
             }
         }
+    }
+}
+
+/// The world a pod was last seen in, or a fresh read of it.
+async fn world_for(
+    source: &DataSource,
+    known: Option<Arc<World>>,
+    pod: &ObjRef,
+) -> Result<Arc<World>, String> {
+    match known {
+        Some(w) => Ok(w),
+        None => load(source, Selection::Pod(pod.clone()), false)
+            .await
+            .map(|(w, _)| w),
     }
 }
 

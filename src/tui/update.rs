@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::keymap::{self, Action};
-use super::model::{Activity, Model, Pane};
+use super::model::{Activity, Model, Pane, Tab};
 use crate::analysis::{Report, Selection};
 use crate::world::ObjRef;
 
@@ -19,6 +19,8 @@ pub enum Msg {
     Patch(Report),
     Failed(String),
     Notice(String),
+    /// The facts behind one pod's chain, for the inspection tabs.
+    Described(ObjRef, crate::analysis::describe::PodView),
     Tick,
     Resize,
 }
@@ -32,6 +34,8 @@ pub enum Effect {
     },
     Copy(String),
     Export(ObjRef),
+    /// Gather the facts behind this pod's chain (for the tabs other than Link).
+    Describe(ObjRef),
     Quit,
 }
 
@@ -47,6 +51,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 (_, Some(p)) => m.link.min(p.links.len().saturating_sub(1)),
                 (_, None) => 0,
             };
+            redescribe(m)
+        }
+        Msg::Described(pod, view) => {
+            m.described = Some((pod, view));
             Vec::new()
         }
         Msg::Patch(fresh) => {
@@ -62,7 +70,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 }
                 None => m.report = Some(fresh),
             }
-            Vec::new()
+            redescribe(m)
         }
         Msg::Notice(n) => {
             m.message = Some(n);
@@ -113,6 +121,22 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             None => Vec::new(),
         },
     }
+}
+
+/// New data: the open inspection tab must not show the old facts.
+fn redescribe(m: &mut Model) -> Vec<Effect> {
+    m.described = None;
+    describe_current(m)
+}
+
+/// Asks for the selected pod's facts when an inspection tab shows them and they are missing.
+fn describe_current(m: &Model) -> Vec<Effect> {
+    if m.tab == Tab::Link || m.described_current().is_some() {
+        return Vec::new();
+    }
+    m.current()
+        .map(|p| vec![Effect::Describe(p.pod.clone())])
+        .unwrap_or_default()
 }
 
 fn busy(m: &mut Model, what: &str) {
@@ -216,9 +240,10 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
                 .map(|p| vec![Effect::Export(p.pod.clone())])
                 .unwrap_or_default();
         }
+        Action::Show(tab) => m.tab = tab,
     }
     if moved_pod && m.pane == Pane::Pods {
         m.link = m.current().map_or(0, Model::first_link);
     }
-    Vec::new()
+    describe_current(m)
 }

@@ -10,7 +10,7 @@ use ratatui::widgets::{
 };
 
 use super::keymap::BINDINGS;
-use super::model::{Activity, Model, Pane, Source};
+use super::model::{Activity, Model, Pane, Source, Tab};
 use crate::analysis::{LinkResult, PodChain, Status};
 
 /// Colours, or none at all (`NO_COLOR`, `--color never`).
@@ -83,7 +83,10 @@ pub fn draw(f: &mut Frame<'_>, m: &Model, t: Theme) {
     draw_pods(f, pods, m, &visible, t);
     let pod = visible.get(m.selected).copied();
     draw_chain(f, chain, m, pod, t);
-    draw_detail(f, detail, pod.and_then(|p| p.links.get(m.link)), t);
+    match m.tab {
+        Tab::Link => draw_detail(f, detail, pod.and_then(|p| p.links.get(m.link)), t),
+        tab => draw_rows(f, detail, m, tab, t),
+    }
     draw_footer(f, footer, m, t);
     if m.help {
         draw_help(f, t);
@@ -237,11 +240,78 @@ fn draw_detail(f: &mut Frame<'_>, area: Rect, link: Option<&LinkResult>, t: Them
     if lines.is_empty() {
         lines.push(Line::raw(l.summary.to_string()));
     }
-    let block = Block::default().borders(Borders::ALL).title(format!(
-        " {} · {} ",
-        l.link.name(),
-        l.status.name()
-    ));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(tab_bar(Tab::Link, t))
+        .title(Line::from(format!(" {} · {} ", l.link.name(), l.status.name())).right_aligned());
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+/// `1 Link │ 2 ServiceAccount │ ...` with the open tab highlighted.
+fn tab_bar(open: Tab, t: Theme) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (i, tab) in Tab::ALL.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" │ ", t.dim()));
+        }
+        let label = format!("{} {}", i + 1, tab.title());
+        spans.push(if *tab == open {
+            Span::styled(label, t.selected())
+        } else {
+            Span::styled(label, t.dim())
+        });
+    }
+    Line::from(spans)
+}
+
+/// An inspection tab: the facts behind the selected pod's chain, one row each.
+fn draw_rows(f: &mut Frame<'_>, area: Rect, m: &Model, tab: Tab, t: Theme) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(tab_bar(tab, t));
+    let Some(view) = m.described_current() else {
+        let text = if m.current().is_some() {
+            "reading…"
+        } else {
+            "no pod selected"
+        };
+        f.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    };
+    let rows = match tab {
+        Tab::ServiceAccount => &view.service_account,
+        Tab::Env => &view.env,
+        Tab::Credentials => &view.credentials,
+        Tab::Token => &view.token,
+        Tab::Probes | Tab::Link => &view.probes,
+    };
+    let width = rows
+        .iter()
+        .map(|r| r.label.chars().count())
+        .max()
+        .unwrap_or(0);
+    let lines: Vec<Line<'_>> = rows
+        .iter()
+        .flat_map(|r| {
+            let mut spans = vec![match r.status {
+                Some(s) => Span::styled(format!("{} ", glyph(s)), t.status(s)),
+                None => Span::raw("  "),
+            }];
+            spans.push(Span::styled(format!("{:<width$}  ", r.label), t.dim()));
+            spans.push(Span::raw(r.value.clone()));
+            let mut out = vec![Line::from(spans)];
+            // The comparison goes under the value, so the two line up for reading.
+            if let Some(n) = r.note.as_ref().filter(|n| !n.is_empty()) {
+                out.push(Line::styled(format!("  {:<width$}  {n}", ""), t.dim()));
+            }
+            out
+        })
+        .collect();
     f.render_widget(
         Paragraph::new(lines)
             .block(block)
@@ -275,7 +345,7 @@ fn draw_footer(f: &mut Frame<'_>, area: Rect, m: &Model, t: Theme) {
         Line::raw(msg.clone())
     } else {
         Line::styled(
-            "↑↓ move · Enter chain · Tab pane · / filter · p probe · c copy fix · e export · ? help · q quit",
+            "↑↓ move · Enter chain · Tab pane · 1-6 views · / filter · p probe · c copy fix · e export · ? help · q quit",
             t.dim(),
         )
     };
