@@ -150,6 +150,12 @@ fn thousands_of_random_keys_never_panic() {
         KeyCode::Char('c'),
         KeyCode::Char('w'),
         KeyCode::Char('1'),
+        KeyCode::Char('4'),
+        KeyCode::Char('6'),
+        KeyCode::Char(':'),
+        KeyCode::Char('n'),
+        KeyCode::Char(' '),
+        KeyCode::Char('x'),
         KeyCode::Left,
         KeyCode::Right,
     ];
@@ -163,6 +169,18 @@ fn thousands_of_random_keys_never_panic() {
             .wrapping_add(1442695040888963407);
         let k = keys[(x >> 33) as usize % keys.len()];
         let _ = update(&mut m, key(k));
+        if i % 7 == 0 {
+            // Clicks anywhere, on a screen that may be smaller than the last one.
+            let _ = update(
+                &mut m,
+                Msg::Click {
+                    column: (x >> 20) as u16 % 90,
+                    row: (x >> 40) as u16 % 30,
+                    width: 80,
+                    height: 24,
+                },
+            );
+        }
         if m.quit {
             m.quit = false;
         }
@@ -373,4 +391,97 @@ fn inspection_tabs_show_the_facts_behind_the_chain() {
         next,
         vec![Effect::Describe(m.current().unwrap().pod.clone())]
     );
+}
+
+/// `:ns NAME` lists one namespace, `:ns` all again; `:ctx` on a world file says why not; on a
+/// live source it switches context and reads it. `x` cancels what is running.
+#[test]
+fn colon_commands_switch_namespace_and_context_and_x_cancels() {
+    let mut m = loaded("edge-cases");
+    let all = m.visible().len();
+    let typed = |m: &mut Model, text: &str| {
+        update(m, key(KeyCode::Char(':')));
+        for c in text.chars() {
+            update(m, key(KeyCode::Char(c)));
+        }
+        update(m, key(KeyCode::Enter))
+    };
+    assert!(typed(&mut m, "ns apps").is_empty());
+    assert!(!m.visible().is_empty() && m.visible().iter().all(|p| p.pod.namespace == "apps"));
+    assert!(m.visible().len() < all);
+    assert!(screen(&m).contains("namespace apps"));
+    typed(&mut m, "ns");
+    assert_eq!(m.visible().len(), all);
+    assert!(typed(&mut m, "ctx prod").is_empty());
+    assert_eq!(
+        m.message.as_deref(),
+        Some("a world file has no contexts to switch")
+    );
+    typed(&mut m, "bogus");
+    assert!(
+        m.message
+            .as_deref()
+            .unwrap()
+            .starts_with("unknown command :bogus")
+    );
+
+    let mut live = Model::new(Source::Live {
+        context: "dev".into(),
+    });
+    assert_eq!(
+        typed(&mut live, "ctx prod"),
+        vec![Effect::SwitchContext("prod".into())]
+    );
+    assert!(matches!(
+        live.activity,
+        widiag::tui::model::Activity::Busy { .. }
+    ));
+    assert_eq!(
+        update(&mut live, key(KeyCode::Char('x'))),
+        vec![Effect::Cancel]
+    );
+    assert_eq!(live.message.as_deref(), Some("cancelled"));
+    assert!(update(&mut live, key(KeyCode::Char('x'))).is_empty());
+}
+
+/// A click on a pod row selects that pod; a click on a chain row selects that link.
+#[test]
+fn clicks_select_pods_and_links() {
+    let mut m = loaded("edge-cases");
+    let (width, height) = (120, 36);
+    let a = widiag::tui::view::areas(ratatui::layout::Rect::new(0, 0, width, height));
+    // The fourth pod row: border, header, then rows.
+    update(
+        &mut m,
+        Msg::Click {
+            column: a.pods.x + 5,
+            row: a.pods.y + 2 + 3,
+            width,
+            height,
+        },
+    );
+    assert_eq!(m.selected, 3);
+    let expected = m.visible()[3].pod.to_string();
+    assert!(screen(&m).lines().any(|l| l.contains(&expected)));
+    update(
+        &mut m,
+        Msg::Click {
+            column: a.chain.x + 5,
+            row: a.chain.y + 1 + 2,
+            width,
+            height,
+        },
+    );
+    assert_eq!((m.pane, m.link), (widiag::tui::model::Pane::Chain, 2));
+    // Outside every pane: nothing changes.
+    update(
+        &mut m,
+        Msg::Click {
+            column: 0,
+            row: 0,
+            width,
+            height,
+        },
+    );
+    assert_eq!((m.selected, m.link), (3, 2));
 }

@@ -19,6 +19,15 @@ fn event_to_msg(e: std::io::Result<Event>) -> Option<Msg> {
         Event::Mouse(m) => match m.kind {
             MouseEventKind::ScrollDown => Some(Msg::Scroll(1)),
             MouseEventKind::ScrollUp => Some(Msg::Scroll(-1)),
+            MouseEventKind::Down(crossterm::event::MouseButton::Left) => {
+                let (width, height) = crossterm::terminal::size().ok()?;
+                Some(Msg::Click {
+                    column: m.column,
+                    row: m.row,
+                    width,
+                    height,
+                })
+            }
             _ => None,
         },
         Event::Resize(..) => Some(Msg::Resize),

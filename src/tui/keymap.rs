@@ -23,6 +23,8 @@ pub enum Action {
     Help,
     Quit,
     Show(super::model::Tab),
+    Command,
+    Cancel,
 }
 
 pub struct Binding {
@@ -133,6 +135,16 @@ pub const BINDINGS: &[Binding] = &[
         description: "view: exchange, probes and transcript",
     },
     Binding {
+        keys: ":",
+        action: Action::Command,
+        description: ":ns NAME (or :ns for all), :ctx NAME to switch context",
+    },
+    Binding {
+        keys: "x",
+        action: Action::Cancel,
+        description: "cancel the running read or probes",
+    },
+    Binding {
         keys: "?",
         action: Action::Help,
         description: "this help",
@@ -165,6 +177,8 @@ pub fn action(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('e') => Action::Export,
         KeyCode::Char('?') => Action::Help,
         KeyCode::Char('q') => Action::Quit,
+        KeyCode::Char(':') => Action::Command,
+        KeyCode::Char('x') => Action::Cancel,
         KeyCode::Char(c @ '1'..='6') => Action::Show(Tab::ALL[c as usize - '1' as usize]),
         _ => return None,
     })

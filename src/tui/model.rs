@@ -79,6 +79,10 @@ pub struct Model {
     pub link: usize,
     pub filter: String,
     pub editing_filter: bool,
+    /// The `:` command being typed (`ns NAME`, `ns`, `ctx NAME`), while it is open.
+    pub command: Option<String>,
+    /// Only pods of this namespace are listed (`:ns NAME`).
+    pub namespace: Option<String>,
     pub sort_by_verdict: bool,
     pub help: bool,
     pub tab: Tab,
@@ -103,6 +107,8 @@ impl Model {
             link: 0,
             filter: String::new(),
             editing_filter: false,
+            command: None,
+            namespace: None,
             sort_by_verdict: false,
             help: false,
             tab: Tab::Link,
@@ -123,6 +129,11 @@ impl Model {
         let mut pods: Vec<&PodChain> = r
             .pods
             .iter()
+            .filter(|p| {
+                self.namespace
+                    .as_ref()
+                    .is_none_or(|n| &p.pod.namespace == n)
+            })
             .filter(|p| {
                 f.is_empty()
                     || p.pod.to_string().to_ascii_lowercase().contains(&f)

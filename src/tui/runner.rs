@@ -83,35 +83,32 @@ impl Seen {
 
 /// Serves effects until the channel closes.
 pub async fn serve(
-    source: DataSource,
+    mut source: DataSource,
     mut effects: mpsc::UnboundedReceiver<Effect>,
     results: mpsc::UnboundedSender<Msg>,
 ) {
-    let seen = Arc::new(Mutex::new(Seen::default()));
+    let mut seen = Arc::new(Mutex::new(Seen::default()));
+    // The reads and probes in flight, so `x` can stop waiting for them. A cancelled live read
+    // finishes on its blocking thread and is dropped; nothing it learns is shown.
+    let mut running: Vec<tokio::task::JoinHandle<()>> = Vec::new();
     while let Some(e) = effects.recv().await {
+        running.retain(|h| !h.is_finished());
         match e {
             Effect::Quit => return,
+            Effect::Cancel => running.drain(..).for_each(|h| h.abort()),
+            Effect::SwitchContext(context) => {
+                if let DataSource::Live(opts) = &source {
+                    let mut o = (**opts).clone();
+                    o.kube.context = Some(context);
+                    source = DataSource::Live(Arc::new(o));
+                }
+                running.drain(..).for_each(|h| h.abort());
+                // What was seen belongs to the other cluster.
+                seen = Arc::new(Mutex::new(Seen::default()));
+                running.push(spawn_load(&source, &seen, &results, Selection::All, false));
+            }
             Effect::Load { selection, probe } => {
-                let (source, results, seen) = (source.clone(), results.clone(), seen.clone());
-                tokio::spawn(async move {
-                    let msg = match load(&source, selection.clone(), probe).await {
-                        Ok((world, r)) => {
-                            let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
-                            match selection {
-                                Selection::Pod(p) => {
-                                    seen.pods.insert(p, world);
-                                    Msg::Patch(r)
-                                }
-                                _ => {
-                                    seen.all = Some(world);
-                                    Msg::Loaded(r)
-                                }
-                            }
-                        }
-                        Err(e) => Msg::Failed(e),
-                    };
-                    let _ = results.send(msg);
-                });
+                running.push(spawn_load(&source, &seen, &results, selection, probe));
             }
             Effect::Copy(text) => {
                 // OSC 52: the terminal puts it on the clipboard, over SSH too.
@@ -162,6 +159,36 @@ pub async fn serve(
             }
         }
     }
+}
+
+/// Reads the source (and probes) on a task; the answer comes back as a message.
+fn spawn_load(
+    source: &DataSource,
+    seen: &Arc<Mutex<Seen>>,
+    results: &mpsc::UnboundedSender<Msg>,
+    selection: Selection,
+    probe: bool,
+) -> tokio::task::JoinHandle<()> {
+    let (source, results, seen) = (source.clone(), results.clone(), seen.clone());
+    tokio::spawn(async move {
+        let msg = match load(&source, selection.clone(), probe).await {
+            Ok((world, r)) => {
+                let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+                match selection {
+                    Selection::Pod(p) => {
+                        seen.pods.insert(p, world);
+                        Msg::Patch(r)
+                    }
+                    _ => {
+                        seen.all = Some(world);
+                        Msg::Loaded(r)
+                    }
+                }
+            }
+            Err(e) => Msg::Failed(e),
+        };
+        let _ = results.send(msg);
+    })
 }
 
 /// The world a pod was last seen in, or a fresh read of it.

@@ -13,6 +13,13 @@ pub enum Msg {
     Key(KeyEvent),
     /// Mouse wheel: positive is down.
     Scroll(i32),
+    /// A left click at a cell of a screen of this size.
+    Click {
+        column: u16,
+        row: u16,
+        width: u16,
+        height: u16,
+    },
     /// A new analysis, from loading, a refresh or probes.
     Loaded(Report),
     /// Fresh chains for some pods (a probe of one pod); the others stay.
@@ -36,6 +43,10 @@ pub enum Effect {
     Export(ObjRef),
     /// Gather the facts behind this pod's chain (for the tabs other than Link).
     Describe(ObjRef),
+    /// Read another kubeconfig context from now on (and read it now).
+    SwitchContext(String),
+    /// Stop waiting for the running read or probes.
+    Cancel,
     Quit,
 }
 
@@ -92,6 +103,33 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             let action = if d > 0 { Action::Down } else { Action::Up };
             (0..d.unsigned_abs()).flat_map(|_| act(m, action)).collect()
         }
+        Msg::Click {
+            column,
+            row,
+            width,
+            height,
+        } => click(
+            m,
+            column,
+            row,
+            ratatui::layout::Rect::new(0, 0, width, height),
+        ),
+        Msg::Key(k) if m.command.is_some() => {
+            let line = m.command.get_or_insert_default();
+            match k.code {
+                KeyCode::Enter => {
+                    let line = m.command.take().unwrap_or_default();
+                    return command(m, &line);
+                }
+                KeyCode::Esc => m.command = None,
+                KeyCode::Backspace => {
+                    line.pop();
+                }
+                KeyCode::Char(c) => line.push(c),
+                _ => {}
+            }
+            Vec::new()
+        }
         Msg::Key(k) if m.editing_filter => {
             match k.code {
                 KeyCode::Enter => m.editing_filter = false,
@@ -121,6 +159,69 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             None => Vec::new(),
         },
     }
+}
+
+/// `:ns NAME`, `:ns` (every namespace), `:ctx NAME`.
+fn command(m: &mut Model, line: &str) -> Vec<Effect> {
+    let mut words = line.split_whitespace();
+    match (words.next(), words.next()) {
+        (Some("ns" | "namespace"), name) => {
+            m.namespace = name
+                .filter(|n| *n != "all" && *n != "*")
+                .map(str::to_string);
+            m.selected = 0;
+            m.message = Some(match &m.namespace {
+                Some(n) => format!("namespace {n}"),
+                None => "every namespace".into(),
+            });
+            describe_current(m)
+        }
+        (Some("ctx" | "context"), Some(name)) => match &m.source {
+            super::model::Source::Live { .. } => {
+                m.source = super::model::Source::Live {
+                    context: name.to_string(),
+                };
+                m.namespace = None;
+                m.probed = false;
+                busy(m, &format!("reading context {name}"));
+                vec![Effect::SwitchContext(name.to_string())]
+            }
+            super::model::Source::World(_) => {
+                m.message = Some("a world file has no contexts to switch".into());
+                Vec::new()
+            }
+        },
+        _ => {
+            m.message = Some(format!(
+                "unknown command :{line} (try :ns NAME, :ns, :ctx NAME)"
+            ));
+            Vec::new()
+        }
+    }
+}
+
+/// A left click: a pod row selects that pod, a chain row that link.
+fn click(m: &mut Model, column: u16, row: u16, screen: ratatui::layout::Rect) -> Vec<Effect> {
+    let a = super::view::areas(screen);
+    let inside = |r: ratatui::layout::Rect| {
+        column > r.x && column + 1 < r.x + r.width && row > r.y && row + 1 < r.y + r.height
+    };
+    if inside(a.pods) && row >= a.pods.y + 2 {
+        let rows = super::view::pod_rows(a.pods);
+        let index = super::view::pods_top(m.selected, rows) + usize::from(row - a.pods.y - 2);
+        if index < m.visible().len() {
+            m.pane = Pane::Pods;
+            m.selected = index;
+            m.link = m.current().map_or(0, Model::first_link);
+        }
+    } else if inside(a.chain) {
+        let index = usize::from(row - a.chain.y - 1);
+        if m.current().is_some_and(|p| index < p.links.len()) {
+            m.pane = Pane::Chain;
+            m.link = index;
+        }
+    }
+    describe_current(m)
 }
 
 /// New data: the open inspection tab must not show the old facts.
@@ -241,6 +342,15 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
                 .unwrap_or_default();
         }
         Action::Show(tab) => m.tab = tab,
+        Action::Command => m.command = Some(String::new()),
+        Action::Cancel => {
+            if matches!(m.activity, Activity::Busy { .. }) {
+                m.activity = Activity::Idle;
+                m.message = Some("cancelled".into());
+                return vec![Effect::Cancel];
+            }
+            m.message = Some("nothing is running".into());
+        }
     }
     if moved_pod && m.pane == Pane::Pods {
         m.link = m.current().map_or(0, Model::first_link);

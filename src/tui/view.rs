@@ -67,17 +67,53 @@ pub fn glyph(s: Status) -> &'static str {
 
 const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
 
-pub fn draw(f: &mut Frame<'_>, m: &Model, t: Theme) {
+/// Where each pane is on a screen of this size; `update` maps mouse clicks with it.
+pub struct Areas {
+    pub title: Rect,
+    pub pods: Rect,
+    pub chain: Rect,
+    pub detail: Rect,
+    pub footer: Rect,
+}
+
+pub fn areas(screen: Rect) -> Areas {
     let [title, body, detail, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Percentage(45),
         Constraint::Min(6),
         Constraint::Length(1),
     ])
-    .areas(f.area());
-    draw_title(f, title, m, t);
+    .areas(screen);
     let [pods, chain] =
         Layout::horizontal([Constraint::Percentage(48), Constraint::Percentage(52)]).areas(body);
+    Areas {
+        title,
+        pods,
+        chain,
+        detail,
+        footer,
+    }
+}
+
+/// Pod rows the pods pane has room for (inside its border, under its header).
+pub fn pod_rows(pods: Rect) -> usize {
+    usize::from(pods.height.saturating_sub(3)).max(1)
+}
+
+/// The first pod row shown: the selection stays on screen, at the bottom edge when moving down.
+pub fn pods_top(selected: usize, rows: usize) -> usize {
+    selected.saturating_sub(rows.saturating_sub(1))
+}
+
+pub fn draw(f: &mut Frame<'_>, m: &Model, t: Theme) {
+    let Areas {
+        title,
+        pods,
+        chain,
+        detail,
+        footer,
+    } = areas(f.area());
+    draw_title(f, title, m, t);
     // Filtered once per frame: with 10,000 pods this is most of a frame's work.
     let visible = m.visible();
     draw_pods(f, pods, m, &visible, t);
@@ -97,6 +133,10 @@ fn draw_title(f: &mut Frame<'_>, area: Rect, m: &Model, t: Theme) {
     let source = match &m.source {
         Source::World(w) => format!("world {w}"),
         Source::Live { context } => format!("context {context}"),
+    };
+    let source = match &m.namespace {
+        Some(ns) => format!("{source} · namespace {ns}"),
+        None => source,
     };
     let mut spans = vec![
         Span::styled("widiag", t.bold()),
@@ -141,11 +181,11 @@ fn draw_pods(f: &mut Frame<'_>, area: Rect, m: &Model, pods: &[&PodChain], t: Th
         f.render_widget(Paragraph::new(text).block(block), area);
         return;
     }
-    // Only rows near the selection are built (a screenful either side); ratatui scrolls
-    // within them to keep the selection in view.
-    let height = usize::from(area.height);
-    let offset = m.selected.saturating_sub(height);
-    let window = pods.iter().skip(offset).take(2 * height);
+    // Only the rows on screen are built; the window is a pure function of the selection, so
+    // a click maps back to the same row.
+    let rows = pod_rows(area);
+    let offset = pods_top(m.selected, rows);
+    let window = pods.iter().skip(offset).take(rows);
     let rows = window.map(|p| {
         let v = p.verdict();
         let broken = p.broken_link().map(|l| l.link.name()).unwrap_or("-");
@@ -335,7 +375,17 @@ fn evidence_line(e: &crate::analysis::Evidence, t: Theme) -> Line<'static> {
 }
 
 fn draw_footer(f: &mut Frame<'_>, area: Rect, m: &Model, t: Theme) {
-    let line = if m.editing_filter {
+    let line = if let Some(cmd) = &m.command {
+        Line::from(vec![
+            Span::styled(":", t.bold()),
+            Span::raw(cmd.clone()),
+            Span::raw("▏"),
+            Span::styled(
+                "   ns NAME · ns · ctx NAME · Enter runs · Esc closes",
+                t.dim(),
+            ),
+        ])
+    } else if m.editing_filter {
         Line::from(vec![
             Span::styled("/", t.bold()),
             Span::raw(m.filter.clone()),
@@ -345,7 +395,7 @@ fn draw_footer(f: &mut Frame<'_>, area: Rect, m: &Model, t: Theme) {
         Line::raw(msg.clone())
     } else {
         Line::styled(
-            "↑↓ move · Enter chain · Tab pane · 1-6 views · / filter · p probe · c copy fix · e export · ? help · q quit",
+            "↑↓ move · Enter chain · Tab pane · 1-6 views · / filter · : ns/ctx · p probe · x cancel · e export · ? help · q quit",
             t.dim(),
         )
     };
