@@ -150,3 +150,99 @@ async fn aggregated_and_legacy_discovery_both_find_the_resources() {
         "legacy discovery reads the group version"
     );
 }
+
+/// The cluster changes while watched: kube-rs's watcher sees the pod the lab is told of arrive,
+/// change and go, in order, over the same held watch.
+#[tokio::test]
+async fn runtime_watcher_follows_pods_that_come_and_go() {
+    let lab = lab("seed-004-healthy");
+    let api = Api::<Pod>::namespaced(client(&lab), "default");
+    let mut stream = watcher(api, watcher::Config::default()).boxed();
+    async fn next(
+        stream: &mut futures_util::stream::BoxStream<
+            'static,
+            Result<watcher::Event<Pod>, watcher::Error>,
+        >,
+    ) -> watcher::Event<Pod> {
+        tokio::time::timeout(std::time::Duration::from_secs(10), stream.next())
+            .await
+            .expect("watcher makes progress")
+            .expect("stream open")
+            .expect("no watcher error")
+    }
+    loop {
+        if matches!(next(&mut stream).await, watcher::Event::InitDone) {
+            break;
+        }
+    }
+    let pod = serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "newcomer", "namespace": "default", "labels": {"azure.workload.identity/use": "true"}},
+        "spec": {"serviceAccountName": "wi-demo-sa", "containers": [{"name": "app", "image": "busybox"}]}
+    });
+    assert!(lab.apply(pod.clone()));
+    let mut changed = pod.clone();
+    changed["metadata"]["labels"]["tier"] = "web".into();
+    assert!(lab.apply(changed));
+    assert!(lab.delete(pod));
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        match next(&mut stream).await {
+            watcher::Event::Apply(p) => seen.push(format!(
+                "apply {} {}",
+                p.metadata.name.unwrap_or_default(),
+                p.metadata.labels.unwrap_or_default().contains_key("tier")
+            )),
+            watcher::Event::Delete(p) => {
+                seen.push(format!("delete {}", p.metadata.name.unwrap_or_default()))
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "apply newcomer false",
+            "apply newcomer true",
+            "delete newcomer"
+        ]
+    );
+    // A list now carries the later resourceVersion and not the deleted pod.
+    let list = Api::<Pod>::namespaced(client(&lab), "default")
+        .list(&ListParams::default())
+        .await
+        .unwrap();
+    assert!(
+        list.metadata
+            .resource_version
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 1000
+    );
+    assert!(
+        list.items
+            .iter()
+            .all(|p| p.metadata.name.as_deref() != Some("newcomer"))
+    );
+}
+
+/// A watch from a resourceVersion the server no longer has is 410 Gone (Expired), as kube-rs
+/// reads a Status.
+#[tokio::test]
+async fn an_expired_resource_version_is_410_gone() {
+    let lab = lab("seed-004-healthy");
+    let raw = client(&lab)
+        .request_text(
+            axum::http::Request::get(
+                "/api/v1/namespaces/default/pods?watch=true&resourceVersion=5",
+            )
+            .body(Vec::new())
+            .unwrap(),
+        )
+        .await;
+    assert!(
+        matches!(&raw, Err(kube::Error::Api(s)) if s.code == 410 && s.reason == "Expired"),
+        "{raw:?}"
+    );
+}

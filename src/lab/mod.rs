@@ -64,6 +64,8 @@ pub struct LabHandle {
     pub reader: entra::Reader,
     /// Set to true to stop: ends held watches, then the server.
     stop: tokio::sync::watch::Sender<bool>,
+    /// For changing the cluster while the lab runs (pods coming and going).
+    state: server::State,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -79,6 +81,7 @@ impl LabHandle {
             .to_string();
         let tls = tls::LabTls::generate(&[issuer_host])?;
         let state = server::State::new(world, stop_rx.clone())?;
+        let handle_state = state.clone();
         let log = state.log.clone();
         let reader = state.reader().clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -135,8 +138,34 @@ impl LabHandle {
             log,
             reader,
             stop: stop_tx,
+            state: handle_state,
             thread: Some(thread),
         })
+    }
+
+    /// Adds or replaces a Kubernetes object (by kind, namespace and name); open watches see
+    /// ADDED or MODIFIED. `false` when the lab does not serve that kind.
+    pub fn apply(&self, object: serde_json::Value) -> bool {
+        self.change(object, false)
+    }
+
+    /// Deletes a Kubernetes object; open watches see DELETED.
+    pub fn delete(&self, object: serde_json::Value) -> bool {
+        self.change(object, true)
+    }
+
+    fn change(&self, object: serde_json::Value, delete: bool) -> bool {
+        let (api_version, kind) = (
+            object["apiVersion"].as_str().unwrap_or_default(),
+            object["kind"].as_str().unwrap_or_default(),
+        );
+        match kube_api::index_of_kind(api_version, kind) {
+            Some(index) => {
+                self.state.apply(index, object, delete);
+                true
+            }
+            None => false,
+        }
     }
 
     pub fn kube_url(&self) -> String {

@@ -15,6 +15,16 @@ use super::kube_api;
 use super::{LabError, Logged, RequestLog};
 use crate::world::World;
 
+/// One change, as its watch event line, for the watches of its resource.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The resourceVersion the change made.
+    pub rv: u64,
+    pub index: usize,
+    pub namespace: String,
+    pub line: String,
+}
+
 #[derive(Clone)]
 pub struct State {
     inner: Arc<Inner>,
@@ -24,7 +34,15 @@ pub struct State {
 }
 
 struct Inner {
-    objects: Vec<Vec<Value>>,
+    /// Per resource (the order of `RESOURCES`); replaced whole on a change, so readers hold a
+    /// consistent list without locking it.
+    objects: std::sync::RwLock<Vec<Arc<Vec<Value>>>>,
+    /// The cluster's resourceVersion: lists carry it, each change moves it on.
+    rv: std::sync::atomic::AtomicU64,
+    /// Changes for open watches: (resource index, namespace, event line).
+    changes: tokio::sync::broadcast::Sender<Change>,
+    /// Recent changes, so a watch from a resourceVersion sees what happened since it.
+    history: Mutex<std::collections::VecDeque<Change>>,
     key: SigningKey,
     issuer: String,
     directory: crate::lab::entra::Directory,
@@ -49,7 +67,15 @@ impl State {
     pub fn new(world: World, stop: tokio::sync::watch::Receiver<bool>) -> Result<State, LabError> {
         Ok(State {
             inner: Arc::new(Inner {
-                objects: kube_api::objects(&world),
+                objects: std::sync::RwLock::new(
+                    kube_api::objects(&world)
+                        .into_iter()
+                        .map(Arc::new)
+                        .collect(),
+                ),
+                rv: std::sync::atomic::AtomicU64::new(kube_api::FIRST_RV),
+                changes: tokio::sync::broadcast::channel(1024).0,
+                history: Mutex::new(std::collections::VecDeque::new()),
                 key: SigningKey::generate()?,
                 issuer: issuer_of(&world),
                 directory: crate::lab::entra::Directory::new(&world),
@@ -62,8 +88,85 @@ impl State {
         })
     }
 
-    pub(super) fn kube_objects(&self) -> &[Vec<Value>] {
-        &self.inner.objects
+    /// The objects of the resource at `index`, as they are now.
+    pub(super) fn kube_objects(&self, index: usize) -> Arc<Vec<Value>> {
+        self.inner
+            .objects
+            .read()
+            .ok()
+            .and_then(|o| o.get(index).cloned())
+            .unwrap_or_default()
+    }
+
+    pub(super) fn resource_version(&self) -> u64 {
+        self.inner.rv.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(super) fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Change> {
+        self.inner.changes.subscribe()
+    }
+
+    /// The changes after resourceVersion `since`, oldest first.
+    pub(super) fn changes_since(&self, since: u64) -> Vec<Change> {
+        self.inner
+            .history
+            .lock()
+            .map(|h| h.iter().filter(|c| c.rv > since).cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Adds or replaces an object (by namespace and name), or deletes it, and tells the open
+    /// watches, as an API server does when the cluster changes.
+    pub fn apply(&self, index: usize, mut object: Value, delete: bool) {
+        use std::sync::atomic::Ordering;
+        let Ok(mut all) = self.inner.objects.write() else {
+            return;
+        };
+        let Some(list) = all.get_mut(index) else {
+            return;
+        };
+        let rv = self.inner.rv.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert("resourceVersion".into(), Value::String(rv.to_string()));
+        }
+        let key = |o: &Value| {
+            (
+                kube_api::namespace_of(o).to_string(),
+                kube_api::name_of(o).to_string(),
+            )
+        };
+        let list = Arc::make_mut(list);
+        let at = list.iter().position(|o| key(o) == key(&object));
+        let kind = match (delete, at) {
+            (true, Some(i)) => {
+                list.remove(i);
+                "DELETED"
+            }
+            (true, None) => return,
+            (false, Some(i)) => {
+                list[i] = object.clone();
+                "MODIFIED"
+            }
+            (false, None) => {
+                list.push(object.clone());
+                "ADDED"
+            }
+        };
+        let change = Change {
+            rv,
+            index,
+            namespace: kube_api::namespace_of(&object).to_string(),
+            line: kube_api::watch_event(kind, object),
+        };
+        // Recorded while the lists are still locked, so history and lists agree.
+        if let Ok(mut h) = self.inner.history.lock() {
+            if h.len() == 1000 {
+                h.pop_front();
+            }
+            h.push_back(change.clone());
+        }
+        // No watch open is fine: the change is in the lists either way.
+        let _ = self.inner.changes.send(change);
     }
 
     pub(super) fn issuer(&self) -> &str {

@@ -22,7 +22,8 @@ use crate::world::World;
 use resources::{RESOURCES, Resource};
 
 /// The list resourceVersion; kube-runtime's watcher needs one.
-const LIST_RV: &str = "1000";
+/// The resourceVersion of an unchanged world; each change moves it on.
+pub(crate) const FIRST_RV: u64 = 1000;
 
 fn json_response(code: StatusCode, body: &Value) -> Response {
     (
@@ -160,7 +161,7 @@ fn resource_request(state: &State, req: &Req<'_>, body: &Bytes) -> Response {
             let pods = resources::find("", "v1", "pods")
                 .map(|r| state.items(r))
                 .unwrap_or_default();
-            token::token_request(state.issuer_key(), state.issuer(), sa, pods, body)
+            token::token_request(state.issuer_key(), state.issuer(), &sa, &pods, body)
         }
         (&Method::GET, [plural]) => match resources::find(group, version, plural) {
             Some(r) => list(state, r, ns, query, accept),
@@ -170,9 +171,14 @@ fn resource_request(state: &State, req: &Req<'_>, body: &Bytes) -> Response {
             Some(r) => match state.find(r, ns, name) {
                 Some(obj) if table::wants_table(accept) => json_response(
                     StatusCode::OK,
-                    &table::table(r, &[obj], LIST_RV, jiff::Timestamp::now()),
+                    &table::table(
+                        r,
+                        &[&obj],
+                        &state.resource_version().to_string(),
+                        jiff::Timestamp::now(),
+                    ),
                 ),
-                Some(obj) => json_response(StatusCode::OK, obj),
+                Some(obj) => json_response(StatusCode::OK, &obj),
                 None => status::not_found(plural, name),
             },
             None => status::not_found(plural, name),
@@ -244,8 +250,10 @@ fn list(state: &State, r: &Resource, ns: Option<&str>, query: &str, accept: &str
     if matches!(param(query, "watch"), Some("true" | "1")) {
         return watch::watch(state, r, ns, query);
     }
-    let all: Vec<&Value> = state
-        .items(r)
+    // The resourceVersion first: a change after it is seen by a watch from it.
+    let rv = state.resource_version().to_string();
+    let items = state.items(r);
+    let all: Vec<&Value> = items
         .iter()
         .filter(|o| ns.is_none_or(|n| resources::namespace_of(o) == n))
         .collect();
@@ -258,13 +266,13 @@ fn list(state: &State, r: &Resource, ns: Option<&str>, query: &str, accept: &str
         .unwrap_or(usize::MAX);
     let end = start.saturating_add(limit).min(all.len());
     let page = all.get(start.min(all.len())..end).unwrap_or_default();
-    let mut metadata = json!({"resourceVersion": LIST_RV});
+    let mut metadata = json!({"resourceVersion": rv});
     if end < all.len() {
         metadata["continue"] = json!(end.to_string());
         metadata["remainingItemCount"] = json!(all.len() - end);
     }
     if table::wants_table(accept) {
-        let mut t = table::table(r, page, LIST_RV, jiff::Timestamp::now());
+        let mut t = table::table(r, page, &rv, jiff::Timestamp::now());
         t["metadata"] = metadata;
         return json_response(StatusCode::OK, &t);
     }
@@ -334,19 +342,36 @@ pub(super) fn objects(world: &World) -> Vec<Vec<Value>> {
     resources::objects(world)
 }
 
+pub(crate) use resources::{name_of, namespace_of};
+pub(crate) use watch::event as watch_event;
+
+/// The index of a resource in [`RESOURCES`] (and in the lab's object lists).
+pub(crate) fn index_of(r: &Resource) -> Option<usize> {
+    RESOURCES
+        .iter()
+        .position(|x| x.group == r.group && x.plural == r.plural)
+}
+
+/// The resource of an object by its `apiVersion` and `kind`.
+pub(crate) fn index_of_kind(api_version: &str, kind: &str) -> Option<usize> {
+    RESOURCES
+        .iter()
+        .position(|x| x.group_version() == api_version && x.kind == kind)
+}
+
 impl State {
-    fn items(&self, r: &Resource) -> &[Value] {
-        RESOURCES
-            .iter()
-            .position(|x| x.group == r.group && x.plural == r.plural)
-            .and_then(|i| self.kube_objects().get(i))
-            .map(Vec::as_slice)
+    fn items(&self, r: &Resource) -> std::sync::Arc<Vec<Value>> {
+        index_of(r)
+            .map(|i| self.kube_objects(i))
             .unwrap_or_default()
     }
 
-    fn find(&self, r: &Resource, ns: Option<&str>, name: &str) -> Option<&Value> {
-        self.items(r).iter().find(|o| {
-            resources::name_of(o) == name && ns.is_none_or(|n| resources::namespace_of(o) == n)
-        })
+    fn find(&self, r: &Resource, ns: Option<&str>, name: &str) -> Option<Value> {
+        self.items(r)
+            .iter()
+            .find(|o| {
+                resources::name_of(o) == name && ns.is_none_or(|n| resources::namespace_of(o) == n)
+            })
+            .cloned()
     }
 }

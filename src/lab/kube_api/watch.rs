@@ -1,7 +1,8 @@
 //! Watch streams: newline-delimited `{"type": …, "object": …}` events, chunked, held open until
-//! `timeoutSeconds`. A world does not change, so a watch from the list's resourceVersion sees
-//! only a BOOKMARK; from `resourceVersion=0` (or with `sendInitialEvents`) it first sees every
-//! object ADDED. kube-runtime's watcher works from either (wire-protocols.md §1.4).
+//! `timeoutSeconds`. From `resourceVersion=0` (or with `sendInitialEvents`) a watch first sees
+//! every object ADDED; then every change the lab is told of (`LabHandle::apply`) as ADDED,
+//! MODIFIED or DELETED. A resourceVersion older than the lab's first is 410 Gone, as an API
+//! server that compacted it answers. kube-runtime's watcher works from either (wire-protocols.md §1.4).
 
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use futures_util::stream;
 use serde_json::{Value, json};
 
 use super::resources::{Resource, namespace_of};
-use super::{LIST_RV, param};
+use super::{FIRST_RV, index_of, param};
 use crate::lab::server::State;
 
 /// The lab never holds a watch longer than this, whatever the client asks.
@@ -22,6 +23,23 @@ const MAX_WATCH: Duration = Duration::from_secs(300);
 pub fn watch(state: &State, r: &Resource, ns: Option<&str>, query: &str) -> Response {
     let initial = param(query, "sendInitialEvents") == Some("true");
     let from_start = initial || matches!(param(query, "resourceVersion"), None | Some("0" | ""));
+    let since = param(query, "resourceVersion").and_then(|v| v.parse::<u64>().ok());
+    if since.is_some_and(|v| v > 0 && v < FIRST_RV) {
+        return super::status::status(
+            StatusCode::GONE,
+            "Expired",
+            format!(
+                "too old resource version: {} ({FIRST_RV})",
+                since.unwrap_or_default()
+            ),
+            None,
+            None,
+        );
+    }
+    // Subscribed before the initial events are read, so no change falls between them.
+    let changes = state.subscribe();
+    let index = index_of(r);
+    let ns_owned = ns.map(str::to_string);
     let bookmarks = param(query, "allowWatchBookmarks") == Some("true");
     let timeout = param(query, "timeoutSeconds")
         .and_then(|t| t.parse().ok())
@@ -38,8 +56,18 @@ pub fn watch(state: &State, r: &Resource, ns: Option<&str>, query: &str) -> Resp
             lines.push(event("ADDED", obj.clone()));
         }
     }
+    // A watch from a resourceVersion first sees what changed since it.
+    let mut replayed = since.unwrap_or(0);
+    if !from_start || since.is_some_and(|v| v > 0) {
+        for c in state.changes_since(since.unwrap_or(0)) {
+            if Some(c.index) == index && ns.is_none_or(|n| n == c.namespace) {
+                lines.push(c.line.clone());
+            }
+            replayed = replayed.max(c.rv);
+        }
+    }
     if bookmarks || initial {
-        let mut meta = json!({"resourceVersion": LIST_RV});
+        let mut meta = json!({"resourceVersion": state.resource_version().to_string()});
         if initial {
             meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
@@ -49,16 +77,32 @@ pub fn watch(state: &State, r: &Resource, ns: Option<&str>, query: &str) -> Resp
         ));
     }
     let events = stream::iter(lines.into_iter().map(Ok::<_, std::io::Error>));
-    // Hold the stream open, as an idle API server does, then end it cleanly.
-    let mut stop = state.stop();
-    let hold = stream::once(async move {
-        tokio::select! {
-            _ = tokio::time::sleep(timeout) => {}
-            _ = stop.wait_for(|stopped| *stopped) => {}
+    // Then the changes, until the timeout or the lab stops, as a live API server does.
+    let stop = state.stop();
+    let deadline = tokio::time::Instant::now() + timeout;
+    let hold = stream::unfold((changes, stop), move |(mut changes, mut stop)| {
+        let ns = ns_owned.clone();
+        async move {
+            loop {
+                let next = tokio::select! {
+                    c = changes.recv() => c,
+                    _ = tokio::time::sleep_until(deadline) => return None,
+                    _ = stop.wait_for(|stopped| *stopped) => return None,
+                };
+                match next {
+                    Ok(c)
+                        if c.rv > replayed
+                            && Some(c.index) == index
+                            && ns.as_deref().is_none_or(|n| n == c.namespace) =>
+                    {
+                        return Some((Ok(c.line), (changes, stop)));
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
+            }
         }
-        Ok(String::new())
-    })
-    .filter(|s| std::future::ready(!s.as_ref().is_ok_and(String::is_empty)));
+    });
     (
         StatusCode::OK,
         [("content-type", "application/json")],
@@ -67,7 +111,7 @@ pub fn watch(state: &State, r: &Resource, ns: Option<&str>, query: &str) -> Resp
         .into_response()
 }
 
-fn event(kind: &str, object: Value) -> String {
+pub(crate) fn event(kind: &str, object: Value) -> String {
     let mut line = json!({"type": kind, "object": object}).to_string();
     line.push('\n');
     line
