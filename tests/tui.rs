@@ -485,3 +485,176 @@ fn clicks_select_pods_and_links() {
     );
     assert_eq!((m.selected, m.link), (3, 2));
 }
+
+/// A live source follows the cluster: a pod the lab is told of appears in the pods pane's data,
+/// and goes again, without a refresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_source_follows_pods_that_come_and_go() {
+    use std::sync::Arc;
+    use widiag::tui::runner::{DataSource, serve};
+    let lab = common::spawn_lab("seed-004-healthy");
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, lab.kubeconfig()).unwrap();
+    let opts = widiag::collect::LiveOptions {
+        kube: widiag::collect::KubeTarget {
+            kubeconfig: Some(kubeconfig),
+            ..Default::default()
+        },
+        azure_auth: widiag::collect::AzureAuth::None,
+        probe: false,
+        timeout: std::time::Duration::from_secs(10),
+        ..Default::default()
+    };
+    let (etx, erx) = tokio::sync::mpsc::unbounded_channel();
+    let (rtx, mut rrx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(serve(DataSource::Live(Arc::new(opts)), erx, rtx));
+    etx.send(Effect::Load {
+        selection: Selection::All,
+        probe: false,
+    })
+    .unwrap();
+    // The next report (read or followed) that satisfies `want`, within a bound far past need.
+    async fn report_where(
+        rrx: &mut tokio::sync::mpsc::UnboundedReceiver<Msg>,
+        want: impl Fn(&widiag::analysis::Report) -> bool,
+    ) -> widiag::analysis::Report {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let msg = tokio::time::timeout_at(deadline, rrx.recv())
+                .await
+                .expect("the report arrives")
+                .expect("runner alive");
+            if let Msg::Loaded(r) | Msg::Followed(r) = msg
+                && want(&r)
+            {
+                return r;
+            }
+        }
+    }
+    let has = |r: &widiag::analysis::Report, name: &str| r.pods.iter().any(|p| p.pod.name == name);
+    report_where(&mut rrx, |r| has(r, "wi-kv-test")).await;
+    let pod = serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "newcomer", "namespace": "default",
+                     "labels": {"azure.workload.identity/use": "true"}},
+        "spec": {"serviceAccountName": "wi-demo-sa", "containers": [{"name": "app", "image": "busybox"}]}
+    });
+    assert!(lab.apply(pod.clone()));
+    let r = report_where(&mut rrx, |r| has(r, "newcomer")).await;
+    assert!(has(&r, "wi-kv-test"), "the others stay");
+    assert!(lab.delete(pod));
+    report_where(&mut rrx, |r| !has(r, "newcomer")).await;
+    etx.send(Effect::Quit).unwrap();
+}
+
+/// Soak: a generated 2,000-pod cluster churning (300 pods added, 150 of them deleted again, in
+/// bursts) while the TUI follows it; the last report is exactly the cluster's final state, and
+/// the model takes every report without a panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn following_a_churning_cluster_ends_on_its_final_state() {
+    use std::sync::Arc;
+    use widiag::tui::runner::{DataSource, serve};
+    let sizes = widiag::world::generate::Sizes {
+        pods: 2000,
+        service_accounts: 400,
+        identities: 100,
+        fics_per_identity: 2,
+        namespaces: 20,
+    };
+    let world =
+        widiag::world::parse::parse_str("generated", &widiag::world::generate::world_yaml(sizes))
+            .unwrap();
+    let template = serde_json::to_value(&world.kube.pods[0]).unwrap();
+    let lab = widiag::lab::LabHandle::spawn(world).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, lab.kubeconfig()).unwrap();
+    let opts = widiag::collect::LiveOptions {
+        kube: widiag::collect::KubeTarget {
+            kubeconfig: Some(kubeconfig),
+            ..Default::default()
+        },
+        azure_auth: widiag::collect::AzureAuth::None,
+        probe: false,
+        timeout: std::time::Duration::from_secs(20),
+        ..Default::default()
+    };
+    let (etx, erx) = tokio::sync::mpsc::unbounded_channel();
+    let (rtx, mut rrx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(serve(DataSource::Live(Arc::new(opts)), erx, rtx));
+    etx.send(Effect::Load {
+        selection: Selection::All,
+        probe: false,
+    })
+    .unwrap();
+    let mut m = Model::new(Source::Live {
+        context: "lab".into(),
+    });
+    let first = loop {
+        match rrx.recv().await.unwrap() {
+            Msg::Loaded(r) => break r,
+            other => {
+                update(&mut m, other);
+            }
+        }
+    };
+    let base = first.pods.len();
+    update(&mut m, Msg::Loaded(first));
+    let pod = |i: usize| {
+        let mut p = template.clone();
+        p["metadata"]["name"] = format!("churn-{i}").into();
+        p
+    };
+    for burst in 0..10 {
+        for i in burst * 30..(burst + 1) * 30 {
+            assert!(lab.apply(pod(i)));
+        }
+        for i in (burst * 30..(burst + 1) * 30).step_by(2) {
+            assert!(lab.delete(pod(i)));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    let last = loop {
+        let msg = tokio::time::timeout_at(deadline, rrx.recv())
+            .await
+            .expect("the final state arrives")
+            .unwrap();
+        // The final state: 150 churned pods, the odd ones (a burst's middle can count 150 too).
+        let done = match &msg {
+            Msg::Followed(r) => {
+                r.pods.len() == base + 150
+                    && r.pods.iter().all(|p| {
+                        p.pod
+                            .name
+                            .strip_prefix("churn-")
+                            .is_none_or(|n| n.parse::<usize>().unwrap() % 2 == 1)
+                    })
+            }
+            _ => false,
+        };
+        let report = match &msg {
+            Msg::Followed(r) => Some(r.clone()),
+            _ => None,
+        };
+        update(&mut m, msg);
+        if done {
+            break report.unwrap();
+        }
+    };
+    let churned: Vec<&str> = last
+        .pods
+        .iter()
+        .map(|p| p.pod.name.as_str())
+        .filter(|n| n.starts_with("churn-"))
+        .collect();
+    assert_eq!(churned.len(), 150);
+    assert!(
+        churned
+            .iter()
+            .all(|n| n.trim_start_matches("churn-").parse::<usize>().unwrap() % 2 == 1)
+    );
+    assert_eq!(m.report.as_ref().unwrap().pods.len(), base + 150);
+    etx.send(Effect::Quit).unwrap();
+}

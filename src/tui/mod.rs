@@ -2,6 +2,7 @@
 //! only draw from `&Model`, and a runner that does the I/O. The loop is generic over the
 //! backend and takes its input as a stream, so tests drive it on a `TestBackend`.
 
+pub mod follow;
 pub mod keymap;
 pub mod model;
 pub mod runner;

@@ -19,6 +19,11 @@ pub enum DataSource {
     Live(Arc<LiveOptions>),
 }
 
+/// Every pod of a world, as the first read analyses it.
+pub fn analyze_all(world: &World) -> Report {
+    analyze(world, &Selection::All)
+}
+
 fn analyze(world: &World, selection: &Selection) -> Report {
     analysis::analyze(
         world,
@@ -70,8 +75,8 @@ async fn load(
 /// The newest world each pod was seen in (a probed pod's world holds its live evidence), so
 /// an export shows what the screen shows.
 #[derive(Default)]
-struct Seen {
-    all: Option<Arc<World>>,
+pub struct Seen {
+    pub all: Option<Arc<World>>,
     pods: HashMap<ObjRef, Arc<World>>,
 }
 
@@ -91,10 +96,22 @@ pub async fn serve(
     // The reads and probes in flight, so `x` can stop waiting for them. A cancelled live read
     // finishes on its blocking thread and is dropped; nothing it learns is shown.
     let mut running: Vec<tokio::task::JoinHandle<()>> = Vec::new();
+    let start_following = |source: &DataSource, seen: &Arc<Mutex<Seen>>| match source {
+        DataSource::Live(opts) => Some(tokio::spawn(super::follow::follow(
+            opts.clone(),
+            seen.clone(),
+            results.clone(),
+        ))),
+        DataSource::World(_) => None,
+    };
+    let mut following = start_following(&source, &seen);
     while let Some(e) = effects.recv().await {
         running.retain(|h| !h.is_finished());
         match e {
-            Effect::Quit => return,
+            Effect::Quit => {
+                following.iter().for_each(|f| f.abort());
+                return;
+            }
             Effect::Cancel => running.drain(..).for_each(|h| h.abort()),
             Effect::SwitchContext(context) => {
                 if let DataSource::Live(opts) = &source {
@@ -105,6 +122,8 @@ pub async fn serve(
                 running.drain(..).for_each(|h| h.abort());
                 // What was seen belongs to the other cluster.
                 seen = Arc::new(Mutex::new(Seen::default()));
+                following.iter().for_each(|f| f.abort());
+                following = start_following(&source, &seen);
                 running.push(spawn_load(&source, &seen, &results, Selection::All, false));
             }
             Effect::Load { selection, probe } => {

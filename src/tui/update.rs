@@ -24,6 +24,8 @@ pub enum Msg {
     Loaded(Report),
     /// Fresh chains for some pods (a probe of one pod); the others stay.
     Patch(Report),
+    /// The cluster changed (a watch): new chains, while whatever runs keeps running.
+    Followed(Report),
     Failed(String),
     Notice(String),
     /// The facts behind one pod's chain, for the inspection tabs.
@@ -53,8 +55,16 @@ pub enum Effect {
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Loaded(report) => {
-            m.report = Some(report);
             m.activity = Activity::Idle;
+            update(m, Msg::Followed(report))
+        }
+        Msg::Followed(report) => {
+            // The selection follows its pod when others come and go.
+            let current = m.current().map(|p| p.pod.clone());
+            m.report = Some(report);
+            if let Some(i) = current.and_then(|c| m.visible().iter().position(|p| p.pod == c)) {
+                m.selected = i;
+            }
             m.selected = m.selected.min(m.visible().len().saturating_sub(1));
             // Following pods, the chain opens on the broken link; inside it, stay put.
             m.link = match (m.pane, m.current()) {
