@@ -211,3 +211,33 @@ fn the_lab_refuses_writes() {
         lab.requests()
     );
 }
+
+/// `kubectl exec` (WebSocket, v5.channel.k8s.io) reads the pod's projected token file: a fresh
+/// token for its ServiceAccount and volume audience, bound to the pod, as the kubelet writes it.
+#[test]
+fn kubectl_exec_reads_the_projected_token_file() {
+    let lab = lab("seed-004-healthy");
+    let k = Kubectl::new(&lab);
+    let token = k.ok(&[
+        "exec",
+        "-n",
+        "default",
+        "wi-kv-test",
+        "--",
+        "cat",
+        "/var/run/secrets/azure/tokens/azure-identity-token",
+    ]);
+    let claims: serde_json::Value =
+        jsonwebtoken::dangerous::insecure_decode_claims(token.trim()).unwrap();
+    assert_eq!(claims["sub"], "system:serviceaccount:default:wi-demo-sa");
+    assert_eq!(claims["aud"][0], "api://AzureADTokenExchange");
+    assert_eq!(claims["kubernetes.io"]["pod"]["name"], "wi-kv-test");
+    // A command the container does not have fails with its exit code.
+    let missing = k.run(&["exec", "-n", "default", "wi-kv-test", "--", "nosuch"]);
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("exit code 127"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+}

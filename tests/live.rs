@@ -893,3 +893,39 @@ fn azure_reads_denied_become_gaps_not_failures() {
     let pod = "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t";
     assert_eq!(link(&run.report, pod, "identity"), "unknown(WI802)");
 }
+
+/// A user who may not mint tokens (`create serviceaccounts/token`) but may exec: widiag reads the
+/// pod's own token file over pods/exec (WebSocket) and the chain still completes.
+#[test]
+fn without_token_requests_the_token_file_is_read_over_exec() {
+    let lab = lab_with(
+        "kubeUsers:\n- name: support\n  allow:\n  - verbs: [get, list, watch]\n    resources: ['*']\n  - verbs: [create]\n    resources: [pods/exec]\n",
+    );
+    let kubeconfig = lab.kubeconfig_as("support");
+    let run = check_against(lab, "exec-only", &kubeconfig, &[]);
+    assert_eq!(link(&run.report, "default/wi-kv-test", "exchange"), "pass");
+    let token_link = run.report["pods"][0]["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["link"] == "token")
+        .unwrap()
+        .to_string();
+    assert!(token_link.contains("\"exec\""), "{token_link}");
+    let denied = run
+        .requests
+        .iter()
+        .filter(|r| r.path.ends_with("/serviceaccounts/wi-demo-sa/token"))
+        .map(|r| r.status)
+        .collect::<Vec<_>>();
+    assert_eq!(
+        denied,
+        [403],
+        "the TokenRequest was tried first and refused"
+    );
+    assert!(
+        run.requests
+            .iter()
+            .any(|r| r.path.ends_with("/pods/wi-kv-test/exec") && r.status == 101)
+    );
+}

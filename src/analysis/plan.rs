@@ -26,6 +26,9 @@ pub struct ExchangePlan {
     pub pods: Vec<ObjRef>,
     /// `AZURE_AUTHORITY_HOST` as the pods see it, if set.
     pub authority: Option<String>,
+    /// (container, path) of the bound pod's `AZURE_FEDERATED_TOKEN_FILE`: read by exec when a
+    /// TokenRequest is not allowed.
+    pub token_file: Option<(String, String)>,
     /// Key Vault and Blob targets per pod.
     pub targets: BTreeMap<ObjRef, Vec<Target>>,
 }
@@ -121,10 +124,25 @@ pub fn plan(
             bind_to: (s.at.name.clone(), pod.metadata.uid.clone()),
             pods: Vec::new(),
             authority: first_env(pod, "AZURE_AUTHORITY_HOST"),
+            token_file: token_file(pod),
             targets: BTreeMap::new(),
         });
         p.pods.push(s.at.clone());
         p.targets.insert(s.at.clone(), found.targets);
     }
     (plans.into_values().collect(), unplanned)
+}
+
+/// The container that has `AZURE_FEDERATED_TOKEN_FILE` set, and the path it names.
+fn token_file(pod: &k8s_openapi::api::core::v1::Pod) -> Option<(String, String)> {
+    pod.spec.as_ref()?.containers.iter().find_map(|c| {
+        let path = c
+            .env
+            .iter()
+            .flatten()
+            .find(|e| e.name == "AZURE_FEDERATED_TOKEN_FILE")?
+            .value
+            .clone()?;
+        Some((c.name.clone(), path))
+    })
 }

@@ -199,6 +199,21 @@ pub fn router(state: State) -> Router {
 }
 
 async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
+    // pods/exec upgrades to a WebSocket, so it takes the request whole.
+    if let Some((ns, pod)) = kube_api::exec::target(req.uri().path()) {
+        let (method, path) = (req.method().to_string(), req.uri().path().to_string());
+        let response = kube_api::exec::handle(state.clone(), req, ns, pod).await;
+        if let Ok(mut log) = state.log.lock() {
+            log.push(Logged {
+                method,
+                host: String::new(),
+                path,
+                status: response.status().as_u16(),
+                user_agent: String::new(),
+            });
+        }
+        return response;
+    }
     let (parts, body) = req.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20)
         .await

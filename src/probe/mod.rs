@@ -83,10 +83,25 @@ pub async fn run(
                     jwt: Ok(token::PodToken(own.jwt.clone())),
                     source: "in-pod",
                 },
-                _ => Taken {
-                    plan,
-                    jwt: token::request(client, plan).await,
-                    source: "token-request",
+                _ => match token::request(client, plan).await {
+                    Ok(jwt) => Taken {
+                        plan,
+                        jwt: Ok(jwt),
+                        source: "token-request",
+                    },
+                    // Not allowed to mint one: read the one the pod has.
+                    Err(denied) => match token::exec(client, plan).await {
+                        Ok(jwt) => Taken {
+                            plan,
+                            jwt: Ok(jwt),
+                            source: "exec",
+                        },
+                        Err(e) => Taken {
+                            plan,
+                            jwt: Err(format!("{denied}; {e}")),
+                            source: "token-request",
+                        },
+                    },
                 },
             }
         })

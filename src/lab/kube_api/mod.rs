@@ -4,6 +4,7 @@
 //! See shared/reference/wire-protocols.md §1–2 for what real clients send.
 
 mod discovery;
+pub(crate) mod exec;
 mod protobuf;
 mod resources;
 mod status;
@@ -360,6 +361,15 @@ pub(crate) fn index_of_kind(api_version: &str, kind: &str) -> Option<usize> {
 }
 
 impl State {
+    /// One object, for other parts of the lab (exec).
+    pub(crate) fn find_object(&self, r: &Resource, ns: Option<&str>, name: &str) -> Option<Value> {
+        self.find(r, ns, name)
+    }
+
+    pub(crate) fn objects_of(&self, r: &Resource) -> Vec<Value> {
+        self.items(r).to_vec()
+    }
+
     fn items(&self, r: &Resource) -> std::sync::Arc<Vec<Value>> {
         index_of(r)
             .map(|i| self.kube_objects(i))

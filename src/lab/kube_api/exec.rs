@@ -1,0 +1,158 @@
+//! `pods/exec` over WebSocket (`v5.channel.k8s.io`, `v4.channel.k8s.io`), enough to read a
+//! pod's projected token file as kubectl and kube-rs do: `cat <AZURE_FEDERATED_TOKEN_FILE>`
+//! answers a fresh token for the pod's ServiceAccount with its volume's audience, bound to the
+//! pod, as the kubelet would have written it. Frames: a channel byte, then data; channel 3
+//! carries the final Status (wire-protocols.md §1.8).
+
+use axum::extract::FromRequestParts;
+use axum::extract::Request;
+use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::resources::{find, name_of, namespace_of};
+use super::status::{not_found, status};
+use crate::lab::server::State;
+
+/// `/api/v1/namespaces/{ns}/pods/{name}/exec`, as (namespace, pod).
+pub fn target(path: &str) -> Option<(String, String)> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segs.as_slice() {
+        ["api", "v1", "namespaces", ns, "pods", name, "exec"] => {
+            Some((ns.to_string(), name.to_string()))
+        }
+        _ => None,
+    }
+}
+
+pub async fn handle(state: State, req: Request, ns: String, pod_name: String) -> Response {
+    let query = req.uri().query().unwrap_or_default().to_string();
+    let (mut parts, _) = req.into_parts();
+    // A `LabBehaviour` user needs `create pods/exec`, as RBAC asks of a real one.
+    if let Some(token) = crate::lab::bearer::token(&parts.headers) {
+        let allowed = state
+            .kube_users()
+            .iter()
+            .find(|u| u.name == token)
+            .is_some_and(|u| u.allows("create", "pods/exec", Some(&ns)));
+        if !allowed {
+            return status(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                format!(
+                    "pods \"{pod_name}\" is forbidden: User \"{token}\" cannot create resource \"pods/exec\" in API group \"\" in the namespace \"{ns}\""
+                ),
+                Some("pods"),
+                None,
+            );
+        }
+    }
+    let Ok(ws) = WebSocketUpgrade::from_request_parts(&mut parts, &()).await else {
+        return status(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "Upgrade request required".into(),
+            None,
+            None,
+        );
+    };
+    let Some(pod) = find("", "v1", "pods").and_then(|r| state.find_object(r, Some(&ns), &pod_name))
+    else {
+        return not_found("pods", &pod_name);
+    };
+    let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let command: Vec<String> = params
+        .iter()
+        .filter(|(k, _)| k == "command")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let (stdout, exit) = run(&state, &pod, &command);
+    ws.protocols(["v5.channel.k8s.io", "v4.channel.k8s.io"])
+        .on_upgrade(move |mut socket| async move {
+            let frame = |channel: u8, data: &[u8]| {
+                let mut f = vec![channel];
+                f.extend_from_slice(data);
+                Message::Binary(f.into())
+            };
+            if !stdout.is_empty() {
+                let _ = socket.send(frame(1, &stdout)).await;
+            }
+            let done = match exit {
+                0 => json!({"metadata": {}, "status": "Success"}),
+                code => json!({
+                    "metadata": {}, "status": "Failure",
+                    "message": format!("command terminated with non-zero exit code: error executing command {command:?}, exit code {code}"),
+                    "reason": "NonZeroExitCode",
+                    "details": {"causes": [{"reason": "ExitCode", "message": code.to_string()}]},
+                }),
+            };
+            let _ = socket.send(frame(3, done.to_string().as_bytes())).await;
+            // A normal closure (1000): clients treat a close without a code as an error.
+            let _ = socket
+                .send(Message::Close(Some(axum::extract::ws::CloseFrame {
+                    code: axum::extract::ws::close_code::NORMAL,
+                    reason: "".into(),
+                })))
+                .await;
+        })
+        .into_response()
+}
+
+/// What the container would print: the token file, the hostname, else exit 127.
+fn run(state: &State, pod: &Value, command: &[String]) -> (Vec<u8>, i32) {
+    let token_path = pod["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["env"].as_array().into_iter().flatten())
+        .find(|e| e["name"] == "AZURE_FEDERATED_TOKEN_FILE")
+        .and_then(|e| e["value"].as_str());
+    match command {
+        [cat, path] if cat == "cat" && Some(path.as_str()) == token_path => {
+            match token_for(state, pod) {
+                Some(t) => (t.into_bytes(), 0),
+                None => (b"cat: token: No such file or directory\n".to_vec(), 1),
+            }
+        }
+        [cat, path] if cat == "cat" && path == "/etc/hostname" => {
+            (format!("{}\n", name_of(pod)).into_bytes(), 0)
+        }
+        _ => (Vec::new(), 127),
+    }
+}
+
+/// A token as the kubelet writes it: the pod's ServiceAccount, its volume's audience, bound.
+fn token_for(state: &State, pod: &Value) -> Option<String> {
+    let typed: k8s_openapi::api::core::v1::Pod = serde_json::from_value(pod.clone()).ok()?;
+    let audience = crate::analysis::subject::projected_audience(&typed)
+        .unwrap_or_else(|| crate::analysis::webhook::DEFAULT_AUDIENCE.into());
+    let ns = namespace_of(pod);
+    let sa_name = pod["spec"]["serviceAccountName"]
+        .as_str()
+        .unwrap_or("default");
+    let sa =
+        find("", "v1", "serviceaccounts").and_then(|r| state.find_object(r, Some(ns), sa_name))?;
+    let pods = find("", "v1", "pods")
+        .map(|r| state.objects_of(r))
+        .unwrap_or_default();
+    let body = json!({"spec": {
+        "audiences": [audience],
+        "expirationSeconds": 3600,
+        "boundObjectRef": {"kind": "Pod", "apiVersion": "v1", "name": name_of(pod)},
+    }});
+    let r = super::token::token_request(
+        state.issuer_key(),
+        state.issuer(),
+        &sa,
+        &pods,
+        body.to_string().as_bytes(),
+    );
+    let bytes =
+        futures_util::FutureExt::now_or_never(axum::body::to_bytes(r.into_body(), 1 << 20))?
+            .ok()?;
+    let v: Value = serde_json::from_slice(&bytes).ok()?;
+    v["status"]["token"].as_str().map(str::to_string)
+}
