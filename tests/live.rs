@@ -929,3 +929,34 @@ fn without_token_requests_the_token_file_is_read_over_exec() {
             .any(|r| r.path.ends_with("/pods/wi-kv-test/exec") && r.status == 101)
     );
 }
+
+/// `--transcript` names every request, Kubernetes ones (kube-rs lists, the TokenRequest)
+/// included, with status and time; a refused one shows its status and why.
+#[test]
+fn the_transcript_covers_kubernetes_requests_too() {
+    let run = live_check("seed-004-healthy", &[]);
+    for needle in [
+        "200 GET /api/v1/pods (list pods)",
+        "200 GET /api/v1/serviceaccounts (list serviceaccounts)",
+        "201 POST /api/v1/namespaces/default/serviceaccounts/wi-demo-sa/token (token request)",
+    ] {
+        assert!(
+            run.output.contains(needle),
+            "{needle} not in:\n{}",
+            run.output
+        );
+    }
+    let lab = lab_with(
+        "kubeUsers:\n- name: reader\n  allow:\n  - verbs: [get, list, watch]\n    resources: ['*']\n",
+    );
+    let kubeconfig = lab.kubeconfig_as("reader");
+    let denied = check_against(lab, "no-token", &kubeconfig, &[]);
+    assert!(
+        denied.output.lines().any(|l| l.contains(
+            "--- POST /api/v1/namespaces/default/serviceaccounts/wi-demo-sa/token (token request)"
+        )),
+        "{}",
+        denied.output
+    );
+    assert!(!denied.output.contains("eyJ"), "no token in the transcript");
+}

@@ -30,6 +30,8 @@ pub struct KubeTarget {
 #[derive(Clone)]
 pub struct Cluster {
     pub client: Client,
+    /// One step per request made through `client` by the collector.
+    pub transcript: super::http::Transcript,
     pub context: Option<String>,
     /// The kubeconfig context's namespace, for a bare `--pod NAME`.
     pub default_namespace: String,
@@ -97,6 +99,7 @@ pub async fn connect(target: &KubeTarget, timeout: Duration) -> Result<Cluster, 
     let client = Client::try_from(config).map_err(|e| CollectError::Kube(e.to_string()))?;
     Ok(Cluster {
         client,
+        transcript: Default::default(),
         context,
         default_namespace,
     })
@@ -121,7 +124,7 @@ where
 
 /// A namespaced kind, in one namespace or all of them.
 async fn namespaced<K>(
-    client: &Client,
+    cluster: &Cluster,
     namespace: Option<&str>,
     timeout: Duration,
 ) -> Result<Vec<K>, Gap>
@@ -129,27 +132,67 @@ where
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
     K::DynamicType: Default,
 {
+    let client = &cluster.client;
     let api = match namespace {
         Some(ns) => Api::<K>::namespaced(client.clone(), ns),
         None => Api::<K>::all(client.clone()),
     };
-    fetch(api, namespace, timeout).await
+    fetch(api, namespace, timeout, &cluster.transcript).await
 }
 
-async fn cluster_scoped<K>(client: &Client, timeout: Duration) -> Result<Vec<K>, Gap>
+async fn cluster_scoped<K>(cluster: &Cluster, timeout: Duration) -> Result<Vec<K>, Gap>
 where
     K: Resource<Scope = k8s_openapi::ClusterResourceScope> + Clone + DeserializeOwned + Debug,
     K::DynamicType: Default,
 {
-    fetch(Api::<K>::all(client.clone()), None, timeout).await
+    fetch(
+        Api::<K>::all(cluster.client.clone()),
+        None,
+        timeout,
+        &cluster.transcript,
+    )
+    .await
 }
 
-async fn fetch<K>(api: Api<K>, namespace: Option<&str>, timeout: Duration) -> Result<Vec<K>, Gap>
+async fn fetch<K>(
+    api: Api<K>,
+    namespace: Option<&str>,
+    timeout: Duration,
+    transcript: &super::http::Transcript,
+) -> Result<Vec<K>, Gap>
 where
     K: Resource + Clone + DeserializeOwned + Debug,
     K::DynamicType: Default,
 {
     let plural = K::plural(&K::DynamicType::default()).into_owned();
+    let start = std::time::Instant::now();
+    let result = fetch_timed(api, namespace, timeout, &plural).await;
+    transcript.push(crate::world::live::Step {
+        what: format!("list {plural}"),
+        method: "GET".into(),
+        url: K::url_path(&K::DynamicType::default(), namespace),
+        status: match &result {
+            Ok(_) => Some(200),
+            Err((_, code)) => *code,
+        },
+        millis: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+        note: result.as_ref().err().map(|(g, _)| g.error.clone()),
+    });
+    result.map_err(|(g, _)| g)
+}
+
+/// The list, or the gap and the HTTP status that caused it (none for a timeout).
+async fn fetch_timed<K>(
+    api: Api<K>,
+    namespace: Option<&str>,
+    timeout: Duration,
+    plural: &str,
+) -> Result<Vec<K>, (Gap, Option<u16>)>
+where
+    K: Resource + Clone + DeserializeOwned + Debug,
+    K::DynamicType: Default,
+{
+    let plural = plural.to_string();
     let gap = |error: String| Gap {
         resource: plural.clone(),
         namespace: namespace.map(str::to_string),
@@ -163,9 +206,15 @@ where
         Ok(Ok(items)) => Ok(items),
         // A kind the server does not serve is simply absent.
         Ok(Err(kube::Error::Api(s))) if s.code == 404 => Ok(Vec::new()),
-        Ok(Err(kube::Error::Api(s))) => Err(gap(format!("{} {}: {}", s.code, s.reason, s.message))),
-        Ok(Err(e)) => Err(gap(e.to_string())),
-        Err(_) => Err(gap(format!("no answer within {}s", timeout.as_secs()))),
+        Ok(Err(kube::Error::Api(s))) => Err((
+            gap(format!("{} {}: {}", s.code, s.reason, s.message)),
+            Some(s.code),
+        )),
+        Ok(Err(e)) => Err((gap(e.to_string()), None)),
+        Err(_) => Err((
+            gap(format!("no answer within {}s", timeout.as_secs())),
+            None,
+        )),
     }
 }
 
@@ -183,7 +232,7 @@ pub async fn collect(
     namespace: Option<&str>,
     timeout: Duration,
 ) -> (KubeObjects, Vec<Gap>) {
-    let c = &cluster.client;
+    let c = cluster;
     let ns = namespace;
     let (pods, sas, deps, rss, stss, dss, jobs, cjs, cms, svcs, evs) = tokio::join!(
         namespaced::<Pod>(c, ns, timeout),

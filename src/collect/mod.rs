@@ -184,6 +184,11 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
     Ok(Live {
         selection,
         world,
-        transcript: http.transcript.steps(),
+        transcript: cluster
+            .transcript
+            .steps()
+            .into_iter()
+            .chain(http.transcript.steps())
+            .collect(),
     })
 }

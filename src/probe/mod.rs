@@ -83,14 +83,32 @@ pub async fn run(
                     jwt: Ok(token::PodToken(own.jwt.clone())),
                     source: "in-pod",
                 },
-                _ => match token::request(client, plan).await {
+                _ => match step(
+                    http,
+                    "token request",
+                    "POST",
+                    token_url(plan),
+                    201,
+                    token::request(client, plan),
+                )
+                .await
+                {
                     Ok(jwt) => Taken {
                         plan,
                         jwt: Ok(jwt),
                         source: "token-request",
                     },
                     // Not allowed to mint one: read the one the pod has.
-                    Err(denied) => match token::exec(client, plan).await {
+                    Err(denied) => match step(
+                        http,
+                        "read the token file over exec",
+                        "GET",
+                        exec_url(plan),
+                        101,
+                        token::exec(client, plan),
+                    )
+                    .await
+                    {
                         Ok(jwt) => Taken {
                             plan,
                             jwt: Ok(jwt),
@@ -171,6 +189,42 @@ pub async fn run(
         facts.probes.extend(probes);
     }
     facts
+}
+
+/// Runs a Kubernetes call and leaves a transcript step for it (the error, never the token).
+async fn step<T>(
+    http: &Http,
+    what: &str,
+    method: &str,
+    url: String,
+    ok_status: u16,
+    call: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+    let start = std::time::Instant::now();
+    let result = call.await;
+    http.transcript.push(crate::world::live::Step {
+        what: what.into(),
+        method: method.into(),
+        url,
+        status: result.is_ok().then_some(ok_status),
+        millis: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+        note: result.as_ref().err().cloned(),
+    });
+    result
+}
+
+fn token_url(plan: &ExchangePlan) -> String {
+    format!(
+        "/api/v1/namespaces/{}/serviceaccounts/{}/token",
+        plan.namespace, plan.service_account
+    )
+}
+
+fn exec_url(plan: &ExchangePlan) -> String {
+    format!(
+        "/api/v1/namespaces/{}/pods/{}/exec",
+        plan.namespace, plan.bind_to.0
+    )
 }
 
 fn vaults(plan: &ExchangePlan) -> BTreeSet<&str> {
