@@ -51,6 +51,9 @@ pub struct LabArgs {
     /// Where to write the kubeconfig that points at the lab.
     #[arg(long, value_name = "PATH", default_value = "widiag-lab.kubeconfig")]
     pub kubeconfig: PathBuf,
+    /// Also write pod.env and its token file, to run any program "as" this pod (NS/NAME).
+    #[arg(long, value_name = "NS/NAME")]
+    pub pod: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -91,6 +91,15 @@ fn lab_cmd(l: &args::LabArgs) -> Result<ExitCode> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
     let env = lab.write_client_files(dir)?;
+    let pod_env = match &l.pod {
+        Some(p) => {
+            let r = crate::world::ObjRef::parse(p, "default")
+                .with_context(|| format!("--pod {p:?}: expected NAMESPACE/NAME"))?;
+            let written = lab.write_pod_files(dir, &r.namespace, &r.name)?;
+            Some(written.with_context(|| format!("--pod {r}: not in the lab's world"))?)
+        }
+        None => None,
+    };
     let mut out = anstream::stdout();
     writeln!(out, "Kubernetes API and OIDC issuer: {}", lab.kube_url())?;
     writeln!(out, "kubeconfig: {}", l.kubeconfig.display())?;
@@ -100,6 +109,13 @@ fn lab_cmd(l: &args::LabArgs) -> Result<ExitCode> {
         env.display(),
         env.display()
     )?;
+    if let Some(p) = &pod_env {
+        writeln!(
+            out,
+            "as the pod: {} (AZURE_* and a fresh token file; source it too, then run your app)",
+            p.display()
+        )?;
+    }
     writeln!(
         out,
         "try: kubectl --kubeconfig {} get pods -A",

@@ -225,6 +225,53 @@ impl LabHandle {
         write("lab.env", &env)
     }
 
+    /// Writes `pod.env` (the `AZURE_*` variables the webhook injected into pod `ns/name`, with
+    /// `AZURE_FEDERATED_TOKEN_FILE` pointing at `token` beside it) and that token, fresh from the
+    /// lab's issuer, so any program can run "as that pod". `None` when the pod is not in the world.
+    pub fn write_pod_files(
+        &self,
+        dir: &Path,
+        ns: &str,
+        name: &str,
+    ) -> Result<Option<std::path::PathBuf>, LabError> {
+        let Some(token) = kube_api::exec::pod_token(&self.state, ns, name) else {
+            return Ok(None);
+        };
+        let pods = self.state.objects_of_kind("v1", "Pod");
+        let pod = pods
+            .iter()
+            .find(|p| kube_api::name_of(p) == name && kube_api::namespace_of(p) == ns);
+        let env_of = |var: &str| {
+            pod.and_then(|p| {
+                p["spec"]["containers"].as_array()?.iter().find_map(|c| {
+                    c["env"].as_array()?.iter().find(|e| e["name"] == var)?["value"]
+                        .as_str()
+                        .map(str::to_string)
+                })
+            })
+        };
+        let write = |file: &str, text: &str| {
+            let path = dir.join(file);
+            std::fs::write(&path, text).map_err(|source| LabError::Write {
+                path: path.display().to_string(),
+                source,
+            })?;
+            Ok::<_, LabError>(path)
+        };
+        let token_path = write("token", &token)?;
+        let mut env = String::new();
+        for var in ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_AUTHORITY_HOST"] {
+            if let Some(v) = env_of(var) {
+                env.push_str(&format!("{var}={v}\n"));
+            }
+        }
+        env.push_str(&format!(
+            "AZURE_FEDERATED_TOKEN_FILE={}\n",
+            token_path.display()
+        ));
+        write("pod.env", &env).map(Some)
+    }
+
     pub fn requests(&self) -> Vec<Logged> {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }

@@ -124,6 +124,12 @@ fn run(state: &State, pod: &Value, command: &[String]) -> (Vec<u8>, i32) {
     }
 }
 
+/// The projected token of pod `ns/name`, as the kubelet would write it now.
+pub fn pod_token(state: &State, ns: &str, name: &str) -> Option<String> {
+    let pod = find("", "v1", "pods").and_then(|r| state.find_object(r, Some(ns), name))?;
+    token_for(state, &pod)
+}
+
 /// A token as the kubelet writes it: the pod's ServiceAccount, its volume's audience, bound.
 fn token_for(state: &State, pod: &Value) -> Option<String> {
     let typed: k8s_openapi::api::core::v1::Pod = serde_json::from_value(pod.clone()).ok()?;

@@ -370,6 +370,12 @@ impl State {
         self.items(r).to_vec()
     }
 
+    pub(crate) fn objects_of_kind(&self, api_version: &str, kind: &str) -> Vec<Value> {
+        index_of_kind(api_version, kind)
+            .map(|i| self.kube_objects(i).to_vec())
+            .unwrap_or_default()
+    }
+
     fn items(&self, r: &Resource) -> std::sync::Arc<Vec<Value>> {
         index_of(r)
             .map(|i| self.kube_objects(i))
