@@ -658,3 +658,23 @@ async fn following_a_churning_cluster_ends_on_its_final_state() {
     assert_eq!(m.report.as_ref().unwrap().pods.len(), base + 150);
     etx.send(Effect::Quit).unwrap();
 }
+
+/// A wide terminal adds the owner column (what a fix patches or restarts).
+#[test]
+fn a_wide_pods_pane_shows_the_owner() {
+    let m = loaded("seed-001-label-on-deployment");
+    let mut t = Terminal::new(TestBackend::new(200, 30)).unwrap();
+    t.draw(|f| widiag::tui::view::draw(f, &m, Theme { color: false }))
+        .unwrap();
+    let buf = t.backend().buffer();
+    let text: String = (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                + "\n"
+        })
+        .collect();
+    assert!(text.contains("OWNER"), "{text}");
+    assert!(text.contains("deploy/cats-api-deployment"), "{text}");
+}

@@ -186,31 +186,54 @@ fn draw_pods(f: &mut Frame<'_>, area: Rect, m: &Model, pods: &[&PodChain], t: Th
     let rows = pod_rows(area);
     let offset = pods_top(m.selected, rows);
     let window = pods.iter().skip(offset).take(rows);
+    // The owner column only where it fits; a narrow pane keeps the names readable.
+    let wide = area.width >= 90;
     let rows = window.map(|p| {
         let v = p.verdict();
         let broken = p.broken_link().map(|l| l.link.name()).unwrap_or("-");
-        Row::new(vec![
+        let mut cells = vec![
             Cell::from(Span::styled(glyph(v), t.status(v))),
             Cell::from(p.pod.to_string()),
+        ];
+        if wide {
+            cells.push(Cell::from(p.workload.kubectl_ref()));
+        }
+        cells.extend([
             Cell::from(p.service_account.clone()),
             Cell::from(p.identity.clone().unwrap_or_else(|| "-".into())),
             Cell::from(Span::styled(broken, t.status(v))),
-        ])
+        ]);
+        Row::new(cells)
     });
-    let header = Row::new(["", "POD", "SA", "IDENTITY", "BREAKS AT"]).style(t.bold());
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(1),
-            Constraint::Percentage(40),
-            Constraint::Percentage(20),
-            Constraint::Percentage(22),
-            Constraint::Percentage(18),
-        ],
-    )
-    .header(header)
-    .block(block)
-    .row_highlight_style(t.selected());
+    let (header, widths) = if wide {
+        (
+            Row::new(["", "POD", "OWNER", "SA", "IDENTITY", "BREAKS AT"]),
+            vec![
+                Constraint::Length(1),
+                Constraint::Percentage(30),
+                Constraint::Percentage(18),
+                Constraint::Percentage(16),
+                Constraint::Percentage(18),
+                Constraint::Percentage(18),
+            ],
+        )
+    } else {
+        (
+            Row::new(["", "POD", "SA", "IDENTITY", "BREAKS AT"]),
+            vec![
+                Constraint::Length(1),
+                Constraint::Percentage(40),
+                Constraint::Percentage(20),
+                Constraint::Percentage(22),
+                Constraint::Percentage(18),
+            ],
+        )
+    };
+    let header = header.style(t.bold());
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .row_highlight_style(t.selected());
     let mut state =
         TableState::default().with_selected((!pods.is_empty()).then_some(m.selected - offset));
     f.render_stateful_widget(table, area, &mut state);
