@@ -359,7 +359,13 @@ fn refresh_keeps_probing_once_every_pod_was_probed() {
 /// facts arrive; moving to another pod asks again.
 #[test]
 fn inspection_tabs_show_the_facts_behind_the_chain() {
-    for world in ["seed-004-fic-namespace", "seed-001-label-on-deployment"] {
+    for world in [
+        "seed-000-fic-issuer-slash",
+        "seed-001-label-on-deployment",
+        "seed-002-healthy",
+        "seed-003-app-object-id",
+        "seed-004-fic-namespace",
+    ] {
         let w = common::load(&common::root().join(format!("assets/worlds/{world}.yaml")));
         let mut m = loaded(world);
         let pod = m.current().unwrap().pod.clone();
@@ -677,4 +683,43 @@ fn a_wide_pods_pane_shows_the_owner() {
         .collect();
     assert!(text.contains("OWNER"), "{text}");
     assert!(text.contains("deploy/cats-api-deployment"), "{text}");
+}
+
+/// Errors appear in the pane they concern: a failed read or probe on the pods pane, a view's
+/// facts that could not be gathered in that view; fresh data clears them.
+#[test]
+fn errors_appear_in_the_pane_they_concern() {
+    let mut m = loaded("seed-004-rbac-vault");
+    update(&mut m, key(KeyCode::Char('r')));
+    update(
+        &mut m,
+        Msg::Failed("cannot reach the cluster: connection refused".into()),
+    );
+    let s = screen(&m);
+    let pods_bottom = s
+        .lines()
+        .find(|l| l.contains("✗ cannot reach the cluster"))
+        .expect("the error is on screen");
+    assert!(
+        pods_bottom.starts_with('└'),
+        "on the pods pane's border: {pods_bottom}"
+    );
+    let again = m.report.clone().unwrap();
+    update(&mut m, Msg::Loaded(again));
+    assert!(
+        !screen(&m).contains("✗ cannot reach"),
+        "fresh data clears it"
+    );
+
+    update(&mut m, key(KeyCode::Char('3')));
+    update(
+        &mut m,
+        Msg::Failed("default/wi-kv-test is no longer in the world".into()),
+    );
+    let s = screen(&m);
+    assert!(
+        s.lines()
+            .any(|l| l.starts_with("│✗ default/wi-kv-test is no longer in the world")),
+        "in the view:\n{s}"
+    );
 }

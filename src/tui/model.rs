@@ -17,6 +17,15 @@ pub enum Pane {
     Chain,
 }
 
+/// Which pane an error belongs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Concerns {
+    /// Reading or probing: the pods pane.
+    Pods,
+    /// Gathering a pod's facts: the open view.
+    View,
+}
+
 /// What the lower pane shows for the selected pod.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -89,8 +98,10 @@ pub struct Model {
     /// The facts behind the selected pod's chain, for the tabs other than `Link`.
     pub described: Option<(crate::world::ObjRef, crate::analysis::describe::PodView)>,
     pub activity: Activity,
-    /// The last error or notice, shown in the status line of the pane it concerns.
+    /// The last error or notice, shown in the status line.
     pub message: Option<String>,
+    /// An error shown inside the pane it concerns, until that pane's data arrives.
+    pub error: Option<(Concerns, String)>,
     /// Probes have been run for every pod, so a refresh runs them again rather than
     /// dropping their results.
     pub probed: bool,
@@ -115,6 +126,7 @@ impl Model {
             described: None,
             activity: Activity::Idle,
             message: None,
+            error: None,
             probed: false,
             quit: false,
         }

@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::keymap::{self, Action};
-use super::model::{Activity, Model, Pane, Tab};
+use super::model::{Activity, Concerns, Model, Pane, Tab};
 use crate::analysis::{Report, Selection};
 use crate::world::ObjRef;
 
@@ -59,6 +59,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             update(m, Msg::Followed(report))
         }
         Msg::Followed(report) => {
+            m.error = m.error.take().filter(|(c, _)| *c != Concerns::Pods);
             // The selection follows its pod when others come and go.
             let current = m.current().map(|p| p.pod.clone());
             m.report = Some(report);
@@ -76,10 +77,12 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Described(pod, view) => {
             m.described = Some((pod, view));
+            m.error = m.error.take().filter(|(c, _)| *c != Concerns::View);
             Vec::new()
         }
         Msg::Patch(fresh) => {
             m.activity = Activity::Idle;
+            m.error = m.error.take().filter(|(c, _)| *c != Concerns::Pods);
             match &mut m.report {
                 Some(r) => {
                     for p in fresh.pods {
@@ -98,7 +101,17 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Failed(e) => {
+            // Waiting for a view's facts: the error belongs in that view; else in the pods.
+            let concerns = if m.tab != Tab::Link
+                && m.described_current().is_none()
+                && !matches!(m.activity, Activity::Busy { .. })
+            {
+                Concerns::View
+            } else {
+                Concerns::Pods
+            };
             m.activity = Activity::Idle;
+            m.error = Some((concerns, e.clone()));
             m.message = Some(e);
             Vec::new()
         }

@@ -10,7 +10,7 @@ use ratatui::widgets::{
 };
 
 use super::keymap::BINDINGS;
-use super::model::{Activity, Model, Pane, Source, Tab};
+use super::model::{Activity, Concerns, Model, Pane, Source, Tab};
 use crate::analysis::{LinkResult, PodChain, Status};
 
 /// Colours, or none at all (`NO_COLOR`, `--color never`).
@@ -169,10 +169,14 @@ fn draw_pods(f: &mut Frame<'_>, area: Rect, m: &Model, pods: &[&PodChain], t: Th
     } else {
         format!(" Pods /{} ", m.filter)
     };
-    let block = Block::default()
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .title(title)
         .border_style(t.focus(focused));
+    // A failed read or probe is said where its data would be.
+    if let Some((Concerns::Pods, e)) = &m.error {
+        block = block.title_bottom(Line::styled(format!(" ✗ {e} "), t.status(Status::Fail)));
+    }
     if m.report.is_none() {
         let text = match &m.activity {
             Activity::Busy { what, .. } => format!("{what}…"),
@@ -242,10 +246,14 @@ fn draw_pods(f: &mut Frame<'_>, area: Rect, m: &Model, pods: &[&PodChain], t: Th
 fn draw_chain(f: &mut Frame<'_>, area: Rect, m: &Model, pod: Option<&PodChain>, t: Theme) {
     let focused = m.pane == Pane::Chain;
     let title = pod.map_or(" Chain ".into(), |p| format!(" Chain · {} ", p.pod));
-    let block = Block::default()
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .title(title)
         .border_style(t.focus(focused));
+    // A failed read or probe is said where its data would be.
+    if let Some((Concerns::Pods, e)) = &m.error {
+        block = block.title_bottom(Line::styled(format!(" ✗ {e} "), t.status(Status::Fail)));
+    }
     let Some(pod) = pod else {
         f.render_widget(Paragraph::new("no pod selected").block(block), area);
         return;
@@ -338,12 +346,17 @@ fn draw_rows(f: &mut Frame<'_>, area: Rect, m: &Model, tab: Tab, t: Theme) {
         .borders(Borders::ALL)
         .title(tab_bar(tab, t));
     let Some(view) = m.described_current() else {
-        let text = if m.current().is_some() {
-            "reading…"
-        } else {
-            "no pod selected"
+        let text = match (&m.error, m.current()) {
+            (Some((Concerns::View, e)), _) => {
+                Line::styled(format!("✗ {e}"), t.status(Status::Fail))
+            }
+            (_, Some(_)) => Line::raw("reading…"),
+            (_, None) => Line::raw("no pod selected"),
         };
-        f.render_widget(Paragraph::new(text).block(block), area);
+        f.render_widget(
+            Paragraph::new(text).block(block).wrap(Wrap { trim: false }),
+            area,
+        );
         return;
     };
     let rows = match tab {
