@@ -283,6 +283,29 @@ fn no_token_signature_access_token_or_secret_in_any_output() {
             &["report", "-A", "--out", "-", "-f", "markdown"],
             &["report", "-A", "--out", "-", "-f", "html"],
         ];
+        // The log file, written by a run with every probe.
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("widiag.log");
+        let logged = widiag_against(
+            &run.lab,
+            &kubeconfig,
+            &[
+                "check",
+                "--fail-on",
+                "never",
+                "-o",
+                "json",
+                "--log",
+                log.to_str().unwrap(),
+            ],
+        );
+        assert!(logged.status.success());
+        let log_text = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            log_text.contains("(token request)") && log_text.contains("(token exchange)"),
+            "{log_text}"
+        );
+        assert_no_secret(world, "--log", &log_text, &run.lab);
         for args in forms {
             let out = widiag_against(&run.lab, &kubeconfig, args);
             let text = format!(
@@ -959,4 +982,24 @@ fn the_transcript_covers_kubernetes_requests_too() {
         denied.output
     );
     assert!(!denied.output.contains("eyJ"), "no token in the transcript");
+}
+
+/// An issuer that never answers: widiag's own fetch gives up at --timeout and says so on the
+/// issuer link, Entra's AADSTS90061 decides the exchange, and the run ends.
+#[test]
+fn a_hanging_issuer_costs_one_timeout_not_a_hang() {
+    let lab = lab_with("issuer:\n  hangMillis: 120000\n");
+    let kubeconfig = lab.kubeconfig();
+    let started = std::time::Instant::now();
+    let run = check_against(lab, "issuer-hangs", &kubeconfig, &["--timeout", "3"]);
+    // Far past the timeout (for the issuer's two documents and the rest of the run).
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "widiag hung"
+    );
+    let issuer = link(&run.report, "default/wi-kv-test", "issuer");
+    assert!(!issuer.starts_with("pass"), "{issuer}");
+    assert!(run.output.contains("timed out"), "the evidence says why");
+    assert!(link(&run.report, "default/wi-kv-test", "exchange").starts_with("fail"));
+    assert!(run.output.contains("90061"));
 }

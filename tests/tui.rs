@@ -723,3 +723,87 @@ fn errors_appear_in_the_pane_they_concern() {
         "in the view:\n{s}"
     );
 }
+
+/// Watches that drop after every change (a flaky connection, a restarted API server): the TUI
+/// watches again from where it was and misses nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn following_survives_watches_that_drop() {
+    use std::sync::Arc;
+    use widiag::tui::runner::{DataSource, serve};
+    let text = std::fs::read_to_string(common::root().join("assets/worlds/seed-004-healthy.yaml"))
+        .unwrap()
+        + "\n---\napiVersion: widiag.io/v1\nkind: LabBehaviour\ndropWatches: true\n";
+    let lab = widiag::lab::LabHandle::spawn(
+        widiag::world::parse::parse_str("drops.yaml", &text).unwrap(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, lab.kubeconfig()).unwrap();
+    let opts = widiag::collect::LiveOptions {
+        kube: widiag::collect::KubeTarget {
+            kubeconfig: Some(kubeconfig),
+            ..Default::default()
+        },
+        azure_auth: widiag::collect::AzureAuth::None,
+        probe: false,
+        timeout: std::time::Duration::from_secs(10),
+        ..Default::default()
+    };
+    let (etx, erx) = tokio::sync::mpsc::unbounded_channel();
+    let (rtx, mut rrx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(serve(DataSource::Live(Arc::new(opts)), erx, rtx));
+    etx.send(Effect::Load {
+        selection: Selection::All,
+        probe: false,
+    })
+    .unwrap();
+    let names = |r: &widiag::analysis::Report| -> Vec<String> {
+        let mut v: Vec<String> = r.pods.iter().map(|p| p.pod.name.clone()).collect();
+        v.sort();
+        v
+    };
+    async fn until(
+        rrx: &mut tokio::sync::mpsc::UnboundedReceiver<Msg>,
+        want: impl Fn(&widiag::analysis::Report) -> bool,
+    ) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let msg = tokio::time::timeout_at(deadline, rrx.recv())
+                .await
+                .expect("arrives")
+                .unwrap();
+            if let Msg::Loaded(r) | Msg::Followed(r) = msg
+                && want(&r)
+            {
+                return;
+            }
+        }
+    }
+    until(&mut rrx, |r| names(r) == ["wi-kv-test"]).await;
+    let pod = |name: &str| {
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "default",
+                         "labels": {"azure.workload.identity/use": "true"}},
+            "spec": {"serviceAccountName": "wi-demo-sa", "containers": [{"name": "app", "image": "busybox"}]}
+        })
+    };
+    lab.apply(pod("a"));
+    until(&mut rrx, |r| names(r) == ["a", "wi-kv-test"]).await;
+    // The watch that carried "a" has ended; "b" arrives through the next one.
+    lab.apply(pod("b"));
+    lab.delete(pod("a"));
+    until(&mut rrx, |r| names(r) == ["b", "wi-kv-test"]).await;
+    // The read, the watcher's list and first watch, then a new watch after each drop.
+    let pod_gets = lab
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v1/pods")
+        .count();
+    assert!(
+        pod_gets >= 5,
+        "the watches were dropped and opened again ({pod_gets} requests)"
+    );
+    etx.send(Effect::Quit).unwrap();
+}

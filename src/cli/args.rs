@@ -204,6 +204,9 @@ pub struct LiveArgs {
     /// Print every request made (redacted) to stderr.
     #[arg(long)]
     pub transcript: bool,
+    /// Append every request made (redacted) and what could not be read to this file.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
     /// Running inside the workload: present its own AZURE_FEDERATED_TOKEN_FILE (the pod it is
     /// bound to, or --pod) instead of requesting a token for it.
     #[arg(long)]

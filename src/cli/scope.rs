@@ -130,8 +130,7 @@ fn live_world(args: &ScopeArgs, selection: &Selection) -> Result<(World, Selecti
         .enable_all()
         .build()?;
     let live = rt.block_on(crate::collect::live(&opts))?;
-    if l.transcript {
-        let mut err = anstream::stderr();
+    if l.transcript || l.log.is_some() {
         let steps = live
             .transcript
             .iter()
@@ -143,8 +142,34 @@ fn live_world(args: &ScopeArgs, selection: &Selection) -> Result<(World, Selecti
                     .flat_map(|e| &e.transcript),
             )
             .chain(live.world.facts.probes.iter().flat_map(|p| &p.transcript));
+        let mut text = String::new();
         for s in steps {
-            writeln!(err, "{}", output::handoff::step_line(s))?;
+            text.push_str(&output::handoff::step_line(s));
+            text.push('\n');
+        }
+        for g in &live.world.facts.gaps {
+            text.push_str(&format!(
+                "not read: {} ({}): needs {}\n",
+                g.resource, g.error, g.needed
+            ));
+        }
+        if l.transcript {
+            anstream::stderr().write_all(text.as_bytes())?;
+        }
+        if let Some(path) = &l.log {
+            // Appended, so a log follows several runs; redacted like every other output.
+            let stamp = format!(
+                "# widiag {} at {}\n",
+                env!("CARGO_PKG_VERSION"),
+                jiff::Timestamp::now()
+            );
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open log file {}", path.display()))?;
+            f.write_all(stamp.as_bytes())?;
+            f.write_all(text.as_bytes())?;
         }
     }
     Ok((live.world, live.selection))

@@ -358,7 +358,10 @@ pub fn token(
         );
     }
     // Entra now fetches the issuer's discovery and JWKS. The lab serves only its own issuer.
-    let unreachable = issuer.behaviour.is_some_and(|b| b.unreachable);
+    // Entra gives up on an issuer that does not answer as on one that is down.
+    let unreachable = issuer
+        .behaviour
+        .is_some_and(|b| b.unreachable || b.hang_millis.is_some());
     if claims.iss != issuer.url || unreachable {
         return aadsts(
             StatusCode::BAD_REQUEST,

@@ -181,6 +181,10 @@ impl State {
         self.inner.world.lab.issuer.as_ref()
     }
 
+    pub(super) fn drop_watches(&self) -> bool {
+        self.inner.world.lab.drop_watches
+    }
+
     pub(super) fn kube_users(&self) -> &[crate::world::lab::KubeUser] {
         &self.inner.world.lab.kube_users
     }
@@ -265,7 +269,15 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
             &body,
         )
     } else {
-        if let Some(ms) = kube_delay(&state.inner.world.lab.kube_delays, &path) {
+        let lab = &state.inner.world.lab;
+        let issuer_doc = path.ends_with("/.well-known/openid-configuration")
+            || path.ends_with("/openid/v1/jwks");
+        let hang = lab
+            .issuer
+            .as_ref()
+            .and_then(|i| i.hang_millis)
+            .filter(|_| issuer_doc);
+        if let Some(ms) = kube_delay(&lab.kube_delays, &path).or(hang) {
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
         kube_api::dispatch(&state, &parts.method, &path, &query, &parts.headers, &body)

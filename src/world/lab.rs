@@ -24,6 +24,10 @@ pub struct LabBehaviour {
     /// How the cluster's OIDC issuer misbehaves (for Entra and for anyone fetching it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<IssuerBehaviour>,
+    /// Every watch stream ends right after the first change it carries, as a dropped connection
+    /// or a restarted API server ends them; clients must watch again from where they were.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drop_watches: bool,
     /// Kubernetes API requests for these resources answer only after a delay (a slow or, with a
     /// delay past the client's timeout, hanging API server).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -40,6 +44,10 @@ pub struct IssuerBehaviour {
     /// AADSTS700027.
     #[serde(default)]
     pub jwks_missing_key: bool,
+    /// Discovery and JWKS answer only after this long (a hanging issuer); Entra gives up on it
+    /// with AADSTS90061.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hang_millis: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -80,29 +80,38 @@ pub fn watch(state: &State, r: &Resource, ns: Option<&str>, query: &str) -> Resp
     // Then the changes, until the timeout or the lab stops, as a live API server does.
     let stop = state.stop();
     let deadline = tokio::time::Instant::now() + timeout;
-    let hold = stream::unfold((changes, stop), move |(mut changes, mut stop)| {
-        let ns = ns_owned.clone();
-        async move {
-            loop {
-                let next = tokio::select! {
-                    c = changes.recv() => c,
-                    _ = tokio::time::sleep_until(deadline) => return None,
-                    _ = stop.wait_for(|stopped| *stopped) => return None,
-                };
-                match next {
-                    Ok(c)
-                        if c.rv > replayed
-                            && Some(c.index) == index
-                            && ns.as_deref().is_none_or(|n| n == c.namespace) =>
-                    {
-                        return Some((Ok(c.line), (changes, stop)));
+    let drop_after_one = state.drop_watches();
+    let hold = stream::unfold(
+        (changes, stop, false),
+        move |(mut changes, mut stop, sent)| {
+            let ns = ns_owned.clone();
+            async move {
+                if sent && drop_after_one {
+                    return None;
+                }
+                loop {
+                    let next = tokio::select! {
+                        c = changes.recv() => c,
+                        _ = tokio::time::sleep_until(deadline) => return None,
+                        _ = stop.wait_for(|stopped| *stopped) => return None,
+                    };
+                    match next {
+                        Ok(c)
+                            if c.rv > replayed
+                                && Some(c.index) == index
+                                && ns.as_deref().is_none_or(|n| n == c.namespace) =>
+                        {
+                            return Some((Ok(c.line), (changes, stop, true)));
+                        }
+                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            continue;
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                     }
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 }
             }
-        }
-    });
+        },
+    );
     (
         StatusCode::OK,
         [("content-type", "application/json")],

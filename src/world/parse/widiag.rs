@@ -59,6 +59,7 @@ pub(super) fn add(
             world.lab.kube_delays.extend(b.kube_delays);
             world.lab.propagating.extend(b.propagating);
             world.lab.azure_denied.extend(b.azure_denied);
+            world.lab.drop_watches |= b.drop_watches;
         }
         "FederatedCredentialList" => {
             let list: FicList = cx.typed("FederatedCredentialList", &item)?;
