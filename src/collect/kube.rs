@@ -93,7 +93,9 @@ pub async fn connect(target: &KubeTarget, timeout: Duration) -> Result<Cluster, 
         }
     };
     config.connect_timeout = Some(timeout.min(Duration::from_secs(10)));
-    config.read_timeout = Some(timeout);
+    // Twice the timeout: each list is bounded by `timeout` itself (and says "no answer within"),
+    // so the client's own read timeout only catches what nothing else bounds.
+    config.read_timeout = Some(timeout * 2);
     config.write_timeout = Some(timeout);
     let default_namespace = config.default_namespace.clone();
     let client = Client::try_from(config).map_err(|e| CollectError::Kube(e.to_string()))?;
