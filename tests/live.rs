@@ -1003,3 +1003,26 @@ fn a_hanging_issuer_costs_one_timeout_not_a_hang() {
     assert!(link(&run.report, "default/wi-kv-test", "exchange").starts_with("fail"));
     assert!(run.output.contains("90061"));
 }
+
+/// A vault whose firewall admits no one: Key Vault's 403 ForbiddenByFirewall reaches the
+/// resource link as WI1204, told apart from RBAC and access-policy denials, and the access link
+/// already warns of the default-deny network rules (WI1107).
+#[test]
+fn a_firewalled_vault_is_told_apart_from_permission_denials() {
+    let path = common::root().join("assets/worlds/seed-004-healthy.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "  publicNetworkAccess: Enabled",
+        "  publicNetworkAccess: Disabled",
+    );
+    let lab = LabHandle::spawn(widiag::world::parse::parse_str("firewalled.yaml", &text).unwrap())
+        .unwrap();
+    let kubeconfig = lab.kubeconfig();
+    let run = check_against(lab, "firewalled", &kubeconfig, &[]);
+    assert_eq!(link(&run.report, "default/wi-kv-test", "exchange"), "pass");
+    assert_eq!(
+        link(&run.report, "default/wi-kv-test", "resource"),
+        "fail(WI1204)"
+    );
+    assert!(link(&run.report, "default/wi-kv-test", "access").contains("WI1107"));
+    assert!(run.output.contains("ForbiddenByFirewall"));
+}
