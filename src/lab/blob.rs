@@ -29,7 +29,7 @@ fn xml_response(
         .to_string();
     let mut r = (status, [("content-type", "application/xml")], body).into_response();
     let h = r.headers_mut();
-    let id = request_id();
+    let id = crate::lab::entra::uuid_v4();
     for (k, v) in [
         ("x-ms-request-id", id.as_str()),
         ("x-ms-version", version.as_str()),
@@ -44,23 +44,10 @@ fn xml_response(
     r
 }
 
-fn request_id() -> String {
-    let n: u128 = rand::random();
-    let h = format!("{n:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
-}
-
 fn error(status: StatusCode, headers: &HeaderMap, code: &str, message: &str) -> Response {
     let body = format!(
         "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>{code}</Code><Message>{message}\nRequestId:{}\nTime:{}</Message></Error>",
-        request_id(),
+        crate::lab::entra::uuid_v4(),
         jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%.7fZ")
     );
     xml_response(status, headers, body, Some(code))
@@ -237,7 +224,7 @@ pub fn handle(
             }
             for (k, v) in [
                 ("x-ms-blob-type", "BlockBlob".to_string()),
-                ("x-ms-request-id", request_id()),
+                ("x-ms-request-id", crate::lab::entra::uuid_v4()),
                 ("x-ms-version", VERSION.to_string()),
                 ("etag", "\"0x8DE0000000000002\"".to_string()),
                 ("last-modified", "Tue, 18 Nov 2025 10:00:00 GMT".to_string()),

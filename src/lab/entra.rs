@@ -498,8 +498,8 @@ fn stamp(secs: i64) -> String {
         .unwrap_or_default()
 }
 
-/// A random version-4 UUID, as Entra's trace and correlation IDs are.
-fn uuid_v4() -> String {
+/// A random version-4 UUID, as Entra's trace and correlation IDs (and Storage's request IDs) are.
+pub(crate) fn uuid_v4() -> String {
     let n: u128 =
         (rand::random::<u128>() & !(0xf << 76) & !(0x3 << 62)) | (0x4 << 76) | (0x2 << 62);
     let h = format!("{n:032x}");

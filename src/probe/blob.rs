@@ -60,20 +60,19 @@ pub async fn probe(http: &Http, pod: &ObjRef, t: &BlobTarget<'_>, token: &str) -
 
 /// The record of a Blob target that could not be called (no Storage token).
 pub fn unprobed(pod: &ObjRef, t: &BlobTarget<'_>, why: &str) -> ProbeRecord {
+    let target = ProbeTarget::Blob {
+        account: t.account.to_string(),
+        container: t.container.map(str::to_string),
+    };
     ProbeRecord {
-        pod: pod.clone(),
-        target: ProbeTarget::Blob {
-            account: t.account.to_string(),
-            container: t.container.map(str::to_string),
-        },
-        operation: "get a token for Storage".into(),
-        url: STORAGE_RESOURCE.into(),
-        status: None,
-        error_code: None,
         message: Some(why.to_string()),
-        request_id: None,
-        at: Some(jiff::Timestamp::now()),
-        transcript: Vec::new(),
+        ..ProbeRecord::new(
+            pod,
+            target,
+            "get a token for Storage".into(),
+            STORAGE_RESOURCE.into(),
+            jiff::Timestamp::now(),
+        )
     }
 }
 
@@ -90,18 +89,14 @@ async fn call(
     body: Option<String>,
     token: &str,
 ) -> ProbeRecord {
-    let mut record = ProbeRecord {
-        pod: pod.clone(),
-        target: target.clone(),
+    let redacted = crate::collect::http::redact_url(&url);
+    let mut record = ProbeRecord::new(
+        pod,
+        target.clone(),
         operation,
-        url: crate::collect::http::redact_url(&url),
-        status: None,
-        error_code: None,
-        message: None,
-        request_id: None,
-        at: Some(jiff::Timestamp::now()),
-        transcript: Vec::new(),
-    };
+        redacted,
+        jiff::Timestamp::now(),
+    );
     match http.storage("blob probe", method, &url, token, body).await {
         Err(e) => record.message = Some(e.to_string()),
         Ok(r) => {

@@ -18,20 +18,15 @@ pub async fn probe(
     token: &str,
 ) -> ProbeRecord {
     let url = format!("https://{vault}.{suffix}/secrets/{PROBE_SECRET}?api-version=7.5");
-    let mut record = ProbeRecord {
-        pod: pod.clone(),
-        target: ProbeTarget::KeyVault {
+    let mut record = ProbeRecord::new(
+        pod,
+        ProbeTarget::KeyVault {
             vault: vault.to_string(),
         },
-        operation: format!("get secret {PROBE_SECRET} (a name that does not exist)"),
-        url: crate::collect::http::redact_url(&url),
-        status: None,
-        error_code: None,
-        message: None,
-        request_id: None,
-        at: Some(jiff::Timestamp::now()),
-        transcript: Vec::new(),
-    };
+        format!("get secret {PROBE_SECRET} (a name that does not exist)"),
+        crate::collect::http::redact_url(&url),
+        jiff::Timestamp::now(),
+    );
     match http.get("key vault probe", &url, Some(token)).await {
         Err(e) => record.message = Some(e.to_string()),
         Ok(r) => {

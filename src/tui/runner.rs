@@ -138,42 +138,25 @@ pub async fn serve(
                 let _ = out.flush();
             }
             Effect::Describe(pod) => {
-                let (source, results) = (source.clone(), results.clone());
                 let known = seen
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .world_of(&pod);
-                tokio::spawn(async move {
-                    let msg = match world_for(&source, known, &pod).await {
-                        Ok(w) => tokio::task::spawn_blocking(move || {
-                            let now = w.info.captured_at.unwrap_or_else(jiff::Timestamp::now);
-                            match crate::analysis::describe::describe(&w, &pod, now) {
-                                Some(v) => Msg::Described(pod, v),
-                                None => Msg::Failed(format!("{pod} is no longer in the world")),
-                            }
-                        })
-                        .await
-                        .unwrap_or_else(|e| Msg::Failed(e.to_string())),
-                        Err(e) => Msg::Failed(e),
-                    };
-                    let _ = results.send(msg);
+                with_world(&source, known, pod, &results, |w, pod| {
+                    let now = w.info.captured_at.unwrap_or_else(jiff::Timestamp::now);
+                    match crate::analysis::describe::describe(w, &pod, now) {
+                        Some(v) => Msg::Described(pod, v),
+                        None => Msg::Failed(format!("{pod} is no longer in the world")),
+                    }
                 });
             }
             Effect::Export(pod) => {
-                let (source, results) = (source.clone(), results.clone());
                 let known = seen
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .world_of(&pod);
-                tokio::spawn(async move {
-                    let msg = match world_for(&source, known, &pod).await {
-                        Ok(w) => tokio::task::spawn_blocking(move || export(&w, &pod))
-                            .await
-                            .unwrap_or_else(|e| Err(e.to_string()))
-                            .map_or_else(Msg::Failed, Msg::Notice),
-                        Err(e) => Msg::Failed(e),
-                    };
-                    let _ = results.send(msg);
+                with_world(&source, known, pod, &results, |w, pod| {
+                    export(w, &pod).map_or_else(Msg::Failed, Msg::Notice)
                 });
             }
         }
@@ -208,6 +191,27 @@ fn spawn_load(
         };
         let _ = results.send(msg);
     })
+}
+
+/// On a task: the world the pod was last seen in (or a fresh read), then `work` on a blocking
+/// thread; its message goes back to the UI.
+fn with_world(
+    source: &DataSource,
+    known: Option<Arc<World>>,
+    pod: ObjRef,
+    results: &mpsc::UnboundedSender<Msg>,
+    work: impl FnOnce(&World, ObjRef) -> Msg + Send + 'static,
+) {
+    let (source, results) = (source.clone(), results.clone());
+    tokio::spawn(async move {
+        let msg = match world_for(&source, known, &pod).await {
+            Ok(w) => tokio::task::spawn_blocking(move || work(&w, pod))
+                .await
+                .unwrap_or_else(|e| Msg::Failed(e.to_string())),
+            Err(e) => Msg::Failed(e),
+        };
+        let _ = results.send(msg);
+    });
 }
 
 /// The world a pod was last seen in, or a fresh read of it.

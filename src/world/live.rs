@@ -112,6 +112,30 @@ pub struct ProbeRecord {
     pub transcript: Vec<Step>,
 }
 
+impl ProbeRecord {
+    /// A probe made `at`, with nothing answered yet (the world reads no clock; the caller does).
+    pub fn new(
+        pod: &ObjRef,
+        target: ProbeTarget,
+        operation: String,
+        url: String,
+        at: jiff::Timestamp,
+    ) -> ProbeRecord {
+        ProbeRecord {
+            pod: pod.clone(),
+            target,
+            operation,
+            url,
+            status: None,
+            error_code: None,
+            message: None,
+            request_id: None,
+            at: Some(at),
+            transcript: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum ProbeTarget {

@@ -144,21 +144,16 @@ fn token_for(state: &State, pod: &Value) -> Option<String> {
     let pods = find("", "v1", "pods")
         .map(|r| state.objects_of(r))
         .unwrap_or_default();
-    let body = json!({"spec": {
-        "audiences": [audience],
-        "expirationSeconds": 3600,
-        "boundObjectRef": {"kind": "Pod", "apiVersion": "v1", "name": name_of(pod)},
-    }});
-    let r = super::token::token_request(
+    let bound = Some(("Pod".to_string(), name_of(pod).to_string()));
+    super::token::mint(
         state.issuer_key(),
         state.issuer(),
         &sa,
         &pods,
-        body.to_string().as_bytes(),
-    );
-    let bytes =
-        futures_util::FutureExt::now_or_never(axum::body::to_bytes(r.into_body(), 1 << 20))?
-            .ok()?;
-    let v: Value = serde_json::from_slice(&bytes).ok()?;
-    v["status"]["token"].as_str().map(str::to_string)
+        vec![audience],
+        3600,
+        bound,
+    )
+    .ok()
+    .map(|m| m.token)
 }

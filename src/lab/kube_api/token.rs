@@ -84,69 +84,25 @@ pub fn token_request(
     } else {
         spec.audiences
     };
-    let now = jiff::Timestamp::now().as_second();
-    let exp = now + spec.expiration;
-    let mut k8s =
-        json!({"namespace": ns, "serviceaccount": {"name": name, "uid": sa["metadata"]["uid"]}});
-    let mut bound_ref = Value::Null;
-    if let Some((kind, pod_name)) = spec.bound {
-        if kind != "Pod" {
-            return status(
-                StatusCode::BAD_REQUEST,
-                "BadRequest",
-                format!("cannot bind token to object of type {kind}"),
-                None,
-                None,
-            );
-        }
-        let Some(pod) = pods
-            .iter()
-            .find(|p| name_of(p) == pod_name && namespace_of(p) == ns)
-        else {
-            return super::status::not_found("pods", &pod_name);
-        };
-        let pod_sa = pod["spec"]["serviceAccountName"]
-            .as_str()
-            .unwrap_or("default");
-        if pod_sa != name {
-            return status(
-                StatusCode::BAD_REQUEST,
-                "BadRequest",
-                format!(
-                    "cannot bind token for serviceaccount \"{name}\" to pod running with different serviceaccount name."
-                ),
-                None,
-                None,
-            );
-        }
-        k8s["pod"] = json!({"name": pod_name, "uid": pod["metadata"]["uid"]});
-        if let Some(node) = pod["spec"]["nodeName"].as_str() {
-            k8s["node"] = json!({"name": node, "uid": format!("{:0>8}-0000-4000-8000-000000000000", node.len())});
-        }
-        bound_ref = json!({"kind": "Pod", "apiVersion": "v1", "name": pod_name, "uid": pod["metadata"]["uid"]});
-    }
-    let claims = json!({
-        "aud": audiences,
-        "exp": exp,
-        "iat": now,
-        "nbf": now,
-        "iss": issuer,
-        "jti": format!("{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}", now, exp % 0xffff, now % 0xfff, exp % 0xfff, now),
-        "kubernetes.io": k8s,
-        "sub": format!("system:serviceaccount:{ns}:{name}"),
-    });
-    let token = match key.sign(&claims).map_err(|e| e.to_string()) {
-        Ok(t) => t,
-        Err(e) => {
-            return status(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalError",
-                e,
-                None,
-                None,
-            );
-        }
+    let minted = match mint(
+        key,
+        issuer,
+        sa,
+        pods,
+        audiences,
+        spec.expiration,
+        spec.bound,
+    ) {
+        Ok(m) => m,
+        Err(r) => return *r,
     };
+    let Minted {
+        token,
+        claims,
+        bound_ref,
+        now,
+        exp,
+    } = minted;
     let expires = jiff::Timestamp::from_second(exp)
         .map(|t| t.to_string())
         .unwrap_or_default();
@@ -167,4 +123,94 @@ pub fn token_request(
         body.to_string(),
     )
         .into_response()
+}
+
+/// A service-account token and what the TokenRequest answer says of it.
+pub struct Minted {
+    pub token: String,
+    claims: Value,
+    bound_ref: Value,
+    now: i64,
+    exp: i64,
+}
+
+/// Signs a token for ServiceAccount `sa`, bound to a pod when `bound` names one, as
+/// kube-apiserver does for a TokenRequest (and the kubelet's projected volume).
+pub fn mint(
+    key: &SigningKey,
+    issuer: &str,
+    sa: &Value,
+    pods: &[Value],
+    audiences: Vec<String>,
+    expiration: i64,
+    bound: Option<(String, String)>,
+) -> Result<Minted, Box<Response>> {
+    let (ns, name) = (namespace_of(sa), name_of(sa));
+    let now = jiff::Timestamp::now().as_second();
+    let exp = now + expiration;
+    let mut k8s =
+        json!({"namespace": ns, "serviceaccount": {"name": name, "uid": sa["metadata"]["uid"]}});
+    let mut bound_ref = Value::Null;
+    if let Some((kind, pod_name)) = bound {
+        if kind != "Pod" {
+            return Err(Box::new(status(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                format!("cannot bind token to object of type {kind}"),
+                None,
+                None,
+            )));
+        }
+        let Some(pod) = pods
+            .iter()
+            .find(|p| name_of(p) == pod_name && namespace_of(p) == ns)
+        else {
+            return Err(Box::new(super::status::not_found("pods", &pod_name)));
+        };
+        let pod_sa = pod["spec"]["serviceAccountName"]
+            .as_str()
+            .unwrap_or("default");
+        if pod_sa != name {
+            return Err(Box::new(status(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                format!(
+                    "cannot bind token for serviceaccount \"{name}\" to pod running with different serviceaccount name."
+                ),
+                None,
+                None,
+            )));
+        }
+        k8s["pod"] = json!({"name": pod_name, "uid": pod["metadata"]["uid"]});
+        if let Some(node) = pod["spec"]["nodeName"].as_str() {
+            k8s["node"] = json!({"name": node, "uid": format!("{:0>8}-0000-4000-8000-000000000000", node.len())});
+        }
+        bound_ref = json!({"kind": "Pod", "apiVersion": "v1", "name": pod_name, "uid": pod["metadata"]["uid"]});
+    }
+    let claims = json!({
+        "aud": audiences,
+        "exp": exp,
+        "iat": now,
+        "nbf": now,
+        "iss": issuer,
+        "jti": format!("{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}", now, exp % 0xffff, now % 0xfff, exp % 0xfff, now),
+        "kubernetes.io": k8s,
+        "sub": format!("system:serviceaccount:{ns}:{name}"),
+    });
+    let token = key.sign(&claims).map_err(|e| {
+        Box::new(status(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            e.to_string(),
+            None,
+            None,
+        ))
+    })?;
+    Ok(Minted {
+        token,
+        claims,
+        bound_ref,
+        now,
+        exp,
+    })
 }
