@@ -227,22 +227,22 @@ async fn runtime_watcher_follows_pods_that_come_and_go() {
     );
 }
 
-/// A watch from a resourceVersion the server no longer has is 410 Gone (Expired), as kube-rs
-/// reads a Status.
+/// A watch from a resourceVersion the server no longer has: 200, then an ERROR event carrying a
+/// 410 Expired Status, as the API server's watch cache answers; kube-rs reads it as
+/// `WatchEvent::Error` (the event its watcher lists again on).
 #[tokio::test]
 async fn an_expired_resource_version_is_410_gone() {
     let lab = lab("seed-004-healthy");
-    let raw = client(&lab)
-        .request_text(
-            axum::http::Request::get(
-                "/api/v1/namespaces/default/pods?watch=true&resourceVersion=5",
-            )
-            .body(Vec::new())
-            .unwrap(),
-        )
+    let pods: Api<Pod> = Api::namespaced(client(&lab), "default");
+    let events: Vec<_> = pods
+        .watch(&kube::api::WatchParams::default(), "5")
+        .await
+        .expect("the watch itself is accepted")
+        .collect()
         .await;
+    assert_eq!(events.len(), 1, "{events:?}");
     assert!(
-        matches!(&raw, Err(kube::Error::Api(s)) if s.code == 410 && s.reason == "Expired"),
-        "{raw:?}"
+        matches!(&events[0], Ok(kube::core::WatchEvent::Error(s)) if s.code == 410 && s.reason == "Expired"),
+        "{events:?}"
     );
 }

@@ -1026,3 +1026,30 @@ fn a_firewalled_vault_is_told_apart_from_permission_denials() {
     assert!(link(&run.report, "default/wi-kv-test", "access").contains("WI1107"));
     assert!(run.output.contains("ForbiddenByFirewall"));
 }
+
+/// A storage account whose network rules deny by default: Storage's 403 AuthorizationFailure
+/// reaches the resource link as WI1204 (not the RBAC WI1208), the access link warns of the
+/// rules (WI1107), and the Storage token itself was issued.
+#[test]
+fn a_firewalled_storage_account_is_told_apart_from_permission_denials() {
+    let path = common::root().join("assets/worlds/seed-001-healthy.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.matches("    defaultAction: Allow").count(), 1);
+    let text = text.replace("    defaultAction: Allow", "    defaultAction: Deny");
+    let lab = LabHandle::spawn(widiag::world::parse::parse_str("firewalled.yaml", &text).unwrap())
+        .unwrap();
+    let kubeconfig = lab.kubeconfig();
+    let args = ["--blob", "davydscats/cats"];
+    let run = check_against(lab, "storage-firewalled", &kubeconfig, &args);
+    let pod = "default/cats-api-deployment-6d9c7b5f4d-x2k9p";
+    assert_eq!(link(&run.report, pod, "exchange"), "pass");
+    assert_eq!(link(&run.report, pod, "resource"), "fail(WI1204)");
+    assert!(link(&run.report, pod, "access").contains("WI1107"));
+    assert!(run.output.contains("AuthorizationFailure"));
+    let blob_calls: Vec<&Logged> = run
+        .requests
+        .iter()
+        .filter(|r| r.host == "davydscats.blob.core.windows.net")
+        .collect();
+    assert!(!blob_calls.is_empty() && blob_calls.iter().all(|r| r.status == 403));
+}

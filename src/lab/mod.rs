@@ -11,6 +11,7 @@ pub mod entra;
 pub mod keys;
 pub mod keyvault;
 pub mod kube_api;
+mod outage;
 pub mod server;
 pub mod tls;
 
@@ -46,6 +47,8 @@ pub struct Logged {
     pub path: String,
     pub status: u16,
     pub user_agent: String,
+    /// A Kubernetes watch (`watch=true`) rather than a list or get.
+    pub watch: bool,
 }
 
 pub type RequestLog = Arc<Mutex<Vec<Logged>>>;
@@ -113,6 +116,7 @@ impl LabHandle {
                     ) else {
                         return;
                     };
+                    let gated = outage::Gated::new(listener, state.clone());
                     let app = server::router(state);
                     tokio::spawn(tls::serve_tls(
                         tls_listener,
@@ -121,7 +125,7 @@ impl LabHandle {
                         stop_rx.clone(),
                     ));
                     tokio::spawn(tls::serve_proxy(proxy_listener, tls_addr, stop_rx.clone()));
-                    let _ = axum::serve(listener, app)
+                    let _ = axum::serve(gated, app)
                         .with_graceful_shutdown(async move {
                             let mut stop = stop_rx;
                             let _ = stop.wait_for(|stopped| *stopped).await;
@@ -152,6 +156,19 @@ impl LabHandle {
     /// Deletes a Kubernetes object; open watches see DELETED.
     pub fn delete(&self, object: serde_json::Value) -> bool {
         self.change(object, true)
+    }
+
+    /// The Kubernetes API goes down: open watches end, new connections are closed as they are
+    /// accepted and requests on open ones are 503 (`Connection: close`) until
+    /// [`Self::recover_compacted`]. Changes applied meanwhile reach no client.
+    pub fn go_down(&self) {
+        self.state.go_down();
+    }
+
+    /// The Kubernetes API comes back with its history compacted: a watch from a resourceVersion
+    /// seen before is 410 Gone, and a client must list again to learn what changed.
+    pub fn recover_compacted(&self) {
+        self.state.recover_compacted();
     }
 
     fn change(&self, object: serde_json::Value, delete: bool) -> bool {

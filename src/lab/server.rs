@@ -43,6 +43,12 @@ struct Inner {
     changes: tokio::sync::broadcast::Sender<Change>,
     /// Recent changes, so a watch from a resourceVersion sees what happened since it.
     history: Mutex<std::collections::VecDeque<Change>>,
+    /// Watches from a resourceVersion below this are 410 Gone (etcd compacted it).
+    compacted: std::sync::atomic::AtomicU64,
+    /// While true the Kubernetes API answers 503, as an API server that is down.
+    down: std::sync::atomic::AtomicBool,
+    /// Moves on when open watches must end (the API server went away).
+    cut: tokio::sync::watch::Sender<u64>,
     key: SigningKey,
     issuer: String,
     directory: crate::lab::entra::Directory,
@@ -76,6 +82,9 @@ impl State {
                 rv: std::sync::atomic::AtomicU64::new(kube_api::FIRST_RV),
                 changes: tokio::sync::broadcast::channel(1024).0,
                 history: Mutex::new(std::collections::VecDeque::new()),
+                compacted: std::sync::atomic::AtomicU64::new(kube_api::FIRST_RV),
+                down: std::sync::atomic::AtomicBool::new(false),
+                cut: tokio::sync::watch::channel(0).0,
                 key: SigningKey::generate()?,
                 issuer: issuer_of(&world),
                 directory: crate::lab::entra::Directory::new(&world),
@@ -196,6 +205,43 @@ impl State {
     pub(super) fn stop(&self) -> tokio::sync::watch::Receiver<bool> {
         self.stop.clone()
     }
+
+    /// The oldest resourceVersion a watch may start from.
+    pub(super) fn compacted(&self) -> u64 {
+        self.inner
+            .compacted
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(super) fn is_down(&self) -> bool {
+        self.inner.down.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Ends when the open watches must end.
+    pub(super) fn cut(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.cut.subscribe()
+    }
+
+    /// The API server goes away (see `lab::outage`): open watches end until `recover_compacted`.
+    pub fn go_down(&self) {
+        self.inner
+            .down
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.inner.cut.send_modify(|g| *g += 1);
+    }
+
+    /// The API server comes back with its history compacted, so a client that watched before
+    /// must list again (its watch from the old resourceVersion is 410 Gone).
+    pub fn recover_compacted(&self) {
+        use std::sync::atomic::Ordering;
+        if let Ok(mut h) = self.inner.history.lock() {
+            h.clear();
+        }
+        // Compaction takes a revision of its own, so every resourceVersion seen before is older.
+        let rv = self.inner.rv.fetch_add(1, Ordering::SeqCst) + 1;
+        self.inner.compacted.store(rv, Ordering::SeqCst);
+        self.inner.down.store(false, Ordering::SeqCst);
+    }
 }
 
 pub fn router(state: State) -> Router {
@@ -214,6 +260,7 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
                 path,
                 status: response.status().as_u16(),
                 user_agent: String::new(),
+                watch: false,
             });
         }
         return response;
@@ -288,6 +335,9 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
             host: host.clone(),
             path: path.clone(),
             status: response.status().as_u16(),
+            watch: query
+                .split('&')
+                .any(|p| p == "watch=true" || p == "watch=1"),
             user_agent: parts
                 .headers
                 .get("user-agent")

@@ -49,6 +49,7 @@ pub async fn follow(
     .map(|e| e.map(|e| Change::ServiceAccount(Box::new(e))));
     let mut changes = futures_util::stream::select(pods, sas).boxed();
     let mut lists = Lists::default();
+    let mut interrupted = false;
     loop {
         // Wait for a change, then let the burst settle.
         let Some(first) = changes.next().await else {
@@ -60,11 +61,25 @@ pub async fn follow(
         }
         for c in batch {
             match c {
-                Ok(c) => lists.apply(c),
-                Err(e) => {
+                Ok(c) => {
+                    if std::mem::take(&mut interrupted) {
+                        let _ = results.send(Msg::Notice("following the cluster again".into()));
+                    }
+                    lists.apply(c);
+                }
+                Err(e) if denied(&e) => {
                     // A watch the user may not open will not open by retrying.
                     let _ = results.send(Msg::Notice(format!("not following the cluster: {e}")));
                     return;
+                }
+                // 410 Gone: the watcher lists again by itself.
+                Err(watcher::Error::WatchError(s)) if s.code == 410 => {}
+                Err(e) => {
+                    // Down, unreachable or restarting: the watcher retries with backoff.
+                    if !std::mem::replace(&mut interrupted, true) {
+                        let _ =
+                            results.send(Msg::Notice(format!("following paused, retrying: {e}")));
+                    }
                 }
             }
         }
@@ -89,6 +104,18 @@ pub async fn follow(
             return;
         }
     }
+}
+
+/// Refused by the API server (401/403): retrying will not help.
+fn denied(e: &watcher::Error) -> bool {
+    let status = match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => s.code,
+        watcher::Error::WatchError(s) => s.code,
+        _ => return false,
+    };
+    matches!(status, 401 | 403)
 }
 
 /// The pods and ServiceAccounts as the watches last said, once each has listed.

@@ -52,6 +52,21 @@ pub(super) fn dispatch(
         .get("accept")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
+    if state.is_down() {
+        let mut down = status::status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+            "the server is currently unable to handle the request".into(),
+            None,
+            None,
+        );
+        // The connection goes with the server: the next request must connect again.
+        down.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return down;
+    }
     if let Some(doc) = issuer_document(state, method, path) {
         return doc;
     }

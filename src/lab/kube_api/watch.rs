@@ -1,8 +1,9 @@
 //! Watch streams: newline-delimited `{"type": …, "object": …}` events, chunked, held open until
 //! `timeoutSeconds`. From `resourceVersion=0` (or with `sendInitialEvents`) a watch first sees
 //! every object ADDED; then every change the lab is told of (`LabHandle::apply`) as ADDED,
-//! MODIFIED or DELETED. A resourceVersion older than the lab's first is 410 Gone, as an API
-//! server that compacted it answers. kube-runtime's watcher works from either (wire-protocols.md §1.4).
+//! MODIFIED or DELETED. A resourceVersion older than the lab's history (before its first, or
+//! before a compaction) is a 410 Gone ERROR event, as an API server's watch cache answers;
+//! kube-runtime's watcher then lists again (wire-protocols.md §1.4).
 
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use futures_util::stream;
 use serde_json::{Value, json};
 
 use super::resources::{Resource, namespace_of};
-use super::{FIRST_RV, index_of, param};
+use super::{index_of, param};
 use crate::lab::server::State;
 
 /// The lab never holds a watch longer than this, whatever the client asks.
@@ -24,17 +25,20 @@ pub fn watch(state: &State, r: &Resource, ns: Option<&str>, query: &str) -> Resp
     let initial = param(query, "sendInitialEvents") == Some("true");
     let from_start = initial || matches!(param(query, "resourceVersion"), None | Some("0" | ""));
     let since = param(query, "resourceVersion").and_then(|v| v.parse::<u64>().ok());
-    if since.is_some_and(|v| v > 0 && v < FIRST_RV) {
-        return super::status::status(
-            StatusCode::GONE,
-            "Expired",
-            format!(
-                "too old resource version: {} ({FIRST_RV})",
-                since.unwrap_or_default()
-            ),
-            None,
-            None,
-        );
+    let oldest = state.compacted();
+    if let Some(v) = since.filter(|v| *v > 0 && *v < oldest) {
+        // As the API server's watch cache answers: 200, then one ERROR event, then the end.
+        let status = json!({
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": format!("too old resource version: {v} ({oldest})"),
+            "reason": "Expired", "code": 410,
+        });
+        return (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            event("ERROR", status),
+        )
+            .into_response();
     }
     // Subscribed before the initial events are read, so no change falls between them.
     let changes = state.subscribe();
@@ -79,11 +83,12 @@ pub fn watch(state: &State, r: &Resource, ns: Option<&str>, query: &str) -> Resp
     let events = stream::iter(lines.into_iter().map(Ok::<_, std::io::Error>));
     // Then the changes, until the timeout or the lab stops, as a live API server does.
     let stop = state.stop();
+    let cut = state.cut();
     let deadline = tokio::time::Instant::now() + timeout;
     let drop_after_one = state.drop_watches();
     let hold = stream::unfold(
-        (changes, stop, false),
-        move |(mut changes, mut stop, sent)| {
+        (changes, stop, cut, false),
+        move |(mut changes, mut stop, mut cut, sent)| {
             let ns = ns_owned.clone();
             async move {
                 if sent && drop_after_one {
@@ -94,6 +99,7 @@ pub fn watch(state: &State, r: &Resource, ns: Option<&str>, query: &str) -> Resp
                         c = changes.recv() => c,
                         _ = tokio::time::sleep_until(deadline) => return None,
                         _ = stop.wait_for(|stopped| *stopped) => return None,
+                        _ = cut.changed() => return None,
                     };
                     match next {
                         Ok(c)
@@ -101,7 +107,7 @@ pub fn watch(state: &State, r: &Resource, ns: Option<&str>, query: &str) -> Resp
                                 && Some(c.index) == index
                                 && ns.as_deref().is_none_or(|n| n == c.namespace) =>
                         {
-                            return Some((Ok(c.line), (changes, stop, true)));
+                            return Some((Ok(c.line), (changes, stop, cut, true)));
                         }
                         Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                             continue;

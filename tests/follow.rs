@@ -1,0 +1,317 @@
+//! The TUI's live source follows the cluster through kube-rs watchers against the lab: pods that
+//! come and go, a churning 2,000-pod cluster, watches that drop, and an API server that goes
+//! down and comes back with its history compacted (410 Gone, then a fresh list).
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use widiag::analysis::{Report, Selection};
+use widiag::lab::LabHandle;
+use widiag::tui::runner::{DataSource, serve};
+use widiag::tui::{Effect, Model, Msg, Source, update};
+
+/// The TUI's runner reading and then following one lab, as `widiag` (no --world) runs it.
+struct Following {
+    lab: LabHandle,
+    effects: UnboundedSender<Effect>,
+    msgs: UnboundedReceiver<Msg>,
+    _dir: tempfile::TempDir,
+}
+
+impl Following {
+    fn start(lab: LabHandle, timeout: Duration) -> Following {
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(&kubeconfig, lab.kubeconfig()).unwrap();
+        let opts = widiag::collect::LiveOptions {
+            kube: widiag::collect::KubeTarget {
+                kubeconfig: Some(kubeconfig),
+                ..Default::default()
+            },
+            azure_auth: widiag::collect::AzureAuth::None,
+            probe: false,
+            timeout,
+            ..Default::default()
+        };
+        let (effects, erx) = unbounded_channel();
+        let (rtx, msgs) = unbounded_channel();
+        tokio::spawn(serve(DataSource::Live(Arc::new(opts)), erx, rtx));
+        effects
+            .send(Effect::Load {
+                selection: Selection::All,
+                probe: false,
+            })
+            .unwrap();
+        Following {
+            lab,
+            effects,
+            msgs,
+            _dir: dir,
+        }
+    }
+
+    /// The next report (read or followed) that satisfies `want`, within a bound far past need;
+    /// notices on the way are collected.
+    async fn report_where(
+        &mut self,
+        want: impl Fn(&Report) -> bool,
+        notices: &mut Vec<String>,
+    ) -> Report {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.msgs.recv())
+                .await
+                .expect("the report arrives")
+                .expect("runner alive");
+            match msg {
+                Msg::Loaded(r) | Msg::Followed(r) if want(&r) => return r,
+                Msg::Notice(n) => notices.push(n),
+                _ => {}
+            }
+        }
+    }
+
+    /// Waits for a notice that satisfies `want`; reports on the way are dropped.
+    async fn notice_where(&mut self, want: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.msgs.recv())
+                .await
+                .expect("the notice arrives")
+                .expect("runner alive");
+            if let Msg::Notice(n) = msg
+                && want(&n)
+            {
+                return n;
+            }
+        }
+    }
+
+    fn quit(self) {
+        self.effects.send(Effect::Quit).unwrap();
+    }
+}
+
+fn names(r: &Report) -> Vec<&str> {
+    let mut v: Vec<&str> = r.pods.iter().map(|p| p.pod.name.as_str()).collect();
+    v.sort();
+    v
+}
+
+/// A pod using seed 004's ServiceAccount.
+fn pod(name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default",
+                     "labels": {"azure.workload.identity/use": "true"}},
+        "spec": {"serviceAccountName": "wi-demo-sa", "containers": [{"name": "app", "image": "busybox"}]}
+    })
+}
+
+fn seed_004_with(behaviour: &str) -> LabHandle {
+    let text = std::fs::read_to_string(common::root().join("assets/worlds/seed-004-healthy.yaml"))
+        .unwrap()
+        + behaviour;
+    LabHandle::spawn(widiag::world::parse::parse_str("seed-004.yaml", &text).unwrap()).unwrap()
+}
+
+/// Requests for the pods collection: (lists, watches).
+fn pod_requests(lab: &LabHandle) -> (Vec<u16>, Vec<u16>) {
+    let all: Vec<_> = lab
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/v1/pods")
+        .collect();
+    let (watches, lists): (Vec<_>, Vec<_>) = all.into_iter().partition(|r| r.watch);
+    (
+        lists.iter().map(|r| r.status).collect(),
+        watches.iter().map(|r| r.status).collect(),
+    )
+}
+
+/// A pod the lab is told of appears in the reports, and goes again, without a refresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_source_follows_pods_that_come_and_go() {
+    let mut f = Following::start(
+        common::spawn_lab("seed-004-healthy"),
+        Duration::from_secs(10),
+    );
+    let notices = &mut Vec::new();
+    f.report_where(|r| names(r) == ["wi-kv-test"], notices)
+        .await;
+    assert!(f.lab.apply(pod("newcomer")));
+    f.report_where(|r| names(r) == ["newcomer", "wi-kv-test"], notices)
+        .await;
+    assert!(f.lab.delete(pod("newcomer")));
+    f.report_where(|r| names(r) == ["wi-kv-test"], notices)
+        .await;
+    assert!(notices.is_empty(), "{notices:?}");
+    f.quit();
+}
+
+/// Soak: a generated 2,000-pod cluster churning (300 pods added, 150 of them deleted again, in
+/// bursts) while the TUI follows it; the last report is exactly the cluster's final state, and
+/// the model takes every report without a panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn following_a_churning_cluster_ends_on_its_final_state() {
+    let sizes = widiag::world::generate::Sizes {
+        pods: 2000,
+        service_accounts: 400,
+        identities: 100,
+        fics_per_identity: 2,
+        namespaces: 20,
+    };
+    let world =
+        widiag::world::parse::parse_str("generated", &widiag::world::generate::world_yaml(sizes))
+            .unwrap();
+    let template = serde_json::to_value(&world.kube.pods[0]).unwrap();
+    let mut f = Following::start(LabHandle::spawn(world).unwrap(), Duration::from_secs(20));
+    let mut m = Model::new(Source::Live {
+        context: "lab".into(),
+    });
+    let first = loop {
+        match f.msgs.recv().await.unwrap() {
+            Msg::Loaded(r) => break r,
+            other => {
+                update(&mut m, other);
+            }
+        }
+    };
+    let base = first.pods.len();
+    update(&mut m, Msg::Loaded(first));
+    let churn = |i: usize| {
+        let mut p = template.clone();
+        p["metadata"]["name"] = format!("churn-{i}").into();
+        p
+    };
+    for burst in 0..10 {
+        for i in burst * 30..(burst + 1) * 30 {
+            assert!(f.lab.apply(churn(i)));
+        }
+        for i in (burst * 30..(burst + 1) * 30).step_by(2) {
+            assert!(f.lab.delete(churn(i)));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let last = loop {
+        let msg = tokio::time::timeout_at(deadline, f.msgs.recv())
+            .await
+            .expect("the final state arrives")
+            .unwrap();
+        // The final state: 150 churned pods, the odd ones (a burst's middle can count 150 too).
+        let done = match &msg {
+            Msg::Followed(r) => {
+                r.pods.len() == base + 150
+                    && r.pods.iter().all(|p| {
+                        p.pod
+                            .name
+                            .strip_prefix("churn-")
+                            .is_none_or(|n| n.parse::<usize>().unwrap() % 2 == 1)
+                    })
+            }
+            _ => false,
+        };
+        let report = match &msg {
+            Msg::Followed(r) => Some(r.clone()),
+            _ => None,
+        };
+        update(&mut m, msg);
+        if done {
+            break report.unwrap();
+        }
+    };
+    let churned: Vec<&str> = last
+        .pods
+        .iter()
+        .map(|p| p.pod.name.as_str())
+        .filter(|n| n.starts_with("churn-"))
+        .collect();
+    assert_eq!(churned.len(), 150);
+    assert!(
+        churned
+            .iter()
+            .all(|n| n.trim_start_matches("churn-").parse::<usize>().unwrap() % 2 == 1)
+    );
+    assert_eq!(m.report.as_ref().unwrap().pods.len(), base + 150);
+    f.quit();
+}
+
+/// Watches that drop after every change (a flaky connection, a restarted API server): the TUI
+/// watches again from where it was and misses nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn following_survives_watches_that_drop() {
+    let lab =
+        seed_004_with("\n---\napiVersion: widiag.io/v1\nkind: LabBehaviour\ndropWatches: true\n");
+    let mut f = Following::start(lab, Duration::from_secs(10));
+    let notices = &mut Vec::new();
+    f.report_where(|r| names(r) == ["wi-kv-test"], notices)
+        .await;
+    f.lab.apply(pod("a"));
+    f.report_where(|r| names(r) == ["a", "wi-kv-test"], notices)
+        .await;
+    // The watch that carried "a" has ended; "b" arrives through the next one.
+    f.lab.apply(pod("b"));
+    f.lab.delete(pod("a"));
+    f.report_where(|r| names(r) == ["b", "wi-kv-test"], notices)
+        .await;
+    // The read, the watcher's list, then a new watch after each drop.
+    let (lists, watches) = pod_requests(&f.lab);
+    assert_eq!(lists.len(), 2, "no list again: {lists:?}");
+    assert!(
+        watches.len() >= 3,
+        "the watches were dropped and opened again ({watches:?})"
+    );
+    assert!(notices.is_empty(), "{notices:?}");
+    f.quit();
+}
+
+/// The API server goes away while pods change, and comes back with its history compacted: the
+/// watch from the old resourceVersion gets 410 Gone (as an ERROR event, as the API server's
+/// watch cache sends it), kube-rs's watcher lists again, and the TUI ends on the cluster as it
+/// is: the pod deleted during the outage is gone, the one created is there. The outage is a
+/// notice, not the end of following.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn following_lists_again_after_an_outage_and_410_gone() {
+    let mut f = Following::start(seed_004_with(""), Duration::from_secs(10));
+    let notices = &mut Vec::new();
+    f.report_where(|r| names(r) == ["wi-kv-test"], notices)
+        .await;
+    f.lab.apply(pod("a"));
+    f.report_where(|r| names(r) == ["a", "wi-kv-test"], notices)
+        .await;
+    let (lists_before, _) = pod_requests(&f.lab);
+
+    f.lab.go_down();
+    f.lab.delete(pod("a"));
+    f.lab.apply(pod("b"));
+    // The watcher finds the server gone; following pauses instead of ending.
+    let paused = f
+        .notice_where(|n| n.starts_with("following paused, retrying"))
+        .await;
+    assert!(!paused.contains("403"), "{paused}");
+    f.lab.recover_compacted();
+    f.report_where(|r| names(r) == ["b", "wi-kv-test"], notices)
+        .await;
+
+    let (lists, _) = pod_requests(&f.lab);
+    assert_eq!(
+        lists.len(),
+        lists_before.len() + 1,
+        "one list again after the 410: {lists:?}"
+    );
+    assert!(lists.iter().all(|s| *s == 200), "{lists:?}");
+    assert!(
+        !notices.iter().any(|n| n.starts_with("not following")),
+        "{notices:?}"
+    );
+    // Following goes on: a pod after the outage still arrives.
+    f.lab.apply(pod("c"));
+    f.report_where(|r| names(r) == ["b", "c", "wi-kv-test"], notices)
+        .await;
+    assert!(notices.iter().any(|n| n == "following the cluster again"));
+    f.quit();
+}
