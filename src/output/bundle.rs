@@ -2,23 +2,48 @@
 //! `Diagnosis` document with the chains as the sender saw them (the `check -o json` report),
 //! which a replay compares with its own.
 
-use serde_json::json;
+use serde::Serialize;
 
 use crate::bundle::{Bundle, BundleError};
 use crate::world::{WIDIAG_API_VERSION, write};
 
+/// Pods named in the header comment; the Diagnosis lists them all.
+const HEADER_PODS: usize = 10;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Diagnosis<'b> {
+    api_version: &'static str,
+    kind: &'static str,
+    versions: &'b crate::bundle::Versions,
+    /// Serialised straight from the report: a 10,000-pod bundle is not built twice in memory.
+    report: super::json::JsonReport<'b>,
+}
+
 pub fn render(b: &Bundle) -> Result<String, BundleError> {
-    let mut docs = write::documents(&b.world);
-    let report: serde_json::Value = serde_json::from_str(&super::json::render(&b.report))
-        .map_err(|e| BundleError::Serialise(e.to_string()))?;
-    docs.push(json!({
-        "apiVersion": WIDIAG_API_VERSION,
-        "kind": "Diagnosis",
-        "versions": b.versions,
-        "report": report,
-    }));
-    let body = write::to_yaml(&docs).map_err(|e| BundleError::Serialise(e.to_string()))?;
-    let pods: Vec<String> = b.report.pods.iter().map(|p| p.pod.to_string()).collect();
+    let docs = write::documents(&b.world);
+    let mut body = write::to_yaml(&docs).map_err(|e| BundleError::Serialise(e.to_string()))?;
+    drop(docs);
+    let diagnosis = Diagnosis {
+        api_version: WIDIAG_API_VERSION,
+        kind: "Diagnosis",
+        versions: &b.versions,
+        report: super::json::view(&b.report),
+    };
+    body.push_str("---\n");
+    body.push_str(
+        &serde_saphyr::to_string(&diagnosis).map_err(|e| BundleError::Serialise(e.to_string()))?,
+    );
+    let mut pods: Vec<String> = b
+        .report
+        .pods
+        .iter()
+        .take(HEADER_PODS)
+        .map(|p| p.pod.to_string())
+        .collect();
+    if b.report.pods.len() > HEADER_PODS {
+        pods.push(format!("and {} more", b.report.pods.len() - HEADER_PODS));
+    }
     Ok(format!(
         "# widiag support bundle: a world file. Replay it offline with\n\
          #   widiag --world FILE          (TUI)\n\

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::analysis::Status;
 use crate::analysis::fleet::Fleet;
@@ -62,34 +62,66 @@ pub fn render_text(fleet: &Fleet, palette: &super::text::Palette) -> String {
     out
 }
 
+#[derive(Serialize)]
+struct JsonFleet<'f> {
+    schema: &'static str,
+    verdict: Status,
+    summary: FleetSummary,
+    clusters: Vec<JsonCluster<'f>>,
+}
+
+#[derive(Serialize)]
+struct FleetSummary {
+    clusters: usize,
+    unreadable: usize,
+    pods: PodCounts,
+}
+
+#[derive(Serialize)]
+struct PodCounts {
+    fail: usize,
+    warn: usize,
+    unknown: usize,
+    pass: usize,
+}
+
+#[derive(Serialize)]
+struct JsonCluster<'f> {
+    context: &'f str,
+    verdict: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report: Option<super::json::JsonReport<'f>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'f str>,
+}
+
+/// Serialised straight from the reports: a fleet of 10,000-pod clusters is not held twice.
 pub fn render_json(fleet: &Fleet) -> String {
-    let clusters: Vec<Value> = fleet
+    let clusters = fleet
         .clusters
         .iter()
-        .map(|c| match &c.result {
-            Ok(r) => json!({
-                "context": c.context,
-                "verdict": c.verdict(),
-                "report": serde_json::from_str::<Value>(&super::json::render(r)).unwrap_or(Value::Null),
-            }),
-            Err(e) => json!({ "context": c.context, "verdict": c.verdict(), "error": e }),
+        .map(|c| JsonCluster {
+            context: &c.context,
+            verdict: c.verdict(),
+            report: c.result.as_ref().ok().map(super::json::view),
+            error: c.result.as_ref().err().map(String::as_str),
         })
         .collect();
-    let out = json!({
-        "schema": FLEET_SCHEMA,
-        "verdict": fleet.verdict(),
-        "summary": {
-            "clusters": fleet.clusters.len(),
-            "unreadable": fleet.clusters.iter().filter(|c| c.result.is_err()).count(),
-            "pods": {
-                "fail": fleet.pods(Status::Fail),
-                "warn": fleet.pods(Status::Warn),
-                "unknown": fleet.pods(Status::Unknown),
-                "pass": fleet.pods(Status::Pass),
+    let out = JsonFleet {
+        schema: FLEET_SCHEMA,
+        verdict: fleet.verdict(),
+        summary: FleetSummary {
+            clusters: fleet.clusters.len(),
+            unreadable: fleet.clusters.iter().filter(|c| c.result.is_err()).count(),
+            pods: PodCounts {
+                fail: fleet.pods(Status::Fail),
+                warn: fleet.pods(Status::Warn),
+                unknown: fleet.pods(Status::Unknown),
+                pass: fleet.pods(Status::Pass),
             },
         },
-        "clusters": clusters,
-    });
+        clusters,
+    };
     let mut s = serde_json::to_string_pretty(&out).expect("fleet report serialises");
     s.push('\n');
     s

@@ -7,9 +7,10 @@ use crate::analysis::{
 };
 use crate::world::{Ignored, ObjRef};
 
+/// The `check/v1` document, borrowing the report (the fleet document nests it).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct JsonReport<'r> {
+pub(super) struct JsonReport<'r> {
     schema: &'static str,
     as_of: &'r str,
     verdict: Status,
@@ -62,6 +63,12 @@ struct JsonLink<'r> {
 }
 
 pub fn render(report: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(&view(report)).expect("report serialises");
+    s.push('\n');
+    s
+}
+
+pub(super) fn view(report: &Report) -> JsonReport<'_> {
     let mut summary = Summary {
         pods: report.pods.len(),
         ..Default::default()
@@ -74,7 +81,7 @@ pub fn render(report: &Report) -> String {
             Status::Fail => summary.fail += 1,
         }
     }
-    let out = JsonReport {
+    JsonReport {
         schema: report.schema,
         as_of: &report.as_of,
         verdict: report.verdict(),
@@ -83,10 +90,7 @@ pub fn render(report: &Report) -> String {
         not_using_workload_identity: &report.not_using,
         ignored: &report.ignored,
         not_read: &report.gaps,
-    };
-    let mut s = serde_json::to_string_pretty(&out).expect("report serialises");
-    s.push('\n');
-    s
+    }
 }
 
 fn pod(p: &PodChain) -> JsonPod<'_> {
