@@ -133,7 +133,7 @@ pub struct Evidence {
     pub expected: Option<String>,
     /// Where and how `value` and `expected` differ, or where the value came from.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<Cow<'static, str>>,
 }
 
 impl Evidence {
@@ -152,7 +152,7 @@ impl Evidence {
         expected: impl Into<String>,
     ) -> Self {
         let (value, expected) = (value.into(), expected.into());
-        let note = super::compare::explain(&value, &expected);
+        let note = super::compare::explain(&value, &expected).map(Cow::Owned);
         Self {
             label: label.into(),
             value,
@@ -161,7 +161,7 @@ impl Evidence {
         }
     }
 
-    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+    pub fn with_note(mut self, note: impl Into<Cow<'static, str>>) -> Self {
         self.note = Some(note.into());
         self
     }

@@ -123,7 +123,7 @@ pub fn plan(
             expiration,
             bind_to: (s.at.name.clone(), pod.metadata.uid.clone()),
             pods: Vec::new(),
-            authority: first_env(pod, "AZURE_AUTHORITY_HOST"),
+            authority: first_env(pod, "AZURE_AUTHORITY_HOST").map(str::to_string),
             token_file: token_file(pod),
             targets: BTreeMap::new(),
         });

@@ -127,13 +127,14 @@ impl<'w> Subject<'w> {
             sa.and_then(|s| s.metadata.annotations.as_ref()?.get(key))
                 .map(|v| v.trim().to_string())
         };
-        let env_client = first_env(pod, "AZURE_CLIENT_ID");
+        let env_client = first_env(pod, "AZURE_CLIENT_ID").map(str::to_string);
         let (client_id, client_id_source) = match (env_client, annotation(webhook::CLIENT_ID)) {
-            (Some(v), _) => (Some(v), "pod env AZURE_CLIENT_ID"),
-            (None, Some(a)) if !a.is_empty() => (Some(a), "ServiceAccount annotation"),
-            _ => (None, "none"),
+            (Some(v), _) => (Some(v), "from the pod env AZURE_CLIENT_ID"),
+            (None, Some(a)) if !a.is_empty() => (Some(a), "from the ServiceAccount annotation"),
+            _ => (None, "from nowhere"),
         };
         let tenant_id = first_env(pod, "AZURE_TENANT_ID")
+            .map(str::to_string)
             .or_else(|| annotation(webhook::TENANT_ID).filter(|t| !t.is_empty()))
             .or_else(|| install.tenant_id.clone())
             .or_else(|| ix.world.info.tenant_id.clone());
@@ -259,7 +260,7 @@ impl<'w> Subject<'w> {
 }
 
 /// Value of the first literal `name` env var in any container.
-pub fn first_env(pod: &Pod, name: &str) -> Option<String> {
+pub fn first_env<'p>(pod: &'p Pod, name: &str) -> Option<&'p str> {
     let spec = pod.spec.as_ref()?;
     spec.init_containers
         .iter()
@@ -267,7 +268,7 @@ pub fn first_env(pod: &Pod, name: &str) -> Option<String> {
         .chain(spec.containers.iter())
         .flat_map(|c| c.env.iter().flatten())
         .find(|e| e.name == name)
-        .and_then(|e| e.value.clone())
+        .and_then(|e| e.value.as_deref())
 }
 
 fn resolve<'w>(ix: &Index<'w>, client_id: &str) -> Option<Resolved<'w>> {

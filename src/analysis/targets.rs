@@ -50,7 +50,8 @@ pub fn find<'h>(
     });
     for c in containers {
         for env in c.env.iter().flatten() {
-            let from = format!("env {} of container {}", env.name, c.name);
+            // Named only when the value is a target: most env is not.
+            let from = || format!("env {} of container {}", env.name, c.name);
             if let Some(v) = &env.value {
                 classify(ix, &env.name, v, &from, &mut targets);
             } else if let Some(cm) = env
@@ -65,7 +66,7 @@ pub fn find<'h>(
                     ix,
                     &env.name,
                     v,
-                    &format!("{from} (ConfigMap {})", cm.name),
+                    &|| format!("{} (ConfigMap {})", from(), cm.name),
                     &mut targets,
                 );
             }
@@ -78,7 +79,7 @@ pub fn find<'h>(
                     .into_iter()
                     .flatten()
                 {
-                    let from = format!("ConfigMap {} key {k} (container {})", cm.name, c.name);
+                    let from = || format!("ConfigMap {} key {k} (container {})", cm.name, c.name);
                     classify(ix, k, v, &from, &mut targets);
                 }
             }
@@ -117,7 +118,13 @@ pub fn find<'h>(
     Found { targets, unread }
 }
 
-fn classify(ix: &Index<'_>, name: &str, value: &str, source: &str, out: &mut Vec<Target>) {
+fn classify(
+    ix: &Index<'_>,
+    name: &str,
+    value: &str,
+    source: &dyn Fn() -> String,
+    out: &mut Vec<Target>,
+) {
     let value = value.trim();
     let has = |needle: &str| {
         name.as_bytes()
@@ -127,7 +134,7 @@ fn classify(ix: &Index<'_>, name: &str, value: &str, source: &str, out: &mut Vec
     if let Some(v) = host_label(value, ".vault.azure") {
         out.push(Target::KeyVault {
             name: v,
-            source: source.into(),
+            source: source(),
         });
     } else if let Some(a) = host_label(value, ".blob.core.") {
         let container = blob_target(value).and_then(|(_, c)| c);
@@ -135,14 +142,14 @@ fn classify(ix: &Index<'_>, name: &str, value: &str, source: &str, out: &mut Vec
             account: a,
             container,
             user_delegation: false,
-            source: source.into(),
+            source: source(),
         });
     } else if (has("VAULT") || has("KV") || has("AKV"))
         && ix.vaults_by_name.contains_key(lower(value).as_ref())
     {
         out.push(Target::KeyVault {
             name: lower_owned(value),
-            source: source.into(),
+            source: source(),
         });
     } else if (has("STORAGE") || has("ACCOUNT") || has("BLOB"))
         && ix.storage_by_name.contains_key(lower(value).as_ref())
@@ -151,7 +158,7 @@ fn classify(ix: &Index<'_>, name: &str, value: &str, source: &str, out: &mut Vec
             account: lower_owned(value),
             container: None,
             user_delegation: false,
-            source: source.into(),
+            source: source(),
         });
     }
 }
@@ -162,9 +169,12 @@ fn host_label(value: &str, suffix: &str) -> Option<String> {
         .strip_prefix("https://")
         .or_else(|| value.strip_prefix("http://"))?;
     let host = rest.split('/').next()?;
-    let lower_host = host.to_ascii_lowercase();
-    let at = lower_host.find(suffix)?;
-    (at > 0).then(|| lower_host[..at].to_string())
+    // Most env values are not URLs of this kind: no allocation until one is.
+    let at = host
+        .as_bytes()
+        .windows(suffix.len())
+        .position(|w| w.eq_ignore_ascii_case(suffix.as_bytes()))?;
+    (at > 0).then(|| host[..at].to_ascii_lowercase())
 }
 
 /// A vault name or URI -> the vault name.

@@ -2,8 +2,6 @@
 //! Mirrors pkg/webhook of the project (see shared reference §1): env is added only when absent
 //! and non-empty, the token path depends on the version, skip-containers splits on ';'.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::api::admissionregistration::v1::MutatingWebhook;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -180,11 +178,11 @@ impl<'w> Install<'w> {
     }
 
     /// Token paths a correctly mutated pod may have: both when the version is unknown.
-    pub fn token_paths(&self) -> Vec<&'static str> {
+    pub fn token_paths(&self) -> &'static [&'static str] {
         match self.version {
-            Some(v) if v >= Version::V1_6 => vec![TOKEN_PATH_V1_6],
-            Some(_) => vec![TOKEN_PATH_V1_5],
-            None => vec![TOKEN_PATH_V1_6, TOKEN_PATH_V1_5],
+            Some(v) if v >= Version::V1_6 => &[TOKEN_PATH_V1_6],
+            Some(_) => &[TOKEN_PATH_V1_5],
+            None => &[TOKEN_PATH_V1_6, TOKEN_PATH_V1_5],
         }
     }
 
@@ -195,48 +193,58 @@ impl<'w> Install<'w> {
 
 /// AZURE_AUTHORITY_HOST per AZURE_ENVIRONMENT (go-autorest names, case-insensitive).
 pub fn authority_for(environment: &str) -> Option<&'static str> {
-    match environment.to_ascii_lowercase().as_str() {
-        "" | "azurepubliccloud" => Some("https://login.microsoftonline.com/"),
-        "azureusgovernmentcloud" => Some("https://login.microsoftonline.us/"),
-        "azurechinacloud" => Some("https://login.chinacloudapi.cn/"),
-        "azuregermancloud" => Some("https://login.microsoftonline.de/"),
-        _ => None,
-    }
+    const HOSTS: [(&str, &str); 5] = [
+        ("", "https://login.microsoftonline.com/"),
+        ("AzurePublicCloud", "https://login.microsoftonline.com/"),
+        (
+            "AzureUSGovernmentCloud",
+            "https://login.microsoftonline.us/",
+        ),
+        ("AzureChinaCloud", "https://login.chinacloudapi.cn/"),
+        ("AzureGermanCloud", "https://login.microsoftonline.de/"),
+    ];
+    HOSTS
+        .iter()
+        .find(|(env, _)| env.eq_ignore_ascii_case(environment))
+        .map(|(_, host)| *host)
 }
 
 /// Cloud name for an authority host, the reverse of [`authority_for`].
 pub fn cloud_of_authority(host: &str) -> Option<&'static str> {
-    let h = host.to_ascii_lowercase();
-    if h.contains("login.microsoftonline.com")
-        || h.contains("login.windows.net")
-        || h.contains("login.microsoft.com")
-    {
-        Some("AzurePublicCloud")
-    } else if h.contains("login.microsoftonline.us") {
-        Some("AzureUSGovernmentCloud")
-    } else if h.contains("login.chinacloudapi.cn") || h.contains("login.partner.microsoftonline.cn")
-    {
-        Some("AzureChinaCloud")
-    } else if h.contains("login.microsoftonline.de") {
-        Some("AzureGermanCloud")
-    } else {
-        None
-    }
+    const CLOUDS: [(&str, &str); 7] = [
+        ("login.microsoftonline.com", "AzurePublicCloud"),
+        ("login.windows.net", "AzurePublicCloud"),
+        ("login.microsoft.com", "AzurePublicCloud"),
+        ("login.microsoftonline.us", "AzureUSGovernmentCloud"),
+        ("login.chinacloudapi.cn", "AzureChinaCloud"),
+        ("login.partner.microsoftonline.cn", "AzureChinaCloud"),
+        ("login.microsoftonline.de", "AzureGermanCloud"),
+    ];
+    let contains = |needle: &str| {
+        host.as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    };
+    CLOUDS
+        .iter()
+        .find(|(needle, _)| contains(needle))
+        .map(|(_, cloud)| *cloud)
 }
 
 /// Whether a label selector matches a set of labels (matchLabels and matchExpressions).
-pub fn selector_matches(sel: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+/// Whether a label selector matches the labels `label` looks up.
+pub fn selector_matches<'l>(sel: &LabelSelector, label: impl Fn(&str) -> Option<&'l str>) -> bool {
     let labels_ok = sel
         .match_labels
         .iter()
         .flatten()
-        .all(|(k, v)| labels.get(k) == Some(v));
+        .all(|(k, v)| label(k) == Some(v.as_str()));
     let exprs_ok = sel.match_expressions.iter().flatten().all(|e| {
-        let value = labels.get(&e.key);
+        let value = label(&e.key);
         let values = e.values.as_deref().unwrap_or_default();
         match e.operator.as_str() {
-            "In" => value.is_some_and(|v| values.contains(v)),
-            "NotIn" => value.is_none_or(|v| !values.contains(v)),
+            "In" => value.is_some_and(|v| values.iter().any(|x| x == v)),
+            "NotIn" => value.is_none_or(|v| !values.iter().any(|x| x == v)),
             "Exists" => value.is_some(),
             "DoesNotExist" => value.is_none(),
             _ => false,

@@ -34,13 +34,13 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         }
         Some(iss) => {
             let from = if cx.subject.token.observed {
-                "captured token"
+                "from the captured token"
             } else if cluster.is_some() {
-                "managed cluster"
+                "from the managed cluster"
             } else {
-                "issuer discovery"
+                "from the issuer discovery"
             };
-            b.fact(Evidence::fact("issuer", iss).with_note(format!("from the {from}")));
+            b.fact(Evidence::fact("issuer", iss).with_note(from));
             b.ok(format!("OIDC issuer {iss}"));
         }
         None => {

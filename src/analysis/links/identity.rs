@@ -21,10 +21,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         ));
         return;
     }
-    b.fact(
-        Evidence::fact("client ID", client_id)
-            .with_note(format!("from the {}", s.client_id_source)),
-    );
+    b.fact(Evidence::fact("client ID", client_id).with_note(s.client_id_source));
     let Some(resolved) = s.resolved else {
         let key = lower(client_id);
         let az = &cx.ix.world.azure;

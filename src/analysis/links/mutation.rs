@@ -113,18 +113,24 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     for (c, _) in s.containers().filter(|(c, _)| !skip.contains(&c.name)) {
         let mut missing = Vec::new();
         for name in ENV_NAMES {
-            let expected: Option<Vec<String>> = match name {
-                "AZURE_CLIENT_ID" => sa_client.map(|v| vec![v.to_string()]),
-                "AZURE_TENANT_ID" => tenant.clone().map(|t| vec![t]),
-                "AZURE_FEDERATED_TOKEN_FILE" => {
-                    Some(token_paths.iter().map(|p| p.to_string()).collect())
-                }
-                _ => authority.map(|a| vec![a.to_string()]),
+            let one = match name {
+                "AZURE_CLIENT_ID" => sa_client,
+                "AZURE_TENANT_ID" => tenant.as_deref(),
+                "AZURE_FEDERATED_TOKEN_FILE" => None,
+                _ => authority,
             };
-            let Some(expected) = expected else { continue };
+            let single;
+            let expected: &[&str] = match (name, one) {
+                ("AZURE_FEDERATED_TOKEN_FILE", _) => token_paths,
+                (_, Some(v)) => {
+                    single = [v];
+                    &single
+                }
+                (_, None) => continue,
+            };
             match env(c, name) {
                 None => missing.push(name),
-                Some(e) => compare(cx, b, c, e, &expected),
+                Some(e) => compare(cx, b, c, e, expected),
             }
         }
         if !missing.is_empty() {
@@ -205,7 +211,7 @@ fn compare(
     b: &mut LinkBuilder<'_>,
     c: &Container,
     e: &EnvVar,
-    expected: &[String],
+    expected: &[&str],
 ) {
     let s = cx.subject;
     let name = e.name.as_str();
@@ -220,7 +226,7 @@ fn compare(
         .var("variable", name);
         return;
     };
-    if expected.iter().any(|x| x == value) {
+    if expected.contains(&value) {
         return;
     }
     let in_template = s
@@ -233,7 +239,7 @@ fn compare(
         })
         .filter(|tc| tc.name == c.name)
         .any(|tc| env(tc, name).is_some());
-    let ev = Evidence::compared(format!("{} {name}", c.name), value, expected[0].clone());
+    let ev = Evidence::compared(format!("{} {name}", c.name), value, expected[0]);
     if in_template {
         b.raise(
             "WI503",

@@ -4,10 +4,14 @@ use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::webhook::{EXPIRATION, INJECT_PROXY, PROXY_PORT, USE_LABEL, expiration_valid};
 
+/// `label {USE_LABEL}`, spelled out so a passing pod costs no allocation for it.
+const LABEL_EVIDENCE: &str = "label azure.workload.identity/use";
+
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    debug_assert_eq!(LABEL_EVIDENCE, format!("label {USE_LABEL}"));
     let s = cx.subject;
     match s.pod_label(USE_LABEL) {
-        Some("true") => b.fact(Evidence::fact(format!("label {USE_LABEL}"), "true")),
+        Some("true") => b.fact(Evidence::fact(LABEL_EVIDENCE, "true")),
         Some(other) => {
             b.raise(
                 "WI403",

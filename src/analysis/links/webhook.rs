@@ -1,7 +1,5 @@
 //! `webhook`: installed, running, of a known version, and reaching the pod's namespace.
 
-use std::collections::BTreeMap;
-
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::webhook::{Version, authority_for, selector_matches};
@@ -47,12 +45,12 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             .as_ref()
             .and_then(|s| s.ready_replicas)
             .unwrap_or(0);
-        let name = format!(
-            "{}/{}",
-            d.metadata.namespace.as_deref().unwrap_or_default(),
-            d.metadata.name.as_deref().unwrap_or_default()
-        );
         if d.status.is_some() && ready == 0 {
+            let name = format!(
+                "{}/{}",
+                d.metadata.namespace.as_deref().unwrap_or_default(),
+                d.metadata.name.as_deref().unwrap_or_default()
+            );
             b.raise(
                 "WI203",
                 format!("webhook deployment {name} has no ready replica"),
@@ -135,10 +133,19 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     }
 
     // Reach: the namespace selector and the AKS admissions enforcer.
-    let ns_labels = namespace_labels(cx, ns);
+    let ns_labels = cx
+        .ix
+        .namespaces
+        .get(ns.as_str())
+        .and_then(|n| n.metadata.labels.as_ref());
+    // The API server sets this label on every namespace; worlds may omit it.
+    let ns_label = |k: &str| match ns_labels.and_then(|l| l.get(k)) {
+        Some(v) => Some(v.as_str()),
+        None => (k == "kubernetes.io/metadata.name").then_some(ns.as_str()),
+    };
     for e in &install.entries {
         if let Some(sel) = &e.webhook.namespace_selector
-            && !selector_matches(sel, &ns_labels)
+            && !selector_matches(sel, ns_label)
         {
             let fix = sel
                 .match_labels
@@ -181,17 +188,4 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         b.fact(Evidence::fact("namespace", ns));
     }
     b.ok("webhook installed and reaches the namespace");
-}
-
-fn namespace_labels(cx: &PodCx<'_, '_>, ns: &str) -> BTreeMap<String, String> {
-    let mut labels = cx
-        .ix
-        .namespaces
-        .get(ns)
-        .and_then(|n| n.metadata.labels.clone())
-        .unwrap_or_default();
-    labels
-        .entry("kubernetes.io/metadata.name".into())
-        .or_insert_with(|| ns.into());
-    labels
 }
