@@ -86,13 +86,15 @@ pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
                 now: options.now,
                 targets: &options.targets,
             };
+            let links = links::run(&cx, catalog);
+            // The subject is done with: its names move into the chain.
             Ok(PodChain {
-                pod: subject.at.clone(),
-                workload: subject.workload.clone(),
-                service_account: subject.sa_name.clone(),
-                client_id: subject.client_id.clone(),
                 identity: subject.resolved.map(|r| r.name()),
-                links: links::run(&cx, catalog),
+                pod: subject.at,
+                workload: subject.workload,
+                service_account: subject.sa_name,
+                client_id: subject.client_id,
+                links,
             })
         })
         .collect();

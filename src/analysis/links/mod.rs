@@ -60,7 +60,7 @@ pub fn run(cx: &PodCx<'_, '_>, catalog: &Catalog) -> Vec<LinkResult> {
 
 /// A finding before the catalogue gives it a title, severity and fix.
 pub struct Raised {
-    code: String,
+    code: &'static str,
     message: String,
     evidence: Vec<Evidence>,
     vars: Vars,
@@ -104,9 +104,9 @@ impl<'c> LinkBuilder<'c> {
         }
     }
 
-    pub fn raise(&mut self, code: &str, message: impl Into<String>) -> &mut Raised {
+    pub fn raise(&mut self, code: &'static str, message: impl Into<String>) -> &mut Raised {
         self.raised.push(Raised {
-            code: code.into(),
+            code,
             message: message.into(),
             evidence: Vec::new(),
             vars: BTreeMap::new(),
@@ -130,7 +130,7 @@ impl<'c> LinkBuilder<'c> {
     }
 
     pub fn raised_any(&self, codes: &[&str]) -> bool {
-        self.raised.iter().any(|r| codes.contains(&r.code.as_str()))
+        self.raised.iter().any(|r| codes.contains(&r.code))
     }
 
     /// Sets a fix variable on every finding raised so far that does not set it itself.
@@ -173,7 +173,7 @@ impl<'c> LinkBuilder<'c> {
 }
 
 fn resolve(catalog: &Catalog, cx: &PodCx<'_, '_>, r: Raised) -> Finding {
-    let Some(entry) = catalog.get(&r.code) else {
+    let Some(entry) = catalog.get(r.code) else {
         // Every code raised in src/ is in the catalogue (tested); keep going regardless.
         return Finding {
             code: r.code.into(),
