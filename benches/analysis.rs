@@ -6,6 +6,10 @@ use widiag::analysis::{Catalog, Options, Selection, analyze};
 use widiag::world::generate::{Sizes, world_yaml};
 use widiag::world::parse::parse_str;
 
+// The allocator the binary ships (src/main.rs): measure what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn sizes(pods: usize) -> Sizes {
     // The shape: 10,000 pods, 2,000 service accounts, 500 identities with 3 FICs each.
     Sizes {

@@ -13,6 +13,10 @@ use widiag::tui::{Model, Msg, Source, Theme, update};
 use widiag::world::generate::{Sizes, world_yaml};
 use widiag::world::parse::parse_str;
 
+// The allocator the binary ships (src/main.rs): measure what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn key(c: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }

@@ -209,15 +209,16 @@ impl LinkResult {
 /// The workload that owns a pod: what a fix should patch or restart.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Workload {
-    /// Deployment, StatefulSet, DaemonSet, Job, CronJob, ReplicaSet or Pod.
-    pub kind: String,
+    /// Deployment, StatefulSet, DaemonSet, Job, CronJob, ReplicaSet or Pod (borrowed: one of
+    /// a handful of names for every pod), or another controller's kind.
+    pub kind: Cow<'static, str>,
     pub name: String,
 }
 
 impl Workload {
     /// `deploy/web`, as kubectl takes it.
     pub fn kubectl_ref(&self) -> String {
-        let short = match self.kind.as_str() {
+        let short = match self.kind.as_ref() {
             "Deployment" => "deploy",
             "StatefulSet" => "statefulset",
             "DaemonSet" => "daemonset",

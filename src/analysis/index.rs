@@ -42,6 +42,9 @@ pub struct Index<'w> {
     pub sps_by_object_id: HashMap<String, &'w ServicePrincipal>,
     /// Credentials by owner key: lower-case identity ARM id, or lower-case appId.
     pub fics_by_owner: HashMap<String, Vec<&'w FederatedCredential>>,
+    /// The same credentials keyed by each identity's ARM id as written: ARM ids carry
+    /// upper case (`resourceGroups`), so a per-pod folded lookup would allocate.
+    pub fics_by_identity: HashMap<&'w str, Vec<&'w FederatedCredential>>,
     pub fics_by_subject: HashMap<&'w str, Vec<&'w FederatedCredential>>,
     pub roles_by_principal: HashMap<String, Vec<&'w RoleAssignment>>,
     pub vaults_by_name: HashMap<String, &'w KeyVault>,
@@ -137,6 +140,16 @@ impl<'w> Index<'w> {
                 fics_by_subject.entry(s.as_str()).or_default().push(f);
             }
         }
+        let fics_by_identity = az
+            .identities
+            .iter()
+            .filter_map(|i| {
+                Some((
+                    i.id.as_str(),
+                    fics_by_owner.get(lower(&i.id).as_ref())?.clone(),
+                ))
+            })
+            .collect();
         let mut roles_by_principal: HashMap<String, Vec<&RoleAssignment>> = HashMap::new();
         for r in &az.role_assignments {
             roles_by_principal
@@ -199,6 +212,7 @@ impl<'w> Index<'w> {
                 .map(|s| (lower_owned(&s.id), s))
                 .collect(),
             fics_by_owner,
+            fics_by_identity,
             fics_by_subject,
             roles_by_principal,
             vaults_by_name: az

@@ -77,14 +77,11 @@ impl<'w> Resolved<'w> {
     }
 
     pub fn fics<'a>(&self, ix: &'a Index<'w>) -> &'a [&'w FederatedCredential] {
-        let key = match self {
-            Resolved::Identity(i) => lower(&i.id),
-            Resolved::Application(a, _) => lower(&a.app_id),
+        let found = match self {
+            Resolved::Identity(i) => ix.fics_by_identity.get(i.id.as_str()),
+            Resolved::Application(a, _) => ix.fics_by_owner.get(lower(&a.app_id).as_ref()),
         };
-        ix.fics_by_owner
-            .get(key.as_ref())
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+        found.map(Vec::as_slice).unwrap_or_default()
     }
 }
 
@@ -291,7 +288,7 @@ struct Owner<'w> {
 impl<'w> Owner<'w> {
     /// The owner named `kind`/`name`, with its metadata and pod template when the world has them.
     fn new(
-        kind: &str,
+        kind: impl Into<Cow<'static, str>>,
         name: &str,
         meta: Option<&'w ObjectMeta>,
         template: Option<&'w PodTemplateSpec>,
@@ -333,18 +330,18 @@ fn owner_of<'w>(ix: &Index<'w>, pod: &'w Pod, at: &ObjRef) -> Owner<'w> {
         "ReplicaSet" => {
             let rs = ix.replica_sets.get(&k);
             let dep_name = rs
-                .and_then(|rs| owner_named(&rs.metadata, "Deployment").map(str::to_string))
+                .and_then(|rs| owner_named(&rs.metadata, "Deployment"))
                 .or_else(|| {
                     // The ReplicaSet may be missing from the world: strip its pod-template-hash.
                     let hash = pod.metadata.labels.as_ref()?.get("pod-template-hash")?;
-                    o.name.strip_suffix(&format!("-{hash}")).map(str::to_string)
+                    o.name.strip_suffix(hash.as_str())?.strip_suffix('-')
                 });
             match dep_name {
                 Some(d) => {
-                    let dep = ix.deployments.get(&(ns, d.as_str()));
+                    let dep = ix.deployments.get(&(ns, d));
                     Owner::new(
                         "Deployment",
-                        &d,
+                        d,
                         dep.map(|x| &x.metadata),
                         dep.and_then(|x| Some(&x.spec.as_ref()?.template)),
                     )
@@ -392,7 +389,7 @@ fn owner_of<'w>(ix: &Index<'w>, pod: &'w Pod, at: &ObjRef) -> Owner<'w> {
                 s.and_then(|x| Some(&x.spec.as_ref()?.template)),
             )
         }
-        other => Owner::new(other, &o.name, None, None),
+        other => Owner::new(other.to_string(), &o.name, None, None),
     }
 }
 

@@ -38,16 +38,16 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     };
     // Without the role assignments, "no data role" would be a guess.
     let unread = cx.ix.gap("list role assignments", &s.at.namespace);
-    let roles: Vec<&RoleAssignment> = cx
+    let roles: &[&RoleAssignment] = cx
         .ix
         .roles_by_principal
         .get(lower(principal).as_ref())
-        .cloned()
+        .map(Vec::as_slice)
         .unwrap_or_default();
     for t in &found.targets {
         match t {
             Target::KeyVault { name, source } => match cx.ix.vaults_by_name.get(name) {
-                Some(v) => vault(cx, b, v, principal, &roles, unread, source),
+                Some(v) => vault(cx, b, v, principal, roles, unread, source),
                 None => missing(b, name, source),
             },
             Target::Blob {
@@ -63,7 +63,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                         container: container.as_deref(),
                         user_delegation: *user_delegation,
                     },
-                    &roles,
+                    roles,
                     unread,
                     source,
                 ),

@@ -130,7 +130,7 @@ fn missing_label(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     } else {
         "nowhere".into()
     };
-    let variant = match s.workload.kind.as_str() {
+    let variant = match s.workload.kind.as_ref() {
         "Pod" => "pod",
         "CronJob" => "cronjob",
         _ => "workload",

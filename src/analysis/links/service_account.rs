@@ -70,7 +70,8 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         "name",
         format!("{}/{}", s.at.namespace, s.sa_name),
     ));
-    let annotations = sa.metadata.annotations.clone().unwrap_or_default();
+    let none = std::collections::BTreeMap::new();
+    let annotations = sa.metadata.annotations.as_ref().unwrap_or(&none);
     match annotations.get(CLIENT_ID).map(|v| v.as_str()) {
         None => {
             let misses: Vec<String> = annotations
