@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 // Analysis allocates a report of small strings per pod; mimalloc halves its time (docs/perf.md).
-// Set here, not in the library, so fuzz targets keep the allocator their sanitizers watch.
+// Set in the binary, not the library: the fuzz targets and other users of the library choose their own.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
