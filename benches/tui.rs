@@ -65,6 +65,24 @@ fn bench(c: &mut Criterion) {
             total
         })
     });
+    // A followed cluster sends a fresh report for every change: the one it replaces must not
+    // be freed on the UI thread.
+    g.bench_function("report-replaced", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let mut m = Model::new(Source::World("gen".into()));
+                update(&mut m, Msg::Loaded(report.clone()));
+                let r = report.clone();
+                let start = Instant::now();
+                update(&mut m, Msg::Followed(r));
+                draw(&m);
+                total += start.elapsed();
+                drop(m);
+            }
+            total
+        })
+    });
     let mut m = Model::new(Source::World("gen".into()));
     update(&mut m, Msg::Loaded(report.clone()));
     g.bench_function("pods-pane-frame", |b| b.iter(|| draw(&m)));
