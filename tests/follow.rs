@@ -62,11 +62,7 @@ impl Following {
     ) -> Report {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let msg = tokio::time::timeout_at(deadline, self.msgs.recv())
-                .await
-                .expect("the report arrives")
-                .expect("runner alive");
-            match msg {
+            match self.next(deadline, "the report arrives").await {
                 Msg::Loaded(r) | Msg::Followed(r) if want(&r) => return r,
                 Msg::Notice(n) => notices.push(n),
                 _ => {}
@@ -78,16 +74,20 @@ impl Following {
     async fn notice_where(&mut self, want: impl Fn(&str) -> bool) -> String {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let msg = tokio::time::timeout_at(deadline, self.msgs.recv())
-                .await
-                .expect("the notice arrives")
-                .expect("runner alive");
-            if let Msg::Notice(n) = msg
+            if let Msg::Notice(n) = self.next(deadline, "the notice arrives").await
                 && want(&n)
             {
                 return n;
             }
         }
+    }
+
+    /// The runner's next message; `waiting_for` names what is missing if none comes by `deadline`.
+    async fn next(&mut self, deadline: tokio::time::Instant, waiting_for: &str) -> Msg {
+        tokio::time::timeout_at(deadline, self.msgs.recv())
+            .await
+            .expect(waiting_for)
+            .expect("runner alive")
     }
 
     fn quit(self) {

@@ -335,9 +335,7 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
             host: host.clone(),
             path: path.clone(),
             status: response.status().as_u16(),
-            watch: query
-                .split('&')
-                .any(|p| p == "watch=true" || p == "watch=1"),
+            watch: kube_api::is_watch(&query),
             user_agent: parts
                 .headers
                 .get("user-agent")

@@ -30,10 +30,8 @@ pub fn render(b: &Bundle) -> Result<String, BundleError> {
         versions: &b.versions,
         report: super::json::view(&b.report),
     };
-    body.push_str("---\n");
-    body.push_str(
-        &serde_saphyr::to_string(&diagnosis).map_err(|e| BundleError::Serialise(e.to_string()))?,
-    );
+    write::push_document(&mut body, &diagnosis)
+        .map_err(|e| BundleError::Serialise(e.to_string()))?;
     let mut pods: Vec<String> = b
         .report
         .pods

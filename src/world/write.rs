@@ -34,13 +34,22 @@ pub fn documents(world: &World) -> Vec<Value> {
 pub fn to_yaml(docs: &[Value]) -> Result<String, serde_saphyr::SerializeError> {
     let mut out = String::new();
     for d in docs {
-        out.push_str("---\n");
-        out.push_str(&serde_saphyr::to_string(d)?);
-        if !out.ends_with('\n') {
-            out.push('\n');
-        }
+        push_document(&mut out, d)?;
     }
     Ok(out)
+}
+
+/// Appends one YAML document (`---`, the document, a final newline) to a stream.
+pub fn push_document(
+    out: &mut String,
+    doc: &impl Serialize,
+) -> Result<(), serde_saphyr::SerializeError> {
+    out.push_str("---\n");
+    out.push_str(&serde_saphyr::to_string(doc)?);
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(())
 }
 
 fn widiag(kind: &str, body: &impl Serialize) -> Value {

@@ -222,9 +222,7 @@ fn authorize(
 ) -> Option<Response> {
     let (verb, resource) = match (method, rest) {
         (&Method::POST, [sa, _, sub]) => ("create", format!("{sa}/{sub}")),
-        (&Method::GET, [plural]) if matches!(param(query, "watch"), Some("true" | "1")) => {
-            ("watch", plural.to_string())
-        }
+        (&Method::GET, [plural]) if is_watch(query) => ("watch", plural.to_string()),
         (&Method::GET, [plural]) => ("list", plural.to_string()),
         (&Method::GET, [plural, ..]) => ("get", plural.to_string()),
         _ => return None,
@@ -254,6 +252,11 @@ fn authorize(
     ))
 }
 
+/// `watch=true` (or `1`): a watch rather than a list.
+pub(crate) fn is_watch(query: &str) -> bool {
+    matches!(param(query, "watch"), Some("true" | "1"))
+}
+
 fn param<'q>(query: &'q str, key: &str) -> Option<&'q str> {
     // kube-rs sends `?&limit=…`: empty pairs are skipped.
     query
@@ -263,7 +266,7 @@ fn param<'q>(query: &'q str, key: &str) -> Option<&'q str> {
 }
 
 fn list(state: &State, r: &Resource, ns: Option<&str>, query: &str, accept: &str) -> Response {
-    if matches!(param(query, "watch"), Some("true" | "1")) {
+    if is_watch(query) {
         return watch::watch(state, r, ns, query);
     }
     // The resourceVersion first: a change after it is seen by a watch from it.

@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 
 pub fn status(
     code: StatusCode,
@@ -11,6 +11,22 @@ pub fn status(
     kind: Option<&str>,
     name: Option<&str>,
 ) -> Response {
+    (
+        code,
+        [("content-type", "application/json")],
+        body(code, reason, message, kind, name).to_string(),
+    )
+        .into_response()
+}
+
+/// The `Status` object itself, for a response body or a watch's ERROR event.
+pub fn body(
+    code: StatusCode,
+    reason: &str,
+    message: String,
+    kind: Option<&str>,
+    name: Option<&str>,
+) -> Value {
     let mut details = serde_json::Map::new();
     if let Some(n) = name {
         details.insert("name".into(), n.into());
@@ -18,7 +34,7 @@ pub fn status(
     if let Some(k) = kind {
         details.insert("kind".into(), k.into());
     }
-    let body = json!({
+    json!({
         "kind": "Status",
         "apiVersion": "v1",
         "metadata": {},
@@ -27,13 +43,7 @@ pub fn status(
         "reason": reason,
         "details": details,
         "code": code.as_u16(),
-    });
-    (
-        code,
-        [("content-type", "application/json")],
-        body.to_string(),
-    )
-        .into_response()
+    })
 }
 
 pub fn not_found(plural: &str, name: &str) -> Response {

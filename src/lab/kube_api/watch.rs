@@ -28,11 +28,13 @@ pub fn watch(state: &State, r: &Resource, ns: Option<&str>, query: &str) -> Resp
     let oldest = state.compacted();
     if let Some(v) = since.filter(|v| *v > 0 && *v < oldest) {
         // As the API server's watch cache answers: 200, then one ERROR event, then the end.
-        let status = json!({
-            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": format!("too old resource version: {v} ({oldest})"),
-            "reason": "Expired", "code": 410,
-        });
+        let status = super::status::body(
+            StatusCode::GONE,
+            "Expired",
+            format!("too old resource version: {v} ({oldest})"),
+            None,
+            None,
+        );
         return (
             StatusCode::OK,
             [("content-type", "application/json")],
