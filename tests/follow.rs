@@ -198,30 +198,25 @@ async fn following_a_churning_cluster_ends_on_its_final_state() {
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let last = loop {
-        let msg = tokio::time::timeout_at(deadline, f.msgs.recv())
-            .await
-            .expect("the final state arrives")
-            .unwrap();
+        let msg = f.next(deadline, "the final state arrives").await;
         // The final state: 150 churned pods, the odd ones (a burst's middle can count 150 too).
-        let done = match &msg {
-            Msg::Followed(r) => {
-                r.pods.len() == base + 150
+        let final_state = match &msg {
+            Msg::Followed(r)
+                if r.pods.len() == base + 150
                     && r.pods.iter().all(|p| {
                         p.pod
                             .name
                             .strip_prefix("churn-")
                             .is_none_or(|n| n.parse::<usize>().unwrap() % 2 == 1)
-                    })
+                    }) =>
+            {
+                Some(r.clone())
             }
-            _ => false,
-        };
-        let report = match &msg {
-            Msg::Followed(r) => Some(r.clone()),
             _ => None,
         };
         update(&mut m, msg);
-        if done {
-            break report.unwrap();
+        if let Some(r) = final_state {
+            break r;
         }
     };
     let churned: Vec<&str> = last

@@ -79,6 +79,16 @@ pub fn lower(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Where `needle` first occurs in `hay`, ignoring ASCII case, without folding a copy of either.
+pub fn find_ignore_case(hay: &str, needle: &str) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0); // as str::find; `windows(0)` would panic
+    }
+    hay.as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 /// Owned case-folded key, for building indexes.
 pub fn lower_owned(s: &str) -> String {
     lower(s).into_owned()
@@ -332,4 +342,18 @@ fn world_cloud(world: &World) -> Option<&'static str> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_ignore_case;
+
+    #[test]
+    fn find_ignore_case_finds_as_str_find_does_on_folded_text() {
+        let host = "MyVault.Vault.Azure.net";
+        assert_eq!(find_ignore_case(host, ".vault.azure"), Some(7));
+        assert_eq!(find_ignore_case(host, ".blob.core."), None);
+        assert_eq!(find_ignore_case("ab", "abc"), None);
+        assert_eq!(find_ignore_case(host, ""), Some(0));
+    }
 }

@@ -3,7 +3,7 @@
 
 use k8s_openapi::api::core::v1::Pod;
 
-use super::index::{Index, lower, lower_owned};
+use super::index::{Index, find_ignore_case, lower, lower_owned};
 use crate::world::{ObjRef, TargetHint};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -126,11 +126,7 @@ fn classify(
     out: &mut Vec<Target>,
 ) {
     let value = value.trim();
-    let has = |needle: &str| {
-        name.as_bytes()
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-    };
+    let has = |needle: &str| find_ignore_case(name, needle).is_some();
     if let Some(v) = host_label(value, ".vault.azure") {
         out.push(Target::KeyVault {
             name: v,
@@ -170,10 +166,7 @@ fn host_label(value: &str, suffix: &str) -> Option<String> {
         .or_else(|| value.strip_prefix("http://"))?;
     let host = rest.split('/').next()?;
     // Most env values are not URLs of this kind: no allocation until one is.
-    let at = host
-        .as_bytes()
-        .windows(suffix.len())
-        .position(|w| w.eq_ignore_ascii_case(suffix.as_bytes()))?;
+    let at = find_ignore_case(host, suffix)?;
     (at > 0).then(|| host[..at].to_ascii_lowercase())
 }
 

@@ -6,7 +6,7 @@ use k8s_openapi::api::admissionregistration::v1::MutatingWebhook;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::index::Index;
+use super::index::{Index, find_ignore_case};
 
 pub const USE_LABEL: &str = "azure.workload.identity/use";
 pub const CLIENT_ID: &str = "azure.workload.identity/client-id";
@@ -220,19 +220,14 @@ pub fn cloud_of_authority(host: &str) -> Option<&'static str> {
         ("login.partner.microsoftonline.cn", "AzureChinaCloud"),
         ("login.microsoftonline.de", "AzureGermanCloud"),
     ];
-    let contains = |needle: &str| {
-        host.as_bytes()
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-    };
     CLOUDS
         .iter()
-        .find(|(needle, _)| contains(needle))
+        .find(|(needle, _)| find_ignore_case(host, needle).is_some())
         .map(|(_, cloud)| *cloud)
 }
 
-/// Whether a label selector matches a set of labels (matchLabels and matchExpressions).
-/// Whether a label selector matches the labels `label` looks up.
+/// Whether a label selector (matchLabels and matchExpressions) matches the labels `label` looks
+/// up.
 pub fn selector_matches<'l>(sel: &LabelSelector, label: impl Fn(&str) -> Option<&'l str>) -> bool {
     let labels_ok = sel
         .match_labels

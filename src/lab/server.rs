@@ -174,8 +174,12 @@ impl State {
             }
             h.push_back(change.clone());
         }
-        // No watch open is fine: the change is in the lists either way.
-        let _ = self.inner.changes.send(change);
+        // While the server is down no client may learn of a change: the watches still open
+        // end on the cut, and a client learns what changed by listing after recovery. No watch
+        // open is fine: the change is in the lists either way.
+        if !self.is_down() {
+            let _ = self.inner.changes.send(change);
+        }
     }
 
     pub(super) fn issuer(&self) -> &str {
