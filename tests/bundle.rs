@@ -270,3 +270,74 @@ fn a_replay_that_differs_from_the_recording_is_pointed_out() {
         "{err}"
     );
 }
+
+/// A world that records its pods as not read (a `CollectionGap`) judges nothing: every form says
+/// so and none of them reads as a pass.
+#[test]
+fn a_world_whose_pods_were_not_read_is_unknown_in_every_form() {
+    let world = parse_str(
+        "gap.yaml",
+        "apiVersion: widiag.io/v1\nkind: WorldInfo\ncapturedAt: '2026-11-24T10:00:00Z'\n---\n\
+         apiVersion: widiag.io/v1\nkind: CollectionGap\nresource: pods\nneeded: list pods (cluster-wide)\n\
+         error: '403 Forbidden: pods is forbidden'\n---\n\
+         apiVersion: widiag.io/v1\nkind: CollectionGap\nresource: nodes\nneeded: list nodes (cluster-wide)\n\
+         error: '403 Forbidden: nodes is forbidden'\n",
+    )
+    .unwrap();
+    let report = analyze(&world);
+    assert!(report.pods.is_empty());
+    assert_eq!(report.verdict(), Status::Unknown);
+
+    let text = output::text::render(&report, &output::text::Palette::new(false));
+    assert!(
+        text.starts_with(
+            "? The pods could not be read, so nothing was judged: 403 Forbidden: pods is forbidden \
+             (needs list pods (cluster-wide))\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("No pod in the selection"), "{text}");
+
+    let json: serde_json::Value = serde_json::from_str(&output::json::render(&report)).unwrap();
+    assert_eq!(json["verdict"], "unknown");
+
+    // JUnit: a failed `cluster/pods` case when unknown fails the run, a passing one otherwise.
+    let junit = output::junit::render(&report, Some(Status::Unknown));
+    let parsed = quick_junit::Report::deserialize_from_str(&junit).unwrap();
+    let case = &parsed.test_suites[0].test_cases[0];
+    assert_eq!(
+        (parsed.test_suites[0].name.as_str(), case.name.as_str()),
+        ("cluster", "pods")
+    );
+    assert!(
+        matches!(&case.status, quick_junit::TestCaseStatus::NonSuccess { ty: Some(t), .. } if t.as_str() == "not-read"),
+        "{junit}"
+    );
+    let lenient = output::junit::render(&report, Some(Status::Fail));
+    let parsed = quick_junit::Report::deserialize_from_str(&lenient).unwrap();
+    assert!(matches!(
+        parsed.test_suites[0].test_cases[0].status,
+        quick_junit::TestCaseStatus::Success { .. }
+    ));
+
+    // SARIF: the run did not succeed, and each gap is a notification; still schema-valid.
+    let sarif: serde_json::Value =
+        serde_json::from_str(&output::sarif::render(&report, &Catalog::builtin())).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("schemas/sarif-2.1.0.json")).unwrap();
+    let errors: Vec<String> = jsonschema::validator_for(&schema)
+        .unwrap()
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    let levels: Vec<&str> = invocation["toolExecutionNotifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["level"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["error", "warning"]);
+}

@@ -583,18 +583,24 @@ fn an_entra_that_keeps_failing_is_unknown_with_retry_after_not_a_hang() {
 fn a_fleet_of_clusters_is_one_report_and_a_dead_cluster_is_not_fatal() {
     let a = common::spawn_lab("seed-004-healthy");
     let b = common::spawn_lab("seed-001-label-on-deployment");
+    // A cluster whose API server refuses this user everything (real 403s from the lab).
+    let c = lab_with("kubeUsers:\n- name: outsider\n  allow: []\n");
     let kubeconfig = format!(
         "apiVersion: v1\nkind: Config\nclusters:\n\
          - name: a\n  cluster:\n    server: {}\n\
          - name: b\n  cluster:\n    server: {}\n\
+         - name: c\n  cluster:\n    server: {}\n\
          - name: dead\n  cluster:\n    server: http://127.0.0.1:1\n\
          contexts:\n\
          - name: prod-a\n  context:\n    cluster: a\n    user: u\n\
          - name: prod-b\n  context:\n    cluster: b\n    user: u\n\
+         - name: locked\n  context:\n    cluster: c\n    user: outsider\n\
          - name: gone\n  context:\n    cluster: dead\n    user: u\n\
-         current-context: prod-a\nusers:\n- name: u\n  user: {{}}\n",
+         current-context: prod-a\nusers:\n- name: u\n  user: {{}}\n\
+         - name: outsider\n  user:\n    token: outsider\n",
         a.kube_url(),
-        b.kube_url()
+        b.kube_url(),
+        c.kube_url()
     );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fleet.kubeconfig");
@@ -628,19 +634,27 @@ fn a_fleet_of_clusters_is_one_report_and_a_dead_cluster_is_not_fatal() {
         .iter()
         .map(|c| c["context"].as_str().unwrap())
         .collect();
-    assert_eq!(ctx, ["prod-a", "prod-b", "gone"]);
+    assert_eq!(ctx, ["prod-a", "prod-b", "locked", "gone"]);
     assert_eq!(clusters[0]["report"]["pods"][0]["name"], "wi-kv-test");
     // Azure is not read here (--azure-auth none), so the identity is unknown, nothing fails.
     assert_eq!(clusters[0]["verdict"], "unknown");
     assert_eq!(clusters[1]["verdict"], "fail");
     assert_eq!(clusters[1]["report"]["pods"][0]["brokenLink"], "pod");
+    // A cluster that lists no pod for this user is not read, not an empty pass.
     assert_eq!(clusters[2]["verdict"], "unknown");
     let err = clusters[2]["error"].as_str().unwrap();
+    assert!(
+        err.starts_with("cannot read the pods: 403 Forbidden")
+            && err.contains("widiag needs list pods (cluster-wide)"),
+        "{err}"
+    );
+    assert_eq!(clusters[3]["verdict"], "unknown");
+    let err = clusters[3]["error"].as_str().unwrap();
     assert!(
         err.contains("cannot reach the cluster") || err.contains("127.0.0.1:1"),
         "{err}"
     );
-    assert_eq!(fleet["summary"]["unreadable"], 1);
+    assert_eq!(fleet["summary"]["unreadable"], 2);
     assert_eq!(fleet["verdict"], "fail");
 
     let text = run(&["--color", "never", "--fail-on", "never"]);
@@ -648,11 +662,46 @@ fn a_fleet_of_clusters_is_one_report_and_a_dead_cluster_is_not_fatal() {
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("=== context prod-b ==="), "{text}");
     assert!(text.contains("fleet verdict: fail"), "{text}");
-    assert!(
-        text.lines()
-            .any(|l| l.starts_with("unknown") && l.contains("gone") && l.contains("not read")),
-        "{text}"
-    );
+    for context in ["gone", "locked"] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("unknown") && l.contains(context) && l.contains("not read")),
+            "{context}: {text}"
+        );
+    }
+}
+
+/// One cluster whose pods this user may not list: an error naming the permission (exit 2), as
+/// `kubectl get pods` gives, never an empty report that passes.
+#[test]
+fn pods_that_cannot_be_listed_are_an_error_not_an_empty_pass() {
+    let lab = lab_with("kubeUsers:\n- name: outsider\n  allow: []\n");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(&path, lab.kubeconfig_as("outsider")).unwrap();
+    for selection in [&["-A"][..], &["-n", "default"], &["--pod", "wi-kv-test"]] {
+        let out = common::bin()
+            .args(["check", "--offline", "--azure-auth", "none"])
+            .args(selection)
+            .arg("--kubeconfig")
+            .arg(&path)
+            .env_remove("KUBECONFIG")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{selection:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{selection:?}");
+        let needed = if selection == ["-A"] {
+            "list pods (cluster-wide)"
+        } else {
+            "list pods in namespace default"
+        };
+        assert!(
+            stderr.contains("cannot read the pods: 403 Forbidden")
+                && stderr.contains(&format!("widiag needs {needed}")),
+            "{selection:?}: {stderr}"
+        );
+    }
 }
 
 /// The issuer's discovery is down: widiag's own fetch says so on the issuer link, and Entra's

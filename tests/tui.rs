@@ -550,3 +550,29 @@ fn errors_appear_in_the_pane_they_concern() {
         "in the view:\n{s}"
     );
 }
+
+/// A live read whose pods were refused leaves an empty list; the pods pane says why instead of
+/// looking like a cluster with nothing wrong, and the title counts no pass.
+#[test]
+fn pods_that_could_not_be_read_are_named_on_the_pods_pane() {
+    let world = widiag::world::parse::parse_str(
+        "gap.yaml",
+        "apiVersion: widiag.io/v1\nkind: WorldInfo\ncapturedAt: '2026-11-24T10:00:00Z'\n---\n\
+         apiVersion: widiag.io/v1\nkind: CollectionGap\nresource: pods\nnamespace: shop\n\
+         needed: list pods in namespace shop\nerror: '403 Forbidden: pods is forbidden'\n",
+    )
+    .unwrap();
+    let mut m = Model::new(Source::Live {
+        context: "prod".into(),
+    });
+    update(&mut m, Msg::Loaded(common::analyze(&world)));
+    let s = screen(&m);
+    let bottom = s
+        .lines()
+        .find(|l| l.contains("? pods not read: 403 Forbidden: pods is forbidden"))
+        .unwrap_or_else(|| panic!("the reason is on screen:\n{s}"));
+    assert!(
+        bottom.starts_with('└'),
+        "on the pods pane's border: {bottom}"
+    );
+}

@@ -58,12 +58,25 @@ pub struct Report {
 }
 
 impl Report {
+    /// The worst pod's verdict; at least `unknown` when the pods themselves could not be read,
+    /// since an empty selection then proves nothing.
     pub fn verdict(&self) -> Status {
-        self.pods
+        let pods = self
+            .pods
             .iter()
             .map(PodChain::verdict)
             .max()
-            .unwrap_or(Status::Pass)
+            .unwrap_or(Status::Pass);
+        if self.pods_not_read().is_some() {
+            pods.max(Status::Unknown)
+        } else {
+            pods
+        }
+    }
+
+    /// Why the pods could not be listed, when they could not.
+    pub fn pods_not_read(&self) -> Option<&crate::world::live::Gap> {
+        self.gaps.iter().find(|g| g.is_pods())
     }
 }
 

@@ -37,6 +37,15 @@ pub fn analyse(args: &ScopeArgs) -> Result<Analysed> {
         targets: targets(args),
     };
     let report = analysis::analyze(&world, &catalog, &options);
+    // Live, without the pods nothing can be judged: an error, as `kubectl get pods` gives, rather
+    // than an empty report that reads as a pass (a world file's recorded gap is reported instead).
+    if let Some(g) = report.pods_not_read().filter(|_| args.worlds.is_empty()) {
+        bail!(
+            "cannot read the pods: {} (widiag needs {})",
+            g.error,
+            g.needed
+        );
+    }
     if let Selection::Pod(r) = &selection
         && report.pods.is_empty()
     {

@@ -9,6 +9,23 @@ use crate::analysis::{Finding, LinkResult, Report, Status};
 /// `fail_at`: links at or above this status fail their test (`--fail-on`); `None` fails none.
 pub fn render(report: &Report, fail_at: Option<Status>) -> String {
     let mut out = quick_junit::Report::new("widiag");
+    // Pods that could not be listed are a test of their own: CI must not read silence as a pass.
+    if let Some(g) = report.pods_not_read() {
+        let message = format!("pods not read: {} (needs {})", g.error, g.needed);
+        let status = if fail_at.is_some_and(|t| Status::Unknown >= t) {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(message.as_str()).set_type("not-read");
+            s
+        } else {
+            TestCaseStatus::success()
+        };
+        let mut case = TestCase::new("pods", status);
+        case.set_classname("cluster")
+            .set_system_out(message.as_str());
+        let mut suite = TestSuite::new("cluster");
+        suite.add_test_case(case);
+        out.add_test_suite(suite);
+    }
     for pod in &report.pods {
         let name = pod.pod.to_string();
         let mut suite = TestSuite::new(name.as_str());

@@ -1,13 +1,14 @@
 //! `check --output sarif`: SARIF 2.1.0 for code-scanning tools. One rule per catalogue code that
 //! occurs, one result per failing, warning or unknown link (its deciding finding), located
-//! logically at `namespace/pod/link`.
+//! logically at `namespace/pod/link`. What a live run could not read becomes the invocation's
+//! notifications.
 
 use std::collections::BTreeMap;
 
 use serde_sarif::sarif::{
-    Location, LogicalLocation, Message, MultiformatMessageString, PropertyBag,
-    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif,
-    Tool, ToolComponent,
+    Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification,
+    PropertyBag, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel,
+    Run, Sarif, Tool, ToolComponent,
 };
 
 use super::text::evidence;
@@ -66,10 +67,16 @@ pub fn render(report: &Report, catalog: &Catalog) -> String {
         .semantic_version(env!("CARGO_PKG_VERSION"))
         .rules(rules.into_values().collect::<Vec<_>>())
         .build();
-    let run = Run::builder()
-        .tool(Tool::builder().driver(driver).build())
-        .results(results)
-        .build();
+    let tool = Tool::builder().driver(driver).build();
+    let run = if report.gaps.is_empty() {
+        Run::builder().tool(tool).results(results).build()
+    } else {
+        Run::builder()
+            .tool(tool)
+            .results(results)
+            .invocations(vec![invocation(report)])
+            .build()
+    };
     let log = Sarif::builder()
         .schema(serde_sarif::sarif::SCHEMA_URL)
         .version(serde_json::json!("2.1.0"))
@@ -78,6 +85,32 @@ pub fn render(report: &Report, catalog: &Catalog) -> String {
     let mut s = serde_json::to_string_pretty(&log).expect("SARIF serialises");
     s.push('\n');
     s
+}
+
+/// What could not be read, as the run's notifications; without the pods the run did not succeed.
+fn invocation(report: &Report) -> Invocation {
+    let notifications: Vec<Notification> = report
+        .gaps
+        .iter()
+        .map(|g| {
+            let level = if g.is_pods() { "error" } else { "warning" };
+            Notification::builder()
+                .level(serde_json::json!(level))
+                .message(
+                    Message::builder()
+                        .text(format!(
+                            "not read: {} ({}): needs {}",
+                            g.resource, g.error, g.needed
+                        ))
+                        .build(),
+                )
+                .build()
+        })
+        .collect();
+    Invocation::builder()
+        .execution_successful(report.pods_not_read().is_none())
+        .tool_execution_notifications(notifications)
+        .build()
 }
 
 fn rule(catalog: &Catalog, f: &crate::analysis::Finding) -> ReportingDescriptor {

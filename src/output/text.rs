@@ -45,7 +45,17 @@ impl Palette {
 
 pub fn render(report: &Report, p: &Palette) -> String {
     let mut out = String::new();
-    if report.pods.is_empty() {
+    if let Some(g) = report.pods_not_read() {
+        let _ = writeln!(
+            out,
+            "{} {}",
+            p.status(Status::Unknown),
+            p.bold(&format!(
+                "The pods could not be read, so nothing was judged: {} (needs {})",
+                g.error, g.needed
+            ))
+        );
+    } else if report.pods.is_empty() {
         let _ = writeln!(out, "No pod in the selection uses workload identity.");
     }
     // Broken pods first, then by name.

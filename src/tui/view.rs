@@ -176,6 +176,12 @@ fn draw_pods(f: &mut Frame<'_>, area: Rect, m: &Model, pods: &[&PodChain], t: Th
     // A failed read or probe is said where its data would be.
     if let Some((Concerns::Pods, e)) = &m.error {
         block = block.title_bottom(Line::styled(format!(" ✗ {e} "), t.status(Status::Fail)));
+    } else if let Some(g) = m.report.as_ref().and_then(|r| r.pods_not_read()) {
+        // An empty list is not "nothing wrong" when the pods could not be listed.
+        block = block.title_bottom(Line::styled(
+            format!(" ? pods not read: {} ", g.error),
+            t.status(Status::Unknown),
+        ));
     }
     if m.report.is_none() {
         let text = match &m.activity {

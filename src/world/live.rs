@@ -188,3 +188,10 @@ pub struct Gap {
     pub needed: String,
     pub error: String,
 }
+
+impl Gap {
+    /// The pods were not read: every verdict about the selection is then unknown.
+    pub fn is_pods(&self) -> bool {
+        self.resource == "pods"
+    }
+}
