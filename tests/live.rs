@@ -562,6 +562,119 @@ fn a_throttled_exchange_is_retried_and_then_succeeds() {
     assert_eq!(token_posts, 1);
 }
 
+/// Every link of the pod, as `link=status(CODES)`, for comparing whole chains.
+fn chain(report: &Value, pod: &str) -> Vec<String> {
+    [
+        "cluster",
+        "webhook",
+        "service-account",
+        "pod",
+        "mutation",
+        "token",
+        "issuer",
+        "identity",
+        "federation",
+        "exchange",
+        "access",
+        "resource",
+    ]
+    .iter()
+    .map(|l| format!("{l}={}", link(report, pod, l)))
+    .collect()
+}
+
+/// ARM and Graph throttle a fleet's reads: widiag asks again after Retry-After and learns the
+/// same as from a quiet control plane; the lab saw the 429s.
+#[test]
+fn throttled_arm_and_graph_reads_are_retried_to_the_same_answer() {
+    let quiet = live_check("seed-004-healthy", &[]);
+    let lab = lab_with("azureReads:\n  failFirst: 2\n  status: 429\n  retryAfter: 1\n");
+    let kubeconfig = lab.kubeconfig();
+    let run = check_against(lab, "arm-throttled", &kubeconfig, &[]);
+    let pod = "default/wi-kv-test";
+    assert_eq!(chain(&run.report, pod), chain(&quiet.report, pod));
+    assert_eq!(run.report["notRead"], quiet.report["notRead"]);
+    let throttled: Vec<&str> = run
+        .requests
+        .iter()
+        .filter(|r| r.status == 429)
+        .map(|r| r.host.as_str())
+        .collect();
+    assert_eq!(throttled.len(), 2, "{throttled:?}");
+    assert!(
+        throttled
+            .iter()
+            .all(|h| *h == "management.azure.com" || *h == "graph.microsoft.com")
+    );
+}
+
+/// A control plane that keeps failing: each read gives up after its bounded attempts, what it
+/// could not read is a gap that says so, and the pod's identity is unknown rather than wrong.
+#[test]
+fn arm_and_graph_that_keep_failing_are_gaps_after_bounded_attempts() {
+    let lab = lab_with("azureReads:\n  failFirst: 100000\n  status: 503\n  retryAfter: 1\n");
+    let kubeconfig = lab.kubeconfig();
+    let run = check_against(lab, "arm-down", &kubeconfig, &[]);
+    let gaps: Vec<(&str, &str)> = run.report["notRead"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["resource"].as_str().unwrap(),
+                g["error"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let resources: Vec<&str> = gaps.iter().map(|g| g.0).collect();
+    assert_eq!(
+        resources,
+        [
+            "list subscriptions",
+            "find application",
+            "find service principal"
+        ]
+    );
+    for (resource, error) in &gaps {
+        assert!(
+            error.starts_with("503 ") && error.ends_with("(after 3 attempts; Retry-After 1s)"),
+            "{resource}: {error}"
+        );
+    }
+    // Three attempts per read, no more: one ARM read and two Graph reads.
+    let failed = |host: &str| {
+        run.requests
+            .iter()
+            .filter(|r| r.host == host && r.status == 503)
+            .count()
+    };
+    assert_eq!(failed("management.azure.com"), 3);
+    assert_eq!(failed("graph.microsoft.com"), 6);
+    let pod = "default/wi-kv-test";
+    assert_eq!(link(&run.report, pod, "identity"), "unknown(WI802)");
+    // The live exchange does not depend on ARM or Graph, and still proves the federation works.
+    assert_eq!(link(&run.report, pod, "exchange"), "pass");
+}
+
+/// The API server's priority and fairness turns the first lists away with 429 and Retry-After:
+/// the Kubernetes client asks again and the report is the one a quiet server gives.
+#[test]
+fn throttled_kubernetes_lists_are_retried_to_the_same_answer() {
+    let quiet = live_check("seed-004-healthy", &[]);
+    let lab = lab_with("kubeReads:\n  failFirst: 3\n  status: 429\n  retryAfter: 1\n");
+    let kubeconfig = lab.kubeconfig();
+    let run = check_against(lab, "kube-throttled", &kubeconfig, &[]);
+    let pod = "default/wi-kv-test";
+    assert_eq!(chain(&run.report, pod), chain(&quiet.report, pod));
+    assert_eq!(run.report["notRead"], quiet.report["notRead"]);
+    let throttled = run
+        .requests
+        .iter()
+        .filter(|r| r.status == 429 && r.path.starts_with("/api"))
+        .count();
+    assert_eq!(throttled, 3);
+}
+
 #[test]
 fn an_entra_that_keeps_failing_is_unknown_with_retry_after_not_a_hang() {
     let lab = lab_with("entra:\n  failFirst: 100\n  status: 503\n  retryAfter: 1\n");

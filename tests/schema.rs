@@ -60,6 +60,48 @@ fn the_schema_rejects_what_the_loader_rejects() {
     }
 }
 
+/// Every lab behaviour, in two documents: schema and loader accept it, the later document adds
+/// to the earlier one, and the world writes it back the same.
+#[test]
+fn lab_behaviours_validate_and_merge() {
+    let text = "apiVersion: widiag.io/v1\nkind: LabBehaviour\n\
+        kubeUsers: [{name: reader, allow: [{verbs: [list], resources: ['*']}]}]\n\
+        entra: {failFirst: 1}\nazureDenied: [graph]\npropagating: [fic]\n\
+        kubeDelays: [{resources: [pods], millis: 10}]\n---\n\
+        apiVersion: widiag.io/v1\nkind: LabBehaviour\n\
+        azureReads: {failFirst: 2, status: 503, retryAfter: 3}\nkubeReads: {failFirst: 4}\n\
+        issuer: {hangMillis: 5}\ndropWatches: true\n";
+    let errs = errors(&validator(), "lab.yaml", text);
+    assert!(errs.is_empty(), "{errs:#?}");
+    let world = widiag::world::parse::parse_str("lab.yaml", text).unwrap();
+    let lab = &world.lab;
+    assert_eq!(lab.kube_users.len(), 1);
+    assert_eq!(lab.entra.as_ref().map(|t| t.fail_first), Some(1));
+    let azure = lab.azure_reads.as_ref().unwrap();
+    assert_eq!(
+        (azure.fail_first, azure.status, azure.retry_after),
+        (2, 503, 3)
+    );
+    let kube = lab.kube_reads.as_ref().unwrap();
+    assert_eq!(
+        (kube.fail_first, kube.status, kube.retry_after),
+        (4, 429, 1)
+    );
+    assert_eq!(lab.issuer.as_ref().and_then(|i| i.hang_millis), Some(5));
+    assert!(lab.drop_watches);
+    let again = widiag::world::parse::parse_str(
+        "written.yaml",
+        &widiag::world::write::to_yaml(&widiag::world::write::documents(&world)).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(again.lab, world.lab);
+
+    let unknown =
+        "apiVersion: widiag.io/v1\nkind: LabBehaviour\nazureReads: {failFirst: 1, often: true}\n";
+    assert!(!errors(&validator(), "bad", unknown).is_empty());
+    assert!(widiag::world::parse::parse_str("bad", unknown).is_err());
+}
+
 /// What `widiag report` writes is a world file, so the schema accepts it (with live facts too:
 /// tests/live.rs replays such bundles).
 #[test]

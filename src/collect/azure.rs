@@ -89,20 +89,29 @@ impl AzureReader {
                 needed: needed.clone(),
                 error,
             };
-            let reply = self
+            // ARM and Graph throttle (429) and fail over (5xx); a read is asked again, bounded.
+            let (reply, attempts) = self
                 .http
-                .get(what, &url, Some(bearer))
+                .get_retrying(what, &url, Some(bearer))
                 .await
                 .map_err(|e| gap(e.to_string()))?;
             let body = reply.json().unwrap_or(Value::Null);
             if !reply.ok() {
                 let e = &body["error"];
-                return Err(gap(format!(
+                let mut error = format!(
                     "{} {}: {}",
                     reply.status,
                     e["code"].as_str().unwrap_or("error"),
                     e["message"].as_str().unwrap_or_default()
-                )));
+                );
+                if attempts > 1 {
+                    error.push_str(&format!(" (after {attempts} attempts"));
+                    if let Some(s) = reply.retry_after() {
+                        error.push_str(&format!("; Retry-After {s}s"));
+                    }
+                    error.push(')');
+                }
+                return Err(gap(error));
             }
             if let Some(v) = body["value"].as_array() {
                 items.extend(v.iter().cloned());

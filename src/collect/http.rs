@@ -33,12 +33,32 @@ impl Reply {
     pub fn ok(&self) -> bool {
         (200..300).contains(&self.status)
     }
+    /// Throttled (429) or failing on the server's side (5xx): worth asking again.
+    pub fn transient(&self) -> bool {
+        self.status == 429 || self.status >= 500
+    }
+    /// `Retry-After` in seconds, when the server gave one.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.header("retry-after")
+            .and_then(|v| v.trim().parse().ok())
+    }
     pub fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_slice(&self.body).ok()
     }
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+}
+
+/// Attempts at a request that meets 429 or a 5xx, the first included.
+pub const ATTEMPTS: u32 = 3;
+/// Longest wait between attempts, whatever Retry-After asks: a run stays within its timeouts.
+pub const MAX_WAIT: Duration = Duration::from_secs(5);
+
+/// The wait before attempt `attempt + 1`: Retry-After when given, else exponential, capped.
+pub fn backoff(attempt: u32, retry_after: Option<u64>) -> Duration {
+    let exp = Duration::from_millis(250 << attempt.min(4));
+    retry_after.map_or(exp, Duration::from_secs).min(MAX_WAIT)
 }
 
 /// Requests made so far, in order; shared by the tasks of one run.
@@ -154,6 +174,26 @@ impl Http {
         self.send(what, "GET", url, req).await
     }
 
+    /// A read that is asked again, with bounded backoff, while it meets 429 or a 5xx; the last
+    /// reply and the attempts it took. A request that fails outright is not repeated (its
+    /// timeout was already spent).
+    pub async fn get_retrying(
+        &self,
+        what: &str,
+        url: &str,
+        bearer: Option<&str>,
+    ) -> Result<(Reply, u32), HttpError> {
+        let mut attempt = 1;
+        loop {
+            let reply = self.get(what, url, bearer).await?;
+            if !reply.transient() || attempt >= ATTEMPTS {
+                return Ok((reply, attempt));
+            }
+            tokio::time::sleep(backoff(attempt, reply.retry_after())).await;
+            attempt += 1;
+        }
+    }
+
     /// An Azure Storage data-plane call: the service version header, a bearer token and an
     /// optional XML body. Bodies are never recorded.
     pub async fn storage(
@@ -256,6 +296,16 @@ fn error_chain(e: &reqwest::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn backoff_is_bounded() {
+        assert!(super::backoff(1, Some(120)) <= super::MAX_WAIT);
+        assert!(super::backoff(9, None) <= super::MAX_WAIT);
+        assert_eq!(
+            super::backoff(1, Some(1)),
+            std::time::Duration::from_secs(1)
+        );
+    }
+
     #[test]
     fn unknown_query_values_are_redacted() {
         assert_eq!(

@@ -50,6 +50,46 @@ fn arm_error(status: StatusCode, code: &str, message: String) -> Response {
     json_response(status, json!({"error": {"code": code, "message": message}}))
 }
 
+/// ARM or Graph throttling a read (429) or failing it (5xx), worded as each does, with
+/// `Retry-After` (`LabBehaviour.azureReads`).
+pub fn throttled(host: &str, t: &crate::world::lab::Throttle) -> Response {
+    let code = StatusCode::from_u16(t.status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
+    let after = t.retry_after;
+    let mut r = match (host, code) {
+        ("graph.microsoft.com", StatusCode::TOO_MANY_REQUESTS) => graph_error(
+            code,
+            "TooManyRequests",
+            "Too many requests. Please retry after the time in the Retry-After header.",
+        ),
+        ("graph.microsoft.com", _) => graph_error(
+            code,
+            "serviceNotAvailable",
+            "The service is temporarily unavailable.",
+        ),
+        (_, StatusCode::TOO_MANY_REQUESTS) => arm_error(
+            code,
+            "SubscriptionRequestsThrottled",
+            format!(
+                "Number of 'read' requests for subscription exceeded. Please try again after '{after}' seconds."
+            ),
+        ),
+        (_, StatusCode::SERVICE_UNAVAILABLE) => arm_error(
+            code,
+            "ServiceUnavailable",
+            "The service is temporarily unavailable; retry the request.".into(),
+        ),
+        _ => arm_error(
+            code,
+            "InternalServerError",
+            "The server encountered an internal error; retry the request.".into(),
+        ),
+    };
+    if let Ok(v) = after.to_string().parse() {
+        r.headers_mut().insert("retry-after", v);
+    }
+    r
+}
+
 /// The bearer's claims, or the message ARM and Graph give for rejecting it.
 fn bearer(entra_key: &SigningKey, headers: &HeaderMap, audience: &str) -> Result<Value, String> {
     use super::bearer::Rejected;

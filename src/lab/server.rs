@@ -54,8 +54,10 @@ struct Inner {
     directory: crate::lab::entra::Directory,
     entra_key: SigningKey,
     world: World,
-    /// Token requests answered so far, for `LabBehaviour.entra.failFirst`.
+    /// Requests answered so far, for each `LabBehaviour` throttle's `failFirst`.
     token_requests: std::sync::atomic::AtomicU32,
+    azure_reads: std::sync::atomic::AtomicU32,
+    kube_reads: std::sync::atomic::AtomicU32,
 }
 
 /// The issuer the lab's tokens carry: the world's cluster issuer, else a loopback placeholder.
@@ -91,6 +93,8 @@ impl State {
                 entra_key: SigningKey::generate()?,
                 world,
                 token_requests: std::sync::atomic::AtomicU32::new(0),
+                azure_reads: std::sync::atomic::AtomicU32::new(0),
+                kube_reads: std::sync::atomic::AtomicU32::new(0),
             }),
             log: Arc::new(Mutex::new(Vec::new())),
             stop,
@@ -290,6 +294,15 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
         entra_request(&state, &parts.method, &path, &body)
     } else if let Some(azure) = azure_reader(&host) {
         let i = &state.inner;
+        if let Some(t) = throttled(i.world.lab.azure_reads.as_ref(), &i.azure_reads) {
+            return log(
+                &state,
+                &parts,
+                &host,
+                &query,
+                crate::lab::arm::throttled(&host, t),
+            );
+        }
         azure(
             &i.world,
             &i.entra_key,
@@ -328,18 +341,34 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
             .as_ref()
             .and_then(|i| i.hang_millis)
             .filter(|_| issuer_doc);
-        if let Some(ms) = kube_delay(&lab.kube_delays, &path).or(hang) {
+        let plural = kube_resource(&path);
+        let delay = plural.and_then(|p| kube_delay(&lab.kube_delays, p));
+        if let Some(ms) = delay.or(hang) {
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
-        kube_api::dispatch(&state, &parts.method, &path, &query, &parts.headers, &body)
+        match plural.and_then(|_| throttled(lab.kube_reads.as_ref(), &state.inner.kube_reads)) {
+            Some(t) => kube_api::throttled(t),
+            None => kube_api::dispatch(&state, &parts.method, &path, &query, &parts.headers, &body),
+        }
     };
+    log(&state, &parts, &host, &query, response)
+}
+
+/// Records the request in the lab's log and hands its response back.
+fn log(
+    state: &State,
+    parts: &axum::http::request::Parts,
+    host: &str,
+    query: &str,
+    response: Response,
+) -> Response {
     if let Ok(mut log) = state.log.lock() {
         log.push(Logged {
             method: parts.method.to_string(),
-            host: host.clone(),
-            path: path.clone(),
+            host: host.to_string(),
+            path: parts.uri.path().to_string(),
             status: response.status().as_u16(),
-            watch: kube_api::is_watch(&query),
+            watch: kube_api::is_watch(query),
             user_agent: parts
                 .headers
                 .get("user-agent")
@@ -351,21 +380,31 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
     response
 }
 
-/// The delay asked for the resource a Kubernetes API path names (`/api/v1/namespaces/x/pods`).
-fn kube_delay(delays: &[crate::world::lab::KubeDelay], path: &str) -> Option<u64> {
-    if delays.is_empty() {
-        return None;
-    }
+/// The throttle, while it still has requests to refuse (each call counts one request).
+fn throttled<'t>(
+    throttle: Option<&'t crate::world::lab::Throttle>,
+    seen: &std::sync::atomic::AtomicU32,
+) -> Option<&'t crate::world::lab::Throttle> {
+    throttle.filter(|t| seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < t.fail_first)
+}
+
+/// The resource a Kubernetes API path names (`/api/v1/namespaces/x/pods` is `pods`); none for
+/// discovery and anything else.
+fn kube_resource(path: &str) -> Option<&str> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let rest = match segs.as_slice() {
         ["api", "v1", rest @ ..] | ["apis", _, _, rest @ ..] => rest,
         _ => return None,
     };
-    let plural = match rest {
-        ["namespaces", _, plural, ..] => *plural,
-        [plural, ..] => *plural,
-        [] => return None,
-    };
+    match rest {
+        ["namespaces", _, plural, ..] => Some(plural),
+        [plural, ..] => Some(plural),
+        [] => None,
+    }
+}
+
+/// The delay asked for a Kubernetes resource.
+fn kube_delay(delays: &[crate::world::lab::KubeDelay], plural: &str) -> Option<u64> {
     delays
         .iter()
         .find(|d| d.resources.iter().any(|r| r == "*" || r == plural))
@@ -391,13 +430,9 @@ fn entra_request(state: &State, method: &Method, path: &str, body: &Bytes) -> Re
             let i = &state.inner;
             // Only workload exchanges (client assertions) misbehave; the reader signs in.
             let assertion = form_urlencoded::parse(body).any(|(k, _)| k == "client_assertion");
-            if let Some(b) = i.world.lab.entra.as_ref().filter(|_| assertion) {
-                let n = i
-                    .token_requests
-                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                if n < b.fail_first {
-                    return crate::lab::entra::unavailable(b.status, b.retry_after);
-                }
+            let entra = i.world.lab.entra.as_ref().filter(|_| assertion);
+            if let Some(t) = throttled(entra, &i.token_requests) {
+                return crate::lab::entra::unavailable(t.status, t.retry_after);
             }
             let issuer = crate::lab::entra::Issuer {
                 url: &i.issuer,

@@ -2,15 +2,10 @@
 //! workload identity, so the whole error survives: `error`, `error_codes`, `trace_id`,
 //! `correlation_id`, `timestamp`. Retries 429 and 5xx with bounded backoff.
 
-use std::time::Duration;
-
-use crate::collect::http::Http;
+use crate::collect::http::{ATTEMPTS, Http, backoff};
 use crate::world::live::{AccessClaims, EntraError, ExchangeOutcome};
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-const ATTEMPTS: u32 = 3;
-/// Longest wait between attempts, whatever Retry-After asks.
-const MAX_WAIT: Duration = Duration::from_secs(5);
 
 /// An access token, held only in memory for the resource probes.
 pub struct AccessToken(pub String);
@@ -79,10 +74,9 @@ pub async fn exchange(
                         ),
                     }
                 } else {
-                    let retry_after = r.header("retry-after").and_then(|v| v.trim().parse().ok());
+                    let retry_after = r.retry_after();
                     let e = entra_error(r.status, &body, retry_after);
-                    let wait = (r.status == 429 || r.status >= 500)
-                        .then(|| backoff(attempts, retry_after));
+                    let wait = r.transient().then(|| backoff(attempts, retry_after));
                     (ExchangeOutcome::Rejected(e), None, wait)
                 }
             }
@@ -99,11 +93,6 @@ pub async fn exchange(
             }
         }
     }
-}
-
-fn backoff(attempt: u32, retry_after: Option<u64>) -> Duration {
-    let exp = Duration::from_millis(250 << attempt.min(4));
-    retry_after.map_or(exp, Duration::from_secs).min(MAX_WAIT)
 }
 
 /// Entra's error body; `error_description` keeps its first line only (Entra sometimes uses
@@ -157,11 +146,5 @@ mod tests {
             "AADSTS700213: No matching federated identity record found."
         );
         assert_eq!(e.trace_id.as_deref(), Some("t"));
-    }
-
-    #[test]
-    fn backoff_is_bounded() {
-        assert!(super::backoff(1, Some(120)) <= super::MAX_WAIT);
-        assert!(super::backoff(9, None) <= super::MAX_WAIT);
     }
 }

@@ -10,9 +10,15 @@ pub struct LabBehaviour {
     /// becomes one by sending `Authorization: Bearer <name>` (`LabHandle::kubeconfig_as`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kube_users: Vec<KubeUser>,
-    /// How Entra's token endpoint misbehaves.
+    /// Entra's token endpoint throttles or fails workload exchanges.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entra: Option<EntraBehaviour>,
+    pub entra: Option<Throttle>,
+    /// ARM and Microsoft Graph throttle or fail reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure_reads: Option<Throttle>,
+    /// The Kubernetes API throttles or fails resource requests (API Priority and Fairness' 429).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kube_reads: Option<Throttle>,
     /// Federated credentials (by name) created moments ago: Entra does not see them yet and
     /// answers AADSTS70021 for assertions only they would match.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -32,6 +38,33 @@ pub struct LabBehaviour {
     /// delay past the client's timeout, hanging API server).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kube_delays: Vec<KubeDelay>,
+}
+
+impl LabBehaviour {
+    /// Adds a later document's behaviour: lists grow, a later setting wins. Destructured whole,
+    /// so a new field cannot be forgotten here.
+    pub fn merge(&mut self, later: LabBehaviour) {
+        let LabBehaviour {
+            kube_users,
+            entra,
+            azure_reads,
+            kube_reads,
+            propagating,
+            azure_denied,
+            issuer,
+            drop_watches,
+            kube_delays,
+        } = later;
+        self.kube_users.extend(kube_users);
+        self.entra = entra.or(self.entra.take());
+        self.azure_reads = azure_reads.or(self.azure_reads.take());
+        self.kube_reads = kube_reads.or(self.kube_reads.take());
+        self.propagating.extend(propagating);
+        self.azure_denied.extend(azure_denied);
+        self.issuer = issuer.or(self.issuer.take());
+        self.drop_watches |= drop_watches;
+        self.kube_delays.extend(kube_delays);
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,10 +91,11 @@ pub struct KubeDelay {
     pub millis: u64,
 }
 
-/// The first `failFirst` client-assertion token requests get `status` (429 or a 5xx) with `Retry-After`.
+/// A throttled or failing service: its first `failFirst` requests get `status` (429 or a 5xx)
+/// with `Retry-After`, then it answers normally.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct EntraBehaviour {
+pub struct Throttle {
     pub fail_first: u32,
     #[serde(default = "too_many")]
     pub status: u16,

@@ -8,7 +8,7 @@ pub(crate) mod exec;
 mod protobuf;
 mod resources;
 mod status;
-pub(super) use status::status;
+pub(super) use status::{status, throttled};
 mod table;
 mod token;
 mod watch;

@@ -55,3 +55,41 @@ pub fn not_found(plural: &str, name: &str) -> Response {
         Some(name),
     )
 }
+
+/// API Priority and Fairness turning a request away (or a failing server, for a 5xx), as
+/// kube-apiserver does: a Status with `details.retryAfterSeconds` and a `Retry-After` header.
+pub fn throttled(t: &crate::world::lab::Throttle) -> Response {
+    let code = StatusCode::from_u16(t.status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
+    let (reason, message) = match code {
+        StatusCode::TOO_MANY_REQUESTS => (
+            "TooManyRequests",
+            "Too many requests, please try again later.",
+        ),
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "ServiceUnavailable",
+            "The server is currently unable to handle the request",
+        ),
+        _ => (
+            "InternalError",
+            "An error has occurred while processing your request",
+        ),
+    };
+    let mut body = body(
+        code,
+        reason,
+        format!("{message} (LabBehaviour.kubeReads)"),
+        None,
+        None,
+    );
+    body["details"]["retryAfterSeconds"] = t.retry_after.into();
+    let mut r = (
+        code,
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response();
+    if let Ok(v) = t.retry_after.to_string().parse() {
+        r.headers_mut().insert("retry-after", v);
+    }
+    r
+}

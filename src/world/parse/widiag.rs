@@ -53,13 +53,7 @@ pub(super) fn add(
         }
         "LabBehaviour" => {
             let b: crate::world::lab::LabBehaviour = cx.typed("LabBehaviour", &item)?;
-            world.lab.kube_users.extend(b.kube_users);
-            world.lab.entra = b.entra.or(world.lab.entra.take());
-            world.lab.issuer = b.issuer.or(world.lab.issuer.take());
-            world.lab.kube_delays.extend(b.kube_delays);
-            world.lab.propagating.extend(b.propagating);
-            world.lab.azure_denied.extend(b.azure_denied);
-            world.lab.drop_watches |= b.drop_watches;
+            world.lab.merge(b);
         }
         "FederatedCredentialList" => {
             let list: FicList = cx.typed("FederatedCredentialList", &item)?;
