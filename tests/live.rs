@@ -656,8 +656,45 @@ fn arm_and_graph_that_keep_failing_are_gaps_after_bounded_attempts() {
     assert_eq!(link(&run.report, pod, "exchange"), "pass");
 }
 
+/// API Priority and Fairness keeps turning every request away (plain-text 429, Retry-After 60):
+/// widiag asks each list three times, then says the pods could not be read and why, instead of
+/// waiting out Retry-After until its timeout.
+#[test]
+fn a_kubernetes_api_that_keeps_throttling_is_named_after_bounded_attempts() {
+    let lab = lab_with("kubeReads:\n  failFirst: 100000\n  status: 429\n  retryAfter: 60\n");
+    let kubeconfig = lab.kubeconfig();
+    let out = widiag_against(
+        &lab,
+        &kubeconfig,
+        &[
+            "check",
+            "-A",
+            "--offline",
+            "--azure-auth",
+            "none",
+            "--timeout",
+            "30",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "cannot read the pods: 429 Too Many Requests: Too many requests, please try again later. \
+             (after 3 attempts)"
+        ),
+        "{stderr}"
+    );
+    let pod_lists = lab
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v1/pods" && r.status == 429)
+        .count();
+    assert_eq!(pod_lists, 3);
+}
+
 /// The API server's priority and fairness turns the first lists away with 429 and Retry-After:
-/// the Kubernetes client asks again and the report is the one a quiet server gives.
+/// widiag asks again and the report is the one a quiet server gives.
 #[test]
 fn throttled_kubernetes_lists_are_retried_to_the_same_answer() {
     let quiet = live_check("seed-004-healthy", &[]);

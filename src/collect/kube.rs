@@ -97,6 +97,10 @@ pub async fn connect(target: &KubeTarget, timeout: Duration) -> Result<Cluster, 
     // so the client's own read timeout only catches what nothing else bounds.
     config.read_timeout = Some(timeout * 2);
     config.write_timeout = Some(timeout);
+    // widiag asks again itself (`retrying`), with the bounded policy of its ARM and Graph reads:
+    // kube-rs's layer would wait out any Retry-After up to 15 times, spending the whole
+    // `--timeout` on a throttling server instead of naming the throttle.
+    config.default_retry = false;
     let default_namespace = config.default_namespace.clone();
     let client = Client::try_from(config).map_err(|e| CollectError::Kube(e.to_string()))?;
     Ok(Cluster {
@@ -204,20 +208,64 @@ where
         },
         error,
     };
-    match tokio::time::timeout(timeout, list_all(api)).await {
-        Ok(Ok(items)) => Ok(items),
+    match tokio::time::timeout(timeout, retrying(|| list_all(api.clone()))).await {
+        Ok((Ok(items), _)) => Ok(items),
         // A kind the server does not serve is simply absent.
-        Ok(Err(kube::Error::Api(s))) if s.code == 404 => Ok(Vec::new()),
-        Ok(Err(kube::Error::Api(s))) => Err((
-            gap(format!("{} {}: {}", s.code, s.reason, s.message)),
-            Some(s.code),
-        )),
-        Ok(Err(e)) => Err((gap(e.to_string()), None)),
+        Ok((Err(kube::Error::Api(s)), _)) if s.code == 404 => Ok(Vec::new()),
+        Ok((Err(kube::Error::Api(s)), attempts)) => {
+            Err((gap(api_error(&s, attempts)), Some(s.code)))
+        }
+        Ok((Err(e), _)) => Err((gap(e.to_string()), None)),
         Err(_) => Err((
             gap(format!("no answer within {}s", timeout.as_secs())),
             None,
         )),
     }
+}
+
+/// Calls again, with the bounded policy every widiag read uses (`http::backoff`), while the API
+/// server throttles (429, API Priority and Fairness) or is briefly unavailable (503, 504); the
+/// last result and the attempts it took.
+pub async fn retrying<T, Fut>(mut call: impl FnMut() -> Fut) -> (Result<T, kube::Error>, u32)
+where
+    Fut: std::future::Future<Output = Result<T, kube::Error>>,
+{
+    use super::http::{ATTEMPTS, backoff};
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Err(kube::Error::Api(s)) if matches!(s.code, 429 | 503 | 504) && attempt < ATTEMPTS => {
+                // A Status may carry `retryAfterSeconds`; APF's plain-text 429 does not reach here
+                // with its header, so the exponential step stands in.
+                let after = s
+                    .details
+                    .as_ref()
+                    .map(|d| u64::from(d.retry_after_seconds))
+                    .filter(|&secs| secs > 0);
+                tokio::time::sleep(backoff(attempt, after)).await;
+                attempt += 1;
+            }
+            other => return (other, attempt),
+        }
+    }
+}
+
+/// An API server's refusal as widiag reports it: code, reason, message, and how often it was asked.
+pub fn api_error(s: &kube::core::Status, attempts: u32) -> String {
+    // kube-rs names a body that was not a Status (APF's plain-text 429) by its own parse failure;
+    // the HTTP reason phrase says more.
+    let reason = match s.reason.as_str() {
+        "" | "Failed to parse error data" => reqwest::StatusCode::from_u16(s.code)
+            .ok()
+            .and_then(|c| c.canonical_reason())
+            .unwrap_or("error"),
+        r => r,
+    };
+    let mut text = format!("{} {reason}: {}", s.code, s.message);
+    if attempts > 1 {
+        text.push_str(&format!(" (after {attempts} attempts)"));
+    }
+    text
 }
 
 /// The items, or none with the gap noted.

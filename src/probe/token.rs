@@ -35,17 +35,19 @@ pub async fn request(client: &Client, plan: &ExchangePlan) -> Result<PodToken, S
         },
         ..Default::default()
     };
-    let resp = api
-        .create_token_request(&plan.service_account, &PostParams::default(), &tr)
-        .await
-        .map_err(|e| match e {
-            kube::Error::Api(s) if s.code == 403 => format!(
-                "403 {}: widiag needs `create serviceaccounts/token` in namespace {}",
-                s.message, plan.namespace
-            ),
-            kube::Error::Api(s) => format!("{} {}: {}", s.code, s.reason, s.message),
-            e => e.to_string(),
-        })?;
+    let params = PostParams::default();
+    let (resp, attempts) = crate::collect::kube::retrying(|| {
+        api.create_token_request(&plan.service_account, &params, &tr)
+    })
+    .await;
+    let resp = resp.map_err(|e| match e {
+        kube::Error::Api(s) if s.code == 403 => format!(
+            "403 {}: widiag needs `create serviceaccounts/token` in namespace {}",
+            s.message, plan.namespace
+        ),
+        kube::Error::Api(s) => crate::collect::kube::api_error(&s, attempts),
+        e => e.to_string(),
+    })?;
     resp.status
         .map(|s| PodToken(s.token))
         .filter(|t| !t.0.is_empty())

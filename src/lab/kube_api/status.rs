@@ -56,38 +56,38 @@ pub fn not_found(plural: &str, name: &str) -> Response {
     )
 }
 
-/// API Priority and Fairness turning a request away (or a failing server, for a 5xx), as
-/// kube-apiserver does: a Status with `details.retryAfterSeconds` and a `Retry-After` header.
+/// API Priority and Fairness turning a request away, as kube-apiserver's filter does: plain
+/// text (not a Status) with `Retry-After`. A 5xx is a Status with `details.retryAfterSeconds`,
+/// as the API server's own unavailable errors are.
 pub fn throttled(t: &crate::world::lab::Throttle) -> Response {
     let code = StatusCode::from_u16(t.status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
-    let (reason, message) = match code {
-        StatusCode::TOO_MANY_REQUESTS => (
-            "TooManyRequests",
-            "Too many requests, please try again later.",
-        ),
-        StatusCode::SERVICE_UNAVAILABLE => (
-            "ServiceUnavailable",
-            "The server is currently unable to handle the request",
-        ),
-        _ => (
-            "InternalError",
-            "An error has occurred while processing your request",
-        ),
+    let mut r = if code == StatusCode::TOO_MANY_REQUESTS {
+        (
+            code,
+            [
+                ("content-type", "text/plain; charset=utf-8"),
+                ("x-content-type-options", "nosniff"),
+            ],
+            "Too many requests, please try again later.\n",
+        )
+            .into_response()
+    } else {
+        let reason = if code == StatusCode::SERVICE_UNAVAILABLE {
+            "ServiceUnavailable"
+        } else {
+            "InternalError"
+        };
+        let message =
+            "the server is currently unable to handle the request (LabBehaviour.kubeReads)".into();
+        let mut body = body(code, reason, message, None, None);
+        body["details"]["retryAfterSeconds"] = t.retry_after.into();
+        (
+            code,
+            [("content-type", "application/json")],
+            body.to_string(),
+        )
+            .into_response()
     };
-    let mut body = body(
-        code,
-        reason,
-        format!("{message} (LabBehaviour.kubeReads)"),
-        None,
-        None,
-    );
-    body["details"]["retryAfterSeconds"] = t.retry_after.into();
-    let mut r = (
-        code,
-        [("content-type", "application/json")],
-        body.to_string(),
-    )
-        .into_response();
     if let Ok(v) = t.retry_after.to_string().parse() {
         r.headers_mut().insert("retry-after", v);
     }
