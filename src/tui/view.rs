@@ -169,14 +169,10 @@ fn draw_pods(f: &mut Frame<'_>, area: Rect, m: &Model, pods: &[&PodChain], t: Th
     } else {
         format!(" Pods /{} ", m.filter)
     };
-    let mut block = Block::default()
-        .borders(Borders::ALL)
-        .title(title)
-        .border_style(t.focus(focused));
-    // A failed read or probe is said where its data would be.
-    if let Some((Concerns::Pods, e)) = &m.error {
-        block = block.title_bottom(Line::styled(format!(" ✗ {e} "), t.status(Status::Fail)));
-    } else if let Some(g) = m.report.as_ref().and_then(|r| r.pods_not_read()) {
+    let mut block = pane_block(title, focused, m, t);
+    if !matches!(m.error, Some((Concerns::Pods, _)))
+        && let Some(g) = m.report.as_ref().and_then(|r| r.pods_not_read())
+    {
         // An empty list is not "nothing wrong" when the pods could not be listed.
         block = block.title_bottom(Line::styled(
             format!(" ? pods not read: {} ", g.error),
@@ -249,17 +245,24 @@ fn draw_pods(f: &mut Frame<'_>, area: Rect, m: &Model, pods: &[&PodChain], t: Th
     f.render_stateful_widget(table, area, &mut state);
 }
 
-fn draw_chain(f: &mut Frame<'_>, area: Rect, m: &Model, pod: Option<&PodChain>, t: Theme) {
-    let focused = m.pane == Pane::Chain;
-    let title = pod.map_or(" Chain ".into(), |p| format!(" Chain · {} ", p.pod));
-    let mut block = Block::default()
+/// The pods and chain panes' frame, with a failed read or probe said where its data would be.
+fn pane_block(title: String, focused: bool, m: &Model, t: Theme) -> Block<'static> {
+    let block = Block::default()
         .borders(Borders::ALL)
         .title(title)
         .border_style(t.focus(focused));
-    // A failed read or probe is said where its data would be.
-    if let Some((Concerns::Pods, e)) = &m.error {
-        block = block.title_bottom(Line::styled(format!(" ✗ {e} "), t.status(Status::Fail)));
+    match &m.error {
+        Some((Concerns::Pods, e)) => {
+            block.title_bottom(Line::styled(format!(" ✗ {e} "), t.status(Status::Fail)))
+        }
+        _ => block,
     }
+}
+
+fn draw_chain(f: &mut Frame<'_>, area: Rect, m: &Model, pod: Option<&PodChain>, t: Theme) {
+    let focused = m.pane == Pane::Chain;
+    let title = pod.map_or(" Chain ".into(), |p| format!(" Chain · {} ", p.pod));
+    let block = pane_block(title, focused, m, t);
     let Some(pod) = pod else {
         f.render_widget(Paragraph::new("no pod selected").block(block), area);
         return;
