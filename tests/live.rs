@@ -583,17 +583,27 @@ fn chain(report: &Value, pod: &str) -> Vec<String> {
     .collect()
 }
 
+/// seed-004-healthy checked with `behaviour` in the lab: the pod's whole chain and what was not
+/// read are those of a quiet lab.
+fn same_as_quiet(behaviour: &str, name: &str) -> Run {
+    let quiet = live_check("seed-004-healthy", &[]);
+    let lab = lab_with(behaviour);
+    let kubeconfig = lab.kubeconfig();
+    let run = check_against(lab, name, &kubeconfig, &[]);
+    let pod = "default/wi-kv-test";
+    assert_eq!(chain(&run.report, pod), chain(&quiet.report, pod));
+    assert_eq!(run.report["notRead"], quiet.report["notRead"]);
+    run
+}
+
 /// ARM and Graph throttle a fleet's reads: widiag asks again after Retry-After and learns the
 /// same as from a quiet control plane; the lab saw the 429s.
 #[test]
 fn throttled_arm_and_graph_reads_are_retried_to_the_same_answer() {
-    let quiet = live_check("seed-004-healthy", &[]);
-    let lab = lab_with("azureReads:\n  failFirst: 2\n  status: 429\n  retryAfter: 1\n");
-    let kubeconfig = lab.kubeconfig();
-    let run = check_against(lab, "arm-throttled", &kubeconfig, &[]);
-    let pod = "default/wi-kv-test";
-    assert_eq!(chain(&run.report, pod), chain(&quiet.report, pod));
-    assert_eq!(run.report["notRead"], quiet.report["notRead"]);
+    let run = same_as_quiet(
+        "azureReads:\n  failFirst: 2\n  status: 429\n  retryAfter: 1\n",
+        "arm-throttled",
+    );
     let throttled: Vec<&str> = run
         .requests
         .iter()
@@ -697,13 +707,10 @@ fn a_kubernetes_api_that_keeps_throttling_is_named_after_bounded_attempts() {
 /// widiag asks again and the report is the one a quiet server gives.
 #[test]
 fn throttled_kubernetes_lists_are_retried_to_the_same_answer() {
-    let quiet = live_check("seed-004-healthy", &[]);
-    let lab = lab_with("kubeReads:\n  failFirst: 3\n  status: 429\n  retryAfter: 1\n");
-    let kubeconfig = lab.kubeconfig();
-    let run = check_against(lab, "kube-throttled", &kubeconfig, &[]);
-    let pod = "default/wi-kv-test";
-    assert_eq!(chain(&run.report, pod), chain(&quiet.report, pod));
-    assert_eq!(run.report["notRead"], quiet.report["notRead"]);
+    let run = same_as_quiet(
+        "kubeReads:\n  failFirst: 3\n  status: 429\n  retryAfter: 1\n",
+        "kube-throttled",
+    );
     let throttled = run
         .requests
         .iter()

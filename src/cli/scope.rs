@@ -22,7 +22,17 @@ pub struct Analysed {
 pub fn analyse(args: &ScopeArgs) -> Result<Analysed> {
     let selection = selection(args)?;
     let (world, selection) = if args.worlds.is_empty() {
-        live_world(args, &selection)?
+        let (world, selection) = live_world(args, &selection)?;
+        // Without the pods nothing can be judged: an error, as `kubectl get pods` gives, rather
+        // than an empty report that reads as a pass (a world file's recorded gap is reported).
+        if let Some(g) = world.facts.gaps.iter().find(|g| g.is_pods()) {
+            bail!(
+                "cannot read the pods: {} (widiag needs {})",
+                g.error,
+                g.needed
+            );
+        }
+        (world, selection)
     } else {
         (load_worlds(&args.worlds)?, selection)
     };
@@ -37,15 +47,6 @@ pub fn analyse(args: &ScopeArgs) -> Result<Analysed> {
         targets: targets(args),
     };
     let report = analysis::analyze(&world, &catalog, &options);
-    // Live, without the pods nothing can be judged: an error, as `kubectl get pods` gives, rather
-    // than an empty report that reads as a pass (a world file's recorded gap is reported instead).
-    if let Some(g) = report.pods_not_read().filter(|_| args.worlds.is_empty()) {
-        bail!(
-            "cannot read the pods: {} (widiag needs {})",
-            g.error,
-            g.needed
-        );
-    }
     if let Selection::Pod(r) = &selection
         && report.pods.is_empty()
     {

@@ -98,20 +98,13 @@ impl AzureReader {
             let body = reply.json().unwrap_or(Value::Null);
             if !reply.ok() {
                 let e = &body["error"];
-                let mut error = format!(
-                    "{} {}: {}",
+                return Err(gap(format!(
+                    "{} {}: {}{}",
                     reply.status,
                     e["code"].as_str().unwrap_or("error"),
-                    e["message"].as_str().unwrap_or_default()
-                );
-                if attempts > 1 {
-                    error.push_str(&format!(" (after {attempts} attempts"));
-                    if let Some(s) = reply.retry_after() {
-                        error.push_str(&format!("; Retry-After {s}s"));
-                    }
-                    error.push(')');
-                }
-                return Err(gap(error));
+                    e["message"].as_str().unwrap_or_default(),
+                    super::retry::after_attempts(attempts, reply.retry_after())
+                )));
             }
             if let Some(v) = body["value"].as_array() {
                 items.extend(v.iter().cloned());

@@ -50,17 +50,6 @@ impl Reply {
     }
 }
 
-/// Attempts at a request that meets 429 or a 5xx, the first included.
-pub const ATTEMPTS: u32 = 3;
-/// Longest wait between attempts, whatever Retry-After asks: a run stays within its timeouts.
-pub const MAX_WAIT: Duration = Duration::from_secs(5);
-
-/// The wait before attempt `attempt + 1`: Retry-After when given, else exponential, capped.
-pub fn backoff(attempt: u32, retry_after: Option<u64>) -> Duration {
-    let exp = Duration::from_millis(250 << attempt.min(4));
-    retry_after.map_or(exp, Duration::from_secs).min(MAX_WAIT)
-}
-
 /// Requests made so far, in order; shared by the tasks of one run.
 #[derive(Debug, Clone, Default)]
 pub struct Transcript(Arc<Mutex<Vec<Step>>>);
@@ -183,15 +172,15 @@ impl Http {
         url: &str,
         bearer: Option<&str>,
     ) -> Result<(Reply, u32), HttpError> {
-        let mut attempt = 1;
-        loop {
-            let reply = self.get(what, url, bearer).await?;
-            if !reply.transient() || attempt >= ATTEMPTS {
-                return Ok((reply, attempt));
-            }
-            tokio::time::sleep(backoff(attempt, reply.retry_after())).await;
-            attempt += 1;
-        }
+        let (reply, attempts) = super::retry::retrying(
+            || self.get(what, url, bearer),
+            |r| match r {
+                Ok(reply) if reply.transient() => Some(reply.retry_after()),
+                _ => None,
+            },
+        )
+        .await;
+        Ok((reply?, attempts))
     }
 
     /// An Azure Storage data-plane call: the service version header, a bearer token and an
@@ -296,16 +285,6 @@ fn error_chain(e: &reqwest::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn backoff_is_bounded() {
-        assert!(super::backoff(1, Some(120)) <= super::MAX_WAIT);
-        assert!(super::backoff(9, None) <= super::MAX_WAIT);
-        assert_eq!(
-            super::backoff(1, Some(1)),
-            std::time::Duration::from_secs(1)
-        );
-    }
-
     #[test]
     fn unknown_query_values_are_redacted() {
         assert_eq!(

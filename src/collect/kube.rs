@@ -223,31 +223,25 @@ where
     }
 }
 
-/// Calls again, with the bounded policy every widiag read uses (`http::backoff`), while the API
-/// server throttles (429, API Priority and Fairness) or is briefly unavailable (503, 504); the
-/// last result and the attempts it took.
-pub async fn retrying<T, Fut>(mut call: impl FnMut() -> Fut) -> (Result<T, kube::Error>, u32)
+/// Calls again, with widiag's bounded policy (`collect::retry`), while the API server throttles
+/// (429, API Priority and Fairness) or is briefly unavailable (503, 504); the last result and
+/// the attempts it took.
+pub async fn retrying<T, Fut>(call: impl FnMut() -> Fut) -> (Result<T, kube::Error>, u32)
 where
     Fut: std::future::Future<Output = Result<T, kube::Error>>,
 {
-    use super::http::{ATTEMPTS, backoff};
-    let mut attempt = 1;
-    loop {
-        match call().await {
-            Err(kube::Error::Api(s)) if matches!(s.code, 429 | 503 | 504) && attempt < ATTEMPTS => {
-                // A Status may carry `retryAfterSeconds`; APF's plain-text 429 does not reach here
-                // with its header, so the exponential step stands in.
-                let after = s
-                    .details
-                    .as_ref()
-                    .map(|d| u64::from(d.retry_after_seconds))
-                    .filter(|&secs| secs > 0);
-                tokio::time::sleep(backoff(attempt, after)).await;
-                attempt += 1;
-            }
-            other => return (other, attempt),
-        }
-    }
+    super::retry::retrying(call, |r| match r {
+        // A Status may carry `retryAfterSeconds`; APF's plain-text 429 does not reach here with
+        // its header, so the exponential step stands in.
+        Err(kube::Error::Api(s)) if matches!(s.code, 429 | 503 | 504) => Some(
+            s.details
+                .as_ref()
+                .map(|d| u64::from(d.retry_after_seconds))
+                .filter(|&secs| secs > 0),
+        ),
+        _ => None,
+    })
+    .await
 }
 
 /// An API server's refusal as widiag reports it: code, reason, message, and how often it was asked.
@@ -261,11 +255,12 @@ pub fn api_error(s: &kube::core::Status, attempts: u32) -> String {
             .unwrap_or("error"),
         r => r,
     };
-    let mut text = format!("{} {reason}: {}", s.code, s.message);
-    if attempts > 1 {
-        text.push_str(&format!(" (after {attempts} attempts)"));
-    }
-    text
+    format!(
+        "{} {reason}: {}{}",
+        s.code,
+        s.message,
+        super::retry::after_attempts(attempts, None)
+    )
 }
 
 /// The items, or none with the gap noted.

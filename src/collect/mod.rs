@@ -9,6 +9,7 @@ pub mod credential;
 pub mod http;
 pub mod in_pod;
 pub mod kube;
+pub mod retry;
 
 use std::time::Duration;
 

@@ -55,7 +55,7 @@ fn arm_error(status: StatusCode, code: &str, message: String) -> Response {
 pub fn throttled(host: &str, t: &crate::world::lab::Throttle) -> Response {
     let code = StatusCode::from_u16(t.status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
     let after = t.retry_after;
-    let mut r = match (host, code) {
+    let r = match (host, code) {
         ("graph.microsoft.com", StatusCode::TOO_MANY_REQUESTS) => graph_error(
             code,
             "TooManyRequests",
@@ -84,10 +84,7 @@ pub fn throttled(host: &str, t: &crate::world::lab::Throttle) -> Response {
             "The server encountered an internal error; retry the request.".into(),
         ),
     };
-    if let Ok(v) = after.to_string().parse() {
-        r.headers_mut().insert("retry-after", v);
-    }
-    r
+    super::throttle::with_retry_after(r, t)
 }
 
 /// The bearer's claims, or the message ARM and Graph give for rejecting it.

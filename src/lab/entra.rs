@@ -163,18 +163,18 @@ fn aadsts(status: StatusCode, error: &str, code: u32, message: &str) -> Response
 
 /// A throttled or failing token endpoint (`LabBehaviour.entra`): the status with
 /// `Retry-After`, and an OAuth error body whose text says the lab made it.
-pub fn unavailable(status: u16, retry_after: u64) -> Response {
-    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
-    let mut r = error_response(
+pub fn unavailable(t: &crate::world::lab::Throttle) -> Response {
+    let code = StatusCode::from_u16(t.status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
+    let r = error_response(
         code,
         "temporarily_unavailable",
         &[],
-        &format!("The lab's Entra is unavailable ({status}, LabBehaviour.entra)."),
+        &format!(
+            "The lab's Entra is unavailable ({}, LabBehaviour.entra).",
+            t.status
+        ),
     );
-    if let Ok(v) = retry_after.to_string().parse() {
-        r.headers_mut().insert("retry-after", v);
-    }
-    r
+    super::throttle::with_retry_after(r, t)
 }
 
 fn form(body: &[u8]) -> HashMap<String, String> {

@@ -13,6 +13,7 @@ pub mod keyvault;
 pub mod kube_api;
 mod outage;
 pub mod server;
+mod throttle;
 pub mod tls;
 
 use std::net::SocketAddr;

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::keys::SigningKey;
 use super::kube_api;
+use super::throttle::refusing;
 use super::{LabError, Logged, RequestLog};
 use crate::world::World;
 
@@ -294,7 +295,7 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
         entra_request(&state, &parts.method, &path, &body)
     } else if let Some(azure) = azure_reader(&host) {
         let i = &state.inner;
-        if let Some(t) = throttled(i.world.lab.azure_reads.as_ref(), &i.azure_reads) {
+        if let Some(t) = refusing(i.world.lab.azure_reads.as_ref(), &i.azure_reads) {
             return log(
                 &state,
                 &parts,
@@ -341,12 +342,15 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
             .as_ref()
             .and_then(|i| i.hang_millis)
             .filter(|_| issuer_doc);
-        let plural = kube_resource(&path);
+        // Only a world that delays or throttles resources needs to know which one is asked for.
+        let plural = (!lab.kube_delays.is_empty() || lab.kube_reads.is_some())
+            .then(|| kube_resource(&path))
+            .flatten();
         let delay = plural.and_then(|p| kube_delay(&lab.kube_delays, p));
         if let Some(ms) = delay.or(hang) {
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
-        match plural.and_then(|_| throttled(lab.kube_reads.as_ref(), &state.inner.kube_reads)) {
+        match plural.and_then(|_| refusing(lab.kube_reads.as_ref(), &state.inner.kube_reads)) {
             Some(t) => kube_api::throttled(t),
             None => kube_api::dispatch(&state, &parts.method, &path, &query, &parts.headers, &body),
         }
@@ -378,14 +382,6 @@ fn log(
         });
     }
     response
-}
-
-/// The throttle, while it still has requests to refuse (each call counts one request).
-fn throttled<'t>(
-    throttle: Option<&'t crate::world::lab::Throttle>,
-    seen: &std::sync::atomic::AtomicU32,
-) -> Option<&'t crate::world::lab::Throttle> {
-    throttle.filter(|t| seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < t.fail_first)
 }
 
 /// The resource a Kubernetes API path names (`/api/v1/namespaces/x/pods` is `pods`); none for
@@ -431,8 +427,8 @@ fn entra_request(state: &State, method: &Method, path: &str, body: &Bytes) -> Re
             // Only workload exchanges (client assertions) misbehave; the reader signs in.
             let assertion = form_urlencoded::parse(body).any(|(k, _)| k == "client_assertion");
             let entra = i.world.lab.entra.as_ref().filter(|_| assertion);
-            if let Some(t) = throttled(entra, &i.token_requests) {
-                return crate::lab::entra::unavailable(t.status, t.retry_after);
+            if let Some(t) = refusing(entra, &i.token_requests) {
+                return crate::lab::entra::unavailable(t);
             }
             let issuer = crate::lab::entra::Issuer {
                 url: &i.issuer,

@@ -63,7 +63,7 @@ pub fn render(h: &Handoff<'_>) -> String {
                 @for p in &h.pods { (pod(p)) }
                 @if !h.gaps.is_empty() {
                     h2 { "Not read" }
-                    ul { @for g in h.gaps { li { (g.resource) " (" (g.error) "): needs " (g.needed) } } }
+                    ul { @for g in h.gaps { li { (g) } } }
                 }
                 p.prov { "Replay: widiag --world BUNDLE (TUI) or widiag check --world BUNDLE." }
             }

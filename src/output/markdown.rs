@@ -95,7 +95,7 @@ pub fn render(h: &Handoff<'_>) -> String {
     if !h.gaps.is_empty() {
         out.push_str("## Not read\n\n");
         for g in h.gaps {
-            let _ = writeln!(out, "- {} ({}): needs {}", g.resource, g.error, g.needed);
+            let _ = writeln!(out, "- {g}");
         }
         out.push('\n');
     }

@@ -96,14 +96,7 @@ fn invocation(report: &Report) -> Invocation {
             let level = if g.is_pods() { "error" } else { "warning" };
             Notification::builder()
                 .level(serde_json::json!(level))
-                .message(
-                    Message::builder()
-                        .text(format!(
-                            "not read: {} ({}): needs {}",
-                            g.resource, g.error, g.needed
-                        ))
-                        .build(),
-                )
+                .message(Message::builder().text(format!("not read: {g}")).build())
                 .build()
         })
         .collect();

@@ -94,14 +94,7 @@ pub fn render(report: &Report, p: &Palette) -> String {
         );
     }
     for g in &report.gaps {
-        let _ = writeln!(
-            out,
-            "{}",
-            p.dim(&format!(
-                "not read: {} ({}): needs {}",
-                g.resource, g.error, g.needed
-            ))
-        );
+        let _ = writeln!(out, "{}", p.dim(&format!("not read: {g}")));
     }
     let counts = tally(report);
     let _ = writeln!(

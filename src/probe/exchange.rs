@@ -2,7 +2,8 @@
 //! workload identity, so the whole error survives: `error`, `error_codes`, `trace_id`,
 //! `correlation_id`, `timestamp`. Retries 429 and 5xx with bounded backoff.
 
-use crate::collect::http::{ATTEMPTS, Http, backoff};
+use crate::collect::http::Http;
+use crate::collect::retry::retrying;
 use crate::world::live::{AccessClaims, EntraError, ExchangeOutcome};
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -42,56 +43,52 @@ pub async fn exchange(
         ("client_assertion", assertion),
         ("scope", scope),
     ];
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        let (outcome, access, wait) = match http.post_form("token exchange", &endpoint, &form).await
-        {
-            Err(e) => (
-                ExchangeOutcome::Unreachable {
-                    error: e.to_string(),
-                },
-                None,
-                Some(backoff(attempts, None)),
-            ),
-            Ok(r) => {
-                let body = r.json().unwrap_or_default();
-                if r.ok() {
-                    match body["access_token"].as_str() {
-                        Some(t) => (
-                            ExchangeOutcome::Granted {
-                                access: claims_of(t),
-                            },
-                            Some(AccessToken(t.to_string())),
-                            None,
-                        ),
-                        None => (
-                            ExchangeOutcome::Unreachable {
-                                error: format!("HTTP {} without an access_token", r.status),
-                            },
-                            None,
-                            None,
-                        ),
-                    }
-                } else {
-                    let retry_after = r.retry_after();
-                    let e = entra_error(r.status, &body, retry_after);
-                    let wait = r.transient().then(|| backoff(attempts, retry_after));
-                    (ExchangeOutcome::Rejected(e), None, wait)
-                }
-            }
-        };
-        match wait {
-            Some(w) if attempts < ATTEMPTS => tokio::time::sleep(w).await,
-            _ => {
-                return Exchanged {
-                    endpoint,
-                    attempts,
-                    outcome,
-                    access,
-                };
-            }
+    let ((outcome, access, _), attempts) =
+        retrying(|| attempt(http, &endpoint, &form), |(_, _, again)| *again).await;
+    Exchanged {
+        endpoint,
+        attempts,
+        outcome,
+        access,
+    }
+}
+
+/// One request to the token endpoint, and whether it is worth asking again (with Retry-After):
+/// unreachable, throttled (429) or failing (5xx).
+async fn attempt(
+    http: &Http,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> (ExchangeOutcome, Option<AccessToken>, Option<Option<u64>>) {
+    let r = match http.post_form("token exchange", endpoint, form).await {
+        Err(e) => {
+            let error = e.to_string();
+            return (ExchangeOutcome::Unreachable { error }, None, Some(None));
         }
+        Ok(r) => r,
+    };
+    let body = r.json().unwrap_or_default();
+    if !r.ok() {
+        let retry_after = r.retry_after();
+        let again = r.transient().then_some(retry_after);
+        let e = entra_error(r.status, &body, retry_after);
+        return (ExchangeOutcome::Rejected(e), None, again);
+    }
+    match body["access_token"].as_str() {
+        Some(t) => (
+            ExchangeOutcome::Granted {
+                access: claims_of(t),
+            },
+            Some(AccessToken(t.to_string())),
+            None,
+        ),
+        None => (
+            ExchangeOutcome::Unreachable {
+                error: format!("HTTP {} without an access_token", r.status),
+            },
+            None,
+            None,
+        ),
     }
 }
 

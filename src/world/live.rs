@@ -189,6 +189,17 @@ pub struct Gap {
     pub error: String,
 }
 
+/// `pods (403 Forbidden: ...): needs list pods (cluster-wide)`, as every report form says it.
+impl std::fmt::Display for Gap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}): needs {}",
+            self.resource, self.error, self.needed
+        )
+    }
+}
+
 impl Gap {
     /// The pods were not read: every verdict about the selection is then unknown.
     pub fn is_pods(&self) -> bool {

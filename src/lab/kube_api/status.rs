@@ -11,10 +11,14 @@ pub fn status(
     kind: Option<&str>,
     name: Option<&str>,
 ) -> Response {
+    respond(code, &body(code, reason, message, kind, name))
+}
+
+fn respond(code: StatusCode, status: &Value) -> Response {
     (
         code,
         [("content-type", "application/json")],
-        body(code, reason, message, kind, name).to_string(),
+        status.to_string(),
     )
         .into_response()
 }
@@ -61,7 +65,7 @@ pub fn not_found(plural: &str, name: &str) -> Response {
 /// as the API server's own unavailable errors are.
 pub fn throttled(t: &crate::world::lab::Throttle) -> Response {
     let code = StatusCode::from_u16(t.status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
-    let mut r = if code == StatusCode::TOO_MANY_REQUESTS {
+    let r = if code == StatusCode::TOO_MANY_REQUESTS {
         (
             code,
             [
@@ -81,15 +85,7 @@ pub fn throttled(t: &crate::world::lab::Throttle) -> Response {
             "the server is currently unable to handle the request (LabBehaviour.kubeReads)".into();
         let mut body = body(code, reason, message, None, None);
         body["details"]["retryAfterSeconds"] = t.retry_after.into();
-        (
-            code,
-            [("content-type", "application/json")],
-            body.to_string(),
-        )
-            .into_response()
+        respond(code, &body)
     };
-    if let Ok(v) = t.retry_after.to_string().parse() {
-        r.headers_mut().insert("retry-after", v);
-    }
-    r
+    crate::lab::throttle::with_retry_after(r, t)
 }
