@@ -9,6 +9,8 @@
 //! - [`bundle`]: support bundles: the part of a world a chain touches, scrubbed, replayable.
 //! - [`tui`]: the terminal UI (model, update, views, effect runner).
 //! - [`output`]: front ends that only render a [`analysis::Report`] (text, JSON).
+//! - [`untrusted`]: the trust boundary: untrusted text made visible, quoted, redacted, and
+//!   where a token may go (docs/security.md).
 //! - [`cli`]: the command line edge; the only place that touches files, the terminal and `anyhow`.
 #![forbid(unsafe_code)]
 
@@ -20,4 +22,5 @@ pub mod lab;
 pub mod output;
 pub mod probe;
 pub mod tui;
+pub mod untrusted;
 pub mod world;

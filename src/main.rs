@@ -12,7 +12,8 @@ fn main() -> ExitCode {
     match widiag::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("widiag: {e:#}");
+            // Errors quote the cluster and services (messages, names): shown, not obeyed.
+            eprintln!("widiag: {}", widiag::output::safe::text(&format!("{e:#}")));
             ExitCode::from(widiag::cli::EXIT_USAGE)
         }
     }

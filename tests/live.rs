@@ -1165,6 +1165,7 @@ fn without_token_requests_the_token_file_is_read_over_exec() {
 fn the_transcript_covers_kubernetes_requests_too() {
     let run = live_check("seed-004-healthy", &[]);
     for needle in [
+        "200 GET /version (server version)",
         "200 GET /api/v1/pods (list pods)",
         "200 GET /api/v1/serviceaccounts (list serviceaccounts)",
         "201 POST /api/v1/namespaces/default/serviceaccounts/wi-demo-sa/token (token request)",
@@ -1180,9 +1181,10 @@ fn the_transcript_covers_kubernetes_requests_too() {
     );
     let kubeconfig = lab.kubeconfig_as("reader");
     let denied = check_against(lab, "no-token", &kubeconfig, &[]);
+    // A refused request shows the status the API server answered, not `---`.
     assert!(
         denied.output.lines().any(|l| l.contains(
-            "--- POST /api/v1/namespaces/default/serviceaccounts/wi-demo-sa/token (token request)"
+            "403 POST /api/v1/namespaces/default/serviceaccounts/wi-demo-sa/token (token request)"
         )),
         "{}",
         denied.output

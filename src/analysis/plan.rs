@@ -124,7 +124,7 @@ pub fn plan(
             bind_to: (s.at.name.clone(), pod.metadata.uid.clone()),
             pods: Vec::new(),
             authority: first_env(pod, "AZURE_AUTHORITY_HOST").map(str::to_string),
-            token_file: token_file(pod),
+            token_file: token_file(pod, &install),
             targets: BTreeMap::new(),
         });
         p.pods.push(s.at.clone());
@@ -133,16 +133,23 @@ pub fn plan(
     (plans.into_values().collect(), unplanned)
 }
 
-/// The container that has `AZURE_FEDERATED_TOKEN_FILE` set, and the path it names.
-fn token_file(pod: &k8s_openapi::api::core::v1::Pod) -> Option<(String, String)> {
+/// The container that has `AZURE_FEDERATED_TOKEN_FILE` set, and the path the webhook mounts
+/// the token at: the env's path only when it is one the webhook injects, never any other (the
+/// pod's env would otherwise choose which file widiag reads and presents to Entra).
+fn token_file(
+    pod: &k8s_openapi::api::core::v1::Pod,
+    install: &Install<'_>,
+) -> Option<(String, String)> {
+    let known = install.token_paths();
     pod.spec.as_ref()?.containers.iter().find_map(|c| {
-        let path = c
+        let named = c
             .env
             .iter()
             .flatten()
             .find(|e| e.name == "AZURE_FEDERATED_TOKEN_FILE")?
             .value
-            .clone()?;
-        Some((c.name.clone(), path))
+            .as_deref()?;
+        let path = known.iter().find(|p| **p == named).or(known.first())?;
+        Some((c.name.clone(), (*path).to_string()))
     })
 }

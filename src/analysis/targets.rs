@@ -4,6 +4,7 @@
 use k8s_openapi::api::core::v1::Pod;
 
 use super::index::{Index, find_ignore_case, lower, lower_owned};
+use crate::untrusted::grammar;
 use crate::world::{ObjRef, TargetHint};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -127,12 +128,13 @@ fn classify(
 ) {
     let value = value.trim();
     let has = |needle: &str| find_ignore_case(name, needle).is_some();
-    if let Some(v) = host_label(value, ".vault.azure") {
+    if let Some(v) = host_label(value, ".vault.azure").filter(|v| grammar::vault_name(v)) {
         out.push(Target::KeyVault {
             name: v,
             source: source(),
         });
-    } else if let Some(a) = host_label(value, ".blob.core.") {
+    } else if let Some(a) = host_label(value, ".blob.core.").filter(|a| grammar::storage_account(a))
+    {
         let container = blob_target(value).and_then(|(_, c)| c);
         out.push(Target::Blob {
             account: a,
@@ -159,39 +161,54 @@ fn classify(
     }
 }
 
-/// `https://NAME<suffix>...` -> `name`.
+/// `https://NAME<suffix>...` -> `name`, read as an HTTP client reads the URL (so
+/// `https://evil.example?.vault.azure.net` names evil.example, which is no vault).
 fn host_label(value: &str, suffix: &str) -> Option<String> {
-    let rest = value
-        .strip_prefix("https://")
-        .or_else(|| value.strip_prefix("http://"))?;
-    let host = rest.split('/').next()?;
-    // Most env values are not URLs of this kind: no allocation until one is.
+    if !(value.starts_with("https://") || value.starts_with("http://")) {
+        return None;
+    }
+    // Most env values are not URLs of this kind: no parsing until one may be.
+    find_ignore_case(value, suffix)?;
+    let url = url::Url::parse(value).ok()?;
+    let host = url.host_str()?;
     let at = find_ignore_case(host, suffix)?;
-    (at > 0).then(|| host[..at].to_ascii_lowercase())
+    (at > 0 && !host[..at].contains('.')).then(|| host[..at].to_ascii_lowercase())
 }
 
-/// A vault name or URI -> the vault name.
+/// A vault name or URI -> the vault name, when it is one Azure allows.
 pub fn vault_name(s: &str) -> Option<String> {
-    host_label(s, ".vault.").or_else(|| (!s.is_empty() && !s.contains('/')).then(|| lower_owned(s)))
+    host_label(s, ".vault.")
+        .or_else(|| (!s.contains('/')).then(|| lower_owned(s)))
+        .filter(|v| grammar::vault_name(v))
 }
 
-/// `account`, `account/container` or a blob URL -> (account, container).
+/// `account`, `account/container` or a blob URL -> (account, container), when the names are
+/// ones Storage allows. A URL's query (a SAS) and fragment are never part of the names.
 pub fn blob_target(s: &str) -> Option<(String, Option<String>)> {
-    if let Some(account) = host_label(s, ".blob.") {
-        let path = s.splitn(4, '/').nth(3).unwrap_or_default();
-        let container = path
-            .split('/')
-            .next()
+    let (account, container) = if let Some(account) = host_label(s, ".blob.") {
+        let url = url::Url::parse(s).ok()?;
+        let container = url
+            .path_segments()
+            .and_then(|mut p| p.next())
             .filter(|c| !c.is_empty())
             .map(str::to_string);
-        return Some((account, container));
+        (account, container)
+    } else {
+        let mut parts = s.splitn(2, '/');
+        let account = parts.next().filter(|a| !a.is_empty())?;
+        (
+            lower_owned(account),
+            parts
+                .next()
+                .map(|c| c.split('/').next().unwrap_or_default())
+                .filter(|c| !c.is_empty())
+                .map(str::to_string),
+        )
+    };
+    if !grammar::storage_account(&account) {
+        return None;
     }
-    let mut parts = s.splitn(2, '/');
-    let account = parts.next().filter(|a| !a.is_empty())?;
-    Some((
-        lower_owned(account),
-        parts.next().filter(|c| !c.is_empty()).map(str::to_string),
-    ))
+    Some((account, container.filter(|c| grammar::blob_container(c))))
 }
 
 #[cfg(test)]
@@ -213,5 +230,22 @@ mod tests {
             blob_target("acct/cats"),
             Some(("acct".into(), Some("cats".into())))
         );
+    }
+
+    #[test]
+    fn names_are_read_as_a_client_reads_the_url() {
+        assert_eq!(
+            blob_target("https://acct.blob.core.windows.net/cats?sv=2022-11-02&sig=CANARY"),
+            Some(("acct".into(), Some("cats".into())))
+        );
+        assert_eq!(vault_name("https://evil.example?.vault.azure.net/"), None);
+        assert_eq!(vault_name("https://evil.example#.vault.azure.net/"), None);
+        assert_eq!(vault_name("https://evil.example\\.vault.azure.net/"), None);
+        assert_eq!(vault_name("https://a.evil.example.vault.azure.net/"), None);
+        assert_eq!(
+            blob_target("https://evil.example?.blob.core.windows.net/c"),
+            None
+        );
+        assert_eq!(vault_name("kv$(id)"), None);
     }
 }

@@ -6,7 +6,7 @@ use k8s_openapi::api::admissionregistration::v1::MutatingWebhook;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::index::{Index, find_ignore_case};
+use super::index::Index;
 
 pub const USE_LABEL: &str = "azure.workload.identity/use";
 pub const CLIENT_ID: &str = "azure.workload.identity/client-id";
@@ -209,21 +209,10 @@ pub fn authority_for(environment: &str) -> Option<&'static str> {
         .map(|(_, host)| *host)
 }
 
-/// Cloud name for an authority host, the reverse of [`authority_for`].
-pub fn cloud_of_authority(host: &str) -> Option<&'static str> {
-    const CLOUDS: [(&str, &str); 7] = [
-        ("login.microsoftonline.com", "AzurePublicCloud"),
-        ("login.windows.net", "AzurePublicCloud"),
-        ("login.microsoft.com", "AzurePublicCloud"),
-        ("login.microsoftonline.us", "AzureUSGovernmentCloud"),
-        ("login.chinacloudapi.cn", "AzureChinaCloud"),
-        ("login.partner.microsoftonline.cn", "AzureChinaCloud"),
-        ("login.microsoftonline.de", "AzureGermanCloud"),
-    ];
-    CLOUDS
-        .iter()
-        .find(|(needle, _)| find_ignore_case(host, needle).is_some())
-        .map(|(_, cloud)| *cloud)
+/// Cloud name for an authority host, the reverse of [`authority_for`]; only an exact, bare
+/// origin of a known authority counts (`https://login.microsoftonline.com.evil/` is none).
+pub fn cloud_of_authority(url: &str) -> Option<&'static str> {
+    crate::untrusted::destinations::known(url).map(|a| a.cloud)
 }
 
 /// Whether a label selector (matchLabels and matchExpressions) matches the labels `label` looks

@@ -1,11 +1,17 @@
 //! Redaction every bundle gets, asked or not: values that could be secrets leave the world
 //! before it is written. Presence is kept (the analysis may need to know a variable is set),
 //! the value is not. Tokens, signatures and access tokens never enter a world at all.
+//!
+//! Two nets: by name (a variable or key called `*PASSWORD*` loses its whole value) and by value
+//! (a connection string, SAS, JWT, key or client secret anywhere in an env value, annotation,
+//! command line, ConfigMap value or event message loses the secret part, see
+//! [`crate::untrusted::secrets`]). docs/report.md lists both.
 
 use k8s_openapi::Metadata;
 use k8s_openapi::api::core::v1::{Container, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use crate::untrusted::secrets;
 use crate::world::World;
 
 pub const REDACTED: &str = "<redacted>";
@@ -49,9 +55,16 @@ pub fn scrub(world: &mut World) {
         for (key, value) in cm.data.iter_mut().flatten() {
             if secret_like(key) {
                 *value = REDACTED.into();
+            } else {
+                by_value(value);
             }
         }
         cm.binary_data = None;
+    }
+    for e in &mut k.events {
+        if let Some(m) = e.message.as_mut() {
+            by_value(m);
+        }
     }
     meta_all(&mut k.pods);
     for p in &mut k.pods {
@@ -98,6 +111,7 @@ fn meta_all<T: Metadata<Ty = ObjectMeta>>(items: &mut [T]) {
         m.managed_fields = None;
         if let Some(a) = m.annotations.as_mut() {
             a.remove(LAST_APPLIED);
+            a.values_mut().for_each(by_value);
         }
     }
 }
@@ -115,7 +129,30 @@ fn container(c: &mut Container) {
     for e in c.env.iter_mut().flatten() {
         if e.value.is_some() && secret_like(&e.name) {
             e.value = Some(REDACTED.into());
+        } else if let Some(v) = e.value.as_mut() {
+            by_value(v);
         }
+    }
+    c.command.iter_mut().flatten().for_each(by_value);
+    c.args.iter_mut().flatten().for_each(by_value);
+}
+
+/// The secret-shaped parts of a value go; the rest (an account, container and blob of a SAS
+/// URL) stays for the analysis.
+fn by_value(v: &mut String) {
+    if let std::borrow::Cow::Owned(r) = secrets::redact(v) {
+        *v = r;
+    }
+}
+
+/// Every string of serialised world documents, by value: the last net before a bundle is
+/// written (facts, Azure objects, anything a field-by-field pass would miss).
+pub fn by_value_everywhere(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => by_value(s),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(by_value_everywhere),
+        serde_json::Value::Object(m) => m.values_mut().for_each(by_value_everywhere),
+        _ => {}
     }
 }
 

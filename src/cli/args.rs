@@ -189,6 +189,10 @@ pub struct LiveArgs {
     /// Azure cloud: AzurePublicCloud, AzureChinaCloud, AzureUSGovernmentCloud.
     #[arg(long, default_value = "AzurePublicCloud")]
     pub cloud: String,
+    /// An Entra authority of your own (Azure Stack) that may receive service-account tokens,
+    /// besides the known clouds' (a pod's AZURE_AUTHORITY_HOST never decides where a token goes).
+    #[arg(long, value_name = "URL")]
+    pub authority_host: Option<String>,
     /// Subscription to read (repeatable; default: every one the credential can read).
     #[arg(long = "subscription", value_name = "ID")]
     pub subscriptions: Vec<String>,

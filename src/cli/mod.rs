@@ -24,6 +24,10 @@ use args::{Cli, Command};
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
+/// 128 + the signal, as shells report a process a signal ended.
+pub const EXIT_SIGINT: u8 = 130;
+pub const EXIT_SIGHUP: u8 = 129;
+pub const EXIT_SIGTERM: u8 = 143;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {

@@ -115,6 +115,7 @@ pub fn live_options(
         },
         azure_auth: l.azure_auth,
         cloud,
+        authority_host: l.authority_host.clone(),
         subscriptions: l.subscriptions.clone(),
         selection: selection.clone(),
         targets: targets(args),
@@ -139,7 +140,20 @@ fn live_world(args: &ScopeArgs, selection: &Selection) -> Result<(World, Selecti
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let live = rt.block_on(crate::collect::live(&opts))?;
+    // Ctrl-C drops the collection: an exec plugin or `az` it waits for is killed with it.
+    let live = rt.block_on(async {
+        tokio::select! {
+            r = crate::collect::live(&opts) => Some(r),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    // A blocking thread still waiting on the network is not waited for.
+    rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    let Some(live) = live else {
+        eprintln!("widiag: interrupted");
+        std::process::exit(i32::from(super::EXIT_SIGINT));
+    };
+    let live = live?;
     if l.transcript || l.log.is_some() {
         let steps = live
             .transcript
@@ -158,10 +172,8 @@ fn live_world(args: &ScopeArgs, selection: &Selection) -> Result<(World, Selecti
             text.push('\n');
         }
         for g in &live.world.facts.gaps {
-            text.push_str(&format!(
-                "not read: {} ({}): needs {}\n",
-                g.resource, g.error, g.needed
-            ));
+            text.push_str(&output::safe::text(&format!("not read: {g}")));
+            text.push('\n');
         }
         if l.transcript {
             anstream::stderr().write_all(text.as_bytes())?;

@@ -35,6 +35,29 @@ fn event_to_msg(e: std::io::Result<Event>) -> Option<Msg> {
     }
 }
 
+/// Mouse tracking off, the main screen back, the cursor shown, raw mode off.
+fn restore_terminal() {
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    ratatui::restore();
+}
+
+/// SIGTERM and SIGHUP end the TUI with the terminal as it was and the status shells expect.
+async fn restore_on_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return;
+    };
+    let code = tokio::select! {
+        _ = term.recv() => super::EXIT_SIGTERM,
+        _ = hup.recv() => super::EXIT_SIGHUP,
+    };
+    restore_terminal();
+    std::process::exit(i32::from(code));
+}
+
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
@@ -66,18 +89,28 @@ pub fn open(source: DataSource, label: Source, probe: bool) -> Result<ExitCode> 
             selection: Selection::All,
             probe,
         });
-        // ratatui::init chains a panic hook that restores the terminal before reporting.
+        // ratatui::init chains a panic hook that restores the screen before reporting; the
+        // hook below turns mouse tracking off first, and SIGTERM/SIGHUP restore it all too.
         let mut terminal = ratatui::init();
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+        let screen_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+            screen_hook(info);
+        }));
+        tokio::spawn(restore_on_signal());
         let input = EventStream::new().filter_map(|e| async move { event_to_msg(e) });
         let r =
             crate::tui::run_loop(&mut terminal, &mut model, theme, Box::pin(input), etx, rrx).await;
-        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
-        ratatui::restore();
-        r
+        restore_terminal();
+        r.map(|()| model.interrupted)
     });
-    result?;
-    Ok(ExitCode::from(super::EXIT_OK))
+    let interrupted = result?;
+    Ok(ExitCode::from(if interrupted {
+        super::EXIT_SIGINT
+    } else {
+        super::EXIT_OK
+    }))
 }
 
 pub fn world_source(world: crate::world::World) -> DataSource {

@@ -25,6 +25,14 @@ pub struct AzureReader {
     pub http: Http,
     pub credential: Arc<dyn TokenCredential>,
     pub cloud: Cloud,
+    /// `--timeout`: a token is given up after [`token_bound`] of it.
+    pub timeout: std::time::Duration,
+}
+
+/// How long one token acquisition may take in all: its bounded retries (credential.rs) fit
+/// in twice `--timeout`, and widiag stops waiting (and kills `az`) when that passes.
+pub fn token_bound(timeout: std::time::Duration) -> std::time::Duration {
+    timeout * 2
 }
 
 /// What to look for: the client IDs the pods use.
@@ -57,16 +65,32 @@ impl Found {
 
 impl AzureReader {
     async fn token(&self, scope: &str) -> Result<String, Gap> {
-        self.credential
-            .get_token(&[scope], None)
-            .await
-            .map(|t| t.token.secret().to_string())
-            .map_err(|e| Gap {
-                resource: scope.into(),
-                namespace: None,
-                needed: format!("a token for {scope} (az login, or AZURE_* credentials)"),
-                error: e.to_string(),
-            })
+        let bound = token_bound(self.timeout);
+        let gap = |error: String| Gap {
+            resource: scope.into(),
+            namespace: None,
+            needed: format!("a token for {scope} (az login, or AZURE_* credentials)"),
+            error,
+        };
+        let start = std::time::Instant::now();
+        let got = tokio::time::timeout(bound, self.credential.get_token(&[scope], None)).await;
+        self.http.transcript.push(crate::world::live::Step {
+            what: "Azure credential: token".into(),
+            method: "TOKEN".into(),
+            url: scope.into(),
+            status: matches!(got, Ok(Ok(_))).then_some(200),
+            millis: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+            note: match &got {
+                Ok(Ok(_)) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(_) => Some(format!("no token within {}s", bound.as_secs())),
+            },
+        });
+        match got {
+            Ok(Ok(t)) => Ok(t.token.secret().to_string()),
+            Ok(Err(e)) => Err(gap(e.to_string())),
+            Err(_) => Err(gap(format!("no token within {}s", bound.as_secs()))),
+        }
     }
 
     /// Every page of a list (`nextLink` or `@odata.nextLink`); items only.

@@ -1,9 +1,13 @@
 //! The caller's Azure credential, from azure_identity: a service principal or workload identity
 //! from the environment, else the developer's `az login` / `azd auth login`.
 
+use std::ffi::OsStr;
+use std::process::Output;
 use std::sync::Arc;
+use std::time::Duration;
 
 use azure_core::credentials::{Secret, TokenCredential};
+use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions};
 use azure_identity::{
     ClientSecretCredential, DeveloperToolsCredential, ManagedIdentityCredential,
     WorkloadIdentityCredential,
@@ -53,19 +57,36 @@ impl std::fmt::Debug for SecretLogin {
     }
 }
 
+/// The SDK pipeline every credential uses: widiag's HTTP client (its proxy, CA and
+/// `--timeout` per request) and widiag's retry bound (3 attempts, waits capped at 5 s, all
+/// within `timeout`) instead of azure_core's default (8 retries over up to a minute, which
+/// made a 502ing or hanging Entra cost 84-131 s whatever `--timeout` said).
+fn client_options(http: reqwest::Client, timeout: Duration) -> ClientOptions {
+    let seconds = i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX);
+    ClientOptions {
+        transport: Some(azure_core::http::Transport::new(Arc::new(http))),
+        retry: RetryOptions::exponential(ExponentialRetryOptions {
+            initial_delay: azure_core::time::Duration::milliseconds(500),
+            max_retries: super::retry::ATTEMPTS - 1,
+            max_total_elapsed: azure_core::time::Duration::seconds(seconds),
+            max_delay: azure_core::time::Duration::seconds(5),
+        }),
+        ..Default::default()
+    }
+}
+
 /// The credential `auth` names; `None` when Azure is not to be read. Token requests go
-/// through `http`, so they share widiag's proxy and CA settings.
+/// through `http`, so they share widiag's proxy and CA settings, and are bounded by `timeout`.
 pub fn credential(
     auth: AzureAuth,
     login: Option<&SecretLogin>,
     http: reqwest::Client,
+    timeout: Duration,
 ) -> Result<Option<Arc<dyn TokenCredential>>, CollectError> {
+    let client_options = || client_options(http.clone(), timeout);
     if let Some(l) = login {
         let options = azure_identity::ClientSecretCredentialOptions {
-            client_options: azure_core::http::ClientOptions {
-                transport: Some(azure_core::http::Transport::new(Arc::new(http))),
-                ..Default::default()
-            },
+            client_options: client_options(),
         };
         let cred = ClientSecretCredential::new(
             &l.tenant_id,
@@ -97,15 +118,55 @@ pub fn credential(
                 need("AZURE_CLIENT_ID")?,
                 need("AZURE_CLIENT_SECRET")?,
             );
-            ClientSecretCredential::new(&tenant, client, Secret::new(secret), None)
+            let options = azure_identity::ClientSecretCredentialOptions {
+                client_options: client_options(),
+            };
+            ClientSecretCredential::new(&tenant, client, Secret::new(secret), Some(options))
                 .map_err(|e| failed("client secret credential", e))?
         }
-        AzureAuth::WorkloadIdentity => WorkloadIdentityCredential::new(None)
-            .map_err(|e| failed("workload identity credential", e))?,
-        AzureAuth::ManagedIdentity => ManagedIdentityCredential::new(None)
-            .map_err(|e| failed("managed identity credential", e))?,
-        AzureAuth::Cli | AzureAuth::Auto => DeveloperToolsCredential::new(None)
-            .map_err(|e| failed("developer tools credential (az, azd)", e))?,
+        AzureAuth::WorkloadIdentity => {
+            let options = azure_identity::WorkloadIdentityCredentialOptions {
+                credential_options: azure_identity::ClientAssertionCredentialOptions {
+                    client_options: client_options(),
+                },
+                ..Default::default()
+            };
+            WorkloadIdentityCredential::new(Some(options))
+                .map_err(|e| failed("workload identity credential", e))?
+        }
+        AzureAuth::ManagedIdentity => {
+            let options = azure_identity::ManagedIdentityCredentialOptions {
+                client_options: client_options(),
+                ..Default::default()
+            };
+            ManagedIdentityCredential::new(Some(options))
+                .map_err(|e| failed("managed identity credential", e))?
+        }
+        AzureAuth::Cli | AzureAuth::Auto => {
+            let options = azure_identity::DeveloperToolsCredentialOptions {
+                executor: Some(Arc::new(KillOnDrop)),
+            };
+            DeveloperToolsCredential::new(Some(options))
+                .map_err(|e| failed("developer tools credential (az, azd)", e))?
+        }
     };
     Ok(Some(cred))
+}
+
+/// Runs `az`/`azd` for the developer-tools credential as a child that is killed (and reaped)
+/// when widiag stops waiting for it; azure_identity's own executors run it to the end, so a
+/// hung `az` outlived `--timeout` and Ctrl-C.
+#[derive(Debug)]
+struct KillOnDrop;
+
+#[async_trait::async_trait]
+impl azure_identity::Executor for KillOnDrop {
+    async fn run(&self, program: &OsStr, args: &[&OsStr]) -> std::io::Result<Output> {
+        tokio::process::Command::new(program)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .output()
+            .await
+    }
 }

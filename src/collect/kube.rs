@@ -102,7 +102,8 @@ pub async fn connect(target: &KubeTarget, timeout: Duration) -> Result<Cluster, 
     // `--timeout` on a throttling server instead of naming the throttle.
     config.default_retry = false;
     let default_namespace = config.default_namespace.clone();
-    let client = Client::try_from(config).map_err(|e| CollectError::Kube(e.to_string()))?;
+    super::exec_plugin::resolve(&mut config, timeout).await?;
+    let client = Client::try_from(config).map_err(|e| CollectError::Kube(plain_error(&e)))?;
     Ok(Cluster {
         client,
         transcript: Default::default(),
@@ -199,12 +200,16 @@ where
     K::DynamicType: Default,
 {
     let plural = plural.to_string();
-    let gap = |error: String| Gap {
+    // The permission is the hint only when the server refused; a timeout or a lost connection
+    // needs an answer, not a role.
+    let gap = |error: String, status: Option<u16>| Gap {
         resource: plural.clone(),
         namespace: namespace.map(str::to_string),
-        needed: match namespace {
-            Some(ns) => format!("list {plural} in namespace {ns}"),
-            None => format!("list {plural} (cluster-wide)"),
+        needed: match (status, namespace) {
+            (Some(401), _) => "credentials the API server accepts".into(),
+            (Some(403), Some(ns)) => format!("list {plural} in namespace {ns}"),
+            (Some(403), None) => format!("list {plural} (cluster-wide)"),
+            _ => "an answer from the API server".into(),
         },
         error,
     };
@@ -213,11 +218,11 @@ where
         // A kind the server does not serve is simply absent.
         Ok((Err(kube::Error::Api(s)), _)) if s.code == 404 => Ok(Vec::new()),
         Ok((Err(kube::Error::Api(s)), attempts)) => {
-            Err((gap(api_error(&s, attempts)), Some(s.code)))
+            Err((gap(api_error(&s, attempts), Some(s.code)), Some(s.code)))
         }
-        Ok((Err(e), _)) => Err((gap(e.to_string()), None)),
+        Ok((Err(e), _)) => Err((gap(plain_error(&e), None), None)),
         Err(_) => Err((
-            gap(format!("no answer within {}s", timeout.as_secs())),
+            gap(format!("no answer within {}s", timeout.as_secs()), None),
             None,
         )),
     }
@@ -320,4 +325,43 @@ pub async fn collect(
         !(namespace.is_some() && matches!(g.resource.as_str(), "deployments" | "services"))
     });
     (objects, gaps)
+}
+
+/// A kube-rs error in plain words: hyper's "client error (SendRequest)" hides the TLS cause
+/// (an expired or refused client certificate, an API server certificate that expired), which
+/// is what the user has to act on.
+pub fn plain_error(e: &kube::Error) -> String {
+    match tls_cause(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    }
+}
+
+fn tls_cause(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cur = Some(e);
+    while let Some(x) = cur {
+        // io::Error's `source` skips the error it wraps; rustls's sits inside it.
+        let inner = x
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|i| i.downcast_ref::<rustls::Error>());
+        if let Some(r) = x.downcast_ref::<rustls::Error>().or(inner) {
+            use rustls::{AlertDescription, CertificateError, Error as Tls};
+            return Some(match r {
+                Tls::AlertReceived(AlertDescription::CertificateExpired) => {
+                    "the API server rejected the kubeconfig's client certificate: it has expired"
+                        .into()
+                }
+                Tls::AlertReceived(
+                    AlertDescription::BadCertificate | AlertDescription::CertificateUnknown,
+                ) => "the API server rejected the kubeconfig's client certificate".into(),
+                Tls::InvalidCertificate(
+                    CertificateError::Expired | CertificateError::ExpiredContext { .. },
+                ) => format!("the API server's certificate has expired ({r})"),
+                other => format!("TLS: {other}"),
+            });
+        }
+        cur = x.source();
+    }
+    None
 }

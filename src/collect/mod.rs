@@ -6,6 +6,7 @@
 pub mod azure;
 pub mod cloud;
 pub mod credential;
+pub mod exec_plugin;
 pub mod http;
 pub mod in_pod;
 pub mod kube;
@@ -47,6 +48,8 @@ pub struct LiveOptions {
     pub kube: KubeTarget,
     pub azure_auth: AzureAuth,
     pub cloud: cloud::Cloud,
+    /// `--authority-host`: one more authority that may receive tokens.
+    pub authority_host: Option<String>,
     pub subscriptions: Vec<String>,
     pub selection: Selection,
     /// `--pod NAME` with no namespace: the pod is looked up in the kubeconfig context's
@@ -71,6 +74,7 @@ impl Default for LiveOptions {
             kube: KubeTarget::default(),
             azure_auth: AzureAuth::Auto,
             cloud: cloud::PUBLIC,
+            authority_host: None,
             subscriptions: Vec::new(),
             selection: Selection::All,
             pod_in_context_namespace: None,
@@ -113,12 +117,20 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
         )),
         (None, None) => opts.selection.clone(),
     };
+    let start = std::time::Instant::now();
     let version = tokio::time::timeout(opts.timeout, cluster.client.apiserver_version())
         .await
-        .map_err(|_| {
-            CollectError::Unreachable(format!("no answer within {}s", opts.timeout.as_secs()))
-        })?
-        .map_err(|e| CollectError::Unreachable(e.to_string()))?;
+        .map_err(|_| format!("no answer within {}s", opts.timeout.as_secs()))
+        .and_then(|r| r.map_err(|e| kube::plain_error(&e)));
+    cluster.transcript.push(crate::world::live::Step {
+        what: "server version".into(),
+        method: "GET".into(),
+        url: "/version".into(),
+        status: version.is_ok().then_some(200),
+        millis: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+        note: version.as_ref().err().cloned(),
+    });
+    let version = version.map_err(CollectError::Unreachable)?;
     let namespace = match &selection {
         Selection::All => None,
         Selection::Namespace(n) => Some(n.as_str()),
@@ -129,17 +141,29 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
         kube: objects,
         ..Default::default()
     };
+    // Without the pods nothing can be judged: no Azure read or probe spends more time.
+    let pods_unread = gaps.iter().any(Gap::is_pods);
     world.info.context = cluster.context.clone();
     world.info.kubernetes_version = Some(version.git_version);
     world.info.cloud = Some(opts.cloud.name.to_string());
     world.info.targets = opts.targets.clone();
     let http = http::Http::new(opts.timeout, &opts.network)?;
-    match credential::credential(opts.azure_auth, opts.login.as_ref(), http.client())? {
+    let credential = match pods_unread {
+        true => None,
+        false => credential::credential(
+            opts.azure_auth,
+            opts.login.as_ref(),
+            http.client(),
+            opts.timeout,
+        )?,
+    };
+    match credential {
         Some(cred) => {
             let reader = azure::AzureReader {
                 http: http.clone(),
                 credential: cred,
                 cloud: opts.cloud,
+                timeout: opts.timeout,
             };
             let wanted = azure::Wanted {
                 client_ids: crate::analysis::plan::client_ids(&world),
@@ -153,7 +177,11 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
             resource: "azure".into(),
             namespace: None,
             needed: "an Azure credential (--azure-auth)".into(),
-            error: "Azure was not read (--azure-auth none)".into(),
+            error: if pods_unread {
+                "Azure was not read: the pods could not be read".into()
+            } else {
+                "Azure was not read (--azure-auth none)".into()
+            },
         }),
     }
     if world.info.tenant_id.is_none() {
@@ -164,7 +192,7 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
             .find_map(|i| i.tenant_id.clone());
     }
     world.facts.gaps = gaps;
-    if opts.probe {
+    if opts.probe && !pods_unread {
         let (plans, _unplanned) = crate::analysis::plan::plan(&world, &selection, &opts.targets);
         let probe_opts = crate::probe::ProbeOptions {
             cloud: opts.cloud,
@@ -176,6 +204,13 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
                 .filter_map(|a| Some((a.name.to_ascii_lowercase(), a.blob_endpoint.clone()?)))
                 .collect(),
             own_token,
+            authority_host: opts.authority_host.clone(),
+            cluster_issuers: world
+                .azure
+                .clusters
+                .iter()
+                .filter_map(|c| c.issuer_url.clone())
+                .collect(),
         };
         let facts = crate::probe::run(&cluster.client, &http, &plans, &probe_opts).await;
         facts.add_to(&mut world);

@@ -21,14 +21,17 @@ struct Diagnosis<'b> {
 }
 
 pub fn render(b: &Bundle) -> Result<String, BundleError> {
-    let docs = write::documents(&b.world);
+    let mut docs = write::documents(&b.world);
+    docs.iter_mut()
+        .for_each(crate::bundle::scrub::by_value_everywhere);
     let mut body = write::to_yaml(&docs).map_err(|e| BundleError::Serialise(e.to_string()))?;
     drop(docs);
+    let report = super::safe::for_machines(&b.report);
     let diagnosis = Diagnosis {
         api_version: WIDIAG_API_VERSION,
         kind: "Diagnosis",
         versions: &b.versions,
-        report: super::json::view(&b.report),
+        report: super::json::view(&report),
     };
     write::push_document(&mut body, &diagnosis)
         .map_err(|e| BundleError::Serialise(e.to_string()))?;

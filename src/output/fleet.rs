@@ -13,11 +13,11 @@ pub const FLEET_SCHEMA: &str = "widiag.io/fleet/v1";
 pub fn render_text(fleet: &Fleet, palette: &super::text::Palette) -> String {
     let mut out = String::new();
     for c in &fleet.clusters {
-        let _ = writeln!(out, "=== context {} ===", c.context);
+        let _ = writeln!(out, "=== context {} ===", super::safe::text(&c.context));
         match &c.result {
             Ok(r) => out.push_str(&super::text::render(r, palette)),
             Err(e) => {
-                let _ = writeln!(out, "? not read: {e}");
+                let _ = writeln!(out, "? not read: {}", super::safe::text(e));
             }
         }
         out.push('\n');
@@ -97,14 +97,26 @@ struct JsonCluster<'f> {
 
 /// Serialised straight from the reports: a fleet of 10,000-pod clusters is not held twice.
 pub fn render_json(fleet: &Fleet) -> String {
+    let safe: Vec<(Option<crate::analysis::Report>, Option<String>)> = fleet
+        .clusters
+        .iter()
+        .map(|c| match &c.result {
+            Ok(r) => (Some(super::safe::for_machines(r)), None),
+            Err(e) => (
+                None,
+                Some(crate::untrusted::secrets::redact(e).into_owned()),
+            ),
+        })
+        .collect();
     let clusters = fleet
         .clusters
         .iter()
-        .map(|c| JsonCluster {
+        .zip(&safe)
+        .map(|(c, (report, error))| JsonCluster {
             context: &c.context,
             verdict: c.verdict(),
-            report: c.result.as_ref().ok().map(super::json::view),
-            error: c.result.as_ref().err().map(String::as_str),
+            report: report.as_ref().map(super::json::view),
+            error: error.as_deref(),
         })
         .collect();
     let out = JsonFleet {

@@ -6,15 +6,16 @@ use crate::analysis::PodChain;
 use crate::bundle::{Bundle, Versions};
 use crate::world::live::{ExchangeOutcome, ExchangeRecord, Gap, ProbeRecord, Step};
 
+/// Every string in it has passed [`super::safe`]: secrets redacted, controls made visible.
 pub struct Handoff<'a> {
     pub versions: &'a Versions,
     pub redacted_names: bool,
     pub pods: Vec<PodView<'a>>,
-    pub gaps: &'a [Gap],
+    pub gaps: Vec<Gap>,
 }
 
 pub struct PodView<'a> {
-    pub chain: &'a PodChain,
+    pub chain: PodChain,
     /// `FAIL at federation (WI802)` or `PASS`.
     pub headline: String,
     pub exchanges: Vec<&'a ExchangeRecord>,
@@ -23,9 +24,11 @@ pub struct PodView<'a> {
 
 pub fn gather(bundle: &Bundle) -> Handoff<'_> {
     let facts = &bundle.world.facts;
-    let mut pods: Vec<&PodChain> = bundle.report.pods.iter().collect();
+    // The raw chain finds its live evidence; the safe copy is what is shown.
+    let safe = super::safe::for_people(&bundle.report).pods;
+    let mut pods: Vec<(&PodChain, PodChain)> = bundle.report.pods.iter().zip(safe).collect();
     // Broken pods first, as the text report orders them.
-    pods.sort_by(|a, b| {
+    pods.sort_by(|(a, _), (b, _)| {
         b.verdict()
             .cmp(&a.verdict())
             .then_with(|| a.pod.cmp(&b.pod))
@@ -33,17 +36,21 @@ pub fn gather(bundle: &Bundle) -> Handoff<'_> {
     Handoff {
         versions: &bundle.versions,
         redacted_names: bundle.redacted_names,
-        gaps: &facts.gaps,
+        gaps: facts
+            .gaps
+            .iter()
+            .map(|g| super::safe::gap(g, &|s| super::safe::text(s)))
+            .collect(),
         pods: pods
             .into_iter()
-            .map(|chain| PodView {
-                headline: headline(chain),
+            .map(|(raw, chain)| PodView {
+                headline: headline(&chain),
                 exchanges: facts
                     .exchanges
                     .iter()
-                    .filter(|e| e.pods.contains(&chain.pod))
+                    .filter(|e| e.pods.contains(&raw.pod))
                     .collect(),
-                probes: facts.probes.iter().filter(|p| p.pod == chain.pod).collect(),
+                probes: facts.probes.iter().filter(|p| p.pod == raw.pod).collect(),
                 chain,
             })
             .collect(),
@@ -69,6 +76,10 @@ pub fn headline(chain: &PodChain) -> String {
 
 /// One line for an exchange: what Entra answered, with the IDs a support case needs.
 pub fn exchange_line(e: &ExchangeRecord) -> String {
+    super::safe::text(&exchange_line_raw(e))
+}
+
+fn exchange_line_raw(e: &ExchangeRecord) -> String {
     let mut s = match &e.outcome {
         ExchangeOutcome::Granted { access } => format!(
             "granted: token for {} (oid {})",
@@ -104,6 +115,10 @@ pub fn exchange_line(e: &ExchangeRecord) -> String {
 }
 
 pub fn probe_line(p: &ProbeRecord) -> String {
+    super::safe::text(&probe_line_raw(p))
+}
+
+fn probe_line_raw(p: &ProbeRecord) -> String {
     let status = p
         .status
         .map_or("no answer".to_string(), |s| format!("HTTP {s}"));
@@ -136,10 +151,10 @@ pub fn provenance(v: &Versions, redacted_names: bool) -> Vec<(&'static str, Stri
 /// A transcript step as one line: `  12ms 200 GET https://... (what)`.
 pub fn step_line(s: &Step) -> String {
     let status = s.status.map_or("---".to_string(), |c| c.to_string());
-    format!(
+    super::safe::text(&format!(
         "{:>5}ms {status} {} {} ({})",
         s.millis, s.method, s.url, s.what
-    )
+    ))
 }
 
 impl PodView<'_> {

@@ -63,7 +63,7 @@ pub fn render(h: &Handoff<'_>) -> String {
                 @for p in &h.pods { (pod(p)) }
                 @if !h.gaps.is_empty() {
                     h2 { "Not read" }
-                    ul { @for g in h.gaps { li { (g) } } }
+                    ul { @for g in &h.gaps { li { (g) } } }
                 }
                 p.prov { "Replay: widiag --world BUNDLE (TUI) or widiag check --world BUNDLE." }
             }
@@ -77,7 +77,7 @@ fn anchor(p: &PodView<'_>) -> String {
 }
 
 fn pod(p: &PodView<'_>) -> Markup {
-    let c = p.chain;
+    let c = &p.chain;
     html! {
         h2 id=(anchor(p)) { (c.pod) ": " span class=(c.verdict().name()) { (p.headline) } }
         p.prov {

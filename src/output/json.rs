@@ -63,7 +63,8 @@ struct JsonLink<'r> {
 }
 
 pub fn render(report: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(&view(report)).expect("report serialises");
+    let report = super::safe::for_machines(report);
+    let mut s = serde_json::to_string_pretty(&view(&report)).expect("report serialises");
     s.push('\n');
     s
 }

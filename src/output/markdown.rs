@@ -26,8 +26,8 @@ pub fn render(h: &Handoff<'_>) -> String {
         out.push('\n');
     }
     for p in &h.pods {
-        let c = p.chain;
-        let _ = writeln!(out, "## {}: {}\n", c.pod, p.headline);
+        let c = &p.chain;
+        let _ = writeln!(out, "## {}: {}\n", md(&c.pod.to_string()), p.headline);
         let mut who = vec![
             format!("workload {}", code(&c.workload.kubectl_ref())),
             format!("service account {}", code(&c.service_account)),
@@ -65,37 +65,40 @@ pub fn render(h: &Handoff<'_>) -> String {
                 .filter(|f| f.severity.status() > Status::Pass)
             {
                 let _ = writeln!(out, "### {} {}: {}\n", f.code, l.link.name(), f.title);
-                let _ = writeln!(out, "{}\n\n{}\n", f.message, f.explanation);
+                let _ = writeln!(out, "{}\n\n{}\n", md(&f.message), md(&f.explanation));
                 for e in &f.evidence {
-                    let _ = writeln!(out, "- {}", evidence(e));
+                    let _ = writeln!(out, "- {}", md(&evidence(e)));
                 }
                 if !f.evidence.is_empty() {
                     out.push('\n');
                 }
                 if let Some(fix) = &f.fix {
-                    let _ = writeln!(out, "Fix:\n\n```sh\n{fix}\n```\n");
+                    let fence = fence(fix);
+                    let _ = writeln!(out, "Fix:\n\n{fence}sh\n{fix}\n{fence}\n");
                 }
             }
         }
         if !p.exchanges.is_empty() || !p.probes.is_empty() {
             out.push_str("### Live evidence\n\n");
             for e in &p.exchanges {
-                let _ = writeln!(out, "- Token exchange {}", handoff::exchange_line(e));
+                let _ = writeln!(out, "- Token exchange {}", md(&handoff::exchange_line(e)));
             }
             for pr in &p.probes {
-                let _ = writeln!(out, "- Probe {}", handoff::probe_line(pr));
+                let _ = writeln!(out, "- Probe {}", md(&handoff::probe_line(pr)));
             }
-            out.push_str("\n<details><summary>Transcript</summary>\n\n```\n");
-            for s in p.steps() {
-                let _ = writeln!(out, "{}", handoff::step_line(s));
-            }
-            out.push_str("```\n\n</details>\n\n");
+            let lines: Vec<String> = p.steps().map(handoff::step_line).collect();
+            let lines = lines.join("\n");
+            let fence = fence(&lines);
+            let _ = writeln!(
+                out,
+                "\n<details><summary>Transcript</summary>\n\n{fence}\n{lines}\n{fence}\n\n</details>\n"
+            );
         }
     }
     if !h.gaps.is_empty() {
         out.push_str("## Not read\n\n");
-        for g in h.gaps {
-            let _ = writeln!(out, "- {g}");
+        for g in &h.gaps {
+            let _ = writeln!(out, "- {}", md(&g.to_string()));
         }
         out.push('\n');
     }
@@ -115,16 +118,60 @@ fn mark(s: Status) -> &'static str {
     }
 }
 
-/// Inline code that survives backticks in the value.
-fn code(s: &str) -> String {
-    if s.contains('`') {
-        format!("`` {s} ``")
-    } else {
-        format!("`{s}`")
-    }
+/// The longest run of backticks in `s`.
+fn longest_backtick_run(s: &str) -> usize {
+    s.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
 
-/// A table cell: one line, pipes escaped.
+/// A code fence longer than any backtick run the content holds, so it cannot be closed early.
+fn fence(content: &str) -> String {
+    "`".repeat(longest_backtick_run(content).max(2) + 1)
+}
+
+/// Inline code that survives any backticks in the value (CommonMark code spans).
+fn code(s: &str) -> String {
+    if !s.contains('`') {
+        return format!("`{s}`");
+    }
+    let ticks = "`".repeat(longest_backtick_run(s) + 1);
+    format!("{ticks} {s} {ticks}")
+}
+
+/// Text from the cluster as Markdown text: HTML escaped, and the Markdown that could open a
+/// link or image (`[`), code, a heading, a table cell or strong emphasis escaped. Intraword `_`
+/// (environment variable names) cannot emphasise in CommonMark and is left alone.
+fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '`' | '*' | '[' | '#' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A table cell: one line, Markdown escaped.
 fn cell(s: &str) -> String {
-    s.lines().next().unwrap_or_default().replace('|', "\\|")
+    md(s.lines().next().unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_cannot_open_html_or_close_fences() {
+        assert_eq!(md("<script>x</script>"), "&lt;script&gt;x&lt;/script&gt;");
+        assert_eq!(md("[a](javascript:x)"), "\\[a](javascript:x)");
+        assert_eq!(fence("a ```` b"), "`````");
+        assert_eq!(fence("plain"), "```");
+        assert_eq!(code("a`b"), "`` a`b ``");
+    }
 }

@@ -15,6 +15,7 @@ use super::text::evidence;
 use crate::analysis::{Catalog, Report, Severity, Status};
 
 pub fn render(report: &Report, catalog: &Catalog) -> String {
+    let report = &super::safe::for_people(report);
     let mut rules: BTreeMap<String, ReportingDescriptor> = BTreeMap::new();
     let mut results = Vec::new();
     for pod in &report.pods {

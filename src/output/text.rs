@@ -44,6 +44,7 @@ impl Palette {
 }
 
 pub fn render(report: &Report, p: &Palette) -> String {
+    let report = &super::safe::for_people(report);
     let mut out = String::new();
     if let Some(g) = report.pods_not_read() {
         let _ = writeln!(

@@ -4,6 +4,7 @@
 
 use crate::collect::http::Http;
 use crate::collect::retry::retrying;
+use crate::untrusted::destinations;
 use crate::world::live::{AccessClaims, EntraError, ExchangeOutcome};
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -24,9 +25,11 @@ pub struct Exchanged {
     pub access: Option<AccessToken>,
 }
 
+/// Presents `assertion` at `authority` (with the one authority the user allowed), the only
+/// place widiag sends a service-account token. Refuses any other host, whoever chose it.
 pub async fn exchange(
     http: &Http,
-    authority: &str,
+    (authority, allowed): (&str, Option<&str>),
     tenant: &str,
     client_id: &str,
     scope: &str,
@@ -36,6 +39,23 @@ pub async fn exchange(
         "{}/{tenant}/oauth2/v2.0/token",
         authority.trim_end_matches('/')
     );
+    let refused = if !destinations::may_receive_token(authority, allowed) {
+        Some(format!(
+            "not sent: {authority} is not an Entra authority of a known cloud or --authority-host"
+        ))
+    } else if !tenant_shaped(tenant) {
+        Some("not sent: the tenant is neither a GUID nor a domain name".to_string())
+    } else {
+        None
+    };
+    if let Some(error) = refused {
+        return Exchanged {
+            endpoint,
+            attempts: 0,
+            outcome: ExchangeOutcome::Unreachable { error },
+            access: None,
+        };
+    }
     let form = [
         ("client_id", client_id),
         ("grant_type", "client_credentials"),
@@ -51,6 +71,17 @@ pub async fn exchange(
         outcome,
         access,
     }
+}
+
+/// A tenant as Entra takes it in the path: a GUID or a verified domain, so it cannot add to
+/// the path or query.
+fn tenant_shaped(tenant: &str) -> bool {
+    crate::untrusted::grammar::guid(tenant)
+        || (!tenant.is_empty()
+            && tenant.len() <= 253
+            && tenant
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
 }
 
 /// One request to the token endpoint, and whether it is worth asking again (with Retry-After):

@@ -18,6 +18,7 @@ use crate::analysis::plan::ExchangePlan;
 use crate::analysis::targets::Target;
 use crate::collect::cloud::Cloud;
 use crate::collect::http::Http;
+use crate::untrusted::destinations;
 use crate::world::World;
 use crate::world::facts::{CapturedToken, IssuerCapture};
 use crate::world::live::{ExchangeOutcome, ExchangeRecord, Gap, ProbeRecord};
@@ -31,6 +32,11 @@ pub struct ProbeOptions {
     pub blob_endpoints: BTreeMap<String, String>,
     /// `--in-pod`: the pod's own token, presented instead of a TokenRequest for its plan.
     pub own_token: Option<crate::collect::in_pod::OwnToken>,
+    /// `--authority-host`: the one authority besides the known clouds' that may get a token.
+    pub authority_host: Option<String>,
+    /// The cluster's issuer as ARM reports it: a token read inside a pod (exec) names its own
+    /// issuer, so only these, and those of tokens the API server minted, are fetched.
+    pub cluster_issuers: BTreeSet<String>,
 }
 
 /// What one run of the probes learned, ready to add to the world.
@@ -99,7 +105,7 @@ pub async fn run(
                         source: "token-request",
                     },
                     // Not allowed to mint one: read the one the pod has.
-                    Err(denied) => match step(
+                    Err(denied) if denied.status == Some(403) => match step(
                         http,
                         "read the token file over exec",
                         "GET",
@@ -116,9 +122,14 @@ pub async fn run(
                         },
                         Err(e) => Taken {
                             plan,
-                            jwt: Err(format!("{denied}; {e}")),
+                            jwt: Err(format!("{}; {}", denied.message, e.message)),
                             source: "token-request",
                         },
+                    },
+                    Err(failed) => Taken {
+                        plan,
+                        jwt: Err(failed.message),
+                        source: "token-request",
                     },
                 },
             }
@@ -146,15 +157,41 @@ pub async fn run(
             }),
         }
     }
-    let issuers: BTreeSet<&str> = decoded
+    // A token read inside a pod names whatever issuer the pod wrote: widiag fetches only the
+    // issuers of tokens the API server minted and the cluster's own as ARM reports it.
+    let vouched =
+        |t: &Taken<'_>, iss: &str| t.source != "exec" || opts.cluster_issuers.contains(iss);
+    let (issuers, unvouched): (BTreeSet<&str>, BTreeSet<&str>) = decoded
         .iter()
-        .map(|(_, _, (_, claims))| claims.iss.as_str())
-        .collect();
+        .map(|(t, _, (_, claims))| (*t, claims.iss.as_str()))
+        .fold(Default::default(), |(mut ok, mut not), (t, iss)| {
+            if vouched(t, iss) {
+                ok.insert(iss);
+            } else {
+                not.insert(iss);
+            }
+            (ok, not)
+        });
     facts.issuers = stream::iter(issuers)
         .map(|iss| async move { issuer::fetch(http, iss).await })
         .buffer_unordered(n)
         .collect()
         .await;
+    let unvouched: Vec<&str> = unvouched
+        .into_iter()
+        .filter(|iss| !facts.issuers.iter().any(|c| c.issuer == *iss))
+        .collect();
+    facts.issuers.extend(unvouched.into_iter().map(|iss| {
+        IssuerCapture {
+            issuer: iss.to_string(),
+            error: Some(
+                "not fetched: this issuer comes only from a token read inside the pod, and \
+                     is not the cluster's issuer as ARM reports it"
+                    .into(),
+            ),
+            ..Default::default()
+        }
+    }));
     let by_issuer: BTreeMap<&str, &IssuerCapture> = facts
         .issuers
         .iter()
@@ -191,24 +228,28 @@ pub async fn run(
     facts
 }
 
-/// Runs a Kubernetes call and leaves a transcript step for it (the error, never the token).
+/// Runs a Kubernetes call and leaves a transcript step for it: the status the API server
+/// answered (also when it refused), the error, never the token.
 async fn step<T>(
     http: &Http,
     what: &str,
     method: &str,
     url: String,
     ok_status: u16,
-    call: impl std::future::Future<Output = Result<T, String>>,
-) -> Result<T, String> {
+    call: impl std::future::Future<Output = Result<T, token::Refused>>,
+) -> Result<T, token::Refused> {
     let start = std::time::Instant::now();
     let result = call.await;
     http.transcript.push(crate::world::live::Step {
         what: what.into(),
         method: method.into(),
         url,
-        status: result.is_ok().then_some(ok_status),
+        status: match &result {
+            Ok(_) => Some(ok_status),
+            Err(r) => r.status,
+        },
         millis: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
-        note: result.as_ref().err().cloned(),
+        note: result.as_ref().err().map(|r| r.message.clone()),
     });
     result
 }
@@ -267,9 +308,13 @@ async fn exchange_and_probe(
     opts: &ProbeOptions,
 ) -> (ExchangeRecord, Vec<ProbeRecord>) {
     let http = http.with_own_transcript();
+    // The pod's AZURE_AUTHORITY_HOST is a claim, not a destination (analysis: WI807).
+    let allowed = opts.authority_host.as_deref();
     let authority = plan
         .authority
         .as_deref()
+        .filter(|a| destinations::may_receive_token(a, allowed))
+        .or(allowed)
         .unwrap_or(opts.cloud.authority)
         .to_string();
     let (vaults, blobs) = (vaults(plan), blobs(plan));
@@ -286,7 +331,7 @@ async fn exchange_and_probe(
         async move {
             exchange::exchange(
                 &http,
-                &authority,
+                (&authority, allowed),
                 &plan.tenant_id,
                 &plan.client_id,
                 &scope,

@@ -19,7 +19,23 @@ impl std::fmt::Debug for PodToken {
     }
 }
 
-pub async fn request(client: &Client, plan: &ExchangePlan) -> Result<PodToken, String> {
+/// Why no token was had, and the HTTP status the API server answered with, when it answered.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub message: String,
+    pub status: Option<u16>,
+}
+
+impl Refused {
+    fn new(message: impl Into<String>, status: Option<u16>) -> Self {
+        Self {
+            message: message.into(),
+            status,
+        }
+    }
+}
+
+pub async fn request(client: &Client, plan: &ExchangePlan) -> Result<PodToken, Refused> {
     let api: Api<ServiceAccount> = Api::namespaced(client.clone(), &plan.namespace);
     let (pod, uid) = &plan.bind_to;
     let tr = TokenRequest {
@@ -41,28 +57,36 @@ pub async fn request(client: &Client, plan: &ExchangePlan) -> Result<PodToken, S
     })
     .await;
     let resp = resp.map_err(|e| match e {
-        kube::Error::Api(s) if s.code == 403 => format!(
-            "403 {}: widiag needs `create serviceaccounts/token` in namespace {}",
-            s.message, plan.namespace
+        kube::Error::Api(s) if s.code == 403 => Refused::new(
+            format!(
+                "403 {}: widiag needs `create serviceaccounts/token` in namespace {}",
+                s.message, plan.namespace
+            ),
+            Some(403),
         ),
-        kube::Error::Api(s) => crate::collect::kube::api_error(&s, attempts),
-        e => e.to_string(),
+        kube::Error::Api(s) => {
+            Refused::new(crate::collect::kube::api_error(&s, attempts), Some(s.code))
+        }
+        e => Refused::new(crate::collect::kube::plain_error(&e), None),
     })?;
     resp.status
         .map(|s| PodToken(s.token))
         .filter(|t| !t.0.is_empty())
-        .ok_or_else(|| "the API server returned no token".into())
+        .ok_or_else(|| Refused::new("the API server returned no token", Some(201)))
 }
 
-/// `cat $AZURE_FEDERATED_TOKEN_FILE` in the pod's container, over pods/exec.
-pub async fn exec(client: &Client, plan: &ExchangePlan) -> Result<PodToken, String> {
+/// More than any service-account token; what a container prints beyond it is not read.
+const MAX_TOKEN_BYTES: u64 = 64 * 1024;
+
+/// `cat` of the webhook's token path in the pod's container, over pods/exec.
+pub async fn exec(client: &Client, plan: &ExchangePlan) -> Result<PodToken, Refused> {
     use k8s_openapi::api::core::v1::Pod;
     use kube::api::AttachParams;
     use tokio::io::AsyncReadExt;
     let (container, path) = plan
         .token_file
         .as_ref()
-        .ok_or("the pod has no AZURE_FEDERATED_TOKEN_FILE to read")?;
+        .ok_or_else(|| Refused::new("the pod has no AZURE_FEDERATED_TOKEN_FILE to read", None))?;
     let api: Api<Pod> = Api::namespaced(client.clone(), &plan.namespace);
     let params = AttachParams::default()
         .container(container.clone())
@@ -73,22 +97,41 @@ pub async fn exec(client: &Client, plan: &ExchangePlan) -> Result<PodToken, Stri
         .exec(&plan.bind_to.0, ["cat", path.as_str()], &params)
         .await
         .map_err(|e| match e {
-            kube::Error::Api(s) if s.code == 403 => format!(
-                "403 {}: widiag needs `create serviceaccounts/token` or `create pods/exec` in namespace {}",
-                s.message, plan.namespace
+            kube::Error::Api(s) if s.code == 403 => Refused::new(
+                format!(
+                    "403 {}: widiag needs `create serviceaccounts/token` or `create pods/exec` in namespace {}",
+                    s.message, plan.namespace
+                ),
+                Some(403),
             ),
-            e => format!("exec: {e}"),
+            kube::Error::Api(s) => Refused::new(format!("exec: {}", s.message), Some(s.code)),
+            e => Refused::new(format!("exec: {}", crate::collect::kube::plain_error(&e)), None),
         })?;
+    // The container writes what it likes: take at most a token's worth, and only a JWT.
     let mut out = String::new();
-    if let Some(mut stdout) = attached.stdout() {
+    if let Some(stdout) = attached.stdout() {
         stdout
+            .take(MAX_TOKEN_BYTES)
             .read_to_string(&mut out)
             .await
-            .map_err(|e| format!("exec: {e}"))?;
+            .map_err(|e| Refused::new(format!("exec: {e}"), Some(101)))?;
     }
-    let _ = attached.join().await;
+    drop(attached);
     let token = out.trim().to_string();
-    (!token.is_empty())
-        .then_some(PodToken(token))
-        .ok_or_else(|| format!("{path} in container {container} was empty"))
+    if token.is_empty() {
+        return Err(Refused::new(
+            format!("{path} in container {container} was empty"),
+            Some(101),
+        ));
+    }
+    let jwt_shaped = token.split('.').count() == 3
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    jwt_shaped.then_some(PodToken(token)).ok_or_else(|| {
+        Refused::new(
+            format!("{path} in container {container} does not hold a JWT"),
+            Some(101),
+        )
+    })
 }

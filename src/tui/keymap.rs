@@ -22,6 +22,8 @@ pub enum Action {
     Export,
     Help,
     Quit,
+    /// Ctrl-C: quit, and say so with the exit status shells expect (130).
+    Interrupt,
     Show(super::model::Tab),
     Command,
     Cancel,
@@ -158,7 +160,7 @@ pub const BINDINGS: &[Binding] = &[
 
 pub fn action(key: KeyEvent) -> Option<Action> {
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-        return Some(Action::Quit);
+        return Some(Action::Interrupt);
     }
     Some(match key.code {
         KeyCode::Up | KeyCode::Char('k') => Action::Up,

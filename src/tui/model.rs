@@ -106,6 +106,8 @@ pub struct Model {
     /// dropping their results.
     pub probed: bool,
     pub quit: bool,
+    /// Quit by Ctrl-C: the process exits 130.
+    pub interrupted: bool,
 }
 
 impl Model {
@@ -129,6 +131,7 @@ impl Model {
             error: None,
             probed: false,
             quit: false,
+            interrupted: false,
         }
     }
 

@@ -173,7 +173,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             // Any key closes help; q still quits.
             m.help = false;
             match keymap::action(k) {
-                Some(Action::Quit) => act(m, Action::Quit),
+                Some(a @ (Action::Quit | Action::Interrupt)) => act(m, a),
                 _ => Vec::new(),
             }
         }
@@ -310,6 +310,11 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
             m.quit = true;
             return vec![Effect::Quit];
         }
+        Action::Interrupt => {
+            m.interrupted = true;
+            m.quit = true;
+            return vec![Effect::Quit];
+        }
         Action::Refresh => {
             busy(
                 m,
@@ -350,7 +355,8 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
             return match fix {
                 Some(f) => {
                     m.message = Some("fix copied to the clipboard".into());
-                    vec![Effect::Copy(f)]
+                    // What a terminal pastes: no control character, no secret.
+                    vec![Effect::Copy(crate::output::safe::text(&f))]
                 }
                 None => {
                     m.message = Some("this link has no fix to copy".into());

@@ -1,6 +1,7 @@
 //! Drawing: pure functions of `&Model` onto a ratatui frame. Nothing here changes state or
 //! waits on anything.
 
+use crate::output::safe;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -274,7 +275,7 @@ fn draw_chain(f: &mut Frame<'_>, area: Rect, m: &Model, pod: Option<&PodChain>, 
             ListItem::new(Line::from(vec![
                 Span::styled(format!("{} ", glyph(l.status)), t.status(l.status)),
                 Span::styled(format!("{:<16}", l.link.name()), t.bold()),
-                Span::raw(l.summary.to_string()),
+                Span::raw(safe::text(&l.summary)),
             ]))
         })
         .collect();
@@ -302,14 +303,14 @@ fn draw_detail(f: &mut Frame<'_>, area: Rect, link: Option<&LinkResult>, t: Them
             Span::styled(format!("{} {} ", glyph(s), fd.code), t.status(s)),
             Span::styled(fd.title.to_string(), t.bold()),
         ]));
-        lines.push(Line::raw(format!("  {}", fd.message)));
+        lines.push(Line::raw(format!("  {}", safe::text(&fd.message))));
         for e in &fd.evidence {
             lines.push(evidence_line(e, t));
         }
         if let Some(fix) = &fd.fix {
             lines.push(Line::from(vec![
                 Span::styled("  fix: ", t.bold()),
-                Span::raw(fix.clone()),
+                Span::raw(safe::text(fix)),
             ]));
         }
         lines.push(Line::styled(format!("  {}", fd.explanation), t.dim()));
@@ -318,7 +319,7 @@ fn draw_detail(f: &mut Frame<'_>, area: Rect, link: Option<&LinkResult>, t: Them
         lines.push(evidence_line(e, t));
     }
     if lines.is_empty() {
-        lines.push(Line::raw(l.summary.to_string()));
+        lines.push(Line::raw(safe::text(&l.summary)));
     }
     let block = Block::default()
         .borders(Borders::ALL)
@@ -388,7 +389,7 @@ fn draw_rows(f: &mut Frame<'_>, area: Rect, m: &Model, tab: Tab, t: Theme) {
                 None => Span::raw("  "),
             }];
             spans.push(Span::styled(format!("{:<width$}  ", r.label), t.dim()));
-            spans.push(Span::raw(r.value.clone()));
+            spans.push(Span::raw(safe::text(&r.value)));
             let mut out = vec![Line::from(spans)];
             // The comparison goes under the value, so the two line up for reading.
             if let Some(n) = r.note.as_ref().filter(|n| !n.is_empty()) {
@@ -408,10 +409,10 @@ fn draw_rows(f: &mut Frame<'_>, area: Rect, m: &Model, tab: Tab, t: Theme) {
 fn evidence_line(e: &crate::analysis::Evidence, t: Theme) -> Line<'static> {
     let mut spans = vec![
         Span::styled(format!("  {}: ", e.label), t.dim()),
-        Span::raw(e.value.clone()),
+        Span::raw(safe::text(&e.value)),
     ];
     if let Some(x) = &e.expected {
-        spans.push(Span::raw(format!(" (expected {x})")));
+        spans.push(Span::raw(format!(" (expected {})", safe::text(x))));
     }
     if let Some(n) = &e.note {
         spans.push(Span::styled(format!(" — {n}"), t.dim()));

@@ -17,13 +17,14 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Values fix templates are filled from, by placeholder name.
-pub type Vars = BTreeMap<&'static str, String>;
+pub type Vars = BTreeMap<&'static str, Filled<'static>>;
 
 use super::catalog::{Catalog, Fix, render_with};
 use super::chain::{Evidence, Finding, Link, LinkResult, Status};
 use super::index::Index;
 use super::subject::Subject;
 use super::webhook::Install;
+use crate::untrusted::shell::{self, Filled};
 use crate::world::TargetHint;
 
 pub struct PodCx<'a, 'w> {
@@ -72,8 +73,20 @@ impl Raised {
         self.evidence.push(e);
         self
     }
+    /// A value from the cluster or Azure: grammar-checked and shell-quoted in the fix.
     pub fn var(&mut self, k: &'static str, v: impl Into<String>) -> &mut Self {
-        self.vars.insert(k, v.into());
+        self.vars.insert(k, Filled::Value(Cow::Owned(v.into())));
+        self
+    }
+    /// widiag's own words for what the user must supply, shown as `<words>`.
+    pub fn placeholder(&mut self, k: &'static str, words: &'static str) -> &mut Self {
+        self.vars
+            .insert(k, Filled::Placeholder(Cow::Borrowed(words)));
+        self
+    }
+    /// Several shell words widiag composed, each already quoted with [`shell::quote`].
+    pub fn words(&mut self, k: &'static str, quoted: String) -> &mut Self {
+        self.vars.insert(k, Filled::Words(Cow::Owned(quoted)));
         self
     }
     /// Chooses a fix variant (`pod`, `workload`, `identity`, `application`, ...).
@@ -136,7 +149,9 @@ impl<'c> LinkBuilder<'c> {
     /// Sets a fix variable on every finding raised so far that does not set it itself.
     pub fn suggest_var(&mut self, k: &'static str, v: &str) {
         for r in &mut self.raised {
-            r.vars.entry(k).or_insert_with(|| v.into());
+            r.vars
+                .entry(k)
+                .or_insert_with(|| Filled::Value(Cow::Owned(v.into())));
         }
     }
 
@@ -185,11 +200,18 @@ fn resolve(catalog: &Catalog, cx: &PodCx<'_, '_>, r: Raised) -> Finding {
             fix: None,
         };
     };
+    let filled = |k: &str| match r.vars.get(k) {
+        Some(Filled::Value(v)) => Some(Filled::Value(Cow::Borrowed(v.as_ref()))),
+        Some(Filled::Placeholder(w)) => Some(Filled::Placeholder(Cow::Borrowed(w.as_ref()))),
+        Some(Filled::Words(w)) => Some(Filled::Words(Cow::Borrowed(w.as_ref()))),
+        None => cx.subject.var(cx.ix, cx.install, k).map(Filled::Value),
+    };
+    // Prose (the explanation) takes values as they are; the display sanitises them.
     let lookup = |k: &str| {
-        r.vars
-            .get(k)
-            .map(|v| Cow::Borrowed(v.as_str()))
-            .or_else(|| cx.subject.var(cx.ix, cx.install, k))
+        filled(k).map(|f| match f {
+            Filled::Value(v) | Filled::Words(v) => v,
+            Filled::Placeholder(w) => Cow::Owned(format!("<{w}>")),
+        })
     };
     let template = match &entry.fix {
         Fix::One(t) => Some(t.as_str()),
@@ -212,7 +234,7 @@ fn resolve(catalog: &Catalog, cx: &PodCx<'_, '_>, r: Raised) -> Finding {
     } else {
         entry.explain.clone()
     };
-    let fix = template.map(|t| render_with(t, lookup));
+    let fix = template.map(|t| shell::fill(t, filled));
     Finding {
         code: entry.code.clone(),
         severity: entry.severity,

@@ -151,25 +151,23 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 .match_labels
                 .iter()
                 .flatten()
-                .map(|(k, v)| format!("{k}={v}"))
+                .map(|(k, v)| crate::untrusted::shell::quote(&format!("{k}={v}")).into_owned())
                 .collect::<Vec<_>>()
                 .join(" ");
-            b.raise(
-                "WI206",
-                format!("the webhook's namespaceSelector excludes namespace {ns}"),
-            )
-            .evidence(Evidence::fact(
-                "namespaceSelector",
-                serde_json::to_string(sel).unwrap_or_default(),
-            ))
-            .var(
-                "selector_fix",
-                if fix.is_empty() {
-                    "<label the selector needs>".into()
-                } else {
-                    fix
-                },
-            );
+            let r = b
+                .raise(
+                    "WI206",
+                    format!("the webhook's namespaceSelector excludes namespace {ns}"),
+                )
+                .evidence(Evidence::fact(
+                    "namespaceSelector",
+                    serde_json::to_string(sel).unwrap_or_default(),
+                ));
+            if fix.is_empty() {
+                r.placeholder("selector_fix", "label the selector needs");
+            } else {
+                r.words("selector_fix", fix);
+            }
         }
     }
     let aks = install.addon.is_some();
@@ -182,7 +180,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             "WI206",
             "AKS's admissions enforcer keeps webhooks out of kube-system",
         )
-        .var("selector_fix", "<move the workload to another namespace>");
+        .placeholder("selector_fix", "move the workload to another namespace");
     }
     if let Some(ns) = &install.namespace {
         b.fact(Evidence::fact("namespace", ns));

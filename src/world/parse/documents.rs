@@ -36,7 +36,9 @@ pub fn sniff(text: &str) -> Format {
     }
 }
 
-pub fn documents(file: &str, text: &str) -> Result<(Format, Vec<Value>), LoadError> {
+/// The documents of a file, each with its position in the file's stream (0-based; empty YAML
+/// documents are skipped but still counted).
+pub fn documents(file: &str, text: &str) -> Result<(Format, Vec<(usize, Value)>), LoadError> {
     if text.len() > MAX_WORLD_BYTES {
         return Err(LoadError::TooLarge {
             file: file.into(),
@@ -46,17 +48,30 @@ pub fn documents(file: &str, text: &str) -> Result<(Format, Vec<Value>), LoadErr
     }
     let format = sniff(text);
     let docs = match format {
-        Format::Json => json_documents(file, text)?,
-        Format::Yaml => yaml_documents(file, text)?,
+        Format::Json => json_documents(file, text)?
+            .into_iter()
+            .enumerate()
+            .collect(),
+        Format::Yaml => {
+            let docs = yaml_documents(file, text)?;
+            let at = super::locate::non_empty_documents(text);
+            if at.len() == docs.len() {
+                at.into_iter().zip(docs).collect()
+            } else {
+                docs.into_iter().enumerate().collect()
+            }
+        }
     };
     Ok((format, docs))
 }
 
 fn json_documents(file: &str, text: &str) -> Result<Vec<Value>, LoadError> {
+    // RFC 8259 §8.1: a parser may ignore a byte order mark; editors on Windows write one.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = Vec::new();
-    for value in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
+    for value in serde_json::Deserializer::from_str(text).into_iter::<Strict>() {
         match value {
-            Ok(v) => out.push(v),
+            Ok(Strict(v)) => out.push(v),
             Err(e) => {
                 return Err(LoadError::Syntax {
                     at: Box::new(Location {
@@ -73,6 +88,68 @@ fn json_documents(file: &str, text: &str) -> Result<Vec<Value>, LoadError> {
         }
     }
     Ok(out)
+}
+
+/// A JSON value whose objects may not repeat a key: JSON leaves it undefined and serde_json
+/// keeps the last, while the YAML loader refuses duplicates; a world means one thing either way.
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(Strict(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
+            }
+            let Strict(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 fn strip_json_position(msg: &str) -> String {

@@ -1,7 +1,7 @@
 //! Finds where a field path sits in YAML (or JSON) text, by walking parser events.
 //! Used only on the error path, so the happy path parses once.
 
-use serde_saphyr::granit_parser::{Event, Parser};
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Seg {
@@ -158,11 +158,60 @@ pub fn document_at_line(text: &str, line: u64) -> usize {
     docs.max(1)
 }
 
+/// The stream position of each document that holds something: the YAML parser drops empty
+/// documents (`---` followed by `---`), so the n-th value is not always the n-th document, and
+/// messages and line lookups need the latter.
+pub fn non_empty_documents(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut index = 0usize;
+    // Events seen in the current document, and whether the only one is an empty plain scalar.
+    let mut content: Option<(usize, bool)> = None;
+    for ev in Parser::new_from_str(text) {
+        let Ok((event, _)) = ev else { break };
+        match event {
+            Event::DocumentStart(..) => content = Some((0, false)),
+            Event::DocumentEnd => {
+                if let Some((n, empty_scalar)) = content.take() {
+                    if !(n == 0 || n == 1 && empty_scalar) {
+                        out.push(index);
+                    }
+                    index += 1;
+                }
+            }
+            // An empty document is one plain null scalar (`~`) to the parser.
+            Event::Scalar(ref s, style, ..) => {
+                if let Some((n, empty)) = content.as_mut() {
+                    *empty = *n == 0
+                        && style == ScalarStyle::Plain
+                        && (s.is_empty() || s.as_ref() == "~");
+                    *n += 1;
+                }
+            }
+            _ => {
+                if let Some((n, _)) = content.as_mut() {
+                    *n += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const DOC: &str = "kind: A\n---\nkind: Pod\nspec:\n  containers:\n  - name: a\n  - name: b\n    env:\n    - name: X\n      value: 3\n";
+
+    #[test]
+    fn empty_documents_are_counted_where_they_stand() {
+        // `---` twice is one empty document, then A is the second and B the third.
+        assert_eq!(
+            non_empty_documents("---\n---\nkind: A\n---\nkind: B\n"),
+            [1, 2]
+        );
+        assert_eq!(non_empty_documents("kind: A\n"), [0]);
+    }
 
     #[test]
     fn finds_nested_field_line_in_second_document() {

@@ -19,7 +19,7 @@ pub use documents::{Format, MAX_WORLD_BYTES};
 
 /// The documents of a world file as JSON values, before classification (schema checks use this).
 pub fn documents(name: &str, text: &str) -> Result<Vec<Value>, LoadError> {
-    documents::documents(name, text).map(|(_, d)| d)
+    documents::documents(name, text).map(|(_, d)| d.into_iter().map(|(_, v)| v).collect())
 }
 pub use error::{LoadError, Location};
 pub use locate::{Seg, display_path, locate};
@@ -53,7 +53,7 @@ pub fn parse_more(world: &mut World, name: &str, text: &str) -> Result<(), LoadE
 
 fn parse_into(world: &mut World, source: &Source<'_>) -> Result<(), LoadError> {
     let (_format, docs) = documents::documents(source.name, source.text)?;
-    for (index, doc) in docs.into_iter().enumerate() {
+    for (index, doc) in docs {
         let cx = Cx {
             source,
             document: index,

@@ -1,0 +1,168 @@
+//! The report as every output form receives it: each string that came from the cluster, Azure
+//! or a world passed through one function, exhaustively (a new field is a compile error here).
+//! Machine forms (JSON) get secrets redacted; human forms (text, Markdown, HTML, JUnit, SARIF,
+//! the clipboard) also get every control character made visible (src/untrusted).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use crate::analysis::{Evidence, Finding, LinkResult, PodChain, Report};
+use crate::untrusted::{secrets, visible};
+use crate::world::ObjRef;
+use crate::world::live::Gap;
+
+/// Secrets redacted, control characters made visible: for anything a person reads.
+pub fn for_people(report: &Report) -> Report {
+    mapped(report, &|s| match secrets::redact(s) {
+        Cow::Borrowed(b) => visible::visible(b).into_owned(),
+        Cow::Owned(o) => visible::visible(&o).into_owned(),
+    })
+}
+
+/// Secrets redacted, characters kept (JSON escapes them): for machine forms.
+pub fn for_machines(report: &Report) -> Report {
+    mapped(report, &|s| secrets::redact(s).into_owned())
+}
+
+/// One untrusted string as a person may read it.
+pub fn text(s: &str) -> String {
+    visible::visible(&secrets::redact(s)).into_owned()
+}
+
+type Map<'f> = &'f dyn Fn(&str) -> String;
+
+fn mapped(r: &Report, f: Map<'_>) -> Report {
+    let Report {
+        schema,
+        as_of,
+        pods,
+        not_using,
+        ignored,
+        gaps,
+    } = r;
+    Report {
+        schema,
+        as_of: f(as_of),
+        pods: pods.iter().map(|p| pod(p, f)).collect(),
+        not_using: not_using.iter().map(|o| obj(o, f)).collect(),
+        ignored: ignored
+            .iter()
+            .map(|i| crate::world::Ignored {
+                file: f(&i.file),
+                document: i.document,
+                kind: f(&i.kind),
+                name: f(&i.name),
+            })
+            .collect(),
+        gaps: gaps.iter().map(|g| gap(g, f)).collect(),
+    }
+}
+
+fn obj(o: &ObjRef, f: Map<'_>) -> ObjRef {
+    ObjRef::new(f(&o.namespace), f(&o.name))
+}
+
+pub(crate) fn gap(g: &Gap, f: Map<'_>) -> Gap {
+    let Gap {
+        resource,
+        namespace,
+        needed,
+        error,
+    } = g;
+    Gap {
+        resource: f(resource),
+        namespace: namespace.as_deref().map(f),
+        needed: f(needed),
+        error: f(error),
+    }
+}
+
+fn pod(p: &PodChain, f: Map<'_>) -> PodChain {
+    let PodChain {
+        pod,
+        workload,
+        service_account,
+        client_id,
+        identity,
+        links,
+    } = p;
+    PodChain {
+        pod: obj(pod, f),
+        workload: crate::analysis::Workload {
+            kind: cow(&workload.kind, f),
+            name: f(&workload.name),
+        },
+        service_account: f(service_account),
+        client_id: client_id.as_deref().map(f),
+        identity: identity.as_deref().map(f),
+        links: links.iter().map(|l| link(l, f)).collect(),
+    }
+}
+
+fn link(l: &LinkResult, f: Map<'_>) -> LinkResult {
+    let LinkResult {
+        link,
+        status,
+        summary,
+        evidence,
+        findings,
+    } = l;
+    LinkResult {
+        link: *link,
+        status: *status,
+        summary: cow(summary, f),
+        evidence: evidence.iter().map(|e| ev(e, f)).collect(),
+        findings: findings.iter().map(|x| finding(x, f)).collect(),
+    }
+}
+
+fn finding(x: &Finding, f: Map<'_>) -> Finding {
+    let Finding {
+        code,
+        severity,
+        title,
+        message,
+        explanation,
+        evidence,
+        fix,
+    } = x;
+    Finding {
+        code: code.clone(),
+        severity: *severity,
+        title: title.clone(),
+        message: f(message),
+        explanation: arc(explanation, f),
+        evidence: evidence.iter().map(|e| ev(e, f)).collect(),
+        fix: fix.as_deref().map(f),
+    }
+}
+
+fn ev(e: &Evidence, f: Map<'_>) -> Evidence {
+    let Evidence {
+        label,
+        value,
+        expected,
+        note,
+    } = e;
+    Evidence {
+        label: cow(label, f),
+        value: f(value),
+        expected: expected.as_deref().map(f),
+        note: note.as_ref().map(|n| cow(n, f)),
+    }
+}
+
+/// Constant text (the usual case) stays shared.
+fn cow(s: &Cow<'static, str>, f: Map<'_>) -> Cow<'static, str> {
+    let m = f(s);
+    if m == s.as_ref() {
+        s.clone()
+    } else {
+        Cow::Owned(m)
+    }
+}
+
+fn arc(s: &Arc<str>, f: Map<'_>) -> Arc<str> {
+    let m = f(s);
+    if m == s.as_ref() { s.clone() } else { m.into() }
+}
