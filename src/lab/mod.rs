@@ -53,6 +53,7 @@ pub struct Logged {
 }
 
 pub type RequestLog = Arc<Mutex<Vec<Logged>>>;
+pub type Connects = Arc<Mutex<Vec<String>>>;
 
 /// A running lab. Dropping it stops the servers and their thread.
 pub struct LabHandle {
@@ -64,6 +65,9 @@ pub struct LabHandle {
     /// The per-run CA that signed the TLS server's certificate.
     pub ca_pem: String,
     pub log: RequestLog,
+    /// Every host a client asked the proxy to CONNECT to, in order: also hosts the lab's
+    /// certificate does not cover, where the handshake fails and nothing is sent.
+    pub connects: Connects,
     /// The principal that may read the lab's ARM and Graph with a client secret.
     pub reader: entra::Reader,
     /// Set to true to stop: ends held watches, then the server.
@@ -106,6 +110,8 @@ impl LabHandle {
         let (tls_listener, tls_addr) = bind()?;
         let (proxy_listener, proxy_addr) = bind()?;
         let (server_config, ca_pem) = (tls.server.clone(), tls.ca_pem.clone());
+        let connects = Connects::default();
+        let proxy_log = connects.clone();
         let thread = std::thread::Builder::new()
             .name("widiag-lab".into())
             .spawn(move || {
@@ -125,7 +131,12 @@ impl LabHandle {
                         app.clone(),
                         stop_rx.clone(),
                     ));
-                    tokio::spawn(tls::serve_proxy(proxy_listener, tls_addr, stop_rx.clone()));
+                    tokio::spawn(tls::serve_proxy(
+                        proxy_listener,
+                        tls_addr,
+                        proxy_log,
+                        stop_rx.clone(),
+                    ));
                     let _ = axum::serve(gated, app)
                         .with_graceful_shutdown(async move {
                             let mut stop = stop_rx;
@@ -141,6 +152,7 @@ impl LabHandle {
             proxy_addr,
             ca_pem,
             log,
+            connects,
             reader,
             stop: stop_tx,
             state: handle_state,
@@ -288,6 +300,11 @@ impl LabHandle {
             token_path.display()
         ));
         write("pod.env", &env).map(Some)
+    }
+
+    /// The hosts clients asked the proxy for (see [`LabHandle::connects`]).
+    pub fn connected_hosts(&self) -> Vec<String> {
+        self.connects.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     pub fn requests(&self) -> Vec<Logged> {

@@ -110,10 +110,12 @@ pub async fn serve_tls(
 }
 
 /// An HTTP CONNECT proxy that tunnels every request to `tls_addr` (the lab), whatever host the
-/// client names. Anything but CONNECT gets 405.
+/// client names. Anything but CONNECT gets 405. Each CONNECT's host is recorded, so tests see
+/// every host a client tried to reach.
 pub async fn serve_proxy(
     listener: TcpListener,
     tls_addr: SocketAddr,
+    log: super::Connects,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
@@ -122,15 +124,26 @@ pub async fn serve_proxy(
             _ = stop.wait_for(|s| *s) => return,
         };
         let mut conn_stop = stop.clone();
+        let log = log.clone();
         tokio::spawn(async move {
             let Some(head) = read_head(&mut client).await else {
                 return;
             };
-            if !head.starts_with("CONNECT ") {
+            let Some(target) = head.strip_prefix("CONNECT ") else {
                 let _ = client
                     .write_all(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n")
                     .await;
                 return;
+            };
+            let authority = target.split_whitespace().next().unwrap_or_default();
+            if let Ok(mut l) = log.lock() {
+                l.push(
+                    authority
+                        .split(':')
+                        .next()
+                        .unwrap_or_default()
+                        .to_ascii_lowercase(),
+                );
             }
             let Ok(mut upstream) = TcpStream::connect(tls_addr).await else {
                 return;

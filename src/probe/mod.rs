@@ -308,7 +308,7 @@ async fn exchange_and_probe(
     opts: &ProbeOptions,
 ) -> (ExchangeRecord, Vec<ProbeRecord>) {
     let http = http.with_own_transcript();
-    // The pod's AZURE_AUTHORITY_HOST is a claim, not a destination (analysis: WI807).
+    // The pod's AZURE_AUTHORITY_HOST is a claim, not a destination (analysis: WI511).
     let allowed = opts.authority_host.as_deref();
     let authority = plan
         .authority

@@ -378,7 +378,7 @@ fn draw_rows(f: &mut Frame<'_>, area: Rect, m: &Model, tab: Tab, t: Theme) {
     };
     let width = rows
         .iter()
-        .map(|r| r.label.chars().count())
+        .map(|r| safe::text(&r.label).chars().count())
         .max()
         .unwrap_or(0);
     let lines: Vec<Line<'_>> = rows
@@ -388,12 +388,18 @@ fn draw_rows(f: &mut Frame<'_>, area: Rect, m: &Model, tab: Tab, t: Theme) {
                 Some(s) => Span::styled(format!("{} ", glyph(s)), t.status(s)),
                 None => Span::raw("  "),
             }];
-            spans.push(Span::styled(format!("{:<width$}  ", r.label), t.dim()));
+            spans.push(Span::styled(
+                format!("{:<width$}  ", safe::text(&r.label)),
+                t.dim(),
+            ));
             spans.push(Span::raw(safe::text(&r.value)));
             let mut out = vec![Line::from(spans)];
             // The comparison goes under the value, so the two line up for reading.
             if let Some(n) = r.note.as_ref().filter(|n| !n.is_empty()) {
-                out.push(Line::styled(format!("  {:<width$}  {n}", ""), t.dim()));
+                out.push(Line::styled(
+                    format!("  {:<width$}  {}", "", safe::text(n)),
+                    t.dim(),
+                ));
             }
             out
         })

@@ -138,12 +138,12 @@ fn fill_one(name: &str, value: Option<Filled<'_>>, ctx: Ctx, json: bool) -> Stri
     if literal {
         return value.into_owned();
     }
-    let quoted = single_quote(&value);
     match ctx {
-        Ctx::Bare | Ctx::Sub => quoted,
-        // Close the surrounding quotes, put the word in single quotes, open them again.
-        Ctx::Double => format!("\"{quoted}\""),
-        Ctx::Single => format!("'{quoted}'"),
+        Ctx::Bare | Ctx::Sub => single_quote(&value),
+        // Close the double quotes, put the word in single quotes, open them again.
+        Ctx::Double => format!("\"{}\"", single_quote(&value)),
+        // Already inside single quotes: only `'` needs writing as `'\''`.
+        Ctx::Single => value.replace('\'', r"'\''"),
     }
 }
 

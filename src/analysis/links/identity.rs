@@ -107,17 +107,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 .clone()
         })
         .or_else(|| cx.install.authority_host().map(str::to_string));
-    if let Some(auth) = authority.as_deref()
-        && cloud_of_authority(auth).is_none()
-    {
-        // widiag presents no token there either (src/untrusted/destinations.rs).
-        b.raise(
-            "WI807",
-            "AZURE_AUTHORITY_HOST is not the Entra authority of any Azure cloud",
-        )
-        .evidence(Evidence::fact("AZURE_AUTHORITY_HOST", auth))
-        .var("authority", auth);
-    } else if let (Some(auth), Some(cloud)) = (authority.as_deref(), cx.ix.cloud)
+    if let (Some(auth), Some(cloud)) = (authority.as_deref(), cx.ix.cloud)
         && cloud_of_authority(auth).is_some_and(|c| c != cloud)
     {
         b.raise(

@@ -7,7 +7,7 @@ use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::subject::projected_audience;
 use crate::analysis::webhook::{
-    CLIENT_ID, ENV_NAMES, SKIP_CONTAINERS, TENANT_ID, USE_LABEL, skip_list,
+    CLIENT_ID, ENV_NAMES, SKIP_CONTAINERS, TENANT_ID, USE_LABEL, cloud_of_authority, skip_list,
 };
 
 const OUTRANKING: [&str; 4] = [
@@ -227,6 +227,22 @@ fn compare(
         return;
     };
     if expected.contains(&value) {
+        return;
+    }
+    if name == "AZURE_AUTHORITY_HOST" && cloud_of_authority(value).is_none() {
+        // Not a stale value but a destination for the pod's token (docs/security.md).
+        b.raise(
+            "WI511",
+            format!(
+                "container {}: AZURE_AUTHORITY_HOST {value} is not the Entra authority of any Azure cloud",
+                c.name
+            ),
+        )
+        .evidence(Evidence::compared(
+            format!("{} AZURE_AUTHORITY_HOST", c.name),
+            value,
+            expected[0],
+        ));
         return;
     }
     let in_template = s
