@@ -8,11 +8,14 @@ mod common;
 
 type Check = fn(&[u8]);
 
-const TARGETS: [(&str, Check); 4] = [
+const TARGETS: [(&str, Check); 7] = [
     ("world_loader", checks::world_loader),
     ("jwt_decode", checks::jwt_decode),
     ("entra_error", checks::entra_error),
     ("kube_list_watch", checks::kube_list_watch),
+    ("sanitise", checks::sanitise),
+    ("fix_quoting", checks::fix_quoting),
+    ("redaction", checks::redaction),
 ];
 
 fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

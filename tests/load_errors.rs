@@ -288,3 +288,41 @@ fn binary_garbage_is_a_clear_error() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn empty_documents_still_count_when_a_later_one_is_wrong() {
+    // `---` twice is one empty document; the pod is the second, its bad field on line 9.
+    let text = "---\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  namespace: x\nspec:\n  containers: 7\n";
+    let e = err(text);
+    let LoadError::Field { at, field, .. } = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(
+        (at.document, at.line, field.as_str()),
+        (2, Some(9), "spec.containers"),
+        "{e}"
+    );
+}
+
+#[test]
+fn json_duplicate_keys_are_refused_as_yaml_refuses_them() {
+    let e = parse_str(
+        "dup.json",
+        r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","name":"b"}}"#,
+    )
+    .expect_err("a repeated key means two things");
+    assert!(e.to_string().contains("duplicate key `name`"), "{e}");
+    assert!(e.to_string().starts_with("dup.json:1:"), "{e}");
+    let yaml = err("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\n");
+    assert!(yaml.to_string().contains("bad.yaml:"), "{yaml}");
+}
+
+#[test]
+fn a_json_file_with_a_byte_order_mark_loads() {
+    let w = parse_str(
+        "bom.json",
+        "\u{feff}{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\"}}",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(w.kube.namespaces.len(), 1);
+}

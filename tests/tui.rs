@@ -576,3 +576,96 @@ fn pods_that_could_not_be_read_are_named_on_the_pods_pane() {
         "on the pods pane's border: {bottom}"
     );
 }
+
+/// SIGTERM, SIGHUP and Ctrl-C leave the terminal as it was (main screen, cursor shown, mouse
+/// tracking off, checked through tmux's own view of the pane) with the status shells expect.
+#[test]
+fn signals_and_ctrl_c_restore_the_terminal_with_the_expected_status() {
+    use std::process::Command;
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(args)
+            .output()
+            .expect("tmux is installed by scripts/test")
+    };
+    let bin = env!("CARGO_BIN_EXE_widiag");
+    let world = common::root().join("assets/worlds/seed-004-rbac-vault.yaml");
+    for (how, expected) in [("TERM", "143"), ("HUP", "129"), ("C-c", "130")] {
+        let session = format!("widiag-sig-{}-{how}", std::process::id());
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let cmd = format!(
+            "sh -c 'echo $$ > {pid}; exec {bin} --world {world}'; echo WIDIAG-EXIT=$?; sleep 60",
+            pid = pidfile.display(),
+            world = world.display()
+        );
+        let ok = tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "120",
+            "-y",
+            "30",
+            &cmd,
+        ]);
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        let capture = || {
+            String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout)
+                .into_owned()
+        };
+        let wait_for = |needle: &str| {
+            for _ in 0..100 {
+                let s = capture();
+                if s.contains(needle) {
+                    return s;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            panic!("{how}: never saw {needle:?}:\n{}", capture());
+        };
+        wait_for("BREAKS AT");
+        let flags = || {
+            String::from_utf8_lossy(
+                &tmux(&[
+                    "display-message", "-p", "-t", &session,
+                    "#{alternate_on} #{cursor_flag} #{mouse_any_flag}#{mouse_button_flag}#{mouse_all_flag}#{mouse_standard_flag}",
+                ])
+                .stdout,
+            )
+            .trim()
+            .to_string()
+        };
+        assert_eq!(flags(), "1 0 1010", "{how}: the TUI's own terminal state");
+        if how == "C-c" {
+            tmux(&["send-keys", "-t", &session, "C-c"]);
+        } else {
+            let pid = std::fs::read_to_string(&pidfile).unwrap();
+            let killed = Command::new("kill")
+                .args([&format!("-{how}"), pid.trim()])
+                .status()
+                .unwrap();
+            assert!(killed.success());
+        }
+        let after = wait_for("WIDIAG-EXIT=");
+        let state = flags();
+        tmux(&["kill-session", "-t", &session]);
+        assert!(
+            after.contains(&format!("WIDIAG-EXIT={expected}")),
+            "{how}: {after}"
+        );
+        assert!(
+            !after.contains("BREAKS AT"),
+            "{how}: the alternate screen was left: {after}"
+        );
+        assert_eq!(
+            state, "0 1 0000",
+            "{how}: main screen, cursor shown, mouse off"
+        );
+    }
+}

@@ -153,3 +153,26 @@ fn token_file(
         Some((c.name.clone(), (*path).to_string()))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::parse::parse_str;
+
+    /// The exec fallback reads where the webhook mounts the token, whatever path the pod's env
+    /// names (it would otherwise choose which file widiag reads and presents to Entra).
+    #[test]
+    fn the_token_file_read_over_exec_is_the_webhooks_path() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec:\n  containers:\n  - name: app\n    env:\n    - {name: AZURE_FEDERATED_TOKEN_FILE, value: PATH}\n";
+        let path_of = |env: &str| {
+            let world = parse_str("w.yaml", &text.replace("PATH", env)).unwrap();
+            let ix = Index::new(&world);
+            let install = Install::detect(&ix);
+            token_file(&world.kube.pods[0], &install).map(|(_, p)| p)
+        };
+        use crate::analysis::webhook::{TOKEN_PATH_V1_5, TOKEN_PATH_V1_6};
+        // No webhook version known: either release's path is the webhook's, nothing else is.
+        assert_eq!(path_of("/etc/shadow").as_deref(), Some(TOKEN_PATH_V1_6));
+        assert_eq!(path_of(TOKEN_PATH_V1_5).as_deref(), Some(TOKEN_PATH_V1_5));
+    }
+}

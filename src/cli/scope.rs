@@ -125,6 +125,7 @@ pub fn live_options(
         network: Default::default(),
         login: None,
         in_pod: l.in_pod,
+        log: l.log.clone(),
         pod_in_context_namespace: args
             .pod
             .clone()
@@ -155,43 +156,13 @@ fn live_world(args: &ScopeArgs, selection: &Selection) -> Result<(World, Selecti
     };
     let live = live?;
     if l.transcript || l.log.is_some() {
-        let steps = live
-            .transcript
-            .iter()
-            .chain(
-                live.world
-                    .facts
-                    .exchanges
-                    .iter()
-                    .flat_map(|e| &e.transcript),
-            )
-            .chain(live.world.facts.probes.iter().flat_map(|p| &p.transcript));
-        let mut text = String::new();
-        for s in steps {
-            text.push_str(&output::handoff::step_line(s));
-            text.push('\n');
-        }
-        for g in &live.world.facts.gaps {
-            text.push_str(&output::safe::text(&format!("not read: {g}")));
-            text.push('\n');
-        }
+        let text = output::handoff::transcript_text(&live.world, &live.transcript, None);
         if l.transcript {
             anstream::stderr().write_all(text.as_bytes())?;
         }
         if let Some(path) = &l.log {
-            // Appended, so a log follows several runs; redacted like every other output.
-            let stamp = format!(
-                "# widiag {} at {}\n",
-                env!("CARGO_PKG_VERSION"),
-                jiff::Timestamp::now()
-            );
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .with_context(|| format!("cannot open log file {}", path.display()))?;
-            f.write_all(stamp.as_bytes())?;
-            f.write_all(text.as_bytes())?;
+            crate::collect::append_log(path, &text)
+                .with_context(|| format!("cannot write log file {}", path.display()))?;
         }
     }
     Ok((live.world, live.selection))

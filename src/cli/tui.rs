@@ -37,7 +37,11 @@ fn event_to_msg(e: std::io::Result<Event>) -> Option<Msg> {
 
 /// Mouse tracking off, the main screen back, the cursor shown, raw mode off.
 fn restore_terminal() {
-    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::DisableMouseCapture,
+        crossterm::cursor::Show
+    );
     ratatui::restore();
 }
 

@@ -65,6 +65,25 @@ pub struct LiveOptions {
     pub login: Option<credential::SecretLogin>,
     /// Running inside the workload: present its own token file instead of a TokenRequest.
     pub in_pod: bool,
+    /// `--log FILE`: each live read appends its transcript and gaps there (see [`append_log`]).
+    pub log: Option<std::path::PathBuf>,
+}
+
+/// Appends one run's redacted transcript to `--log FILE`, under a line saying which widiag
+/// wrote it when; appended, so a log follows several runs (and a TUI session's reads).
+pub fn append_log(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    let stamp = format!(
+        "# widiag {} at {}\n",
+        env!("CARGO_PKG_VERSION"),
+        jiff::Timestamp::now()
+    );
+    f.write_all(stamp.as_bytes())?;
+    f.write_all(text.as_bytes())
 }
 
 impl Default for LiveOptions {
@@ -85,6 +104,7 @@ impl Default for LiveOptions {
             network: http::Network::default(),
             login: None,
             in_pod: false,
+            log: None,
         }
     }
 }

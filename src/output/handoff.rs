@@ -157,6 +157,34 @@ pub fn step_line(s: &Step) -> String {
     ))
 }
 
+/// The `--transcript` / `--log` text of a live run: every request it made (Kubernetes, the
+/// Azure credential, ARM and Graph, exchanges, probes), then what it could not read; redacted
+/// and made visible like every other form.
+pub fn transcript_text(
+    world: &crate::world::World,
+    kubernetes_and_azure: &[Step],
+    error: Option<&str>,
+) -> String {
+    let steps = kubernetes_and_azure
+        .iter()
+        .chain(world.facts.exchanges.iter().flat_map(|e| &e.transcript))
+        .chain(world.facts.probes.iter().flat_map(|p| &p.transcript));
+    let mut text = String::new();
+    for s in steps {
+        text.push_str(&step_line(s));
+        text.push('\n');
+    }
+    for g in &world.facts.gaps {
+        text.push_str(&super::safe::text(&format!("not read: {g}")));
+        text.push('\n');
+    }
+    if let Some(e) = error {
+        text.push_str(&super::safe::text(&format!("failed: {e}")));
+        text.push('\n');
+    }
+    text
+}
+
 impl PodView<'_> {
     /// Every request behind this pod's live evidence, exchanges first.
     pub fn steps(&self) -> impl Iterator<Item = &Step> {

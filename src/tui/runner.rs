@@ -60,9 +60,9 @@ async fn load(
             // thread drives it on the same runtime instead.
             let handle = tokio::runtime::Handle::current();
             tokio::task::spawn_blocking(move || {
-                let live = handle
-                    .block_on(crate::collect::live(&o))
-                    .map_err(|e| e.to_string())?;
+                let live = handle.block_on(crate::collect::live(&o));
+                log_read(&o, &live);
+                let live = live.map_err(|e| e.to_string())?;
                 let r = analyze(&live.world, &selection);
                 Ok((Arc::new(live.world), r))
             })
@@ -70,6 +70,19 @@ async fn load(
             .map_err(|e| e.to_string())?
         }
     }
+}
+
+/// `--log FILE`: every live read of the session appends its transcript, or why it failed. A
+/// log that cannot be written is not worth stopping the TUI for; its first line says so.
+fn log_read(o: &LiveOptions, live: &Result<crate::collect::Live, crate::collect::CollectError>) {
+    let Some(path) = &o.log else { return };
+    let text = match live {
+        Ok(l) => crate::output::handoff::transcript_text(&l.world, &l.transcript, None),
+        Err(e) => {
+            crate::output::handoff::transcript_text(&World::default(), &[], Some(&e.to_string()))
+        }
+    };
+    let _ = crate::collect::append_log(path, &text);
 }
 
 /// The newest world each pod was seen in (a probed pod's world holds its live evidence), so

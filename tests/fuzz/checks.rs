@@ -64,3 +64,68 @@ pub fn kube_list_watch(data: &[u8]) {
         let _ = widiag::world::parse::parse_more(&mut world, "list page", text);
     }
 }
+
+/// Untrusted text shown to a person (src/untrusted/visible.rs): nothing hidden survives, and a
+/// text without hidden characters is shown as it is.
+pub fn sanitise(data: &[u8]) {
+    use widiag::untrusted::visible::{is_hidden, visible};
+    let Ok(v) = std::str::from_utf8(data) else {
+        return;
+    };
+    let shown = visible(v);
+    assert!(!shown.chars().any(is_hidden), "{shown:?}");
+    if !v.chars().any(is_hidden) {
+        assert_eq!(shown, v);
+    }
+}
+
+/// Untrusted text filled into a fix (src/untrusted/shell.rs) in every quoting context splits,
+/// under a POSIX shell-words parser, into exactly the argv meant: the value whole, never more
+/// words, never a command; a value with hidden characters is never pasted.
+pub fn fix_quoting(data: &[u8]) {
+    use std::borrow::Cow;
+    use widiag::untrusted::shell::{Filled, fill};
+    use widiag::untrusted::visible::is_hidden;
+    let Ok(v) = std::str::from_utf8(data) else {
+        return;
+    };
+    let template = "cmd x={audience} --p '{\"a\":\"{subject}\"}' --d \"{target}\" --s '{fixed}' \"$(inner {needed})\"";
+    let fix = fill(template, |_| Some(Filled::Value(Cow::Borrowed(v))));
+    assert!(!fix.chars().any(is_hidden), "{fix:?}");
+    if v.chars().any(is_hidden) {
+        assert!(
+            !fix.contains(v),
+            "a value with hidden characters was pasted: {fix:?}"
+        );
+        return;
+    }
+    let words = shlex::split(&fix).unwrap_or_else(|| panic!("unbalanced: {fix}"));
+    assert_eq!(words.len(), 9, "{fix}\n{words:?}");
+    assert_eq!(words[1], format!("x={v}"));
+    let json: serde_json::Value =
+        serde_json::from_str(&words[3]).unwrap_or_else(|e| panic!("{e}: {}", words[3]));
+    assert_eq!(json["a"].as_str(), Some(v));
+    assert_eq!((words[5].as_str(), words[7].as_str()), (v, v));
+}
+
+/// A secret planted in any text (src/untrusted/secrets.rs) never survives redaction.
+pub fn redaction(data: &[u8]) {
+    let Ok(v) = std::str::from_utf8(data) else {
+        return;
+    };
+    if v.contains("PLANTED") {
+        return;
+    }
+    let key = "PLANTED".to_string() + &"k".repeat(79) + "==";
+    for planted in [
+        format!("{v};AccountKey=PLANTEDKEY;{v}"),
+        format!("{v} https://a.blob.core.windows.net/c?sv=1&sig=PLANTEDSIG {v}"),
+        format!("{v} eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.PLANTEDSIG {v}"),
+        format!("{v}\n-----BEGIN PRIVATE KEY-----\nPLANTED\n-----END PRIVATE KEY-----\n{v}"),
+        format!("{v} {key} {v}"),
+        format!("{v} postgres://u:PLANTED@db/x {v}"),
+    ] {
+        let r = widiag::untrusted::secrets::redact(&planted);
+        assert!(!r.contains("PLANTED"), "{planted:?} -> {r:?}");
+    }
+}

@@ -77,6 +77,10 @@ pub async fn handle(state: State, req: Request, ns: String, pod_name: String) ->
                 f.extend_from_slice(data);
                 Message::Binary(f.into())
             };
+            // client-go registers its streams after the upgrade; a frame that arrives first is
+            // dropped ("Unknown stream id 3") and kubectl reports no exit status. A process takes
+            // a moment to start in a real container; the lab waits as long before answering.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             if !stdout.is_empty() {
                 let _ = socket.send(frame(1, &stdout)).await;
             }
