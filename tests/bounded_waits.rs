@@ -39,12 +39,7 @@ fn run(
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kubeconfig");
     std::fs::write(&path, kubeconfig).unwrap();
-    let mut lab_env = common::client_env(lab, dir.path());
-    let reader = std::fs::read_to_string(dir.path().join("reader.env")).unwrap();
-    lab_env.extend(reader.lines().filter_map(|l| {
-        l.split_once('=')
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-    }));
+    let lab_env = common::lab_env(lab, dir.path());
     let started = Instant::now();
     let out = common::bin()
         .args(args)

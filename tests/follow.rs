@@ -21,21 +21,30 @@ struct Following {
     _dir: tempfile::TempDir,
 }
 
+/// The TUI's live source for `lab`, Kubernetes only, with its kubeconfig written into `dir`.
+fn live_options(
+    lab: &LabHandle,
+    dir: &std::path::Path,
+    timeout: Duration,
+) -> widiag::collect::LiveOptions {
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, lab.kubeconfig()).unwrap();
+    widiag::collect::LiveOptions {
+        kube: widiag::collect::KubeTarget {
+            kubeconfig: Some(kubeconfig),
+            ..Default::default()
+        },
+        azure_auth: widiag::collect::AzureAuth::None,
+        probe: false,
+        timeout,
+        ..Default::default()
+    }
+}
+
 impl Following {
     fn start(lab: LabHandle, timeout: Duration) -> Following {
         let dir = tempfile::tempdir().unwrap();
-        let kubeconfig = dir.path().join("kubeconfig");
-        std::fs::write(&kubeconfig, lab.kubeconfig()).unwrap();
-        let opts = widiag::collect::LiveOptions {
-            kube: widiag::collect::KubeTarget {
-                kubeconfig: Some(kubeconfig),
-                ..Default::default()
-            },
-            azure_auth: widiag::collect::AzureAuth::None,
-            probe: false,
-            timeout,
-            ..Default::default()
-        };
+        let opts = live_options(&lab, dir.path(), timeout);
         let (effects, erx) = unbounded_channel();
         let (rtx, msgs) = unbounded_channel();
         tokio::spawn(serve(DataSource::Live(Arc::new(opts)), erx, rtx));
@@ -309,4 +318,42 @@ async fn following_lists_again_after_an_outage_and_410_gone() {
         .await;
     assert!(notices.iter().any(|n| n == "following the cluster again"));
     f.quit();
+}
+
+/// `widiag --log FILE` (the TUI): every live read appends its transcript, as `check` does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tuis_reads_are_appended_to_the_log() {
+    let lab = common::spawn_lab("seed-004-healthy");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("widiag.log");
+    let opts = widiag::collect::LiveOptions {
+        log: Some(log.clone()),
+        ..live_options(&lab, dir.path(), Duration::from_secs(10))
+    };
+    let (effects, erx) = unbounded_channel();
+    let (rtx, mut msgs) = unbounded_channel();
+    tokio::spawn(serve(DataSource::Live(Arc::new(opts)), erx, rtx));
+    for _ in 0..2 {
+        effects
+            .send(Effect::Load {
+                selection: Selection::All,
+                probe: false,
+            })
+            .unwrap();
+        loop {
+            let m = tokio::time::timeout(Duration::from_secs(30), msgs.recv())
+                .await
+                .expect("the read ends")
+                .expect("runner alive");
+            if matches!(m, Msg::Loaded(_)) {
+                break;
+            }
+        }
+    }
+    effects.send(Effect::Quit).unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.matches("# widiag ").count(), 2, "{text}");
+    assert!(text.contains("200 GET /version (server version)"), "{text}");
+    assert!(text.contains("200 GET /api/v1/pods (list pods)"), "{text}");
+    assert!(text.contains("not read: azure"), "{text}");
 }

@@ -54,12 +54,7 @@ fn widiag_against_env(
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
     std::fs::write(&kubeconfig, kubeconfig_text).unwrap();
-    let mut env = common::client_env(lab, dir.path());
-    let reader = std::fs::read_to_string(dir.path().join("reader.env")).unwrap();
-    env.extend(reader.lines().filter_map(|l| {
-        l.split_once('=')
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-    }));
+    let env = common::lab_env(lab, dir.path());
     common::bin()
         .args(args)
         .arg("--kubeconfig")

@@ -22,20 +22,7 @@ fn loaded(world: &str) -> Model {
 
 /// The screen as text, one line per row.
 fn screen(m: &Model) -> String {
-    let mut t = Terminal::new(TestBackend::new(120, 36)).unwrap();
-    t.draw(|f| widiag::tui::view::draw(f, m, Theme { color: false }))
-        .unwrap();
-    let buf = t.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    common::screen(m, 120, 36)
 }
 
 #[test]
@@ -228,75 +215,119 @@ async fn the_loop_draws_from_input_and_stops_on_q() {
     );
 }
 
+/// A tmux session running one shell command, killed when dropped.
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn new(name: &str, width: u16, height: u16, cmd: &str) -> Tmux {
+        let session = format!("widiag-{name}-{}", std::process::id());
+        let t = Tmux { session };
+        let ok = t.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            &t.session,
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            cmd,
+        ]);
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new("tmux")
+            .args(args)
+            .output()
+            .expect("tmux is installed by scripts/test")
+    }
+
+    fn capture(&self) -> String {
+        String::from_utf8_lossy(
+            &self
+                .run(&["capture-pane", "-p", "-t", &self.session])
+                .stdout,
+        )
+        .into_owned()
+    }
+
+    /// The screen once it shows `needle` (within 10 s).
+    fn wait_for(&self, needle: &str) -> String {
+        for _ in 0..100 {
+            let s = self.capture();
+            if s.contains(needle) {
+                return s;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("never saw {needle:?}:\n{}", self.capture());
+    }
+
+    fn keys(&self, keys: &str) {
+        self.run(&["send-keys", "-t", &self.session, keys]);
+    }
+
+    /// tmux's own view of the pane, in its format language (`#{alternate_on}`, ...).
+    fn pane(&self, format: &str) -> String {
+        String::from_utf8_lossy(
+            &self
+                .run(&["display-message", "-p", "-t", &self.session, format])
+                .stdout,
+        )
+        .trim()
+        .to_string()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-session", "-t", &self.session]);
+    }
+}
+
 /// The real binary in a real terminal (tmux): open the demo, see the broken link and its fix,
 /// run the probes, quit, and find the shell's screen restored.
 #[test]
 fn demo_in_tmux_shows_the_broken_link_and_restores_the_terminal() {
     use std::process::Command;
-    let tmux = |args: &[&str]| {
-        Command::new("tmux")
-            .args(args)
-            .output()
-            .expect("tmux is installed by scripts/test")
-    };
-    let session = format!("widiag-test-{}", std::process::id());
     let bin = env!("CARGO_BIN_EXE_widiag");
     let dir = tempfile::tempdir().unwrap();
     let cmd = format!(
         "cd {} && {bin} demo --world seed-004-rbac-vault; echo WIDIAG-EXITED; sleep 60",
         dir.path().display()
     );
-    let ok = tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "140",
-        "-y",
-        "40",
-        &cmd,
-    ]);
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
-    let capture = || {
-        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).into_owned()
-    };
-    let wait_for = |needle: &str| {
-        for _ in 0..100 {
-            let s = capture();
-            if s.contains(needle) {
-                return s;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        panic!("never saw {needle:?}:\n{}", capture());
-    };
+    let tmux = Tmux::new("demo", 140, 40, &cmd);
+    let wait_for = |needle: &str| tmux.wait_for(needle);
     let first = wait_for("BREAKS AT");
     wait_for("✗ resource");
     assert!(first.contains("default/wi-kv-test"), "{first}");
-    tmux(&["send-keys", "-t", &session, "Enter"]);
+    tmux.keys("Enter");
     let chain = wait_for("fix: az role assignment create");
     assert!(chain.contains("WI1102"), "{chain}");
     // Probe again, then step to the resource link: Key Vault's own answer is the evidence.
-    tmux(&["send-keys", "-t", &session, "p"]);
+    tmux.keys("p");
     std::thread::sleep(std::time::Duration::from_millis(300));
-    tmux(&["send-keys", "-t", &session, "j"]);
+    tmux.keys("j");
     wait_for("ForbiddenByRbac");
     // Export: the support bundle of what is on screen, live evidence included.
-    tmux(&["send-keys", "-t", &session, "e"]);
+    tmux.keys("e");
     wait_for("wrote widiag-report-default-wi-kv-test.yaml");
     // The facts behind the chain, read in the background: credentials, then the probes.
-    tmux(&["send-keys", "-t", &session, "4"]);
+    tmux.keys("4");
     wait_for("credential wi-demo-federated-id");
-    tmux(&["send-keys", "-t", &session, "6"]);
+    tmux.keys("6");
     wait_for("token exchange");
-    tmux(&["send-keys", "-t", &session, "q"]);
+    tmux.keys("q");
     let after = wait_for("WIDIAG-EXITED");
-    tmux(&["kill-session", "-t", &session]);
+    drop(tmux);
     assert!(
         !after.contains("BREAKS AT"),
         "the alternate screen was left: {after}"
@@ -581,17 +612,10 @@ fn pods_that_could_not_be_read_are_named_on_the_pods_pane() {
 /// tracking off, checked through tmux's own view of the pane) with the status shells expect.
 #[test]
 fn signals_and_ctrl_c_restore_the_terminal_with_the_expected_status() {
-    use std::process::Command;
-    let tmux = |args: &[&str]| {
-        Command::new("tmux")
-            .args(args)
-            .output()
-            .expect("tmux is installed by scripts/test")
-    };
     let bin = env!("CARGO_BIN_EXE_widiag");
     let world = common::root().join("assets/worlds/seed-004-rbac-vault.yaml");
+    let flags = "#{alternate_on} #{cursor_flag} #{mouse_any_flag}#{mouse_button_flag}#{mouse_all_flag}#{mouse_standard_flag}";
     for (how, expected) in [("TERM", "143"), ("HUP", "129"), ("C-c", "130")] {
-        let session = format!("widiag-sig-{}-{how}", std::process::id());
         let dir = tempfile::tempdir().unwrap();
         let pidfile = dir.path().join("pid");
         let cmd = format!(
@@ -599,62 +623,24 @@ fn signals_and_ctrl_c_restore_the_terminal_with_the_expected_status() {
             pid = pidfile.display(),
             world = world.display()
         );
-        let ok = tmux(&[
-            "new-session",
-            "-d",
-            "-s",
-            &session,
-            "-x",
-            "120",
-            "-y",
-            "30",
-            &cmd,
-        ]);
-        assert!(
-            ok.status.success(),
-            "{}",
-            String::from_utf8_lossy(&ok.stderr)
+        let tmux = Tmux::new(&format!("sig-{how}"), 120, 30, &cmd);
+        tmux.wait_for("BREAKS AT");
+        assert_eq!(
+            tmux.pane(flags),
+            "1 0 1010",
+            "{how}: the TUI's own terminal state"
         );
-        let capture = || {
-            String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout)
-                .into_owned()
-        };
-        let wait_for = |needle: &str| {
-            for _ in 0..100 {
-                let s = capture();
-                if s.contains(needle) {
-                    return s;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-            panic!("{how}: never saw {needle:?}:\n{}", capture());
-        };
-        wait_for("BREAKS AT");
-        let flags = || {
-            String::from_utf8_lossy(
-                &tmux(&[
-                    "display-message", "-p", "-t", &session,
-                    "#{alternate_on} #{cursor_flag} #{mouse_any_flag}#{mouse_button_flag}#{mouse_all_flag}#{mouse_standard_flag}",
-                ])
-                .stdout,
-            )
-            .trim()
-            .to_string()
-        };
-        assert_eq!(flags(), "1 0 1010", "{how}: the TUI's own terminal state");
         if how == "C-c" {
-            tmux(&["send-keys", "-t", &session, "C-c"]);
+            tmux.keys("C-c");
         } else {
             let pid = std::fs::read_to_string(&pidfile).unwrap();
-            let killed = Command::new("kill")
+            let killed = std::process::Command::new("kill")
                 .args([&format!("-{how}"), pid.trim()])
                 .status()
                 .unwrap();
             assert!(killed.success());
         }
-        let after = wait_for("WIDIAG-EXIT=");
-        let state = flags();
-        tmux(&["kill-session", "-t", &session]);
+        let after = tmux.wait_for("WIDIAG-EXIT=");
         assert!(
             after.contains(&format!("WIDIAG-EXIT={expected}")),
             "{how}: {after}"
@@ -664,7 +650,8 @@ fn signals_and_ctrl_c_restore_the_terminal_with_the_expected_status() {
             "{how}: the alternate screen was left: {after}"
         );
         assert_eq!(
-            state, "0 1 0000",
+            tmux.pane(flags),
+            "0 1 0000",
             "{how}: main screen, cursor shown, mouse off"
         );
     }

@@ -8,10 +8,8 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use serde_json::Value;
-use widiag::tui::{Effect, Model, Msg, Source, Theme, update};
+use widiag::tui::{Effect, Model, Msg, Source, update};
 use widiag::untrusted::visible::is_hidden;
 
 const WORLD: &str = "tests/worlds/adversarial.yaml";
@@ -304,21 +302,6 @@ fn a_foreign_authority_host_is_named_and_planted_urls_name_no_resource() {
     );
 }
 
-fn screen(m: &Model) -> String {
-    let mut t = Terminal::new(TestBackend::new(160, 50)).unwrap();
-    t.draw(|f| widiag::tui::view::draw(f, m, Theme { color: false }))
-        .unwrap();
-    let buf = t.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn key(c: crossterm::event::KeyCode) -> Msg {
     Msg::Key(crossterm::event::KeyEvent::new(
         c,
@@ -342,7 +325,7 @@ fn the_tui_shows_and_copies_no_control_character_or_secret() {
         for tab in ['1', '2', '3', '4', '5', '6'] {
             update(&mut m, key(KeyCode::Char(tab)));
             for _ in 0..6 {
-                let s = screen(&m);
+                let s = common::screen(&m, 160, 50);
                 assert!(!s.contains(CANARY), "{s}");
                 assert!(hidden_in(&s).is_empty(), "{:?}\n{s}", hidden_in(&s));
                 for e in update(&mut m, key(KeyCode::Char('c'))) {
@@ -371,12 +354,7 @@ fn live_tokens_go_only_to_entra_and_nothing_planted_leaks() {
     let kubeconfig = dir.path().join("kubeconfig");
     std::fs::write(&kubeconfig, lab.kubeconfig()).unwrap();
     let log = dir.path().join("widiag.log");
-    let mut env = common::client_env(&lab, dir.path());
-    let reader = std::fs::read_to_string(dir.path().join("reader.env")).unwrap();
-    env.extend(reader.lines().filter_map(|l| {
-        l.split_once('=')
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-    }));
+    let env = common::lab_env(&lab, dir.path());
     let out = common::bin()
         .args([
             "check",

@@ -102,6 +102,7 @@ impl AzureReader {
         needed: String,
     ) -> Result<Vec<Value>, Gap> {
         let mut items = Vec::new();
+        let origin = crate::untrusted::destinations::origin(&first);
         let mut next = Some(first);
         // A server that links to itself forever must not hang widiag.
         let mut budget = 1000;
@@ -114,11 +115,24 @@ impl AzureReader {
                 error,
             };
             // ARM and Graph throttle (429) and fail over (5xx); a read is asked again, bounded.
+            // The reader's token follows a nextLink only to the service that sent it.
+            if crate::untrusted::destinations::origin(&url) != origin {
+                return Err(Gap {
+                    needed: "a nextLink on the same service".into(),
+                    ..gap(format!(
+                        "not followed: the next page is on another host ({url})"
+                    ))
+                });
+            }
             let (reply, attempts) = self
                 .http
                 .get_retrying(what, &url, Some(bearer))
                 .await
-                .map_err(|e| gap(e.to_string()))?;
+                .map_err(|e| Gap {
+                    // No answer: a role would not help.
+                    needed: "an answer from the service".into(),
+                    ..gap(e.to_string())
+                })?;
             let body = reply.json().unwrap_or(Value::Null);
             if !reply.ok() {
                 let e = &body["error"];

@@ -43,6 +43,18 @@ fn origin_host(url: &str) -> Option<String> {
     bare.then(|| u.host_str().map(str::to_ascii_lowercase))?
 }
 
+/// `scheme://host:port` of a URL, to tell whether two URLs reach the same service (a paging
+/// `nextLink` must not carry a bearer token elsewhere).
+pub fn origin(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    Some(format!(
+        "{}://{}:{}",
+        u.scheme(),
+        u.host_str()?.to_ascii_lowercase(),
+        u.port_or_known_default()?
+    ))
+}
+
 /// The known authority `url` names exactly, if it does (no substring or suffix matching:
 /// `https://login.microsoftonline.com.evil.example/` is not one).
 pub fn known(url: &str) -> Option<Authority> {
@@ -65,6 +77,21 @@ pub fn may_receive_token(url: &str, user_allowed: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_compare_services_not_paths() {
+        let arm = origin("https://management.azure.com/subscriptions?api-version=1");
+        assert_eq!(
+            arm,
+            origin("https://MANAGEMENT.azure.com:443/x?skiptoken=2")
+        );
+        assert_ne!(arm, origin("https://management.azure.com.evil.example/x"));
+        assert_ne!(
+            arm,
+            origin("https://evil.example/?https://management.azure.com")
+        );
+        assert_eq!(origin("not a url"), None);
+    }
 
     #[test]
     fn only_exact_known_origins_receive_tokens() {

@@ -88,6 +88,36 @@ pub fn client_env(lab: &widiag::lab::LabHandle, dir: &Path) -> Vec<(String, Stri
         .collect()
 }
 
+/// [`client_env`] plus the lab's reader principal (`AZURE_CLIENT_ID`, `AZURE_TENANT_ID`,
+/// `AZURE_CLIENT_SECRET` from `reader.env`): what `widiag` needs to read the lab's cluster and Azure.
+pub fn lab_env(lab: &widiag::lab::LabHandle, dir: &Path) -> Vec<(String, String)> {
+    let mut env = client_env(lab, dir);
+    let reader = std::fs::read_to_string(dir.join("reader.env")).expect("reader.env");
+    env.extend(reader.lines().filter_map(|l| {
+        l.split_once('=')
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+    }));
+    env
+}
+
+/// The TUI's screen at `width` x `height` as text, one line per row, trailing blanks trimmed.
+pub fn screen(m: &widiag::tui::Model, width: u16, height: u16) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
+    t.draw(|f| widiag::tui::view::draw(f, m, widiag::tui::Theme { color: false }))
+        .unwrap();
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A projected-style token for `ns/sa`, minted by the lab's TokenRequest through kube-rs.
 pub async fn mint_token(lab: &widiag::lab::LabHandle, ns: &str, sa: &str) -> String {
     use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
