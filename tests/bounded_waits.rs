@@ -11,14 +11,6 @@ use std::time::{Duration, Instant};
 
 use widiag::lab::LabHandle;
 
-fn lab_with(behaviour: &str) -> LabHandle {
-    let path = common::root().join("assets/worlds/seed-004-healthy.yaml");
-    let text = std::fs::read_to_string(&path).unwrap()
-        + "\n---\napiVersion: widiag.io/v1\nkind: LabBehaviour\n"
-        + behaviour;
-    LabHandle::spawn(widiag::world::parse::parse_str("behaviour.yaml", &text).unwrap()).unwrap()
-}
-
 /// The lab's kubeconfig with its user's credential coming from an exec plugin (`sh -c script`).
 fn with_exec_plugin(lab: &LabHandle, script: &str) -> String {
     lab.kubeconfig().replace(
@@ -55,7 +47,7 @@ fn run(
 
 #[test]
 fn an_exec_plugins_credential_is_what_widiag_presents() {
-    let lab = lab_with(
+    let lab = common::lab_with(
         "kubeUsers:\n- name: plugin-token\n  allow:\n  - verbs: [get, list, watch]\n    resources: ['*']\n",
     );
     let kubeconfig = with_exec_plugin(
@@ -164,7 +156,7 @@ fn an_azure_that_never_answers_costs_bounded_time_with_a_client_secret() {
 
 #[test]
 fn pods_that_cannot_be_read_end_the_run_before_any_azure_wait() {
-    let lab = lab_with("kubeDelays:\n- resources: [pods]\n  millis: 120000\n");
+    let lab = common::lab_with("kubeDelays:\n- resources: [pods]\n  millis: 120000\n");
     let (_held, proxy) = hanging_proxy();
     let (out, took) = run(
         &lab,

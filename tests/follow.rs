@@ -47,7 +47,12 @@ impl Following {
         let opts = live_options(&lab, dir.path(), timeout);
         let (effects, erx) = unbounded_channel();
         let (rtx, msgs) = unbounded_channel();
-        tokio::spawn(serve(DataSource::Live(Arc::new(opts)), erx, rtx));
+        tokio::spawn(serve(
+            DataSource::Live(Arc::new(opts)),
+            Arc::default(),
+            erx,
+            rtx,
+        ));
         effects
             .send(Effect::Load {
                 selection: Selection::All,
@@ -332,7 +337,12 @@ async fn the_tuis_reads_are_appended_to_the_log() {
     };
     let (effects, erx) = unbounded_channel();
     let (rtx, mut msgs) = unbounded_channel();
-    tokio::spawn(serve(DataSource::Live(Arc::new(opts)), erx, rtx));
+    tokio::spawn(serve(
+        DataSource::Live(Arc::new(opts)),
+        Arc::default(),
+        erx,
+        rtx,
+    ));
     for _ in 0..2 {
         effects
             .send(Effect::Load {

@@ -505,15 +505,6 @@ fn a_bare_pod_name_is_looked_up_in_the_context_namespace() {
     );
 }
 
-/// seed-004-healthy with a `LabBehaviour` appended, served by a lab.
-fn lab_with(behaviour: &str) -> LabHandle {
-    let path = common::root().join("assets/worlds/seed-004-healthy.yaml");
-    let text = std::fs::read_to_string(&path).unwrap()
-        + "\n---\napiVersion: widiag.io/v1\nkind: LabBehaviour\n"
-        + behaviour;
-    LabHandle::spawn(widiag::world::parse::parse_str("behaviour.yaml", &text).unwrap()).unwrap()
-}
-
 fn exchange_evidence(report: &Value) -> Vec<(String, String)> {
     let link = report["pods"][0]["links"]
         .as_array()
@@ -544,7 +535,7 @@ fn exchange_evidence(report: &Value) -> Vec<(String, String)> {
 
 #[test]
 fn a_throttled_exchange_is_retried_and_then_succeeds() {
-    let lab = lab_with("entra:\n  failFirst: 1\n  status: 429\n  retryAfter: 1\n");
+    let lab = common::lab_with("entra:\n  failFirst: 1\n  status: 429\n  retryAfter: 1\n");
     let kubeconfig = lab.kubeconfig();
     let run = check_against(lab, "throttled-once", &kubeconfig, &[]);
     assert_eq!(link(&run.report, "default/wi-kv-test", "exchange"), "pass");
@@ -582,7 +573,7 @@ fn chain(report: &Value, pod: &str) -> Vec<String> {
 /// read are those of a quiet lab.
 fn same_as_quiet(behaviour: &str, name: &str) -> Run {
     let quiet = live_check("seed-004-healthy", &[]);
-    let lab = lab_with(behaviour);
+    let lab = common::lab_with(behaviour);
     let kubeconfig = lab.kubeconfig();
     let run = check_against(lab, name, &kubeconfig, &[]);
     let pod = "default/wi-kv-test";
@@ -617,7 +608,8 @@ fn throttled_arm_and_graph_reads_are_retried_to_the_same_answer() {
 /// could not read is a gap that says so, and the pod's identity is unknown rather than wrong.
 #[test]
 fn arm_and_graph_that_keep_failing_are_gaps_after_bounded_attempts() {
-    let lab = lab_with("azureReads:\n  failFirst: 100000\n  status: 503\n  retryAfter: 1\n");
+    let lab =
+        common::lab_with("azureReads:\n  failFirst: 100000\n  status: 503\n  retryAfter: 1\n");
     let kubeconfig = lab.kubeconfig();
     let run = check_against(lab, "arm-down", &kubeconfig, &[]);
     let gaps: Vec<(&str, &str)> = run.report["notRead"]
@@ -666,7 +658,8 @@ fn arm_and_graph_that_keep_failing_are_gaps_after_bounded_attempts() {
 /// waiting out Retry-After until its timeout.
 #[test]
 fn a_kubernetes_api_that_keeps_throttling_is_named_after_bounded_attempts() {
-    let lab = lab_with("kubeReads:\n  failFirst: 100000\n  status: 429\n  retryAfter: 60\n");
+    let lab =
+        common::lab_with("kubeReads:\n  failFirst: 100000\n  status: 429\n  retryAfter: 60\n");
     let kubeconfig = lab.kubeconfig();
     let out = widiag_against(
         &lab,
@@ -716,7 +709,7 @@ fn throttled_kubernetes_lists_are_retried_to_the_same_answer() {
 
 #[test]
 fn an_entra_that_keeps_failing_is_unknown_with_retry_after_not_a_hang() {
-    let lab = lab_with("entra:\n  failFirst: 100\n  status: 503\n  retryAfter: 1\n");
+    let lab = common::lab_with("entra:\n  failFirst: 100\n  status: 503\n  retryAfter: 1\n");
     let kubeconfig = lab.kubeconfig();
     let run = check_against(lab, "entra-down", &kubeconfig, &[]);
     assert_eq!(
@@ -736,7 +729,7 @@ fn a_fleet_of_clusters_is_one_report_and_a_dead_cluster_is_not_fatal() {
     let a = common::spawn_lab("seed-004-healthy");
     let b = common::spawn_lab("seed-001-label-on-deployment");
     // A cluster whose API server refuses this user everything (real 403s from the lab).
-    let c = lab_with("kubeUsers:\n- name: outsider\n  allow: []\n");
+    let c = common::lab_with("kubeUsers:\n- name: outsider\n  allow: []\n");
     let kubeconfig = format!(
         "apiVersion: v1\nkind: Config\nclusters:\n\
          - name: a\n  cluster:\n    server: {}\n\
@@ -827,7 +820,7 @@ fn a_fleet_of_clusters_is_one_report_and_a_dead_cluster_is_not_fatal() {
 /// `kubectl get pods` gives, never an empty report that passes.
 #[test]
 fn pods_that_cannot_be_listed_are_an_error_not_an_empty_pass() {
-    let lab = lab_with("kubeUsers:\n- name: outsider\n  allow: []\n");
+    let lab = common::lab_with("kubeUsers:\n- name: outsider\n  allow: []\n");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kubeconfig");
     std::fs::write(&path, lab.kubeconfig_as("outsider")).unwrap();
@@ -860,7 +853,7 @@ fn pods_that_cannot_be_listed_are_an_error_not_an_empty_pass() {
 /// AADSTS90061 decides the exchange link.
 #[test]
 fn an_unreachable_issuer_is_named_on_the_issuer_and_exchange_links() {
-    let lab = lab_with("issuer:\n  unreachable: true\n");
+    let lab = common::lab_with("issuer:\n  unreachable: true\n");
     let kubeconfig = lab.kubeconfig();
     let run = check_against(lab, "issuer-down", &kubeconfig, &[]);
     let issuer = link(&run.report, "default/wi-kv-test", "issuer");
@@ -880,7 +873,7 @@ fn an_unreachable_issuer_is_named_on_the_issuer_and_exchange_links() {
 /// the token's kid is not in the JWKS (WI703) and Entra rejects the assertion (AADSTS700027).
 #[test]
 fn a_jwks_missing_the_signing_key_fails_the_signature_check() {
-    let lab = lab_with("issuer:\n  jwksMissingKey: true\n");
+    let lab = common::lab_with("issuer:\n  jwksMissingKey: true\n");
     let kubeconfig = lab.kubeconfig();
     let run = check_against(lab, "jwks-missing-key", &kubeconfig, &[]);
     assert!(
@@ -896,7 +889,7 @@ fn a_jwks_missing_the_signing_key_fails_the_signature_check() {
 /// it could not read, and still analyses the rest.
 #[test]
 fn a_hanging_api_server_costs_one_timeout_not_a_hang() {
-    let lab = lab_with("kubeDelays:\n- resources: [serviceaccounts]\n  millis: 120000\n");
+    let lab = common::lab_with("kubeDelays:\n- resources: [serviceaccounts]\n  millis: 120000\n");
     let kubeconfig = lab.kubeconfig();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kubeconfig");
@@ -979,7 +972,7 @@ fn blob_probes_follow_what_storage_answers() {
 /// widiag says "propagating, retry in a few minutes" (WI1004), not "broken".
 #[test]
 fn a_credential_still_propagating_is_explained_not_declared_broken() {
-    let lab = lab_with("propagating: [wi-demo-federated-id]\n");
+    let lab = common::lab_with("propagating: [wi-demo-federated-id]\n");
     let kubeconfig = lab.kubeconfig();
     let run = check_against(lab, "propagating", &kubeconfig, &[]);
     assert_eq!(
@@ -1122,7 +1115,7 @@ fn azure_reads_denied_become_gaps_not_failures() {
 /// pod's own token file over pods/exec (WebSocket) and the chain still completes.
 #[test]
 fn without_token_requests_the_token_file_is_read_over_exec() {
-    let lab = lab_with(
+    let lab = common::lab_with(
         "kubeUsers:\n- name: support\n  allow:\n  - verbs: [get, list, watch]\n    resources: ['*']\n  - verbs: [create]\n    resources: [pods/exec]\n",
     );
     let kubeconfig = lab.kubeconfig_as("support");
@@ -1171,7 +1164,7 @@ fn the_transcript_covers_kubernetes_requests_too() {
             run.output
         );
     }
-    let lab = lab_with(
+    let lab = common::lab_with(
         "kubeUsers:\n- name: reader\n  allow:\n  - verbs: [get, list, watch]\n    resources: ['*']\n",
     );
     let kubeconfig = lab.kubeconfig_as("reader");
@@ -1191,7 +1184,7 @@ fn the_transcript_covers_kubernetes_requests_too() {
 /// issuer link, Entra's AADSTS90061 decides the exchange, and the run ends.
 #[test]
 fn a_hanging_issuer_costs_one_timeout_not_a_hang() {
-    let lab = lab_with("issuer:\n  hangMillis: 120000\n");
+    let lab = common::lab_with("issuer:\n  hangMillis: 120000\n");
     let kubeconfig = lab.kubeconfig();
     let started = std::time::Instant::now();
     let run = check_against(lab, "issuer-hangs", &kubeconfig, &["--timeout", "3"]);

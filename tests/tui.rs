@@ -656,3 +656,44 @@ fn signals_and_ctrl_c_restore_the_terminal_with_the_expected_status() {
         );
     }
 }
+
+/// The TUI honours the flags `check` does: `--severity` changes a pod's verdict on screen and
+/// `--keyvault` names a target the pod's env does not (issue 16: one configuration for every
+/// front end).
+#[test]
+fn the_tui_honours_severity_overrides_and_command_line_targets() {
+    let bin = env!("CARGO_BIN_EXE_widiag");
+    let world = common::root().join("assets/worlds/edge-cases.yaml");
+    let row = |flags: &str| {
+        let cmd = format!("{bin} --world {} {flags}; sleep 60", world.display());
+        let tmux = Tmux::new("flags", 140, 40, &cmd);
+        tmux.wait_for("BREAKS AT");
+        tmux.keys("/");
+        tmux.run(&["send-keys", "-t", &tmux.session, "-l", "crowded"]);
+        tmux.keys("Enter");
+        // The pods pane's row (the chain pane's title names the pod too).
+        for _ in 0..100 {
+            if let Some(l) = tmux
+                .capture()
+                .lines()
+                .find(|l| l.contains("apps/crowded") && l.contains("crowded-sa"))
+            {
+                return l.to_string();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("no row for apps/crowded:\n{}", tmux.capture());
+    };
+    let plain = row("");
+    assert!(
+        plain.contains("! apps/crowded") && plain.contains("identity"),
+        "{plain}"
+    );
+    let quiet = row("--severity WI806=info");
+    assert!(quiet.contains("✓ apps/crowded"), "{quiet}");
+    let vault = row("--severity WI806=info --keyvault edge-policy-kv");
+    assert!(
+        vault.contains("✗ apps/crowded") && vault.contains("access"),
+        "{vault}"
+    );
+}

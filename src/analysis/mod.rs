@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod chain;
 pub mod compare;
+pub mod config;
 pub mod describe;
 pub mod fleet;
 pub mod index;
@@ -18,6 +19,7 @@ use serde::Serialize;
 
 pub use catalog::Catalog;
 pub use chain::{Evidence, Finding, Link, LinkResult, PodChain, Severity, Status, Workload};
+pub use config::Config;
 
 use crate::world::{Ignored, ObjRef, TargetHint, World};
 use index::Index;

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use crate::analysis::{self, Catalog, Options, Selection, Status};
+use crate::analysis::{self, Catalog, Selection, Status};
 use crate::output;
 use crate::world::World;
 use crate::world::parse::{Source, parse_world};
@@ -137,6 +137,8 @@ fn lab_cmd(l: &args::LabArgs) -> Result<ExitCode> {
 
 /// `widiag` in a terminal: the TUI on world files, else on the kubeconfig's cluster.
 fn tui_cmd(args: &args::ScopeArgs) -> Result<ExitCode> {
+    // The flags `check` honours, the TUI honours too (`--severity`, `--keyvault`, `--now`, ...).
+    let config = scope::config(args)?;
     if !args.worlds.is_empty() {
         let world = scope::load_worlds(&args.worlds)?;
         let names: Vec<String> = args
@@ -146,6 +148,7 @@ fn tui_cmd(args: &args::ScopeArgs) -> Result<ExitCode> {
             .collect();
         return tui::open(
             tui::world_source(world),
+            config,
             crate::tui::Source::World(names.join(", ")),
             false,
         );
@@ -158,6 +161,7 @@ fn tui_cmd(args: &args::ScopeArgs) -> Result<ExitCode> {
         .unwrap_or_else(|| "current".into());
     tui::open(
         crate::tui::runner::DataSource::Live(std::sync::Arc::new(opts)),
+        config,
         crate::tui::Source::Live { context },
         false,
     )
@@ -191,6 +195,7 @@ fn demo_tui(name: &str, world: World) -> Result<ExitCode> {
     };
     let result = tui::open(
         crate::tui::runner::DataSource::Live(std::sync::Arc::new(opts)),
+        crate::analysis::Config::default(),
         crate::tui::Source::Live {
             context: format!("widiag-lab ({name})"),
         },
@@ -222,18 +227,12 @@ fn demo_cmd(d: &args::DemoArgs) -> Result<ExitCode> {
     if tui::stdout_is_terminal() && !d.headless {
         return demo_tui(&d.world, world);
     }
-    let report = analysis::analyze(
-        &world,
-        &Catalog::builtin(),
-        &Options {
-            selection: Selection::All,
-            now: world.info.captured_at.unwrap_or_else(jiff::Timestamp::now),
-            targets: Vec::new(),
-        },
-    );
+    let config = crate::analysis::Config::default();
+    let options = config.options(&world, Selection::All, jiff::Timestamp::now());
+    let report = analysis::analyze(&world, &config.catalog, &options);
     check::print_report(
         &report,
-        &Catalog::builtin(),
+        &config.catalog,
         d.output,
         d.color,
         Some(Status::Fail),

@@ -36,17 +36,9 @@ pub fn analyse(args: &ScopeArgs) -> Result<Analysed> {
     } else {
         (load_worlds(&args.worlds)?, selection)
     };
-    let mut catalog = Catalog::builtin();
-    catalog.apply_overrides(args.severities.iter().map(String::as_str))?;
-    let options = Options {
-        selection: selection.clone(),
-        now: args
-            .now
-            .or(world.info.captured_at)
-            .unwrap_or_else(jiff::Timestamp::now),
-        targets: targets(args),
-    };
-    let report = analysis::analyze(&world, &catalog, &options);
+    let config = config(args)?;
+    let options = config.options(&world, selection.clone(), jiff::Timestamp::now());
+    let report = analysis::analyze(&world, &config.catalog, &options);
     if let Selection::Pod(r) = &selection
         && report.pods.is_empty()
     {
@@ -61,9 +53,21 @@ pub fn analyse(args: &ScopeArgs) -> Result<Analysed> {
     }
     Ok(Analysed {
         world,
-        catalog,
+        catalog: config.catalog,
         options,
         report,
+    })
+}
+
+/// The analysis configuration the flags give: `--severity`, `--keyvault`, `--blob`,
+/// `--user-delegation` and `--now`, for every front end alike.
+pub fn config(args: &ScopeArgs) -> Result<analysis::Config> {
+    let mut catalog = Catalog::builtin();
+    catalog.apply_overrides(args.severities.iter().map(String::as_str))?;
+    Ok(analysis::Config {
+        catalog,
+        targets: targets(args),
+        now: args.now,
     })
 }
 

@@ -67,7 +67,12 @@ pub fn stdout_is_terminal() -> bool {
 }
 
 /// Runs the TUI on `source`; `probe` makes the first load run the live probes too.
-pub fn open(source: DataSource, label: Source, probe: bool) -> Result<ExitCode> {
+pub fn open(
+    source: DataSource,
+    config: crate::analysis::Config,
+    label: Source,
+    probe: bool,
+) -> Result<ExitCode> {
     let theme = Theme {
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
@@ -78,7 +83,7 @@ pub fn open(source: DataSource, label: Source, probe: bool) -> Result<ExitCode> 
     let result = rt.block_on(async {
         let (etx, erx) = tokio::sync::mpsc::unbounded_channel();
         let (rtx, rrx) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(runner::serve(source, erx, rtx));
+        tokio::spawn(runner::serve(source, Arc::new(config), erx, rtx));
         let mut model = Model::new(label);
         model.probed = probe;
         model.activity = crate::tui::model::Activity::Busy {

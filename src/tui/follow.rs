@@ -27,6 +27,7 @@ enum Change {
 
 pub async fn follow(
     opts: Arc<LiveOptions>,
+    config: Arc<crate::analysis::Config>,
     seen: Arc<Mutex<Seen>>,
     results: mpsc::UnboundedSender<Msg>,
 ) {
@@ -94,7 +95,9 @@ pub async fn follow(
         next.kube.service_accounts = lists.sas.clone();
         let next = Arc::new(next);
         let analysed = Arc::clone(&next);
-        let Ok(report) = tokio::task::spawn_blocking(move || analyze_all(&analysed)).await else {
+        let config = Arc::clone(&config);
+        let Ok(report) = tokio::task::spawn_blocking(move || analyze_all(&analysed, &config)).await
+        else {
             return;
         };
         if let Ok(mut s) = seen.lock() {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 use super::update::{Effect, Msg};
-use crate::analysis::{self, Catalog, Options, Report, Selection};
+use crate::analysis::{self, Config, Report, Selection};
 use crate::collect::LiveOptions;
 use crate::world::{ObjRef, World};
 
@@ -20,32 +20,27 @@ pub enum DataSource {
 }
 
 /// Every pod of a world, as the first read analyses it.
-pub fn analyze_all(world: &World) -> Report {
-    analyze(world, &Selection::All)
+pub fn analyze_all(world: &World, config: &Config) -> Report {
+    analyze(world, &Selection::All, config)
 }
 
-fn analyze(world: &World, selection: &Selection) -> Report {
-    analysis::analyze(
-        world,
-        &Catalog::builtin(),
-        &Options {
-            selection: selection.clone(),
-            now: world.info.captured_at.unwrap_or_else(jiff::Timestamp::now),
-            targets: Vec::new(),
-        },
-    )
+fn analyze(world: &World, selection: &Selection, config: &Config) -> Report {
+    let options = config.options(world, selection.clone(), jiff::Timestamp::now());
+    analysis::analyze(world, &config.catalog, &options)
 }
 
 async fn load(
     source: &DataSource,
+    config: &Arc<Config>,
     selection: Selection,
     probe: bool,
 ) -> Result<(Arc<World>, Report), String> {
+    let config = Arc::clone(config);
     match source {
         DataSource::World(w) => {
             let w = w.clone();
             tokio::task::spawn_blocking(move || {
-                let r = analyze(&w, &selection);
+                let r = analyze(&w, &selection, &config);
                 (w, r)
             })
             .await
@@ -63,7 +58,7 @@ async fn load(
                 let live = handle.block_on(crate::collect::live(&o));
                 log_read(&o, &live);
                 let live = live.map_err(|e| e.to_string())?;
-                let r = analyze(&live.world, &selection);
+                let r = analyze(&live.world, &selection, &config);
                 Ok((Arc::new(live.world), r))
             })
             .await
@@ -99,9 +94,11 @@ impl Seen {
     }
 }
 
-/// Serves effects until the channel closes.
+/// Serves effects until the channel closes; every analysis and export uses `config`, the one
+/// the command line built.
 pub async fn serve(
     mut source: DataSource,
+    config: Arc<Config>,
     mut effects: mpsc::UnboundedReceiver<Effect>,
     results: mpsc::UnboundedSender<Msg>,
 ) {
@@ -112,6 +109,7 @@ pub async fn serve(
     let start_following = |source: &DataSource, seen: &Arc<Mutex<Seen>>| match source {
         DataSource::Live(opts) => Some(tokio::spawn(super::follow::follow(
             opts.clone(),
+            config.clone(),
             seen.clone(),
             results.clone(),
         ))),
@@ -137,10 +135,19 @@ pub async fn serve(
                 seen = Arc::new(Mutex::new(Seen::default()));
                 following.iter().for_each(|f| f.abort());
                 following = start_following(&source, &seen);
-                running.push(spawn_load(&source, &seen, &results, Selection::All, false));
+                running.push(spawn_load(
+                    &source,
+                    &config,
+                    &seen,
+                    &results,
+                    Selection::All,
+                    false,
+                ));
             }
             Effect::Load { selection, probe } => {
-                running.push(spawn_load(&source, &seen, &results, selection, probe));
+                running.push(spawn_load(
+                    &source, &config, &seen, &results, selection, probe,
+                ));
             }
             Effect::Copy(text) => {
                 // OSC 52: the terminal puts it on the clipboard, over SSH too.
@@ -155,8 +162,11 @@ pub async fn serve(
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .world_of(&pod);
-                with_world(&source, known, pod, &results, |w, pod| {
-                    let now = w.info.captured_at.unwrap_or_else(jiff::Timestamp::now);
+                let now = config.now;
+                with_world(&source, &config, known, pod, &results, move |w, pod| {
+                    let now = now
+                        .or(w.info.captured_at)
+                        .unwrap_or_else(jiff::Timestamp::now);
                     match crate::analysis::describe::describe(w, &pod, now) {
                         Some(v) => Msg::Described(pod, v),
                         None => Msg::Failed(format!("{pod} is no longer in the world")),
@@ -168,8 +178,9 @@ pub async fn serve(
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .world_of(&pod);
-                with_world(&source, known, pod, &results, |w, pod| {
-                    export(w, &pod).map_or_else(Msg::Failed, Msg::Notice)
+                let exporting = Arc::clone(&config);
+                with_world(&source, &config, known, pod, &results, move |w, pod| {
+                    export(w, &pod, &exporting).map_or_else(Msg::Failed, Msg::Notice)
                 });
             }
         }
@@ -179,14 +190,16 @@ pub async fn serve(
 /// Reads the source (and probes) on a task; the answer comes back as a message.
 fn spawn_load(
     source: &DataSource,
+    config: &Arc<Config>,
     seen: &Arc<Mutex<Seen>>,
     results: &mpsc::UnboundedSender<Msg>,
     selection: Selection,
     probe: bool,
 ) -> tokio::task::JoinHandle<()> {
     let (source, results, seen) = (source.clone(), results.clone(), seen.clone());
+    let config = Arc::clone(config);
     tokio::spawn(async move {
-        let msg = match load(&source, selection.clone(), probe).await {
+        let msg = match load(&source, &config, selection.clone(), probe).await {
             Ok((world, r)) => {
                 let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
                 match selection {
@@ -210,14 +223,16 @@ fn spawn_load(
 /// thread; its message goes back to the UI.
 fn with_world(
     source: &DataSource,
+    config: &Arc<Config>,
     known: Option<Arc<World>>,
     pod: ObjRef,
     results: &mpsc::UnboundedSender<Msg>,
     work: impl FnOnce(&World, ObjRef) -> Msg + Send + 'static,
 ) {
     let (source, results) = (source.clone(), results.clone());
+    let config = Arc::clone(config);
     tokio::spawn(async move {
-        let msg = match world_for(&source, known, &pod).await {
+        let msg = match world_for(&source, &config, known, &pod).await {
             Ok(w) => tokio::task::spawn_blocking(move || work(&w, pod))
                 .await
                 .unwrap_or_else(|e| Msg::Failed(e.to_string())),
@@ -230,26 +245,23 @@ fn with_world(
 /// The world a pod was last seen in, or a fresh read of it.
 async fn world_for(
     source: &DataSource,
+    config: &Arc<Config>,
     known: Option<Arc<World>>,
     pod: &ObjRef,
 ) -> Result<Arc<World>, String> {
     match known {
         Some(w) => Ok(w),
-        None => load(source, Selection::Pod(pod.clone()), false)
+        None => load(source, config, Selection::Pod(pod.clone()), false)
             .await
             .map(|(w, _)| w),
     }
 }
 
 /// Writes the pod's support bundle and its Markdown beside it, in the working directory.
-fn export(world: &World, pod: &ObjRef) -> Result<String, String> {
-    let options = Options {
-        selection: Selection::Pod(pod.clone()),
-        now: world.info.captured_at.unwrap_or_else(jiff::Timestamp::now),
-        targets: Vec::new(),
-    };
-    let b = crate::bundle::build(world, &Catalog::builtin(), &options, false)
-        .map_err(|e| e.to_string())?;
+fn export(world: &World, pod: &ObjRef, config: &Config) -> Result<String, String> {
+    let options = config.options(world, Selection::Pod(pod.clone()), jiff::Timestamp::now());
+    let b =
+        crate::bundle::build(world, &config.catalog, &options, false).map_err(|e| e.to_string())?;
     let stem = format!("widiag-report-{}-{}", pod.namespace, pod.name);
     let yaml = crate::output::bundle::render(&b).map_err(|e| e.to_string())?;
     let md = crate::output::markdown::render(&crate::output::handoff::gather(&b));

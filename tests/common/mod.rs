@@ -74,6 +74,15 @@ pub fn spawn_lab(name: &str) -> widiag::lab::LabHandle {
     widiag::lab::LabHandle::spawn(world).expect("lab starts")
 }
 
+/// seed-004-healthy with a `LabBehaviour` document appended, served by a lab.
+pub fn lab_with(behaviour: &str) -> widiag::lab::LabHandle {
+    let path = root().join("assets/worlds/seed-004-healthy.yaml");
+    let text = std::fs::read_to_string(&path).unwrap()
+        + "\n---\napiVersion: widiag.io/v1\nkind: LabBehaviour\n"
+        + behaviour;
+    widiag::lab::LabHandle::spawn(parse_str("behaviour.yaml", &text).unwrap()).unwrap()
+}
+
 /// The env a client needs to reach the lab by real host names (HTTPS_PROXY, the CA files),
 /// with `ca.pem` and `lab.env` written into `dir`.
 pub fn client_env(lab: &widiag::lab::LabHandle, dir: &Path) -> Vec<(String, String)> {
