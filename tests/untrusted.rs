@@ -425,3 +425,50 @@ fn live_tokens_go_only_to_entra_and_nothing_planted_leaks() {
         );
     }
 }
+
+/// Services quote what they were sent: an Entra and an ARM whose error text carries escapes,
+/// shell syntax and a secret reach no output raw.
+#[test]
+fn hostile_service_error_text_is_shown_not_obeyed() {
+    let hostile =
+        r#"\e]52;c;cm0gLXJmIH4=\a$(touch PWNED)\r\n✓ exchange pass Password=CANARYSVC \e[2J"#;
+    let lab = common::lab_with(&format!(
+        "entra:\n  failFirst: 100\n  status: 503\n  retryAfter: 0\n  message: \"{hostile}\"\nazureReads:\n  failFirst: 100\n  status: 503\n  retryAfter: 0\n  message: \"{hostile}\"\n"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, lab.kubeconfig()).unwrap();
+    let out = common::bin()
+        .args([
+            "check",
+            "-A",
+            "--color",
+            "never",
+            "--transcript",
+            "--fail-on",
+            "never",
+        ])
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .env_remove("KUBECONFIG")
+        .envs(common::lab_env(&lab, dir.path()))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    // The hostile text did arrive (made visible), so the test saw what it plants.
+    assert!(stdout.contains(r"\x1b]52;c;"), "{stdout}");
+    for (form, text) in [("stdout", &*stdout), ("stderr", &*stderr)] {
+        assert!(!text.contains(CANARY), "{form}: {text}");
+        assert!(hidden_in(text).is_empty(), "{form}: {:?}", hidden_in(text));
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.trim_start().starts_with("✓ exchange pass")),
+            "{form} has a forged line"
+        );
+    }
+}

@@ -84,6 +84,11 @@ pub fn throttled(host: &str, t: &crate::world::lab::Throttle) -> Response {
             "The server encountered an internal error; retry the request.".into(),
         ),
     };
+    let r = match &t.message {
+        Some(m) if host == "graph.microsoft.com" => graph_error(code, "serviceNotAvailable", m),
+        Some(m) => arm_error(code, "ServiceUnavailable", m.clone()),
+        None => r,
+    };
     super::throttle::with_retry_after(r, t)
 }
 

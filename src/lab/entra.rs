@@ -169,10 +169,12 @@ pub fn unavailable(t: &crate::world::lab::Throttle) -> Response {
         code,
         "temporarily_unavailable",
         &[],
-        &format!(
-            "The lab's Entra is unavailable ({}, LabBehaviour.entra).",
-            t.status
-        ),
+        &t.message.clone().unwrap_or_else(|| {
+            format!(
+                "The lab's Entra is unavailable ({}, LabBehaviour.entra).",
+                t.status
+            )
+        }),
     );
     super::throttle::with_retry_after(r, t)
 }

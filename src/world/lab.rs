@@ -101,6 +101,10 @@ pub struct Throttle {
     pub status: u16,
     #[serde(default = "one")]
     pub retry_after: u64,
+    /// What the service says instead of its usual words: services quote what they were sent,
+    /// so tests plant hostile text here (Entra's `error_description`, ARM's and Graph's message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 fn too_many() -> u16 {
