@@ -89,7 +89,9 @@ pub fn fix_quoting(data: &[u8]) {
     let Ok(v) = std::str::from_utf8(data) else {
         return;
     };
-    let template = "cmd x={audience} --p '{\"a\":\"{subject}\"}' --d \"{target}\" --s '{fixed}' \"$(inner {needed})\"";
+    // `$(...)` stands bare: a shell-words parser does not read inside a `"$(...)"` as a shell does
+    // (bash runs the adversarial world's fixes with such substitutions in tests/untrusted.rs).
+    let template = "cmd x={audience} --p '{\"a\":\"{subject}\"}' --d \"{target}\" --s '{fixed}' $(inner {needed})";
     let fix = fill(template, |_| Some(Filled::Value(Cow::Borrowed(v))));
     assert!(!fix.chars().any(is_hidden), "{fix:?}");
     if v.chars().any(is_hidden) {
@@ -100,12 +102,13 @@ pub fn fix_quoting(data: &[u8]) {
         return;
     }
     let words = shlex::split(&fix).unwrap_or_else(|| panic!("unbalanced: {fix}"));
-    assert_eq!(words.len(), 9, "{fix}\n{words:?}");
+    assert_eq!(words.len(), 10, "{fix}\n{words:?}");
     assert_eq!(words[1], format!("x={v}"));
     let json: serde_json::Value =
         serde_json::from_str(&words[3]).unwrap_or_else(|e| panic!("{e}: {}", words[3]));
     assert_eq!(json["a"].as_str(), Some(v));
     assert_eq!((words[5].as_str(), words[7].as_str()), (v, v));
+    assert_eq!(words[9], format!("{v})"));
 }
 
 /// A secret planted in any text (src/untrusted/secrets.rs) never survives redaction.
