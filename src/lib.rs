@@ -11,7 +11,9 @@
 //! - [`output`]: front ends that only render a [`analysis::Report`] (text, JSON).
 //! - [`untrusted`]: the trust boundary: untrusted text made visible, quoted, redacted, and
 //!   where a token may go (docs/security.md).
-//! - [`cli`]: the command line edge; the only place that touches files, the terminal and `anyhow`.
+//! - [`cli`]: the command line edge; the only place that uses `anyhow`. Files are read and
+//!   written at the edges only: `cli`, the TUI's export, `--log` (`collect::append_log`) and the
+//!   lab's client files; the core never touches them.
 #![forbid(unsafe_code)]
 
 pub mod analysis;

@@ -193,10 +193,6 @@ impl<'w> Subject<'w> {
             .map(String::as_str)
     }
 
-    pub fn has_owner(&self) -> bool {
-        self.workload.kind != "Pod"
-    }
-
     /// The value a fix template's `{name}` stands for, computed only when a finding renders.
     pub fn var<'a>(
         &'a self,
@@ -430,6 +426,12 @@ fn token_view(
 
 /// Audience of the token the pod's AZURE_FEDERATED_TOKEN_FILE points into.
 pub fn projected_audience(pod: &Pod) -> Option<String> {
+    projected_token_volume(pod).map(|(_, aud)| aud)
+}
+
+/// The projected volume the pod's AZURE_FEDERATED_TOKEN_FILE reads, and the audience its
+/// token is requested for.
+pub fn projected_token_volume(pod: &Pod) -> Option<(&str, String)> {
     let spec = pod.spec.as_ref()?;
     let path = first_env(pod, "AZURE_FEDERATED_TOKEN_FILE")?;
     let container = spec.containers.iter().find(|c| {
@@ -459,5 +461,5 @@ pub fn projected_audience(pod: &Pod) -> Option<String> {
         .flatten()
         .filter_map(|s| s.service_account_token.as_ref())
         .find(|t| t.path == rel)
-        .map(|t| t.audience.clone().unwrap_or_default())
+        .map(|t| (volume.name.as_str(), t.audience.clone().unwrap_or_default()))
 }

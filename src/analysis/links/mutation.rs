@@ -5,7 +5,7 @@ use k8s_openapi::api::core::v1::{Container, EnvVar};
 
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
-use crate::analysis::subject::projected_audience;
+use crate::analysis::subject::projected_token_volume;
 use crate::analysis::webhook::{
     CLIENT_ID, ENV_NAMES, SKIP_CONTAINERS, TENANT_ID, USE_LABEL, cloud_of_authority, skip_list,
 };
@@ -158,14 +158,15 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             }
         }
     }
-    if let Some(aud) = projected_audience(s.pod)
+    if let Some((volume, aud)) = projected_token_volume(s.pod)
         && aud != install.audience
     {
         b.raise(
             "WI506",
             format!("the projected token's audience is {aud:?}"),
         )
-        .evidence(Evidence::compared("audience", &aud, &install.audience));
+        .evidence(Evidence::compared("audience", &aud, &install.audience))
+        .var("volume", volume);
     }
     b.fact(Evidence::fact(
         "token file",
