@@ -60,7 +60,9 @@ pub fn client_ids(world: &World) -> std::collections::BTreeSet<String> {
         .filter_map(|pod| Subject::new(&ix, &install, pod).client_id)
         .chain(annotated)
         .map(|c| c.trim().to_ascii_lowercase())
-        .filter(|c| !c.is_empty())
+        // Only GUIDs are looked up: the values go into Graph `$filter`s, where quotes in
+        // anything else would widen the query (the service-account link names bad values).
+        .filter(|c| crate::untrusted::grammar::guid(c))
         .collect()
 }
 

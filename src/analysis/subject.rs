@@ -211,10 +211,10 @@ impl<'w> Subject<'w> {
                 self.at.namespace, self.sa_name
             ))),
             "audience" => borrowed(&install.audience),
-            "fic_name" => Some(Cow::Owned(format!(
-                "{}-{}",
-                self.at.namespace, self.sa_name
-            ))),
+            // Credential names take no dots; ServiceAccount names may have them.
+            "fic_name" => Some(Cow::Owned(
+                format!("{}-{}", self.at.namespace, self.sa_name).replace('.', "-"),
+            )),
             "cluster" => ix.cluster().and_then(|c| borrowed(&c.name)),
             "cluster_rg" => ix
                 .cluster()

@@ -56,7 +56,7 @@ pub fn render(b: &Bundle, format: ReportFormat) -> Result<String> {
 /// `widiag-report-NS-POD.EXT` for one pod, `widiag-report.EXT` for several.
 pub fn default_path(b: &Bundle, format: ReportFormat) -> PathBuf {
     let stem = match b.report.pods.as_slice() {
-        [one] => format!("widiag-report-{}-{}", one.pod.namespace, one.pod.name),
+        [one] => output::bundle::file_stem(&one.pod),
         _ => "widiag-report".into(),
     };
     PathBuf::from(format!("{stem}.{}", format.extension()))

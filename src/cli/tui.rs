@@ -45,18 +45,22 @@ fn restore_terminal() {
     ratatui::restore();
 }
 
-/// SIGTERM and SIGHUP end the TUI with the terminal as it was and the status shells expect.
+/// SIGTERM, SIGHUP and SIGINT end the TUI with the terminal as it was and the status shells
+/// expect.
 async fn restore_on_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut hup)) = (
+    let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::hangup()),
+        // In raw mode Ctrl-C is a key; a SIGINT comes from `kill -INT`.
+        signal(SignalKind::interrupt()),
     ) else {
         return;
     };
     let code = tokio::select! {
         _ = term.recv() => super::EXIT_SIGTERM,
         _ = hup.recv() => super::EXIT_SIGHUP,
+        _ = int.recv() => super::EXIT_SIGINT,
     };
     restore_terminal();
     std::process::exit(i32::from(code));

@@ -22,6 +22,10 @@ use super::CollectError;
 /// More than any credential; what a plugin prints beyond it is not read.
 const MAX_OUTPUT: u64 = 1024 * 1024;
 
+/// How long a person gets to sign in when the plugin asks them to (kubelogin's device code:
+/// open a browser, type a code). Still a bound; Ctrl-C ends it sooner.
+const INTERACTIVE_SIGN_IN: Duration = Duration::from_secs(300);
+
 #[derive(Deserialize)]
 struct ExecCredential {
     status: Option<Status>,
@@ -42,12 +46,20 @@ pub async fn resolve(config: &mut Config, timeout: Duration) -> Result<(), Colle
         return Ok(());
     };
     let name = exec.command.clone().unwrap_or_default();
-    let status = tokio::time::timeout(timeout, run(&exec, &name))
+    // A plugin that may ask the person at the terminal gets the time a sign-in takes.
+    let interactive = exec.interactive_mode != Some(ExecInteractiveMode::Never)
+        && std::io::IsTerminal::is_terminal(&std::io::stdin());
+    let bound = if interactive {
+        timeout.max(INTERACTIVE_SIGN_IN)
+    } else {
+        timeout
+    };
+    let status = tokio::time::timeout(bound, run(&exec, &name))
         .await
         .map_err(|_| {
             CollectError::Kube(format!(
                 "exec plugin {name} gave no credential within {}s (stopped)",
-                timeout.as_secs()
+                bound.as_secs()
             ))
         })??;
     match status {

@@ -225,6 +225,7 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
                 .collect(),
             own_token,
             authority_host: opts.authority_host.clone(),
+            timeout: opts.timeout,
             cluster_issuers: world
                 .azure
                 .clusters

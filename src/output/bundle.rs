@@ -40,7 +40,8 @@ pub fn render(b: &Bundle) -> Result<String, BundleError> {
         .pods
         .iter()
         .take(HEADER_PODS)
-        .map(|p| p.pod.to_string())
+        // A world's pod names can hold line breaks: none may add a line to the bundle.
+        .map(|p| super::safe::text(&p.pod.to_string()))
         .collect();
     if b.report.pods.len() > HEADER_PODS {
         pods.push(format!("and {} more", b.report.pods.len() - HEADER_PODS));
@@ -58,4 +59,19 @@ pub fn render(b: &Bundle) -> Result<String, BundleError> {
             ""
         }
     ))
+}
+
+/// `widiag-report-NAMESPACE-NAME`, keeping only what a file name can safely carry: names from a
+/// world file may hold anything (`/`, `..`, control characters).
+pub fn file_stem(pod: &crate::world::ObjRef) -> String {
+    format!("widiag-report-{}-{}", pod.namespace, pod.name)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }

@@ -141,7 +141,11 @@ pub fn provenance(v: &Versions, redacted_names: bool) -> Vec<(&'static str, Stri
         ("webhook", &v.webhook),
         ("cloud", &v.cloud),
     ];
-    out.extend(opt.into_iter().filter_map(|(k, v)| Some((k, v.clone()?))));
+    // Versions come from the world (the cluster, or whoever wrote the file).
+    out.extend(
+        opt.into_iter()
+            .filter_map(|(k, v)| Some((k, super::safe::text(v.as_deref()?)))),
+    );
     if redacted_names {
         out.push(("names", "pseudonyms".into()));
     }

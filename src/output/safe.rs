@@ -2,6 +2,11 @@
 //! or a world passed through one function, exhaustively (a new field is a compile error here).
 //! Machine forms (JSON) get secrets redacted; human forms (text, Markdown, HTML, JUnit, SARIF,
 //! the clipboard) also get every control character made visible (src/untrusted).
+//!
+//! Fixes are the exception: their values were redacted before they were quoted
+//! (`analysis::links`), and redacting the finished command would cut through its quotes (a
+//! `password='...'` inside a quoted word would end the quoting and run what follows). A fix is
+//! only made visible here, and for machines left as it is.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -13,15 +18,20 @@ use crate::world::live::Gap;
 
 /// Secrets redacted, control characters made visible: for anything a person reads.
 pub fn for_people(report: &Report) -> Report {
-    mapped(report, &|s| match secrets::redact(s) {
-        Cow::Borrowed(b) => visible::visible(b).into_owned(),
-        Cow::Owned(o) => visible::visible(&o).into_owned(),
-    })
+    let maps = Maps {
+        text: &text,
+        fix: &|s| visible::visible(s).into_owned(),
+    };
+    mapped(report, &maps)
 }
 
 /// Secrets redacted, characters kept (JSON escapes them): for machine forms.
 pub fn for_machines(report: &Report) -> Report {
-    mapped(report, &|s| secrets::redact(s).into_owned())
+    let maps = Maps {
+        text: &|s| secrets::redact(s).into_owned(),
+        fix: &str::to_string,
+    };
+    mapped(report, &maps)
 }
 
 /// One untrusted string as a person may read it.
@@ -31,7 +41,14 @@ pub fn text(s: &str) -> String {
 
 type Map<'f> = &'f dyn Fn(&str) -> String;
 
-fn mapped(r: &Report, f: Map<'_>) -> Report {
+/// What every string becomes, and what a fix becomes.
+struct Maps<'f> {
+    text: Map<'f>,
+    fix: Map<'f>,
+}
+
+fn mapped(r: &Report, maps: &Maps<'_>) -> Report {
+    let f = maps.text;
     let Report {
         schema,
         as_of,
@@ -43,7 +60,7 @@ fn mapped(r: &Report, f: Map<'_>) -> Report {
     Report {
         schema,
         as_of: f(as_of),
-        pods: pods.iter().map(|p| pod(p, f)).collect(),
+        pods: pods.iter().map(|p| pod(p, maps)).collect(),
         not_using: not_using.iter().map(|o| obj(o, f)).collect(),
         ignored: ignored
             .iter()
@@ -77,7 +94,8 @@ pub(crate) fn gap(g: &Gap, f: Map<'_>) -> Gap {
     }
 }
 
-fn pod(p: &PodChain, f: Map<'_>) -> PodChain {
+fn pod(p: &PodChain, maps: &Maps<'_>) -> PodChain {
+    let f = maps.text;
     let PodChain {
         pod,
         workload,
@@ -95,11 +113,12 @@ fn pod(p: &PodChain, f: Map<'_>) -> PodChain {
         service_account: f(service_account),
         client_id: client_id.as_deref().map(f),
         identity: identity.as_deref().map(f),
-        links: links.iter().map(|l| link(l, f)).collect(),
+        links: links.iter().map(|l| link(l, maps)).collect(),
     }
 }
 
-fn link(l: &LinkResult, f: Map<'_>) -> LinkResult {
+fn link(l: &LinkResult, maps: &Maps<'_>) -> LinkResult {
+    let f = maps.text;
     let LinkResult {
         link,
         status,
@@ -112,11 +131,12 @@ fn link(l: &LinkResult, f: Map<'_>) -> LinkResult {
         status: *status,
         summary: cow(summary, f),
         evidence: evidence.iter().map(|e| ev(e, f)).collect(),
-        findings: findings.iter().map(|x| finding(x, f)).collect(),
+        findings: findings.iter().map(|x| finding(x, maps)).collect(),
     }
 }
 
-fn finding(x: &Finding, f: Map<'_>) -> Finding {
+fn finding(x: &Finding, maps: &Maps<'_>) -> Finding {
+    let f = maps.text;
     let Finding {
         code,
         severity,
@@ -133,7 +153,7 @@ fn finding(x: &Finding, f: Map<'_>) -> Finding {
         message: f(message),
         explanation: arc(explanation, f),
         evidence: evidence.iter().map(|e| ev(e, f)).collect(),
-        fix: fix.as_deref().map(f),
+        fix: fix.as_deref().map(maps.fix),
     }
 }
 

@@ -37,6 +37,9 @@ pub struct ProbeOptions {
     /// The cluster's issuer as ARM reports it: a token read inside a pod (exec) names its own
     /// issuer, so only these, and those of tokens the API server minted, are fetched.
     pub cluster_issuers: BTreeSet<String>,
+    /// `--timeout`: the bound of a TokenRequest and of a whole read over exec (a container
+    /// that prints one byte at a time must not hold the run).
+    pub timeout: std::time::Duration,
 }
 
 /// What one run of the probes learned, ready to add to the world.
@@ -95,7 +98,7 @@ pub async fn run(
                     "POST",
                     token_url(plan),
                     201,
-                    token::request(client, plan),
+                    bounded(opts.timeout, token::request(client, plan)),
                 )
                 .await
                 {
@@ -111,7 +114,7 @@ pub async fn run(
                         "GET",
                         exec_url(plan),
                         101,
-                        token::exec(client, plan),
+                        bounded(opts.timeout, token::exec(client, plan)),
                     )
                     .await
                     {
@@ -226,6 +229,21 @@ pub async fn run(
         facts.probes.extend(probes);
     }
     facts
+}
+
+/// `call`, or a refusal once `timeout` has passed.
+async fn bounded<T>(
+    timeout: std::time::Duration,
+    call: impl std::future::Future<Output = Result<T, token::Refused>>,
+) -> Result<T, token::Refused> {
+    tokio::time::timeout(timeout, call)
+        .await
+        .unwrap_or_else(|_| {
+            Err(token::Refused {
+                message: format!("no answer within {}s", timeout.as_secs()),
+                status: None,
+            })
+        })
 }
 
 /// Runs a Kubernetes call and leaves a transcript step for it: the status the API server

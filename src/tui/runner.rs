@@ -262,7 +262,7 @@ fn export(world: &World, pod: &ObjRef, config: &Config) -> Result<String, String
     let options = config.options(world, Selection::Pod(pod.clone()), jiff::Timestamp::now());
     let b =
         crate::bundle::build(world, &config.catalog, &options, false).map_err(|e| e.to_string())?;
-    let stem = format!("widiag-report-{}-{}", pod.namespace, pod.name);
+    let stem = crate::output::bundle::file_stem(pod);
     let yaml = crate::output::bundle::render(&b).map_err(|e| e.to_string())?;
     let md = crate::output::markdown::render(&crate::output::handoff::gather(&b));
     for (ext, text) in [("yaml", &yaml), ("md", &md)] {

@@ -356,7 +356,11 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
                 Some(f) => {
                     m.message = Some("fix copied to the clipboard".into());
                     // What a terminal pastes: no control character, no secret.
-                    vec![Effect::Copy(crate::output::safe::text(&f))]
+                    // (Its values were redacted before they were quoted; redacting the
+                    // command again would cut through its quotes.)
+                    vec![Effect::Copy(
+                        crate::untrusted::visible::visible(&f).into_owned(),
+                    )]
                 }
                 None => {
                     m.message = Some("this link has no fix to copy".into());

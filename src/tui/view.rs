@@ -310,7 +310,7 @@ fn draw_detail(f: &mut Frame<'_>, area: Rect, link: Option<&LinkResult>, t: Them
         if let Some(fix) = &fd.fix {
             lines.push(Line::from(vec![
                 Span::styled("  fix: ", t.bold()),
-                Span::raw(safe::text(fix)),
+                Span::raw(crate::untrusted::visible::visible(fix).into_owned()),
             ]));
         }
         lines.push(Line::styled(format!("  {}", fd.explanation), t.dim()));

@@ -68,8 +68,12 @@ pub fn may_receive_token(url: &str, user_allowed: Option<&str>) -> bool {
     if known(url).is_some_and(|a| a.live) {
         return true;
     }
-    match (origin_host(url), user_allowed.and_then(origin_host)) {
-        (Some(a), Some(b)) => a == b,
+    // The user's own authority may listen on any port; it is https and exactly that origin.
+    let https = |u: &str| url::Url::parse(u).is_ok_and(|u| u.scheme() == "https");
+    match user_allowed {
+        Some(user) if https(url) && https(user) => {
+            origin(url).is_some() && origin(url) == origin(user)
+        }
         _ => false,
     }
 }
@@ -123,6 +127,14 @@ mod tests {
         assert!(!may_receive_token(
             "https://login.contoso.local.evil/",
             Some("https://login.contoso.local")
+        ));
+        assert!(may_receive_token(
+            "https://adfs.contoso.local:8443/",
+            Some("https://adfs.contoso.local:8443")
+        ));
+        assert!(!may_receive_token(
+            "https://adfs.contoso.local:9443/",
+            Some("https://adfs.contoso.local:8443")
         ));
     }
 }

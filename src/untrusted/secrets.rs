@@ -49,7 +49,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         // Connection strings (Storage, Service Bus, SQL, Redis) and key=value credentials.
         rule(
             "connection-string secret",
-            r#"(?i)\b(AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd|ClientSecret|client_secret|ApiKey|api_key|AccessKey|sig)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^;&\s,"']+)"#,
+            r#"(?i)\b(AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd|ClientSecret|client_secret|ApiKey|api_key|AccessKey)(\s*=\s*)("[^"]*"|'[^']*'|[^;&\s,"']+)"#,
             "$1$2<redacted>",
         ),
         // Credentials in a URL's user info: `scheme://user:password@host`.
@@ -120,6 +120,7 @@ mod tests {
                 "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={key};EndpointSuffix=core.windows.net"
             ),
             "Server=db;User Id=app;Password=CANARY-pw;".into(),
+            "https://a.blob.core.windows.net/c?sp=r&sig=CANARY&se=1".into(),
             "postgres://app:CANARY-pw@db:5432/x".into(),
             "https://acct.blob.core.windows.net/c?sv=2022-11-02&ss=b&sig=CANARY%2Bsig%3D".into(),
             "https://acct.blob.core.windows.net/c?sig=CANARY".into(),
@@ -145,6 +146,9 @@ mod tests {
             "0c7f3e2a-9d1b-4a6c-8e5f-2b4d6a8c0e19",
             "azure.workload.identity/use=true",
             "AZURE_AUTHORITY_HOST=https://login.microsoftonline.com/",
+            // Namespaces and words that look like keys are data, not secrets.
+            "system:serviceaccount:sig:web",
+            "password: see the vault",
         ] {
             assert_eq!(redact(s), s);
         }

@@ -17,7 +17,12 @@ pub fn is_hidden(c: char) -> bool {
         // Word joiner, invisible operators, bidi isolates (U+2066..U+2069).
         | '\u{2060}'..='\u{2069}'
         // Byte order mark / zero-width no-break space.
-        | '\u{feff}')
+        | '\u{feff}'
+        // Soft hyphen, Mongolian vowel separator, Hangul fillers, tag characters: invisible,
+        // and used to make two different strings look the same. (Variation selectors stay:
+        // emoji need them, and they change no letter.)
+        | '\u{ad}' | '\u{180e}' | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}'
+        | '\u{e0000}'..='\u{e007f}')
 }
 
 /// `s` with every hidden character written as `\n`, `\x1b` or `\u{202e}`; borrowed when clean.

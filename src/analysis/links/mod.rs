@@ -24,6 +24,7 @@ use super::chain::{Evidence, Finding, Link, LinkResult, Status};
 use super::index::Index;
 use super::subject::Subject;
 use super::webhook::Install;
+use crate::untrusted::secrets::redact;
 use crate::untrusted::shell::{self, Filled};
 use crate::world::TargetHint;
 
@@ -200,11 +201,16 @@ fn resolve(catalog: &Catalog, cx: &PodCx<'_, '_>, r: Raised) -> Finding {
             fix: None,
         };
     };
+    // Values are redacted before they are quoted: redacting a finished command would cut
+    // through its quoting (src/output/safe.rs).
     let filled = |k: &str| match r.vars.get(k) {
-        Some(Filled::Value(v)) => Some(Filled::Value(Cow::Borrowed(v.as_ref()))),
+        Some(Filled::Value(v)) => Some(Filled::Value(redact(v))),
         Some(Filled::Placeholder(w)) => Some(Filled::Placeholder(Cow::Borrowed(w.as_ref()))),
         Some(Filled::Words(w)) => Some(Filled::Words(Cow::Borrowed(w.as_ref()))),
-        None => cx.subject.var(cx.ix, cx.install, k).map(Filled::Value),
+        None => cx
+            .subject
+            .var(cx.ix, cx.install, k)
+            .map(|v| Filled::Value(Cow::Owned(redact(&v).into_owned()))),
     };
     // Prose (the explanation) takes values as they are; the display sanitises them.
     let lookup = |k: &str| {
