@@ -697,3 +697,50 @@ fn the_tui_honours_severity_overrides_and_command_line_targets() {
         "{vault}"
     );
 }
+
+/// The hostile world in a real terminal: nothing it plants reaches tmux as a sequence (the title
+/// stays, the alternate screen stays, the clipboard gets only copy-fix's sanitised command).
+#[test]
+fn the_hostile_world_in_tmux_sets_no_title_clipboard_or_screen_mode() {
+    let bin = env!("CARGO_BIN_EXE_widiag");
+    let world = common::root().join("tests/worlds/adversarial.yaml");
+    let cmd = format!("{bin} --world {}; sleep 60", world.display());
+    let tmux = Tmux::new("hostile", 160, 45, &cmd);
+    // Applications may set tmux buffers with OSC 52 from here on (the default ignores them).
+    tmux.run(&["set-option", "-s", "set-clipboard", "on"]);
+    tmux.wait_for("BREAKS AT");
+    let title = tmux.pane("#{pane_title}");
+    // The broken link of the first pod is selected on Enter; copy its fix.
+    tmux.keys("Enter");
+    tmux.keys("c");
+    tmux.wait_for("copied");
+    // Then the views of each pod, where the planted values are shown.
+    for keys in [
+        "2", "3", "4", "5", "6", "j", "j", "Escape", "j", "Enter", "3", "4", "Escape", "j",
+    ] {
+        tmux.keys(keys);
+        std::thread::sleep(std::time::Duration::from_millis(60));
+    }
+    let screen = tmux.wait_for("BREAKS AT");
+    assert_eq!(tmux.pane("#{pane_title}"), title, "the title changed");
+    assert_eq!(
+        tmux.pane("#{alternate_on}"),
+        "1",
+        "the alternate screen was left"
+    );
+    assert!(!screen.contains("CANARY"), "{screen}");
+    let buffer = String::from_utf8_lossy(&tmux.run(&["show-buffer"]).stdout).into_owned();
+    // copy-fix's OSC 52 reached tmux, and it is the command, sanitised.
+    assert!(
+        buffer.contains("kubectl annotate serviceaccount evil-sa"),
+        "{buffer:?}"
+    );
+    assert!(
+        !buffer.contains("Hello") && !buffer.contains("rm -rf"),
+        "{buffer:?}"
+    );
+    assert!(
+        !buffer.chars().any(widiag::untrusted::visible::is_hidden),
+        "{buffer:?}"
+    );
+}
