@@ -4,6 +4,8 @@
 //! - [`world`]: the pure data model of cluster and Azure objects, and its file format parser.
 //! - [`analysis`]: the pure core, `World -> Report` (chains of links with findings). No I/O.
 //! - [`collect`]: reads a live cluster (kube-rs) and Azure (ARM, Graph) into a world.
+//! - [`net`]: what [`collect`] and [`probe`] share: the HTTP client, the retry policy, cloud
+//!   endpoints, Kubernetes call wording (neither imports the other's).
 //! - [`probe`]: the live token, issuer, exchange and Key Vault checks, recorded as world facts.
 //! - [`lab`]: loopback servers that speak the real protocols, built from a world.
 //! - [`bundle`]: support bundles: the part of a world a chain touches, scrubbed, replayable.
@@ -21,6 +23,7 @@ pub mod bundle;
 pub mod cli;
 pub mod collect;
 pub mod lab;
+pub mod net;
 pub mod output;
 pub mod probe;
 pub mod tui;

@@ -97,3 +97,141 @@ fn generated_worlds_load_and_fault_one_pod_in_twenty() {
         .count();
     assert_eq!(passing, 190);
 }
+
+/// Which top-level module may name which (`crate::x` paths, grouped `use crate::{a, b}` forms
+/// included). The graph is acyclic: the core (world, analysis) and the trust boundary
+/// (untrusted) name no I/O layer; collect and probe share `net` instead of each other's code;
+/// the lab, checked by clients widiag did not write, shares nothing with the prober or collector.
+const LAYERS: &[(&str, &[&str])] = &[
+    ("world", &[]),
+    ("untrusted", &[]),
+    ("analysis", &["world", "untrusted"]),
+    ("bundle", &["world", "untrusted", "analysis"]),
+    ("output", &["world", "untrusted", "analysis", "bundle"]),
+    ("net", &["world", "untrusted"]),
+    ("probe", &["world", "untrusted", "analysis", "net"]),
+    (
+        "collect",
+        &["world", "untrusted", "analysis", "net", "probe"],
+    ),
+    ("lab", &["world", "untrusted", "analysis"]),
+    (
+        "tui",
+        &[
+            "world",
+            "untrusted",
+            "analysis",
+            "bundle",
+            "output",
+            "net",
+            "collect",
+        ],
+    ),
+    (
+        "cli",
+        &[
+            "world",
+            "untrusted",
+            "analysis",
+            "bundle",
+            "output",
+            "net",
+            "probe",
+            "collect",
+            "lab",
+            "tui",
+        ],
+    ),
+];
+
+/// The top-level modules a Rust source names through `crate::`.
+fn named_modules(code: &str) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut rest = code;
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + "crate::".len()..];
+        let heads: Vec<&str> = match rest.strip_prefix('{') {
+            // `crate::{a::x, b::{y, z}}`: the first segment of every item of the group.
+            Some(group) => top_level_items(group),
+            None => vec![rest],
+        };
+        for h in heads {
+            let name: String = h
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                out.insert(name);
+            }
+        }
+    }
+    out
+}
+
+/// The items of a `{...}` group (its opening brace already read), split at its own commas only.
+fn top_level_items(group: &str) -> Vec<&str> {
+    let (mut items, mut depth, mut start) = (Vec::new(), 0usize, 0usize);
+    for (i, c) in group.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => {
+                items.push(group[start..i].trim());
+                return items;
+            }
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(group[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(group[start..].trim());
+    items
+}
+
+#[test]
+fn modules_name_only_the_layers_below_them() {
+    let known: Vec<&str> = LAYERS.iter().map(|(m, _)| *m).collect();
+    let mut offences = Vec::new();
+    for (module, allowed) in LAYERS {
+        let dir = common::root().join("src").join(module);
+        for file in common::rust_files(&dir) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let code: String = text
+                .lines()
+                .map(|l| l.split("//").next().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join("\n");
+            for named in named_modules(&code) {
+                let layer = known.contains(&named.as_str());
+                if layer && named != *module && !allowed.contains(&named.as_str()) {
+                    offences.push(format!("{}: {module} names {named}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(offences.is_empty(), "{offences:#?}");
+    // Every top-level module has a row, so a new one cannot slip past the table.
+    for entry in std::fs::read_dir(common::root().join("src")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(
+                known.contains(&name.as_str()),
+                "src/{name} has no row in LAYERS"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_layer_parser_reads_grouped_and_plain_paths() {
+    let names = named_modules(
+        "use crate::{analysis::Report, world::{ObjRef, World}};\nlet x = crate::probe::run();",
+    );
+    assert_eq!(
+        names.into_iter().collect::<Vec<_>>(),
+        ["analysis", "probe", "world"]
+    );
+}

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SanType};
-use widiag::collect::http::{Http, Network};
+use widiag::net::http::{Http, Network};
 use widiag::probe::blob::{BlobTarget, probe};
 use widiag::world::ObjRef;
 

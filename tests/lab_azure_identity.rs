@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use azure_core::credentials::TokenCredential;
 use azure_identity::{WorkloadIdentityCredential, WorkloadIdentityCredentialOptions};
-use widiag::collect::http::{Http, Network};
+use widiag::net::http::{Http, Network};
 
 const TENANT: &str = "8f3c2a10-5b7e-4c1d-9a2f-6e4b1d0c7a93";
 const CLIENT_ID: &str = "5e2a8c1d-3b7f-4a9e-b0c6-d4f1e8a2b975";

@@ -182,7 +182,7 @@ fn demo_tui(name: &str, world: World) -> Result<ExitCode> {
             ..Default::default()
         },
         timeout: std::time::Duration::from_secs(10),
-        network: crate::collect::http::Network {
+        network: crate::net::http::Network {
             proxy: Some(format!("http://{}", lab.proxy_addr)),
             ca_pem: Some(lab.ca_pem.clone()),
         },

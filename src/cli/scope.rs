@@ -106,7 +106,7 @@ pub fn live_options(
     selection: &Selection,
 ) -> Result<crate::collect::LiveOptions> {
     let l = &args.live;
-    let cloud = crate::collect::cloud::Cloud::parse(&l.cloud).with_context(|| {
+    let cloud = crate::net::cloud::Cloud::parse(&l.cloud).with_context(|| {
         format!(
             "--cloud {:?}: expected AzurePublicCloud, AzureChinaCloud or AzureUSGovernmentCloud",
             l.cloud

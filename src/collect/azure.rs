@@ -14,8 +14,8 @@ use azure_core::credentials::TokenCredential;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-use super::cloud::Cloud;
-use super::http::Http;
+use crate::net::cloud::Cloud;
+use crate::net::http::Http;
 use crate::world::World;
 use crate::world::live::Gap;
 
@@ -141,7 +141,7 @@ impl AzureReader {
                     reply.status,
                     e["code"].as_str().unwrap_or("error"),
                     e["message"].as_str().unwrap_or_default(),
-                    super::retry::after_attempts(attempts, reply.retry_after())
+                    crate::net::retry::after_attempts(attempts, reply.retry_after())
                 )));
             }
             if let Some(v) = body["value"].as_array() {

@@ -67,7 +67,7 @@ fn client_options(http: reqwest::Client, timeout: Duration) -> ClientOptions {
         transport: Some(azure_core::http::Transport::new(Arc::new(http))),
         retry: RetryOptions::exponential(ExponentialRetryOptions {
             initial_delay: azure_core::time::Duration::milliseconds(500),
-            max_retries: super::retry::ATTEMPTS - 1,
+            max_retries: crate::net::retry::ATTEMPTS - 1,
             max_total_elapsed: azure_core::time::Duration::seconds(seconds),
             max_delay: azure_core::time::Duration::seconds(5),
         }),

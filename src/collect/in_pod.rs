@@ -5,26 +5,8 @@
 use std::path::PathBuf;
 
 use super::CollectError;
+pub use crate::probe::token::OwnToken;
 use crate::world::ObjRef;
-
-/// The pod's own projected token, read from its file; held only in memory.
-#[derive(Clone)]
-pub struct OwnToken {
-    pub pod: ObjRef,
-    pub path: PathBuf,
-    pub jwt: String,
-}
-
-impl std::fmt::Debug for OwnToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "OwnToken({}, {}, <redacted>)",
-            self.pod,
-            self.path.display()
-        )
-    }
-}
 
 /// Reads `AZURE_FEDERATED_TOKEN_FILE` (or `path`) and works out which pod it belongs to.
 pub fn read(path: Option<PathBuf>, pod: Option<&ObjRef>) -> Result<OwnToken, CollectError> {

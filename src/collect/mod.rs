@@ -4,14 +4,12 @@
 //! at all is an error.
 
 pub mod azure;
-pub mod cloud;
 pub mod credential;
 pub mod exec_plugin;
-pub mod http;
 pub mod in_pod;
 pub mod kube;
-pub mod retry;
 
+use crate::net::{cloud, http};
 use std::time::Duration;
 
 use crate::analysis::Selection;
@@ -141,7 +139,7 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
     let version = tokio::time::timeout(opts.timeout, cluster.client.apiserver_version())
         .await
         .map_err(|_| format!("no answer within {}s", opts.timeout.as_secs()))
-        .and_then(|r| r.map_err(|e| kube::plain_error(&e)));
+        .and_then(|r| r.map_err(|e| crate::net::kube_calls::plain_error(&e)));
     cluster.transcript.push(crate::world::live::Step {
         what: "server version".into(),
         method: "GET".into(),

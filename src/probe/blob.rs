@@ -2,7 +2,7 @@
 //! containers) to prove read access, and, when the pod signs SAS URLs, asks for a user
 //! delegation key. No body is kept: not the names listed, and never the key.
 
-use crate::collect::http::Http;
+use crate::net::http::Http;
 use crate::world::ObjRef;
 use crate::world::live::{ProbeRecord, ProbeTarget};
 
@@ -89,7 +89,7 @@ async fn call(
     body: Option<String>,
     token: &str,
 ) -> ProbeRecord {
-    let redacted = crate::collect::http::redact_url(&url);
+    let redacted = crate::net::http::redact_url(&url);
     let mut record = ProbeRecord::new(
         pod,
         target.clone(),

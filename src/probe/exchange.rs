@@ -2,8 +2,8 @@
 //! workload identity, so the whole error survives: `error`, `error_codes`, `trace_id`,
 //! `correlation_id`, `timestamp`. Retries 429 and 5xx with bounded backoff.
 
-use crate::collect::http::Http;
-use crate::collect::retry::retrying;
+use crate::net::http::Http;
+use crate::net::retry::retrying;
 use crate::untrusted::destinations;
 use crate::world::live::{AccessClaims, EntraError, ExchangeOutcome};
 

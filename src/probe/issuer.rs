@@ -3,7 +3,7 @@
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
-use crate::collect::http::Http;
+use crate::net::http::Http;
 use crate::world::facts::{DiscoveryDocument, IssuerCapture, Jwks, SignatureCheck};
 
 pub async fn fetch(http: &Http, issuer: &str) -> IssuerCapture {

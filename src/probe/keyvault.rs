@@ -3,7 +3,7 @@
 //! so 404 `SecretNotFound` proves `get` is allowed and 403 says why not; no value exists to read.
 //! A success body is never parsed.
 
-use crate::collect::http::Http;
+use crate::net::http::Http;
 use crate::world::ObjRef;
 use crate::world::live::{ProbeRecord, ProbeTarget};
 
@@ -24,7 +24,7 @@ pub async fn probe(
             vault: vault.to_string(),
         },
         format!("get secret {PROBE_SECRET} (a name that does not exist)"),
-        crate::collect::http::redact_url(&url),
+        crate::net::http::redact_url(&url),
         jiff::Timestamp::now(),
     );
     match http.get("key vault probe", &url, Some(token)).await {

@@ -16,8 +16,8 @@ use futures_util::stream;
 
 use crate::analysis::plan::ExchangePlan;
 use crate::analysis::targets::Target;
-use crate::collect::cloud::Cloud;
-use crate::collect::http::Http;
+use crate::net::cloud::Cloud;
+use crate::net::http::Http;
 use crate::untrusted::destinations;
 use crate::world::World;
 use crate::world::facts::{CapturedToken, IssuerCapture};
@@ -31,7 +31,7 @@ pub struct ProbeOptions {
     /// which custom domains and DNS-zone endpoints make different from `{account}.{blob suffix}`.
     pub blob_endpoints: BTreeMap<String, String>,
     /// `--in-pod`: the pod's own token, presented instead of a TokenRequest for its plan.
-    pub own_token: Option<crate::collect::in_pod::OwnToken>,
+    pub own_token: Option<token::OwnToken>,
     /// `--authority-host`: the one authority besides the known clouds' that may get a token.
     pub authority_host: Option<String>,
     /// The cluster's issuer as ARM reports it: a token read inside a pod (exec) names its own

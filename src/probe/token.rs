@@ -10,6 +10,25 @@ use kube::api::{Api, PostParams};
 
 use crate::analysis::plan::ExchangePlan;
 
+/// The pod's own projected token, read from its file; held only in memory.
+#[derive(Clone)]
+pub struct OwnToken {
+    pub pod: crate::world::ObjRef,
+    pub path: std::path::PathBuf,
+    pub jwt: String,
+}
+
+impl std::fmt::Debug for OwnToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "OwnToken({}, {}, <redacted>)",
+            self.pod,
+            self.path.display()
+        )
+    }
+}
+
 /// A compact JWT, held only in memory for the exchange.
 pub struct PodToken(pub String);
 
@@ -52,7 +71,7 @@ pub async fn request(client: &Client, plan: &ExchangePlan) -> Result<PodToken, R
         ..Default::default()
     };
     let params = PostParams::default();
-    let (resp, attempts) = crate::collect::kube::retrying(|| {
+    let (resp, attempts) = crate::net::kube_calls::retrying(|| {
         api.create_token_request(&plan.service_account, &params, &tr)
     })
     .await;
@@ -64,10 +83,11 @@ pub async fn request(client: &Client, plan: &ExchangePlan) -> Result<PodToken, R
             ),
             Some(403),
         ),
-        kube::Error::Api(s) => {
-            Refused::new(crate::collect::kube::api_error(&s, attempts), Some(s.code))
-        }
-        e => Refused::new(crate::collect::kube::plain_error(&e), None),
+        kube::Error::Api(s) => Refused::new(
+            crate::net::kube_calls::api_error(&s, attempts),
+            Some(s.code),
+        ),
+        e => Refused::new(crate::net::kube_calls::plain_error(&e), None),
     })?;
     resp.status
         .map(|s| PodToken(s.token))
@@ -105,7 +125,7 @@ pub async fn exec(client: &Client, plan: &ExchangePlan) -> Result<PodToken, Refu
                 Some(403),
             ),
             kube::Error::Api(s) => Refused::new(format!("exec: {}", s.message), Some(s.code)),
-            e => Refused::new(format!("exec: {}", crate::collect::kube::plain_error(&e)), None),
+            e => Refused::new(format!("exec: {}", crate::net::kube_calls::plain_error(&e)), None),
         })?;
     // The container writes what it likes: take at most a token's worth, and only a JWT.
     let mut out = String::new();
