@@ -235,3 +235,19 @@ fn the_layer_parser_reads_grouped_and_plain_paths() {
         ["analysis", "probe", "world"]
     );
 }
+
+/// Keys are bound in one table (src/tui/keymap.rs): dispatch, help and footer all read it.
+#[test]
+fn no_key_is_matched_outside_the_keymap() {
+    let mut offences = Vec::new();
+    for file in common::rust_files(&common::root().join("src")) {
+        if file.ends_with("tui/keymap.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        if text.contains("KeyCode") {
+            offences.push(file.display().to_string());
+        }
+    }
+    assert!(offences.is_empty(), "{offences:?}");
+}

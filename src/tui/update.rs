@@ -1,9 +1,9 @@
 //! `update`: a message in, the model changed, effects out. Synchronous and pure, so tests drive
 //! it with message sequences; the runner does the I/O the effects ask for.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 
-use super::keymap::{self, Action};
+use super::keymap::{self, Action, Edit};
 use super::model::{Activity, Concerns, Model, Pane, Tab};
 use crate::analysis::{Report, Selection};
 use crate::world::ObjRef;
@@ -139,32 +139,32 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         ),
         Msg::Key(k) if m.command.is_some() => {
             let line = m.command.get_or_insert_default();
-            match k.code {
-                KeyCode::Enter => {
+            match keymap::edit(k) {
+                Some(Edit::Submit) => {
                     let line = m.command.take().unwrap_or_default();
                     return command(m, &line);
                 }
-                KeyCode::Esc => m.command = None,
-                KeyCode::Backspace => {
+                Some(Edit::Close) => m.command = None,
+                Some(Edit::Erase) => {
                     line.pop();
                 }
-                KeyCode::Char(c) => line.push(c),
-                _ => {}
+                Some(Edit::Type(c)) => line.push(c),
+                None => {}
             }
             Vec::new()
         }
         Msg::Key(k) if m.editing_filter => {
-            match k.code {
-                KeyCode::Enter => m.editing_filter = false,
-                KeyCode::Esc => {
+            match keymap::edit(k) {
+                Some(Edit::Submit) => m.editing_filter = false,
+                Some(Edit::Close) => {
                     m.editing_filter = false;
                     m.filter.clear();
                 }
-                KeyCode::Backspace => {
+                Some(Edit::Erase) => {
                     m.filter.pop();
                 }
-                KeyCode::Char(c) => m.filter.push(c),
-                _ => {}
+                Some(Edit::Type(c)) => m.filter.push(c),
+                None => {}
             }
             m.selected = 0;
             Vec::new()

@@ -446,10 +446,7 @@ fn draw_footer(f: &mut Frame<'_>, area: Rect, m: &Model, t: Theme) {
     } else if let Some(msg) = &m.message {
         Line::raw(msg.clone())
     } else {
-        Line::styled(
-            "↑↓ move · Enter chain · Tab pane · 1-6 views · / filter · : ns/ctx · p probe · x cancel · e export · ? help · q quit",
-            t.dim(),
-        )
+        Line::styled(super::keymap::footer(), t.dim())
     };
     f.render_widget(Paragraph::new(line), area);
 }
