@@ -54,6 +54,7 @@ async fn run_as_cats_api(world: &str) -> (Output, widiag::lab::LabHandle) {
 }
 
 #[tokio::test]
+#[ignore = "needs python3 with the Azure SDKs: ./scripts/test installs them and runs ignored tests"]
 async fn the_sdk_lists_reads_and_gets_a_delegation_key_as_the_healthy_pod() {
     let (out, lab) = run_as_cats_api("seed-001-healthy").await;
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -88,6 +89,7 @@ async fn the_sdk_lists_reads_and_gets_a_delegation_key_as_the_healthy_pod() {
 }
 
 #[tokio::test]
+#[ignore = "needs python3 with the Azure SDKs: ./scripts/test installs them and runs ignored tests"]
 async fn a_role_on_the_container_cannot_mint_a_user_delegation_key() {
     let (out, _lab) = run_as_cats_api("seed-001-container-scope").await;
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -21,6 +21,7 @@ fn env_of(lab: &LabHandle, dir: &std::path::Path) -> Vec<(String, String)> {
 }
 
 #[test]
+#[ignore = "needs curl: ./scripts/test checks for it and runs ignored tests"]
 fn curl_reaches_the_issuer_by_its_real_name_through_the_proxy() {
     let (lab, dir) = lab();
     let url = format!("{ISSUER}.well-known/openid-configuration");
@@ -52,6 +53,7 @@ fn curl_reaches_the_issuer_by_its_real_name_through_the_proxy() {
 }
 
 #[test]
+#[ignore = "needs curl: ./scripts/test checks for it and runs ignored tests"]
 fn without_the_lab_ca_the_certificate_is_refused() {
     let (lab, dir) = lab();
     let env: Vec<(String, String)> = env_of(&lab, dir.path())
@@ -75,6 +77,7 @@ fn without_the_lab_ca_the_certificate_is_refused() {
 }
 
 #[test]
+#[ignore = "needs python3 with the Azure SDKs: ./scripts/test installs them and runs ignored tests"]
 fn python_requests_uses_the_proxy_and_ca_from_the_environment() {
     let (lab, dir) = lab();
     let script = format!(

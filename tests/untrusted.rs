@@ -350,32 +350,7 @@ fn the_tui_shows_and_copies_no_control_character_or_secret() {
 fn live_tokens_go_only_to_entra_and_nothing_planted_leaks() {
     let world = common::load(&common::root().join(WORLD));
     let lab = widiag::lab::LabHandle::spawn(world).expect("lab starts");
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, lab.kubeconfig()).unwrap();
-    let log = dir.path().join("widiag.log");
-    let env = common::lab_env(&lab, dir.path());
-    let out = common::bin()
-        .args([
-            "check",
-            "-A",
-            "--color",
-            "never",
-            "--transcript",
-            "--fail-on",
-            "never",
-        ])
-        .arg("--log")
-        .arg(&log)
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .env_remove("KUBECONFIG")
-        .envs(env)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (stdout, stderr, log) = check_live(&lab);
     // Every host widiag reached through the proxy is a cloud host of the lab's world.
     let hosts: BTreeSet<String> = lab.connected_hosts().into_iter().collect();
     assert!(hosts.contains("login.microsoftonline.com"), "{hosts:?}");
@@ -407,7 +382,6 @@ fn live_tokens_go_only_to_entra_and_nothing_planted_leaks() {
             .iter()
             .all(|r| r.host == "login.microsoftonline.com")
     );
-    let log = std::fs::read_to_string(&log).unwrap();
     for (form, text) in [("stdout", &*stdout), ("stderr", &*stderr), ("log", &*log)] {
         assert!(!text.contains(CANARY), "{form}: {text}");
         assert!(hidden_in(text).is_empty(), "{form}: {:?}", hidden_in(text));
@@ -435,30 +409,7 @@ fn hostile_service_error_text_is_shown_not_obeyed() {
     let lab = common::lab_with(&format!(
         "entra:\n  failFirst: 100\n  status: 503\n  retryAfter: 0\n  message: \"{hostile}\"\nazureReads:\n  failFirst: 100\n  status: 503\n  retryAfter: 0\n  message: \"{hostile}\"\n"
     ));
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, lab.kubeconfig()).unwrap();
-    let out = common::bin()
-        .args([
-            "check",
-            "-A",
-            "--color",
-            "never",
-            "--transcript",
-            "--fail-on",
-            "never",
-        ])
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .env_remove("KUBECONFIG")
-        .envs(common::lab_env(&lab, dir.path()))
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(out.status.success(), "{stderr}");
+    let (stdout, stderr, _) = check_live(&lab);
     // The hostile text did arrive (made visible), so the test saw what it plants.
     assert!(stdout.contains(r"\x1b]52;c;"), "{stdout}");
     for (form, text) in [("stdout", &*stdout), ("stderr", &*stderr)] {
@@ -471,4 +422,40 @@ fn hostile_service_error_text_is_shown_not_obeyed() {
             "{form} has a forged line"
         );
     }
+}
+
+/// `widiag check -A --transcript --log` against the lab as against a real cluster and tenant:
+/// stdout, stderr and the log file.
+fn check_live(lab: &widiag::lab::LabHandle) -> (String, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, lab.kubeconfig()).unwrap();
+    let log = dir.path().join("widiag.log");
+    let args = [
+        "check",
+        "-A",
+        "--color",
+        "never",
+        "--transcript",
+        "--fail-on",
+        "never",
+    ];
+    let out = common::bin()
+        .args(args)
+        .arg("--log")
+        .arg(&log)
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .env_remove("KUBECONFIG")
+        .envs(common::lab_env(lab, dir.path()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+        log,
+    )
 }

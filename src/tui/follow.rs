@@ -2,6 +2,7 @@
 //! burst of changes applied to the last world read and analysed again off the UI thread. The
 //! probe results and Azure objects of that read stay; only what the watches say changes.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -91,8 +92,8 @@ pub async fn follow(
             continue;
         };
         let mut next = (*world).clone();
-        next.kube.pods = lists.pods.clone();
-        next.kube.service_accounts = lists.sas.clone();
+        next.kube.pods = lists.pods.to_vec();
+        next.kube.service_accounts = lists.sas.to_vec();
         let next = Arc::new(next);
         let analysed = Arc::clone(&next);
         let config = Arc::clone(&config);
@@ -121,56 +122,72 @@ fn denied(e: &watcher::Error) -> bool {
     matches!(status, 401 | 403)
 }
 
-/// The pods and ServiceAccounts as the watches last said, once each has listed.
+/// The pods and ServiceAccounts as the watches last said, once each has listed; keyed by
+/// namespace and name, so an event finds its object without a scan (10,000-pod clusters).
 #[derive(Default)]
 struct Lists {
-    pods: Vec<Pod>,
-    sas: Vec<ServiceAccount>,
-    pods_listed: bool,
-    sas_listed: bool,
-    pod_init: Vec<Pod>,
-    sa_init: Vec<ServiceAccount>,
+    pods: Keyed<Pod>,
+    sas: Keyed<ServiceAccount>,
 }
 
 impl Lists {
     fn ready(&self) -> bool {
-        self.pods_listed && self.sas_listed
+        self.pods.listed && self.sas.listed
     }
 
     fn apply(&mut self, c: Change) {
         match c {
-            Change::Pod(e) => apply(
-                *e,
-                &mut self.pods,
-                &mut self.pod_init,
-                &mut self.pods_listed,
-            ),
-            Change::ServiceAccount(e) => {
-                apply(*e, &mut self.sas, &mut self.sa_init, &mut self.sas_listed)
-            }
+            Change::Pod(e) => self.pods.apply(*e),
+            Change::ServiceAccount(e) => self.sas.apply(*e),
         }
     }
 }
 
-fn apply<K: Metadata<Ty = ObjectMeta>>(
-    e: watcher::Event<K>,
-    list: &mut Vec<K>,
-    init: &mut Vec<K>,
-    listed: &mut bool,
-) {
-    let key = |k: &K| (k.metadata().namespace.clone(), k.metadata().name.clone());
-    match e {
-        watcher::Event::Init => init.clear(),
-        watcher::Event::InitApply(k) => init.push(k),
-        // A (re)list replaces everything: what was deleted meanwhile is gone.
-        watcher::Event::InitDone => {
-            *list = std::mem::take(init);
-            *listed = true;
+type Key = (Option<String>, Option<String>);
+
+/// One kind as its watch last said: the objects by (namespace, name), and a relist in progress.
+struct Keyed<K> {
+    objects: BTreeMap<Key, K>,
+    init: BTreeMap<Key, K>,
+    listed: bool,
+}
+
+impl<K> Default for Keyed<K> {
+    fn default() -> Self {
+        Keyed {
+            objects: BTreeMap::new(),
+            init: BTreeMap::new(),
+            listed: false,
         }
-        watcher::Event::Apply(k) => match list.iter().position(|x| key(x) == key(&k)) {
-            Some(i) => list[i] = k,
-            None => list.push(k),
-        },
-        watcher::Event::Delete(k) => list.retain(|x| key(x) != key(&k)),
+    }
+}
+
+impl<K: Metadata<Ty = ObjectMeta> + Clone> Keyed<K> {
+    fn key(k: &K) -> Key {
+        (k.metadata().namespace.clone(), k.metadata().name.clone())
+    }
+
+    fn apply(&mut self, e: watcher::Event<K>) {
+        match e {
+            watcher::Event::Init => self.init.clear(),
+            watcher::Event::InitApply(k) => {
+                self.init.insert(Self::key(&k), k);
+            }
+            // A (re)list replaces everything: what was deleted meanwhile is gone.
+            watcher::Event::InitDone => {
+                self.objects = std::mem::take(&mut self.init);
+                self.listed = true;
+            }
+            watcher::Event::Apply(k) => {
+                self.objects.insert(Self::key(&k), k);
+            }
+            watcher::Event::Delete(k) => {
+                self.objects.remove(&Self::key(&k));
+            }
+        }
+    }
+
+    fn to_vec(&self) -> Vec<K> {
+        self.objects.values().cloned().collect()
     }
 }
