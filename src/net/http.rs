@@ -115,6 +115,8 @@ pub struct Network {
 
 impl Http {
     pub fn new(timeout: Duration, network: &Network) -> Result<Http, HttpError> {
+        // reqwest is built without a provider of its own: the process's (ring) must be in place.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder();
         if let Some(p) = &network.proxy {
             builder = builder
