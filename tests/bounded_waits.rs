@@ -28,20 +28,9 @@ fn run(
     args: &[&str],
     env: &[(&str, String)],
 ) -> (Output, Duration) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kubeconfig");
-    std::fs::write(&path, kubeconfig).unwrap();
-    let lab_env = common::lab_env(lab, dir.path());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let started = Instant::now();
-    let out = common::bin()
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(&path)
-        .env_remove("KUBECONFIG")
-        .envs(lab_env)
-        .envs(env.iter().map(|(k, v)| (*k, v.clone())))
-        .output()
-        .unwrap();
+    let out = common::widiag_against(lab, kubeconfig, args, &env);
     (out, started.elapsed())
 }
 

@@ -42,28 +42,7 @@ fn check_against(lab: LabHandle, world: &str, kubeconfig_text: &str, extra: &[&s
 
 /// The real binary with the kubeconfig, proxy, CA and reader credential the lab writes.
 fn widiag_against(lab: &LabHandle, kubeconfig_text: &str, args: &[&str]) -> Output {
-    widiag_against_env(lab, kubeconfig_text, args, &[])
-}
-
-fn widiag_against_env(
-    lab: &LabHandle,
-    kubeconfig_text: &str,
-    args: &[&str],
-    extra_env: &[(&str, &str)],
-) -> Output {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, kubeconfig_text).unwrap();
-    let env = common::lab_env(lab, dir.path());
-    common::bin()
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .env_remove("KUBECONFIG")
-        .envs(env)
-        .envs(extra_env.iter().copied())
-        .output()
-        .unwrap()
+    common::widiag_against(lab, kubeconfig_text, args, &[])
 }
 
 /// `status` or `status(CODE,...)` of one link of one pod.
@@ -1001,7 +980,7 @@ async fn in_pod_presents_the_pods_own_token_instead_of_requesting_one() {
     let kubeconfig = lab.kubeconfig();
     let file_str = file.to_str().unwrap().to_string();
     let out = tokio::task::spawn_blocking(move || {
-        let out = widiag_against_env(
+        let out = common::widiag_against(
             &lab,
             &kubeconfig,
             &[

@@ -428,8 +428,6 @@ fn hostile_service_error_text_is_shown_not_obeyed() {
 /// stdout, stderr and the log file.
 fn check_live(lab: &widiag::lab::LabHandle) -> (String, String, String) {
     let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, lab.kubeconfig()).unwrap();
     let log = dir.path().join("widiag.log");
     let args = [
         "check",
@@ -439,17 +437,10 @@ fn check_live(lab: &widiag::lab::LabHandle) -> (String, String, String) {
         "--transcript",
         "--fail-on",
         "never",
+        "--log",
+        log.to_str().unwrap(),
     ];
-    let out = common::bin()
-        .args(args)
-        .arg("--log")
-        .arg(&log)
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .env_remove("KUBECONFIG")
-        .envs(common::lab_env(lab, dir.path()))
-        .output()
-        .unwrap();
+    let out = common::widiag_against(lab, &lab.kubeconfig(), &args, &[]);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{stderr}");
     let log = std::fs::read_to_string(&log).unwrap_or_default();

@@ -34,8 +34,14 @@ impl Config {
     pub fn options(&self, world: &World, selection: Selection, clock: Timestamp) -> Options {
         Options {
             selection,
-            now: self.now.or(world.info.captured_at).unwrap_or(clock),
+            now: self.instant(world, clock),
             targets: self.targets.clone(),
         }
+    }
+
+    /// The instant tokens are judged at: `--now`, else when the world was captured, else
+    /// `clock`.
+    pub fn instant(&self, world: &World, clock: Timestamp) -> Timestamp {
+        self.now.or(world.info.captured_at).unwrap_or(clock)
     }
 }

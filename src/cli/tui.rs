@@ -103,7 +103,7 @@ pub fn open(
             probe,
         });
         // ratatui::init chains a panic hook that restores the screen before reporting; the
-        // hook below turns mouse tracking off first, and SIGTERM/SIGHUP restore it all too.
+        // hook below turns mouse tracking off first, and SIGTERM/SIGHUP/SIGINT restore it all.
         let mut terminal = ratatui::init();
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
         let screen_hook = std::panic::take_hook();

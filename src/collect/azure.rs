@@ -66,31 +66,26 @@ impl Found {
 impl AzureReader {
     async fn token(&self, scope: &str) -> Result<String, Gap> {
         let bound = token_bound(self.timeout);
-        let gap = |error: String| Gap {
+        let start = std::time::Instant::now();
+        let got = match tokio::time::timeout(bound, self.credential.get_token(&[scope], None)).await
+        {
+            Ok(Ok(t)) => Ok(t.token.secret().to_string()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no token within {}s", bound.as_secs())),
+        };
+        self.http.transcript.record(
+            "Azure credential: token",
+            ("TOKEN", scope.into()),
+            start,
+            got.is_ok().then_some(200),
+            got.as_ref().err().cloned(),
+        );
+        got.map_err(|error| Gap {
             resource: scope.into(),
             namespace: None,
             needed: format!("a token for {scope} (az login, or AZURE_* credentials)"),
             error,
-        };
-        let start = std::time::Instant::now();
-        let got = tokio::time::timeout(bound, self.credential.get_token(&[scope], None)).await;
-        self.http.transcript.push(crate::world::live::Step {
-            what: "Azure credential: token".into(),
-            method: "TOKEN".into(),
-            url: scope.into(),
-            status: matches!(got, Ok(Ok(_))).then_some(200),
-            millis: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
-            note: match &got {
-                Ok(Ok(_)) => None,
-                Ok(Err(e)) => Some(e.to_string()),
-                Err(_) => Some(format!("no token within {}s", bound.as_secs())),
-            },
-        });
-        match got {
-            Ok(Ok(t)) => Ok(t.token.secret().to_string()),
-            Ok(Err(e)) => Err(gap(e.to_string())),
-            Err(_) => Err(gap(format!("no token within {}s", bound.as_secs()))),
-        }
+        })
     }
 
     /// Every page of a list (`nextLink` or `@odata.nextLink`); items only.

@@ -175,17 +175,16 @@ where
     let plural = K::plural(&K::DynamicType::default()).into_owned();
     let start = std::time::Instant::now();
     let result = fetch_timed(api, namespace, timeout, &plural).await;
-    transcript.push(crate::world::live::Step {
-        what: format!("list {plural}"),
-        method: "GET".into(),
-        url: K::url_path(&K::DynamicType::default(), namespace),
-        status: match &result {
+    transcript.record(
+        format!("list {plural}"),
+        ("GET", K::url_path(&K::DynamicType::default(), namespace)),
+        start,
+        match &result {
             Ok(_) => Some(200),
             Err((_, code)) => *code,
         },
-        millis: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
-        note: result.as_ref().err().map(|(g, _)| g.error.clone()),
-    });
+        result.as_ref().err().map(|(g, _)| g.error.clone()),
+    );
     result.map_err(|(g, _)| g)
 }
 

@@ -140,14 +140,13 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
         .await
         .map_err(|_| format!("no answer within {}s", opts.timeout.as_secs()))
         .and_then(|r| r.map_err(|e| crate::net::kube_calls::plain_error(&e)));
-    cluster.transcript.push(crate::world::live::Step {
-        what: "server version".into(),
-        method: "GET".into(),
-        url: "/version".into(),
-        status: version.is_ok().then_some(200),
-        millis: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
-        note: version.as_ref().err().cloned(),
-    });
+    cluster.transcript.record(
+        "server version",
+        ("GET", "/version".into()),
+        start,
+        version.is_ok().then_some(200),
+        version.as_ref().err().cloned(),
+    );
     let version = version.map_err(CollectError::Unreachable)?;
     let namespace = match &selection {
         Selection::All => None,

@@ -55,25 +55,29 @@ fn arm_error(status: StatusCode, code: &str, message: String) -> Response {
 pub fn throttled(host: &str, t: &crate::world::lab::Throttle) -> Response {
     let code = StatusCode::from_u16(t.status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
     let after = t.retry_after;
-    let r = match (host, code) {
-        ("graph.microsoft.com", StatusCode::TOO_MANY_REQUESTS) => graph_error(
+    let graph = host == "graph.microsoft.com";
+    let r = match (graph, code, &t.message) {
+        // A planted message in place of the service's own words.
+        (true, _, Some(m)) => graph_error(code, "serviceNotAvailable", m),
+        (false, _, Some(m)) => arm_error(code, "ServiceUnavailable", m.clone()),
+        (true, StatusCode::TOO_MANY_REQUESTS, None) => graph_error(
             code,
             "TooManyRequests",
             "Too many requests. Please retry after the time in the Retry-After header.",
         ),
-        ("graph.microsoft.com", _) => graph_error(
+        (true, _, None) => graph_error(
             code,
             "serviceNotAvailable",
             "The service is temporarily unavailable.",
         ),
-        (_, StatusCode::TOO_MANY_REQUESTS) => arm_error(
+        (false, StatusCode::TOO_MANY_REQUESTS, None) => arm_error(
             code,
             "SubscriptionRequestsThrottled",
             format!(
                 "Number of 'read' requests for subscription exceeded. Please try again after '{after}' seconds."
             ),
         ),
-        (_, StatusCode::SERVICE_UNAVAILABLE) => arm_error(
+        (false, StatusCode::SERVICE_UNAVAILABLE, None) => arm_error(
             code,
             "ServiceUnavailable",
             "The service is temporarily unavailable; retry the request.".into(),
@@ -83,11 +87,6 @@ pub fn throttled(host: &str, t: &crate::world::lab::Throttle) -> Response {
             "InternalServerError",
             "The server encountered an internal error; retry the request.".into(),
         ),
-    };
-    let r = match &t.message {
-        Some(m) if host == "graph.microsoft.com" => graph_error(code, "serviceNotAvailable", m),
-        Some(m) => arm_error(code, "ServiceUnavailable", m.clone()),
-        None => r,
     };
     super::throttle::with_retry_after(r, t)
 }

@@ -67,7 +67,7 @@ pub struct LabHandle {
     pub log: RequestLog,
     /// Every host a client asked the proxy to CONNECT to, in order: also hosts the lab's
     /// certificate does not cover, where the handshake fails and nothing is sent.
-    pub connects: Connects,
+    connects: Connects,
     /// The principal that may read the lab's ARM and Graph with a client secret.
     pub reader: entra::Reader,
     /// Set to true to stop: ends held watches, then the server.

@@ -60,6 +60,24 @@ impl Transcript {
             v.push(step);
         }
     }
+    /// A request that began at `start` and ended now: its step, with the time it took.
+    pub fn record(
+        &self,
+        what: impl Into<String>,
+        (method, url): (&str, String),
+        start: Instant,
+        status: Option<u16>,
+        note: Option<String>,
+    ) {
+        self.push(Step {
+            what: what.into(),
+            method: method.to_string(),
+            url,
+            status,
+            millis: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+            note,
+        });
+    }
     pub fn steps(&self) -> Vec<Step> {
         self.0.lock().map(|v| v.clone()).unwrap_or_default()
     }
@@ -249,16 +267,14 @@ impl Http {
             })
         }
         .await;
-        let millis = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         let note = result.as_ref().err().map(error_chain);
-        self.transcript.push(Step {
-            what: what.to_string(),
-            method: method.to_string(),
-            url: redact_url(url),
-            status: result.as_ref().ok().map(|r| r.status),
-            millis,
-            note: note.clone(),
-        });
+        self.transcript.record(
+            what,
+            (method, redact_url(url)),
+            start,
+            result.as_ref().ok().map(|r| r.status),
+            note.clone(),
+        );
         result.map_err(|_| HttpError::Send {
             method,
             url: redact_url(url),

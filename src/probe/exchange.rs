@@ -43,7 +43,7 @@ pub async fn exchange(
         Some(format!(
             "not sent: {authority} is not an Entra authority of a known cloud or --authority-host"
         ))
-    } else if !tenant_shaped(tenant) {
+    } else if !crate::untrusted::grammar::tenant(tenant) {
         Some("not sent: the tenant is neither a GUID nor a domain name".to_string())
     } else {
         None
@@ -71,17 +71,6 @@ pub async fn exchange(
         outcome,
         access,
     }
-}
-
-/// A tenant as Entra takes it in the path: a GUID or a verified domain, so it cannot add to
-/// the path or query.
-fn tenant_shaped(tenant: &str) -> bool {
-    crate::untrusted::grammar::guid(tenant)
-        || (!tenant.is_empty()
-            && tenant.len() <= 253
-            && tenant
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
 }
 
 /// One request to the token endpoint, and whether it is worth asking again (with Retry-After):

@@ -94,11 +94,10 @@ pub async fn run(
                 },
                 _ => match step(
                     http,
-                    "token request",
-                    "POST",
-                    token_url(plan),
+                    ("token request", "POST", token_url(plan)),
                     201,
-                    bounded(opts.timeout, token::request(client, plan)),
+                    opts.timeout,
+                    token::request(client, plan),
                 )
                 .await
                 {
@@ -110,11 +109,10 @@ pub async fn run(
                     // Not allowed to mint one: read the one the pod has.
                     Err(denied) if denied.status == Some(403) => match step(
                         http,
-                        "read the token file over exec",
-                        "GET",
-                        exec_url(plan),
+                        ("read the token file over exec", "GET", exec_url(plan)),
                         101,
-                        bounded(opts.timeout, token::exec(client, plan)),
+                        opts.timeout,
+                        token::exec(client, plan),
                     )
                     .await
                     {
@@ -162,29 +160,21 @@ pub async fn run(
     }
     // A token read inside a pod names whatever issuer the pod wrote: widiag fetches only the
     // issuers of tokens the API server minted and the cluster's own as ARM reports it.
-    let vouched =
-        |t: &Taken<'_>, iss: &str| t.source != "exec" || opts.cluster_issuers.contains(iss);
-    let (issuers, unvouched): (BTreeSet<&str>, BTreeSet<&str>) = decoded
+    let named: BTreeSet<&str> = decoded
         .iter()
-        .map(|(t, _, (_, claims))| (*t, claims.iss.as_str()))
-        .fold(Default::default(), |(mut ok, mut not), (t, iss)| {
-            if vouched(t, iss) {
-                ok.insert(iss);
-            } else {
-                not.insert(iss);
-            }
-            (ok, not)
-        });
-    facts.issuers = stream::iter(issuers)
+        .map(|(_, _, (_, claims))| claims.iss.as_str())
+        .collect();
+    let vouched: BTreeSet<&str> = decoded
+        .iter()
+        .filter(|(t, _, (_, c))| t.source != "exec" || opts.cluster_issuers.contains(&c.iss))
+        .map(|(_, _, (_, claims))| claims.iss.as_str())
+        .collect();
+    facts.issuers = stream::iter(&vouched)
         .map(|iss| async move { issuer::fetch(http, iss).await })
         .buffer_unordered(n)
         .collect()
         .await;
-    let unvouched: Vec<&str> = unvouched
-        .into_iter()
-        .filter(|iss| !facts.issuers.iter().any(|c| c.issuer == *iss))
-        .collect();
-    facts.issuers.extend(unvouched.into_iter().map(|iss| {
+    facts.issuers.extend(named.difference(&vouched).map(|iss| {
         IssuerCapture {
             issuer: iss.to_string(),
             error: Some(
@@ -231,44 +221,35 @@ pub async fn run(
     facts
 }
 
-/// `call`, or a refusal once `timeout` has passed.
-async fn bounded<T>(
+/// Runs a Kubernetes call bounded by `--timeout` (a container printing one byte at a time must
+/// not hold the run) and leaves a transcript step for it: the status the API server answered
+/// (also when it refused), the error, never the token.
+async fn step<T>(
+    http: &Http,
+    (what, method, url): (&str, &str, String),
+    ok_status: u16,
     timeout: std::time::Duration,
     call: impl std::future::Future<Output = Result<T, token::Refused>>,
 ) -> Result<T, token::Refused> {
-    tokio::time::timeout(timeout, call)
+    let start = std::time::Instant::now();
+    let result = tokio::time::timeout(timeout, call)
         .await
         .unwrap_or_else(|_| {
             Err(token::Refused {
                 message: format!("no answer within {}s", timeout.as_secs()),
                 status: None,
             })
-        })
-}
-
-/// Runs a Kubernetes call and leaves a transcript step for it: the status the API server
-/// answered (also when it refused), the error, never the token.
-async fn step<T>(
-    http: &Http,
-    what: &str,
-    method: &str,
-    url: String,
-    ok_status: u16,
-    call: impl std::future::Future<Output = Result<T, token::Refused>>,
-) -> Result<T, token::Refused> {
-    let start = std::time::Instant::now();
-    let result = call.await;
-    http.transcript.push(crate::world::live::Step {
-        what: what.into(),
-        method: method.into(),
-        url,
-        status: match &result {
+        });
+    http.transcript.record(
+        what,
+        (method, url),
+        start,
+        match &result {
             Ok(_) => Some(ok_status),
             Err(r) => r.status,
         },
-        millis: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
-        note: result.as_ref().err().map(|r| r.message.clone()),
-    });
+        result.as_ref().err().map(|r| r.message.clone()),
+    );
     result
 }
 

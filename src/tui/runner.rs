@@ -68,7 +68,7 @@ async fn load(
 }
 
 /// `--log FILE`: every live read of the session appends its transcript, or why it failed. A
-/// log that cannot be written is not worth stopping the TUI for; its first line says so.
+/// log that cannot be written is not worth stopping the TUI for, and is skipped.
 fn log_read(o: &LiveOptions, live: &Result<crate::collect::Live, crate::collect::CollectError>) {
     let Some(path) = &o.log else { return };
     let text = match live {
@@ -162,11 +162,9 @@ pub async fn serve(
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .world_of(&pod);
-                let now = config.now;
+                let judging = Arc::clone(&config);
                 with_world(&source, &config, known, pod, &results, move |w, pod| {
-                    let now = now
-                        .or(w.info.captured_at)
-                        .unwrap_or_else(jiff::Timestamp::now);
+                    let now = judging.instant(w, jiff::Timestamp::now());
                     match crate::analysis::describe::describe(w, &pod, now) {
                         Some(v) => Msg::Described(pod, v),
                         None => Msg::Failed(format!("{pod} is no longer in the world")),

@@ -146,6 +146,17 @@ fn url(v: &str) -> bool {
         })
 }
 
+/// A tenant as Entra takes it in an authority URL (`https://login.microsoftonline.com/{tenant}`,
+/// Microsoft identity platform, "Application configuration options"): a GUID, or a domain name
+/// (letters, digits, hyphens, at least one dot), so it can add nothing to the path or query.
+pub fn tenant(v: &str) -> bool {
+    guid(v)
+        || (v.contains('.')
+            && v.len() <= 253
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+}
+
 /// Whether `v` is a Key Vault name (see [`Grammar::VaultName`]).
 pub fn vault_name(v: &str) -> bool {
     let b = v.as_bytes();
@@ -256,6 +267,13 @@ mod tests {
         for (g, v, ok) in cases {
             assert_eq!(g.accepts(v), *ok, "{g:?} {v:?}");
         }
+    }
+
+    #[test]
+    fn tenants_are_guids_or_domains() {
+        assert!(tenant("8f3c2a10-5b7e-4c1d-9a2f-6e4b1d0c7a93"));
+        assert!(tenant("contoso.onmicrosoft.com"));
+        assert!(!tenant("not a tenant") && !tenant("x/../y") && !tenant("contoso"));
     }
 
     #[test]

@@ -98,14 +98,15 @@ pub fn detected(s: &str) -> Vec<&'static str> {
         .collect()
 }
 
+/// What every rule needs to match: `=` (SAS, connection strings, keys), `eyJ` (JWT),
+/// `-----BEGIN` (PEM), `@` (URL password), `Q~` (client secret).
 fn might_hold_secret(s: &str) -> bool {
     s.len() >= 8
         && (s.contains('=')
             || s.contains("eyJ")
             || s.contains("-----BEGIN")
             || s.contains('@')
-            || s.contains("Q~")
-            || s.contains(':'))
+            || s.contains("Q~"))
 }
 
 #[cfg(test)]

@@ -109,6 +109,28 @@ pub fn lab_env(lab: &widiag::lab::LabHandle, dir: &Path) -> Vec<(String, String)
     env
 }
 
+/// The real binary with `kubeconfig_text` and the proxy, CA and reader credential the lab
+/// writes, plus `extra_env`.
+pub fn widiag_against(
+    lab: &widiag::lab::LabHandle,
+    kubeconfig_text: &str,
+    args: &[&str],
+    extra_env: &[(&str, &str)],
+) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, kubeconfig_text).unwrap();
+    bin()
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .env_remove("KUBECONFIG")
+        .envs(lab_env(lab, dir.path()))
+        .envs(extra_env.iter().copied())
+        .output()
+        .unwrap()
+}
+
 /// The TUI's screen at `width` x `height` as text, one line per row, trailing blanks trimmed.
 pub fn screen(m: &widiag::tui::Model, width: u16, height: u16) -> String {
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();

@@ -15,7 +15,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         b.skip("no client ID (see the service-account link)");
         return;
     };
-    if !super::service_account::is_guid(client_id) {
+    if !crate::untrusted::grammar::guid(client_id) {
         b.skip(format!(
             "client ID {client_id:?} is not a GUID (see the service-account link)"
         ));

@@ -4,6 +4,7 @@ use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::index::lower;
 use crate::analysis::webhook::{CLIENT_ID, EXPIRATION, TENANT_ID, expiration_valid};
+use crate::untrusted::grammar::{guid, tenant};
 use crate::world::azure::CredentialOwner;
 
 /// Keys people write when they mean `azure.workload.identity/client-id`.
@@ -12,22 +13,6 @@ fn near_miss(key: &str) -> bool {
     key != CLIENT_ID
         && (k.ends_with("client-id") || k.ends_with("clientid"))
         && (k.contains("workload") || k.contains("azure") || !k.contains('/'))
-}
-
-pub fn is_guid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
-}
-
-fn valid_tenant(s: &str) -> bool {
-    is_guid(s)
-        || (s.contains('.')
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'))
 }
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
@@ -107,14 +92,14 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             )
             .evidence(Evidence::fact(CLIENT_ID, format!("{v:?}")));
         }
-        Some(v) if !is_guid(v.trim()) => {
+        Some(v) if !guid(v.trim()) => {
             b.raise("WI305", format!("{CLIENT_ID} is {v:?}, not a GUID"))
                 .evidence(Evidence::fact(CLIENT_ID, format!("{v:?}")));
         }
         Some(v) => b.fact(Evidence::fact(CLIENT_ID, v)),
     }
     if let Some(t) = annotations.get(TENANT_ID) {
-        if !t.trim().is_empty() && !valid_tenant(t.trim()) {
+        if !t.trim().is_empty() && !tenant(t.trim()) {
             b.raise(
                 "WI306",
                 format!("{TENANT_ID} is {t:?}, not a tenant GUID or domain"),
@@ -202,8 +187,8 @@ mod tests {
 
     #[test]
     fn recognises_guids_and_near_misses() {
-        assert!(is_guid("6b7a1c2e-0f43-4d0e-9b8a-3a1e5c9d2f10"));
-        assert!(!is_guid("not-a-guid") && !is_guid("{6b7a1c2e-0f43-4d0e-9b8a-3a1e5c9d2f10}"));
+        assert!(guid("6b7a1c2e-0f43-4d0e-9b8a-3a1e5c9d2f10"));
+        assert!(!guid("not-a-guid") && !guid("{6b7a1c2e-0f43-4d0e-9b8a-3a1e5c9d2f10}"));
         assert!(near_miss("azure.workload.identity/client_id"));
         assert!(near_miss("azure.workload.identity/clientId"));
         assert!(!near_miss(CLIENT_ID));
