@@ -91,10 +91,12 @@ async fn an_expired_client_certificate_is_named_plainly() {
     .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
+    // Over TLS 1.3 the refusal may arrive as an alert or as a closed connection, depending on
+    // timing; either way the certificate's end date names the cause.
     assert!(
-        stderr.contains(
-            "the API server rejected the kubeconfig's client certificate: it has expired"
-        ),
+        stderr.contains("client certificate")
+            && stderr.contains("expired")
+            && stderr.contains("2021-01-01T00:00:00Z"),
         "{stderr}"
     );
 }

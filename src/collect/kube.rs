@@ -36,6 +36,8 @@ pub struct Cluster {
     pub context: Option<String>,
     /// The kubeconfig context's namespace, for a bare `--pod NAME`.
     pub default_namespace: String,
+    /// When the kubeconfig's client certificate expires, if it presents one.
+    pub client_certificate_ends: Option<jiff::Timestamp>,
 }
 
 /// Every context a kubeconfig names (the file given, else `$KUBECONFIG` or ~/.kube/config).
@@ -104,12 +106,14 @@ pub async fn connect(target: &KubeTarget, timeout: Duration) -> Result<Cluster, 
     config.default_retry = false;
     let default_namespace = config.default_namespace.clone();
     super::exec_plugin::resolve(&mut config, timeout).await?;
+    let client_certificate_ends = super::client_cert::not_after(&config.auth_info);
     let client = Client::try_from(config).map_err(|e| CollectError::Kube(plain_error(&e)))?;
     Ok(Cluster {
         client,
         transcript: Default::default(),
         context,
         default_namespace,
+        client_certificate_ends,
     })
 }
 

@@ -4,6 +4,7 @@
 //! at all is an error.
 
 pub mod azure;
+mod client_cert;
 pub mod credential;
 pub mod exec_plugin;
 pub mod in_pod;
@@ -139,7 +140,14 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
     let version = tokio::time::timeout(opts.timeout, cluster.client.apiserver_version())
         .await
         .map_err(|_| format!("no answer within {}s", opts.timeout.as_secs()))
-        .and_then(|r| r.map_err(|e| crate::net::kube_calls::plain_error(&e)));
+        .and_then(|r| r.map_err(|e| crate::net::kube_calls::plain_error(&e)))
+        .map_err(|error| {
+            match client_cert::expired_note(cluster.client_certificate_ends, jiff::Timestamp::now())
+            {
+                Some(note) => format!("{error}; {note}"),
+                None => error,
+            }
+        });
     cluster.transcript.record(
         "server version",
         ("GET", "/version".into()),
