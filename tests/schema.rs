@@ -74,7 +74,7 @@ fn lab_behaviours_validate_and_merge() {
     let errs = errors(&validator(), "lab.yaml", text);
     assert!(errs.is_empty(), "{errs:#?}");
     let world = widiag::world::parse::parse_str("lab.yaml", text).unwrap();
-    let lab = &world.lab;
+    let lab = &widiag::lab::behaviour::of(&world).unwrap();
     assert_eq!(lab.kube_users.len(), 1);
     assert_eq!(lab.entra.as_ref().map(|t| t.fail_first), Some(1));
     let azure = lab.azure_reads.as_ref().unwrap();
@@ -94,12 +94,22 @@ fn lab_behaviours_validate_and_merge() {
         &widiag::world::write::to_yaml(&widiag::world::write::documents(&world)).unwrap(),
     )
     .unwrap();
-    assert_eq!(again.lab, world.lab);
+    assert_eq!(widiag::lab::behaviour::of(&again).unwrap(), *lab);
 
-    let unknown =
-        "apiVersion: widiag.io/v1\nkind: LabBehaviour\nazureReads: {failFirst: 1, often: true}\n";
+    // The world keeps the document uninterpreted; the lab names where it is wrong.
+    let unknown = "apiVersion: widiag.io/v1\nkind: WorldInfo\n---\n\
+        apiVersion: widiag.io/v1\nkind: LabBehaviour\nazureReads: {failFirst: 1, often: true}\n";
     assert!(!errors(&validator(), "bad", unknown).is_empty());
-    assert!(widiag::world::parse::parse_str("bad", unknown).is_err());
+    let world = widiag::world::parse::parse_str("bad.yaml", unknown).unwrap();
+    let err = widiag::lab::behaviour::of(&world).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "bad.yaml:4:1: document 2: LabBehaviour field `azureReads.often`: unknown field `often`, expected one of `failFirst`, `status`, `retryAfter`, `message`"
+    );
+    let spawned = widiag::lab::LabHandle::spawn(world)
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(spawned.to_string(), err);
 }
 
 /// What `widiag report` writes is a world file, so the schema accepts it (with live facts too:

@@ -29,11 +29,9 @@ fn json_response(status: StatusCode, body: Value) -> Response {
 }
 
 /// `LabBehaviour.azureDenied`: the reader lacks RBAC on these resource types, as ARM says it.
-fn denied_arm(world: &World, path: &str) -> Option<Response> {
+fn denied_arm(denied: &[String], path: &str) -> Option<Response> {
     let lower = path.to_ascii_lowercase();
-    let kind = world
-        .lab
-        .azure_denied
+    let kind = denied
         .iter()
         .find(|d| lower.contains(&format!("/{}", d.to_ascii_lowercase())))?;
     let scope = path.split("/providers/").next().unwrap_or(path);
@@ -52,7 +50,7 @@ fn arm_error(status: StatusCode, code: &str, message: String) -> Response {
 
 /// ARM or Graph throttling a read (429) or failing it (5xx), worded as each does, with
 /// `Retry-After` (`LabBehaviour.azureReads`).
-pub fn throttled(host: &str, t: &crate::world::lab::Throttle) -> Response {
+pub fn throttled(host: &str, t: &crate::lab::behaviour::Throttle) -> Response {
     let code = StatusCode::from_u16(t.status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
     let after = t.retry_after;
     let graph = host == "graph.microsoft.com";
@@ -137,14 +135,29 @@ fn in_sub(id: &str, sub: &str) -> bool {
     arm_segment(id, "subscriptions").is_some_and(|s| s.eq_ignore_ascii_case(sub))
 }
 
-pub fn handle_arm(
-    world: &World,
-    entra_key: &SigningKey,
-    method: &Method,
-    path: &str,
-    query: &str,
-    headers: &HeaderMap,
-) -> Response {
+/// One read of ARM or Graph, with what the lab serves it from.
+#[derive(Clone, Copy)]
+pub struct Read<'a> {
+    pub world: &'a World,
+    /// `LabBehaviour.azureDenied`.
+    pub denied: &'a [String],
+    pub entra_key: &'a SigningKey,
+    pub method: &'a Method,
+    pub path: &'a str,
+    pub query: &'a str,
+    pub headers: &'a HeaderMap,
+}
+
+pub fn handle_arm(read: Read<'_>) -> Response {
+    let Read {
+        world,
+        denied,
+        entra_key,
+        method,
+        path,
+        query,
+        headers,
+    } = read;
     if let Err(m) = bearer(entra_key, headers, ARM_HOST) {
         let mut r = arm_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", m);
         let challenge = "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\"";
@@ -154,8 +167,8 @@ pub fn handle_arm(
         );
         return r;
     }
-    if let Some(denied) = denied_arm(world, path) {
-        return denied;
+    if let Some(refusal) = denied_arm(denied, path) {
+        return refusal;
     }
     if method != Method::GET {
         return arm_error(
@@ -388,23 +401,20 @@ fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
     )
 }
 
-pub fn handle_graph(
-    world: &World,
-    entra_key: &SigningKey,
-    method: &Method,
-    path: &str,
-    query: &str,
-    headers: &HeaderMap,
-) -> Response {
+pub fn handle_graph(read: Read<'_>) -> Response {
+    let Read {
+        world,
+        denied,
+        entra_key,
+        method,
+        path,
+        query,
+        headers,
+    } = read;
     if let Err(m) = bearer(entra_key, headers, GRAPH_HOST) {
         return graph_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", &m);
     }
-    if world
-        .lab
-        .azure_denied
-        .iter()
-        .any(|d| d.eq_ignore_ascii_case("graph"))
-    {
+    if denied.iter().any(|d| d.eq_ignore_ascii_case("graph")) {
         return graph_error(
             StatusCode::FORBIDDEN,
             "Authorization_RequestDenied",

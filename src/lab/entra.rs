@@ -53,7 +53,7 @@ impl Reader {
 }
 
 impl Directory {
-    pub fn new(world: &World) -> Directory {
+    pub fn new(world: &World, behaviour: &crate::lab::behaviour::LabBehaviour) -> Directory {
         let mut tenants: Vec<String> = world.info.tenant_id.iter().cloned().collect();
         tenants.extend(
             world
@@ -79,7 +79,7 @@ impl Directory {
                 .iter()
                 .filter(|f| owner(&f.owner))
                 .map(|f| {
-                    let propagating = world.lab.propagating.iter().any(|n| n == &f.name);
+                    let propagating = behaviour.propagating.iter().any(|n| n == &f.name);
                     (
                         f.issuer.clone(),
                         f.subject.clone(),
@@ -163,7 +163,7 @@ fn aadsts(status: StatusCode, error: &str, code: u32, message: &str) -> Response
 
 /// A throttled or failing token endpoint (`LabBehaviour.entra`): the status with
 /// `Retry-After`, and an OAuth error body whose text says the lab made it.
-pub fn unavailable(t: &crate::world::lab::Throttle) -> Response {
+pub fn unavailable(t: &crate::lab::behaviour::Throttle) -> Response {
     let code = StatusCode::from_u16(t.status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
     let r = error_response(
         code,
@@ -187,7 +187,7 @@ fn form(body: &[u8]) -> HashMap<String, String> {
 pub struct Issuer<'a> {
     pub url: &'a str,
     pub key: &'a SigningKey,
-    pub behaviour: Option<&'a crate::world::lab::IssuerBehaviour>,
+    pub behaviour: Option<&'a crate::lab::behaviour::IssuerBehaviour>,
 }
 
 /// `POST /{tenant}/oauth2/v2.0/token`.

@@ -6,6 +6,7 @@
 
 pub mod arm;
 pub mod bearer;
+pub mod behaviour;
 pub mod blob;
 pub mod entra;
 pub mod keys;
@@ -24,6 +25,12 @@ use crate::world::World;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
+    #[error("{at}: LabBehaviour field `{field}`: {message}")]
+    Behaviour {
+        at: String,
+        field: String,
+        message: String,
+    },
     #[error("lab signing key: {0}")]
     Key(String),
     #[error("lab cannot listen on 127.0.0.1: {0}")]

@@ -55,6 +55,8 @@ struct Inner {
     directory: crate::lab::entra::Directory,
     entra_key: SigningKey,
     world: World,
+    /// The world's `LabBehaviour` documents, read once.
+    behaviour: crate::lab::behaviour::LabBehaviour,
     /// Requests answered so far, for each `LabBehaviour` throttle's `failFirst`.
     token_requests: std::sync::atomic::AtomicU32,
     azure_reads: std::sync::atomic::AtomicU32,
@@ -74,6 +76,7 @@ pub fn issuer_of(world: &World) -> String {
 
 impl State {
     pub fn new(world: World, stop: tokio::sync::watch::Receiver<bool>) -> Result<State, LabError> {
+        let behaviour = crate::lab::behaviour::of(&world)?;
         Ok(State {
             inner: Arc::new(Inner {
                 objects: std::sync::RwLock::new(
@@ -90,8 +93,9 @@ impl State {
                 cut: tokio::sync::watch::channel(0).0,
                 key: SigningKey::generate()?,
                 issuer: issuer_of(&world),
-                directory: crate::lab::entra::Directory::new(&world),
+                directory: crate::lab::entra::Directory::new(&world, &behaviour),
                 entra_key: SigningKey::generate()?,
+                behaviour,
                 world,
                 token_requests: std::sync::atomic::AtomicU32::new(0),
                 azure_reads: std::sync::atomic::AtomicU32::new(0),
@@ -195,16 +199,16 @@ impl State {
         &self.inner.key
     }
 
-    pub(super) fn issuer_behaviour(&self) -> Option<&crate::world::lab::IssuerBehaviour> {
-        self.inner.world.lab.issuer.as_ref()
+    pub(super) fn issuer_behaviour(&self) -> Option<&crate::lab::behaviour::IssuerBehaviour> {
+        self.inner.behaviour.issuer.as_ref()
     }
 
     pub(super) fn drop_watches(&self) -> bool {
-        self.inner.world.lab.drop_watches
+        self.inner.behaviour.drop_watches
     }
 
-    pub(super) fn kube_users(&self) -> &[crate::world::lab::KubeUser] {
-        &self.inner.world.lab.kube_users
+    pub(super) fn kube_users(&self) -> &[crate::lab::behaviour::KubeUser] {
+        &self.inner.behaviour.kube_users
     }
 
     pub fn reader(&self) -> &crate::lab::entra::Reader {
@@ -295,7 +299,7 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
         entra_request(&state, &parts.method, &path, &body)
     } else if let Some(azure) = azure_reader(&host) {
         let i = &state.inner;
-        if let Some(t) = refusing(i.world.lab.azure_reads.as_ref(), &i.azure_reads) {
+        if let Some(t) = refusing(i.behaviour.azure_reads.as_ref(), &i.azure_reads) {
             return log(
                 &state,
                 &parts,
@@ -304,14 +308,15 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
                 crate::lab::arm::throttled(&host, t),
             );
         }
-        azure(
-            &i.world,
-            &i.entra_key,
-            &parts.method,
-            &path,
-            &query,
-            &parts.headers,
-        )
+        azure(crate::lab::arm::Read {
+            world: &i.world,
+            denied: &i.behaviour.azure_denied,
+            entra_key: &i.entra_key,
+            method: &parts.method,
+            path: &path,
+            query: &query,
+            headers: &parts.headers,
+        })
     } else if host.ends_with(".vault.azure.net") {
         let i = &state.inner;
         crate::lab::keyvault::handle(
@@ -334,7 +339,7 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
             &body,
         )
     } else {
-        let lab = &state.inner.world.lab;
+        let lab = &state.inner.behaviour;
         let issuer_doc = path.ends_with("/.well-known/openid-configuration")
             || path.ends_with("/openid/v1/jwks");
         let hang = lab
@@ -400,15 +405,14 @@ fn kube_resource(path: &str) -> Option<&str> {
 }
 
 /// The delay asked for a Kubernetes resource.
-fn kube_delay(delays: &[crate::world::lab::KubeDelay], plural: &str) -> Option<u64> {
+fn kube_delay(delays: &[crate::lab::behaviour::KubeDelay], plural: &str) -> Option<u64> {
     delays
         .iter()
         .find(|d| d.resources.iter().any(|r| r == "*" || r == plural))
         .map(|d| d.millis)
 }
 
-type AzureHandler =
-    fn(&World, &SigningKey, &Method, &str, &str, &axum::http::HeaderMap) -> Response;
+type AzureHandler = fn(crate::lab::arm::Read<'_>) -> Response;
 
 /// The read-only Azure control planes the lab serves, by host.
 fn azure_reader(host: &str) -> Option<AzureHandler> {
@@ -426,14 +430,14 @@ fn entra_request(state: &State, method: &Method, path: &str, body: &Bytes) -> Re
             let i = &state.inner;
             // Only workload exchanges (client assertions) misbehave; the reader signs in.
             let assertion = form_urlencoded::parse(body).any(|(k, _)| k == "client_assertion");
-            let entra = i.world.lab.entra.as_ref().filter(|_| assertion);
+            let entra = i.behaviour.entra.as_ref().filter(|_| assertion);
             if let Some(t) = refusing(entra, &i.token_requests) {
                 return crate::lab::entra::unavailable(t);
             }
             let issuer = crate::lab::entra::Issuer {
                 url: &i.issuer,
                 key: &i.key,
-                behaviour: i.world.lab.issuer.as_ref(),
+                behaviour: i.behaviour.issuer.as_ref(),
             };
             crate::lab::entra::token(&i.directory, &issuer, &i.entra_key, tenant, body)
         }

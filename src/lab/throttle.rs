@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::response::Response;
 
-use crate::world::lab::Throttle;
+use crate::lab::behaviour::Throttle;
 
 /// The throttle, while it still has requests to refuse (each call counts one request).
 pub fn refusing<'t>(throttle: Option<&'t Throttle>, seen: &AtomicU32) -> Option<&'t Throttle> {

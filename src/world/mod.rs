@@ -3,10 +3,10 @@
 //! Plain data; analysis builds its own indexes over it.
 
 pub mod azure;
+pub mod extension;
 pub mod facts;
 pub mod generate;
 pub mod kube;
-pub mod lab;
 pub mod live;
 pub mod parse;
 pub mod write;
@@ -26,8 +26,8 @@ pub struct World {
     pub kube: KubeObjects,
     pub azure: AzureObjects,
     pub facts: Facts,
-    /// How the lab should behave when it serves this world (never read by the analysis).
-    pub lab: lab::LabBehaviour,
+    /// Documents kept for tools beside the analysis (the lab's behaviour), uninterpreted.
+    pub extensions: Vec<extension::Extension>,
     /// Documents that were read but are not kinds widiag uses.
     pub ignored: Vec<Ignored>,
     /// `kind: Diagnosis`: the chains the writer of a support bundle saw (its `check -o json`

@@ -24,9 +24,7 @@ pub fn documents(world: &World) -> Vec<Value> {
     out.extend(f.exchanges.iter().map(|x| widiag("TokenExchange", x)));
     out.extend(f.probes.iter().map(|x| widiag("ResourceProbe", x)));
     out.extend(f.gaps.iter().map(|x| widiag("CollectionGap", x)));
-    if world.lab != Default::default() {
-        out.push(widiag("LabBehaviour", &world.lab));
-    }
+    out.extend(world.extensions.iter().map(|x| widiag(&x.kind, &x.value)));
     out
 }
 

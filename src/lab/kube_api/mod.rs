@@ -131,7 +131,7 @@ struct Req<'a> {
     rest: &'a [&'a str],
     query: &'a str,
     accept: &'a str,
-    user: Option<&'a crate::world::lab::KubeUser>,
+    user: Option<&'a crate::lab::behaviour::KubeUser>,
 }
 
 fn resource_request(state: &State, req: &Req<'_>, body: &Bytes) -> Response {
@@ -213,7 +213,7 @@ fn resource_request(state: &State, req: &Req<'_>, body: &Bytes) -> Response {
 /// The world's `LabBehaviour` users: a request carrying `Bearer <user>` gets only what the
 /// user's rules allow, with the 403 a real API server gives. Anonymous requests are admin.
 fn authorize(
-    user: &crate::world::lab::KubeUser,
+    user: &crate::lab::behaviour::KubeUser,
     method: &Method,
     group: &str,
     rest: &[&str],

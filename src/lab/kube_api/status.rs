@@ -63,7 +63,7 @@ pub fn not_found(plural: &str, name: &str) -> Response {
 /// API Priority and Fairness turning a request away, as kube-apiserver's filter does: plain
 /// text (not a Status) with `Retry-After`. A 5xx is a Status with `details.retryAfterSeconds`,
 /// as the API server's own unavailable errors are.
-pub fn throttled(t: &crate::world::lab::Throttle) -> Response {
+pub fn throttled(t: &crate::lab::behaviour::Throttle) -> Response {
     let code = StatusCode::from_u16(t.status).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
     let r = if code == StatusCode::TOO_MANY_REQUESTS {
         (

@@ -51,9 +51,12 @@ pub(super) fn add(
                 })?;
             world.recorded = Some(report);
         }
-        "LabBehaviour" => {
-            let b: crate::world::lab::LabBehaviour = cx.typed("LabBehaviour", &item)?;
-            world.lab.merge(b);
+        kept if crate::world::extension::KINDS.contains(&kept) => {
+            world.extensions.push(crate::world::extension::Extension {
+                kind: kept.into(),
+                at: *cx.location(&[]),
+                value: item,
+            });
         }
         "FederatedCredentialList" => {
             let list: FicList = cx.typed("FederatedCredentialList", &item)?;

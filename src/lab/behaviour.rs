@@ -1,7 +1,24 @@
-//! `kind: LabBehaviour`: how the lab should misbehave when it serves this world, kept apart
-//! from the world itself. Ignored by the analysis.
+//! `kind: LabBehaviour`: how the lab should misbehave when it serves a world. The world keeps
+//! these documents uninterpreted (`World::extensions`); only the lab reads them.
 
 use serde::{Deserialize, Serialize};
+
+use crate::world::World;
+
+/// Every `LabBehaviour` document of `world`, merged in the order they were read.
+pub fn of(world: &World) -> Result<LabBehaviour, super::LabError> {
+    let mut out = LabBehaviour::default();
+    for x in world.extensions.iter().filter(|x| x.kind == "LabBehaviour") {
+        let b: LabBehaviour =
+            serde_path_to_error::deserialize(&x.value).map_err(|e| super::LabError::Behaviour {
+                at: x.at.to_string(),
+                field: e.path().to_string(),
+                message: e.into_inner().to_string(),
+            })?;
+        out.merge(b);
+    }
+    Ok(out)
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
