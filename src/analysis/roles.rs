@@ -1,4 +1,8 @@
-//! Built-in Azure role definitions that decide Key Vault and Blob access, by GUID.
+//! Built-in Azure role definitions that decide Key Vault and Blob access, by GUID. Each row's
+//! flags are what Microsoft's published definition grants (getSecret, blobs/read as data actions;
+//! generateUserDelegationKey as an action, which `*` in Owner and Contributor includes):
+//! tests/roles_source.rs checks every row, and that no published role granting one is missing,
+//! against assets/azure/builtin-roles.json, which the analysis itself never reads.
 
 pub struct Role {
     pub id: &'static str,
@@ -48,6 +52,13 @@ pub const BUILTIN: &[Role] = &[
         false,
     ),
     role(
+        "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba",
+        "Key Vault Certificate User",
+        true,
+        false,
+        false,
+    ),
+    role(
         "21090545-7ca7-4776-b22c-e363652d74d2",
         "Key Vault Reader",
         false,
@@ -90,18 +101,25 @@ pub const BUILTIN: &[Role] = &[
         true,
     ),
     role(
+        "17d1049b-9a84-46fb-8f53-869881c3d3ab",
+        "Storage Account Contributor",
+        false,
+        false,
+        true,
+    ),
+    role(
         "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
         "Owner",
         false,
         false,
-        false,
+        true,
     ),
     role(
         "b24988ac-6180-42a0-ab88-20f7382dd24c",
         "Contributor",
         false,
         false,
-        false,
+        true,
     ),
     role(
         "acdd72a7-3385-48ef-bd42-f606fba81ae7",

@@ -8,9 +8,18 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::keys::SigningKey;
-use crate::analysis::roles::{self, Role};
+use crate::lab::rbac::{self, Operation};
 use crate::world::World;
-use crate::world::azure::{StorageAccount, scope_covers};
+use crate::world::azure::StorageAccount;
+
+// What each Blob operation asks of Azure RBAC, from "Authorize access to blobs using Microsoft
+// Entra ID" (learn.microsoft.com/rest/api/storageservices/authorize-with-azure-active-directory):
+// listing containers and the user delegation key are actions, reading blobs a data action.
+const DELEGATION_KEY: &str =
+    "Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action";
+const LIST_CONTAINERS: &str = "Microsoft.Storage/storageAccounts/blobServices/containers/read";
+const READ_BLOBS: Operation<'static> =
+    Operation::DataAction("Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read");
 
 const VERSION: &str = "2025-01-05";
 const RESOURCE: &str = "https://storage.azure.com";
@@ -142,8 +151,8 @@ pub fn handle(
     let container_id = |c: &str| format!("{}/blobServices/default/containers/{c}", account.id);
     match (method, segs.as_slice(), param("restype"), param("comp")) {
         (&Method::POST, [], Some("service"), Some("userdelegationkey")) => {
-            // Only roles at the account or above include generateUserDelegationKey.
-            if !granted(world, oid, &account.id, |r| r.delegation_key) {
+            // An action at the account or above, not a data action.
+            if !rbac::allowed(world, oid, &account.id, Operation::Action(DELEGATION_KEY)) {
                 return mismatch();
             }
             let text = String::from_utf8_lossy(body);
@@ -165,7 +174,7 @@ pub fn handle(
             xml_response(StatusCode::OK, headers, key, None)
         }
         (&Method::GET, [], None, Some("list")) => {
-            if !granted(world, oid, &account.id, |r| r.reads_blobs) {
+            if !rbac::allowed(world, oid, &account.id, Operation::Action(LIST_CONTAINERS)) {
                 return mismatch();
             }
             let body = format!(
@@ -174,7 +183,7 @@ pub fn handle(
             xml_response(StatusCode::OK, headers, body, None)
         }
         (&Method::GET, [container], Some("container"), Some("list")) => {
-            if !granted(world, oid, &container_id(container), |r| r.reads_blobs) {
+            if !rbac::allowed(world, oid, &container_id(container), READ_BLOBS) {
                 return mismatch();
             }
             let body = format!(
@@ -184,7 +193,7 @@ pub fn handle(
             xml_response(StatusCode::OK, headers, body, None)
         }
         (&Method::GET, [container, blob @ ..], None, None) if !blob.is_empty() => {
-            if !granted(world, oid, &container_id(container), |r| r.reads_blobs) {
+            if !rbac::allowed(world, oid, &container_id(container), READ_BLOBS) {
                 return mismatch();
             }
             let data = content(&account.name, container, &blob.join("/"));
@@ -257,15 +266,6 @@ fn firewalled(a: &StorageAccount) -> bool {
         || a.public_network_access
             .as_deref()
             .is_some_and(|p| p.eq_ignore_ascii_case("Disabled"))
-}
-
-/// A role assignment of `oid` at `resource` or above whose role does what `can` asks.
-fn granted(world: &World, oid: &str, resource: &str, can: impl Fn(&Role) -> bool) -> bool {
-    world.azure.role_assignments.iter().any(|r| {
-        r.principal_id.eq_ignore_ascii_case(oid)
-            && scope_covers(&r.scope, resource)
-            && roles::lookup(r.role_guid(), r.role_definition_name.as_deref()).is_some_and(&can)
-    })
 }
 
 /// The text of the first `<tag>` element of a request body (the lab reads its own requests; it

@@ -14,9 +14,8 @@ use serde_json::json;
 const ABSENT: &[&str] = &["widiag-access-probe"];
 
 use super::keys::SigningKey;
-use crate::analysis::roles;
 use crate::world::World;
-use crate::world::azure::{KeyVault, scope_covers};
+use crate::world::azure::KeyVault;
 
 fn error(status: StatusCode, code: &str, message: String, inner: Option<&str>) -> Response {
     let mut e = json!({"code": code, "message": message});
@@ -190,12 +189,13 @@ fn deny(
         ));
     }
     if vault.rbac_authorization {
-        let granted = world.azure.role_assignments.iter().any(|r| {
-            r.principal_id.eq_ignore_ascii_case(oid)
-                && scope_covers(&r.scope, &vault.id)
-                && roles::lookup(r.role_guid(), r.role_definition_name.as_deref())
-                    .is_some_and(|x| x.reads_secrets)
-        });
+        let data_action = format!("Microsoft.KeyVault/vaults/secrets/{action}");
+        let granted = crate::lab::rbac::allowed(
+            world,
+            oid,
+            &vault.id,
+            crate::lab::rbac::Operation::DataAction(&data_action),
+        );
         return (!granted).then(|| {
             error(
                 StatusCode::FORBIDDEN,

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod keyvault;
 pub mod kube_api;
 mod outage;
+pub mod rbac;
 pub mod server;
 mod throttle;
 pub mod tls;

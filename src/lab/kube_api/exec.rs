@@ -105,18 +105,12 @@ pub async fn handle(state: State, req: Request, ns: String, pod_name: String) ->
         .into_response()
 }
 
-/// What the container would print: the token file, the hostname, else exit 127.
+/// What the container would print: a projected service-account token file, the hostname, else
+/// exit 127.
 fn run(state: &State, pod: &Value, command: &[String]) -> (Vec<u8>, i32) {
-    let token_path = pod["spec"]["containers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|c| c["env"].as_array().into_iter().flatten())
-        .find(|e| e["name"] == "AZURE_FEDERATED_TOKEN_FILE")
-        .and_then(|e| e["value"].as_str());
     match command {
-        [cat, path] if cat == "cat" && Some(path.as_str()) == token_path => {
-            match token_for(state, pod) {
+        [cat, path] if cat == "cat" && projected_audience(state, pod, path).is_some() => {
+            match token_for(state, pod, path) {
                 Some(t) => (t.into_bytes(), 0),
                 None => (b"cat: token: No such file or directory\n".to_vec(), 1),
             }
@@ -128,17 +122,56 @@ fn run(state: &State, pod: &Value, command: &[String]) -> (Vec<u8>, i32) {
     }
 }
 
-/// The projected token of pod `ns/name`, as the kubelet would write it now.
+/// The projected token of pod `ns/name` at the path its AZURE_FEDERATED_TOKEN_FILE names, as
+/// the kubelet would write it now.
 pub fn pod_token(state: &State, ns: &str, name: &str) -> Option<String> {
     let pod = find("", "v1", "pods").and_then(|r| state.find_object(r, Some(ns), name))?;
-    token_for(state, &pod)
+    let path = pod["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["env"].as_array().into_iter().flatten())
+        .find(|e| e["name"] == "AZURE_FEDERATED_TOKEN_FILE")
+        .and_then(|e| e["value"].as_str())?
+        .to_string();
+    token_for(state, &pod, &path)
 }
 
-/// A token as the kubelet writes it: the pod's ServiceAccount, its volume's audience, bound.
-fn token_for(state: &State, pod: &Value) -> Option<String> {
-    let typed: k8s_openapi::api::core::v1::Pod = serde_json::from_value(pod.clone()).ok()?;
-    let audience = crate::analysis::subject::projected_audience(&typed)
-        .unwrap_or_else(|| crate::analysis::webhook::DEFAULT_AUDIENCE.into());
+/// The audience of the `serviceAccountToken` projection the kubelet writes at `path`, read as
+/// the kubelet reads the pod: a container's volumeMount whose mountPath holds the file, its
+/// projected volume, the source whose `path` is the rest. Without `audience` the kubelet asks for
+/// the API server's own audiences, which default to its issuer.
+fn projected_audience(state: &State, pod: &Value, path: &str) -> Option<String> {
+    let spec = &pod["spec"];
+    let (volume, file) = spec["containers"]
+        .as_array()?
+        .iter()
+        .flat_map(|c| c["volumeMounts"].as_array().into_iter().flatten())
+        .find_map(|m| {
+            let dir = m["mountPath"].as_str()?.trim_end_matches('/');
+            let file = path.strip_prefix(dir)?.strip_prefix('/')?;
+            Some((m["name"].as_str()?, file))
+        })?;
+    let sources = spec["volumes"]
+        .as_array()?
+        .iter()
+        .find(|v| v["name"] == volume)?["projected"]["sources"]
+        .as_array()?;
+    let projection = sources
+        .iter()
+        .map(|s| &s["serviceAccountToken"])
+        .find(|t| t["path"] == file)?;
+    Some(
+        projection["audience"]
+            .as_str()
+            .map_or_else(|| state.issuer().to_string(), str::to_string),
+    )
+}
+
+/// A token as the kubelet writes it at `path`: the pod's ServiceAccount, the projection's
+/// audience, bound to the pod.
+fn token_for(state: &State, pod: &Value, path: &str) -> Option<String> {
+    let audience = projected_audience(state, pod, path)?;
     let ns = namespace_of(pod);
     let sa_name = pod["spec"]["serviceAccountName"]
         .as_str()

@@ -1,0 +1,155 @@
+//! The lab's own Azure RBAC: the built-in role definitions Microsoft publishes
+//! (assets/azure/builtin-roles.json, each row citing its source) and ARM's rules for them
+//! (wildcards, notActions, scope inheritance). Deliberately not `analysis::roles`: if both sides
+//! read one table, one wrong row passes both; a test checks the analysis's table against this one.
+
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+use crate::world::World;
+
+/// One built-in role's permissions, as published.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Definition {
+    pub id: String,
+    pub role_name: String,
+    pub actions: Vec<String>,
+    pub not_actions: Vec<String>,
+    pub data_actions: Vec<String>,
+    pub not_data_actions: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Dump {
+    roles: Vec<Definition>,
+}
+
+/// Every built-in role definition the lab knows, parsed once.
+pub static BUILTIN: LazyLock<Vec<Definition>> = LazyLock::new(|| {
+    serde_json::from_str::<Dump>(include_str!("../../assets/azure/builtin-roles.json"))
+        .expect("assets/azure/builtin-roles.json is checked by tests/roles_source.rs")
+        .roles
+});
+
+/// A control-plane operation (`Microsoft.Storage/.../generateUserDelegationKey/action`) or a
+/// data-plane one (`Microsoft.KeyVault/vaults/secrets/getSecret/action`).
+#[derive(Debug, Clone, Copy)]
+pub enum Operation<'a> {
+    Action(&'a str),
+    DataAction(&'a str),
+}
+
+impl Definition {
+    /// Whether the role permits `op`: some pattern of its list matches and none of its `not` list
+    /// does, as ARM evaluates a role's permissions.
+    pub fn permits(&self, op: Operation<'_>) -> bool {
+        let (allow, deny, name) = match op {
+            Operation::Action(a) => (&self.actions, &self.not_actions, a),
+            Operation::DataAction(a) => (&self.data_actions, &self.not_data_actions, a),
+        };
+        allow.iter().any(|p| matches(p, name)) && !deny.iter().any(|p| matches(p, name))
+    }
+}
+
+/// The built-in role with this definition GUID.
+pub fn builtin(guid: &str) -> Option<&'static Definition> {
+    BUILTIN.iter().find(|d| d.id.eq_ignore_ascii_case(guid))
+}
+
+/// Whether a role assignment of `principal` at `resource` or a scope above it permits `op`.
+/// Roles are found by the GUID at the end of `roleDefinitionId` only, as ARM resolves them; a
+/// custom role (not in the dump) permits nothing here.
+pub fn allowed(world: &World, principal: &str, resource: &str, op: Operation<'_>) -> bool {
+    world.azure.role_assignments.iter().any(|a| {
+        a.principal_id.eq_ignore_ascii_case(principal)
+            && inherits(&a.scope, resource)
+            && a.role_definition_id
+                .rsplit('/')
+                .next()
+                .and_then(builtin)
+                .is_some_and(|d| d.permits(op))
+    })
+}
+
+/// ARM's operation wildcards: `*` stands for any run of characters; names compare without case.
+fn matches(pattern: &str, name: &str) -> bool {
+    let (pattern, name) = (pattern.to_ascii_lowercase(), name.to_ascii_lowercase());
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = name.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+/// An assignment at `scope` reaches `resource` when the scope's segments begin the resource's
+/// (`/subscriptions/s` reaches everything in it; `/` reaches all).
+fn inherits(scope: &str, resource: &str) -> bool {
+    let segments = |s: &str| {
+        s.split('/')
+            .filter(|x| !x.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+    };
+    let (scope, resource) = (segments(scope), segments(resource));
+    resource.starts_with(&scope)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_match_as_arm_documents_them() {
+        assert!(matches("*", "Microsoft.Storage/storageAccounts/read"));
+        assert!(matches(
+            "Microsoft.KeyVault/vaults/secrets/*",
+            "microsoft.keyvault/vaults/secrets/getSecret/action"
+        ));
+        assert!(matches(
+            "Microsoft.KeyVault/vaults/*/read",
+            "Microsoft.KeyVault/vaults/secrets/read"
+        ));
+        assert!(!matches(
+            "Microsoft.KeyVault/vaults/*/read",
+            "Microsoft.KeyVault/vaults/secrets/getSecret/action"
+        ));
+        assert!(!matches(
+            "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+            "Microsoft.KeyVault/vaults/secrets/getSecret/action"
+        ));
+    }
+
+    #[test]
+    fn not_actions_take_away() {
+        let contributor = builtin("b24988ac-6180-42a0-ab88-20f7382dd24c").unwrap();
+        assert!(contributor.permits(Operation::Action("Microsoft.Storage/storageAccounts/read")));
+        assert!(!contributor.permits(Operation::Action(
+            "Microsoft.Authorization/roleAssignments/write"
+        )));
+        assert!(!contributor.permits(Operation::DataAction(
+            "Microsoft.KeyVault/vaults/secrets/getSecret/action"
+        )));
+    }
+
+    #[test]
+    fn scopes_inherit_by_whole_segments() {
+        let vault = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv";
+        assert!(inherits("/", vault));
+        assert!(inherits("/subscriptions/S/resourcegroups/RG", vault));
+        assert!(!inherits("/subscriptions/s/resourceGroups/r", vault));
+        assert!(!inherits(&format!("{vault}2"), vault));
+    }
+}
