@@ -146,7 +146,7 @@ async fn every_validation_rule_has_its_aadsts_code() {
     use widiag::lab::keys::SigningKey;
     let world = common::load(&common::root().join("assets/worlds/edge-cases.yaml"));
     let issuer = "https://eastus.oic.prod-aks.azure.com/8f3c2a10-5b7e-4c1d-9a2f-6e4b1d0c7a93/2c8e4a6f-1d3b-4f9e-a5c7-8b0d2e4f6a19/";
-    let dir = Directory::new(&world);
+    let dir = Directory::new(&world, &widiag::lab::behaviour::of(&world).unwrap());
     let (issuer_key, entra_key, stranger) = (
         SigningKey::generate().unwrap(),
         SigningKey::generate().unwrap(),
