@@ -7,7 +7,8 @@
 //! - [`net`]: what [`collect`] and [`probe`] share: the HTTP client, the retry policy, cloud
 //!   endpoints, Kubernetes call wording (neither imports the other's).
 //! - [`probe`]: the live token, issuer, exchange and Key Vault checks, recorded as world facts.
-//! - [`lab`]: loopback servers that speak the real protocols, built from a world.
+//! - `lab` (the `lab` cargo feature, on by default): loopback servers that speak the real
+//!   protocols, built from a world.
 //! - [`bundle`]: support bundles: the part of a world a chain touches, scrubbed, replayable.
 //! - [`tui`]: the terminal UI (model, update, views, effect runner).
 //! - [`output`]: front ends that only render a [`analysis::Report`] (text, JSON).
@@ -22,6 +23,7 @@ pub mod analysis;
 pub mod bundle;
 pub mod cli;
 pub mod collect;
+#[cfg(feature = "lab")]
 pub mod lab;
 pub mod net;
 pub mod output;

@@ -25,6 +25,7 @@ pub enum Command {
     /// Analyse pods and print their chains; exit 1 when a finding reaches --fail-on.
     Check(Box<CheckArgs>),
     /// Serve a world on loopback as a Kubernetes API server and OIDC issuer, until Ctrl-C.
+    #[cfg(feature = "lab")]
     Lab(LabArgs),
     /// Analyse one of the embedded seed worlds (no cluster or cloud needed).
     Demo(DemoArgs),
@@ -40,6 +41,7 @@ pub enum Command {
     GenerateWorld(GenerateArgs),
 }
 
+#[cfg(feature = "lab")]
 #[derive(Debug, Clone, Args)]
 pub struct LabArgs {
     /// World file(s) to serve; without it, the embedded world named by --demo.
@@ -64,7 +66,8 @@ pub struct DemoArgs {
     /// List the embedded worlds.
     #[arg(long)]
     pub list: bool,
-    /// Print the report instead of opening the TUI (the default when stdout is not a terminal).
+    /// Print the report instead of opening the TUI (the default when stdout is not a terminal,
+    /// and in a build without the lab).
     #[arg(long)]
     pub headless: bool,
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]

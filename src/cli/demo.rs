@@ -1,5 +1,6 @@
 //! `widiag demo`: the shipped worlds, embedded in the binary so the demo needs no files, no
-//! cluster and no cloud. Until the lab exists (issue 4) the demo analyses them offline.
+//! cluster and no cloud. In a terminal the lab serves one and the TUI reads it live; headless
+//! (or built without the lab) the world is analysed offline.
 
 /// (name, YAML) of every world in assets/worlds; a test keeps this list complete.
 pub const WORLDS: &[(&str, &str)] = &[

@@ -16,7 +16,6 @@ use anyhow::{Context, Result};
 
 use crate::analysis::{self, Catalog, Selection, Status};
 use crate::output;
-use crate::world::World;
 use crate::world::parse::{Source, parse_world};
 use args::{Cli, Command};
 
@@ -35,6 +34,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Report(args)) => report::report(&args),
         Some(Command::Codes { markdown }) => codes(markdown),
         Some(Command::Demo(d)) => demo_cmd(&d),
+        #[cfg(feature = "lab")]
         Some(Command::Lab(l)) => lab_cmd(&l),
         Some(Command::GenerateWorld(g)) => {
             let sizes = crate::world::generate::Sizes {
@@ -76,6 +76,7 @@ fn codes(markdown: bool) -> Result<ExitCode> {
     Ok(ExitCode::from(EXIT_OK))
 }
 
+#[cfg(feature = "lab")]
 fn lab_cmd(l: &args::LabArgs) -> Result<ExitCode> {
     let world = if l.worlds.is_empty() {
         let text =
@@ -169,7 +170,8 @@ fn tui_cmd(args: &args::ScopeArgs) -> Result<ExitCode> {
 
 /// `widiag demo` in a terminal: the lab in-process on an embedded world, and the TUI reading
 /// it live, probes included.
-fn demo_tui(name: &str, world: World) -> Result<ExitCode> {
+#[cfg(feature = "lab")]
+fn demo_tui(name: &str, world: crate::world::World) -> Result<ExitCode> {
     let lab = crate::lab::LabHandle::spawn(world)?;
     let dir = std::env::temp_dir().join(format!("widiag-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -224,6 +226,7 @@ fn demo_cmd(d: &args::DemoArgs) -> Result<ExitCode> {
         name: &format!("embedded:{}", d.world),
         text,
     }])?;
+    #[cfg(feature = "lab")]
     if tui::stdout_is_terminal() && !d.headless {
         return demo_tui(&d.world, world);
     }
