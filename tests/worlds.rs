@@ -566,25 +566,22 @@ fn json_reports_match_snapshots() {
     }
 }
 
+/// Codes are raised as `analysis::codes::Code`, generated from the catalogue, so a code the
+/// catalogue lacks does not compile; this keeps code strings from coming back beside it.
 #[test]
-fn every_code_raised_in_the_source_is_catalogued() {
-    let catalog = Catalog::builtin();
-    let mut missing = Vec::new();
+fn codes_are_raised_by_type_not_by_string() {
+    let mut strings = Vec::new();
     for entry in common::rust_files(&common::root().join("src")) {
         let text = std::fs::read_to_string(&entry).unwrap();
         // Unit tests may name codes that must not exist.
         let text = text.split("#[cfg(test)]").next().unwrap_or_default();
         for (i, _) in text.match_indices("\"WI") {
-            let code: String = text[i + 1..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
-                .collect();
-            if code.len() > 2 && catalog.get(&code).is_none() {
-                missing.push(format!("{}: {code}", entry.display()));
+            if text[i + 3..].starts_with(|c: char| c.is_ascii_digit()) {
+                strings.push(format!("{}: {}", entry.display(), &text[i..i + 7]));
             }
         }
     }
-    assert!(missing.is_empty(), "{missing:?}");
+    assert!(strings.is_empty(), "{strings:?}");
 }
 
 /// Every `{name}` a fix template uses is filled where the finding is raised: the placeholders

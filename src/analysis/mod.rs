@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod chain;
+pub mod codes;
 pub mod compare;
 pub mod config;
 pub mod describe;

@@ -2,6 +2,7 @@
 
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
+use crate::analysis::codes::Code;
 use crate::analysis::index::lower;
 use crate::analysis::roles;
 use crate::analysis::targets::{self, Target};
@@ -28,7 +29,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     };
     let Some(principal) = resolved.principal_id() else {
         b.raise(
-            "WI1110",
+            Code::WI1110,
             format!(
                 "the principal ID of {} is not in the world",
                 resolved.name()
@@ -81,7 +82,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
 
 fn missing(b: &mut LinkBuilder<'_>, name: &str, source: &str) {
     b.raise(
-        "WI1101",
+        Code::WI1101,
         format!("{name} (from {source}) is not in the world"),
     )
     .var("target", name);
@@ -90,7 +91,7 @@ fn missing(b: &mut LinkBuilder<'_>, name: &str, source: &str) {
 /// Role assignments were not readable: say so instead of declaring a role missing.
 fn roles_unread(b: &mut LinkBuilder<'_>, g: &Gap, target: &str, what: &str) {
     b.raise(
-        "WI1111",
+        Code::WI1111,
         format!("role assignments could not be read, so whether {what} on {target} is allowed is unknown"),
     )
     .evidence(Evidence::fact("not read", &g.error).with_note(format!("needs {}", g.needed)))
@@ -156,11 +157,11 @@ fn vault(
             roles_unread(b, g, &v.name, "reading secrets");
         } else {
             let code = if policy.is_some() || client_policy.is_some() {
-                "WI1102"
+                Code::WI1102
             } else {
-                "WI1103"
+                Code::WI1103
             };
-            let msg = if code == "WI1102" {
+            let msg = if code == Code::WI1102 {
                 format!(
                     "vault {} uses Azure RBAC, so the access policy for the identity is ignored and no data role is assigned",
                     v.name
@@ -191,7 +192,7 @@ fn vault(
             ));
         } else {
             let r = b.raise(
-                "WI1106",
+                Code::WI1106,
                 format!(
                     "the access policy on {} allows secrets {:?} but not get",
                     v.name, p.secrets
@@ -201,7 +202,7 @@ fn vault(
         }
     } else if client_policy.is_some() {
         let r = b.raise(
-            "WI1104",
+            Code::WI1104,
             format!(
                 "the access policy on {} names the client ID, not principal {principal}",
                 v.name
@@ -210,7 +211,7 @@ fn vault(
         vars(r);
     } else {
         let r = b.raise(
-            "WI1105",
+            Code::WI1105,
             format!(
                 "vault {} uses access policies and none is for principal {principal}",
                 v.name
@@ -292,7 +293,7 @@ fn storage(
                 said_unread = true;
             } else if container.is_some() || !anywhere {
                 let r = b.raise(
-                    "WI1108",
+                    Code::WI1108,
                     format!(
                         "no Storage Blob Data role on {}{} for the identity",
                         a.name,
@@ -312,7 +313,7 @@ fn storage(
                 roles_unread(b, g, &a.name, "a user delegation key");
             }
         } else if !account_scope {
-            let r = b.raise("WI1109", format!("the app needs a user delegation key from {}, which no role at account scope or above allows", a.name));
+            let r = b.raise(Code::WI1109, format!("the app needs a user delegation key from {}, which no role at account scope or above allows", a.name));
             vars(r);
             for r2 in roles
                 .iter()
@@ -344,7 +345,7 @@ fn firewall(b: &mut LinkBuilder<'_>, name: &str, public: Option<&str>, acls: Opt
             .map(|a| a.ip_rules.len() + a.virtual_network_rules.len())
             .unwrap_or(0);
         b.raise(
-            "WI1107",
+            Code::WI1107,
             format!("{name} denies network access by default ({rules} allow rules)"),
         )
         .evidence(Evidence::fact(

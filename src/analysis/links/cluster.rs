@@ -2,6 +2,7 @@
 
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
+use crate::analysis::codes::Code;
 
 pub const DEFAULT_SELF_MANAGED_ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
 
@@ -11,7 +12,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         b.fact(Evidence::fact("managed cluster", &c.name));
         if !c.oidc_issuer_enabled || c.issuer_url.as_deref().is_none_or(str::is_empty) {
             b.raise(
-                "WI102",
+                Code::WI102,
                 format!(
                     "AKS cluster {} has no OIDC issuer (oidcIssuerProfile.enabled is false)",
                     c.name
@@ -27,7 +28,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     match &cx.subject.token.iss {
         Some(iss) if iss.trim_end_matches('/') == DEFAULT_SELF_MANAGED_ISSUER => {
             b.raise(
-                "WI103",
+                Code::WI103,
                 format!("tokens are issued by {iss}, which Entra cannot reach"),
             )
             .evidence(Evidence::fact("issuer", iss));
@@ -45,7 +46,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         }
         None => {
             b.raise(
-                "WI101",
+                Code::WI101,
                 "the cluster's OIDC issuer is not known from the world",
             );
         }

@@ -3,18 +3,19 @@
 use super::federation::Match;
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
+use crate::analysis::codes::Code;
 use crate::world::live::{EntraError, ExchangeOutcome, ExchangeRecord};
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let Some(record) = cx.ix.exchanges.get(&cx.subject.at) else {
         if cx.ix.live() {
             b.raise(
-                "WI1012",
+                Code::WI1012,
                 "no exchange was attempted: the live run had no token for this pod",
             );
         } else {
             b.skip("not run: the exchange needs the live probes");
-            b.raise("WI1001", "not run: the exchange needs the live probes");
+            b.raise(Code::WI1001, "not run: the exchange needs the live probes");
         }
         return;
     };
@@ -39,7 +40,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         }
         ExchangeOutcome::Unreachable { error } => {
             b.raise(
-                "WI1011",
+                Code::WI1011,
                 format!("{} did not answer: {error}", record.endpoint),
             )
             .evidence(Evidence::fact("error", error));
@@ -58,15 +59,15 @@ fn rejected(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>, record: &ExchangeRecord
         format!("{label}: {sentence}")
     };
     let code = match aadsts {
-        _ if e.status == 429 || e.status >= 500 => "WI1010",
-        Some(70021) if fic_matches(cx) => "WI1004",
-        Some(70021) => "WI1003",
-        Some(700211 | 700212 | 700213 | 7002138) => "WI1005",
-        Some(70025) => "WI1006",
-        Some(700016 | 90002 | 900023) => "WI1007",
-        Some(90061 | 50166 | 501661) => "WI1008",
-        Some(700024 | 70023) => "WI1009",
-        _ => "WI1002",
+        _ if e.status == 429 || e.status >= 500 => Code::WI1010,
+        Some(70021) if fic_matches(cx) => Code::WI1004,
+        Some(70021) => Code::WI1003,
+        Some(700211 | 700212 | 700213 | 7002138) => Code::WI1005,
+        Some(70025) => Code::WI1006,
+        Some(700016 | 90002 | 900023) => Code::WI1007,
+        Some(90061 | 50166 | 501661) => Code::WI1008,
+        Some(700024 | 70023) => Code::WI1009,
+        _ => Code::WI1002,
     };
     let r = b.raise(code, message);
     r.evidence(Evidence::fact("status", e.status.to_string()))
@@ -85,7 +86,7 @@ fn rejected(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>, record: &ExchangeRecord
         r.evidence(Evidence::fact("Retry-After", format!("{s}s")));
     }
     r.var("tenant_id", &record.tenant_id);
-    if code == "WI1004" {
+    if code == Code::WI1004 {
         r.evidence(Evidence::fact(
             "matching credential",
             "present in the world; Entra has not seen it yet",

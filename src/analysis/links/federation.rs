@@ -3,6 +3,7 @@
 
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
+use crate::analysis::codes::Code;
 use crate::analysis::compare::distance;
 use crate::analysis::index::lower;
 use crate::analysis::subject::{Resolved, TokenView};
@@ -76,7 +77,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     elsewhere(cx, b, resolved);
     if fics.is_empty() {
         b.raise(
-            "WI901",
+            Code::WI901,
             format!(
                 "{} {} has no federated credentials",
                 resolved.kind(),
@@ -91,7 +92,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         .find(|f| f.subject.is_none() && f.claims_matching_expression.is_some())
     {
         b.raise(
-            "WI906",
+            Code::WI906,
             format!(
                 "federated credential {} uses claimsMatchingExpression",
                 flex.name
@@ -111,7 +112,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     if best.issuer == Some(false) {
         let token_iss = iss.unwrap_or_default();
         b.raise(
-            "WI902",
+            Code::WI902,
             format!(
                 "{closest} has issuer {:?}; the token's iss is {token_iss:?}",
                 best.fic.issuer
@@ -125,9 +126,9 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         && let Some(fs) = best.fic.subject.as_deref()
     {
         let code = if fs.eq_ignore_ascii_case(&t.sub) {
-            "WI904"
+            Code::WI904
         } else {
-            "WI903"
+            Code::WI903
         };
         b.raise(
             code,
@@ -142,7 +143,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     }
     if !best.audience {
         b.raise(
-            "WI905",
+            Code::WI905,
             format!(
                 "{closest} has audiences {:?}; the token's aud is {:?}",
                 best.fic.audiences, t.aud
@@ -215,7 +216,7 @@ fn elsewhere(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>, resolved: Resolved<'_>
             continue;
         }
         b.raise(
-            "WI907",
+            Code::WI907,
             format!(
                 "credential {} on {other_name} matches this pod's token, but the pod uses {}",
                 f.name,

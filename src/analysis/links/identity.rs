@@ -3,6 +3,7 @@
 
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
+use crate::analysis::codes::Code;
 use crate::analysis::index::lower;
 use crate::analysis::webhook::cloud_of_authority;
 
@@ -60,19 +61,19 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 "appId"
             };
             b.raise(
-                "WI801",
+                Code::WI801,
                 format!("{client_id} is the {what} {name}, not its {noun}"),
             )
             .evidence(Evidence::compared("client ID", client_id, &right))
             .var("client_id", right);
         } else if az.identities.is_empty() && az.applications.is_empty() {
             b.raise(
-                "WI802",
+                Code::WI802,
                 "the world holds no identities or applications to resolve the client ID",
             );
         } else {
             b.raise(
-                "WI803",
+                Code::WI803,
                 format!("no managed identity or application has client ID {client_id}"),
             );
         }
@@ -85,7 +86,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     if let (Some(want), Some(have)) = (s.tenant_id.as_deref(), resolved.tenant_id()) {
         if !want.eq_ignore_ascii_case(have) {
             b.raise(
-                "WI804",
+                Code::WI804,
                 format!(
                     "the pod asks tenant {want}; {} is in tenant {have}",
                     resolved.name()
@@ -111,7 +112,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         && cloud_of_authority(auth).is_some_and(|c| c != cloud)
     {
         b.raise(
-            "WI805",
+            Code::WI805,
             format!("AZURE_AUTHORITY_HOST is {auth} but the resources are in {cloud}"),
         )
         .var("authority", auth)
@@ -120,7 +121,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let count = resolved.fics(cx.ix).len();
     if count >= FIC_WARN_AT {
         b.raise(
-            "WI806",
+            Code::WI806,
             format!(
                 "{} has {count} of 20 federated credentials",
                 resolved.name()

@@ -3,6 +3,7 @@
 use super::cluster::DEFAULT_SELF_MANAGED_ISSUER;
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
+use crate::analysis::codes::Code;
 use crate::world::facts::SignatureCheck;
 
 /// Issuers AKS hosts itself; Entra can always read them.
@@ -30,13 +31,13 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             b.fact(Evidence::fact("issuer", iss).with_note("hosted by AKS (predicted reachable)"));
             b.ok("AKS-hosted issuer");
         } else {
-            b.raise("WI700", format!("discovery for {iss} was not captured"));
+            b.raise(Code::WI700, format!("discovery for {iss} was not captured"));
         }
         return;
     };
     if let Some(err) = &cap.error {
         b.raise(
-            "WI701",
+            Code::WI701,
             format!("{iss}/.well-known/openid-configuration could not be read: {err}"),
         )
         .evidence(Evidence::fact("error", err));
@@ -45,7 +46,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     match &cap.discovery {
         Some(d) if d.issuer != iss => {
             b.raise(
-                "WI702",
+                Code::WI702,
                 "the discovery document names another issuer than the token",
             )
             .evidence(Evidence::compared("discovery issuer", &d.issuer, iss))
@@ -53,7 +54,10 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         }
         Some(d) => b.fact(Evidence::fact("jwks_uri", &d.jwks_uri)),
         None => {
-            b.raise("WI701", format!("no discovery document captured for {iss}"));
+            b.raise(
+                Code::WI701,
+                format!("no discovery document captured for {iss}"),
+            );
         }
     }
     match (&cap.jwks, &t.kid) {
@@ -64,14 +68,14 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 .any(|k| k.kid.as_deref() == Some(kid.as_str()))
             {
                 let kids: Vec<&str> = jwks.keys.iter().filter_map(|k| k.kid.as_deref()).collect();
-                b.raise("WI703", format!("token kid {kid} is not in the JWKS"))
+                b.raise(Code::WI703, format!("token kid {kid} is not in the JWKS"))
                     .evidence(Evidence::fact("JWKS kids", kids.join(", ")));
             } else {
                 b.fact(Evidence::fact("kid", kid).with_note("present in JWKS"));
             }
         }
         (None, _) if cap.discovery.is_some() => {
-            b.raise("WI701", "the JWKS was not captured");
+            b.raise(Code::WI701, "the JWKS was not captured");
         }
         _ => {}
     }
@@ -83,7 +87,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     {
         Some(SignatureCheck::Invalid { reason }) => {
             b.raise(
-                "WI705",
+                Code::WI705,
                 format!("the token's signature does not verify against the JWKS: {reason}"),
             )
             .evidence(Evidence::fact("verification", reason));
@@ -95,7 +99,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         None => {}
     }
     if let Some(alg) = t.alg.as_deref().filter(|a| *a != "RS256") {
-        b.raise("WI704", format!("token signed with {alg}"));
+        b.raise(Code::WI704, format!("token signed with {alg}"));
     }
     b.ok("discovery and JWKS consistent with the token");
 }

@@ -13,6 +13,7 @@ mod service_account;
 mod token;
 mod webhook;
 
+use crate::analysis::codes::Code;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -62,7 +63,7 @@ pub fn run(cx: &PodCx<'_, '_>, catalog: &Catalog) -> Vec<LinkResult> {
 
 /// A finding before the catalogue gives it a title, severity and fix.
 pub struct Raised {
-    code: &'static str,
+    code: Code,
     message: String,
     evidence: Vec<Evidence>,
     vars: Vars,
@@ -118,7 +119,7 @@ impl<'c> LinkBuilder<'c> {
         }
     }
 
-    pub fn raise(&mut self, code: &'static str, message: impl Into<String>) -> &mut Raised {
+    pub fn raise(&mut self, code: Code, message: impl Into<String>) -> &mut Raised {
         self.raised.push(Raised {
             code,
             message: message.into(),
@@ -143,7 +144,7 @@ impl<'c> LinkBuilder<'c> {
         self.skip = Some(why.into());
     }
 
-    pub fn raised_any(&self, codes: &[&str]) -> bool {
+    pub fn raised_any(&self, codes: &[Code]) -> bool {
         self.raised.iter().any(|r| codes.contains(&r.code))
     }
 
@@ -189,10 +190,10 @@ impl<'c> LinkBuilder<'c> {
 }
 
 fn resolve(catalog: &Catalog, cx: &PodCx<'_, '_>, r: Raised) -> Finding {
-    let Some(entry) = catalog.get(r.code) else {
+    let Some(entry) = catalog.get(r.code.as_str()) else {
         // Every code raised in src/ is in the catalogue (tested); keep going regardless.
         return Finding {
-            code: r.code.into(),
+            code: r.code.as_str().into(),
             severity: super::chain::Severity::Error,
             title: "uncatalogued finding".into(),
             message: r.message,

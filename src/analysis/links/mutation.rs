@@ -1,6 +1,7 @@
 //! `mutation`: each container has what the webhook would inject now (env and token mount);
 //! nothing missing, overridden or stale.
 
+use crate::analysis::codes::Code;
 use k8s_openapi::api::core::v1::{Container, EnvVar};
 
 use super::{LinkBuilder, PodCx};
@@ -38,7 +39,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     }
     if !injected_anywhere {
         b.raise(
-            "WI501",
+            Code::WI501,
             format!(
                 "pod {} has none of the injected variables or the token volume",
                 s.at.name
@@ -58,7 +59,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             .collect::<Vec<_>>()
             .join(";");
         b.raise(
-            "WI508",
+            Code::WI508,
             format!("{SKIP_CONTAINERS} is {raw:?}; the webhook splits on ';' only"),
         )
         .var("fixed", fixed);
@@ -84,7 +85,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let skipped: Vec<&&Container> = regular.iter().filter(|c| skip.contains(&c.name)).collect();
     if !regular.is_empty() && skipped.len() == regular.len() {
         b.raise(
-            "WI510",
+            Code::WI510,
             format!(
                 "{SKIP_CONTAINERS} lists every container ({})",
                 skip.join(";")
@@ -99,7 +100,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 .collect::<Vec<_>>()
                 .join(";");
             b.raise(
-                "WI507",
+                Code::WI507,
                 format!("container {} is skipped and gets no identity", c.name),
             )
             .evidence(Evidence::fact(
@@ -135,7 +136,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         }
         if !missing.is_empty() {
             b.raise(
-                "WI502",
+                Code::WI502,
                 format!("container {} lacks {}", c.name, missing.join(", ")),
             )
             .var("variable", missing[0]);
@@ -147,13 +148,13 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 .flatten()
                 .any(|m| path.starts_with(m.mount_path.trim_end_matches('/')));
             if !mounted {
-                b.raise("WI505", format!("container {}: AZURE_FEDERATED_TOKEN_FILE={path} is not under any volume mount", c.name))
+                b.raise(Code::WI505, format!("container {}: AZURE_FEDERATED_TOKEN_FILE={path} is not under any volume mount", c.name))
                     .evidence(Evidence::fact("mounts", mounts(c)));
             }
         }
         for name in OUTRANKING {
             if env(c, name).is_some() {
-                b.raise("WI509", format!("container {} sets {name}, which DefaultAzureCredential prefers over workload identity", c.name))
+                b.raise(Code::WI509, format!("container {} sets {name}, which DefaultAzureCredential prefers over workload identity", c.name))
                     .var("variable", name);
             }
         }
@@ -162,7 +163,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         && aud != install.audience
     {
         b.raise(
-            "WI506",
+            Code::WI506,
             format!("the projected token's audience is {aud:?}"),
         )
         .evidence(Evidence::compared("audience", &aud, &install.audience))
@@ -218,7 +219,7 @@ fn compare(
     let name = e.name.as_str();
     let Some(value) = e.value.as_deref() else {
         b.raise(
-            "WI503",
+            Code::WI503,
             format!(
                 "container {}: {name} comes from valueFrom, so the webhook leaves it alone",
                 c.name
@@ -233,7 +234,7 @@ fn compare(
     if name == "AZURE_AUTHORITY_HOST" && cloud_of_authority(value).is_none() {
         // Not a stale value but a destination for the pod's token (docs/security.md).
         b.raise(
-            "WI511",
+            Code::WI511,
             format!(
                 "container {}: AZURE_AUTHORITY_HOST {value} is not the Entra authority of any Azure cloud",
                 c.name
@@ -259,7 +260,7 @@ fn compare(
     let ev = Evidence::compared(format!("{} {name}", c.name), value, expected[0]);
     if in_template {
         b.raise(
-            "WI503",
+            Code::WI503,
             format!("{} hard-codes {name}={value}", s.workload.kubectl_ref()),
         )
         .evidence(ev)
@@ -268,7 +269,7 @@ fn compare(
         // Another webhook version's path is fine as long as it is mounted (checked separately).
     } else {
         b.raise(
-            "WI504",
+            Code::WI504,
             format!(
                 "container {}: {name} is {value}, the ServiceAccount now says {}",
                 c.name, expected[0]

@@ -2,6 +2,7 @@
 
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
+use crate::analysis::codes::Code;
 use crate::analysis::webhook::{EXPIRATION, INJECT_PROXY, PROXY_PORT, USE_LABEL, expiration_valid};
 
 /// `label {USE_LABEL}`, spelled out so a passing pod costs no allocation for it.
@@ -13,7 +14,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         Some("true") => b.fact(Evidence::fact(LABEL_EVIDENCE, "true")),
         Some(other) => {
             b.raise(
-                "WI403",
+                Code::WI403,
                 format!("label {USE_LABEL} is {other:?}, not \"true\""),
             )
             .evidence(Evidence::compared(
@@ -33,7 +34,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             };
             if !ok {
                 b.raise(
-                    "WI404",
+                    Code::WI404,
                     format!("annotation {key} is {v:?}; the webhook denies pod creation"),
                 )
                 .var("annotation", key);
@@ -42,11 +43,11 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     }
     let spec = s.spec;
     if s.pod_annotation(INJECT_PROXY).is_some() && spec.and_then(|p| p.host_network) == Some(true) {
-        b.raise("WI405", "inject-proxy-sidecar on a hostNetwork pod");
+        b.raise(Code::WI405, "inject-proxy-sidecar on a hostNetwork pod");
     }
     if s.pod_annotation("kubernetes.io/config.mirror").is_some() {
         b.raise(
-            "WI406",
+            Code::WI406,
             "static (mirror) pod; admission webhooks never see it",
         )
         .var(
@@ -63,7 +64,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         if labels.get("type").is_some_and(|t| t == "virtual-kubelet")
             || name.starts_with("virtual-node")
         {
-            b.raise("WI407", format!("pod runs on virtual node {name}"));
+            b.raise(Code::WI407, format!("pod runs on virtual node {name}"));
         }
         if labels
             .get("kubernetes.io/os")
@@ -73,7 +74,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 .is_none_or(|o| o.name != "windows")
         {
             b.raise(
-                "WI408",
+                Code::WI408,
                 format!("pod runs on Windows node {name} without spec.os.name: windows"),
             );
         }
@@ -83,7 +84,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         .is_some_and(|t| t.service_account.is_some() && t.service_account_name.is_none());
     if template_uses_alias {
         b.raise(
-            "WI409",
+            Code::WI409,
             format!(
                 "{} sets the deprecated spec.serviceAccount",
                 s.workload.kubectl_ref()
@@ -104,7 +105,7 @@ fn missing_label(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         .is_some();
     if cx.install.pre_v1() && sa_labelled.is_some() {
         b.raise(
-            "WI402",
+            Code::WI402,
             format!(
                 "the pod is mutated only because ServiceAccount {} is labelled (pre-1.0 webhook)",
                 s.sa_name
@@ -135,7 +136,7 @@ fn missing_label(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         _ => "workload",
     };
     let r = b.raise(
-        "WI401",
+        Code::WI401,
         format!("pod lacks label {USE_LABEL}: \"true\" (it is {where_})"),
     );
     r.variant(variant);

@@ -2,6 +2,7 @@
 
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
+use crate::analysis::codes::Code;
 use crate::world::live::{ProbeRecord, ProbeTarget};
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
@@ -16,7 +17,10 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             b.skip("no probe ran (no access token, or no Key Vault or Blob target)");
         } else {
             b.skip("not run: the resource calls need the live probes");
-            b.raise("WI1201", "not run: the resource calls need the live probes");
+            b.raise(
+                Code::WI1201,
+                "not run: the resource calls need the live probes",
+            );
         }
         return;
     }
@@ -44,13 +48,13 @@ fn denied(b: &mut LinkBuilder<'_>, p: &ProbeRecord, target: String) {
     let code_name = p.error_code.as_deref().unwrap_or_default();
     let user_delegation = p.operation.contains("user delegation key");
     let code = match (p.status, code_name, &p.target) {
-        (Some(403), "ForbiddenByFirewall" | "AuthorizationFailure", _) => "WI1204",
-        (Some(403), "ForbiddenByRbac", _) => "WI1202",
-        (Some(403), "ForbiddenByPolicy", _) => "WI1203",
-        (Some(403), _, ProbeTarget::Blob { .. }) if user_delegation => "WI1208",
-        (Some(403), "AuthorizationPermissionMismatch", _) => "WI1205",
-        (Some(404), _, _) => "WI1206",
-        _ => "WI1207",
+        (Some(403), "ForbiddenByFirewall" | "AuthorizationFailure", _) => Code::WI1204,
+        (Some(403), "ForbiddenByRbac", _) => Code::WI1202,
+        (Some(403), "ForbiddenByPolicy", _) => Code::WI1203,
+        (Some(403), _, ProbeTarget::Blob { .. }) if user_delegation => Code::WI1208,
+        (Some(403), "AuthorizationPermissionMismatch", _) => Code::WI1205,
+        (Some(404), _, _) => Code::WI1206,
+        _ => Code::WI1207,
     };
     let what = match p.status {
         Some(s) => format!("{s} {code_name}"),

@@ -2,6 +2,7 @@
 
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
+use crate::analysis::codes::Code;
 use crate::analysis::index::lower;
 use crate::analysis::webhook::{CLIENT_ID, EXPIRATION, TENANT_ID, expiration_valid};
 use crate::untrusted::grammar::{guid, tenant};
@@ -20,7 +21,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let Some(sa) = s.sa else {
         if let Some(g) = cx.ix.gap("serviceaccounts", &s.at.namespace) {
             b.raise(
-                "WI308",
+                Code::WI308,
                 format!(
                     "ServiceAccounts in namespace {} could not be read",
                     s.at.namespace
@@ -37,7 +38,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             .cloned()
             .unwrap_or_default();
         let r = b.raise(
-            "WI301",
+            Code::WI301,
             format!(
                 "ServiceAccount {} does not exist in namespace {}",
                 s.sa_name, s.at.namespace
@@ -75,11 +76,11 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 .collect();
             if misses.is_empty() {
                 b.raise(
-                    "WI302",
+                    Code::WI302,
                     format!("ServiceAccount {} has no {CLIENT_ID} annotation", s.sa_name),
                 );
             } else {
-                let r = b.raise("WI303", format!("the client ID is under {} instead of the ServiceAccount annotation {CLIENT_ID}", misses[0]));
+                let r = b.raise(Code::WI303, format!("the client ID is under {} instead of the ServiceAccount annotation {CLIENT_ID}", misses[0]));
                 for m in &misses {
                     r.evidence(Evidence::fact("found", m));
                 }
@@ -87,13 +88,13 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         }
         Some(v) if v.trim().is_empty() => {
             b.raise(
-                "WI304",
+                Code::WI304,
                 format!("{CLIENT_ID} on ServiceAccount {} is empty", s.sa_name),
             )
             .evidence(Evidence::fact(CLIENT_ID, format!("{v:?}")));
         }
         Some(v) if !guid(v.trim()) => {
-            b.raise("WI305", format!("{CLIENT_ID} is {v:?}, not a GUID"))
+            b.raise(Code::WI305, format!("{CLIENT_ID} is {v:?}, not a GUID"))
                 .evidence(Evidence::fact(CLIENT_ID, format!("{v:?}")));
         }
         Some(v) => b.fact(Evidence::fact(CLIENT_ID, v)),
@@ -101,7 +102,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     if let Some(t) = annotations.get(TENANT_ID) {
         if !t.trim().is_empty() && !tenant(t.trim()) {
             b.raise(
-                "WI306",
+                Code::WI306,
                 format!("{TENANT_ID} is {t:?}, not a tenant GUID or domain"),
             );
         } else {
@@ -112,13 +113,13 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         && !expiration_valid(e.trim())
     {
         b.raise(
-            "WI307",
+            Code::WI307,
             format!(
                 "{EXPIRATION} is {e:?}; the webhook denies pod creation unless it is 3600..86400"
             ),
         );
     }
-    if b.raised_any(&["WI302", "WI303", "WI304", "WI305"]) {
+    if b.raised_any(&[Code::WI302, Code::WI303, Code::WI304, Code::WI305]) {
         suggest_client_id(cx, b);
     }
     b.ok(format!(

@@ -2,6 +2,7 @@
 
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
+use crate::analysis::codes::Code;
 
 /// Entra's limit for an external assertion's lifetime: 1 day and 1 hour (AADSTS70023).
 const MAX_LIFETIME_SECS: i64 = 25 * 3600;
@@ -17,7 +18,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     });
     if !t.observed && !has_token_file {
         b.raise(
-            "WI604",
+            Code::WI604,
             format!("pod {} presents no projected token", s.at.name),
         );
         return;
@@ -30,7 +31,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     b.fact(Evidence::fact("aud", t.aud.join(", ")));
     if !t.observed {
         b.raise(
-            "WI600",
+            Code::WI600,
             "claims predicted from the cluster, the ServiceAccount and the projected volume",
         );
         b.ok("predicted claims");
@@ -46,7 +47,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         let nbf = t.nbf.or(t.iat).unwrap_or(i64::MIN);
         if now >= exp || now < nbf {
             b.raise(
-                "WI601",
+                Code::WI601,
                 format!(
                     "token valid {} .. {}, now is outside that window",
                     at(nbf),
@@ -58,7 +59,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             && exp - iat > MAX_LIFETIME_SECS
         {
             b.raise(
-                "WI602",
+                Code::WI602,
                 format!(
                     "token lifetime is {}h, over Entra's 25h",
                     (exp - iat) / 3600
@@ -67,7 +68,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         }
     }
     if !t.aud.iter().any(|a| a == &cx.install.audience) {
-        b.raise("WI603", format!("token aud is {:?}", t.aud.join(", ")))
+        b.raise(Code::WI603, format!("token aud is {:?}", t.aud.join(", ")))
             .evidence(Evidence::compared(
                 "aud",
                 t.aud.join(", "),

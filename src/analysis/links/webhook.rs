@@ -2,6 +2,7 @@
 
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
+use crate::analysis::codes::Code;
 use crate::analysis::webhook::{Version, authority_for, selector_matches};
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
@@ -10,7 +11,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     if !install.present() {
         if install.addon == Some(false) {
             b.raise(
-                "WI201",
+                Code::WI201,
                 "the workload identity webhook is not installed and the AKS add-on is disabled",
             )
             .evidence(Evidence::fact(
@@ -20,7 +21,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             .variant("aks");
         } else {
             b.raise(
-                "WI202",
+                Code::WI202,
                 "no webhook configuration, deployment or managed cluster in the world",
             );
         }
@@ -33,7 +34,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     }
     if install.version.is_none() {
         b.raise(
-            "WI208",
+            Code::WI208,
             "webhook version unknown; predicting the current release (v1.6 token path)",
         );
     }
@@ -52,14 +53,14 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 d.metadata.name.as_deref().unwrap_or_default()
             );
             b.raise(
-                "WI203",
+                Code::WI203,
                 format!("webhook deployment {name} has no ready replica"),
             )
             .evidence(Evidence::fact("readyReplicas", "0"));
         }
     }
     if let Some(m) = install.failed_creates.first() {
-        b.raise("WI203", "pod creation fails calling the webhook")
+        b.raise(Code::WI203, "pod creation fails calling the webhook")
             .evidence(Evidence::fact("event", *m));
     }
 
@@ -70,7 +71,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         .any(|e| e.webhook.failure_policy.as_deref() == Some("Ignore"));
     if install.pre_v1() || ignore {
         let r = b.raise(
-            "WI204",
+            Code::WI204,
             match install.version {
                 Some(v) if v < Version::V1_0 => format!("webhook {v} predates v1.0"),
                 _ => "webhook failurePolicy is Ignore".into(),
@@ -105,7 +106,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             .copied()
             .unwrap_or(namespaces[0]);
         b.raise(
-            "WI205",
+            Code::WI205,
             format!(
                 "webhook installed in {} (and as the AKS add-on)",
                 namespaces.join(", ")
@@ -118,7 +119,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     if install.config_map_found {
         if install.tenant_id.as_deref().is_none_or(str::is_empty) {
             b.raise(
-                "WI207",
+                Code::WI207,
                 "webhook ConfigMap azure-wi-webhook-config has no AZURE_TENANT_ID",
             );
         }
@@ -126,7 +127,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             && authority_for(env).is_none()
         {
             b.raise(
-                "WI207",
+                Code::WI207,
                 format!("webhook AZURE_ENVIRONMENT {env:?} is not a known cloud"),
             );
         }
@@ -156,7 +157,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 .join(" ");
             let r = b
                 .raise(
-                    "WI206",
+                    Code::WI206,
                     format!("the webhook's namespaceSelector excludes namespace {ns}"),
                 )
                 .evidence(Evidence::fact(
@@ -173,11 +174,11 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let aks = install.addon.is_some();
     if aks
         && ns == "kube-system"
-        && !b.raised_any(&["WI206"])
+        && !b.raised_any(&[Code::WI206])
         && !install.entries.iter().any(|e| e.enforcer_disabled)
     {
         b.raise(
-            "WI206",
+            Code::WI206,
             "AKS's admissions enforcer keeps webhooks out of kube-system",
         )
         .placeholder("selector_fix", "move the workload to another namespace");
