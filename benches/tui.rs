@@ -57,7 +57,7 @@ fn bench(c: &mut Criterion) {
                 let mut m = Model::new(Source::World("gen".into()));
                 let r = report.clone();
                 let start = Instant::now();
-                update(&mut m, Msg::Loaded(r));
+                update(&mut m, Msg::Data(r));
                 draw(&m);
                 total += start.elapsed();
                 drop(m);
@@ -72,10 +72,10 @@ fn bench(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let mut m = Model::new(Source::World("gen".into()));
-                update(&mut m, Msg::Loaded(report.clone()));
+                update(&mut m, Msg::Data(report.clone()));
                 let r = report.clone();
                 let start = Instant::now();
-                update(&mut m, Msg::Followed(r));
+                update(&mut m, Msg::Data(r));
                 draw(&m);
                 total += start.elapsed();
                 drop(m);
@@ -84,7 +84,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     let mut m = Model::new(Source::World("gen".into()));
-    update(&mut m, Msg::Loaded(report.clone()));
+    update(&mut m, Msg::Data(report.clone()));
     g.bench_function("pods-pane-frame", |b| b.iter(|| draw(&m)));
     let mut chain = m.clone();
     update(&mut chain, key(KeyCode::Enter));

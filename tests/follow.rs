@@ -11,7 +11,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use widiag::analysis::{Report, Selection};
 use widiag::lab::LabHandle;
 use widiag::tui::runner::{DataSource, serve};
-use widiag::tui::{Effect, Model, Msg, Source, update};
+use widiag::tui::{Answer, Effect, Model, Msg, Source, update};
 
 /// The TUI's runner reading and then following one lab, as `widiag` (no --world) runs it.
 struct Following {
@@ -55,6 +55,7 @@ impl Following {
         ));
         effects
             .send(Effect::Load {
+                id: 1,
                 selection: Selection::All,
                 probe: false,
             })
@@ -77,7 +78,7 @@ impl Following {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             match self.next(deadline, "the report arrives").await {
-                Msg::Loaded(r) | Msg::Followed(r) if want(&r) => return r,
+                Msg::Answer(_, Answer::Read(r)) | Msg::Data(r) if want(&r) => return r,
                 Msg::Notice(n) => notices.push(n),
                 _ => {}
             }
@@ -188,14 +189,14 @@ async fn following_a_churning_cluster_ends_on_its_final_state() {
     });
     let first = loop {
         match f.msgs.recv().await.unwrap() {
-            Msg::Loaded(r) => break r,
+            Msg::Answer(_, Answer::Read(r)) => break r,
             other => {
                 update(&mut m, other);
             }
         }
     };
     let base = first.pods.len();
-    update(&mut m, Msg::Loaded(first));
+    update(&mut m, Msg::Data(first));
     let churn = |i: usize| {
         let mut p = template.clone();
         p["metadata"]["name"] = format!("churn-{i}").into();
@@ -215,7 +216,7 @@ async fn following_a_churning_cluster_ends_on_its_final_state() {
         let msg = f.next(deadline, "the final state arrives").await;
         // The final state: 150 churned pods, the odd ones (a burst's middle can count 150 too).
         let final_state = match &msg {
-            Msg::Followed(r)
+            Msg::Data(r)
                 if r.pods.len() == base + 150
                     && r.pods.iter().all(|p| {
                         p.pod
@@ -343,9 +344,10 @@ async fn the_tuis_reads_are_appended_to_the_log() {
         erx,
         rtx,
     ));
-    for _ in 0..2 {
+    for id in 1..=2 {
         effects
             .send(Effect::Load {
+                id,
                 selection: Selection::All,
                 probe: false,
             })
@@ -355,7 +357,7 @@ async fn the_tuis_reads_are_appended_to_the_log() {
                 .await
                 .expect("the read ends")
                 .expect("runner alive");
-            if matches!(m, Msg::Loaded(_)) {
+            if matches!(m, Msg::Answer(i, Answer::Read(_)) if i == id) {
                 break;
             }
         }
@@ -366,4 +368,44 @@ async fn the_tuis_reads_are_appended_to_the_log() {
     assert!(text.contains("200 GET /version (server version)"), "{text}");
     assert!(text.contains("200 GET /api/v1/pods (list pods)"), "{text}");
     assert!(text.contains("not read: azure"), "{text}");
+}
+
+/// `x` stops a live read itself, not only the wait for it: with the pods list slow, a read that
+/// was cancelled never goes on to its next requests (the webhook configurations), while one left
+/// to run does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_stops_the_live_read_itself() {
+    let slow_pods = "\n---\napiVersion: widiag.io/v1\nkind: LabBehaviour\nkubeDelays:\n- resources: [pods]\n  millis: 2000\n";
+    let webhook_reads = |lab: &LabHandle| {
+        lab.requests()
+            .iter()
+            .filter(|r| r.path.contains("mutatingwebhookconfigurations"))
+            .count()
+    };
+
+    let mut left = Following::start(seed_004_with(slow_pods), Duration::from_secs(20));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !matches!(
+        left.next(deadline, "the read ends").await,
+        Msg::Answer(1, Answer::Read(_))
+    ) {}
+    assert!(
+        webhook_reads(&left.lab) >= 1,
+        "the uncancelled read goes on"
+    );
+    left.quit();
+
+    let mut cancelled = Following::start(seed_004_with(slow_pods), Duration::from_secs(20));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    cancelled.effects.send(Effect::Cancel).unwrap();
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert_eq!(
+        webhook_reads(&cancelled.lab),
+        0,
+        "the cancelled read stopped"
+    );
+    while let Ok(m) = cancelled.msgs.try_recv() {
+        assert!(!matches!(m, Msg::Answer(1, _)), "{m:?}");
+    }
+    cancelled.quit();
 }

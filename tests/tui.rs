@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use widiag::analysis::{Selection, Status};
-use widiag::tui::{Effect, Model, Msg, Source, Theme, update};
+use widiag::tui::{Answer, Effect, Model, Msg, Source, Theme, update};
 
 fn key(c: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
@@ -16,7 +16,7 @@ fn key(c: KeyCode) -> Msg {
 fn loaded(world: &str) -> Model {
     let w = common::load(&common::root().join(format!("assets/worlds/{world}.yaml")));
     let mut m = Model::new(Source::World(format!("{world}.yaml")));
-    update(&mut m, Msg::Loaded(common::analyze(&w)));
+    update(&mut m, Msg::Data(common::analyze(&w)));
     m
 }
 
@@ -86,19 +86,20 @@ fn keys_become_effects_for_the_runner() {
     assert_eq!(
         update(&mut m, key(KeyCode::Char('p'))),
         vec![Effect::Load {
+            id: 1,
             selection: Selection::Pod(pod.clone()),
             probe: true
         }]
     );
     assert!(matches!(
-        m.activity,
+        m.activity(),
         widiag::tui::model::Activity::Busy { .. }
     ));
     let fix = update(&mut m, key(KeyCode::Char('c')));
     assert!(matches!(&fix[..], [Effect::Copy(f)] if f.starts_with("az role assignment create")));
     assert_eq!(
         update(&mut m, key(KeyCode::Char('e'))),
-        vec![Effect::Export(pod)]
+        vec![Effect::Export { id: 2, pod }]
     );
     assert_eq!(update(&mut m, key(KeyCode::Char('q'))), vec![Effect::Quit]);
     assert!(m.quit);
@@ -184,7 +185,7 @@ async fn the_loop_draws_from_input_and_stops_on_q() {
     let w = common::load(&common::root().join("assets/worlds/seed-004-rbac-vault.yaml"));
     let (etx, mut erx) = tokio::sync::mpsc::unbounded_channel();
     let (rtx, rrx) = tokio::sync::mpsc::unbounded_channel();
-    rtx.send(Msg::Loaded(common::analyze(&w))).unwrap();
+    rtx.send(Msg::Data(common::analyze(&w))).unwrap();
     // Input arrives after the result has been drawn.
     let input = futures_util::stream::iter(vec![key(KeyCode::Enter), key(KeyCode::Char('q'))]);
     let input = futures_util::StreamExt::then(input, |k| async {
@@ -369,17 +370,22 @@ fn the_pods_pane_scrolls_to_keep_the_selection_in_view() {
 #[test]
 fn refresh_keeps_probing_once_every_pod_was_probed() {
     let mut m = loaded("seed-004-healthy");
+    let report = m.report.clone().unwrap();
     assert_eq!(
         update(&mut m, key(KeyCode::Char('r'))),
         vec![Effect::Load {
+            id: 1,
             selection: Selection::All,
             probe: false
         }]
     );
+    update(&mut m, Msg::Answer(1, Answer::Read(report.clone())));
     update(&mut m, key(KeyCode::Char('P')));
+    update(&mut m, Msg::Answer(2, Answer::Read(report)));
     assert_eq!(
         update(&mut m, key(KeyCode::Char('r'))),
         vec![Effect::Load {
+            id: 3,
             selection: Selection::All,
             probe: true
         }]
@@ -402,11 +408,18 @@ fn inspection_tabs_show_the_facts_behind_the_chain() {
         let mut m = loaded(world);
         let pod = m.current().unwrap().pod.clone();
         let effects = update(&mut m, key(KeyCode::Char('2')));
-        assert_eq!(effects, vec![Effect::Describe(pod.clone())], "{world}");
+        assert_eq!(
+            effects,
+            vec![Effect::Describe {
+                id: 1,
+                pod: pod.clone()
+            }],
+            "{world}"
+        );
         assert!(screen(&m).contains("reading…"));
         let now = w.info.captured_at.unwrap();
         let view = widiag::analysis::describe::describe(&w, &pod, now).unwrap();
-        assert!(update(&mut m, Msg::Described(pod.clone(), view)).is_empty());
+        assert!(update(&mut m, Msg::Answer(1, Answer::Described(pod.clone(), view))).is_empty());
         for (n, tab) in ["2", "3", "4", "5", "6"].iter().zip([
             "serviceaccount",
             "env",
@@ -427,7 +440,10 @@ fn inspection_tabs_show_the_facts_behind_the_chain() {
     let next = update(&mut m, key(KeyCode::Char('j')));
     assert_eq!(
         next,
-        vec![Effect::Describe(m.current().unwrap().pod.clone())]
+        vec![Effect::Describe {
+            id: 2,
+            pod: m.current().unwrap().pod.clone()
+        }]
     );
 }
 
@@ -468,10 +484,13 @@ fn colon_commands_switch_namespace_and_context_and_x_cancels() {
     });
     assert_eq!(
         typed(&mut live, "ctx prod"),
-        vec![Effect::SwitchContext("prod".into())]
+        vec![Effect::SwitchContext {
+            id: 1,
+            context: "prod".into()
+        }]
     );
     assert!(matches!(
-        live.activity,
+        live.activity(),
         widiag::tui::model::Activity::Busy { .. }
     ));
     assert_eq!(
@@ -552,7 +571,10 @@ fn errors_appear_in_the_pane_they_concern() {
     update(&mut m, key(KeyCode::Char('r')));
     update(
         &mut m,
-        Msg::Failed("cannot reach the cluster: connection refused".into()),
+        Msg::Answer(
+            1,
+            Answer::ReadFailed("cannot reach the cluster: connection refused".into()),
+        ),
     );
     let s = screen(&m);
     let pods_bottom = s
@@ -564,16 +586,25 @@ fn errors_appear_in_the_pane_they_concern() {
         "on the pods pane's border: {pods_bottom}"
     );
     let again = m.report.clone().unwrap();
-    update(&mut m, Msg::Loaded(again));
+    update(&mut m, Msg::Data(again));
     assert!(
         !screen(&m).contains("✗ cannot reach"),
         "fresh data clears it"
     );
 
-    update(&mut m, key(KeyCode::Char('3')));
+    let asked = update(&mut m, key(KeyCode::Char('3')));
+    let [Effect::Describe { id, pod }] = &asked[..] else {
+        panic!("{asked:?}")
+    };
     update(
         &mut m,
-        Msg::Failed("default/wi-kv-test is no longer in the world".into()),
+        Msg::Answer(
+            *id,
+            Answer::DescribeFailed(
+                pod.clone(),
+                "default/wi-kv-test is no longer in the world".into(),
+            ),
+        ),
     );
     let s = screen(&m);
     assert!(
@@ -597,7 +628,7 @@ fn pods_that_could_not_be_read_are_named_on_the_pods_pane() {
     let mut m = Model::new(Source::Live {
         context: "prod".into(),
     });
-    update(&mut m, Msg::Loaded(common::analyze(&world)));
+    update(&mut m, Msg::Data(common::analyze(&world)));
     let s = screen(&m);
     let bottom = s
         .lines()
@@ -747,4 +778,126 @@ fn the_hostile_world_in_tmux_sets_no_title_clipboard_or_screen_mode() {
         !buffer.chars().any(widiag::untrusted::visible::is_hidden),
         "{buffer:?}"
     );
+}
+
+/// `r` pressed while a read runs does not start another: one runs, one waits (the newest ask),
+/// and the waiting one starts when the running one answers.
+#[test]
+fn repeated_reads_coalesce() {
+    let mut m = loaded("seed-004-healthy");
+    let report = m.report.clone().unwrap();
+    let first = update(&mut m, key(KeyCode::Char('r')));
+    assert!(
+        matches!(&first[..], [Effect::Load { id: 1, .. }]),
+        "{first:?}"
+    );
+    for _ in 0..5 {
+        assert!(update(&mut m, key(KeyCode::Char('r'))).is_empty());
+    }
+    // The probe of every pod, asked last, is the one that waits.
+    assert!(update(&mut m, key(KeyCode::Char('P'))).is_empty());
+    assert_eq!(
+        update(&mut m, Msg::Answer(1, Answer::Read(report.clone()))),
+        vec![Effect::Load {
+            id: 2,
+            selection: Selection::All,
+            probe: true
+        }]
+    );
+    assert!(update(&mut m, Msg::Answer(2, Answer::Read(report))).is_empty());
+    assert_eq!(m.activity(), widiag::tui::model::Activity::Idle);
+}
+
+/// An answer nobody waits for (cancelled with `x`) changes nothing; facts that arrive for a pod
+/// no longer selected do not land in the view of the pod that is.
+#[test]
+fn stale_answers_are_dropped() {
+    let mut m = loaded("edge-cases");
+    let before = m.report.clone().unwrap();
+    update(&mut m, key(KeyCode::Char('r')));
+    assert_eq!(
+        update(&mut m, key(KeyCode::Char('x'))),
+        vec![Effect::Cancel]
+    );
+    let mut other = before.clone();
+    other.pods.truncate(1);
+    update(&mut m, Msg::Answer(1, Answer::Read(other)));
+    assert_eq!(m.report.as_ref().unwrap().pods.len(), before.pods.len());
+    assert_eq!(m.message.as_deref(), Some("cancelled"));
+
+    // Out of order: the first pod's facts arrive after the second pod's.
+    let w = common::load(&common::root().join("assets/worlds/edge-cases.yaml"));
+    let now = w.info.captured_at.unwrap();
+    let asked_first = update(&mut m, key(KeyCode::Char('2')));
+    let [Effect::Describe { id: first, pod: a }] = &asked_first[..] else {
+        panic!("{asked_first:?}")
+    };
+    let asked_second = update(&mut m, key(KeyCode::Char('j')));
+    let [Effect::Describe { id: second, pod: b }] = &asked_second[..] else {
+        panic!("{asked_second:?}")
+    };
+    assert_ne!(a, b);
+    let view = |p| widiag::analysis::describe::describe(&w, p, now).unwrap();
+    update(
+        &mut m,
+        Msg::Answer(*second, Answer::Described(b.clone(), view(b))),
+    );
+    update(
+        &mut m,
+        Msg::Answer(*first, Answer::Described(a.clone(), view(a))),
+    );
+    assert_eq!(m.described.as_ref().map(|(p, _)| p), Some(b));
+    assert_eq!(m.activity(), widiag::tui::model::Activity::Idle);
+}
+
+/// A view whose facts cannot be gathered while a probe runs: the error is the view's, the probe
+/// keeps running (spinner on, `x` has something to stop), and the probe's answer still lands.
+#[test]
+fn a_view_failure_during_a_probe_leaves_the_probe_running() {
+    let mut m = loaded("seed-004-rbac-vault");
+    let report = m.report.clone().unwrap();
+    let probe = update(&mut m, key(KeyCode::Char('p')));
+    assert!(
+        matches!(
+            &probe[..],
+            [Effect::Load {
+                id: 1,
+                probe: true,
+                ..
+            }]
+        ),
+        "{probe:?}"
+    );
+    let asked = update(&mut m, key(KeyCode::Char('3')));
+    let [Effect::Describe { id, pod }] = &asked[..] else {
+        panic!("{asked:?}")
+    };
+    update(
+        &mut m,
+        Msg::Answer(*id, Answer::DescribeFailed(pod.clone(), "forbidden".into())),
+    );
+    assert!(matches!(
+        m.error,
+        Some((widiag::tui::model::Concerns::View, _))
+    ));
+    assert!(matches!(
+        m.activity(),
+        widiag::tui::model::Activity::Busy { ref what, .. } if what.starts_with("probing")
+    ));
+    assert!(screen(&m).contains("probing"));
+    // Fresh chains ask for the open view's facts again; only that request runs now.
+    let again = update(&mut m, Msg::Answer(1, Answer::Patch(report)));
+    let [Effect::Describe { id: regather, .. }] = &again[..] else {
+        panic!("{again:?}")
+    };
+    assert_eq!(m.work.running.keys().collect::<Vec<_>>(), vec![regather]);
+    assert_eq!(
+        update(&mut m, key(KeyCode::Char('x'))),
+        vec![Effect::Cancel]
+    );
+    assert_eq!(
+        update(&mut m, key(KeyCode::Char('x'))),
+        Vec::<Effect>::new()
+    );
+    assert_eq!(m.message.as_deref(), Some("nothing is running"));
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde_json::Value;
-use widiag::tui::{Effect, Model, Msg, Source, update};
+use widiag::tui::{Answer, Effect, Model, Msg, Source, update};
 use widiag::untrusted::visible::is_hidden;
 
 const WORLD: &str = "tests/worlds/adversarial.yaml";
@@ -315,12 +315,22 @@ fn the_tui_shows_and_copies_no_control_character_or_secret() {
     let world = common::load(&common::root().join(WORLD));
     let now = world.info.captured_at.unwrap();
     let mut m = Model::new(Source::World("adversarial.yaml".into()));
-    update(&mut m, Msg::Loaded(common::analyze(&world)));
+    update(&mut m, Msg::Data(common::analyze(&world)));
     let mut copied = Vec::new();
     for _ in 0..3 {
         let pod = m.current().unwrap().pod.clone();
         let view = widiag::analysis::describe::describe(&world, &pod, now).unwrap();
-        update(&mut m, Msg::Described(pod, view));
+        // The facts arrive as the answer to the view's request.
+        for e in update(&mut m, key(KeyCode::Char('2'))) {
+            if let Effect::Describe { id, pod: asked } = e {
+                assert_eq!(asked, pod);
+                update(
+                    &mut m,
+                    Msg::Answer(id, Answer::Described(asked, view.clone())),
+                );
+            }
+        }
+        update(&mut m, key(KeyCode::Char('1')));
         update(&mut m, key(KeyCode::Enter));
         for tab in ['1', '2', '3', '4', '5', '6'] {
             update(&mut m, key(KeyCode::Char(tab)));

@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 
 use crate::analysis::Selection;
 use crate::tui::runner::{self, DataSource};
-use crate::tui::{Effect, Model, Msg, Source, Theme};
+use crate::tui::{Model, Msg, Source, Theme};
 
 fn event_to_msg(e: std::io::Result<Event>) -> Option<Msg> {
     match e.ok()? {
@@ -90,18 +90,13 @@ pub fn open(
         tokio::spawn(runner::serve(source, Arc::new(config), erx, rtx));
         let mut model = Model::new(label);
         model.probed = probe;
-        model.activity = crate::tui::model::Activity::Busy {
-            what: if probe {
-                "reading and probing".into()
-            } else {
-                "reading".into()
-            },
-            tick: 0,
-        };
-        let _ = etx.send(Effect::Load {
+        let first = crate::tui::model::Request::Read {
             selection: Selection::All,
             probe,
-        });
+        };
+        for e in crate::tui::update::request(&mut model, first) {
+            let _ = etx.send(e);
+        }
         // ratatui::init chains a panic hook that restores the screen before reporting; the
         // hook below turns mouse tracking off first, and SIGTERM/SIGHUP/SIGINT restore it all.
         let mut terminal = ratatui::init();

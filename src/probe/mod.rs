@@ -11,8 +11,8 @@ pub mod token;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use futures_util::StreamExt;
 use futures_util::stream;
+use futures_util::{FutureExt, StreamExt};
 
 use crate::analysis::plan::ExchangePlan;
 use crate::analysis::targets::Target;
@@ -84,60 +84,13 @@ pub async fn run(
 ) -> LiveFacts {
     let mut facts = LiveFacts::default();
     let n = opts.concurrency.max(1);
-    let taken: Vec<Taken<'_>> = stream::iter(plans)
-        .map(|plan| async move {
-            match &opts.own_token {
-                Some(own) if plan.pods.contains(&own.pod) => Taken {
-                    plan,
-                    jwt: Ok(token::PodToken(own.jwt.clone())),
-                    source: "in-pod",
-                },
-                _ => match step(
-                    http,
-                    ("token request", "POST", token_url(plan)),
-                    201,
-                    opts.timeout,
-                    token::request(client, plan),
-                )
-                .await
-                {
-                    Ok(jwt) => Taken {
-                        plan,
-                        jwt: Ok(jwt),
-                        source: "token-request",
-                    },
-                    // Not allowed to mint one: read the one the pod has.
-                    Err(denied) if denied.status == Some(403) => match step(
-                        http,
-                        ("read the token file over exec", "GET", exec_url(plan)),
-                        101,
-                        opts.timeout,
-                        token::exec(client, plan),
-                    )
-                    .await
-                    {
-                        Ok(jwt) => Taken {
-                            plan,
-                            jwt: Ok(jwt),
-                            source: "exec",
-                        },
-                        Err(e) => Taken {
-                            plan,
-                            jwt: Err(format!("{}; {}", denied.message, e.message)),
-                            source: "token-request",
-                        },
-                    },
-                    Err(failed) => Taken {
-                        plan,
-                        jwt: Err(failed.message),
-                        source: "token-request",
-                    },
-                },
-            }
-        })
-        .buffer_unordered(n)
-        .collect()
-        .await;
+    // Boxed as `Send` futures where they are made: rustc cannot prove a stream of borrowing
+    // closures' futures `Send` by itself, and the TUI spawns this read so `x` can abort it.
+    let taking: Vec<_> = plans
+        .iter()
+        .map(|plan| take_token(client, http, plan, opts).boxed())
+        .collect();
+    let taken: Vec<Taken<'_>> = stream::iter(taking).buffer_unordered(n).collect().await;
     // Decoded once: the issuer to fetch, then the claims every pod of the plan carries.
     let mut decoded = Vec::new();
     for t in &taken {
@@ -169,11 +122,11 @@ pub async fn run(
         .filter(|(t, _, (_, c))| t.source != "exec" || opts.cluster_issuers.contains(&c.iss))
         .map(|(_, _, (_, claims))| claims.iss.as_str())
         .collect();
-    facts.issuers = stream::iter(&vouched)
-        .map(|iss| async move { issuer::fetch(http, iss).await })
-        .buffer_unordered(n)
-        .collect()
-        .await;
+    let fetching: Vec<_> = vouched
+        .iter()
+        .map(|iss| issuer::fetch(http, iss).boxed())
+        .collect();
+    facts.issuers = stream::iter(fetching).buffer_unordered(n).collect().await;
     facts.issuers.extend(named.difference(&vouched).map(|iss| {
         IssuerCapture {
             issuer: iss.to_string(),
@@ -205,20 +158,75 @@ pub async fn run(
                 signature: signature.clone(),
             }));
     }
-    let results: Vec<(ExchangeRecord, Vec<ProbeRecord>)> = stream::iter(
-        taken
-            .iter()
-            .filter_map(|t| t.jwt.as_ref().ok().map(|jwt| (t.plan, jwt))),
-    )
-    .map(|(plan, jwt)| exchange_and_probe(http, plan, jwt, opts))
-    .buffer_unordered(n)
-    .collect()
-    .await;
+    let exchanging: Vec<_> = taken
+        .iter()
+        .filter_map(|t| t.jwt.as_ref().ok().map(|jwt| (t.plan, jwt)))
+        .map(|(plan, jwt)| exchange_and_probe(http, plan, jwt, opts).boxed())
+        .collect();
+    let results: Vec<(ExchangeRecord, Vec<ProbeRecord>)> =
+        stream::iter(exchanging).buffer_unordered(n).collect().await;
     for (record, probes) in results {
         facts.exchanges.push(record);
         facts.probes.extend(probes);
     }
     facts
+}
+
+/// The pod's own token (widiag runs inside it), a TokenRequest, else the token file over exec.
+async fn take_token<'p>(
+    client: &kube::Client,
+    http: &Http,
+    plan: &'p ExchangePlan,
+    opts: &ProbeOptions,
+) -> Taken<'p> {
+    match &opts.own_token {
+        Some(own) if plan.pods.contains(&own.pod) => Taken {
+            plan,
+            jwt: Ok(token::PodToken(own.jwt.clone())),
+            source: "in-pod",
+        },
+        _ => match step(
+            http,
+            ("token request", "POST", token_url(plan)),
+            201,
+            opts.timeout,
+            token::request(client, plan),
+        )
+        .await
+        {
+            Ok(jwt) => Taken {
+                plan,
+                jwt: Ok(jwt),
+                source: "token-request",
+            },
+            // Not allowed to mint one: read the one the pod has.
+            Err(denied) if denied.status == Some(403) => match step(
+                http,
+                ("read the token file over exec", "GET", exec_url(plan)),
+                101,
+                opts.timeout,
+                token::exec(client, plan),
+            )
+            .await
+            {
+                Ok(jwt) => Taken {
+                    plan,
+                    jwt: Ok(jwt),
+                    source: "exec",
+                },
+                Err(e) => Taken {
+                    plan,
+                    jwt: Err(format!("{}; {}", denied.message, e.message)),
+                    source: "token-request",
+                },
+            },
+            Err(failed) => Taken {
+                plan,
+                jwt: Err(failed.message),
+                source: "token-request",
+            },
+        },
+    }
 }
 
 /// Runs a Kubernetes call bounded by `--timeout` (a container printing one byte at a time must

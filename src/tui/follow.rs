@@ -104,7 +104,7 @@ pub async fn follow(
         if let Ok(mut s) = seen.lock() {
             s.all = Some(next);
         }
-        if results.send(Msg::Followed(report)).is_err() {
+        if results.send(Msg::Data(report)).is_err() {
             return;
         }
     }

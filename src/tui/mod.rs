@@ -15,7 +15,7 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 
 pub use model::{Model, Source};
-pub use update::{Effect, Msg, update};
+pub use update::{Answer, Effect, Msg, update};
 pub use view::Theme;
 
 /// Runs until the model asks to quit or the input ends. Draws once at the start and after
@@ -39,7 +39,7 @@ pub async fn run_loop<B: Backend>(
             Some(m) = results.recv() => m,
             _ = ticks.tick() => {
                 // Ticks only turn the spinner; idle, they redraw nothing.
-                if !matches!(model.activity, model::Activity::Busy { .. }) {
+                if model.work.running.is_empty() {
                     continue;
                 }
                 Msg::Tick

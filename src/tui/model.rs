@@ -67,6 +67,67 @@ pub enum Source {
     Live { context: String },
 }
 
+/// What the model asked the runner to do; each request gets an id, and its answer names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Read the source again (`Selection::Pod`: one pod), with probes or without.
+    Read {
+        selection: crate::analysis::Selection,
+        probe: bool,
+    },
+    /// Read another kubeconfig context from now on.
+    Switch(String),
+    Describe(crate::world::ObjRef),
+    Export(crate::world::ObjRef),
+}
+
+impl Request {
+    /// Reads (and context switches) coalesce: one runs, at most one waits.
+    pub fn reads(&self) -> bool {
+        matches!(self, Request::Read { .. } | Request::Switch(_))
+    }
+
+    /// What the status bar says while it runs.
+    pub fn what(&self) -> String {
+        use crate::analysis::Selection;
+        match self {
+            Request::Read {
+                selection: Selection::Pod(p),
+                ..
+            } => format!("probing {p}"),
+            Request::Read { probe: true, .. } => "reading and probing".into(),
+            Request::Read { .. } => "reading".into(),
+            Request::Switch(c) => format!("reading context {c}"),
+            Request::Describe(p) => format!("gathering {p}"),
+            Request::Export(p) => format!("exporting {p}"),
+        }
+    }
+}
+
+/// Requests in flight, by id, so an answer nobody waits for any more (cancelled, or overtaken)
+/// is dropped and the spinner runs while anything runs.
+#[derive(Debug, Clone, Default)]
+pub struct Work {
+    next: u64,
+    pub running: std::collections::BTreeMap<u64, Request>,
+    /// A read asked for while another ran; it starts when that one answers.
+    pub queued: Option<Request>,
+    pub tick: usize,
+}
+
+impl Work {
+    /// A new id for `r`, now running.
+    pub fn start(&mut self, r: Request) -> u64 {
+        self.next += 1;
+        self.running.insert(self.next, r);
+        self.next
+    }
+
+    pub fn reading(&self) -> bool {
+        self.running.values().any(Request::reads)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Activity {
     Idle,
@@ -97,7 +158,7 @@ pub struct Model {
     pub tab: Tab,
     /// The facts behind the selected pod's chain, for the tabs other than `Link`.
     pub described: Option<(crate::world::ObjRef, crate::analysis::describe::PodView)>,
-    pub activity: Activity,
+    pub work: Work,
     /// The last error or notice, shown in the status line.
     pub message: Option<String>,
     /// An error shown inside the pane it concerns, until that pane's data arrives.
@@ -126,7 +187,7 @@ impl Model {
             help: false,
             tab: Tab::Link,
             described: None,
-            activity: Activity::Idle,
+            work: Work::default(),
             message: None,
             error: None,
             probed: false,
@@ -161,6 +222,23 @@ impl Model {
             pods.sort_by_key(|p| std::cmp::Reverse(p.verdict()));
         }
         pods
+    }
+
+    /// Busy while any request runs, named by the newest.
+    pub fn activity(&self) -> Activity {
+        match self.work.running.values().next_back() {
+            None => Activity::Idle,
+            Some(r) => {
+                let more = self.work.running.len() - 1;
+                Activity::Busy {
+                    what: match more {
+                        0 => r.what(),
+                        n => format!("{} (+{n} more)", r.what()),
+                    },
+                    tick: self.work.tick,
+                }
+            }
+        }
     }
 
     pub fn current(&self) -> Option<&PodChain> {

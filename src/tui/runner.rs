@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 
-use super::update::{Effect, Msg};
+use super::update::{Answer, Effect, Msg};
 use crate::analysis::{self, Config, Report, Selection};
 use crate::collect::LiveOptions;
 use crate::world::{ObjRef, World};
@@ -51,18 +51,17 @@ async fn load(
             o.selection = selection.clone();
             o.pod_in_context_namespace = None;
             o.probe = probe;
-            // The collector's future borrows across its joins and is not `Send`; a blocking
-            // thread drives it on the same runtime instead.
-            let handle = tokio::runtime::Handle::current();
+            // Driven on this task, so aborting it (`x`, a context switch) drops the read: its
+            // requests, its exec plugin and its probes stop.
+            let live = crate::collect::live(&o).await;
+            log_read(&o, &live);
+            let live = live.map_err(|e| e.to_string())?;
             tokio::task::spawn_blocking(move || {
-                let live = handle.block_on(crate::collect::live(&o));
-                log_read(&o, &live);
-                let live = live.map_err(|e| e.to_string())?;
                 let r = analyze(&live.world, &selection, &config);
-                Ok((Arc::new(live.world), r))
+                (Arc::new(live.world), r)
             })
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())
         }
     }
 }
@@ -103,9 +102,8 @@ pub async fn serve(
     results: mpsc::UnboundedSender<Msg>,
 ) {
     let mut seen = Arc::new(Mutex::new(Seen::default()));
-    // The reads and probes in flight, so `x` can stop waiting for them. A cancelled live read
-    // finishes on its blocking thread and is dropped; nothing it learns is shown.
-    let mut running: Vec<tokio::task::JoinHandle<()>> = Vec::new();
+    // Every request in flight, so `x` and a context switch can stop them.
+    let mut running: HashMap<u64, tokio::task::JoinHandle<()>> = HashMap::new();
     let start_following = |source: &DataSource, seen: &Arc<Mutex<Seen>>| match source {
         DataSource::Live(opts) => Some(tokio::spawn(super::follow::follow(
             opts.clone(),
@@ -117,37 +115,16 @@ pub async fn serve(
     };
     let mut following = start_following(&source, &seen);
     while let Some(e) = effects.recv().await {
-        running.retain(|h| !h.is_finished());
-        match e {
+        running.retain(|_, h| !h.is_finished());
+        let (id, task) = match e {
             Effect::Quit => {
                 following.iter().for_each(|f| f.abort());
+                running.values().for_each(|h| h.abort());
                 return;
             }
-            Effect::Cancel => running.drain(..).for_each(|h| h.abort()),
-            Effect::SwitchContext(context) => {
-                if let DataSource::Live(opts) = &source {
-                    let mut o = (**opts).clone();
-                    o.kube.context = Some(context);
-                    source = DataSource::Live(Arc::new(o));
-                }
-                running.drain(..).for_each(|h| h.abort());
-                // What was seen belongs to the other cluster.
-                seen = Arc::new(Mutex::new(Seen::default()));
-                following.iter().for_each(|f| f.abort());
-                following = start_following(&source, &seen);
-                running.push(spawn_load(
-                    &source,
-                    &config,
-                    &seen,
-                    &results,
-                    Selection::All,
-                    false,
-                ));
-            }
-            Effect::Load { selection, probe } => {
-                running.push(spawn_load(
-                    &source, &config, &seen, &results, selection, probe,
-                ));
+            Effect::Cancel => {
+                running.drain().for_each(|(_, h)| h.abort());
+                continue;
             }
             Effect::Copy(text) => {
                 // OSC 52: the terminal puts it on the clipboard, over SSH too.
@@ -156,88 +133,132 @@ pub async fn serve(
                 let mut out = std::io::stdout();
                 let _ = write!(out, "\x1b]52;c;{b64}\x07");
                 let _ = out.flush();
+                continue;
             }
-            Effect::Describe(pod) => {
+            Effect::SwitchContext { id, context } => {
+                if let DataSource::Live(opts) = &source {
+                    let mut o = (**opts).clone();
+                    o.kube.context = Some(context);
+                    source = DataSource::Live(Arc::new(o));
+                }
+                running.drain().for_each(|(_, h)| h.abort());
+                // What was seen belongs to the other cluster.
+                seen = Arc::new(Mutex::new(Seen::default()));
+                following.iter().for_each(|f| f.abort());
+                following = start_following(&source, &seen);
+                let read = (Selection::All, false);
+                (id, spawn_load(&source, &config, &seen, &results, id, read))
+            }
+            Effect::Load {
+                id,
+                selection,
+                probe,
+            } => {
+                let read = (selection, probe);
+                (id, spawn_load(&source, &config, &seen, &results, id, read))
+            }
+            Effect::Describe { id, pod } => {
                 let known = seen
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .world_of(&pod);
                 let judging = Arc::clone(&config);
-                with_world(&source, &config, known, pod, &results, move |w, pod| {
-                    let now = judging.instant(w, jiff::Timestamp::now());
-                    match crate::analysis::describe::describe(w, &pod, now) {
-                        Some(v) => Msg::Described(pod, v),
-                        None => Msg::Failed(format!("{pod} is no longer in the world")),
-                    }
-                });
+                let task = with_world(
+                    &source,
+                    &config,
+                    known,
+                    (id, pod),
+                    &results,
+                    move |w, pod| {
+                        let now = judging.instant(w, jiff::Timestamp::now());
+                        match crate::analysis::describe::describe(w, &pod, now) {
+                            Some(v) => Answer::Described(pod, v),
+                            None => {
+                                let gone = format!("{pod} is no longer in the world");
+                                Answer::DescribeFailed(pod, gone)
+                            }
+                        }
+                    },
+                );
+                (id, task)
             }
-            Effect::Export(pod) => {
+            Effect::Export { id, pod } => {
                 let known = seen
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .world_of(&pod);
                 let exporting = Arc::clone(&config);
-                with_world(&source, &config, known, pod, &results, move |w, pod| {
-                    export(w, &pod, &exporting).map_or_else(Msg::Failed, Msg::Notice)
-                });
+                let task = with_world(
+                    &source,
+                    &config,
+                    known,
+                    (id, pod),
+                    &results,
+                    move |w, pod| Answer::Exported(export(w, &pod, &exporting)),
+                );
+                (id, task)
             }
-        }
+        };
+        running.insert(id, task);
     }
 }
 
-/// Reads the source (and probes) on a task; the answer comes back as a message.
+/// Reads the source (and probes) on a task; the answer comes back as request `id`'s.
 fn spawn_load(
     source: &DataSource,
     config: &Arc<Config>,
     seen: &Arc<Mutex<Seen>>,
     results: &mpsc::UnboundedSender<Msg>,
-    selection: Selection,
-    probe: bool,
+    id: u64,
+    (selection, probe): (Selection, bool),
 ) -> tokio::task::JoinHandle<()> {
     let (source, results, seen) = (source.clone(), results.clone(), seen.clone());
     let config = Arc::clone(config);
     tokio::spawn(async move {
-        let msg = match load(&source, &config, selection.clone(), probe).await {
+        let answer = match load(&source, &config, selection.clone(), probe).await {
             Ok((world, r)) => {
                 let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
                 match selection {
                     Selection::Pod(p) => {
                         seen.pods.insert(p, world);
-                        Msg::Patch(r)
+                        Answer::Patch(r)
                     }
                     _ => {
                         seen.all = Some(world);
-                        Msg::Loaded(r)
+                        Answer::Read(r)
                     }
                 }
             }
-            Err(e) => Msg::Failed(e),
+            Err(e) => Answer::ReadFailed(e),
         };
-        let _ = results.send(msg);
+        let _ = results.send(Msg::Answer(id, answer));
     })
 }
 
 /// On a task: the world the pod was last seen in (or a fresh read), then `work` on a blocking
-/// thread; its message goes back to the UI.
+/// thread; its answer goes back to the UI as request `id`'s.
 fn with_world(
     source: &DataSource,
     config: &Arc<Config>,
     known: Option<Arc<World>>,
-    pod: ObjRef,
+    (id, pod): (u64, ObjRef),
     results: &mpsc::UnboundedSender<Msg>,
-    work: impl FnOnce(&World, ObjRef) -> Msg + Send + 'static,
-) {
+    work: impl FnOnce(&World, ObjRef) -> Answer + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
     let (source, results) = (source.clone(), results.clone());
     let config = Arc::clone(config);
     tokio::spawn(async move {
-        let msg = match world_for(&source, &config, known, &pod).await {
-            Ok(w) => tokio::task::spawn_blocking(move || work(&w, pod))
-                .await
-                .unwrap_or_else(|e| Msg::Failed(e.to_string())),
-            Err(e) => Msg::Failed(e),
+        let answer = match world_for(&source, &config, known, &pod).await {
+            Ok(w) => {
+                let on = pod.clone();
+                tokio::task::spawn_blocking(move || work(&w, on))
+                    .await
+                    .unwrap_or_else(|e| Answer::DescribeFailed(pod, e.to_string()))
+            }
+            Err(e) => Answer::DescribeFailed(pod, e),
         };
-        let _ = results.send(msg);
-    });
+        let _ = results.send(Msg::Answer(id, answer));
+    })
 }
 
 /// The world a pod was last seen in, or a fresh read of it.

@@ -4,7 +4,7 @@
 use crossterm::event::KeyEvent;
 
 use super::keymap::{self, Action, Edit};
-use super::model::{Activity, Concerns, Model, Pane, Tab};
+use super::model::{Concerns, Model, Pane, Request, Tab};
 use crate::analysis::{Report, Selection};
 use crate::world::ObjRef;
 
@@ -20,105 +20,112 @@ pub enum Msg {
         width: u16,
         height: u16,
     },
-    /// A new analysis, from loading, a refresh or probes.
-    Loaded(Report),
-    /// Fresh chains for some pods (a probe of one pod); the others stay.
-    Patch(Report),
-    /// The cluster changed (a watch): new chains, while whatever runs keeps running.
-    Followed(Report),
-    Failed(String),
+    /// Chains from outside any request (the cluster changed, a watch): whatever runs keeps
+    /// running.
+    Data(Report),
+    /// The runner's answer to request `id`.
+    Answer(u64, Answer),
     Notice(String),
-    /// The facts behind one pod's chain, for the inspection tabs.
-    Described(ObjRef, crate::analysis::describe::PodView),
     Tick,
     Resize,
+}
+
+/// What a request came back with.
+#[derive(Debug)]
+pub enum Answer {
+    /// Every pod's chains (a read or a context switch).
+    Read(Report),
+    /// Fresh chains for some pods (a probe of one pod); the others stay.
+    Patch(Report),
+    ReadFailed(String),
+    /// The facts behind one pod's chain, for the inspection tabs.
+    Described(ObjRef, crate::analysis::describe::PodView),
+    DescribeFailed(ObjRef, String),
+    /// Where the bundle was written, or why it was not.
+    Exported(Result<String, String>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Read the source again; with `probe`, run the live probes for the selection.
     Load {
+        id: u64,
         selection: Selection,
         probe: bool,
     },
     Copy(String),
-    Export(ObjRef),
+    Export {
+        id: u64,
+        pod: ObjRef,
+    },
     /// Gather the facts behind this pod's chain (for the tabs other than Link).
-    Describe(ObjRef),
+    Describe {
+        id: u64,
+        pod: ObjRef,
+    },
     /// Read another kubeconfig context from now on (and read it now).
-    SwitchContext(String),
-    /// Stop waiting for the running read or probes.
+    SwitchContext {
+        id: u64,
+        context: String,
+    },
+    /// Stop every request in flight.
     Cancel,
     Quit,
 }
 
+/// Starts `r` (a read waits while another read runs; a later one replaces it).
+pub fn request(m: &mut Model, r: Request) -> Vec<Effect> {
+    if r.reads() && m.work.reading() {
+        m.work.queued = Some(r);
+        return Vec::new();
+    }
+    if let Request::Describe(p) = &r
+        && m.work
+            .running
+            .values()
+            .any(|x| matches!(x, Request::Describe(q) if q == p))
+    {
+        return Vec::new();
+    }
+    if r.reads() {
+        m.message = None;
+    }
+    let id = m.work.start(r.clone());
+    vec![match r {
+        Request::Read { selection, probe } => Effect::Load {
+            id,
+            selection,
+            probe,
+        },
+        Request::Switch(context) => Effect::SwitchContext { id, context },
+        Request::Describe(pod) => Effect::Describe { id, pod },
+        Request::Export(pod) => Effect::Export { id, pod },
+    }]
+}
+
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::Loaded(report) => {
-            m.activity = Activity::Idle;
-            update(m, Msg::Followed(report))
-        }
-        Msg::Followed(report) => {
-            m.error = m.error.take().filter(|(c, _)| *c != Concerns::Pods);
-            // The selection follows its pod when others come and go.
-            let current = m.current().map(|p| p.pod.clone());
-            m.report = Some(report);
-            if let Some(i) = current.and_then(|c| m.visible().iter().position(|p| p.pod == c)) {
-                m.selected = i;
-            }
-            m.selected = m.selected.min(m.visible().len().saturating_sub(1));
-            // Following pods, the chain opens on the broken link; inside it, stay put.
-            m.link = match (m.pane, m.current()) {
-                (Pane::Pods, Some(p)) => Model::first_link(p),
-                (_, Some(p)) => m.link.min(p.links.len().saturating_sub(1)),
-                (_, None) => 0,
+        Msg::Answer(id, answer) => {
+            // Cancelled, or its context was switched away: nobody waits for it.
+            let Some(asked) = m.work.running.remove(&id) else {
+                return Vec::new();
             };
-            redescribe(m)
-        }
-        Msg::Described(pod, view) => {
-            m.described = Some((pod, view));
-            m.error = m.error.take().filter(|(c, _)| *c != Concerns::View);
-            Vec::new()
-        }
-        Msg::Patch(fresh) => {
-            m.activity = Activity::Idle;
-            m.error = m.error.take().filter(|(c, _)| *c != Concerns::Pods);
-            match &mut m.report {
-                Some(r) => {
-                    for p in fresh.pods {
-                        match r.pods.iter_mut().find(|q| q.pod == p.pod) {
-                            Some(q) => *q = p,
-                            None => r.pods.push(p),
-                        }
-                    }
-                }
-                None => m.report = Some(fresh),
+            let mut effects = answered(m, answer);
+            if asked.reads()
+                && !m.work.reading()
+                && let Some(next) = m.work.queued.take()
+            {
+                effects.extend(request(m, next));
             }
-            redescribe(m)
+            effects
         }
+        Msg::Data(report) => show(m, report),
         Msg::Notice(n) => {
             m.message = Some(n);
             Vec::new()
         }
-        Msg::Failed(e) => {
-            // Waiting for a view's facts: the error belongs in that view; else in the pods.
-            let concerns = if m.tab != Tab::Link
-                && m.described_current().is_none()
-                && !matches!(m.activity, Activity::Busy { .. })
-            {
-                Concerns::View
-            } else {
-                Concerns::Pods
-            };
-            m.activity = Activity::Idle;
-            m.error = Some((concerns, e.clone()));
-            m.message = Some(e);
-            Vec::new()
-        }
         Msg::Tick => {
-            if let Activity::Busy { tick, .. } = &mut m.activity {
-                *tick += 1;
-            }
+            m.work.tick += 1;
             Vec::new()
         }
         Msg::Resize => Vec::new(),
@@ -206,8 +213,11 @@ fn command(m: &mut Model, line: &str) -> Vec<Effect> {
                 };
                 m.namespace = None;
                 m.probed = false;
-                busy(m, &format!("reading context {name}"));
-                vec![Effect::SwitchContext(name.to_string())]
+                // What runs belongs to the other cluster: the runner stops it, and answers
+                // that still arrive are nobody's.
+                m.work.running.clear();
+                m.work.queued = None;
+                request(m, Request::Switch(name.to_string()))
             }
             super::model::Source::World(_) => {
                 m.message = Some("a world file has no contexts to switch".into());
@@ -247,6 +257,71 @@ fn click(m: &mut Model, column: u16, row: u16, screen: ratatui::layout::Rect) ->
     describe_current(m)
 }
 
+/// Applies a request's answer; errors go to the pane they concern.
+fn answered(m: &mut Model, answer: Answer) -> Vec<Effect> {
+    match answer {
+        Answer::Read(report) => show(m, report),
+        Answer::Patch(fresh) => {
+            m.error = m.error.take().filter(|(c, _)| *c != Concerns::Pods);
+            match &mut m.report {
+                Some(r) => {
+                    for p in fresh.pods {
+                        match r.pods.iter_mut().find(|q| q.pod == p.pod) {
+                            Some(q) => *q = p,
+                            None => r.pods.push(p),
+                        }
+                    }
+                }
+                None => m.report = Some(fresh),
+            }
+            redescribe(m)
+        }
+        Answer::ReadFailed(e) => {
+            m.error = Some((Concerns::Pods, e.clone()));
+            m.message = Some(e);
+            Vec::new()
+        }
+        // Facts about a pod no longer selected are not what the view shows.
+        Answer::Described(pod, view) => {
+            if m.current().is_some_and(|p| p.pod == pod) {
+                m.described = Some((pod, view));
+                m.error = m.error.take().filter(|(c, _)| *c != Concerns::View);
+            }
+            Vec::new()
+        }
+        Answer::DescribeFailed(pod, e) => {
+            // Only the selected pod's view shows it; another pod's failure is a notice.
+            if m.current().is_some_and(|p| p.pod == pod) {
+                m.error = Some((Concerns::View, e.clone()));
+            }
+            m.message = Some(e);
+            Vec::new()
+        }
+        Answer::Exported(outcome) => {
+            m.message = Some(outcome.unwrap_or_else(|e| e));
+            Vec::new()
+        }
+    }
+}
+
+/// New chains for every pod: the selection follows its pod when others come and go.
+fn show(m: &mut Model, report: Report) -> Vec<Effect> {
+    m.error = m.error.take().filter(|(c, _)| *c != Concerns::Pods);
+    let current = m.current().map(|p| p.pod.clone());
+    m.report = Some(report);
+    if let Some(i) = current.and_then(|c| m.visible().iter().position(|p| p.pod == c)) {
+        m.selected = i;
+    }
+    m.selected = m.selected.min(m.visible().len().saturating_sub(1));
+    // Following pods, the chain opens on the broken link; inside it, stay put.
+    m.link = match (m.pane, m.current()) {
+        (Pane::Pods, Some(p)) => Model::first_link(p),
+        (_, Some(p)) => m.link.min(p.links.len().saturating_sub(1)),
+        (_, None) => 0,
+    };
+    redescribe(m)
+}
+
 /// New data: the open inspection tab must not show the old facts.
 fn redescribe(m: &mut Model) -> Vec<Effect> {
     m.described = None;
@@ -254,21 +329,14 @@ fn redescribe(m: &mut Model) -> Vec<Effect> {
 }
 
 /// Asks for the selected pod's facts when an inspection tab shows them and they are missing.
-fn describe_current(m: &Model) -> Vec<Effect> {
+fn describe_current(m: &mut Model) -> Vec<Effect> {
     if m.tab == Tab::Link || m.described_current().is_some() {
         return Vec::new();
     }
-    m.current()
-        .map(|p| vec![Effect::Describe(p.pod.clone())])
-        .unwrap_or_default()
-}
-
-fn busy(m: &mut Model, what: &str) {
-    m.activity = Activity::Busy {
-        what: what.into(),
-        tick: 0,
-    };
-    m.message = None;
+    match m.current().map(|p| p.pod.clone()) {
+        Some(pod) => request(m, Request::Describe(pod)),
+        None => Vec::new(),
+    }
 }
 
 fn act(m: &mut Model, a: Action) -> Vec<Effect> {
@@ -316,36 +384,36 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
             return vec![Effect::Quit];
         }
         Action::Refresh => {
-            busy(
+            let probe = m.probed;
+            return request(
                 m,
-                if m.probed {
-                    "reading and probing"
-                } else {
-                    "reading"
+                Request::Read {
+                    selection: Selection::All,
+                    probe,
                 },
             );
-            return vec![Effect::Load {
-                selection: Selection::All,
-                probe: m.probed,
-            }];
         }
         Action::Probe => {
             let Some(p) = m.current().map(|p| p.pod.clone()) else {
                 return Vec::new();
             };
-            busy(m, &format!("probing {p}"));
-            return vec![Effect::Load {
-                selection: Selection::Pod(p),
-                probe: true,
-            }];
+            return request(
+                m,
+                Request::Read {
+                    selection: Selection::Pod(p),
+                    probe: true,
+                },
+            );
         }
         Action::ProbeAll => {
             m.probed = true;
-            busy(m, "probing every pod");
-            return vec![Effect::Load {
-                selection: Selection::All,
-                probe: true,
-            }];
+            return request(
+                m,
+                Request::Read {
+                    selection: Selection::All,
+                    probe: true,
+                },
+            );
         }
         Action::Copy => {
             let fix = m.current().and_then(|p| {
@@ -369,20 +437,23 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
             };
         }
         Action::Export => {
-            return m
-                .current()
-                .map(|p| vec![Effect::Export(p.pod.clone())])
-                .unwrap_or_default();
+            return match m.current().map(|p| p.pod.clone()) {
+                Some(pod) => request(m, Request::Export(pod)),
+                None => Vec::new(),
+            };
         }
         Action::Show(tab) => m.tab = tab,
         Action::Command => m.command = Some(String::new()),
         Action::Cancel => {
-            if matches!(m.activity, Activity::Busy { .. }) {
-                m.activity = Activity::Idle;
+            if !m.work.running.is_empty() {
+                m.work.running.clear();
+                m.work.queued = None;
                 m.message = Some("cancelled".into());
                 return vec![Effect::Cancel];
             }
             m.message = Some("nothing is running".into());
+            // Not a cue to ask for anything either.
+            return Vec::new();
         }
     }
     if moved_pod && m.pane == Pane::Pods {

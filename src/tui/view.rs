@@ -154,7 +154,7 @@ fn draw_title(f: &mut Frame<'_>, area: Rect, m: &Model, t: Theme) {
             n(Status::Pass)
         )));
     }
-    if let Activity::Busy { what, tick } = &m.activity {
+    if let Activity::Busy { what, tick } = m.activity() {
         spans.push(Span::raw(format!(
             " · {} {what}",
             SPINNER[tick % SPINNER.len()]
@@ -181,7 +181,7 @@ fn draw_pods(f: &mut Frame<'_>, area: Rect, m: &Model, pods: &[&PodChain], t: Th
         ));
     }
     if m.report.is_none() {
-        let text = match &m.activity {
+        let text = match m.activity() {
             Activity::Busy { what, .. } => format!("{what}…"),
             Activity::Idle => m.message.clone().unwrap_or_else(|| "no data".into()),
         };
