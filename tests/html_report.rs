@@ -38,6 +38,60 @@ fn headless(browser: &str, profile: &Path) -> Command {
     c
 }
 
+/// The bundle `widiag` would hand off for a world of assets/worlds, as of its capture.
+fn bundle_of(world: &str) -> bundle::Bundle {
+    let w = common::load(&common::root().join(format!("assets/worlds/{world}.yaml")));
+    let opts = Options {
+        selection: Selection::All,
+        now: w.info.captured_at.unwrap(),
+        targets: Vec::new(),
+    };
+    bundle::build(&w, &Catalog::builtin(), &opts, false).unwrap()
+}
+
+/// Chromium's screenshot of the page, kept as a test artifact; it must not be blank.
+fn screenshot(browser: &str, profile: &Path, url: &str, shot: &Path, world: &str) {
+    let _ = std::fs::remove_file(shot);
+    let out = headless(browser, profile)
+        .arg("--window-size=1200,1600")
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read(shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "{world}: blank screenshot?"
+    );
+}
+
+/// What a reader sees: Chromium lays the page out and prints it; pdftotext reads it back.
+fn printed_text(browser: &str, profile: &Path, url: &str, pdf: &Path) -> String {
+    let out = headless(browser, profile)
+        .arg("--no-pdf-header-footer")
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils; scripts/test installs it)");
+    String::from_utf8_lossy(&text.stdout).into_owned()
+}
+
 #[test]
 fn html_report_renders_the_chain_in_chromium() {
     let Some(browser) = chromium() else {
@@ -52,57 +106,25 @@ fn html_report_renders_the_chain_in_chromium() {
     std::fs::create_dir_all(&artifacts).unwrap();
     let dir = tempfile::tempdir().unwrap();
     for world in ["seed-004-fic-namespace", "seed-003-duplicate-webhook"] {
-        let w = common::load(&common::root().join(format!("assets/worlds/{world}.yaml")));
-        let opts = Options {
-            selection: Selection::All,
-            now: w.info.captured_at.unwrap(),
-            targets: Vec::new(),
-        };
-        let b = bundle::build(&w, &Catalog::builtin(), &opts, false).unwrap();
+        let b = bundle_of(world);
         let html = output::html::render(&output::handoff::gather(&b));
         let page = dir.path().join(format!("{world}.html"));
         std::fs::write(&page, &html).unwrap();
         let url = format!("file://{}", page.display());
-
-        let shot = artifacts.join(format!("html-report-{world}.png"));
-        let _ = std::fs::remove_file(&shot);
-        let out = headless(browser, &dir.path().join("profile"))
-            .arg("--window-size=1200,1600")
-            .arg(format!("--screenshot={}", shot.display()))
-            .arg(&url)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let profile = dir.path().join("profile");
+        screenshot(
+            browser,
+            &profile,
+            &url,
+            &artifacts.join(format!("html-report-{world}.png")),
+            world,
         );
-        let png = std::fs::read(&shot).unwrap();
-        assert!(
-            png.starts_with(b"\x89PNG") && png.len() > 20_000,
-            "{world}: blank screenshot?"
+        let text = printed_text(
+            browser,
+            &profile,
+            &url,
+            &dir.path().join(format!("{world}.pdf")),
         );
-
-        // What a reader sees: Chromium lays the page out and prints it; pdftotext reads it back.
-        let pdf = dir.path().join(format!("{world}.pdf"));
-        let out = headless(browser, &dir.path().join("profile"))
-            .arg("--no-pdf-header-footer")
-            .arg(format!("--print-to-pdf={}", pdf.display()))
-            .arg(&url)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = Command::new("pdftotext")
-            .args(["-layout"])
-            .arg(&pdf)
-            .arg("-")
-            .output()
-            .expect("pdftotext (poppler-utils; scripts/test installs it)");
-        let text = String::from_utf8_lossy(&text.stdout);
         let pod = &b.report.pods[0];
         let broken = pod.broken_link().unwrap();
         let code = broken.primary().unwrap().code.to_string();

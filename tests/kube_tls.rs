@@ -8,8 +8,17 @@ use std::sync::Arc;
 use base64::Engine;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_expired_client_certificate_is_named_plainly() {
+/// The cluster's CA, the API server's certificate, and a client certificate the CA signed that
+/// is valid only during 2020.
+struct Pki {
+    ca_cert: rcgen::Certificate,
+    server_cert: rcgen::Certificate,
+    server_key: KeyPair,
+    client_cert: rcgen::Certificate,
+    client_key: KeyPair,
+}
+
+fn pki() -> Pki {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -32,12 +41,21 @@ async fn an_expired_client_certificate_is_named_plainly() {
     client.not_after = rcgen::date_time_ymd(2021, 1, 1);
     let client_key = KeyPair::generate().unwrap();
     let client_cert = client.signed_by(&client_key, &issuer).unwrap();
+    Pki {
+        ca_cert,
+        server_cert,
+        server_key,
+        client_cert,
+        client_key,
+    }
+}
 
-    // The API server's TLS: client certificates from the CA required, as kube-apiserver's
-    // --client-ca-file does.
+/// The API server's TLS on a loopback port: client certificates from the CA required, as
+/// kube-apiserver's --client-ca-file does. It answers nothing past the handshake.
+async fn api_server(pki: &Pki) -> std::net::SocketAddr {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca_cert.der().clone()).unwrap();
+    roots.add(pki.ca_cert.der().clone()).unwrap();
     let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
         Arc::new(roots),
         provider.clone(),
@@ -49,8 +67,8 @@ async fn an_expired_client_certificate_is_named_plainly() {
         .unwrap()
         .with_client_cert_verifier(verifier)
         .with_single_cert(
-            vec![server_cert.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(server_key.serialize_der().into()),
+            vec![pki.server_cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(pki.server_key.serialize_der().into()),
         )
         .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
@@ -64,20 +82,30 @@ async fn an_expired_client_certificate_is_named_plainly() {
             });
         }
     });
+    addr
+}
 
+/// A kubeconfig for the server at `port` that presents the expired client certificate.
+fn kubeconfig(port: u16, pki: &Pki) -> String {
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let kubeconfig = format!(
+    format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:{}\n    certificate-authority-data: {}\n\
          contexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\n\
          users:\n- name: u\n  user:\n    client-certificate-data: {}\n    client-key-data: {}\n",
-        addr.port(),
-        b64(&ca_cert.pem()),
-        b64(&client_cert.pem()),
-        b64(&client_key.serialize_pem()),
-    );
+        port,
+        b64(&pki.ca_cert.pem()),
+        b64(&pki.client_cert.pem()),
+        b64(&pki.client_key.serialize_pem()),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_client_certificate_is_named_plainly() {
+    let pki = pki();
+    let addr = api_server(&pki).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kubeconfig");
-    std::fs::write(&path, kubeconfig).unwrap();
+    std::fs::write(&path, kubeconfig(addr.port(), &pki)).unwrap();
     let out = tokio::task::spawn_blocking(move || {
         common::bin()
             .args(["check", "-A", "--azure-auth", "none", "--timeout", "5"])

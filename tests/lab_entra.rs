@@ -7,6 +7,7 @@ mod common;
 use std::process::{Command, Output};
 
 use widiag::lab::LabHandle;
+use widiag::lab::keys::SigningKey;
 
 const TENANT: &str = "8f3c2a10-5b7e-4c1d-9a2f-6e4b1d0c7a93";
 
@@ -139,21 +140,35 @@ async fn an_issuer_without_the_trailing_slash_is_aadsts700211() {
     .await;
 }
 
-/// The remaining validation rules, each with the code Entra answers.
-#[tokio::test]
-async fn every_validation_rule_has_its_aadsts_code() {
-    use widiag::lab::entra::{Directory, token};
-    use widiag::lab::keys::SigningKey;
-    let world = common::load(&common::root().join("assets/worlds/edge-cases.yaml"));
-    let issuer = "https://eastus.oic.prod-aks.azure.com/8f3c2a10-5b7e-4c1d-9a2f-6e4b1d0c7a93/2c8e4a6f-1d3b-4f9e-a5c7-8b0d2e4f6a19/";
-    let dir = Directory::new(&world, &widiag::lab::behaviour::of(&world).unwrap());
-    let (issuer_key, entra_key, stranger) = (
-        SigningKey::generate().unwrap(),
-        SigningKey::generate().unwrap(),
-        SigningKey::generate().unwrap(),
-    );
-    let client = |name: &str| {
-        world
+/// The lab's token endpoint over edge-cases.yaml, called directly (no SDK, no proxy).
+struct Endpoint {
+    world: widiag::world::World,
+    dir: widiag::lab::entra::Directory,
+    issuer_key: SigningKey,
+    entra_key: SigningKey,
+}
+
+/// The cluster issuer of edge-cases.yaml, the one the lab serves.
+const EDGE_ISSUER: &str = "https://eastus.oic.prod-aks.azure.com/8f3c2a10-5b7e-4c1d-9a2f-6e4b1d0c7a93/2c8e4a6f-1d3b-4f9e-a5c7-8b0d2e4f6a19/";
+
+impl Endpoint {
+    fn new() -> Endpoint {
+        let world = common::load(&common::root().join("assets/worlds/edge-cases.yaml"));
+        let dir = widiag::lab::entra::Directory::new(
+            &world,
+            &widiag::lab::behaviour::of(&world).unwrap(),
+        );
+        Endpoint {
+            world,
+            dir,
+            issuer_key: SigningKey::generate().unwrap(),
+            entra_key: SigningKey::generate().unwrap(),
+        }
+    }
+
+    /// The client ID of the world's identity `name`.
+    fn client(&self, name: &str) -> String {
+        self.world
             .azure
             .identities
             .iter()
@@ -162,13 +177,16 @@ async fn every_validation_rule_has_its_aadsts_code() {
             .client_id
             .clone()
             .unwrap()
-    };
-    let now = jiff::Timestamp::now().as_second();
-    let assertion = |key: &SigningKey, iss: &str, sub: &str, aud: &str, iat: i64, exp: i64| {
-        key.sign(&serde_json::json!({"iss": iss, "sub": sub, "aud": [aud], "iat": iat, "nbf": iat, "exp": exp})).unwrap()
-    };
-    let body = |client_id: &str, jwt: &str| {
-        form_urlencoded::Serializer::new(String::new())
+    }
+
+    /// Status, first AADSTS code (0 on success) and body of a client-assertion request.
+    async fn post(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        jwt: &str,
+    ) -> (u16, u64, serde_json::Value) {
+        let body = form_urlencoded::Serializer::new(String::new())
             .append_pair("client_id", client_id)
             .append_pair("grant_type", "client_credentials")
             .append_pair("scope", "https://vault.azure.net/.default")
@@ -177,131 +195,149 @@ async fn every_validation_rule_has_its_aadsts_code() {
                 "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
             )
             .append_pair("client_assertion", jwt)
-            .finish()
-    };
-    let code = |tenant: &str, body: String| {
+            .finish();
         let lab_issuer = widiag::lab::entra::Issuer {
-            url: issuer,
-            key: &issuer_key,
+            url: EDGE_ISSUER,
+            key: &self.issuer_key,
             behaviour: None,
         };
-        let r = token(&dir, &lab_issuer, &entra_key, tenant, body.as_bytes());
-        async move {
-            let status = r.status().as_u16();
-            let bytes = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
-            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-            (status, v["error_codes"][0].as_u64().unwrap_or(0), v)
-        }
+        let r = widiag::lab::entra::token(
+            &self.dir,
+            &lab_issuer,
+            &self.entra_key,
+            tenant,
+            body.as_bytes(),
+        );
+        let status = r.status().as_u16();
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        (status, v["error_codes"][0].as_u64().unwrap_or(0), v)
+    }
+}
+
+/// A client assertion's claims and the key that signs it; each case changes what it tests.
+#[derive(Clone, Copy)]
+struct Assertion<'a> {
+    key: &'a SigningKey,
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    iat: i64,
+    exp: i64,
+}
+
+impl Assertion<'_> {
+    fn sign(self) -> String {
+        let claims = serde_json::json!({"iss": self.iss, "sub": self.sub, "aud": [self.aud],
+                                        "iat": self.iat, "nbf": self.iat, "exp": self.exp});
+        self.key.sign(&claims).unwrap()
+    }
+}
+
+/// The remaining validation rules, each with the code Entra answers.
+#[tokio::test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one row per validation rule: the rules and their AADSTS codes read as one table"
+)]
+async fn every_validation_rule_has_its_aadsts_code() {
+    let e = Endpoint::new();
+    let stranger = SigningKey::generate().unwrap();
+    let now = jiff::Timestamp::now().as_second();
+    let valid = Assertion {
+        key: &e.issuer_key,
+        iss: EDGE_ISSUER,
+        sub: "system:serviceaccount:apps:skip-sa",
+        aud: "api://AzureADTokenExchange",
+        iat: now,
+        exp: now + 3600,
     };
-    let aud = "api://AzureADTokenExchange";
-    let ok = assertion(
-        &issuer_key,
-        issuer,
-        "system:serviceaccount:apps:skip-sa",
-        aud,
-        now,
-        now + 3600,
-    );
-    let (status, _, v) = code(TENANT, body(&client("id-skip"), &ok)).await;
+    let ok = valid.sign();
+    let (status, _, v) = e.post(TENANT, &e.client("id-skip"), &ok).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["token_type"], "Bearer");
     let cases = [
-        (TENANT, client("id-wrong"), ok.clone(), 70025),
+        (TENANT, e.client("id-wrong"), ok.clone(), 70025),
         (
             TENANT,
-            client("id-case"),
-            assertion(
-                &issuer_key,
-                issuer,
-                "system:serviceaccount:apps:case-sa",
-                aud,
-                now,
-                now + 3600,
-            ),
+            e.client("id-case"),
+            Assertion {
+                sub: "system:serviceaccount:apps:case-sa",
+                ..valid
+            }
+            .sign(),
             7002138,
         ),
         (
             TENANT,
-            client("id-audience"),
-            assertion(
-                &issuer_key,
-                issuer,
-                "system:serviceaccount:apps:aud-sa",
-                "https://kubernetes.default.svc",
-                now,
-                now + 3600,
-            ),
+            e.client("id-audience"),
+            Assertion {
+                sub: "system:serviceaccount:apps:aud-sa",
+                aud: "https://kubernetes.default.svc",
+                ..valid
+            }
+            .sign(),
             700212,
         ),
         (
             TENANT,
-            client("id-skip"),
-            assertion(
-                &issuer_key,
-                issuer,
-                "system:serviceaccount:apps:skip-sa",
-                aud,
-                now - 7200,
-                now - 3600,
-            ),
+            e.client("id-skip"),
+            Assertion {
+                iat: now - 7200,
+                exp: now - 3600,
+                ..valid
+            }
+            .sign(),
             700024,
         ),
         (
             TENANT,
-            client("id-skip"),
-            assertion(
-                &issuer_key,
-                issuer,
-                "system:serviceaccount:apps:skip-sa",
-                aud,
-                now,
-                now + 86400 * 2,
-            ),
+            e.client("id-skip"),
+            Assertion {
+                exp: now + 86400 * 2,
+                ..valid
+            }
+            .sign(),
             70023,
         ),
         (
             TENANT,
-            client("id-skip"),
-            assertion(
-                &stranger,
-                issuer,
-                "system:serviceaccount:apps:skip-sa",
-                aud,
-                now,
-                now + 3600,
-            ),
+            e.client("id-skip"),
+            Assertion {
+                key: &stranger,
+                ..valid
+            }
+            .sign(),
             700027,
         ),
         (
             TENANT,
-            client("id-crowded"),
-            assertion(
-                &issuer_key,
-                "https://eastus.oic.prod-aks.azure.com/8f3c2a10-5b7e-4c1d-9a2f-6e4b1d0c7a93/00000000-0000-4000-a000-000000003000/",
-                "system:serviceaccount:apps:crowded-sa",
-                aud,
-                now,
-                now + 3600,
-            ),
+            e.client("id-crowded"),
+            Assertion {
+                iss: "https://eastus.oic.prod-aks.azure.com/8f3c2a10-5b7e-4c1d-9a2f-6e4b1d0c7a93/00000000-0000-4000-a000-000000003000/",
+                sub: "system:serviceaccount:apps:crowded-sa",
+                ..valid
+            }
+            .sign(),
             90061,
         ),
         (
             "0d4b8e2f-6a1c-4f9e-b3d7-5c8a2e6f0b94",
-            client("id-skip"),
+            e.client("id-skip"),
             ok.clone(),
             90002,
         ),
-        ("not a tenant", client("id-skip"), ok.clone(), 900023),
+        ("not a tenant", e.client("id-skip"), ok.clone(), 900023),
         (
             TENANT,
             "00000000-0000-4000-8000-000000000000".to_string(),
             ok.clone(),
             700016,
         ),
-        (TENANT, client("id-skip"), "not.a.jwt".to_string(), 50027),
+        (TENANT, e.client("id-skip"), "not.a.jwt".to_string(), 50027),
     ];
     for (tenant, client_id, jwt, want) in cases {
-        let (status, got, v) = code(tenant, body(&client_id, &jwt)).await;
+        let (status, got, v) = e.post(tenant, &client_id, &jwt).await;
         assert_eq!(got, want, "{v}");
         assert!(status == 400 || status == 401, "{status}");
         let d = v["error_description"].as_str().unwrap();

@@ -701,6 +701,45 @@ fn an_entra_that_keeps_failing_is_unknown_with_retry_after_not_a_hang() {
     assert!(ev.iter().any(|(l, _)| l == "trace_id"), "{ev:?}");
 }
 
+/// Four contexts: labs at `a` and `b`, a lab at `c` that refuses user `outsider`
+/// everything, and a cluster nobody answers for.
+fn fleet_kubeconfig(a: &str, b: &str, c: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n\
+         - name: a\n  cluster:\n    server: {a}\n\
+         - name: b\n  cluster:\n    server: {b}\n\
+         - name: c\n  cluster:\n    server: {c}\n\
+         - name: dead\n  cluster:\n    server: http://127.0.0.1:1\n\
+         contexts:\n\
+         - name: prod-a\n  context:\n    cluster: a\n    user: u\n\
+         - name: prod-b\n  context:\n    cluster: b\n    user: u\n\
+         - name: locked\n  context:\n    cluster: c\n    user: outsider\n\
+         - name: gone\n  context:\n    cluster: dead\n    user: u\n\
+         current-context: prod-a\nusers:\n- name: u\n  user: {{}}\n\
+         - name: outsider\n  user:\n    token: outsider\n"
+    )
+}
+
+/// `widiag check --all-contexts` over the kubeconfig at `path`, offline and without Azure.
+fn check_fleet(path: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    common::bin()
+        .args([
+            "check",
+            "--all-contexts",
+            "--offline",
+            "--azure-auth",
+            "none",
+            "--timeout",
+            "5",
+        ])
+        .args(extra)
+        .arg("--kubeconfig")
+        .arg(path)
+        .env_remove("KUBECONFIG")
+        .output()
+        .unwrap()
+}
+
 /// `check --all-contexts`: two clusters read concurrently and one that is down, in one fleet
 /// report; the dead one is reported with why, not fatal.
 #[test]
@@ -709,44 +748,11 @@ fn a_fleet_of_clusters_is_one_report_and_a_dead_cluster_is_not_fatal() {
     let b = common::spawn_lab("seed-001-label-on-deployment");
     // A cluster whose API server refuses this user everything (real 403s from the lab).
     let c = common::lab_with("kubeUsers:\n- name: outsider\n  allow: []\n");
-    let kubeconfig = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n\
-         - name: a\n  cluster:\n    server: {}\n\
-         - name: b\n  cluster:\n    server: {}\n\
-         - name: c\n  cluster:\n    server: {}\n\
-         - name: dead\n  cluster:\n    server: http://127.0.0.1:1\n\
-         contexts:\n\
-         - name: prod-a\n  context:\n    cluster: a\n    user: u\n\
-         - name: prod-b\n  context:\n    cluster: b\n    user: u\n\
-         - name: locked\n  context:\n    cluster: c\n    user: outsider\n\
-         - name: gone\n  context:\n    cluster: dead\n    user: u\n\
-         current-context: prod-a\nusers:\n- name: u\n  user: {{}}\n\
-         - name: outsider\n  user:\n    token: outsider\n",
-        a.kube_url(),
-        b.kube_url(),
-        c.kube_url()
-    );
+    let kubeconfig = fleet_kubeconfig(&a.kube_url(), &b.kube_url(), &c.kube_url());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fleet.kubeconfig");
     std::fs::write(&path, &kubeconfig).unwrap();
-    let run = |extra: &[&str]| {
-        common::bin()
-            .args([
-                "check",
-                "--all-contexts",
-                "--offline",
-                "--azure-auth",
-                "none",
-                "--timeout",
-                "5",
-            ])
-            .args(extra)
-            .arg("--kubeconfig")
-            .arg(&path)
-            .env_remove("KUBECONFIG")
-            .output()
-            .unwrap()
-    };
+    let run = |extra: &[&str]| check_fleet(&path, extra);
     let out = run(&["-o", "json", "--fail-on", "unknown"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     // The dead cluster is unknown, and unknown was asked to fail the run.

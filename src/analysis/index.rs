@@ -94,62 +94,110 @@ pub fn lower_owned(s: &str) -> String {
     lower(s).into_owned()
 }
 
+/// Cluster-scoped objects by name; unnamed ones cannot be looked up.
+fn by_name<T>(items: &[T], meta: impl Fn(&T) -> &ObjectMeta) -> HashMap<&str, &T> {
+    items
+        .iter()
+        .filter_map(|i| Some((meta(i).name.as_deref()?, i)))
+        .collect()
+}
+
+/// Azure objects by a case-folded id or name (Azure compares them ignoring case); those
+/// without one are left out.
+fn by_folded<T>(items: &[T], id: impl Fn(&T) -> Option<&str>) -> HashMap<String, &T> {
+    items
+        .iter()
+        .filter_map(|i| Some((lower_owned(id(i)?), i)))
+        .collect()
+}
+
+fn sa_namespaces(service_accounts: &[ServiceAccount]) -> HashMap<&str, Vec<&str>> {
+    let mut sa_namespaces: HashMap<&str, Vec<&str>> = HashMap::new();
+    for sa in service_accounts {
+        if let (Some(ns), Some(name)) = (&sa.metadata.namespace, &sa.metadata.name) {
+            sa_namespaces
+                .entry(name.as_str())
+                .or_default()
+                .push(ns.as_str());
+        }
+    }
+    sa_namespaces
+}
+
+fn services_by_namespace(services: &[Service]) -> HashMap<&str, Vec<&Service>> {
+    let mut by_ns: HashMap<&str, Vec<&Service>> = HashMap::new();
+    for s in services {
+        by_ns
+            .entry(s.metadata.namespace.as_deref().unwrap_or_default())
+            .or_default()
+            .push(s);
+    }
+    by_ns
+}
+
+fn events_by_object(events: &[Event]) -> HashMap<Key<'_>, Vec<&Event>> {
+    let mut by_object: HashMap<Key<'_>, Vec<&Event>> = HashMap::new();
+    for e in events {
+        let ns = e
+            .involved_object
+            .namespace
+            .as_deref()
+            .or(e.metadata.namespace.as_deref());
+        by_object
+            .entry((
+                ns.unwrap_or_default(),
+                e.involved_object.name.as_deref().unwrap_or_default(),
+            ))
+            .or_default()
+            .push(e);
+    }
+    by_object
+}
+
+type FicsByOwner<'w> = HashMap<String, Vec<&'w FederatedCredential>>;
+type FicsBySubject<'w> = HashMap<&'w str, Vec<&'w FederatedCredential>>;
+
+/// Federated credentials by owner key (lower-case identity ARM id or appId) and by subject.
+fn fics_by_owner_and_subject<'w>(
+    az: &'w AzureObjects,
+    apps_by_object_id: &HashMap<String, &'w Application>,
+) -> (FicsByOwner<'w>, FicsBySubject<'w>) {
+    let mut fics_by_owner: FicsByOwner<'w> = HashMap::new();
+    let mut fics_by_subject: FicsBySubject<'w> = HashMap::new();
+    for f in &az.federated_credentials {
+        let owner = match &f.owner {
+            CredentialOwner::Identity(id) => lower_owned(id),
+            // A FederatedCredentialList may name the application by object id.
+            CredentialOwner::Application(r) => apps_by_object_id
+                .get(lower(r).as_ref())
+                .map(|a| lower_owned(&a.app_id))
+                .unwrap_or_else(|| lower_owned(r)),
+        };
+        fics_by_owner.entry(owner).or_default().push(f);
+        if let Some(s) = &f.subject {
+            fics_by_subject.entry(s.as_str()).or_default().push(f);
+        }
+    }
+    (fics_by_owner, fics_by_subject)
+}
+
+fn roles_by_principal(assignments: &[RoleAssignment]) -> HashMap<String, Vec<&RoleAssignment>> {
+    let mut by_principal: HashMap<String, Vec<&RoleAssignment>> = HashMap::new();
+    for r in assignments {
+        by_principal
+            .entry(lower_owned(&r.principal_id))
+            .or_default()
+            .push(r);
+    }
+    by_principal
+}
+
 impl<'w> Index<'w> {
     pub fn new(world: &'w World) -> Self {
         let k = &world.kube;
         let az = &world.azure;
-        let mut sa_namespaces: HashMap<&str, Vec<&str>> = HashMap::new();
-        for sa in &k.service_accounts {
-            if let (Some(ns), Some(name)) = (&sa.metadata.namespace, &sa.metadata.name) {
-                sa_namespaces
-                    .entry(name.as_str())
-                    .or_default()
-                    .push(ns.as_str());
-            }
-        }
-        let mut services: HashMap<&str, Vec<&Service>> = HashMap::new();
-        for s in &k.services {
-            services
-                .entry(s.metadata.namespace.as_deref().unwrap_or_default())
-                .or_default()
-                .push(s);
-        }
-        let mut events: HashMap<Key<'w>, Vec<&Event>> = HashMap::new();
-        for e in &k.events {
-            let ns = e
-                .involved_object
-                .namespace
-                .as_deref()
-                .or(e.metadata.namespace.as_deref());
-            events
-                .entry((
-                    ns.unwrap_or_default(),
-                    e.involved_object.name.as_deref().unwrap_or_default(),
-                ))
-                .or_default()
-                .push(e);
-        }
-        let apps_by_object_id: HashMap<String, &Application> = az
-            .applications
-            .iter()
-            .map(|a| (lower_owned(&a.id), a))
-            .collect();
-        let mut fics_by_owner: HashMap<String, Vec<&FederatedCredential>> = HashMap::new();
-        let mut fics_by_subject: HashMap<&str, Vec<&FederatedCredential>> = HashMap::new();
-        for f in &az.federated_credentials {
-            let owner = match &f.owner {
-                CredentialOwner::Identity(id) => lower_owned(id),
-                // A FederatedCredentialList may name the application by object id.
-                CredentialOwner::Application(r) => apps_by_object_id
-                    .get(lower(r).as_ref())
-                    .map(|a| lower_owned(&a.app_id))
-                    .unwrap_or_else(|| lower_owned(r)),
-            };
-            fics_by_owner.entry(owner).or_default().push(f);
-            if let Some(s) = &f.subject {
-                fics_by_subject.entry(s.as_str()).or_default().push(f);
-            }
-        }
+        let apps_by_object_id = by_folded(&az.applications, |a| Some(a.id.as_str()));
+        let (fics_by_owner, fics_by_subject) = fics_by_owner_and_subject(az, &apps_by_object_id);
         let fics_by_identity = az
             .identities
             .iter()
@@ -160,23 +208,12 @@ impl<'w> Index<'w> {
                 ))
             })
             .collect();
-        let mut roles_by_principal: HashMap<String, Vec<&RoleAssignment>> = HashMap::new();
-        for r in &az.role_assignments {
-            roles_by_principal
-                .entry(lower_owned(&r.principal_id))
-                .or_default()
-                .push(r);
-        }
         Index {
             world,
-            namespaces: k
-                .namespaces
-                .iter()
-                .filter_map(|n| Some((n.metadata.name.as_deref()?, n)))
-                .collect(),
+            namespaces: by_name(&k.namespaces, |n| &n.metadata),
             service_accounts: by_key(&k.service_accounts, |s| &s.metadata),
-            sa_namespaces,
-            services,
+            sa_namespaces: sa_namespaces(&k.service_accounts),
+            services: services_by_namespace(&k.services),
             replica_sets: by_key(&k.replica_sets, |s| &s.metadata),
             deployments: by_key(&k.deployments, |s| &s.metadata),
             jobs: by_key(&k.jobs, |s| &s.metadata),
@@ -184,57 +221,21 @@ impl<'w> Index<'w> {
             stateful_sets: by_key(&k.stateful_sets, |s| &s.metadata),
             daemon_sets: by_key(&k.daemon_sets, |s| &s.metadata),
             config_maps: by_key(&k.config_maps, |s| &s.metadata),
-            nodes: k
-                .nodes
-                .iter()
-                .filter_map(|n| Some((n.metadata.name.as_deref()?, n)))
-                .collect(),
-            events,
-            identities_by_client: az
-                .identities
-                .iter()
-                .filter_map(|i| Some((lower_owned(i.client_id.as_deref()?), i)))
-                .collect(),
-            identities_by_principal: az
-                .identities
-                .iter()
-                .filter_map(|i| Some((lower_owned(i.principal_id.as_deref()?), i)))
-                .collect(),
-            identities_by_id: az
-                .identities
-                .iter()
-                .map(|i| (lower_owned(&i.id), i))
-                .collect(),
-            apps_by_app_id: az
-                .applications
-                .iter()
-                .map(|a| (lower_owned(&a.app_id), a))
-                .collect(),
+            nodes: by_name(&k.nodes, |n| &n.metadata),
+            events: events_by_object(&k.events),
+            identities_by_client: by_folded(&az.identities, |i| i.client_id.as_deref()),
+            identities_by_principal: by_folded(&az.identities, |i| i.principal_id.as_deref()),
+            identities_by_id: by_folded(&az.identities, |i| Some(i.id.as_str())),
+            apps_by_app_id: by_folded(&az.applications, |a| Some(a.app_id.as_str())),
             apps_by_object_id,
-            sps_by_app_id: az
-                .service_principals
-                .iter()
-                .map(|s| (lower_owned(&s.app_id), s))
-                .collect(),
-            sps_by_object_id: az
-                .service_principals
-                .iter()
-                .map(|s| (lower_owned(&s.id), s))
-                .collect(),
+            sps_by_app_id: by_folded(&az.service_principals, |s| Some(s.app_id.as_str())),
+            sps_by_object_id: by_folded(&az.service_principals, |s| Some(s.id.as_str())),
             fics_by_owner,
             fics_by_identity,
             fics_by_subject,
-            roles_by_principal,
-            vaults_by_name: az
-                .vaults
-                .iter()
-                .map(|v| (lower_owned(&v.name), v))
-                .collect(),
-            storage_by_name: az
-                .storage_accounts
-                .iter()
-                .map(|s| (lower_owned(&s.name), s))
-                .collect(),
+            roles_by_principal: roles_by_principal(&az.role_assignments),
+            vaults_by_name: by_folded(&az.vaults, |v| Some(v.name.as_str())),
+            storage_by_name: by_folded(&az.storage_accounts, |s| Some(s.name.as_str())),
             tokens: world
                 .facts
                 .tokens

@@ -79,39 +79,8 @@ pub struct Install<'w> {
 
 impl<'w> Install<'w> {
     pub fn detect(ix: &Index<'w>) -> Install<'w> {
-        let mut entries = Vec::new();
-        for mwc in &ix.world.kube.mutating_webhooks {
-            let config_name = mwc.metadata.name.clone().unwrap_or_default();
-            let enforcer_disabled = mwc
-                .metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get("admissions.enforcer/disabled"))
-                .is_some_and(|v| v == "true");
-            for wh in mwc.webhooks.iter().flatten() {
-                if wh.name == WEBHOOK_NAME || config_name == MWC_NAME {
-                    entries.push(WebhookEntry {
-                        config_name: config_name.clone(),
-                        enforcer_disabled,
-                        webhook: wh,
-                    });
-                }
-            }
-        }
-        let deployments: Vec<&Deployment> = ix
-            .world
-            .kube
-            .deployments
-            .iter()
-            .filter(|d| {
-                d.metadata.name.as_deref() == Some(DEPLOYMENT_NAME)
-                    || d.metadata
-                        .labels
-                        .as_ref()
-                        .and_then(|l| l.get("azure-workload-identity.io/system"))
-                        .is_some_and(|v| v == "true")
-            })
-            .collect();
+        let entries = webhook_entries(ix);
+        let deployments = webhook_deployments(ix);
         let containers = || {
             deployments.iter().flat_map(|d| {
                 d.spec
@@ -145,17 +114,8 @@ impl<'w> Install<'w> {
             .as_deref()
             .and_then(|ns| ix.config_map(ns, CONFIG_MAP));
         let data = cm.and_then(|c| c.data.as_ref());
-        let failed_creates = ix
-            .world
-            .kube
-            .events
-            .iter()
-            .filter(|e| e.reason.as_deref() == Some("FailedCreate"))
-            .filter_map(|e| e.message.as_deref())
-            .filter(|m| m.contains(WEBHOOK_NAME))
-            .collect();
         Install {
-            failed_creates,
+            failed_creates: failed_creates(ix),
             addon: ix.cluster().map(|c| c.workload_identity_enabled),
             tenant_id: data.and_then(|d| d.get("AZURE_TENANT_ID")).cloned(),
             environment: data.and_then(|d| d.get("AZURE_ENVIRONMENT")).cloned(),
@@ -189,6 +149,60 @@ impl<'w> Install<'w> {
     pub fn authority_host(&self) -> Option<&'static str> {
         authority_for(self.environment.as_deref().unwrap_or("AzurePublicCloud"))
     }
+}
+
+/// The webhook's entries in every MutatingWebhookConfiguration: by webhook name, or every
+/// entry of the configuration the chart installs.
+fn webhook_entries<'w>(ix: &Index<'w>) -> Vec<WebhookEntry<'w>> {
+    let mut entries = Vec::new();
+    for mwc in &ix.world.kube.mutating_webhooks {
+        let config_name = mwc.metadata.name.clone().unwrap_or_default();
+        let enforcer_disabled = mwc
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("admissions.enforcer/disabled"))
+            .is_some_and(|v| v == "true");
+        for wh in mwc.webhooks.iter().flatten() {
+            if wh.name == WEBHOOK_NAME || config_name == MWC_NAME {
+                entries.push(WebhookEntry {
+                    config_name: config_name.clone(),
+                    enforcer_disabled,
+                    webhook: wh,
+                });
+            }
+        }
+    }
+    entries
+}
+
+/// The webhook's Deployments: by the chart's name or the label it sets.
+fn webhook_deployments<'w>(ix: &Index<'w>) -> Vec<&'w Deployment> {
+    ix.world
+        .kube
+        .deployments
+        .iter()
+        .filter(|d| {
+            d.metadata.name.as_deref() == Some(DEPLOYMENT_NAME)
+                || d.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("azure-workload-identity.io/system"))
+                    .is_some_and(|v| v == "true")
+        })
+        .collect()
+}
+
+/// `FailedCreate` event messages that name the webhook.
+fn failed_creates<'w>(ix: &Index<'w>) -> Vec<&'w str> {
+    ix.world
+        .kube
+        .events
+        .iter()
+        .filter(|e| e.reason.as_deref() == Some("FailedCreate"))
+        .filter_map(|e| e.message.as_deref())
+        .filter(|m| m.contains(WEBHOOK_NAME))
+        .collect()
 }
 
 /// AZURE_AUTHORITY_HOST per AZURE_ENVIRONMENT (go-autorest names, case-insensitive).

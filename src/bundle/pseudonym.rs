@@ -13,8 +13,9 @@ use sha2::{Digest, Sha256};
 
 use crate::analysis::index::{Index, lower_owned};
 use crate::analysis::webhook::Install;
-use crate::world::World;
 use crate::world::azure::arm_segment;
+use crate::world::kube::KubeObjects;
+use crate::world::{AzureObjects, World};
 
 /// Names kept because they are part of the protocol, not of the user's estate.
 const RESERVED: &[&str] = &[
@@ -75,82 +76,9 @@ impl Pseudonyms {
         let mut p = Pseudonyms::default();
         let ix = Index::new(world);
         let install = Install::detect(&ix);
-        let mut system: BTreeSet<&str> = ["kube-system", "kube-public", "kube-node-lease"].into();
-        if let Some(ns) = install.namespace.as_deref() {
-            system.insert(ns);
-        }
-        let k = &world.kube;
-        let mut kube = |role: &str, m: &ObjectMeta| {
-            let ns = m.namespace.as_deref();
-            if ns.is_some_and(|n| system.contains(n)) {
-                return;
-            }
-            if let Some(ns) = ns {
-                p.add("ns", ns);
-            }
-            if let Some(name) = &m.name {
-                p.add(role, name);
-            }
-        };
-        k.namespaces.iter().for_each(|o| kube("ns", o.metadata()));
-        k.service_accounts
-            .iter()
-            .for_each(|o| kube("sa", o.metadata()));
-        k.pods.iter().for_each(|o| kube("pod", o.metadata()));
-        k.deployments.iter().for_each(|o| kube("wl", o.metadata()));
-        k.replica_sets.iter().for_each(|o| kube("wl", o.metadata()));
-        k.stateful_sets
-            .iter()
-            .for_each(|o| kube("wl", o.metadata()));
-        k.daemon_sets.iter().for_each(|o| kube("wl", o.metadata()));
-        k.jobs.iter().for_each(|o| kube("wl", o.metadata()));
-        k.cron_jobs.iter().for_each(|o| kube("wl", o.metadata()));
-        k.config_maps.iter().for_each(|o| kube("cm", o.metadata()));
-        k.services.iter().for_each(|o| kube("svc", o.metadata()));
-        k.nodes.iter().for_each(|o| kube("node", o.metadata()));
-
+        p.add_kube(&world.kube, install.namespace.as_deref());
+        p.add_azure(&world.azure);
         let az = &world.azure;
-        let arm_ids = az
-            .clusters
-            .iter()
-            .map(|c| &c.id)
-            .chain(az.identities.iter().map(|i| &i.id))
-            .chain(az.federated_credentials.iter().map(|f| &f.id))
-            .chain(az.vaults.iter().map(|v| &v.id))
-            .chain(az.storage_accounts.iter().map(|s| &s.id))
-            .chain(az.role_assignments.iter().map(|r| &r.id))
-            .chain(az.role_assignments.iter().map(|r| &r.scope));
-        for id in arm_ids {
-            if let Some(s) = arm_segment(id, "subscriptions") {
-                p.add_guid(s);
-            }
-            if let Some(rg) = arm_segment(id, "resourceGroups") {
-                p.add("rg", rg);
-            }
-        }
-        az.clusters.iter().for_each(|c| p.add("aks", &c.name));
-        az.identities.iter().for_each(|i| p.add("id", &i.name));
-        az.federated_credentials
-            .iter()
-            .for_each(|f| p.add("fic", &f.name));
-        az.vaults.iter().for_each(|v| p.add("kv", &v.name));
-        az.storage_accounts
-            .iter()
-            .for_each(|s| p.add("st", &s.name));
-        for name in az
-            .applications
-            .iter()
-            .filter_map(|a| a.display_name.as_deref())
-            .chain(
-                az.service_principals
-                    .iter()
-                    .filter_map(|s| s.display_name.as_deref()),
-            )
-        {
-            p.whole
-                .entry(name.to_string())
-                .or_insert_with(|| format!("app{}", &digest(name)[..8]));
-        }
         let tenants = world
             .info
             .tenant_id
@@ -169,6 +97,89 @@ impl Pseudonyms {
             p.add("ctx", c);
         }
         p
+    }
+
+    /// Kubernetes names, except in the namespaces every cluster has and the webhook's, which are
+    /// the same in every cluster.
+    fn add_kube(&mut self, k: &KubeObjects, webhook_ns: Option<&str>) {
+        let mut system: BTreeSet<&str> = ["kube-system", "kube-public", "kube-node-lease"].into();
+        if let Some(ns) = webhook_ns {
+            system.insert(ns);
+        }
+        let mut kube = |role: &str, m: &ObjectMeta| {
+            let ns = m.namespace.as_deref();
+            if ns.is_some_and(|n| system.contains(n)) {
+                return;
+            }
+            if let Some(ns) = ns {
+                self.add("ns", ns);
+            }
+            if let Some(name) = &m.name {
+                self.add(role, name);
+            }
+        };
+        k.namespaces.iter().for_each(|o| kube("ns", o.metadata()));
+        k.service_accounts
+            .iter()
+            .for_each(|o| kube("sa", o.metadata()));
+        k.pods.iter().for_each(|o| kube("pod", o.metadata()));
+        k.deployments.iter().for_each(|o| kube("wl", o.metadata()));
+        k.replica_sets.iter().for_each(|o| kube("wl", o.metadata()));
+        k.stateful_sets
+            .iter()
+            .for_each(|o| kube("wl", o.metadata()));
+        k.daemon_sets.iter().for_each(|o| kube("wl", o.metadata()));
+        k.jobs.iter().for_each(|o| kube("wl", o.metadata()));
+        k.cron_jobs.iter().for_each(|o| kube("wl", o.metadata()));
+        k.config_maps.iter().for_each(|o| kube("cm", o.metadata()));
+        k.services.iter().for_each(|o| kube("svc", o.metadata()));
+        k.nodes.iter().for_each(|o| kube("node", o.metadata()));
+    }
+
+    /// Azure names: subscriptions and resource groups in ARM ids, resource names, and display
+    /// names whole (they may hold spaces).
+    fn add_azure(&mut self, az: &AzureObjects) {
+        let arm_ids = az
+            .clusters
+            .iter()
+            .map(|c| &c.id)
+            .chain(az.identities.iter().map(|i| &i.id))
+            .chain(az.federated_credentials.iter().map(|f| &f.id))
+            .chain(az.vaults.iter().map(|v| &v.id))
+            .chain(az.storage_accounts.iter().map(|s| &s.id))
+            .chain(az.role_assignments.iter().map(|r| &r.id))
+            .chain(az.role_assignments.iter().map(|r| &r.scope));
+        for id in arm_ids {
+            if let Some(s) = arm_segment(id, "subscriptions") {
+                self.add_guid(s);
+            }
+            if let Some(rg) = arm_segment(id, "resourceGroups") {
+                self.add("rg", rg);
+            }
+        }
+        az.clusters.iter().for_each(|c| self.add("aks", &c.name));
+        az.identities.iter().for_each(|i| self.add("id", &i.name));
+        az.federated_credentials
+            .iter()
+            .for_each(|f| self.add("fic", &f.name));
+        az.vaults.iter().for_each(|v| self.add("kv", &v.name));
+        az.storage_accounts
+            .iter()
+            .for_each(|s| self.add("st", &s.name));
+        for name in az
+            .applications
+            .iter()
+            .filter_map(|a| a.display_name.as_deref())
+            .chain(
+                az.service_principals
+                    .iter()
+                    .filter_map(|s| s.display_name.as_deref()),
+            )
+        {
+            self.whole
+                .entry(name.to_string())
+                .or_insert_with(|| format!("app{}", &digest(name)[..8]));
+        }
     }
 
     fn add(&mut self, role: &str, name: &str) {

@@ -6,12 +6,14 @@
 use std::collections::BTreeSet;
 
 use k8s_openapi::Metadata;
+use k8s_openapi::api::core::v1::{Event, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::analysis::index::{Index, lower_owned};
 use crate::analysis::targets;
 use crate::analysis::webhook::Install;
 use crate::world::azure::CredentialOwner;
+use crate::world::kube::KubeObjects;
 use crate::world::{ObjRef, World};
 
 /// Who the chains belong to, as the analysis resolved them.
@@ -24,6 +26,18 @@ pub struct Wanted<'a> {
 pub fn subset(world: &World, wanted: &Wanted<'_>) -> World {
     let ix = Index::new(world);
     let install = Install::detect(&ix);
+    let mut out = World {
+        info: world.info.clone(),
+        facts: Default::default(),
+        ..Default::default()
+    };
+    kube(world, &install, wanted, &mut out);
+    azure(world, &ix, wanted, &mut out);
+    facts(world, wanted, &mut out);
+    out
+}
+
+fn kube(world: &World, install: &Install<'_>, wanted: &Wanted<'_>, out: &mut World) {
     // Every namespace the webhook runs in: two installs are themselves a finding.
     let webhook_ns: BTreeSet<String> = install
         .deployments
@@ -32,11 +46,6 @@ pub fn subset(world: &World, wanted: &Wanted<'_>) -> World {
         .chain(install.namespace.clone())
         .collect();
     let k = &world.kube;
-    let mut out = World {
-        info: world.info.clone(),
-        facts: Default::default(),
-        ..Default::default()
-    };
     let pods: Vec<_> = k
         .pods
         .iter()
@@ -45,43 +54,11 @@ pub fn subset(world: &World, wanted: &Wanted<'_>) -> World {
         .collect();
     let pod_namespaces: BTreeSet<String> =
         wanted.pods.iter().map(|p| p.namespace.clone()).collect();
-
-    // Owners, walked upward: Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob.
-    let mut owners: BTreeSet<(String, String, String)> = BTreeSet::new();
-    let add_owners = |meta: &ObjectMeta, owners: &mut BTreeSet<_>| {
-        let ns = meta.namespace.clone().unwrap_or_default();
-        for o in meta.owner_references.iter().flatten() {
-            owners.insert((o.kind.clone(), ns.clone(), o.name.clone()));
-        }
-    };
-    for p in &pods {
-        add_owners(p.metadata(), &mut owners);
-    }
-    for rs in &k.replica_sets {
-        if owners.contains(&key("ReplicaSet", rs.metadata())) {
-            add_owners(rs.metadata(), &mut owners);
-        }
-    }
-    for j in &k.jobs {
-        if owners.contains(&key("Job", j.metadata())) {
-            add_owners(j.metadata(), &mut owners);
-        }
-    }
+    let owners = owners(&pods, k);
     let owned = |kind: &str, m: &ObjectMeta| owners.contains(&key(kind, m));
     let in_webhook_ns =
         |m: &ObjectMeta| m.namespace.as_ref().is_some_and(|n| webhook_ns.contains(n));
-
-    let used_sas: BTreeSet<(String, String)> = pods
-        .iter()
-        .map(|p| {
-            let sa = p
-                .spec
-                .as_ref()
-                .and_then(|s| s.service_account_name.clone())
-                .unwrap_or_else(|| "default".into());
-            (p.metadata.namespace.clone().unwrap_or_default(), sa)
-        })
-        .collect();
+    let used_sas = used_service_accounts(&pods);
     let nodes: BTreeSet<String> = pods
         .iter()
         .filter_map(|p| p.spec.as_ref()?.node_name.clone())
@@ -118,8 +95,56 @@ pub fn subset(world: &World, wanted: &Wanted<'_>) -> World {
     });
     o.pods = pods;
     let kept: BTreeSet<(String, String)> = kept_objects(o);
-    o.events = k
-        .events
+    o.events = events_about(&k.events, &kept);
+    let namespaces: BTreeSet<String> = kept.iter().map(|(ns, _)| ns.clone()).collect();
+    o.namespaces = keep(&k.namespaces, |m| {
+        m.name.as_ref().is_some_and(|n| namespaces.contains(n))
+    });
+}
+
+/// Owners as (kind, namespace, name), walked upward: Pod -> ReplicaSet -> Deployment,
+/// Pod -> Job -> CronJob.
+fn owners(pods: &[Pod], k: &KubeObjects) -> BTreeSet<(String, String, String)> {
+    let mut owners: BTreeSet<(String, String, String)> = BTreeSet::new();
+    let add_owners = |meta: &ObjectMeta, owners: &mut BTreeSet<_>| {
+        let ns = meta.namespace.clone().unwrap_or_default();
+        for o in meta.owner_references.iter().flatten() {
+            owners.insert((o.kind.clone(), ns.clone(), o.name.clone()));
+        }
+    };
+    for p in pods {
+        add_owners(p.metadata(), &mut owners);
+    }
+    for rs in &k.replica_sets {
+        if owners.contains(&key("ReplicaSet", rs.metadata())) {
+            add_owners(rs.metadata(), &mut owners);
+        }
+    }
+    for j in &k.jobs {
+        if owners.contains(&key("Job", j.metadata())) {
+            add_owners(j.metadata(), &mut owners);
+        }
+    }
+    owners
+}
+
+/// (namespace, ServiceAccount name) of each pod.
+fn used_service_accounts(pods: &[Pod]) -> BTreeSet<(String, String)> {
+    pods.iter()
+        .map(|p| {
+            let sa = p
+                .spec
+                .as_ref()
+                .and_then(|s| s.service_account_name.clone())
+                .unwrap_or_else(|| "default".into());
+            (p.metadata.namespace.clone().unwrap_or_default(), sa)
+        })
+        .collect()
+}
+
+/// Events about a kept object, and those naming the webhook wherever they are.
+fn events_about(events: &[Event], kept: &BTreeSet<(String, String)>) -> Vec<Event> {
+    events
         .iter()
         .filter(|e| {
             let io = &e.involved_object;
@@ -133,46 +158,14 @@ pub fn subset(world: &World, wanted: &Wanted<'_>) -> World {
                     .is_some_and(|m| m.contains(crate::analysis::webhook::WEBHOOK_NAME))
         })
         .cloned()
-        .collect();
-    let namespaces: BTreeSet<String> = kept.iter().map(|(ns, _)| ns.clone()).collect();
-    o.namespaces = keep(&k.namespaces, |m| {
-        m.name.as_ref().is_some_and(|n| namespaces.contains(n))
-    });
-
-    azure(world, &ix, wanted, &mut out);
-    facts(world, wanted, &mut out);
-    out
+        .collect()
 }
 
 fn azure(world: &World, ix: &Index<'_>, wanted: &Wanted<'_>, out: &mut World) {
     let az = &world.azure;
     let ids: BTreeSet<String> = wanted.client_ids.iter().map(|c| lower_owned(c)).collect();
-    let subjects: BTreeSet<String> = out
-        .kube
-        .pods
-        .iter()
-        .map(|p| {
-            let sa = p
-                .spec
-                .as_ref()
-                .and_then(|s| s.service_account_name.as_deref())
-                .unwrap_or("default");
-            let ns = p.metadata.namespace.as_deref().unwrap_or("default");
-            lower_owned(&format!("system:serviceaccount:{ns}:{sa}"))
-        })
-        .collect();
     let hit = |v: &Option<String>| v.as_deref().is_some_and(|v| ids.contains(&lower_owned(v)));
-    // A credential for one of these subjects explains a mismatch even on another identity.
-    let subject_owners: BTreeSet<String> = az
-        .federated_credentials
-        .iter()
-        .filter(|f| {
-            f.subject
-                .as_deref()
-                .is_some_and(|s| subjects.contains(&lower_owned(s)))
-        })
-        .map(|f| owner_key(&f.owner))
-        .collect();
+    let subject_owners = subject_owners(world, &out.kube.pods);
     let o = &mut out.azure;
     o.clusters = az.clusters.clone();
     o.identities = az
@@ -233,7 +226,40 @@ fn azure(world: &World, ix: &Index<'_>, wanted: &Wanted<'_>, out: &mut World) {
         .filter(|r| principals.contains(&lower_owned(&r.principal_id)))
         .cloned()
         .collect();
-    // The resources the pods are meant to reach, found as the analysis finds them.
+    target_resources(world, ix, out);
+}
+
+/// Owners of a credential for one of the pods' subjects: it explains a mismatch even on
+/// another identity.
+fn subject_owners(world: &World, pods: &[Pod]) -> BTreeSet<String> {
+    let subjects: BTreeSet<String> = pods
+        .iter()
+        .map(|p| {
+            let sa = p
+                .spec
+                .as_ref()
+                .and_then(|s| s.service_account_name.as_deref())
+                .unwrap_or("default");
+            let ns = p.metadata.namespace.as_deref().unwrap_or("default");
+            lower_owned(&format!("system:serviceaccount:{ns}:{sa}"))
+        })
+        .collect();
+    world
+        .azure
+        .federated_credentials
+        .iter()
+        .filter(|f| {
+            f.subject
+                .as_deref()
+                .is_some_and(|s| subjects.contains(&lower_owned(s)))
+        })
+        .map(|f| owner_key(&f.owner))
+        .collect()
+}
+
+/// The resources the pods are meant to reach, found as the analysis finds them.
+fn target_resources(world: &World, ix: &Index<'_>, out: &mut World) {
+    let az = &world.azure;
     let mut vaults = BTreeSet::new();
     let mut accounts = BTreeSet::new();
     for p in &out.kube.pods {
@@ -250,6 +276,7 @@ fn azure(world: &World, ix: &Index<'_>, wanted: &Wanted<'_>, out: &mut World) {
             };
         }
     }
+    let o = &mut out.azure;
     o.vaults = az
         .vaults
         .iter()

@@ -288,81 +288,52 @@ impl AzureReader {
                 return;
             }
         };
+        let lookups = join_all(rest.iter().map(|cid| self.find_application(&graph, cid))).await;
+        for lookup in lookups {
+            lookup.absorb_into(found);
+        }
+    }
+
+    /// One client ID in Graph: its application, its service principal, and the application's
+    /// federated credentials.
+    async fn find_application(&self, graph: &str, cid: &str) -> AppLookup {
         let g = self.cloud.graph;
-        let lookups = join_all(rest.iter().map(|cid| {
-            let graph = graph.as_str();
-            async move {
-                let filter = format!("appId eq '{cid}'");
-                let q = form_urlencoded::Serializer::new(String::new())
-                    .append_pair("$filter", &filter)
-                    .finish();
-                let needed = "Application.Read.All (Microsoft Graph)".to_string();
-                let apps = self
-                    .pages(
-                        "find application",
-                        format!("{g}/v1.0/applications?{q}"),
-                        graph,
-                        needed.clone(),
-                    )
-                    .await;
-                let sps = self
-                    .pages(
-                        "find service principal",
-                        format!("{g}/v1.0/servicePrincipals?{q}"),
-                        graph,
-                        needed.clone(),
-                    )
-                    .await;
-                let mut fics = Vec::new();
-                if let Ok(apps) = &apps {
-                    for a in apps {
-                        let (Some(oid), Some(app_id)) = (a["id"].as_str(), a["appId"].as_str())
-                        else {
-                            continue;
-                        };
-                        let url =
-                            format!("{g}/v1.0/applications/{oid}/federatedIdentityCredentials");
-                        fics.push((
-                            app_id.to_string(),
-                            self.pages("list application credentials", url, graph, needed.clone())
-                                .await,
-                        ));
-                    }
-                }
-                (apps, sps, fics)
-            }
-        }))
-        .await;
-        for (apps, sps, fics) in lookups {
-            for (r, ty) in [
-                (apps, "#microsoft.graph.application"),
-                (sps, "#microsoft.graph.servicePrincipal"),
-            ] {
-                match r {
-                    Ok(items) => {
-                        let typed: Vec<Value> = items
-                            .into_iter()
-                            .map(|mut i| {
-                                i["@odata.type"] = json!(ty);
-                                i
-                            })
-                            .collect();
-                        found.absorb(ty, json!({ "value": typed }));
-                    }
-                    Err(g) => found.gaps.push(g),
-                }
-            }
-            for (app_id, r) in fics {
-                match r {
-                    Ok(items) => found.absorb(
-                        "application credentials",
-                        json!({"apiVersion": crate::world::WIDIAG_API_VERSION, "kind": "FederatedCredentialList",
-                               "application": app_id, "items": items}),
-                    ),
-                    Err(g) => found.gaps.push(g),
-                }
+        let filter = format!("appId eq '{cid}'");
+        let q = form_urlencoded::Serializer::new(String::new())
+            .append_pair("$filter", &filter)
+            .finish();
+        let needed = "Application.Read.All (Microsoft Graph)".to_string();
+        let apps = self
+            .pages(
+                "find application",
+                format!("{g}/v1.0/applications?{q}"),
+                graph,
+                needed.clone(),
+            )
+            .await;
+        let sps = self
+            .pages(
+                "find service principal",
+                format!("{g}/v1.0/servicePrincipals?{q}"),
+                graph,
+                needed.clone(),
+            )
+            .await;
+        let mut fics = Vec::new();
+        if let Ok(apps) = &apps {
+            for a in apps {
+                let (Some(oid), Some(app_id)) = (a["id"].as_str(), a["appId"].as_str()) else {
+                    continue;
+                };
+                let url = format!("{g}/v1.0/applications/{oid}/federatedIdentityCredentials");
+                fics.push((
+                    app_id.to_string(),
+                    self.pages("list application credentials", url, graph, needed.clone())
+                        .await,
+                ));
             }
         }
+        AppLookup { apps, sps, fics }
     }
 
     /// Role assignments of every principal found, in every subscription read.
@@ -396,6 +367,47 @@ impl AzureReader {
                 Ok(items) => found.absorb("list role assignments", json!({ "value": items })),
                 Err(g) => found.gaps.push(g),
             }
+        }
+    }
+}
+
+/// What Graph answered for one client ID; each part a gap when it could not be read.
+struct AppLookup {
+    apps: Result<Vec<Value>, Gap>,
+    sps: Result<Vec<Value>, Gap>,
+    /// (appId, its federated credentials).
+    fics: Vec<(String, Result<Vec<Value>, Gap>)>,
+}
+
+impl AppLookup {
+    fn absorb_into(self, found: &mut Found) {
+        for (r, ty) in [
+            (self.apps, "#microsoft.graph.application"),
+            (self.sps, "#microsoft.graph.servicePrincipal"),
+        ] {
+            match r {
+                Ok(items) => {
+                    let typed: Vec<Value> = items
+                        .into_iter()
+                        .map(|mut i| {
+                            i["@odata.type"] = json!(ty);
+                            i
+                        })
+                        .collect();
+                    found.absorb(ty, json!({ "value": typed }));
+                }
+                Err(g) => found.gaps.push(g),
+            }
+        }
+        for (app_id, r) in self.fics {
+            match r {
+            Ok(items) => found.absorb(
+                "application credentials",
+                json!({"apiVersion": crate::world::WIDIAG_API_VERSION, "kind": "FederatedCredentialList",
+                       "application": app_id, "items": items}),
+            ),
+            Err(g) => found.gaps.push(g),
+        }
         }
     }
 }

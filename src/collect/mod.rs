@@ -136,26 +136,7 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
         )),
         (None, None) => opts.selection.clone(),
     };
-    let start = std::time::Instant::now();
-    let version = tokio::time::timeout(opts.timeout, cluster.client.apiserver_version())
-        .await
-        .map_err(|_| format!("no answer within {}s", opts.timeout.as_secs()))
-        .and_then(|r| r.map_err(|e| crate::net::kube_calls::plain_error(&e)))
-        .map_err(|error| {
-            match client_cert::expired_note(cluster.client_certificate_ends, jiff::Timestamp::now())
-            {
-                Some(note) => format!("{error}; {note}"),
-                None => error,
-            }
-        });
-    cluster.transcript.record(
-        "server version",
-        ("GET", "/version".into()),
-        start,
-        version.is_ok().then_some(200),
-        version.as_ref().err().cloned(),
-    );
-    let version = version.map_err(CollectError::Unreachable)?;
+    let version = server_version(&cluster, opts.timeout).await?;
     let namespace = match &selection {
         Selection::All => None,
         Selection::Namespace(n) => Some(n.as_str()),
@@ -173,6 +154,71 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
     world.info.cloud = Some(opts.cloud.name.to_string());
     world.info.targets = opts.targets.clone();
     let http = http::Http::new(opts.timeout, &opts.network)?;
+    read_azure(opts, &http, &mut world, &mut gaps, pods_unread).await?;
+    if world.info.tenant_id.is_none() {
+        world.info.tenant_id = world
+            .azure
+            .identities
+            .iter()
+            .find_map(|i| i.tenant_id.clone());
+    }
+    world.facts.gaps = gaps;
+    if opts.probe && !pods_unread {
+        let (plans, _unplanned) = crate::analysis::plan::plan(&world, &selection, &opts.targets);
+        let probe_opts = probe_options(opts, &world, own_token);
+        let facts = crate::probe::run(&cluster.client, &http, &plans, &probe_opts).await;
+        facts.add_to(&mut world);
+    }
+    // After the probes: the tokens they took must not look issued in the future.
+    world.info.captured_at = Some(jiff::Timestamp::now());
+    Ok(Live {
+        selection,
+        world,
+        transcript: cluster
+            .transcript
+            .steps()
+            .into_iter()
+            .chain(http.transcript.steps())
+            .collect(),
+    })
+}
+
+/// The API server's version: the first request, so its failure says the cluster cannot be
+/// reached at all (with the client certificate's end date when that is the likely cause).
+async fn server_version(
+    cluster: &kube::Cluster,
+    timeout: Duration,
+) -> Result<k8s_openapi::apimachinery::pkg::version::Info, CollectError> {
+    let start = std::time::Instant::now();
+    let version = tokio::time::timeout(timeout, cluster.client.apiserver_version())
+        .await
+        .map_err(|_| format!("no answer within {}s", timeout.as_secs()))
+        .and_then(|r| r.map_err(|e| crate::net::kube_calls::plain_error(&e)))
+        .map_err(|error| {
+            match client_cert::expired_note(cluster.client_certificate_ends, jiff::Timestamp::now())
+            {
+                Some(note) => format!("{error}; {note}"),
+                None => error,
+            }
+        });
+    cluster.transcript.record(
+        "server version",
+        ("GET", "/version".into()),
+        start,
+        version.is_ok().then_some(200),
+        version.as_ref().err().cloned(),
+    );
+    version.map_err(CollectError::Unreachable)
+}
+
+/// Azure as the credential reads it into the world, or a gap that says why it was not read.
+async fn read_azure(
+    opts: &LiveOptions,
+    http: &http::Http,
+    world: &mut World,
+    gaps: &mut Vec<Gap>,
+    pods_unread: bool,
+) -> Result<(), CollectError> {
     let credential = match pods_unread {
         true => None,
         false => credential::credential(
@@ -191,7 +237,7 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
                 timeout: opts.timeout,
             };
             let wanted = azure::Wanted {
-                client_ids: crate::analysis::plan::client_ids(&world),
+                client_ids: crate::analysis::plan::client_ids(world),
                 subscriptions: opts.subscriptions.clone(),
             };
             let (az, az_gaps) = reader.collect(&wanted).await;
@@ -209,48 +255,31 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
             },
         }),
     }
-    if world.info.tenant_id.is_none() {
-        world.info.tenant_id = world
+    Ok(())
+}
+
+fn probe_options(
+    opts: &LiveOptions,
+    world: &World,
+    own_token: Option<crate::probe::token::OwnToken>,
+) -> crate::probe::ProbeOptions {
+    crate::probe::ProbeOptions {
+        cloud: opts.cloud,
+        concurrency: opts.concurrency,
+        blob_endpoints: world
             .azure
-            .identities
+            .storage_accounts
             .iter()
-            .find_map(|i| i.tenant_id.clone());
-    }
-    world.facts.gaps = gaps;
-    if opts.probe && !pods_unread {
-        let (plans, _unplanned) = crate::analysis::plan::plan(&world, &selection, &opts.targets);
-        let probe_opts = crate::probe::ProbeOptions {
-            cloud: opts.cloud,
-            concurrency: opts.concurrency,
-            blob_endpoints: world
-                .azure
-                .storage_accounts
-                .iter()
-                .filter_map(|a| Some((a.name.to_ascii_lowercase(), a.blob_endpoint.clone()?)))
-                .collect(),
-            own_token,
-            authority_host: opts.authority_host.clone(),
-            timeout: opts.timeout,
-            cluster_issuers: world
-                .azure
-                .clusters
-                .iter()
-                .filter_map(|c| c.issuer_url.clone())
-                .collect(),
-        };
-        let facts = crate::probe::run(&cluster.client, &http, &plans, &probe_opts).await;
-        facts.add_to(&mut world);
-    }
-    // After the probes: the tokens they took must not look issued in the future.
-    world.info.captured_at = Some(jiff::Timestamp::now());
-    Ok(Live {
-        selection,
-        world,
-        transcript: cluster
-            .transcript
-            .steps()
-            .into_iter()
-            .chain(http.transcript.steps())
+            .filter_map(|a| Some((a.name.to_ascii_lowercase(), a.blob_endpoint.clone()?)))
             .collect(),
-    })
+        own_token,
+        authority_host: opts.authority_host.clone(),
+        timeout: opts.timeout,
+        cluster_issuers: world
+            .azure
+            .clusters
+            .iter()
+            .filter_map(|c| c.issuer_url.clone())
+            .collect(),
+    }
 }

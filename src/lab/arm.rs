@@ -150,39 +150,10 @@ pub struct Read<'a> {
 
 pub fn handle_arm(read: Read<'_>) -> Response {
     let Read {
-        world,
-        denied,
-        entra_key,
-        method,
-        path,
-        query,
-        headers,
+        world, path, query, ..
     } = read;
-    if let Err(m) = bearer(entra_key, headers, ARM_HOST) {
-        let mut r = arm_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", m);
-        let challenge = "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\"";
-        r.headers_mut().insert(
-            "www-authenticate",
-            challenge.parse().expect("static header"),
-        );
-        return r;
-    }
-    if let Some(refusal) = denied_arm(denied, path) {
+    if let Some(refusal) = arm_refusal(read) {
         return refusal;
-    }
-    if method != Method::GET {
-        return arm_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "MethodNotAllowed",
-            format!("The lab's ARM is read-only; {method} is not served."),
-        );
-    }
-    if query_param(query, "api-version").is_none() {
-        return arm_error(
-            StatusCode::BAD_REQUEST,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.".into(),
-        );
     }
     let segs: Vec<String> = path
         .trim_matches('/')
@@ -195,46 +166,9 @@ pub fn handle_arm(read: Read<'_>) -> Response {
     let items: Vec<Value> = match segs.as_slice() {
         ["subscriptions"] => subscriptions(world),
         ["subscriptions", sub, "providers", provider, kind] => {
-            let ty = format!("{provider}/{kind}");
-            match ty.as_str() {
-                "microsoft.managedidentity/userassignedidentities" => az
-                    .identities
-                    .iter()
-                    .filter(|i| in_sub(&i.id, sub))
-                    .map(identity)
-                    .collect(),
-                "microsoft.containerservice/managedclusters" => az
-                    .clusters
-                    .iter()
-                    .filter(|c| in_sub(&c.id, sub))
-                    .map(cluster)
-                    .collect(),
-                "microsoft.keyvault/vaults" => az
-                    .vaults
-                    .iter()
-                    .filter(|v| in_sub(&v.id, sub))
-                    .map(vault)
-                    .collect(),
-                "microsoft.storage/storageaccounts" => az
-                    .storage_accounts
-                    .iter()
-                    .filter(|s| in_sub(&s.id, sub))
-                    .map(storage)
-                    .collect(),
-                "microsoft.authorization/roleassignments" => {
-                    let principal = query_param(query, "$filter").and_then(|f| filter_value(&f));
-                    az.role_assignments
-                        .iter()
-                        .filter(|r| in_sub(&r.scope, sub))
-                        .filter(|r| {
-                            principal
-                                .as_deref()
-                                .is_none_or(|p| r.principal_id.eq_ignore_ascii_case(p))
-                        })
-                        .map(role_assignment)
-                        .collect()
-                }
-                _ => return not_found(path),
+            match provider_resources(az, sub, &format!("{provider}/{kind}"), query) {
+                Some(items) => items,
+                None => return not_found(path),
             }
         }
         [
@@ -253,11 +187,7 @@ pub fn handle_arm(read: Read<'_>) -> Response {
                 .rsplit_once('/')
                 .map(|(p, _)| p)
                 .unwrap_or_default();
-            if !az
-                .identities
-                .iter()
-                .any(|i| i.id.eq_ignore_ascii_case(identity_id))
-            {
+            let Some(credentials) = identity_credentials(az, identity_id) else {
                 return arm_error(
                     StatusCode::NOT_FOUND,
                     "ResourceNotFound",
@@ -266,18 +196,114 @@ pub fn handle_arm(read: Read<'_>) -> Response {
                         segs[7]
                     ),
                 );
-            }
-            az.federated_credentials
-                .iter()
-                .filter(|f| {
-                    matches!(&f.owner, CredentialOwner::Identity(o) if o.eq_ignore_ascii_case(identity_id))
-                })
-                .map(arm_fic)
-                .collect()
+            };
+            credentials
         }
         _ => return not_found(path),
     };
     json_response(StatusCode::OK, page(items, query, &base, "nextLink"))
+}
+
+/// Why ARM would not serve this read at all: the bearer, `LabBehaviour.azureDenied`, a write,
+/// or a missing api-version. ARM checks them in this order.
+fn arm_refusal(read: Read<'_>) -> Option<Response> {
+    let Read {
+        denied,
+        entra_key,
+        method,
+        path,
+        query,
+        headers,
+        ..
+    } = read;
+    if let Err(m) = bearer(entra_key, headers, ARM_HOST) {
+        let mut r = arm_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", m);
+        let challenge = "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\"";
+        r.headers_mut().insert(
+            "www-authenticate",
+            challenge.parse().expect("static header"),
+        );
+        return Some(r);
+    }
+    if let Some(refusal) = denied_arm(denied, path) {
+        return Some(refusal);
+    }
+    if method != Method::GET {
+        return Some(arm_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("The lab's ARM is read-only; {method} is not served."),
+        ));
+    }
+    if query_param(query, "api-version").is_none() {
+        return Some(arm_error(
+            StatusCode::BAD_REQUEST,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.".into(),
+        ));
+    }
+    None
+}
+
+/// `/subscriptions/{sub}/providers/{provider}/{kind}`: the world's resources of that type in the
+/// subscription; None for a type the lab does not serve.
+fn provider_resources(az: &AzureObjects, sub: &str, ty: &str, query: &str) -> Option<Vec<Value>> {
+    Some(match ty {
+        "microsoft.managedidentity/userassignedidentities" => az
+            .identities
+            .iter()
+            .filter(|i| in_sub(&i.id, sub))
+            .map(identity)
+            .collect(),
+        "microsoft.containerservice/managedclusters" => az
+            .clusters
+            .iter()
+            .filter(|c| in_sub(&c.id, sub))
+            .map(cluster)
+            .collect(),
+        "microsoft.keyvault/vaults" => az
+            .vaults
+            .iter()
+            .filter(|v| in_sub(&v.id, sub))
+            .map(vault)
+            .collect(),
+        "microsoft.storage/storageaccounts" => az
+            .storage_accounts
+            .iter()
+            .filter(|s| in_sub(&s.id, sub))
+            .map(storage)
+            .collect(),
+        "microsoft.authorization/roleassignments" => {
+            let principal = query_param(query, "$filter").and_then(|f| filter_value(&f));
+            az.role_assignments
+                .iter()
+                .filter(|r| in_sub(&r.scope, sub))
+                .filter(|r| {
+                    principal
+                        .as_deref()
+                        .is_none_or(|p| r.principal_id.eq_ignore_ascii_case(p))
+                })
+                .map(role_assignment)
+                .collect()
+        }
+        _ => return None,
+    })
+}
+
+/// The federated credentials of a user-assigned identity; None when the identity does not exist.
+fn identity_credentials(az: &AzureObjects, identity_id: &str) -> Option<Vec<Value>> {
+    let owned = |f: &&FederatedCredential| matches!(&f.owner, CredentialOwner::Identity(o) if o.eq_ignore_ascii_case(identity_id));
+    let exists = az
+        .identities
+        .iter()
+        .any(|i| i.id.eq_ignore_ascii_case(identity_id));
+    exists.then(|| {
+        az.federated_credentials
+            .iter()
+            .filter(owned)
+            .map(arm_fic)
+            .collect()
+    })
 }
 
 fn not_found(path: &str) -> Response {
@@ -403,30 +429,10 @@ fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
 
 pub fn handle_graph(read: Read<'_>) -> Response {
     let Read {
-        world,
-        denied,
-        entra_key,
-        method,
-        path,
-        query,
-        headers,
+        world, path, query, ..
     } = read;
-    if let Err(m) = bearer(entra_key, headers, GRAPH_HOST) {
-        return graph_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", &m);
-    }
-    if denied.iter().any(|d| d.eq_ignore_ascii_case("graph")) {
-        return graph_error(
-            StatusCode::FORBIDDEN,
-            "Authorization_RequestDenied",
-            "Insufficient privileges to complete the operation.",
-        );
-    }
-    if method != Method::GET {
-        return graph_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Request_BadRequest",
-            "The lab's Graph is read-only.",
-        );
+    if let Some(refusal) = graph_refusal(read) {
+        return refusal;
     }
     let az = &world.azure;
     let filter = query_param(query, "$filter");
@@ -483,4 +489,38 @@ pub fn handle_graph(read: Read<'_>) -> Response {
     let mut body = page(items, query, &base, "@odata.nextLink");
     body["@odata.context"] = json!(format!("{GRAPH_HOST}/v1.0/$metadata#{context}"));
     json_response(StatusCode::OK, body)
+}
+
+/// Why Graph would not serve this read at all: the bearer, `LabBehaviour.azureDenied` naming
+/// `graph`, or a write.
+fn graph_refusal(read: Read<'_>) -> Option<Response> {
+    let Read {
+        denied,
+        entra_key,
+        method,
+        headers,
+        ..
+    } = read;
+    if let Err(m) = bearer(entra_key, headers, GRAPH_HOST) {
+        return Some(graph_error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            &m,
+        ));
+    }
+    if denied.iter().any(|d| d.eq_ignore_ascii_case("graph")) {
+        return Some(graph_error(
+            StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        ));
+    }
+    if method != Method::GET {
+        return Some(graph_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Request_BadRequest",
+            "The lab's Graph is read-only.",
+        ));
+    }
+    None
 }

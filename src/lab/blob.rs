@@ -87,32 +87,9 @@ pub fn handle(
         );
     };
     let tenant = world.info.tenant_id.clone().unwrap_or_default();
-    use super::bearer::Rejected;
     let claims = match super::bearer::access_claims(entra_key, headers, RESOURCE) {
         Ok(c) => c,
-        Err(Rejected::Missing) => {
-            let mut r = error(
-                StatusCode::UNAUTHORIZED,
-                headers,
-                "NoAuthenticationInformation",
-                "Server failed to authenticate the request. Please refer to the information in the www-authenticate header.",
-            );
-            let challenge = format!(
-                "Bearer authorization_uri=https://login.microsoftonline.com/{tenant}/oauth2/authorize resource_id={RESOURCE}"
-            );
-            if let Ok(v) = challenge.parse() {
-                r.headers_mut().insert("www-authenticate", v);
-            }
-            return r;
-        }
-        Err(_) => {
-            return error(
-                StatusCode::UNAUTHORIZED,
-                headers,
-                "InvalidAuthenticationInfo",
-                "Server failed to authenticate the request. Please refer to the information in the www-authenticate header.",
-            );
-        }
+        Err(rejected) => return unauthenticated(&rejected, headers, &tenant),
     };
     if headers.get("x-ms-version").is_none() {
         return error(
@@ -140,108 +117,32 @@ pub fn handle(
         .split('/')
         .filter(|s| !s.is_empty())
         .collect();
-    let mismatch = || {
-        error(
-            StatusCode::FORBIDDEN,
-            headers,
-            "AuthorizationPermissionMismatch",
-            "This request is not authorized to perform this operation using this permission.",
-        )
-    };
     let container_id = |c: &str| format!("{}/blobServices/default/containers/{c}", account.id);
     match (method, segs.as_slice(), param("restype"), param("comp")) {
         (&Method::POST, [], Some("service"), Some("userdelegationkey")) => {
             // An action at the account or above, not a data action.
             if !rbac::allowed(world, oid, &account.id, Operation::Action(DELEGATION_KEY)) {
-                return mismatch();
+                return permission_mismatch(headers);
             }
-            let text = String::from_utf8_lossy(body);
-            let (Some(start), Some(expiry)) = (element(&text, "Start"), element(&text, "Expiry"))
-            else {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    headers,
-                    "InvalidXmlDocument",
-                    "XML specified is not syntactically valid.",
-                );
-            };
-            let value: [u8; 32] = rand::random();
-            use base64::Engine;
-            let key = format!(
-                "<?xml version=\"1.0\" encoding=\"utf-8\"?><UserDelegationKey><SignedOid>{oid}</SignedOid><SignedTid>{tenant}</SignedTid><SignedStart>{start}</SignedStart><SignedExpiry>{expiry}</SignedExpiry><SignedService>b</SignedService><SignedVersion>{VERSION}</SignedVersion><Value>{}</Value></UserDelegationKey>",
-                base64::engine::general_purpose::STANDARD.encode(value)
-            );
-            xml_response(StatusCode::OK, headers, key, None)
+            user_delegation_key(headers, oid, &tenant, body)
         }
         (&Method::GET, [], None, Some("list")) => {
             if !rbac::allowed(world, oid, &account.id, Operation::Action(LIST_CONTAINERS)) {
-                return mismatch();
+                return permission_mismatch(headers);
             }
-            let body = format!(
-                "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"https://{host}/\"><Containers><Container><Name>lab</Name><Properties><Last-Modified>Tue, 18 Nov 2025 10:00:00 GMT</Last-Modified><Etag>\"0x8DE0000000000001\"</Etag></Properties></Container></Containers><NextMarker /></EnumerationResults>"
-            );
-            xml_response(StatusCode::OK, headers, body, None)
+            list_containers(headers, host)
         }
         (&Method::GET, [container], Some("container"), Some("list")) => {
             if !rbac::allowed(world, oid, &container_id(container), READ_BLOBS) {
-                return mismatch();
+                return permission_mismatch(headers);
             }
-            let body = format!(
-                "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"https://{host}/\" ContainerName=\"{container}\"><Blobs><Blob><Name>lab-blob.txt</Name><Properties><Content-Length>{}</Content-Length><Content-Type>text/plain</Content-Type><BlobType>BlockBlob</BlobType></Properties></Blob></Blobs><NextMarker /></EnumerationResults>",
-                content(&account.name, container, "lab-blob.txt").len()
-            );
-            xml_response(StatusCode::OK, headers, body, None)
+            list_blobs(headers, host, &account.name, container)
         }
         (&Method::GET, [container, blob @ ..], None, None) if !blob.is_empty() => {
             if !rbac::allowed(world, oid, &container_id(container), READ_BLOBS) {
-                return mismatch();
+                return permission_mismatch(headers);
             }
-            let data = content(&account.name, container, &blob.join("/"));
-            let total = data.len();
-            // SDKs download in ranges (`x-ms-range: bytes=0-33554431`) and expect 206.
-            let range = headers
-                .get("x-ms-range")
-                .or_else(|| headers.get("range"))
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("bytes="))
-                .and_then(|v| v.split_once('-'))
-                .and_then(|(a, b)| Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok())));
-            let (status, body, content_range) = match range {
-                Some((start, _)) if start >= total => {
-                    return error(
-                        StatusCode::RANGE_NOT_SATISFIABLE,
-                        headers,
-                        "InvalidRange",
-                        "The range specified is invalid for the current size of the resource.",
-                    );
-                }
-                Some((start, end)) => {
-                    let end = end.map_or(total - 1, |e| e.min(total - 1));
-                    (
-                        StatusCode::PARTIAL_CONTENT,
-                        data[start..=end].to_string(),
-                        Some(format!("bytes {start}-{end}/{total}")),
-                    )
-                }
-                None => (StatusCode::OK, data, None),
-            };
-            let mut r = (status, [("content-type", "text/plain")], body).into_response();
-            let h = r.headers_mut();
-            if let Some(v) = content_range.and_then(|c| c.parse().ok()) {
-                h.insert("content-range", v);
-            }
-            for (k, v) in [
-                ("x-ms-blob-type", "BlockBlob".to_string()),
-                ("x-ms-request-id", crate::lab::entra::uuid_v4()),
-                ("x-ms-version", VERSION.to_string()),
-                ("etag", "\"0x8DE0000000000002\"".to_string()),
-                ("last-modified", "Tue, 18 Nov 2025 10:00:00 GMT".to_string()),
-            ] {
-                if let Ok(v) = v.parse() {
-                    h.insert(k, v);
-                }
-            }
-            r
+            get_blob(headers, &account.name, container, &blob.join("/"))
         }
         _ => error(
             StatusCode::BAD_REQUEST,
@@ -250,6 +151,134 @@ pub fn handle(
             "The resource doesn't support specified Http Verb.",
         ),
     }
+}
+
+/// A request without a usable bearer token. Only a missing one gets the challenge that tells
+/// the client where to get a token.
+fn unauthenticated(
+    rejected: &super::bearer::Rejected,
+    headers: &HeaderMap,
+    tenant: &str,
+) -> Response {
+    use super::bearer::Rejected;
+    if !matches!(rejected, Rejected::Missing) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            headers,
+            "InvalidAuthenticationInfo",
+            "Server failed to authenticate the request. Please refer to the information in the www-authenticate header.",
+        );
+    }
+    let mut r = error(
+        StatusCode::UNAUTHORIZED,
+        headers,
+        "NoAuthenticationInformation",
+        "Server failed to authenticate the request. Please refer to the information in the www-authenticate header.",
+    );
+    let challenge = format!(
+        "Bearer authorization_uri=https://login.microsoftonline.com/{tenant}/oauth2/authorize resource_id={RESOURCE}"
+    );
+    if let Ok(v) = challenge.parse() {
+        r.headers_mut().insert("www-authenticate", v);
+    }
+    r
+}
+
+/// A signed-in caller whose roles do not allow the operation.
+fn permission_mismatch(headers: &HeaderMap) -> Response {
+    error(
+        StatusCode::FORBIDDEN,
+        headers,
+        "AuthorizationPermissionMismatch",
+        "This request is not authorized to perform this operation using this permission.",
+    )
+}
+
+/// `POST /?restype=service&comp=userdelegationkey`: a fresh random key for the asked times.
+fn user_delegation_key(headers: &HeaderMap, oid: &str, tenant: &str, body: &[u8]) -> Response {
+    let text = String::from_utf8_lossy(body);
+    let (Some(start), Some(expiry)) = (element(&text, "Start"), element(&text, "Expiry")) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            headers,
+            "InvalidXmlDocument",
+            "XML specified is not syntactically valid.",
+        );
+    };
+    let value: [u8; 32] = rand::random();
+    use base64::Engine;
+    let key = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><UserDelegationKey><SignedOid>{oid}</SignedOid><SignedTid>{tenant}</SignedTid><SignedStart>{start}</SignedStart><SignedExpiry>{expiry}</SignedExpiry><SignedService>b</SignedService><SignedVersion>{VERSION}</SignedVersion><Value>{}</Value></UserDelegationKey>",
+        base64::engine::general_purpose::STANDARD.encode(value)
+    );
+    xml_response(StatusCode::OK, headers, key, None)
+}
+
+/// `GET /?comp=list`: every account has the one container `lab`.
+fn list_containers(headers: &HeaderMap, host: &str) -> Response {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"https://{host}/\"><Containers><Container><Name>lab</Name><Properties><Last-Modified>Tue, 18 Nov 2025 10:00:00 GMT</Last-Modified><Etag>\"0x8DE0000000000001\"</Etag></Properties></Container></Containers><NextMarker /></EnumerationResults>"
+    );
+    xml_response(StatusCode::OK, headers, body, None)
+}
+
+/// `GET /{container}?restype=container&comp=list`: every container holds `lab-blob.txt`.
+fn list_blobs(headers: &HeaderMap, host: &str, account: &str, container: &str) -> Response {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"https://{host}/\" ContainerName=\"{container}\"><Blobs><Blob><Name>lab-blob.txt</Name><Properties><Content-Length>{}</Content-Length><Content-Type>text/plain</Content-Type><BlobType>BlockBlob</BlobType></Properties></Blob></Blobs><NextMarker /></EnumerationResults>",
+        content(account, container, "lab-blob.txt").len()
+    );
+    xml_response(StatusCode::OK, headers, body, None)
+}
+
+/// `GET /{container}/{blob}`: the made-up content, whole or the asked range.
+fn get_blob(headers: &HeaderMap, account: &str, container: &str, blob: &str) -> Response {
+    let data = content(account, container, blob);
+    let total = data.len();
+    // SDKs download in ranges (`x-ms-range: bytes=0-33554431`) and expect 206.
+    let range = headers
+        .get("x-ms-range")
+        .or_else(|| headers.get("range"))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("bytes="))
+        .and_then(|v| v.split_once('-'))
+        .and_then(|(a, b)| Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok())));
+    let (status, body, content_range) = match range {
+        Some((start, _)) if start >= total => {
+            return error(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                headers,
+                "InvalidRange",
+                "The range specified is invalid for the current size of the resource.",
+            );
+        }
+        Some((start, end)) => {
+            let end = end.map_or(total - 1, |e| e.min(total - 1));
+            (
+                StatusCode::PARTIAL_CONTENT,
+                data[start..=end].to_string(),
+                Some(format!("bytes {start}-{end}/{total}")),
+            )
+        }
+        None => (StatusCode::OK, data, None),
+    };
+    let mut r = (status, [("content-type", "text/plain")], body).into_response();
+    let h = r.headers_mut();
+    if let Some(v) = content_range.and_then(|c| c.parse().ok()) {
+        h.insert("content-range", v);
+    }
+    for (k, v) in [
+        ("x-ms-blob-type", "BlockBlob".to_string()),
+        ("x-ms-request-id", crate::lab::entra::uuid_v4()),
+        ("x-ms-version", VERSION.to_string()),
+        ("etag", "\"0x8DE0000000000002\"".to_string()),
+        ("last-modified", "Tue, 18 Nov 2025 10:00:00 GMT".to_string()),
+    ] {
+        if let Ok(v) = v.parse() {
+            h.insert(k, v);
+        }
+    }
+    r
 }
 
 /// Made-up content: worlds never hold data, and tests look for this marker in outputs.

@@ -199,53 +199,80 @@ pub fn token(
     body: &[u8],
 ) -> Response {
     let f = form(body);
+    if let Err(rejected) = check_request(dir, tenant, &f) {
+        return rejected.answer();
+    }
+    let client_id = f["client_id"].to_ascii_lowercase();
+    if let Some(secret) = f.get("client_secret") {
+        return secret_grant(dir, entra_key, tenant, &client_id, secret, &f["scope"]);
+    }
+    match assertion_principal(dir, issuer, tenant, &client_id, &f) {
+        Ok(principal) => grant(entra_key, tenant, &f["client_id"], principal, &f["scope"]),
+        Err(rejected) => rejected.answer(),
+    }
+}
+
+/// The checks Entra makes before it looks at the client: parameters, grant type, tenant.
+fn check_request(
+    dir: &Directory,
+    tenant: &str,
+    f: &HashMap<String, String>,
+) -> Result<(), Rejection> {
     for p in ["client_id", "grant_type", "scope"] {
         if f.get(p).is_none_or(|v| v.is_empty()) {
-            return aadsts(
+            return Err(Rejection::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 900144,
                 &format!("The request body must contain the following parameter: '{p}'."),
-            );
+            ));
         }
     }
     if f["grant_type"] != "client_credentials" {
-        return aadsts(
+        return Err(Rejection::new(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
             70003,
             "The app requested an unsupported grant type.",
-        );
+        ));
     }
     let valid_tenant = tenant
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
     if !valid_tenant {
-        return aadsts(
+        return Err(Rejection::new(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             900023,
             &format!(
                 "Specified tenant identifier '{tenant}' is neither a valid DNS name, nor a valid external domain."
             ),
-        );
+        ));
     }
     if !dir.tenants.contains(&tenant.to_ascii_lowercase()) {
-        return aadsts(
+        return Err(Rejection::new(
             StatusCode::BAD_REQUEST,
             "invalid_tenant",
             90002,
             &format!(
                 "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
             ),
-        );
+        ));
     }
-    let client_id = f["client_id"].to_ascii_lowercase();
-    if let Some(secret) = f.get("client_secret") {
-        return secret_grant(dir, entra_key, tenant, &client_id, secret, &f["scope"]);
-    }
-    let Some(client) = dir.clients.get(&client_id) else {
-        return aadsts(
+    Ok(())
+}
+
+/// The client-assertion grant: the client, its assertion, a federated credential that matches
+/// it, then the issuer's keys and the assertion's times. The principal the token is for.
+fn assertion_principal<'d>(
+    dir: &'d Directory,
+    issuer: &Issuer<'_>,
+    tenant: &str,
+    client_id: &str,
+    f: &HashMap<String, String>,
+) -> Result<&'d str, Rejection> {
+    let Some(client) = dir.clients.get(client_id) else {
+        return Err(Rejection::new(
             StatusCode::BAD_REQUEST,
             "unauthorized_client",
             700016,
@@ -253,37 +280,48 @@ pub fn token(
                 "Application with identifier '{}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
                 f["client_id"]
             ),
-        );
+        ));
     };
     if f.get("client_assertion_type").map(String::as_str) != Some(ASSERTION_TYPE)
         || f.get("client_assertion").is_none_or(|a| a.is_empty())
     {
-        return aadsts(
+        return Err(Rejection::new(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             900144,
             "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-        );
+        ));
     }
     let assertion = &f["client_assertion"];
     let Ok((header, claims)) = crate::world::facts::decode_unverified(assertion) else {
-        return aadsts(
+        return Err(Rejection::new(
             StatusCode::BAD_REQUEST,
             "invalid_client",
             50027,
             "JWT token is invalid or malformed.",
-        );
+        ));
     };
+    match_federated_credential(client, &f["client_id"], &claims)?;
+    verify_assertion(issuer, assertion, header.kid.as_deref(), &claims)?;
+    Ok(&client.principal)
+}
+
+/// Entra's federated-credential match, narrowing by issuer, then subject, then audience, each
+/// step with its own AADSTS code so the caller learns which field did not match.
+fn match_federated_credential(
+    client: &Client,
+    shown_client_id: &str,
+    claims: &crate::world::facts::TokenClaims,
+) -> Result<(), Rejection> {
     if client.fics.is_empty() {
-        return aadsts(
+        return Err(Rejection::new(
             StatusCode::BAD_REQUEST,
             "invalid_client",
             70025,
             &format!(
-                "The client '{}' has no configured federated identity credentials.",
-                f["client_id"]
+                "The client '{shown_client_id}' has no configured federated identity credentials."
             ),
-        );
+        ));
     }
     let by_issuer: Vec<_> = client
         .fics
@@ -291,7 +329,7 @@ pub fn token(
         .filter(|(i, ..)| *i == claims.iss)
         .collect();
     if by_issuer.is_empty() {
-        return aadsts(
+        return Err(Rejection::new(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             700211,
@@ -299,44 +337,21 @@ pub fn token(
                 "No matching federated identity record found for presented assertion issuer '{}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation",
                 claims.iss
             ),
-        );
+        ));
     }
     let by_subject: Vec<_> = by_issuer
         .iter()
         .filter(|(_, s, ..)| s.as_deref() == Some(claims.sub.as_str()))
         .collect();
     if by_subject.is_empty() {
-        let case_only = by_issuer.iter().any(|(_, s, ..)| {
-            s.as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case(&claims.sub))
-        });
-        if case_only {
-            return aadsts(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                7002138,
-                &format!(
-                    "No matching federated identity record found for presented assertion subject '{}'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison.",
-                    claims.sub
-                ),
-            );
-        }
-        return aadsts(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            700213,
-            &format!(
-                "No matching federated identity record found for presented assertion subject '{}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation",
-                claims.sub
-            ),
-        );
+        return Err(subject_mismatch(&by_issuer, &claims.sub));
     }
     let matching: Vec<_> = by_subject
         .iter()
         .filter(|(_, _, auds, _)| auds.iter().any(|a| claims.aud.contains(a)))
         .collect();
     if matching.is_empty() {
-        return aadsts(
+        return Err(Rejection::new(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             700212,
@@ -344,11 +359,11 @@ pub fn token(
                 "No matching federated identity record found for presented assertion audience '{}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation",
                 claims.aud.join(",")
             ),
-        );
+        ));
     }
     // A credential created moments ago is not yet visible to every Entra front end.
     if matching.iter().all(|(.., propagating)| *propagating) {
-        return aadsts(
+        return Err(Rejection::new(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             70021,
@@ -357,38 +372,46 @@ pub fn token(
                 .replace("{sub}", &claims.sub)
                 .replace("{aud}", &claims.aud.join(","))
                 .as_str(),
-        );
+        ));
     }
+    Ok(())
+}
+
+/// What Entra checks once a credential matches: the issuer's published key signed the
+/// assertion, and the assertion is within its times and lifetime.
+fn verify_assertion(
+    issuer: &Issuer<'_>,
+    assertion: &str,
+    kid: Option<&str>,
+    claims: &crate::world::facts::TokenClaims,
+) -> Result<(), Rejection> {
     // Entra now fetches the issuer's discovery and JWKS. The lab serves only its own issuer.
     // Entra gives up on an issuer that does not answer as on one that is down.
     let unreachable = issuer
         .behaviour
         .is_some_and(|b| b.unreachable || b.hang_millis.is_some());
     if claims.iss != issuer.url || unreachable {
-        return aadsts(
+        return Err(Rejection::new(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             90061,
             "Request to External OIDC endpoint failed.",
-        );
+        ));
     }
     let issuer_key = issuer.key;
     let key_published = !issuer.behaviour.is_some_and(|b| b.jwks_missing_key);
-    if !key_published
-        || header.kid.as_deref() != Some(issuer_key.kid())
-        || issuer_key.verify(assertion).is_err()
-    {
-        return aadsts(
+    if !key_published || kid != Some(issuer_key.kid()) || issuer_key.verify(assertion).is_err() {
+        return Err(Rejection::new(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             700027,
             "Client assertion failed signature validation.",
-        );
+        ));
     }
     let now = jiff::Timestamp::now().as_second();
     let nbf = claims.nbf.or(claims.iat).unwrap_or(i64::MIN);
     if now >= claims.exp || now < nbf {
-        return aadsts(
+        return Err(Rejection::new(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             700024,
@@ -398,23 +421,70 @@ pub fn token(
                 stamp(nbf),
                 stamp(claims.exp)
             ),
-        );
+        ));
     }
     if claims.exp - claims.iat.unwrap_or(nbf) > MAX_ASSERTION_SECS {
-        return aadsts(
+        return Err(Rejection::new(
             StatusCode::BAD_REQUEST,
             "invalid_client",
             70023,
             "External OIDC Provider token must have a lifetime of less than or equal to 1.01:00:00.",
+        ));
+    }
+    Ok(())
+}
+
+/// No credential of the assertion's issuer names its subject. Entra says so differently when
+/// only the letter case differs.
+fn subject_mismatch(
+    by_issuer: &[&(String, Option<String>, Vec<String>, bool)],
+    sub: &str,
+) -> Rejection {
+    let case_only = by_issuer
+        .iter()
+        .any(|(_, s, ..)| s.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(sub)));
+    if case_only {
+        return Rejection::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7002138,
+            &format!(
+                "No matching federated identity record found for presented assertion subject '{sub}'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison."
+            ),
         );
     }
-    grant(
-        entra_key,
-        tenant,
-        &f["client_id"],
-        &client.principal,
-        &f["scope"],
+    Rejection::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        700213,
+        &format!(
+            "No matching federated identity record found for presented assertion subject '{sub}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation"
+        ),
     )
+}
+
+/// An AADSTS rejection, written as Entra's error body only when it is answered: a `Response`
+/// is too large to pass back in every `Err`.
+struct Rejection {
+    status: StatusCode,
+    error: &'static str,
+    code: u32,
+    message: String,
+}
+
+impl Rejection {
+    fn new(status: StatusCode, error: &'static str, code: u32, message: &str) -> Rejection {
+        Rejection {
+            status,
+            error,
+            code,
+            message: message.to_owned(),
+        }
+    }
+
+    fn answer(&self) -> Response {
+        aadsts(self.status, self.error, self.code, &self.message)
+    }
 }
 
 /// A client secret is only ever right for the lab's reader.

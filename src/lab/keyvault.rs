@@ -73,20 +73,9 @@ pub fn handle(
         .clone()
         .or_else(|| world.info.tenant_id.clone())
         .unwrap_or_default();
-    use super::bearer::Rejected;
-    let unauthorized = |m: &str| error(StatusCode::UNAUTHORIZED, "Unauthorized", m.into(), None);
     let claims = match super::bearer::access_claims(entra_key, headers, "https://vault.azure.net") {
         Ok(c) => c,
-        Err(Rejected::Missing) => return challenge(&tenant),
-        Err(Rejected::Signature) => {
-            return unauthorized(
-                "AKV10032: Invalid issuer. The token was not issued by the lab's Entra.",
-            );
-        }
-        Err(Rejected::Malformed | Rejected::Audience) => {
-            return unauthorized("AKV10022: Invalid audience.");
-        }
-        Err(Rejected::Expired) => return unauthorized("AKV10021: The token is expired."),
+        Err(rejected) => return unauthenticated(&rejected, &tenant),
     };
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let oid = claims["oid"].as_str().unwrap_or_default();
@@ -98,17 +87,7 @@ pub fn handle(
         if let Some(denied) = deny(world, vault, oid, &caller, None) {
             return denied;
         }
-        // Names and attributes only: a list never carries values.
-        let body = json!({"value": [{
-            "id": format!("https://{}.vault.azure.net/secrets/lab-secret", vault.name),
-            "attributes": {"enabled": true, "created": 1_763_460_000, "updated": 1_763_460_000, "recoveryLevel": "Recoverable+Purgeable"},
-            "tags": {}}], "nextLink": null});
-        return (
-            StatusCode::OK,
-            [("content-type", "application/json; charset=utf-8")],
-            body.to_string(),
-        )
-            .into_response();
+        return list_secrets(vault);
     }
     let (name, version) = match (method, segs.as_slice()) {
         (&Method::GET, ["secrets", name]) => (*name, None),
@@ -128,6 +107,42 @@ pub fn handle(
         return denied;
     }
     // Authorised first, looked up second, as Key Vault does: widiag's probe relies on it.
+    get_secret(vault, name, version)
+}
+
+/// A request without a usable bearer token: the challenge when there is none, else Key Vault's
+/// AKV code for what is wrong with it.
+fn unauthenticated(rejected: &super::bearer::Rejected, tenant: &str) -> Response {
+    use super::bearer::Rejected;
+    let unauthorized = |m: &str| error(StatusCode::UNAUTHORIZED, "Unauthorized", m.into(), None);
+    match rejected {
+        Rejected::Missing => challenge(tenant),
+        Rejected::Signature => {
+            unauthorized("AKV10032: Invalid issuer. The token was not issued by the lab's Entra.")
+        }
+        Rejected::Malformed | Rejected::Audience => unauthorized("AKV10022: Invalid audience."),
+        Rejected::Expired => unauthorized("AKV10021: The token is expired."),
+    }
+}
+
+/// `GET /secrets`: the one made-up secret, by name and attributes only; a list never carries
+/// values.
+fn list_secrets(vault: &KeyVault) -> Response {
+    let body = json!({"value": [{
+        "id": format!("https://{}.vault.azure.net/secrets/lab-secret", vault.name),
+        "attributes": {"enabled": true, "created": 1_763_460_000, "updated": 1_763_460_000, "recoveryLevel": "Recoverable+Purgeable"},
+        "tags": {}}], "nextLink": null});
+    (
+        StatusCode::OK,
+        [("content-type", "application/json; charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// `GET /secrets/{name}[/{version}]` once authorised: not found for the names no vault holds,
+/// else a value made up from the vault and secret name.
+fn get_secret(vault: &KeyVault, name: &str, version: Option<&str>) -> Response {
     if ABSENT.contains(&name) {
         return error(
             StatusCode::NOT_FOUND,

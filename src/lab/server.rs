@@ -298,25 +298,7 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
     let response = if host == "login.microsoftonline.com" {
         entra_request(&state, &parts.method, &path, &body)
     } else if let Some(azure) = azure_reader(&host) {
-        let i = &state.inner;
-        if let Some(t) = refusing(i.behaviour.azure_reads.as_ref(), &i.azure_reads) {
-            return log(
-                &state,
-                &parts,
-                &host,
-                &query,
-                crate::lab::arm::throttled(&host, t),
-            );
-        }
-        azure(crate::lab::arm::Read {
-            world: &i.world,
-            denied: &i.behaviour.azure_denied,
-            entra_key: &i.entra_key,
-            method: &parts.method,
-            path: &path,
-            query: &query,
-            headers: &parts.headers,
-        })
+        azure_request(&state, azure, &host, &parts, &path, &query)
     } else if host.ends_with(".vault.azure.net") {
         let i = &state.inner;
         crate::lab::keyvault::handle(
@@ -339,28 +321,64 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
             &body,
         )
     } else {
-        let lab = &state.inner.behaviour;
-        let issuer_doc = path.ends_with("/.well-known/openid-configuration")
-            || path.ends_with("/openid/v1/jwks");
-        let hang = lab
-            .issuer
-            .as_ref()
-            .and_then(|i| i.hang_millis)
-            .filter(|_| issuer_doc);
-        // Only a world that delays or throttles resources needs to know which one is asked for.
-        let plural = (!lab.kube_delays.is_empty() || lab.kube_reads.is_some())
-            .then(|| kube_resource(&path))
-            .flatten();
-        let delay = plural.and_then(|p| kube_delay(&lab.kube_delays, p));
-        if let Some(ms) = delay.or(hang) {
-            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-        }
-        match plural.and_then(|_| refusing(lab.kube_reads.as_ref(), &state.inner.kube_reads)) {
-            Some(t) => kube_api::throttled(t),
-            None => kube_api::dispatch(&state, &parts.method, &path, &query, &parts.headers, &body),
-        }
+        kube_request(&state, &parts, &path, &query, &body).await
     };
     log(&state, &parts, &host, &query, response)
+}
+
+/// ARM or Graph, unless `LabBehaviour.azureReads` has them throttle or fail this read.
+fn azure_request(
+    state: &State,
+    azure: AzureHandler,
+    host: &str,
+    parts: &axum::http::request::Parts,
+    path: &str,
+    query: &str,
+) -> Response {
+    let i = &state.inner;
+    if let Some(t) = refusing(i.behaviour.azure_reads.as_ref(), &i.azure_reads) {
+        return crate::lab::arm::throttled(host, t);
+    }
+    azure(crate::lab::arm::Read {
+        world: &i.world,
+        denied: &i.behaviour.azure_denied,
+        entra_key: &i.entra_key,
+        method: &parts.method,
+        path,
+        query,
+        headers: &parts.headers,
+    })
+}
+
+/// The API server and the cluster's issuer, after the delays and throttling the world asks
+/// (`LabBehaviour`: issuer hang, kubeDelays, kubeReads).
+async fn kube_request(
+    state: &State,
+    parts: &axum::http::request::Parts,
+    path: &str,
+    query: &str,
+    body: &Bytes,
+) -> Response {
+    let lab = &state.inner.behaviour;
+    let issuer_doc =
+        path.ends_with("/.well-known/openid-configuration") || path.ends_with("/openid/v1/jwks");
+    let hang = lab
+        .issuer
+        .as_ref()
+        .and_then(|i| i.hang_millis)
+        .filter(|_| issuer_doc);
+    // Only a world that delays or throttles resources needs to know which one is asked for.
+    let plural = (!lab.kube_delays.is_empty() || lab.kube_reads.is_some())
+        .then(|| kube_resource(path))
+        .flatten();
+    let delay = plural.and_then(|p| kube_delay(&lab.kube_delays, p));
+    if let Some(ms) = delay.or(hang) {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+    match plural.and_then(|_| refusing(lab.kube_reads.as_ref(), &state.inner.kube_reads)) {
+        Some(t) => kube_api::throttled(t),
+        None => kube_api::dispatch(state, &parts.method, path, query, &parts.headers, body),
+    }
 }
 
 /// Records the request in the lab's log and hands its response back.

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::handoff::{self, Handoff};
+use super::handoff::{self, Handoff, PodView};
 use super::text::evidence;
 use crate::analysis::Status;
 
@@ -26,74 +26,7 @@ pub fn render(h: &Handoff<'_>) -> String {
         out.push('\n');
     }
     for p in &h.pods {
-        let c = &p.chain;
-        let _ = writeln!(out, "## {}: {}\n", md(&c.pod.to_string()), p.headline);
-        let mut who = vec![
-            format!("workload {}", code(&c.workload.kubectl_ref())),
-            format!("service account {}", code(&c.service_account)),
-        ];
-        if let Some(id) = &c.client_id {
-            who.push(format!("client ID {}", code(id)));
-        }
-        if let Some(i) = &c.identity {
-            who.push(format!("identity {}", code(i)));
-        }
-        let _ = writeln!(out, "{}\n", who.join(" · "));
-        out.push_str("| | Link | Status | Code | Summary |\n|---|---|---|---|---|\n");
-        for (i, l) in c.links.iter().enumerate() {
-            let code = l
-                .primary()
-                .filter(|_| l.status > Status::Skip)
-                .map(|f| f.code.to_string())
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} {} | {} | {} |",
-                i + 1,
-                l.link.name(),
-                mark(l.status),
-                l.status.name(),
-                code,
-                cell(&l.summary)
-            );
-        }
-        out.push('\n');
-        for l in &c.links {
-            for f in l
-                .findings
-                .iter()
-                .filter(|f| f.severity.status() > Status::Pass)
-            {
-                let _ = writeln!(out, "### {} {}: {}\n", f.code, l.link.name(), f.title);
-                let _ = writeln!(out, "{}\n\n{}\n", md(&f.message), md(&f.explanation));
-                for e in &f.evidence {
-                    let _ = writeln!(out, "- {}", md(&evidence(e)));
-                }
-                if !f.evidence.is_empty() {
-                    out.push('\n');
-                }
-                if let Some(fix) = &f.fix {
-                    let fence = fence(fix);
-                    let _ = writeln!(out, "Fix:\n\n{fence}sh\n{fix}\n{fence}\n");
-                }
-            }
-        }
-        if !p.exchanges.is_empty() || !p.probes.is_empty() {
-            out.push_str("### Live evidence\n\n");
-            for e in &p.exchanges {
-                let _ = writeln!(out, "- Token exchange {}", md(&handoff::exchange_line(e)));
-            }
-            for pr in &p.probes {
-                let _ = writeln!(out, "- Probe {}", md(&handoff::probe_line(pr)));
-            }
-            let lines: Vec<String> = p.steps().map(handoff::step_line).collect();
-            let lines = lines.join("\n");
-            let fence = fence(&lines);
-            let _ = writeln!(
-                out,
-                "\n<details><summary>Transcript</summary>\n\n{fence}\n{lines}\n{fence}\n\n</details>\n"
-            );
-        }
+        pod_section(&mut out, p);
     }
     if !h.gaps.is_empty() {
         out.push_str("## Not read\n\n");
@@ -106,6 +39,89 @@ pub fn render(h: &Handoff<'_>) -> String {
         "Replay: save the bundle and run `widiag --world BUNDLE` (TUI) or `widiag check --world BUNDLE`.\n",
     );
     out
+}
+
+/// One pod: who it runs as, its chain as a table, each finding with its fix, and the live
+/// evidence behind them.
+fn pod_section(out: &mut String, p: &PodView<'_>) {
+    let c = &p.chain;
+    let _ = writeln!(out, "## {}: {}\n", md(&c.pod.to_string()), p.headline);
+    let mut who = vec![
+        format!("workload {}", code(&c.workload.kubectl_ref())),
+        format!("service account {}", code(&c.service_account)),
+    ];
+    if let Some(id) = &c.client_id {
+        who.push(format!("client ID {}", code(id)));
+    }
+    if let Some(i) = &c.identity {
+        who.push(format!("identity {}", code(i)));
+    }
+    let _ = writeln!(out, "{}\n", who.join(" · "));
+    out.push_str("| | Link | Status | Code | Summary |\n|---|---|---|---|---|\n");
+    for (i, l) in c.links.iter().enumerate() {
+        let code = l
+            .primary()
+            .filter(|_| l.status > Status::Skip)
+            .map(|f| f.code.to_string())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} {} | {} | {} |",
+            i + 1,
+            l.link.name(),
+            mark(l.status),
+            l.status.name(),
+            code,
+            cell(&l.summary)
+        );
+    }
+    out.push('\n');
+    findings(out, p);
+    if !p.exchanges.is_empty() || !p.probes.is_empty() {
+        live_evidence(out, p);
+    }
+}
+
+/// Every finding worse than a pass, under its link, with its explanation, evidence and fix.
+fn findings(out: &mut String, p: &PodView<'_>) {
+    for l in &p.chain.links {
+        for f in l
+            .findings
+            .iter()
+            .filter(|f| f.severity.status() > Status::Pass)
+        {
+            let _ = writeln!(out, "### {} {}: {}\n", f.code, l.link.name(), f.title);
+            let _ = writeln!(out, "{}\n\n{}\n", md(&f.message), md(&f.explanation));
+            for e in &f.evidence {
+                let _ = writeln!(out, "- {}", md(&evidence(e)));
+            }
+            if !f.evidence.is_empty() {
+                out.push('\n');
+            }
+            if let Some(fix) = &f.fix {
+                let fence = fence(fix);
+                let _ = writeln!(out, "Fix:\n\n{fence}sh\n{fix}\n{fence}\n");
+            }
+        }
+    }
+}
+
+/// The token exchanges and probes, then the transcript of requests folded away.
+fn live_evidence(out: &mut String, p: &PodView<'_>) {
+    out.push_str("### Live evidence\n\n");
+    for e in &p.exchanges {
+        let _ = writeln!(out, "- Token exchange {}", md(&handoff::exchange_line(e)));
+    }
+    for pr in &p.probes {
+        let _ = writeln!(out, "- Probe {}", md(&handoff::probe_line(pr)));
+    }
+    let lines: Vec<String> = p.steps().map(handoff::step_line).collect();
+    let lines = lines.join("\n");
+    let fence = fence(&lines);
+    let _ = writeln!(
+        out,
+        "\n<details><summary>Transcript</summary>\n\n{fence}\n{lines}\n{fence}\n\n</details>\n"
+    );
 }
 
 fn mark(s: Status) -> &'static str {

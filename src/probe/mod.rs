@@ -20,7 +20,7 @@ use crate::net::cloud::Cloud;
 use crate::net::http::Http;
 use crate::untrusted::destinations;
 use crate::world::World;
-use crate::world::facts::{CapturedToken, IssuerCapture};
+use crate::world::facts::{CapturedToken, IssuerCapture, TokenClaims, TokenHeader};
 use crate::world::live::{ExchangeOutcome, ExchangeRecord, Gap, ProbeRecord};
 
 #[derive(Debug, Clone)]
@@ -68,7 +68,6 @@ impl LiveFacts {
         world.info.probed = true;
     }
 }
-
 struct Taken<'p> {
     plan: &'p ExchangePlan,
     jwt: Result<token::PodToken, String>,
@@ -100,17 +99,51 @@ pub async fn run(
                     decoded.push((t, jwt, parts));
                 }
             }
-            Err(e) => facts.gaps.push(Gap {
-                resource: "serviceaccounts/token".into(),
-                namespace: Some(t.plan.namespace.clone()),
-                needed: format!(
-                    "create serviceaccounts/token for {} in namespace {}",
-                    t.plan.service_account, t.plan.namespace
-                ),
-                error: e.clone(),
-            }),
+            Err(e) => facts.gaps.push(token_gap(t.plan, e)),
         }
     }
+    facts.issuers = fetch_issuers(http, &decoded, opts, n).await;
+    facts.tokens = captured_tokens(&decoded, &facts.issuers);
+    let exchanging: Vec<_> = taken
+        .iter()
+        .filter_map(|t| t.jwt.as_ref().ok().map(|jwt| (t.plan, jwt)))
+        .map(|(plan, jwt)| exchange_and_probe(http, plan, jwt, opts).boxed())
+        .collect();
+    let results: Vec<(ExchangeRecord, Vec<ProbeRecord>)> =
+        stream::iter(exchanging).buffer_unordered(n).collect().await;
+    for (record, probes) in results {
+        facts.exchanges.push(record);
+        facts.probes.extend(probes);
+    }
+    facts
+}
+
+/// A taken token with its header and claims, decoded once.
+type Decoded<'t, 'p> = (
+    &'t Taken<'p>,
+    &'t token::PodToken,
+    (TokenHeader, TokenClaims),
+);
+
+fn token_gap(plan: &ExchangePlan, e: &str) -> Gap {
+    Gap {
+        resource: "serviceaccounts/token".into(),
+        namespace: Some(plan.namespace.clone()),
+        needed: format!(
+            "create serviceaccounts/token for {} in namespace {}",
+            plan.service_account, plan.namespace
+        ),
+        error: e.to_owned(),
+    }
+}
+
+/// The issuers the tokens name, fetched as Entra would fetch them, or why one was not.
+async fn fetch_issuers(
+    http: &Http,
+    decoded: &[Decoded<'_, '_>],
+    opts: &ProbeOptions,
+    n: usize,
+) -> Vec<IssuerCapture> {
     // A token read inside a pod names whatever issuer the pod wrote: widiag fetches only the
     // issuers of tokens the API server minted and the cluster's own as ARM reports it.
     let named: BTreeSet<&str> = decoded
@@ -126,8 +159,9 @@ pub async fn run(
         .iter()
         .map(|iss| issuer::fetch(http, iss).boxed())
         .collect();
-    facts.issuers = stream::iter(fetching).buffer_unordered(n).collect().await;
-    facts.issuers.extend(named.difference(&vouched).map(|iss| {
+    let mut issuers: Vec<IssuerCapture> =
+        stream::iter(fetching).buffer_unordered(n).collect().await;
+    issuers.extend(named.difference(&vouched).map(|iss| {
         IssuerCapture {
             issuer: iss.to_string(),
             error: Some(
@@ -138,38 +172,29 @@ pub async fn run(
             ..Default::default()
         }
     }));
-    let by_issuer: BTreeMap<&str, &IssuerCapture> = facts
-        .issuers
-        .iter()
-        .map(|i| (i.issuer.as_str(), i))
-        .collect();
-    for (t, jwt, (header, claims)) in &decoded {
+    issuers
+}
+
+/// Each pod's token as captured: the plan's claims for every pod of the plan, and whether the
+/// signature verifies against its issuer's keys.
+fn captured_tokens(decoded: &[Decoded<'_, '_>], issuers: &[IssuerCapture]) -> Vec<CapturedToken> {
+    let by_issuer: BTreeMap<&str, &IssuerCapture> =
+        issuers.iter().map(|i| (i.issuer.as_str(), i)).collect();
+    let mut tokens = Vec::new();
+    for (t, jwt, (header, claims)) in decoded {
         let signature = by_issuer
             .get(claims.iss.as_str())
             .and_then(|cap| issuer::verify(&jwt.0, cap));
-        facts
-            .tokens
-            .extend(t.plan.pods.iter().map(|pod| CapturedToken {
-                pod: pod.clone(),
-                container: None,
-                source: t.source.into(),
-                header: header.clone(),
-                claims: claims.clone(),
-                signature: signature.clone(),
-            }));
+        tokens.extend(t.plan.pods.iter().map(|pod| CapturedToken {
+            pod: pod.clone(),
+            container: None,
+            source: t.source.into(),
+            header: header.clone(),
+            claims: claims.clone(),
+            signature: signature.clone(),
+        }));
     }
-    let exchanging: Vec<_> = taken
-        .iter()
-        .filter_map(|t| t.jwt.as_ref().ok().map(|jwt| (t.plan, jwt)))
-        .map(|(plan, jwt)| exchange_and_probe(http, plan, jwt, opts).boxed())
-        .collect();
-    let results: Vec<(ExchangeRecord, Vec<ProbeRecord>)> =
-        stream::iter(exchanging).buffer_unordered(n).collect().await;
-    for (record, probes) in results {
-        facts.exchanges.push(record);
-        facts.probes.extend(probes);
-    }
-    facts
+    tokens
 }
 
 /// The pod's own token (widiag runs inside it), a TokenRequest, else the token file over exec.
@@ -307,7 +332,7 @@ fn blobs(plan: &ExchangePlan) -> BTreeSet<BlobKey<'_>> {
 
 /// Storage takes tokens for this resource in every cloud.
 const STORAGE_SCOPE: &str = "https://storage.azure.com/.default";
-
+/// One plan's exchange, then the probes of its targets with the access token it got.
 async fn exchange_and_probe(
     http: &Http,
     plan: &ExchangePlan,
@@ -315,15 +340,7 @@ async fn exchange_and_probe(
     opts: &ProbeOptions,
 ) -> (ExchangeRecord, Vec<ProbeRecord>) {
     let http = http.with_own_transcript();
-    // The pod's AZURE_AUTHORITY_HOST is a claim, not a destination (analysis: WI511).
-    let allowed = opts.authority_host.as_deref();
-    let authority = plan
-        .authority
-        .as_deref()
-        .filter(|a| destinations::may_receive_token(a, allowed))
-        .or(allowed)
-        .unwrap_or(opts.cloud.authority)
-        .to_string();
+    let pod = PodExchange::new(plan, jwt, opts);
     let (vaults, blobs) = (vaults(plan), blobs(plan));
     // The first resource the pod calls decides the scope; ARM when it names none.
     let scope = if !vaults.is_empty() {
@@ -333,88 +350,19 @@ async fn exchange_and_probe(
     } else {
         opts.cloud.arm_scope()
     };
-    let exchange_for = |scope: String, http: Http| {
-        let authority = authority.clone();
-        async move {
-            exchange::exchange(
-                &http,
-                (&authority, allowed),
-                &plan.tenant_id,
-                &plan.client_id,
-                &scope,
-                &jwt.0,
-            )
-            .await
-        }
-    };
     let at = jiff::Timestamp::now();
-    let done = exchange_for(scope.clone(), http.clone()).await;
+    let done = pod.exchange(&http, &scope).await;
     let mut probes = Vec::new();
     if let (Some(access), ExchangeOutcome::Granted { .. }) = (&done.access, &done.outcome) {
-        for vault in vaults {
-            let vault_http = http.with_own_transcript();
-            let wants = |t: &Target| matches!(t, Target::KeyVault { name, .. } if name == vault);
-            let Some(first) = first_pod(plan, wants) else {
-                continue;
-            };
-            let mut record = keyvault::probe(
-                &vault_http,
-                first,
-                vault,
-                opts.cloud.vault_suffix,
-                &access.0,
-            )
-            .await;
-            record.transcript = vault_http.transcript.steps();
-            probes.extend(for_each_pod(plan, wants, std::slice::from_ref(&record)));
-        }
+        probes.extend(probe_vaults(&http, plan, opts, vaults, &access.0).await);
         if !blobs.is_empty() {
             // A token is for one resource: Storage needs its own unless it was the first.
             let storage = if scope == STORAGE_SCOPE {
                 Ok(access.0.clone())
             } else {
-                let storage_http = http.with_own_transcript();
-                let d = exchange_for(STORAGE_SCOPE.to_string(), storage_http).await;
-                match (d.access, d.outcome) {
-                    (Some(a), ExchangeOutcome::Granted { .. }) => Ok(a.0),
-                    (_, ExchangeOutcome::Rejected(e)) => Err(format!(
-                        "no token for Storage: {} {}",
-                        e.status, e.description
-                    )),
-                    (_, other) => Err(format!("no token for Storage: {other:?}")),
-                }
+                pod.storage_token(&http).await
             };
-            for (account, container, user_delegation) in blobs {
-                let wants = |t: &Target| {
-                    matches!(t, Target::Blob { account: a, container: c, .. }
-                        if a == account && c.as_deref() == container)
-                };
-                let Some(first) = first_pod(plan, wants) else {
-                    continue;
-                };
-                let endpoint = opts
-                    .blob_endpoints
-                    .get(account)
-                    .cloned()
-                    .unwrap_or_else(|| format!("https://{account}.{}", opts.cloud.blob_suffix));
-                let target = blob::BlobTarget {
-                    account,
-                    endpoint,
-                    container,
-                    user_delegation,
-                };
-                let records = match &storage {
-                    Ok(token) => {
-                        let blob_http = http.with_own_transcript();
-                        let mut rs = blob::probe(&blob_http, first, &target, token).await;
-                        let steps = blob_http.transcript.steps();
-                        rs.iter_mut().for_each(|r| r.transcript.clone_from(&steps));
-                        rs
-                    }
-                    Err(e) => vec![blob::unprobed(first, &target, e)],
-                };
-                probes.extend(for_each_pod(plan, wants, &records));
-            }
+            probes.extend(probe_blobs(&http, plan, opts, blobs, &storage).await);
         }
     }
     let record = ExchangeRecord {
@@ -429,6 +377,128 @@ async fn exchange_and_probe(
         transcript: http.transcript.steps(),
     };
     (record, probes)
+}
+
+/// The pod's token exchange as its plan makes it: the authority it may go to, its tenant,
+/// client ID and token.
+struct PodExchange<'a> {
+    authority: String,
+    allowed: Option<&'a str>,
+    plan: &'a ExchangePlan,
+    jwt: &'a token::PodToken,
+}
+
+impl<'a> PodExchange<'a> {
+    fn new(plan: &'a ExchangePlan, jwt: &'a token::PodToken, opts: &'a ProbeOptions) -> Self {
+        // The pod's AZURE_AUTHORITY_HOST is a claim, not a destination (analysis: WI511).
+        let allowed = opts.authority_host.as_deref();
+        let authority = plan
+            .authority
+            .as_deref()
+            .filter(|a| destinations::may_receive_token(a, allowed))
+            .or(allowed)
+            .unwrap_or(opts.cloud.authority)
+            .to_string();
+        PodExchange {
+            authority,
+            allowed,
+            plan,
+            jwt,
+        }
+    }
+
+    async fn exchange(&self, http: &Http, scope: &str) -> exchange::Exchanged {
+        exchange::exchange(
+            http,
+            (&self.authority, self.allowed),
+            &self.plan.tenant_id,
+            &self.plan.client_id,
+            scope,
+            &self.jwt.0,
+        )
+        .await
+    }
+
+    /// A token for Storage, or why there is none.
+    async fn storage_token(&self, http: &Http) -> Result<String, String> {
+        let storage_http = http.with_own_transcript();
+        let d = self.exchange(&storage_http, STORAGE_SCOPE).await;
+        match (d.access, d.outcome) {
+            (Some(a), ExchangeOutcome::Granted { .. }) => Ok(a.0),
+            (_, ExchangeOutcome::Rejected(e)) => Err(format!(
+                "no token for Storage: {} {}",
+                e.status, e.description
+            )),
+            (_, other) => Err(format!("no token for Storage: {other:?}")),
+        }
+    }
+}
+
+/// Each vault probed once, as the first pod that wants it, and recorded for every such pod.
+async fn probe_vaults(
+    http: &Http,
+    plan: &ExchangePlan,
+    opts: &ProbeOptions,
+    vaults: BTreeSet<&str>,
+    access: &str,
+) -> Vec<ProbeRecord> {
+    let mut probes = Vec::new();
+    for vault in vaults {
+        let vault_http = http.with_own_transcript();
+        let wants = |t: &Target| matches!(t, Target::KeyVault { name, .. } if name == vault);
+        let Some(first) = first_pod(plan, wants) else {
+            continue;
+        };
+        let mut record =
+            keyvault::probe(&vault_http, first, vault, opts.cloud.vault_suffix, access).await;
+        record.transcript = vault_http.transcript.steps();
+        probes.extend(for_each_pod(plan, wants, std::slice::from_ref(&record)));
+    }
+    probes
+}
+
+/// Each Blob target probed once, as the first pod that wants it, with the Storage token (or
+/// recorded unprobed with why there is none).
+async fn probe_blobs(
+    http: &Http,
+    plan: &ExchangePlan,
+    opts: &ProbeOptions,
+    blobs: BTreeSet<BlobKey<'_>>,
+    storage: &Result<String, String>,
+) -> Vec<ProbeRecord> {
+    let mut probes = Vec::new();
+    for (account, container, user_delegation) in blobs {
+        let wants = |t: &Target| {
+            matches!(t, Target::Blob { account: a, container: c, .. }
+                if a == account && c.as_deref() == container)
+        };
+        let Some(first) = first_pod(plan, wants) else {
+            continue;
+        };
+        let endpoint = opts
+            .blob_endpoints
+            .get(account)
+            .cloned()
+            .unwrap_or_else(|| format!("https://{account}.{}", opts.cloud.blob_suffix));
+        let target = blob::BlobTarget {
+            account,
+            endpoint,
+            container,
+            user_delegation,
+        };
+        let records = match storage {
+            Ok(token) => {
+                let blob_http = http.with_own_transcript();
+                let mut rs = blob::probe(&blob_http, first, &target, token).await;
+                let steps = blob_http.transcript.steps();
+                rs.iter_mut().for_each(|r| r.transcript.clone_from(&steps));
+                rs
+            }
+            Err(e) => vec![blob::unprobed(first, &target, e)],
+        };
+        probes.extend(for_each_pod(plan, wants, &records));
+    }
+    probes
 }
 
 /// The first pod of the plan that wants a target: the probe runs once, as that pod.

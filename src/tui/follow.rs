@@ -88,22 +88,22 @@ pub async fn follow(
         if !lists.ready() {
             continue;
         }
-        let Some(world) = seen.lock().ok().and_then(|s| s.all.clone()) else {
+        let Some(analysed) = seen.lock().ok().and_then(|mut s| {
+            // The world is changed in place: only a describe or export holding it right now
+            // makes `make_mut` copy it, not every settled burst.
+            let world = s.all.as_mut()?;
+            let next = Arc::make_mut(world);
+            next.kube.pods = lists.pods.to_vec();
+            next.kube.service_accounts = lists.sas.to_vec();
+            Some(Arc::clone(world))
+        }) else {
             continue;
         };
-        let mut next = (*world).clone();
-        next.kube.pods = lists.pods.to_vec();
-        next.kube.service_accounts = lists.sas.to_vec();
-        let next = Arc::new(next);
-        let analysed = Arc::clone(&next);
         let config = Arc::clone(&config);
         let Ok(report) = tokio::task::spawn_blocking(move || analyze_all(&analysed, &config)).await
         else {
             return;
         };
-        if let Ok(mut s) = seen.lock() {
-            s.all = Some(next);
-        }
         if results.send(Msg::Data(report)).is_err() {
             return;
         }

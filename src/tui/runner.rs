@@ -127,12 +127,7 @@ pub async fn serve(
                 continue;
             }
             Effect::Copy(text) => {
-                // OSC 52: the terminal puts it on the clipboard, over SSH too.
-                use base64::Engine;
-                let b64 = base64::engine::general_purpose::STANDARD.encode(text);
-                let mut out = std::io::stdout();
-                let _ = write!(out, "\x1b]52;c;{b64}\x07");
-                let _ = out.flush();
+                copy_to_clipboard(text);
                 continue;
             }
             Effect::SwitchContext { id, context } => {
@@ -157,50 +152,69 @@ pub async fn serve(
                 let read = (selection, probe);
                 (id, spawn_load(&source, &config, &seen, &results, id, read))
             }
-            Effect::Describe { id, pod } => {
-                let known = seen
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .world_of(&pod);
-                let judging = Arc::clone(&config);
-                let task = with_world(
-                    &source,
-                    &config,
-                    known,
-                    (id, pod),
-                    &results,
-                    move |w, pod| {
-                        let now = judging.instant(w, jiff::Timestamp::now());
-                        match crate::analysis::describe::describe(w, &pod, now) {
-                            Some(v) => Answer::Described(pod, v),
-                            None => {
-                                let gone = format!("{pod} is no longer in the world");
-                                Answer::DescribeFailed(pod, gone)
-                            }
-                        }
-                    },
-                );
-                (id, task)
-            }
-            Effect::Export { id, pod } => {
-                let known = seen
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .world_of(&pod);
-                let exporting = Arc::clone(&config);
-                let task = with_world(
-                    &source,
-                    &config,
-                    known,
-                    (id, pod),
-                    &results,
-                    move |w, pod| Answer::Exported(export(w, &pod, &exporting)),
-                );
-                (id, task)
-            }
+            Effect::Describe { id, pod } => (
+                id,
+                spawn_describe(&source, &config, &seen, &results, (id, pod)),
+            ),
+            Effect::Export { id, pod } => (
+                id,
+                spawn_export(&source, &config, &seen, &results, (id, pod)),
+            ),
         };
         running.insert(id, task);
     }
+}
+
+/// OSC 52: the terminal puts it on the clipboard, over SSH too.
+fn copy_to_clipboard(text: String) {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut out = std::io::stdout();
+    let _ = write!(out, "\x1b]52;c;{b64}\x07");
+    let _ = out.flush();
+}
+
+/// Describes the pod in the world it was last seen in.
+fn spawn_describe(
+    source: &DataSource,
+    config: &Arc<Config>,
+    seen: &Arc<Mutex<Seen>>,
+    results: &mpsc::UnboundedSender<Msg>,
+    (id, pod): (u64, ObjRef),
+) -> tokio::task::JoinHandle<()> {
+    let known = seen
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .world_of(&pod);
+    let judging = Arc::clone(config);
+    with_world(source, config, known, (id, pod), results, move |w, pod| {
+        let now = judging.instant(w, jiff::Timestamp::now());
+        match crate::analysis::describe::describe(w, &pod, now) {
+            Some(v) => Answer::Described(pod, v),
+            None => {
+                let gone = format!("{pod} is no longer in the world");
+                Answer::DescribeFailed(pod, gone)
+            }
+        }
+    })
+}
+
+/// Exports the pod's bundle from the world it was last seen in.
+fn spawn_export(
+    source: &DataSource,
+    config: &Arc<Config>,
+    seen: &Arc<Mutex<Seen>>,
+    results: &mpsc::UnboundedSender<Msg>,
+    (id, pod): (u64, ObjRef),
+) -> tokio::task::JoinHandle<()> {
+    let known = seen
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .world_of(&pod);
+    let exporting = Arc::clone(config);
+    with_world(source, config, known, (id, pod), results, move |w, pod| {
+        Answer::Exported(export(w, &pod, &exporting))
+    })
 }
 
 /// Reads the source (and probes) on a task; the answer comes back as request `id`'s.

@@ -105,20 +105,7 @@ pub fn request(m: &mut Model, r: Request) -> Vec<Effect> {
 
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::Answer(id, answer) => {
-            // Cancelled, or its context was switched away: nobody waits for it.
-            let Some(asked) = m.work.running.remove(&id) else {
-                return Vec::new();
-            };
-            let mut effects = answered(m, answer);
-            if asked.reads()
-                && !m.work.reading()
-                && let Some(next) = m.work.queued.take()
-            {
-                effects.extend(request(m, next));
-            }
-            effects
-        }
+        Msg::Answer(id, answer) => answered_request(m, id, answer),
         Msg::Data(report) => show(m, report),
         Msg::Notice(n) => {
             m.message = Some(n);
@@ -144,38 +131,8 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             row,
             ratatui::layout::Rect::new(0, 0, width, height),
         ),
-        Msg::Key(k) if m.command.is_some() => {
-            let line = m.command.get_or_insert_default();
-            match keymap::edit(k) {
-                Some(Edit::Submit) => {
-                    let line = m.command.take().unwrap_or_default();
-                    return command(m, &line);
-                }
-                Some(Edit::Close) => m.command = None,
-                Some(Edit::Erase) => {
-                    line.pop();
-                }
-                Some(Edit::Type(c)) => line.push(c),
-                None => {}
-            }
-            Vec::new()
-        }
-        Msg::Key(k) if m.editing_filter => {
-            match keymap::edit(k) {
-                Some(Edit::Submit) => m.editing_filter = false,
-                Some(Edit::Close) => {
-                    m.editing_filter = false;
-                    m.filter.clear();
-                }
-                Some(Edit::Erase) => {
-                    m.filter.pop();
-                }
-                Some(Edit::Type(c)) => m.filter.push(c),
-                None => {}
-            }
-            m.selected = 0;
-            Vec::new()
-        }
+        Msg::Key(k) if m.command.is_some() => edit_command(m, k),
+        Msg::Key(k) if m.editing_filter => edit_filter(m, k),
         Msg::Key(k) if m.help => {
             // Any key closes help; q still quits.
             m.help = false;
@@ -189,6 +146,58 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             None => Vec::new(),
         },
     }
+}
+
+/// The answer to request `id`; then the read that waited for it, if this was a read.
+fn answered_request(m: &mut Model, id: u64, answer: Answer) -> Vec<Effect> {
+    // Cancelled, or its context was switched away: nobody waits for it.
+    let Some(asked) = m.work.running.remove(&id) else {
+        return Vec::new();
+    };
+    let mut effects = answered(m, answer);
+    if asked.reads()
+        && !m.work.reading()
+        && let Some(next) = m.work.queued.take()
+    {
+        effects.extend(request(m, next));
+    }
+    effects
+}
+
+/// A key while the `:` command line is open.
+fn edit_command(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
+    let line = m.command.get_or_insert_default();
+    match keymap::edit(k) {
+        Some(Edit::Submit) => {
+            let line = m.command.take().unwrap_or_default();
+            return command(m, &line);
+        }
+        Some(Edit::Close) => m.command = None,
+        Some(Edit::Erase) => {
+            line.pop();
+        }
+        Some(Edit::Type(c)) => line.push(c),
+        None => {}
+    }
+    Vec::new()
+}
+
+/// A key while the filter is edited: it applies as it is typed, from the first pod.
+fn edit_filter(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
+    match keymap::edit(k) {
+        Some(Edit::Submit) => m.editing_filter = false,
+        Some(Edit::Close) => {
+            m.editing_filter = false;
+            m.filter.clear();
+        }
+        Some(Edit::Erase) => {
+            m.filter.pop();
+        }
+        Some(Edit::Type(c)) => m.filter.push(c),
+        None => {}
+    }
+    m.selected = 0;
+    Vec::new()
 }
 
 /// `:ns NAME`, `:ns` (every namespace), `:ctx NAME`.
@@ -338,7 +347,6 @@ fn describe_current(m: &mut Model) -> Vec<Effect> {
         None => Vec::new(),
     }
 }
-
 fn act(m: &mut Model, a: Action) -> Vec<Effect> {
     // One filter pass per key: with 10,000 pods it is most of an update's work.
     let (n_pods, n_links) = {
@@ -385,57 +393,19 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
         }
         Action::Refresh => {
             let probe = m.probed;
-            return request(
-                m,
-                Request::Read {
-                    selection: Selection::All,
-                    probe,
-                },
-            );
+            return read(m, Selection::All, probe);
         }
         Action::Probe => {
             let Some(p) = m.current().map(|p| p.pod.clone()) else {
                 return Vec::new();
             };
-            return request(
-                m,
-                Request::Read {
-                    selection: Selection::Pod(p),
-                    probe: true,
-                },
-            );
+            return read(m, Selection::Pod(p), true);
         }
         Action::ProbeAll => {
             m.probed = true;
-            return request(
-                m,
-                Request::Read {
-                    selection: Selection::All,
-                    probe: true,
-                },
-            );
+            return read(m, Selection::All, true);
         }
-        Action::Copy => {
-            let fix = m.current().and_then(|p| {
-                let l = p.links.get(m.link)?;
-                l.primary()?.fix.clone()
-            });
-            return match fix {
-                Some(f) => {
-                    m.message = Some("fix copied to the clipboard".into());
-                    // What a terminal pastes: no control character, no secret.
-                    // (Its values were redacted before they were quoted; redacting the
-                    // command again would cut through its quotes.)
-                    vec![Effect::Copy(
-                        crate::untrusted::visible::visible(&f).into_owned(),
-                    )]
-                }
-                None => {
-                    m.message = Some("this link has no fix to copy".into());
-                    Vec::new()
-                }
-            };
-        }
+        Action::Copy => return copy_fix(m),
         Action::Export => {
             return match m.current().map(|p| p.pod.clone()) {
                 Some(pod) => request(m, Request::Export(pod)),
@@ -444,20 +414,50 @@ fn act(m: &mut Model, a: Action) -> Vec<Effect> {
         }
         Action::Show(tab) => m.tab = tab,
         Action::Command => m.command = Some(String::new()),
-        Action::Cancel => {
-            if !m.work.running.is_empty() {
-                m.work.running.clear();
-                m.work.queued = None;
-                m.message = Some("cancelled".into());
-                return vec![Effect::Cancel];
-            }
-            m.message = Some("nothing is running".into());
-            // Not a cue to ask for anything either.
-            return Vec::new();
-        }
+        Action::Cancel => return cancel(m),
     }
     if moved_pod && m.pane == Pane::Pods {
         m.link = m.current().map_or(0, Model::first_link);
     }
     describe_current(m)
+}
+
+fn read(m: &mut Model, selection: Selection, probe: bool) -> Vec<Effect> {
+    request(m, Request::Read { selection, probe })
+}
+
+/// The fix of the selected link, onto the clipboard.
+fn copy_fix(m: &mut Model) -> Vec<Effect> {
+    let fix = m.current().and_then(|p| {
+        let l = p.links.get(m.link)?;
+        l.primary()?.fix.clone()
+    });
+    match fix {
+        Some(f) => {
+            m.message = Some("fix copied to the clipboard".into());
+            // What a terminal pastes: no control character, no secret.
+            // (Its values were redacted before they were quoted; redacting the
+            // command again would cut through its quotes.)
+            vec![Effect::Copy(
+                crate::untrusted::visible::visible(&f).into_owned(),
+            )]
+        }
+        None => {
+            m.message = Some("this link has no fix to copy".into());
+            Vec::new()
+        }
+    }
+}
+
+/// `x`: stops everything running and forgets the read that waited.
+fn cancel(m: &mut Model) -> Vec<Effect> {
+    if !m.work.running.is_empty() {
+        m.work.running.clear();
+        m.work.queued = None;
+        m.message = Some("cancelled".into());
+        return vec![Effect::Cancel];
+    }
+    m.message = Some("nothing is running".into());
+    // Not a cue to ask for anything either.
+    Vec::new()
 }

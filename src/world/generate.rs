@@ -36,19 +36,24 @@ fn guid(kind: u32, n: usize) -> String {
 /// accounts spread over the namespaces, identities each federated with some service accounts,
 /// and Deployment pods using them.
 pub fn world_yaml(sizes: Sizes) -> String {
-    let Sizes {
-        pods,
-        service_accounts,
-        identities,
-        fics_per_identity,
-        namespaces,
-    } = sizes;
-    let (namespaces, service_accounts, identities) = (
-        namespaces.max(1),
-        service_accounts.max(1),
-        identities.max(1),
+    let sizes = Sizes {
+        namespaces: sizes.namespaces.max(1),
+        service_accounts: sizes.service_accounts.max(1),
+        identities: sizes.identities.max(1),
+        ..sizes
+    };
+    let mut out = String::with_capacity(
+        sizes.pods * 2200 + sizes.service_accounts * 400 + sizes.identities * 1200,
     );
-    let mut out = String::with_capacity(pods * 2200 + service_accounts * 400 + identities * 1200);
+    write_cluster(&mut out);
+    write_kube(&mut out, sizes);
+    write_identities(&mut out, sizes);
+    write_vaults(&mut out, sizes.identities);
+    out
+}
+
+/// The world info, the AKS cluster, and the add-on webhook with its ConfigMap.
+fn write_cluster(out: &mut String) {
     let _ = write!(
         out,
         "apiVersion: widiag.io/v1\nkind: WorldInfo\ncapturedAt: \"2026-11-20T10:00:00Z\"\nclusterName: generated\ntenantId: {TENANT}\n\
@@ -58,6 +63,17 @@ pub fn world_yaml(sizes: Sizes) -> String {
          spec:\n  selector: {{matchLabels: {{azure-workload-identity.io/system: \"true\"}}}}\n  template:\n    metadata: {{labels: {{azure-workload-identity.io/system: \"true\"}}}}\n    spec:\n      containers: [{{name: manager, image: \"mcr.microsoft.com/oss/v2/azure/workload-identity/webhook:v1.5.1\"}}]\nstatus: {{readyReplicas: 2}}\n\
          ---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: azure-wi-webhook-config, namespace: kube-system}}\ndata: {{AZURE_ENVIRONMENT: AzurePublicCloud, AZURE_TENANT_ID: {TENANT}}}\n"
     );
+}
+
+/// Namespaces, ServiceAccounts and pods, in one List.
+fn write_kube(out: &mut String, sizes: Sizes) {
+    let Sizes {
+        pods,
+        service_accounts,
+        identities,
+        namespaces,
+        ..
+    } = sizes;
     out.push_str("---\napiVersion: v1\nkind: List\nitems:\n");
     for n in 0..namespaces {
         let _ = writeln!(
@@ -96,6 +112,17 @@ pub fn world_yaml(sizes: Sizes) -> String {
             sa_identity(s) % 100
         );
     }
+}
+
+/// The identities, each with its federated credentials.
+fn write_identities(out: &mut String, sizes: Sizes) {
+    let Sizes {
+        service_accounts,
+        identities,
+        fics_per_identity,
+        namespaces,
+        ..
+    } = sizes;
     for i in 0..identities {
         let id = format!(
             "/subscriptions/{SUB}/resourcegroups/gen-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id{i}"
@@ -121,6 +148,10 @@ pub fn world_yaml(sizes: Sizes) -> String {
             );
         }
     }
+}
+
+/// Up to a hundred vaults, and a role on one of them for each identity.
+fn write_vaults(out: &mut String, identities: usize) {
     for v in 0..identities.min(100) {
         let _ = write!(
             out,
@@ -138,5 +169,4 @@ pub fn world_yaml(sizes: Sizes) -> String {
             p = guid(2, i)
         );
     }
-    out
 }

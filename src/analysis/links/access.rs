@@ -6,7 +6,9 @@ use crate::analysis::codes::Code;
 use crate::analysis::index::lower;
 use crate::analysis::roles;
 use crate::analysis::targets::{self, Target};
-use crate::world::azure::{KeyVault, NetworkAcls, RoleAssignment, StorageAccount, scope_covers};
+use crate::world::azure::{
+    AccessPolicy, KeyVault, NetworkAcls, RoleAssignment, StorageAccount, scope_covers,
+};
 use crate::world::live::Gap;
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
@@ -107,11 +109,6 @@ fn vault(
     unread: Option<&Gap>,
     source: &str,
 ) {
-    let vars = |r: &mut super::Raised| {
-        r.var("vault", v.name.clone())
-            .var("vault_id", v.id.clone())
-            .var("target", v.name.clone());
-    };
     b.fact(
         Evidence::fact(
             format!("Key Vault {}", v.name),
@@ -141,47 +138,86 @@ fn vault(
                 .find(|p| p.object_id.eq_ignore_ascii_case(c))
         });
     if v.rbac_authorization {
-        let data = covering.iter().find(|r| {
-            roles::lookup(r.role_guid(), r.role_definition_name.as_deref())
-                .is_some_and(|x| x.reads_secrets)
-        });
-        if let Some(r) = data {
-            b.fact(
+        let has_policy = policy.is_some() || client_policy.is_some();
+        vault_rbac(b, v, &covering, has_policy, unread);
+    } else {
+        vault_policies(b, v, principal, policy, client_policy.is_some(), &covering);
+    }
+    firewall(
+        b,
+        &v.name,
+        v.public_network_access.as_deref(),
+        v.network_acls.as_ref(),
+    );
+}
+
+fn vault_vars(r: &mut super::Raised, v: &KeyVault) {
+    r.var("vault", v.name.clone())
+        .var("vault_id", v.id.clone())
+        .var("target", v.name.clone());
+}
+
+/// An RBAC vault lets a data role read secrets and ignores access policies, which is why one
+/// that exists for the identity changes the finding.
+fn vault_rbac(
+    b: &mut LinkBuilder<'_>,
+    v: &KeyVault,
+    covering: &[&&RoleAssignment],
+    has_policy: bool,
+    unread: Option<&Gap>,
+) {
+    let data = covering.iter().find(|r| {
+        roles::lookup(r.role_guid(), r.role_definition_name.as_deref())
+            .is_some_and(|x| x.reads_secrets)
+    });
+    if let Some(r) = data {
+        b.fact(
+            Evidence::fact(
+                "role",
+                roles::display(r.role_guid(), r.role_definition_name.as_deref()),
+            )
+            .with_note(format!("at {}", r.scope)),
+        );
+    } else if let Some(g) = unread {
+        roles_unread(b, g, &v.name, "reading secrets");
+    } else {
+        let code = if has_policy {
+            Code::WI1102
+        } else {
+            Code::WI1103
+        };
+        let msg = if code == Code::WI1102 {
+            format!(
+                "vault {} uses Azure RBAC, so the access policy for the identity is ignored and no data role is assigned",
+                v.name
+            )
+        } else {
+            format!("no role on vault {} lets the identity read secrets", v.name)
+        };
+        let r = b.raise(code, msg);
+        vault_vars(r, v);
+        for c in covering {
+            r.evidence(
                 Evidence::fact(
                     "role",
-                    roles::display(r.role_guid(), r.role_definition_name.as_deref()),
+                    roles::display(c.role_guid(), c.role_definition_name.as_deref()),
                 )
-                .with_note(format!("at {}", r.scope)),
+                .with_note("control plane only"),
             );
-        } else if let Some(g) = unread {
-            roles_unread(b, g, &v.name, "reading secrets");
-        } else {
-            let code = if policy.is_some() || client_policy.is_some() {
-                Code::WI1102
-            } else {
-                Code::WI1103
-            };
-            let msg = if code == Code::WI1102 {
-                format!(
-                    "vault {} uses Azure RBAC, so the access policy for the identity is ignored and no data role is assigned",
-                    v.name
-                )
-            } else {
-                format!("no role on vault {} lets the identity read secrets", v.name)
-            };
-            let r = b.raise(code, msg);
-            vars(r);
-            for c in &covering {
-                r.evidence(
-                    Evidence::fact(
-                        "role",
-                        roles::display(c.role_guid(), c.role_definition_name.as_deref()),
-                    )
-                    .with_note("control plane only"),
-                );
-            }
         }
-    } else if let Some(p) = policy {
+    }
+}
+
+/// An access-policy vault: the policy for the principal must allow get; roles do not count.
+fn vault_policies(
+    b: &mut LinkBuilder<'_>,
+    v: &KeyVault,
+    principal: &str,
+    policy: Option<&AccessPolicy>,
+    client_policy: bool,
+    covering: &[&&RoleAssignment],
+) {
+    if let Some(p) = policy {
         if p.secrets
             .iter()
             .any(|s| s.eq_ignore_ascii_case("get") || s.eq_ignore_ascii_case("all"))
@@ -198,9 +234,9 @@ fn vault(
                     v.name, p.secrets
                 ),
             );
-            vars(r);
+            vault_vars(r, v);
         }
-    } else if client_policy.is_some() {
+    } else if client_policy {
         let r = b.raise(
             Code::WI1104,
             format!(
@@ -208,7 +244,7 @@ fn vault(
                 v.name
             ),
         );
-        vars(r);
+        vault_vars(r, v);
     } else {
         let r = b.raise(
             Code::WI1105,
@@ -217,20 +253,14 @@ fn vault(
                 v.name
             ),
         );
-        vars(r);
-        for c in &covering {
+        vault_vars(r, v);
+        for c in covering {
             r.evidence(Evidence::fact(
                 "role (ignored by access-policy vaults)",
                 roles::display(c.role_guid(), c.role_definition_name.as_deref()),
             ));
         }
     }
-    firewall(
-        b,
-        &v.name,
-        v.public_network_access.as_deref(),
-        v.network_acls.as_ref(),
-    );
 }
 
 /// What the pod does with a storage account.
@@ -258,19 +288,43 @@ fn storage(
         )
         .with_note(format!("from {source}")),
     );
+    let said_unread = blob_data_role(b, a, container, roles, unread);
+    if user_delegation {
+        delegation_key(b, a, roles, unread, said_unread);
+    }
+    firewall(
+        b,
+        &a.name,
+        a.public_network_access.as_deref(),
+        a.network_acls.as_ref(),
+    );
+}
+
+fn storage_vars(r: &mut super::Raised, a: &StorageAccount) {
+    r.var("storage", a.name.clone())
+        .var("storage_id", a.id.clone())
+        .var("target", a.name.clone());
+}
+
+fn role_of(r: &RoleAssignment) -> Option<&'static roles::Role> {
+    roles::lookup(r.role_guid(), r.role_definition_name.as_deref())
+}
+
+/// A role that reads blobs in the container (or anywhere in the account when no container is
+/// known). Whether it said the role assignments were unread, so that is said once.
+fn blob_data_role(
+    b: &mut LinkBuilder<'_>,
+    a: &StorageAccount,
+    container: Option<&str>,
+    roles: &[&RoleAssignment],
+    unread: Option<&Gap>,
+) -> bool {
     let container_id = container.map(|c| format!("{}/blobServices/default/containers/{c}", a.id));
     let target_id = container_id.as_deref().unwrap_or(&a.id);
-    let role_of =
-        |r: &&&RoleAssignment| roles::lookup(r.role_guid(), r.role_definition_name.as_deref());
     let covering: Vec<&&RoleAssignment> = roles
         .iter()
         .filter(|r| scope_covers(&r.scope, target_id))
         .collect();
-    let vars = |r: &mut super::Raised| {
-        r.var("storage", a.name.clone())
-            .var("storage_id", a.id.clone())
-            .var("target", a.name.clone());
-    };
     let data = covering
         .iter()
         .find(|r| role_of(r).is_some_and(|x| x.reads_blobs));
@@ -286,7 +340,7 @@ fn storage(
         None => {
             // A data role at some container of this account still counts for blobs there.
             let anywhere = roles.iter().any(|r| {
-                scope_covers(&a.id, &r.scope) && role_of(&r).is_some_and(|x| x.reads_blobs)
+                scope_covers(&a.id, &r.scope) && role_of(r).is_some_and(|x| x.reads_blobs)
             });
             if let Some(g) = unread {
                 roles_unread(b, g, &a.name, "reading blobs");
@@ -300,41 +354,44 @@ fn storage(
                         container.map(|c| format!("/{c}")).unwrap_or_default()
                     ),
                 );
-                vars(r);
+                storage_vars(r, a);
             }
         }
     }
-    if user_delegation {
-        let account_scope = roles.iter().any(|r| {
-            scope_covers(&r.scope, &a.id) && role_of(&r).is_some_and(|x| x.delegation_key)
-        });
-        if let (false, Some(g)) = (account_scope, unread) {
-            if !said_unread {
-                roles_unread(b, g, &a.name, "a user delegation key");
-            }
-        } else if !account_scope {
-            let r = b.raise(Code::WI1109, format!("the app needs a user delegation key from {}, which no role at account scope or above allows", a.name));
-            vars(r);
-            for r2 in roles
-                .iter()
-                .filter(|r| scope_covers(&a.id, &r.scope) && r.scope.len() > a.id.len())
-            {
-                r.evidence(
-                    Evidence::fact(
-                        "role",
-                        roles::display(r2.role_guid(), r2.role_definition_name.as_deref()),
-                    )
-                    .with_note(format!("at {} (container scope)", r2.scope)),
-                );
-            }
+    said_unread
+}
+
+/// A user delegation key needs a role at account scope or above; one on a container is not enough.
+fn delegation_key(
+    b: &mut LinkBuilder<'_>,
+    a: &StorageAccount,
+    roles: &[&RoleAssignment],
+    unread: Option<&Gap>,
+    said_unread: bool,
+) {
+    let account_scope = roles
+        .iter()
+        .any(|r| scope_covers(&r.scope, &a.id) && role_of(r).is_some_and(|x| x.delegation_key));
+    if let (false, Some(g)) = (account_scope, unread) {
+        if !said_unread {
+            roles_unread(b, g, &a.name, "a user delegation key");
+        }
+    } else if !account_scope {
+        let r = b.raise(Code::WI1109, format!("the app needs a user delegation key from {}, which no role at account scope or above allows", a.name));
+        storage_vars(r, a);
+        for r2 in roles
+            .iter()
+            .filter(|r| scope_covers(&a.id, &r.scope) && r.scope.len() > a.id.len())
+        {
+            r.evidence(
+                Evidence::fact(
+                    "role",
+                    roles::display(r2.role_guid(), r2.role_definition_name.as_deref()),
+                )
+                .with_note(format!("at {} (container scope)", r2.scope)),
+            );
         }
     }
-    firewall(
-        b,
-        &a.name,
-        a.public_network_access.as_deref(),
-        a.network_acls.as_ref(),
-    );
 }
 
 fn firewall(b: &mut LinkBuilder<'_>, name: &str, public: Option<&str>, acls: Option<&NetworkAcls>) {

@@ -60,18 +60,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let fics = resolved.fics(cx.ix);
     let matches: Vec<Match<'_>> = fics.iter().map(|f| Match::new(f, t)).collect();
     if let Some(m) = matches.iter().find(|m| m.full()) {
-        b.fact(Evidence::fact("federated credential", &m.fic.name));
-        b.fact(Evidence::fact("subject", &t.sub));
-        if m.issuer.is_none() {
-            b.fact(
-                Evidence::fact("issuer", &m.fic.issuer)
-                    .with_note("not compared: token issuer unknown"),
-            );
-        }
-        b.ok(format!(
-            "federated credential {} matches issuer, subject and audience",
-            m.fic.name
-        ));
+        matched(b, m, &t.sub);
         return;
     }
     elsewhere(cx, b, resolved);
@@ -107,6 +96,35 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let Some(best) = matches.iter().max_by_key(|m| m.score(iss, &t.sub)) else {
         return;
     };
+    explain_closest(b, best, t, variant);
+    b.fact(Evidence::fact(
+        "credentials checked",
+        fics.len().to_string(),
+    ));
+}
+
+fn matched(b: &mut LinkBuilder<'_>, m: &Match<'_>, sub: &str) {
+    b.fact(Evidence::fact("federated credential", &m.fic.name));
+    b.fact(Evidence::fact("subject", sub));
+    if m.issuer.is_none() {
+        b.fact(
+            Evidence::fact("issuer", &m.fic.issuer).with_note("not compared: token issuer unknown"),
+        );
+    }
+    b.ok(format!(
+        "federated credential {} matches issuer, subject and audience",
+        m.fic.name
+    ));
+}
+
+/// Each field in which the closest credential differs from the token, with what to change.
+fn explain_closest(
+    b: &mut LinkBuilder<'_>,
+    best: &Match<'_>,
+    t: &TokenView,
+    variant: &'static str,
+) {
+    let iss = t.iss.as_deref();
     let name = &best.fic.name;
     let closest = format!("closest credential {name}");
     if best.issuer == Some(false) {
@@ -157,10 +175,6 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         .var("fic_name", name.clone())
         .variant(variant);
     }
-    b.fact(Evidence::fact(
-        "credentials checked",
-        fics.len().to_string(),
-    ));
 }
 
 /// Says which part of `system:serviceaccount:NS:SA` differs.

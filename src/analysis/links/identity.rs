@@ -24,59 +24,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     }
     b.fact(Evidence::fact("client ID", client_id).with_note(s.client_id_source));
     let Some(resolved) = s.resolved else {
-        let key = lower(client_id);
-        let az = &cx.ix.world.azure;
-        // An object ID of something that has a client ID: (what it is, its name, its client ID).
-        let object = cx
-            .ix
-            .identities_by_principal
-            .get(key.as_ref())
-            .map(|i| {
-                (
-                    "principal (object) ID of identity",
-                    i.name.clone(),
-                    i.client_id.clone().unwrap_or_default(),
-                )
-            })
-            .or_else(|| {
-                let a = cx.ix.apps_by_object_id.get(key.as_ref())?;
-                Some((
-                    "object ID of application",
-                    a.display_name.clone().unwrap_or_default(),
-                    a.app_id.clone(),
-                ))
-            })
-            .or_else(|| {
-                let sp = cx.ix.sps_by_object_id.get(key.as_ref())?;
-                Some((
-                    "object ID of service principal",
-                    sp.display_name.clone().unwrap_or_default(),
-                    sp.app_id.clone(),
-                ))
-            });
-        if let Some((what, name, right)) = object {
-            let noun = if what.ends_with("identity") {
-                "client ID"
-            } else {
-                "appId"
-            };
-            b.raise(
-                Code::WI801,
-                format!("{client_id} is the {what} {name}, not its {noun}"),
-            )
-            .evidence(Evidence::compared("client ID", client_id, &right))
-            .var("client_id", right);
-        } else if az.identities.is_empty() && az.applications.is_empty() {
-            b.raise(
-                Code::WI802,
-                "the world holds no identities or applications to resolve the client ID",
-            );
-        } else {
-            b.raise(
-                Code::WI803,
-                format!("no managed identity or application has client ID {client_id}"),
-            );
-        }
+        unresolved(cx, b, client_id);
         return;
     };
     b.fact(Evidence::fact(resolved.kind(), resolved.name()));
@@ -130,4 +78,65 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         .evidence(Evidence::fact("federated credentials", count.to_string()));
     }
     b.ok(format!("{} {}", resolved.kind(), resolved.name()));
+}
+
+/// A client ID that names nothing: often the object ID of an identity or application pasted in
+/// its place, which the fix then names.
+fn unresolved(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>, client_id: &str) {
+    let az = &cx.ix.world.azure;
+    if let Some((what, name, right)) = object_with_id(cx, client_id) {
+        let noun = if what.ends_with("identity") {
+            "client ID"
+        } else {
+            "appId"
+        };
+        b.raise(
+            Code::WI801,
+            format!("{client_id} is the {what} {name}, not its {noun}"),
+        )
+        .evidence(Evidence::compared("client ID", client_id, &right))
+        .var("client_id", right);
+    } else if az.identities.is_empty() && az.applications.is_empty() {
+        b.raise(
+            Code::WI802,
+            "the world holds no identities or applications to resolve the client ID",
+        );
+    } else {
+        b.raise(
+            Code::WI803,
+            format!("no managed identity or application has client ID {client_id}"),
+        );
+    }
+}
+
+/// Something whose object ID is `id` and that has a client ID: (what it is, its name, its
+/// client ID).
+fn object_with_id(cx: &PodCx<'_, '_>, id: &str) -> Option<(&'static str, String, String)> {
+    let key = lower(id);
+    cx.ix
+        .identities_by_principal
+        .get(key.as_ref())
+        .map(|i| {
+            (
+                "principal (object) ID of identity",
+                i.name.clone(),
+                i.client_id.clone().unwrap_or_default(),
+            )
+        })
+        .or_else(|| {
+            let a = cx.ix.apps_by_object_id.get(key.as_ref())?;
+            Some((
+                "object ID of application",
+                a.display_name.clone().unwrap_or_default(),
+                a.app_id.clone(),
+            ))
+        })
+        .or_else(|| {
+            let sp = cx.ix.sps_by_object_id.get(key.as_ref())?;
+            Some((
+                "object ID of service principal",
+                sp.display_name.clone().unwrap_or_default(),
+                sp.app_id.clone(),
+            ))
+        })
 }

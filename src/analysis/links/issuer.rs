@@ -4,7 +4,8 @@ use super::cluster::DEFAULT_SELF_MANAGED_ISSUER;
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
-use crate::world::facts::SignatureCheck;
+use crate::analysis::subject::TokenView;
+use crate::world::facts::{IssuerCapture, SignatureCheck};
 
 /// Issuers AKS hosts itself; Entra can always read them.
 fn aks_hosted(iss: &str) -> bool {
@@ -43,6 +44,17 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         .evidence(Evidence::fact("error", err));
         return;
     }
+    discovery(b, cap, iss);
+    signing_key(b, cap, t);
+    signature(cx, b);
+    if let Some(alg) = t.alg.as_deref().filter(|a| *a != "RS256") {
+        b.raise(Code::WI704, format!("token signed with {alg}"));
+    }
+    b.ok("discovery and JWKS consistent with the token");
+}
+
+/// The discovery document names the token's issuer.
+fn discovery(b: &mut LinkBuilder<'_>, cap: &IssuerCapture, iss: &str) {
     match &cap.discovery {
         Some(d) if d.issuer != iss => {
             b.raise(
@@ -60,6 +72,10 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             );
         }
     }
+}
+
+/// The JWKS holds the key the token names.
+fn signing_key(b: &mut LinkBuilder<'_>, cap: &IssuerCapture, t: &TokenView) {
     match (&cap.jwks, &t.kid) {
         (Some(jwks), Some(kid)) => {
             if !jwks
@@ -79,6 +95,10 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         }
         _ => {}
     }
+}
+
+/// The captured token's signature, when it was checked against the JWKS.
+fn signature(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     match cx
         .ix
         .tokens
@@ -98,8 +118,4 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         )),
         None => {}
     }
-    if let Some(alg) = t.alg.as_deref().filter(|a| *a != "RS256") {
-        b.raise(Code::WI704, format!("token signed with {alg}"));
-    }
-    b.ok("discovery and JWKS consistent with the token");
 }

@@ -52,32 +52,85 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let raw_skip = s.pod_annotation(SKIP_CONTAINERS);
     let skip = skip_list(raw_skip);
     if let Some(raw) = raw_skip.filter(|r| r.contains(',')) {
-        let fixed = raw
-            .split([',', ';'])
-            .map(str::trim)
-            .filter(|x| !x.is_empty())
-            .collect::<Vec<_>>()
-            .join(";");
-        b.raise(
-            Code::WI508,
-            format!("{SKIP_CONTAINERS} is {raw:?}; the webhook splits on ';' only"),
-        )
-        .var("fixed", fixed);
+        comma_separated_skip(raw, b);
     }
-    let sa_client = s
-        .sa_annotation(CLIENT_ID)
-        .map(str::trim)
-        .filter(|v| !v.is_empty());
-    let tenant = s
-        .sa_annotation(TENANT_ID)
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
-        .or_else(|| install.tenant_id.clone());
-    let token_paths = install.token_paths();
-    let authority = install.authority_host();
+    skipped_containers(cx, b, &skip, raw_skip);
+    let injected = Injected::now(cx);
+    for (c, _) in s.containers().filter(|(c, _)| !skip.contains(&c.name)) {
+        check_container(cx, b, c, &injected);
+    }
+    if let Some((volume, aud)) = projected_token_volume(s.pod)
+        && aud != install.audience
+    {
+        b.raise(
+            Code::WI506,
+            format!("the projected token's audience is {aud:?}"),
+        )
+        .evidence(Evidence::compared("audience", &aud, &install.audience))
+        .var("volume", volume);
+    }
+    b.fact(Evidence::fact(
+        "token file",
+        s.containers()
+            .find_map(|(c, _)| env(c, "AZURE_FEDERATED_TOKEN_FILE")?.value.clone())
+            .unwrap_or_default(),
+    ));
+    b.ok("injected env and token mount match what the webhook injects now");
+}
 
-    let regular: Vec<&Container> = s
+/// What the webhook would inject now, from the ServiceAccount and its own configuration.
+struct Injected<'w> {
+    client: Option<&'w str>,
+    tenant: Option<String>,
+    token_paths: &'static [&'static str],
+    authority: Option<&'static str>,
+}
+
+impl<'w> Injected<'w> {
+    fn now(cx: &PodCx<'_, 'w>) -> Injected<'w> {
+        let s = cx.subject;
+        let install = cx.install;
+        Injected {
+            client: s
+                .sa_annotation(CLIENT_ID)
+                .map(str::trim)
+                .filter(|v| !v.is_empty()),
+            tenant: s
+                .sa_annotation(TENANT_ID)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .or_else(|| install.tenant_id.clone()),
+            token_paths: install.token_paths(),
+            authority: install.authority_host(),
+        }
+    }
+}
+
+/// The skip annotation written with commas, which the webhook does not treat as separators.
+fn comma_separated_skip(raw: &str, b: &mut LinkBuilder<'_>) {
+    let fixed = raw
+        .split([',', ';'])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .collect::<Vec<_>>()
+        .join(";");
+    b.raise(
+        Code::WI508,
+        format!("{SKIP_CONTAINERS} is {raw:?}; the webhook splits on ';' only"),
+    )
+    .var("fixed", fixed);
+}
+
+/// Containers the skip annotation keeps from the mutation: all of them, or each one named.
+fn skipped_containers(
+    cx: &PodCx<'_, '_>,
+    b: &mut LinkBuilder<'_>,
+    skip: &[String],
+    raw_skip: Option<&str>,
+) {
+    let regular: Vec<&Container> = cx
+        .subject
         .containers()
         .filter(|(_, init)| !init)
         .map(|(c, _)| c)
@@ -110,72 +163,68 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             .var("keep", keep);
         }
     }
+}
 
-    for (c, _) in s.containers().filter(|(c, _)| !skip.contains(&c.name)) {
-        let mut missing = Vec::new();
-        for name in ENV_NAMES {
-            let one = match name {
-                "AZURE_CLIENT_ID" => sa_client,
-                "AZURE_TENANT_ID" => tenant.as_deref(),
-                "AZURE_FEDERATED_TOKEN_FILE" => None,
-                _ => authority,
-            };
-            let single;
-            let expected: &[&str] = match (name, one) {
-                ("AZURE_FEDERATED_TOKEN_FILE", _) => token_paths,
-                (_, Some(v)) => {
-                    single = [v];
-                    &single
-                }
-                (_, None) => continue,
-            };
-            match env(c, name) {
-                None => missing.push(name),
-                Some(e) => compare(cx, b, c, e, expected),
+/// One mutated container: the injected variables present and current, the token file under a
+/// mount, and no credential variable that DefaultAzureCredential would try first.
+fn check_container(
+    cx: &PodCx<'_, '_>,
+    b: &mut LinkBuilder<'_>,
+    c: &Container,
+    injected: &Injected<'_>,
+) {
+    let mut missing = Vec::new();
+    for name in ENV_NAMES {
+        let one = match name {
+            "AZURE_CLIENT_ID" => injected.client,
+            "AZURE_TENANT_ID" => injected.tenant.as_deref(),
+            "AZURE_FEDERATED_TOKEN_FILE" => None,
+            _ => injected.authority,
+        };
+        let single;
+        let expected: &[&str] = match (name, one) {
+            ("AZURE_FEDERATED_TOKEN_FILE", _) => injected.token_paths,
+            (_, Some(v)) => {
+                single = [v];
+                &single
             }
-        }
-        if !missing.is_empty() {
-            b.raise(
-                Code::WI502,
-                format!("container {} lacks {}", c.name, missing.join(", ")),
-            )
-            .var("variable", missing[0]);
-        }
-        if let Some(path) = env(c, "AZURE_FEDERATED_TOKEN_FILE").and_then(|e| e.value.as_deref()) {
-            let mounted = c
-                .volume_mounts
-                .iter()
-                .flatten()
-                .any(|m| path.starts_with(m.mount_path.trim_end_matches('/')));
-            if !mounted {
-                b.raise(Code::WI505, format!("container {}: AZURE_FEDERATED_TOKEN_FILE={path} is not under any volume mount", c.name))
-                    .evidence(Evidence::fact("mounts", mounts(c)));
-            }
-        }
-        for name in OUTRANKING {
-            if env(c, name).is_some() {
-                b.raise(Code::WI509, format!("container {} sets {name}, which DefaultAzureCredential prefers over workload identity", c.name))
-                    .var("variable", name);
-            }
+            (_, None) => continue,
+        };
+        match env(c, name) {
+            None => missing.push(name),
+            Some(e) => compare(cx, b, c, e, expected),
         }
     }
-    if let Some((volume, aud)) = projected_token_volume(s.pod)
-        && aud != install.audience
-    {
+    if !missing.is_empty() {
         b.raise(
-            Code::WI506,
-            format!("the projected token's audience is {aud:?}"),
+            Code::WI502,
+            format!("container {} lacks {}", c.name, missing.join(", ")),
         )
-        .evidence(Evidence::compared("audience", &aud, &install.audience))
-        .var("volume", volume);
+        .var("variable", missing[0]);
     }
-    b.fact(Evidence::fact(
-        "token file",
-        s.containers()
-            .find_map(|(c, _)| env(c, "AZURE_FEDERATED_TOKEN_FILE")?.value.clone())
-            .unwrap_or_default(),
-    ));
-    b.ok("injected env and token mount match what the webhook injects now");
+    if let Some(path) = env(c, "AZURE_FEDERATED_TOKEN_FILE").and_then(|e| e.value.as_deref()) {
+        let mounted = c
+            .volume_mounts
+            .iter()
+            .flatten()
+            .any(|m| path.starts_with(m.mount_path.trim_end_matches('/')));
+        if !mounted {
+            b.raise(
+                Code::WI505,
+                format!(
+                    "container {}: AZURE_FEDERATED_TOKEN_FILE={path} is not under any volume mount",
+                    c.name
+                ),
+            )
+            .evidence(Evidence::fact("mounts", mounts(c)));
+        }
+    }
+    for name in OUTRANKING {
+        if env(c, name).is_some() {
+            b.raise(Code::WI509, format!("container {} sets {name}, which DefaultAzureCredential prefers over workload identity", c.name))
+                .var("variable", name);
+        }
+    }
 }
 
 fn env<'c>(c: &'c Container, name: &str) -> Option<&'c EnvVar> {

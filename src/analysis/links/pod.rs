@@ -25,6 +25,40 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         }
         None => missing_label(cx, b),
     }
+    invalid_annotations(cx, b);
+    let spec = s.spec;
+    if s.pod_annotation(INJECT_PROXY).is_some() && spec.and_then(|p| p.host_network) == Some(true) {
+        b.raise(Code::WI405, "inject-proxy-sidecar on a hostNetwork pod");
+    }
+    if s.pod_annotation("kubernetes.io/config.mirror").is_some() {
+        b.raise(
+            Code::WI406,
+            "static (mirror) pod; admission webhooks never see it",
+        )
+        .var(
+            "node",
+            spec.and_then(|p| p.node_name.clone()).unwrap_or_default(),
+        );
+    }
+    node(cx, b);
+    let template_uses_alias = s
+        .template_spec
+        .is_some_and(|t| t.service_account.is_some() && t.service_account_name.is_none());
+    if template_uses_alias {
+        b.raise(
+            Code::WI409,
+            format!(
+                "{} sets the deprecated spec.serviceAccount",
+                s.workload.kubectl_ref()
+            ),
+        );
+    }
+    b.ok(format!("pod labelled {USE_LABEL}: \"true\""));
+}
+
+/// Annotation values the webhook rejects, denying the pod's creation.
+fn invalid_annotations(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    let s = cx.subject;
     for key in [EXPIRATION, PROXY_PORT] {
         if let Some(v) = s.pod_annotation(key) {
             let ok = if key == EXPIRATION {
@@ -41,20 +75,11 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             }
         }
     }
-    let spec = s.spec;
-    if s.pod_annotation(INJECT_PROXY).is_some() && spec.and_then(|p| p.host_network) == Some(true) {
-        b.raise(Code::WI405, "inject-proxy-sidecar on a hostNetwork pod");
-    }
-    if s.pod_annotation("kubernetes.io/config.mirror").is_some() {
-        b.raise(
-            Code::WI406,
-            "static (mirror) pod; admission webhooks never see it",
-        )
-        .var(
-            "node",
-            spec.and_then(|p| p.node_name.clone()).unwrap_or_default(),
-        );
-    }
+}
+
+/// The node the pod runs on: a virtual node, or Windows without `spec.os.name`.
+fn node(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    let spec = cx.subject.spec;
     let node = spec
         .and_then(|p| p.node_name.as_deref())
         .and_then(|n| cx.ix.nodes.get(n));
@@ -79,19 +104,6 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             );
         }
     }
-    let template_uses_alias = s
-        .template_spec
-        .is_some_and(|t| t.service_account.is_some() && t.service_account_name.is_none());
-    if template_uses_alias {
-        b.raise(
-            Code::WI409,
-            format!(
-                "{} sets the deprecated spec.serviceAccount",
-                s.workload.kubectl_ref()
-            ),
-        );
-    }
-    b.ok(format!("pod labelled {USE_LABEL}: \"true\""));
 }
 
 fn missing_label(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {

@@ -7,6 +7,8 @@ use crate::analysis::index::lower;
 use crate::analysis::webhook::{CLIENT_ID, EXPIRATION, TENANT_ID, expiration_valid};
 use crate::untrusted::grammar::{guid, tenant};
 use crate::world::azure::CredentialOwner;
+use k8s_openapi::api::core::v1::ServiceAccount;
+use std::collections::BTreeMap;
 
 /// Keys people write when they mean `azure.workload.identity/client-id`.
 fn near_miss(key: &str) -> bool {
@@ -19,73 +21,17 @@ fn near_miss(key: &str) -> bool {
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let s = cx.subject;
     let Some(sa) = s.sa else {
-        if let Some(g) = cx.ix.gap("serviceaccounts", &s.at.namespace) {
-            b.raise(
-                Code::WI308,
-                format!(
-                    "ServiceAccounts in namespace {} could not be read",
-                    s.at.namespace
-                ),
-            )
-            .evidence(Evidence::fact("error", &g.error))
-            .var("needed", &g.needed);
-            return;
-        }
-        let elsewhere = cx
-            .ix
-            .sa_namespaces
-            .get(s.sa_name.as_str())
-            .cloned()
-            .unwrap_or_default();
-        let r = b.raise(
-            Code::WI301,
-            format!(
-                "ServiceAccount {} does not exist in namespace {}",
-                s.sa_name, s.at.namespace
-            ),
-        );
-        if !elsewhere.is_empty() {
-            r.evidence(
-                Evidence::fact("exists in", elsewhere.join(", "))
-                    .with_note("ServiceAccounts are namespaced"),
-            );
-        }
+        missing_service_account(cx, b);
         return;
     };
     b.fact(Evidence::fact(
         "name",
         format!("{}/{}", s.at.namespace, s.sa_name),
     ));
-    let none = std::collections::BTreeMap::new();
+    let none = BTreeMap::new();
     let annotations = sa.metadata.annotations.as_ref().unwrap_or(&none);
     match annotations.get(CLIENT_ID).map(|v| v.as_str()) {
-        None => {
-            let misses: Vec<String> = annotations
-                .keys()
-                .filter(|k| near_miss(k))
-                .map(|k| format!("annotation {k}"))
-                .chain(
-                    sa.metadata
-                        .labels
-                        .iter()
-                        .flatten()
-                        .filter(|(k, _)| k.as_str() == CLIENT_ID || near_miss(k))
-                        .map(|(k, _)| format!("label {k}")),
-                )
-                .chain(services_with_annotation(cx))
-                .collect();
-            if misses.is_empty() {
-                b.raise(
-                    Code::WI302,
-                    format!("ServiceAccount {} has no {CLIENT_ID} annotation", s.sa_name),
-                );
-            } else {
-                let r = b.raise(Code::WI303, format!("the client ID is under {} instead of the ServiceAccount annotation {CLIENT_ID}", misses[0]));
-                for m in &misses {
-                    r.evidence(Evidence::fact("found", m));
-                }
-            }
-        }
+        None => no_client_id_annotation(cx, b, sa, annotations),
         Some(v) if v.trim().is_empty() => {
             b.raise(
                 Code::WI304,
@@ -126,6 +72,86 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         "ServiceAccount {} annotated with a client ID",
         s.sa_name
     ));
+}
+
+/// The ServiceAccount is not in the pod's namespace: unread, or perhaps in another namespace.
+fn missing_service_account(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    let s = cx.subject;
+    if let Some(g) = cx.ix.gap("serviceaccounts", &s.at.namespace) {
+        b.raise(
+            Code::WI308,
+            format!(
+                "ServiceAccounts in namespace {} could not be read",
+                s.at.namespace
+            ),
+        )
+        .evidence(Evidence::fact("error", &g.error))
+        .var("needed", &g.needed);
+        return;
+    }
+    let elsewhere = cx
+        .ix
+        .sa_namespaces
+        .get(s.sa_name.as_str())
+        .cloned()
+        .unwrap_or_default();
+    let r = b.raise(
+        Code::WI301,
+        format!(
+            "ServiceAccount {} does not exist in namespace {}",
+            s.sa_name, s.at.namespace
+        ),
+    );
+    if !elsewhere.is_empty() {
+        r.evidence(
+            Evidence::fact("exists in", elsewhere.join(", "))
+                .with_note("ServiceAccounts are namespaced"),
+        );
+    }
+}
+
+/// No client-id annotation: the client ID is often written elsewhere (a near-miss key, a label,
+/// a Service of the same name), and the finding names where.
+fn no_client_id_annotation(
+    cx: &PodCx<'_, '_>,
+    b: &mut LinkBuilder<'_>,
+    sa: &ServiceAccount,
+    annotations: &BTreeMap<String, String>,
+) {
+    let misses: Vec<String> = annotations
+        .keys()
+        .filter(|k| near_miss(k))
+        .map(|k| format!("annotation {k}"))
+        .chain(
+            sa.metadata
+                .labels
+                .iter()
+                .flatten()
+                .filter(|(k, _)| k.as_str() == CLIENT_ID || near_miss(k))
+                .map(|(k, _)| format!("label {k}")),
+        )
+        .chain(services_with_annotation(cx))
+        .collect();
+    if misses.is_empty() {
+        b.raise(
+            Code::WI302,
+            format!(
+                "ServiceAccount {} has no {CLIENT_ID} annotation",
+                cx.subject.sa_name
+            ),
+        );
+    } else {
+        let r = b.raise(
+            Code::WI303,
+            format!(
+                "the client ID is under {} instead of the ServiceAccount annotation {CLIENT_ID}",
+                misses[0]
+            ),
+        );
+        for m in &misses {
+            r.evidence(Evidence::fact("found", m));
+        }
+    }
 }
 
 /// The identity whose federated credential names this ServiceAccount is the likely intent.

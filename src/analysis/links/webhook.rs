@@ -3,30 +3,46 @@
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
-use crate::analysis::webhook::{Version, authority_for, selector_matches};
+use crate::analysis::webhook::{Install, Version, authority_for, selector_matches};
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let install = cx.install;
-    let ns = &cx.subject.at.namespace;
     if !install.present() {
-        if install.addon == Some(false) {
-            b.raise(
-                Code::WI201,
-                "the workload identity webhook is not installed and the AKS add-on is disabled",
-            )
-            .evidence(Evidence::fact(
-                "securityProfile.workloadIdentity.enabled",
-                "false",
-            ))
-            .variant("aks");
-        } else {
-            b.raise(
-                Code::WI202,
-                "no webhook configuration, deployment or managed cluster in the world",
-            );
-        }
+        not_installed(install, b);
         return;
     }
+    version(install, b);
+    running(install, b);
+    fails_open(install, b);
+    installed_twice(install, b);
+    configuration(install, b);
+    reach(cx, b);
+    if let Some(ns) = &install.namespace {
+        b.fact(Evidence::fact("namespace", ns));
+    }
+    b.ok("webhook installed and reaches the namespace");
+}
+
+fn not_installed(install: &Install<'_>, b: &mut LinkBuilder<'_>) {
+    if install.addon == Some(false) {
+        b.raise(
+            Code::WI201,
+            "the workload identity webhook is not installed and the AKS add-on is disabled",
+        )
+        .evidence(Evidence::fact(
+            "securityProfile.workloadIdentity.enabled",
+            "false",
+        ))
+        .variant("aks");
+    } else {
+        b.raise(
+            Code::WI202,
+            "no webhook configuration, deployment or managed cluster in the world",
+        );
+    }
+}
+
+fn version(install: &Install<'_>, b: &mut LinkBuilder<'_>) {
     match (&install.version, install.addon) {
         (Some(v), _) => b.fact(Evidence::fact("version", v.to_string())),
         (None, Some(true)) => b.fact(Evidence::fact("installed as", "AKS add-on")),
@@ -38,8 +54,10 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             "webhook version unknown; predicting the current release (v1.6 token path)",
         );
     }
+}
 
-    // Running: every webhook Deployment has a ready replica.
+/// Running: every webhook Deployment has a ready replica.
+fn running(install: &Install<'_>, b: &mut LinkBuilder<'_>) {
     for d in &install.deployments {
         let ready = d
             .status
@@ -63,8 +81,10 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         b.raise(Code::WI203, "pod creation fails calling the webhook")
             .evidence(Evidence::fact("event", *m));
     }
+}
 
-    // Pre-1.0 or failurePolicy Ignore.
+/// Pre-1.0 or failurePolicy Ignore: pods created while the webhook is down start without identity.
+fn fails_open(install: &Install<'_>, b: &mut LinkBuilder<'_>) {
     let ignore = install
         .entries
         .iter()
@@ -88,8 +108,10 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             },
         );
     }
+}
 
-    // Two installs: Deployments in several namespaces, or the add-on beside a Helm release.
+/// Two installs: Deployments in several namespaces, or the add-on beside a Helm release.
+fn installed_twice(install: &Install<'_>, b: &mut LinkBuilder<'_>) {
     let mut namespaces: Vec<&str> = install
         .deployments
         .iter()
@@ -114,8 +136,10 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         )
         .var("duplicate_namespace", dup);
     }
+}
 
-    // Configuration the webhook needs to start.
+/// Configuration the webhook needs to start.
+fn configuration(install: &Install<'_>, b: &mut LinkBuilder<'_>) {
     if install.config_map_found {
         if install.tenant_id.as_deref().is_none_or(str::is_empty) {
             b.raise(
@@ -132,8 +156,12 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             );
         }
     }
+}
 
-    // Reach: the namespace selector and the AKS admissions enforcer.
+/// Reach: the namespace selector and the AKS admissions enforcer.
+fn reach(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    let install = cx.install;
+    let ns = &cx.subject.at.namespace;
     let ns_labels = cx
         .ix
         .namespaces
@@ -183,8 +211,4 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         )
         .placeholder("selector_fix", "move the workload to another namespace");
     }
-    if let Some(ns) = &install.namespace {
-        b.fact(Evidence::fact("namespace", ns));
-    }
-    b.ok("webhook installed and reaches the namespace");
 }

@@ -13,45 +13,106 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use futures_util::stream;
 use serde_json::{Value, json};
+use tokio::sync::broadcast;
 
 use super::resources::{Resource, namespace_of};
 use super::{index_of, param};
-use crate::lab::server::State;
+use crate::lab::server::{Change, State};
 
 /// The lab never holds a watch longer than this, whatever the client asks.
 const MAX_WATCH: Duration = Duration::from_secs(300);
 
+/// What a watch request asks, from its query.
+struct WatchQuery {
+    /// `sendInitialEvents=true`: a bookmark marks where the initial events end.
+    initial: bool,
+    /// Every object first, as ADDED.
+    from_start: bool,
+    since: Option<u64>,
+    bookmarks: bool,
+    timeout: Duration,
+}
+
+impl WatchQuery {
+    fn parse(query: &str) -> WatchQuery {
+        let initial = param(query, "sendInitialEvents") == Some("true");
+        WatchQuery {
+            initial,
+            from_start: initial || matches!(param(query, "resourceVersion"), None | Some("0" | "")),
+            since: param(query, "resourceVersion").and_then(|v| v.parse::<u64>().ok()),
+            bookmarks: param(query, "allowWatchBookmarks") == Some("true"),
+            timeout: param(query, "timeoutSeconds")
+                .and_then(|t| t.parse().ok())
+                .map(Duration::from_secs)
+                .unwrap_or(MAX_WATCH)
+                .min(MAX_WATCH),
+        }
+    }
+}
+
 pub fn watch(state: &State, r: &Resource, ns: Option<&str>, query: &str) -> Response {
-    let initial = param(query, "sendInitialEvents") == Some("true");
-    let from_start = initial || matches!(param(query, "resourceVersion"), None | Some("0" | ""));
-    let since = param(query, "resourceVersion").and_then(|v| v.parse::<u64>().ok());
+    let q = WatchQuery::parse(query);
     let oldest = state.compacted();
-    if let Some(v) = since.filter(|v| *v > 0 && *v < oldest) {
-        // As the API server's watch cache answers: 200, then one ERROR event, then the end.
-        let status = super::status::body(
-            StatusCode::GONE,
-            "Expired",
-            format!("too old resource version: {v} ({oldest})"),
-            None,
-            None,
-        );
-        return (
-            StatusCode::OK,
-            [("content-type", "application/json")],
-            event("ERROR", status),
-        )
-            .into_response();
+    if let Some(v) = q.since.filter(|v| *v > 0 && *v < oldest) {
+        return gone(v, oldest);
     }
     // Subscribed before the initial events are read, so no change falls between them.
     let changes = state.subscribe();
     let index = index_of(r);
-    let ns_owned = ns.map(str::to_string);
-    let bookmarks = param(query, "allowWatchBookmarks") == Some("true");
-    let timeout = param(query, "timeoutSeconds")
-        .and_then(|t| t.parse().ok())
-        .map(Duration::from_secs)
-        .unwrap_or(MAX_WATCH)
-        .min(MAX_WATCH);
+    let (lines, replayed) = catch_up(state, r, ns, index, &q);
+    let events = stream::iter(lines.into_iter().map(Ok::<_, std::io::Error>));
+    // Then the changes, until the timeout or the lab stops, as a live API server does.
+    let live = live_changes(
+        state,
+        changes,
+        index,
+        ns.map(str::to_string),
+        replayed,
+        q.timeout,
+    );
+    (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        Body::from_stream(events.chain(live)),
+    )
+        .into_response()
+}
+
+/// As the API server's watch cache answers a resourceVersion it no longer has: 200, then one
+/// ERROR event, then the end.
+fn gone(v: u64, oldest: u64) -> Response {
+    let status = super::status::body(
+        StatusCode::GONE,
+        "Expired",
+        format!("too old resource version: {v} ({oldest})"),
+        None,
+        None,
+    );
+    (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        event("ERROR", status),
+    )
+        .into_response()
+}
+
+/// The events a watch sees before it waits (every object from the start, the changes since its
+/// resourceVersion, the bookmark), and the resourceVersion they bring it to: only later changes
+/// are sent live.
+fn catch_up(
+    state: &State,
+    r: &Resource,
+    ns: Option<&str>,
+    index: Option<usize>,
+    q: &WatchQuery,
+) -> (Vec<String>, u64) {
+    let WatchQuery {
+        initial,
+        from_start,
+        since,
+        bookmarks,
+        ..
+    } = *q;
     let mut lines: Vec<String> = Vec::new();
     if from_start {
         for obj in state
@@ -82,13 +143,24 @@ pub fn watch(state: &State, r: &Resource, ns: Option<&str>, query: &str) -> Resp
             json!({"kind": r.kind, "apiVersion": r.group_version(), "metadata": meta}),
         ));
     }
-    let events = stream::iter(lines.into_iter().map(Ok::<_, std::io::Error>));
-    // Then the changes, until the timeout or the lab stops, as a live API server does.
+    (lines, replayed)
+}
+
+/// The changes after `replayed`, one event each, until the deadline, the lab stopping or its
+/// connections being cut.
+fn live_changes(
+    state: &State,
+    changes: broadcast::Receiver<Change>,
+    index: Option<usize>,
+    ns_owned: Option<String>,
+    replayed: u64,
+    timeout: Duration,
+) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> + use<> {
     let stop = state.stop();
     let cut = state.cut();
     let deadline = tokio::time::Instant::now() + timeout;
     let drop_after_one = state.drop_watches();
-    let hold = stream::unfold(
+    stream::unfold(
         (changes, stop, cut, false),
         move |(mut changes, mut stop, mut cut, sent)| {
             let ns = ns_owned.clone();
@@ -113,21 +185,15 @@ pub fn watch(state: &State, r: &Resource, ns: Option<&str>, query: &str) -> Resp
                         {
                             return Some((Ok(c.line), (changes, stop, cut, true)));
                         }
-                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
                             continue;
                         }
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                        Err(broadcast::error::RecvError::Closed) => return None,
                     }
                 }
             }
         },
-    );
-    (
-        StatusCode::OK,
-        [("content-type", "application/json")],
-        Body::from_stream(events.chain(hold)),
     )
-        .into_response()
 }
 
 pub(crate) fn event(kind: &str, object: Value) -> String {

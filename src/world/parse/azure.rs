@@ -38,29 +38,11 @@ pub(super) fn add_arm(
     match ty.to_ascii_lowercase().as_str() {
         CLUSTER => {
             let p: ClusterProps = cx.typed_at(&what, &props, &at)?;
-            az.clusters.push(ManagedCluster {
-                id: head.id,
-                name: head.name,
-                location: head.location,
-                oidc_issuer_enabled: p.oidc_issuer_profile.as_ref().is_some_and(|o| o.enabled),
-                issuer_url: p.oidc_issuer_profile.and_then(|o| o.issuer_url),
-                workload_identity_enabled: p
-                    .security_profile
-                    .and_then(|s| s.workload_identity)
-                    .is_some_and(|w| w.enabled),
-                kubernetes_version: p.kubernetes_version,
-            });
+            az.clusters.push(p.into_cluster(head));
         }
         IDENTITY => {
             let p: IdentityProps = cx.typed_at(&what, &props, &at)?;
-            az.identities.push(ManagedIdentity {
-                id: head.id,
-                name: head.name,
-                location: head.location,
-                tenant_id: p.tenant_id,
-                principal_id: p.principal_id,
-                client_id: p.client_id,
-            });
+            az.identities.push(p.into_identity(head));
         }
         FIC => {
             let p: FicProps = cx.typed_at(&what, &props, &at)?;
@@ -73,51 +55,20 @@ pub(super) fn add_arm(
                         .into(),
                 )
             })?;
-            az.federated_credentials.push(FederatedCredential {
-                id: head.id.clone(),
-                name: head.name,
-                owner: CredentialOwner::Identity(parent),
-                issuer: p.issuer,
-                subject: p.subject,
-                audiences: p.audiences,
-                claims_matching_expression: p.claims_matching_expression.map(|c| c.value),
-            });
+            az.federated_credentials
+                .push(p.into_credential(head, parent));
         }
         VAULT => {
             let p: VaultProps = cx.typed_at(&what, &props, &at)?;
-            az.vaults.push(KeyVault {
-                id: head.id,
-                name: head.name,
-                location: head.location,
-                tenant_id: p.tenant_id,
-                vault_uri: p.vault_uri,
-                rbac_authorization: p.enable_rbac_authorization.unwrap_or(false),
-                access_policies: p.access_policies.into_iter().map(Into::into).collect(),
-                public_network_access: p.public_network_access,
-                network_acls: p.network_acls.map(Into::into),
-            });
+            az.vaults.push(p.into_vault(head));
         }
         STORAGE => {
             let p: StorageProps = cx.typed_at(&what, &props, &at)?;
-            az.storage_accounts.push(StorageAccount {
-                id: head.id,
-                name: head.name,
-                location: head.location,
-                blob_endpoint: p.primary_endpoints.and_then(|e| e.blob),
-                public_network_access: p.public_network_access,
-                network_acls: p.network_acls.map(Into::into),
-            });
+            az.storage_accounts.push(p.into_storage_account(head));
         }
         ROLE_ASSIGNMENT => {
             let p: RoleProps = cx.typed_at(&what, &props, &at)?;
-            az.role_assignments.push(RoleAssignment {
-                id: head.id,
-                principal_id: p.principal_id,
-                principal_type: p.principal_type,
-                role_definition_id: p.role_definition_id,
-                role_definition_name: p.role_definition_name,
-                scope: p.scope,
-            });
+            az.role_assignments.push(p.into_role_assignment(head));
         }
         _ => cx.ignore(world, ty, &describe(&item)),
     }
@@ -188,6 +139,23 @@ struct ClusterProps {
     security_profile: Option<SecurityProfile>,
 }
 
+impl ClusterProps {
+    fn into_cluster(self, head: Head) -> ManagedCluster {
+        ManagedCluster {
+            id: head.id,
+            name: head.name,
+            location: head.location,
+            oidc_issuer_enabled: self.oidc_issuer_profile.as_ref().is_some_and(|o| o.enabled),
+            issuer_url: self.oidc_issuer_profile.and_then(|o| o.issuer_url),
+            workload_identity_enabled: self
+                .security_profile
+                .and_then(|s| s.workload_identity)
+                .is_some_and(|w| w.enabled),
+            kubernetes_version: self.kubernetes_version,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct OidcProfile {
     #[serde(default)]
@@ -221,6 +189,19 @@ struct IdentityProps {
     client_id: Option<String>,
 }
 
+impl IdentityProps {
+    fn into_identity(self, head: Head) -> ManagedIdentity {
+        ManagedIdentity {
+            id: head.id,
+            name: head.name,
+            location: head.location,
+            tenant_id: self.tenant_id,
+            principal_id: self.principal_id,
+            client_id: self.client_id,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct FicProps {
@@ -230,6 +211,20 @@ struct FicProps {
     audiences: Vec<String>,
     #[serde(default)]
     claims_matching_expression: Option<super::widiag::Expression>,
+}
+
+impl FicProps {
+    fn into_credential(self, head: Head, parent: String) -> FederatedCredential {
+        FederatedCredential {
+            id: head.id,
+            name: head.name,
+            owner: CredentialOwner::Identity(parent),
+            issuer: self.issuer,
+            subject: self.subject,
+            audiences: self.audiences,
+            claims_matching_expression: self.claims_matching_expression.map(|c| c.value),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -247,6 +242,22 @@ struct VaultProps {
     public_network_access: Option<String>,
     #[serde(default)]
     network_acls: Option<ArmNetworkAcls>,
+}
+
+impl VaultProps {
+    fn into_vault(self, head: Head) -> KeyVault {
+        KeyVault {
+            id: head.id,
+            name: head.name,
+            location: head.location,
+            tenant_id: self.tenant_id,
+            vault_uri: self.vault_uri,
+            rbac_authorization: self.enable_rbac_authorization.unwrap_or(false),
+            access_policies: self.access_policies.into_iter().map(Into::into).collect(),
+            public_network_access: self.public_network_access,
+            network_acls: self.network_acls.map(Into::into),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -333,6 +344,19 @@ struct StorageProps {
     network_acls: Option<ArmNetworkAcls>,
 }
 
+impl StorageProps {
+    fn into_storage_account(self, head: Head) -> StorageAccount {
+        StorageAccount {
+            id: head.id,
+            name: head.name,
+            location: head.location,
+            blob_endpoint: self.primary_endpoints.and_then(|e| e.blob),
+            public_network_access: self.public_network_access,
+            network_acls: self.network_acls.map(Into::into),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct Endpoints {
     #[serde(default)]
@@ -349,6 +373,19 @@ struct RoleProps {
     #[serde(default)]
     role_definition_name: Option<String>,
     scope: String,
+}
+
+impl RoleProps {
+    fn into_role_assignment(self, head: Head) -> RoleAssignment {
+        RoleAssignment {
+            id: head.id,
+            principal_id: self.principal_id,
+            principal_type: self.principal_type,
+            role_definition_id: self.role_definition_id,
+            role_definition_name: self.role_definition_name,
+            scope: self.scope,
+        }
+    }
 }
 
 #[derive(Deserialize)]
