@@ -38,6 +38,16 @@ fn headless(browser: &str, profile: &Path) -> Command {
     c
 }
 
+/// Runs Chromium to completion; its stderr is the failure message.
+fn run(command: &mut Command) {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The bundle `widiag` would hand off for a world of assets/worlds, as of its capture.
 fn bundle_of(world: &str) -> bundle::Bundle {
     let w = common::load(&common::root().join(format!("assets/worlds/{world}.yaml")));
@@ -52,17 +62,10 @@ fn bundle_of(world: &str) -> bundle::Bundle {
 /// Chromium's screenshot of the page, kept as a test artifact; it must not be blank.
 fn screenshot(browser: &str, profile: &Path, url: &str, shot: &Path, world: &str) {
     let _ = std::fs::remove_file(shot);
-    let out = headless(browser, profile)
+    run(headless(browser, profile)
         .arg("--window-size=1200,1600")
         .arg(format!("--screenshot={}", shot.display()))
-        .arg(url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg(url));
     let png = std::fs::read(shot).unwrap();
     assert!(
         png.starts_with(b"\x89PNG") && png.len() > 20_000,
@@ -72,17 +75,10 @@ fn screenshot(browser: &str, profile: &Path, url: &str, shot: &Path, world: &str
 
 /// What a reader sees: Chromium lays the page out and prints it; pdftotext reads it back.
 fn printed_text(browser: &str, profile: &Path, url: &str, pdf: &Path) -> String {
-    let out = headless(browser, profile)
+    run(headless(browser, profile)
         .arg("--no-pdf-header-footer")
         .arg(format!("--print-to-pdf={}", pdf.display()))
-        .arg(url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg(url));
     let text = Command::new("pdftotext")
         .args(["-layout"])
         .arg(pdf)

@@ -1,8 +1,11 @@
-//! The lab: loopback servers built from a world that speak the real protocols, so clients we did
-//! not write (kubectl, kube-rs, the Azure SDKs) work against them unmodified. It is the ground
-//! for integration tests and the demo. So far it serves the Kubernetes API (discovery,
-//! list/get, Table output, TokenRequest) and the cluster's OIDC discovery and JWKS, over plain
-//! HTTP on 127.0.0.1. Entra, ARM, Graph, Key Vault, Blob and TLS follow (issue 4).
+//! The lab (the `lab` cargo feature): loopback servers built from a world that speak the real
+//! protocols, so clients we did not write (kubectl, kube-rs, curl, the Azure SDKs) work against
+//! them unmodified. It is the ground for integration tests and the demo: the Kubernetes API
+//! (discovery, get/list/watch, Table output, TokenRequest, pods/exec) and the cluster's OIDC
+//! discovery and JWKS on plain HTTP, and Entra, ARM, Graph, Key Vault and Blob over TLS for their
+//! real host names through a CONNECT proxy. It shares no rule with the analysis: its RBAC comes
+//! from Microsoft's published role definitions (`rbac`), its misbehaviour from the world's
+//! `LabBehaviour` documents (`behaviour`).
 
 pub mod arm;
 pub mod bearer;

@@ -154,11 +154,13 @@ pub async fn serve(
             }
             Effect::Describe { id, pod } => (
                 id,
-                spawn_describe(&source, &config, &seen, &results, (id, pod)),
+                spawn_for_pod(&source, &config, &seen, &results, (id, pod), describe),
             ),
             Effect::Export { id, pod } => (
                 id,
-                spawn_export(&source, &config, &seen, &results, (id, pod)),
+                spawn_for_pod(&source, &config, &seen, &results, (id, pod), |w, pod, c| {
+                    Answer::Exported(export(w, &pod, c))
+                }),
             ),
         };
         running.insert(id, task);
@@ -174,47 +176,36 @@ fn copy_to_clipboard(text: String) {
     let _ = out.flush();
 }
 
-/// Describes the pod in the world it was last seen in.
-fn spawn_describe(
+/// Runs `work` on the world the pod was last seen in (or a fresh read), with the command line's
+/// configuration: a describe or an export.
+fn spawn_for_pod(
     source: &DataSource,
     config: &Arc<Config>,
     seen: &Arc<Mutex<Seen>>,
     results: &mpsc::UnboundedSender<Msg>,
     (id, pod): (u64, ObjRef),
+    work: fn(&World, ObjRef, &Config) -> Answer,
 ) -> tokio::task::JoinHandle<()> {
     let known = seen
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .world_of(&pod);
-    let judging = Arc::clone(config);
+    let with = Arc::clone(config);
     with_world(source, config, known, (id, pod), results, move |w, pod| {
-        let now = judging.instant(w, jiff::Timestamp::now());
-        match crate::analysis::describe::describe(w, &pod, now) {
-            Some(v) => Answer::Described(pod, v),
-            None => {
-                let gone = format!("{pod} is no longer in the world");
-                Answer::DescribeFailed(pod, gone)
-            }
-        }
+        work(w, pod, &with)
     })
 }
 
-/// Exports the pod's bundle from the world it was last seen in.
-fn spawn_export(
-    source: &DataSource,
-    config: &Arc<Config>,
-    seen: &Arc<Mutex<Seen>>,
-    results: &mpsc::UnboundedSender<Msg>,
-    (id, pod): (u64, ObjRef),
-) -> tokio::task::JoinHandle<()> {
-    let known = seen
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .world_of(&pod);
-    let exporting = Arc::clone(config);
-    with_world(source, config, known, (id, pod), results, move |w, pod| {
-        Answer::Exported(export(w, &pod, &exporting))
-    })
+/// The facts behind the pod's chain, judged at the instant the views use.
+fn describe(w: &World, pod: ObjRef, config: &Config) -> Answer {
+    let now = config.instant(w, jiff::Timestamp::now());
+    match crate::analysis::describe::describe(w, &pod, now) {
+        Some(v) => Answer::Described(pod, v),
+        None => {
+            let gone = format!("{pod} is no longer in the world");
+            Answer::DescribeFailed(pod, gone)
+        }
+    }
 }
 
 /// Reads the source (and probes) on a task; the answer comes back as request `id`'s.

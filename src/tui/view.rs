@@ -14,7 +14,7 @@ use super::keymap::BINDINGS;
 use super::model::{Activity, Concerns, Model, Pane, Source, Tab};
 use crate::analysis::{LinkResult, PodChain, Status};
 
-/// Colours, or none at all (`NO_COLOR`, `--color never`).
+/// Colours, or none at all (`NO_COLOR` set and not empty).
 #[derive(Debug, Clone, Copy)]
 pub struct Theme {
     pub color: bool,

@@ -158,6 +158,40 @@ pub fn document_at_line(text: &str, line: u64) -> usize {
     docs.max(1)
 }
 
+/// Whether an empty document can stand between two others, shifting the positions of the ones
+/// after it: some `---` (or `...`) line at column 0 follows an earlier one with no content line in
+/// between. A line scan, so the common file (no empty document) is not parsed a second time just
+/// to learn that its n-th value is its n-th document; it may say yes when there is none, never no
+/// when there is one.
+pub fn may_hold_empty_documents(text: &str) -> bool {
+    let mut seen_marker = false;
+    let mut content = false;
+    for line in text.lines() {
+        let marker = ["---", "..."].iter().find_map(|m| {
+            line.strip_prefix(m)
+                .filter(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+        });
+        match marker {
+            Some(rest) => {
+                if seen_marker && !content {
+                    return true;
+                }
+                seen_marker = true;
+                // `--- kind: A` opens a document with content on the marker's own line.
+                let rest = rest.split(" #").next().unwrap_or_default().trim();
+                content = !(rest.is_empty() || rest == "~" || rest.starts_with('#'));
+            }
+            None => {
+                let t = line.trim();
+                if !(t.is_empty() || t.starts_with('#') || t == "~" || t.starts_with('%')) {
+                    content = true;
+                }
+            }
+        }
+    }
+    false
+}
+
 /// The stream position of each document that holds something: the YAML parser drops empty
 /// documents (`---` followed by `---`), so the n-th value is not always the n-th document, and
 /// messages and line lookups need the latter.
@@ -211,6 +245,35 @@ mod tests {
             [1, 2]
         );
         assert_eq!(non_empty_documents("kind: A\n"), [0]);
+    }
+
+    /// The line scan never misses a stream whose positions an empty document shifts.
+    #[test]
+    fn the_line_scan_never_misses_an_empty_document() {
+        for text in [
+            "---\n---\nkind: A\n---\nkind: B\n",
+            "kind: A\n---\n---\nkind: B\n",
+            "kind: A\n--- ~\n--- kind: B\n",
+            "kind: A\n---\n# only a comment\n---\nkind: B\n",
+            "kind: A\n...\n---\n...\n---\nkind: B\n",
+            "kind: A\n---\n\n~\n---\nkind: B\n",
+            "# header\n---\nkind: A\n---\n--- kind: B\n",
+        ] {
+            let n = non_empty_documents(text).len();
+            if non_empty_documents(text) != (0..n).collect::<Vec<_>>() {
+                assert!(may_hold_empty_documents(text), "{text:?}");
+            }
+        }
+        for text in [
+            "kind: A\n",
+            "---\nkind: A\n---\nkind: B\n",
+            "apiVersion: v1\nkind: List\nitems:\n- kind: Pod\n  data: |\n    ---\n    x\n",
+        ] {
+            let n = non_empty_documents(text).len();
+            assert_eq!(non_empty_documents(text), (0..n).collect::<Vec<_>>(), "{text:?}");
+        }
+        assert!(!may_hold_empty_documents("---\nkind: A\n---\nkind: B\n"));
+        assert!(!may_hold_empty_documents("apiVersion: v1\nkind: List\nitems: []\n"));
     }
 
     #[test]
