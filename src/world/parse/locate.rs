@@ -270,10 +270,16 @@ mod tests {
             "apiVersion: v1\nkind: List\nitems:\n- kind: Pod\n  data: |\n    ---\n    x\n",
         ] {
             let n = non_empty_documents(text).len();
-            assert_eq!(non_empty_documents(text), (0..n).collect::<Vec<_>>(), "{text:?}");
+            assert_eq!(
+                non_empty_documents(text),
+                (0..n).collect::<Vec<_>>(),
+                "{text:?}"
+            );
         }
         assert!(!may_hold_empty_documents("---\nkind: A\n---\nkind: B\n"));
-        assert!(!may_hold_empty_documents("apiVersion: v1\nkind: List\nitems: []\n"));
+        assert!(!may_hold_empty_documents(
+            "apiVersion: v1\nkind: List\nitems: []\n"
+        ));
     }
 
     #[test]
