@@ -61,17 +61,25 @@ fn error(status: StatusCode, headers: &HeaderMap, code: &str, message: &str) -> 
     xml_response(status, headers, body, Some(code))
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn handle(
-    world: &World,
-    entra_key: &SigningKey,
-    host: &str,
-    method: &Method,
-    path: &str,
-    query: &str,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Response {
+/// One request to a storage account's Blob endpoint.
+pub struct Request<'a> {
+    pub host: &'a str,
+    pub method: &'a Method,
+    pub path: &'a str,
+    pub query: &'a str,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+}
+
+pub fn handle(world: &World, entra_key: &SigningKey, request: Request<'_>) -> Response {
+    let Request {
+        host,
+        method,
+        path,
+        query,
+        headers,
+        body,
+    } = request;
     let name = host.split('.').next().unwrap_or_default();
     let Some(account) = world
         .azure
@@ -91,21 +99,8 @@ pub fn handle(
         Ok(c) => c,
         Err(rejected) => return unauthenticated(&rejected, headers, &tenant),
     };
-    if headers.get("x-ms-version").is_none() {
-        return error(
-            StatusCode::BAD_REQUEST,
-            headers,
-            "MissingRequiredHeader",
-            "An HTTP header that's mandatory for this request is not specified.",
-        );
-    }
-    if firewalled(account) {
-        return error(
-            StatusCode::FORBIDDEN,
-            headers,
-            "AuthorizationFailure",
-            "This request is not authorized to perform this operation.",
-        );
+    if let Some(refused) = refused_before_rbac(account, headers) {
+        return refused;
     }
     let oid = claims["oid"].as_str().unwrap_or_default();
     let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
@@ -151,6 +146,27 @@ pub fn handle(
             "The resource doesn't support specified Http Verb.",
         ),
     }
+}
+
+/// What the service refuses before it looks at roles: a request without its version header, or
+/// one the account's firewall does not let through.
+fn refused_before_rbac(account: &StorageAccount, headers: &HeaderMap) -> Option<Response> {
+    if headers.get("x-ms-version").is_none() {
+        return Some(error(
+            StatusCode::BAD_REQUEST,
+            headers,
+            "MissingRequiredHeader",
+            "An HTTP header that's mandatory for this request is not specified.",
+        ));
+    }
+    firewalled(account).then(|| {
+        error(
+            StatusCode::FORBIDDEN,
+            headers,
+            "AuthorizationFailure",
+            "This request is not authorized to perform this operation.",
+        )
+    })
 }
 
 /// A request without a usable bearer token. Only a missing one gets the challenge that tells

@@ -313,12 +313,14 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
         crate::lab::blob::handle(
             &state.inner.world,
             &state.inner.entra_key,
-            &host,
-            &parts.method,
-            &path,
-            &query,
-            &parts.headers,
-            &body,
+            crate::lab::blob::Request {
+                host: &host,
+                method: &parts.method,
+                path: &path,
+                query: &query,
+                headers: &parts.headers,
+                body: &body,
+            },
         )
     } else {
         kube_request(&state, &parts, &path, &query, &body).await

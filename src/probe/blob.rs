@@ -31,7 +31,13 @@ pub async fn probe(http: &Http, pod: &ObjRef, t: &BlobTarget<'_>, token: &str) -
             format!("{base}/?comp=list&maxresults=1"),
         ),
     };
-    let mut out = vec![call(http, pod, &target, operation, "GET", url, None, token).await];
+    let read = Call {
+        operation,
+        method: "GET",
+        url,
+        body: None,
+    };
+    let mut out = vec![call(http, pod, &target, token, read).await];
     if t.user_delegation {
         let start = jiff::Timestamp::now();
         let expiry = start + jiff::SignedDuration::from_secs(3600);
@@ -46,11 +52,13 @@ pub async fn probe(http: &Http, pod: &ObjRef, t: &BlobTarget<'_>, token: &str) -
                 http,
                 pod,
                 &target,
-                "get a user delegation key".into(),
-                "POST",
-                format!("{base}/?restype=service&comp=userdelegationkey"),
-                Some(body),
                 token,
+                Call {
+                    operation: "get a user delegation key".into(),
+                    method: "POST",
+                    url: format!("{base}/?restype=service&comp=userdelegationkey"),
+                    body: Some(body),
+                },
             )
             .await,
         );
@@ -78,16 +86,25 @@ pub fn unprobed(pod: &ObjRef, t: &BlobTarget<'_>, why: &str) -> ProbeRecord {
 
 const STORAGE_RESOURCE: &str = "https://storage.azure.com";
 
-#[allow(clippy::too_many_arguments)]
-async fn call(
-    http: &Http,
-    pod: &ObjRef,
-    target: &ProbeTarget,
+/// One Blob request of a probe: what it is called in the record, and what is sent.
+struct Call {
     operation: String,
     method: &'static str,
     url: String,
     body: Option<String>,
+}
+
+async fn call(
+    http: &Http,
+    pod: &ObjRef,
+    target: &ProbeTarget,
     token: &str,
+    Call {
+        operation,
+        method,
+        url,
+        body,
+    }: Call,
 ) -> ProbeRecord {
     let redacted = crate::net::http::redact_url(&url);
     let mut record = ProbeRecord::new(
