@@ -341,3 +341,28 @@ fn a_world_whose_pods_were_not_read_is_unknown_in_every_form() {
         .collect();
     assert_eq!(levels, ["error", "warning"]);
 }
+
+/// The lab's behaviour documents stay with the world they came with: the world writes them back,
+/// a support bundle (subset or whole, names redacted or not) never carries them.
+#[test]
+fn bundles_never_carry_lab_behaviour() {
+    let text = std::fs::read_to_string(common::root().join("assets/worlds/seed-004-healthy.yaml"))
+        .unwrap()
+        + "\n---\napiVersion: widiag.io/v1\nkind: LabBehaviour\npropagating: [planted-fic]\n";
+    let world = parse_str("seed-004.yaml", &text).unwrap();
+    assert_eq!(world.extensions.len(), 1);
+    let written = write::to_yaml(&write::documents(&world)).unwrap();
+    assert!(written.contains("kind: LabBehaviour"), "{written}");
+    for redact in [false, true] {
+        let b = bundle::build(
+            &world,
+            &Catalog::builtin(),
+            &options(&world, Selection::All),
+            redact,
+        )
+        .unwrap();
+        assert!(b.world.extensions.is_empty());
+        let yaml = output::bundle::render(&b).unwrap();
+        assert!(!yaml.contains("LabBehaviour") && !yaml.contains("planted-fic"));
+    }
+}
