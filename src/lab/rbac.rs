@@ -65,11 +65,7 @@ pub fn allowed(world: &World, principal: &str, resource: &str, op: Operation<'_>
     world.azure.role_assignments.iter().any(|a| {
         a.principal_id.eq_ignore_ascii_case(principal)
             && inherits(&a.scope, resource)
-            && a.role_definition_id
-                .rsplit('/')
-                .next()
-                .and_then(builtin)
-                .is_some_and(|d| d.permits(op))
+            && builtin(a.role_guid()).is_some_and(|d| d.permits(op))
     })
 }
 

@@ -204,53 +204,44 @@ async fn take_token<'p>(
     plan: &'p ExchangePlan,
     opts: &ProbeOptions,
 ) -> Taken<'p> {
-    match &opts.own_token {
-        Some(own) if plan.pods.contains(&own.pod) => Taken {
-            plan,
-            jwt: Ok(token::PodToken(own.jwt.clone())),
-            source: "in-pod",
-        },
-        _ => match step(
-            http,
-            ("token request", "POST", token_url(plan)),
-            201,
-            opts.timeout,
-            token::request(client, plan),
-        )
-        .await
-        {
-            Ok(jwt) => Taken {
-                plan,
-                jwt: Ok(jwt),
-                source: "token-request",
-            },
-            // Not allowed to mint one: read the one the pod has.
-            Err(denied) if denied.status == Some(403) => match step(
-                http,
-                ("read the token file over exec", "GET", exec_url(plan)),
-                101,
-                opts.timeout,
-                token::exec(client, plan),
-            )
-            .await
-            {
-                Ok(jwt) => Taken {
-                    plan,
-                    jwt: Ok(jwt),
-                    source: "exec",
-                },
-                Err(e) => Taken {
-                    plan,
-                    jwt: Err(format!("{}; {}", denied.message, e.message)),
-                    source: "token-request",
-                },
-            },
-            Err(failed) => Taken {
-                plan,
-                jwt: Err(failed.message),
-                source: "token-request",
-            },
-        },
+    let taken = |jwt, source| Taken { plan, jwt, source };
+    if let Some(own) = opts
+        .own_token
+        .as_ref()
+        .filter(|o| plan.pods.contains(&o.pod))
+    {
+        return taken(Ok(token::PodToken(own.jwt.clone())), "in-pod");
+    }
+    let requested = step(
+        http,
+        ("token request", "POST", token_url(plan)),
+        201,
+        opts.timeout,
+        token::request(client, plan),
+    )
+    .await;
+    let denied = match requested {
+        Ok(jwt) => return taken(Ok(jwt), "token-request"),
+        Err(failed) if failed.status != Some(403) => {
+            return taken(Err(failed.message), "token-request");
+        }
+        Err(denied) => denied,
+    };
+    // Not allowed to mint one: read the one the pod has.
+    let read = step(
+        http,
+        ("read the token file over exec", "GET", exec_url(plan)),
+        101,
+        opts.timeout,
+        token::exec(client, plan),
+    )
+    .await;
+    match read {
+        Ok(jwt) => taken(Ok(jwt), "exec"),
+        Err(e) => taken(
+            Err(format!("{}; {}", denied.message, e.message)),
+            "token-request",
+        ),
     }
 }
 

@@ -54,10 +54,12 @@ pub fn documents(file: &str, text: &str) -> Result<(Format, Vec<(usize, Value)>)
             .collect(),
         Format::Yaml => {
             let docs = yaml_documents(file, text)?;
-            if !super::locate::may_hold_empty_documents(text) {
-                return Ok((format, docs.into_iter().enumerate().collect()));
-            }
-            let at = super::locate::non_empty_documents(text);
+            // The second parse only when an empty document can shift the numbering.
+            let at = if super::locate::may_hold_empty_documents(text) {
+                super::locate::non_empty_documents(text)
+            } else {
+                Vec::new()
+            };
             if at.len() == docs.len() {
                 at.into_iter().zip(docs).collect()
             } else {
