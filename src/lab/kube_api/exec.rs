@@ -140,7 +140,8 @@ pub fn pod_token(state: &State, ns: &str, name: &str) -> Option<String> {
 /// The audience of the `serviceAccountToken` projection the kubelet writes at `path`, read as
 /// the kubelet reads the pod: a container's volumeMount whose mountPath holds the file, its
 /// projected volume, the source whose `path` is the rest. Without `audience` the kubelet asks for
-/// the API server's own audiences, which default to its issuer.
+/// the API server's own audiences, which default to its issuer (Kubernetes API reference,
+/// ServiceAccountTokenProjection.audience; kube-apiserver `--api-audiences`).
 fn projected_audience(state: &State, pod: &Value, path: &str) -> Option<String> {
     let spec = &pod["spec"];
     let (volume, file) = spec["containers"]
