@@ -29,6 +29,9 @@ pub struct Subject<'w> {
     pub tenant_id: Option<String>,
     pub resolved: Option<Resolved<'w>>,
     pub token: TokenView,
+    /// What the installed webhook decides for a pod like this one now; `None` when it cannot
+    /// start (the webhook link says why).
+    pub admission: Option<webhook::Admission>,
 }
 
 #[derive(Clone, Copy)]
@@ -137,6 +140,13 @@ impl<'w> Subject<'w> {
             .or_else(|| ix.world.info.tenant_id.clone());
         let resolved = client_id.as_deref().and_then(|c| resolve(ix, c));
         let token = token_view(ix, install, pod, &at, &sa_name);
+        let admission = install.started.as_ref().ok().map(|started| {
+            let req = webhook::admission::Request {
+                pod,
+                service_account: sa,
+            };
+            webhook::admission::admit(&install.profile, started, &req)
+        });
         Subject {
             pod,
             at,
@@ -152,6 +162,7 @@ impl<'w> Subject<'w> {
             tenant_id,
             resolved,
             token,
+            admission,
         }
     }
 

@@ -3,7 +3,8 @@
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
-use crate::analysis::webhook::{EXPIRATION, INJECT_PROXY, PROXY_PORT, USE_LABEL, expiration_valid};
+use crate::analysis::webhook::admission::Cause;
+use crate::analysis::webhook::{Admission, EXPIRATION, INJECT_PROXY, PROXY_PORT, USE_LABEL};
 
 /// `label {USE_LABEL}`, spelled out so a passing pod costs no allocation for it.
 const LABEL_EVIDENCE: &str = "label azure.workload.identity/use";
@@ -28,7 +29,10 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     invalid_annotations(cx, b);
     let spec = s.spec;
     if s.pod_annotation(INJECT_PROXY).is_some() && spec.and_then(|p| p.host_network) == Some(true) {
-        b.raise(Code::WI405, "inject-proxy-sidecar on a hostNetwork pod");
+        let r = b.raise(Code::WI405, "inject-proxy-sidecar on a hostNetwork pod");
+        if let Some(Admission::Denied(d)) = &s.admission {
+            r.evidence(Evidence::fact("webhook answer", d.event()));
+        }
     }
     if s.pod_annotation("kubernetes.io/config.mirror").is_some() {
         b.raise(
@@ -56,25 +60,24 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     b.ok(format!("pod labelled {USE_LABEL}: \"true\""));
 }
 
-/// Annotation values the webhook rejects, denying the pod's creation.
+/// The webhook's refusal of a pod like this one, for a reason on the pod itself: it quotes the
+/// webhook's message, which a controller's `FailedCreate` event carries.
 fn invalid_annotations(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
-    let s = cx.subject;
-    for key in [EXPIRATION, PROXY_PORT] {
-        if let Some(v) = s.pod_annotation(key) {
-            let ok = if key == EXPIRATION {
-                expiration_valid(v.trim())
-            } else {
-                v.trim().parse::<i32>().is_ok()
-            };
-            if !ok {
-                b.raise(
-                    Code::WI404,
-                    format!("annotation {key} is {v:?}; the webhook denies pod creation"),
-                )
-                .var("annotation", key);
-            }
-        }
-    }
+    let Some(Admission::Denied(d)) = &cx.subject.admission else {
+        return;
+    };
+    let key = match d.cause {
+        Cause::ProxyPort => PROXY_PORT,
+        Cause::Expiration { on_pod: true } => EXPIRATION,
+        _ => return,
+    };
+    let value = cx.subject.pod_annotation(key).unwrap_or_default();
+    b.raise(
+        Code::WI404,
+        format!("annotation {key} is {value:?}; the webhook denies pod creation"),
+    )
+    .evidence(Evidence::fact("webhook answer", d.event()))
+    .var("annotation", key);
 }
 
 /// The node the pod runs on: a virtual node, or Windows without `spec.os.name`.

@@ -4,7 +4,8 @@ use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
 use crate::analysis::index::lower;
-use crate::analysis::webhook::{CLIENT_ID, EXPIRATION, TENANT_ID, expiration_valid};
+use crate::analysis::webhook::admission::Cause;
+use crate::analysis::webhook::{Admission, CLIENT_ID, EXPIRATION, TENANT_ID};
 use crate::untrusted::grammar::{guid, tenant};
 use crate::world::azure::CredentialOwner;
 use k8s_openapi::api::core::v1::ServiceAccount;
@@ -43,10 +44,24 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             b.raise(Code::WI305, format!("{CLIENT_ID} is {v:?}, not a GUID"))
                 .evidence(Evidence::fact(CLIENT_ID, format!("{v:?}")));
         }
+        // The webhook copies the value as it is (webhook.go@v1.6.0:422-425), spaces included.
+        Some(v) if v != v.trim() => {
+            b.raise(
+                Code::WI305,
+                format!(
+                    "{CLIENT_ID} is {v:?}: the webhook copies it untrimmed into AZURE_CLIENT_ID"
+                ),
+            )
+            .evidence(Evidence::fact(CLIENT_ID, format!("{v:?}")))
+            .var("client_id", v.trim());
+        }
         Some(v) => b.fact(Evidence::fact(CLIENT_ID, v)),
     }
     if let Some(t) = annotations.get(TENANT_ID) {
-        if !t.trim().is_empty() && !tenant(t.trim()) {
+        if t.is_empty() {
+            // The key alone decides (webhook.go@v1.6.0:428-435): the cluster's tenant is not used.
+            empty_tenant(cx, b);
+        } else if t != t.trim() || !tenant(t) {
             b.raise(
                 Code::WI306,
                 format!("{TENANT_ID} is {t:?}, not a tenant GUID or domain"),
@@ -55,15 +70,20 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             b.fact(Evidence::fact(TENANT_ID, t));
         }
     }
-    if let Some(e) = annotations.get(EXPIRATION)
-        && !expiration_valid(e.trim())
+    if let Some(Admission::Denied(d)) = &s.admission
+        && d.cause == (Cause::Expiration { on_pod: false })
     {
+        let e = annotations
+            .get(EXPIRATION)
+            .map(String::as_str)
+            .unwrap_or_default();
         b.raise(
             Code::WI307,
             format!(
                 "{EXPIRATION} is {e:?}; the webhook denies pod creation unless it is 3600..86400"
             ),
-        );
+        )
+        .evidence(Evidence::fact("webhook answer", d.event()));
     }
     if b.raised_any(&[Code::WI302, Code::WI303, Code::WI304, Code::WI305]) {
         suggest_client_id(cx, b);
@@ -72,6 +92,28 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         "ServiceAccount {} annotated with a client ID",
         s.sa_name
     ));
+}
+
+/// An empty tenant-id annotation: the webhook injects it instead of its own tenant, an empty
+/// AZURE_TENANT_ID (before v1.5.1) or none at all.
+fn empty_tenant(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    let injected = if cx.install.profile.injects_empty {
+        "an empty AZURE_TENANT_ID"
+    } else {
+        "no AZURE_TENANT_ID"
+    };
+    let r = b.raise(
+        Code::WI306,
+        format!(
+            "{TENANT_ID} on ServiceAccount {} is empty, so the webhook injects {injected} instead of the cluster's tenant",
+            cx.subject.sa_name
+        ),
+    );
+    r.evidence(Evidence::fact(TENANT_ID, "\"\""));
+    match cx.install.tenant_id.as_deref().filter(|t| !t.is_empty()) {
+        Some(t) => r.var("tenant_id", t),
+        None => r.placeholder("tenant_id", "your tenant ID"),
+    };
 }
 
 /// The ServiceAccount is not in the pod's namespace: unread, or perhaps in another namespace.

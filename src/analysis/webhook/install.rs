@@ -1,59 +1,14 @@
-//! The azure-workload-identity webhook as installed, and what it injects into a pod now.
-//! Mirrors pkg/webhook of the project (see shared reference §1): env is added only when absent
-//! and non-empty, the token path depends on the version, skip-containers splits on ';'.
+//! The webhook as installed in the cluster: its configurations, Deployments, version and the
+//! configuration it runs with (ConfigMap, container env, flags).
 
 use k8s_openapi::api::admissionregistration::v1::MutatingWebhook;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::api::core::v1::{ConfigMap, Container, EnvVar};
 
-use super::index::Index;
-
-pub const USE_LABEL: &str = "azure.workload.identity/use";
-pub const CLIENT_ID: &str = "azure.workload.identity/client-id";
-pub const TENANT_ID: &str = "azure.workload.identity/tenant-id";
-pub const EXPIRATION: &str = "azure.workload.identity/service-account-token-expiration";
-pub const SKIP_CONTAINERS: &str = "azure.workload.identity/skip-containers";
-pub const INJECT_PROXY: &str = "azure.workload.identity/inject-proxy-sidecar";
-pub const PROXY_PORT: &str = "azure.workload.identity/proxy-sidecar-port";
-pub const WEBHOOK_NAME: &str = "mutation.azure-workload-identity.io";
-pub const MWC_NAME: &str = "azure-wi-webhook-mutating-webhook-configuration";
-pub const DEPLOYMENT_NAME: &str = "azure-wi-webhook-controller-manager";
-pub const CONFIG_MAP: &str = "azure-wi-webhook-config";
-pub const DEFAULT_AUDIENCE: &str = "api://AzureADTokenExchange";
-pub const TOKEN_PATH_V1_5: &str = "/var/run/secrets/azure/tokens/azure-identity-token";
-pub const TOKEN_PATH_V1_6: &str = "/var/run/secrets/azure/wi/token/azure-identity-token";
-pub const ENV_NAMES: [&str; 4] = [
-    "AZURE_CLIENT_ID",
-    "AZURE_TENANT_ID",
-    "AZURE_FEDERATED_TOKEN_FILE",
-    "AZURE_AUTHORITY_HOST",
-];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Version(pub u64, pub u64, pub u64);
-
-impl Version {
-    pub const V1_0: Version = Version(1, 0, 0);
-    pub const V1_6: Version = Version(1, 6, 0);
-
-    /// From an image reference such as `mcr.microsoft.com/oss/azure/workload-identity/webhook:v1.5.1`.
-    pub fn from_image(image: &str) -> Option<Version> {
-        let tag = image.rsplit_once(':')?.1;
-        let tag = tag.split('@').next()?.trim_start_matches('v');
-        let mut parts = tag.split(['.', '-']).map(|p| p.parse::<u64>());
-        Some(Version(
-            parts.next()?.ok()?,
-            parts.next()?.ok()?,
-            parts.next().and_then(Result::ok).unwrap_or(0),
-        ))
-    }
-}
-
-impl std::fmt::Display for Version {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "v{}.{}.{}", self.0, self.1, self.2)
-    }
-}
+use super::admission::{CustomEndpoint, NotStarted, Settings, Started, assume, start};
+use super::releases::{Profile, Version};
+use super::*;
+use crate::analysis::index::Index;
 
 /// One `mutation.azure-workload-identity.io` entry of a MutatingWebhookConfiguration.
 pub struct WebhookEntry<'w> {
@@ -65,10 +20,21 @@ pub struct WebhookEntry<'w> {
 pub struct Install<'w> {
     pub entries: Vec<WebhookEntry<'w>>,
     pub deployments: Vec<&'w Deployment>,
+    /// From the webhook Deployment's image tag, when captured.
     pub version: Option<Version>,
+    /// What the release does: `version`'s, or the newest modelled when it is unknown.
+    pub profile: Profile,
     /// AKS reports the add-on enabled (securityProfile.workloadIdentity.enabled).
     pub addon: Option<bool>,
     pub namespace: Option<String>,
+    /// The configuration the webhook process runs with, as far as the world shows it.
+    pub settings: Settings,
+    /// Whether the manager's environment was read (its Deployment, or the ConfigMap alone).
+    pub settings_seen: bool,
+    /// The webhook as started with `settings`, or why it cannot start.
+    pub started: Result<Started, NotStarted>,
+    /// The webhook as `settings` describe it even if it cannot start: what pods it mutated hold.
+    pub assumed: Started,
     pub tenant_id: Option<String>,
     pub environment: Option<String>,
     pub config_map_found: bool,
@@ -81,22 +47,13 @@ impl<'w> Install<'w> {
     pub fn detect(ix: &Index<'w>) -> Install<'w> {
         let entries = webhook_entries(ix);
         let deployments = webhook_deployments(ix);
-        let containers = || {
-            deployments.iter().flat_map(|d| {
-                d.spec
-                    .iter()
-                    .flat_map(|s| s.template.spec.iter())
-                    .flat_map(|s| s.containers.iter())
-            })
-        };
-        let version = containers()
-            .filter(|c| c.image.as_deref().is_some_and(|i| i.contains("webhook")))
+        let manager = deployments.iter().find_map(|d| manager_of(d));
+        let version = deployments
+            .iter()
+            .filter_map(|d| manager_of(d))
             .filter_map(|c| Version::from_image(c.image.as_deref()?))
             .max();
-        let audience = containers()
-            .flat_map(|c| c.args.iter().flatten())
-            .find_map(|a| a.strip_prefix("--audience=").map(str::to_string))
-            .unwrap_or_else(|| DEFAULT_AUDIENCE.to_string());
+        let profile = Profile::of(version.unwrap_or(Version::LATEST));
         // The config the running webhook reads: the ConfigMap beside its Deployment.
         let namespace = deployments
             .first()
@@ -113,18 +70,29 @@ impl<'w> Install<'w> {
         let cm = namespace
             .as_deref()
             .and_then(|ns| ix.config_map(ns, CONFIG_MAP));
-        let data = cm.and_then(|c| c.data.as_ref());
+        let settings = settings(ix, namespace.as_deref(), manager, cm);
+        let started = start(&profile, &settings);
+        let assumed = assume(&profile, &settings);
         Install {
             failed_creates: failed_creates(ix),
             addon: ix.cluster().map(|c| c.workload_identity_enabled),
-            tenant_id: data.and_then(|d| d.get("AZURE_TENANT_ID")).cloned(),
-            environment: data.and_then(|d| d.get("AZURE_ENVIRONMENT")).cloned(),
+            tenant_id: settings.tenant_id.clone(),
+            environment: settings.cloud.clone(),
+            audience: settings
+                .audience
+                .clone()
+                .filter(|a| !a.is_empty())
+                .unwrap_or_else(|| DEFAULT_AUDIENCE.to_string()),
+            settings_seen: manager.is_some() || cm.is_some(),
             config_map_found: cm.is_some(),
+            settings,
+            started,
+            assumed,
             entries,
             deployments,
             version,
+            profile,
             namespace,
-            audience,
         }
     }
 
@@ -137,18 +105,110 @@ impl<'w> Install<'w> {
         self.version.is_some_and(|v| v < Version::V1_0)
     }
 
-    /// Token paths a correctly mutated pod may have: both when the version is unknown.
+    /// Token paths a correctly mutated pod may have: both v1 layouts when the version is unknown.
     pub fn token_paths(&self) -> &'static [&'static str] {
         match self.version {
             Some(v) if v >= Version::V1_6 => &[TOKEN_PATH_V1_6],
-            Some(_) => &[TOKEN_PATH_V1_5],
+            Some(v) if v >= Version(0, 8, 0) => &[TOKEN_PATH_V1_5],
+            Some(_) => &["/var/run/secrets/tokens/azure-identity-token"],
             None => &[TOKEN_PATH_V1_6, TOKEN_PATH_V1_5],
         }
     }
 
     pub fn authority_host(&self) -> Option<&'static str> {
-        authority_for(self.environment.as_deref().unwrap_or("AzurePublicCloud"))
+        authority_for(self.environment.as_deref().unwrap_or_default())
     }
+}
+
+/// The webhook's own container: the one running its image, else the chart's `manager`.
+fn manager_of(d: &Deployment) -> Option<&Container> {
+    let containers = &d.spec.as_ref()?.template.spec.as_ref()?.containers;
+    containers
+        .iter()
+        .find(|c| {
+            c.image
+                .as_deref()
+                .is_some_and(|i| i.contains("workload-identity/webhook") || i.contains("webhook:"))
+        })
+        .or_else(|| containers.iter().find(|c| c.name == "manager"))
+}
+
+/// The webhook's configuration: each variable from the container's `env` (which the chart's
+/// `extraEnv` writes) over its `envFrom` ConfigMap, as Kubernetes resolves them
+/// (charts/workload-identity-webhook/templates/azure-wi-webhook-controller-manager-deployment.yaml
+/// @v1.6.0: `env` then `envFrom: configMapRef azure-wi-webhook-config`); flags from its args.
+fn settings(
+    ix: &Index<'_>,
+    namespace: Option<&str>,
+    manager: Option<&Container>,
+    cm: Option<&ConfigMap>,
+) -> Settings {
+    let data = cm.and_then(|c| c.data.as_ref());
+    let one = |name: &str| -> Option<String> {
+        let explicit = manager
+            .and_then(|c| c.env.as_ref())
+            .and_then(|env| env.iter().rev().find(|e| e.name == name));
+        match explicit {
+            Some(e) => e.value.clone().or_else(|| from_ref(ix, namespace?, e)),
+            None => data.and_then(|d| d.get(name)).cloned(),
+        }
+    };
+    // envconfig.Process("config", ..) reads CONFIG_<NAME> before <NAME> (envconfig v1.4.0
+    // envconfig.go:121-127, 193-196).
+    let var = |name: &str| one(&format!("CONFIG_{name}")).or_else(|| one(name));
+    let args: Vec<&str> = manager
+        .and_then(|c| c.args.as_ref())
+        .map(|a| a.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    let custom = CustomEndpoint {
+        annotation_suffix: flag(&args, "custom-token-endpoint-annotation-suffix")
+            .unwrap_or_default(),
+        audience: flag(&args, "custom-token-endpoint-audience").unwrap_or_default(),
+        token_proxy: var("AZURE_KUBERNETES_TOKEN_PROXY").unwrap_or_default(),
+        sni_name: var("AZURE_KUBERNETES_SNI_NAME").unwrap_or_default(),
+        ca_data: var("AZURE_KUBERNETES_CA_DATA").unwrap_or_default(),
+        ca_config_map: var("AZURE_KUBERNETES_CA_CONFIGMAP_NAME").unwrap_or_default(),
+        ca_signer_name: var("AZURE_KUBERNETES_CA_CTB_SIGNER_NAME").unwrap_or_default(),
+        ca_label_selector: var("AZURE_KUBERNETES_CA_CTB_LABEL_SELECTOR")
+            .filter(|s| !s.trim().is_empty())
+            .and_then(|s| serde_json::from_str(&s).ok()),
+    };
+    let kubernetes = ix
+        .world
+        .info
+        .kubernetes_version
+        .as_deref()
+        .or_else(|| ix.cluster().and_then(|c| c.kubernetes_version.as_deref()))
+        .and_then(Version::parse);
+    Settings {
+        tenant_id: var("AZURE_TENANT_ID"),
+        cloud: var("AZURE_ENVIRONMENT"),
+        audience: flag(&args, "audience"),
+        kubernetes,
+        custom: Some(custom),
+        proxy_image: var("PROXY_IMAGE"),
+        proxy_init_image: var("PROXY_INIT_IMAGE"),
+        log_level: flag(&args, "log-level"),
+    }
+}
+
+/// `valueFrom.configMapKeyRef` into a ConfigMap of the webhook's namespace.
+fn from_ref(ix: &Index<'_>, namespace: &str, e: &EnvVar) -> Option<String> {
+    let r = e.value_from.as_ref()?.config_map_key_ref.as_ref()?;
+    let cm = ix.config_map(namespace, &r.name)?;
+    cm.data.as_ref()?.get(&r.key).cloned()
+}
+
+/// A Go `flag` value: `-name=v`, `--name=v`, or `-name v` / `--name v`.
+fn flag(args: &[&str], name: &str) -> Option<String> {
+    args.iter().enumerate().find_map(|(i, a)| {
+        let bare = a.strip_prefix("--").or_else(|| a.strip_prefix('-'))?;
+        match bare.split_once('=') {
+            Some((n, v)) if n == name => Some(v.to_string()),
+            None if bare == name => args.get(i + 1).map(|v| v.to_string()),
+            _ => None,
+        }
+    })
 }
 
 /// The webhook's entries in every MutatingWebhookConfiguration: by webhook name, or every
@@ -157,12 +217,14 @@ fn webhook_entries<'w>(ix: &Index<'w>) -> Vec<WebhookEntry<'w>> {
     let mut entries = Vec::new();
     for mwc in &ix.world.kube.mutating_webhooks {
         let config_name = mwc.metadata.name.clone().unwrap_or_default();
-        let enforcer_disabled = mwc
-            .metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get("admissions.enforcer/disabled"))
-            .is_some_and(|v| v == "true");
+        // AKS's admissions enforcer skips a configuration that opts out by a label or an
+        // annotation (azure-workload-identity docs/book/src/known-issues.md).
+        let opted_out = |m: Option<&std::collections::BTreeMap<String, String>>| {
+            m.and_then(|m| m.get("admissions.enforcer/disabled"))
+                .is_some_and(|v| v == "true")
+        };
+        let enforcer_disabled =
+            opted_out(mwc.metadata.annotations.as_ref()) || opted_out(mwc.metadata.labels.as_ref());
         for wh in mwc.webhooks.iter().flatten() {
             if wh.name == WEBHOOK_NAME || config_name == MWC_NAME {
                 entries.push(WebhookEntry {
@@ -203,91 +265,4 @@ fn failed_creates<'w>(ix: &Index<'w>) -> Vec<&'w str> {
         .filter_map(|e| e.message.as_deref())
         .filter(|m| m.contains(WEBHOOK_NAME))
         .collect()
-}
-
-/// AZURE_AUTHORITY_HOST per AZURE_ENVIRONMENT (go-autorest names, case-insensitive).
-pub fn authority_for(environment: &str) -> Option<&'static str> {
-    const HOSTS: [(&str, &str); 5] = [
-        ("", "https://login.microsoftonline.com/"),
-        ("AzurePublicCloud", "https://login.microsoftonline.com/"),
-        (
-            "AzureUSGovernmentCloud",
-            "https://login.microsoftonline.us/",
-        ),
-        ("AzureChinaCloud", "https://login.chinacloudapi.cn/"),
-        ("AzureGermanCloud", "https://login.microsoftonline.de/"),
-    ];
-    HOSTS
-        .iter()
-        .find(|(env, _)| env.eq_ignore_ascii_case(environment))
-        .map(|(_, host)| *host)
-}
-
-/// Cloud name for an authority host, the reverse of [`authority_for`]; only an exact, bare
-/// origin of a known authority counts (`https://login.microsoftonline.com.evil/` is none).
-pub fn cloud_of_authority(url: &str) -> Option<&'static str> {
-    crate::untrusted::destinations::known(url).map(|a| a.cloud)
-}
-
-/// Whether a label selector (matchLabels and matchExpressions) matches the labels `label` looks
-/// up.
-pub fn selector_matches<'l>(sel: &LabelSelector, label: impl Fn(&str) -> Option<&'l str>) -> bool {
-    let labels_ok = sel
-        .match_labels
-        .iter()
-        .flatten()
-        .all(|(k, v)| label(k) == Some(v.as_str()));
-    let exprs_ok = sel.match_expressions.iter().flatten().all(|e| {
-        let value = label(&e.key);
-        let values = e.values.as_deref().unwrap_or_default();
-        match e.operator.as_str() {
-            "In" => value.is_some_and(|v| values.iter().any(|x| x == v)),
-            "NotIn" => value.is_none_or(|v| !values.iter().any(|x| x == v)),
-            "Exists" => value.is_some(),
-            "DoesNotExist" => value.is_none(),
-            _ => false,
-        }
-    });
-    labels_ok && exprs_ok
-}
-
-/// Container names in skip-containers, split and trimmed as the webhook does.
-pub fn skip_list(annotation: Option<&str>) -> Vec<String> {
-    annotation
-        .map(|a| {
-            a.split(';')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Whether an expiration annotation would be accepted (integer in 3600..=86400).
-pub fn expiration_valid(value: &str) -> bool {
-    value
-        .parse::<i64>()
-        .is_ok_and(|v| (3600..=86400).contains(&v))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_come_from_image_tags() {
-        assert_eq!(
-            Version::from_image("mcr.microsoft.com/oss/azure/workload-identity/webhook:v1.5.1"),
-            Some(Version(1, 5, 1))
-        );
-        assert_eq!(
-            Version::from_image("x/webhook:v0.15.0"),
-            Some(Version(0, 15, 0))
-        );
-        assert_eq!(Version::from_image("x/webhook:latest"), None);
-        assert_eq!(skip_list(Some(" a ; b;;")), vec!["a", "b"]);
-        assert_eq!(skip_list(Some("a,b")), vec!["a,b"]);
-        assert!(expiration_valid("3600") && !expiration_valid("600") && !expiration_valid("1h"));
-    }
 }
