@@ -7,9 +7,8 @@ use k8s_openapi::api::core::v1::{Container, EnvVar};
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::subject::projected_token_volume;
-use crate::analysis::webhook::{
-    CLIENT_ID, ENV_NAMES, SKIP_CONTAINERS, TENANT_ID, USE_LABEL, cloud_of_authority, skip_list,
-};
+use crate::analysis::webhook::admission::{Mutation, Request, expected};
+use crate::analysis::webhook::{SKIP_CONTAINERS, USE_LABEL, cloud_of_authority};
 
 const OUTRANKING: [&str; 4] = [
     "AZURE_CLIENT_SECRET",
@@ -50,23 +49,36 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     }
 
     let raw_skip = s.pod_annotation(SKIP_CONTAINERS);
-    let skip = skip_list(raw_skip);
+    let injected = Injected::now(cx);
+    let skip = &injected.mutation.skip;
     if let Some(raw) = raw_skip.filter(|r| r.contains(',')) {
         comma_separated_skip(raw, b);
     }
-    skipped_containers(cx, b, &skip, raw_skip);
-    let injected = Injected::now(cx);
-    for (c, _) in s.containers().filter(|(c, _)| !skip.contains(&c.name)) {
+    skipped_containers(cx, b, skip, raw_skip);
+    let mutated = s.containers().filter(|(c, init)| {
+        !skip.contains(&c.name) && (!init || injected.mutation.init_containers)
+    });
+    for (c, _) in mutated {
         check_container(cx, b, c, &injected);
     }
+    if injected.mutation.custom.is_some() {
+        b.fact(Evidence::fact(
+            "token endpoint",
+            format!("custom (audience {})", injected.mutation.audience),
+        ));
+    }
     if let Some((volume, aud)) = projected_token_volume(s.pod)
-        && aud != install.audience
+        && aud != injected.mutation.audience
     {
         b.raise(
             Code::WI506,
             format!("the projected token's audience is {aud:?}"),
         )
-        .evidence(Evidence::compared("audience", &aud, &install.audience))
+        .evidence(Evidence::compared(
+            "audience",
+            &aud,
+            &injected.mutation.audience,
+        ))
         .var("volume", volume);
     }
     b.fact(Evidence::fact(
@@ -78,32 +90,45 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     b.ok("injected env and token mount match what the webhook injects now");
 }
 
-/// What the webhook would inject now, from the ServiceAccount and its own configuration.
-struct Injected<'w> {
-    client: Option<&'w str>,
-    tenant: Option<String>,
-    token_paths: &'static [&'static str],
-    authority: Option<&'static str>,
+/// What the webhook would inject now (the release model, from the ServiceAccount and the
+/// webhook's own configuration), and the token paths a pod it mutated may hold.
+struct Injected {
+    mutation: Mutation,
+    token_paths: Vec<String>,
 }
 
-impl<'w> Injected<'w> {
-    fn now(cx: &PodCx<'_, 'w>) -> Injected<'w> {
+impl Injected {
+    fn now(cx: &PodCx<'_, '_>) -> Injected {
         let s = cx.subject;
         let install = cx.install;
+        let req = Request {
+            pod: s.pod,
+            service_account: s.sa,
+        };
+        let mutation = expected(&install.profile, &install.assumed, &req);
+        // An unknown release may be any v1 line: either token path is the webhook's.
+        let token_paths = match install.version {
+            Some(_) => vec![mutation.token_path.clone()],
+            None => install
+                .token_paths()
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+        };
         Injected {
-            client: s
-                .sa_annotation(CLIENT_ID)
-                .map(str::trim)
-                .filter(|v| !v.is_empty()),
-            tenant: s
-                .sa_annotation(TENANT_ID)
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-                .or_else(|| install.tenant_id.clone()),
-            token_paths: install.token_paths(),
-            authority: install.authority_host(),
+            mutation,
+            token_paths,
         }
+    }
+
+    /// The values a variable may rightly hold; `None` when the webhook does not inject it.
+    fn expected(&self, name: &str) -> Option<Vec<&str>> {
+        let value = self.mutation.value(name)?;
+        Some(if name == self.mutation.token_env {
+            self.token_paths.iter().map(String::as_str).collect()
+        } else {
+            vec![value]
+        })
     }
 }
 
@@ -171,28 +196,16 @@ fn check_container(
     cx: &PodCx<'_, '_>,
     b: &mut LinkBuilder<'_>,
     c: &Container,
-    injected: &Injected<'_>,
+    injected: &Injected,
 ) {
     let mut missing = Vec::new();
-    for name in ENV_NAMES {
-        let one = match name {
-            "AZURE_CLIENT_ID" => injected.client,
-            "AZURE_TENANT_ID" => injected.tenant.as_deref(),
-            "AZURE_FEDERATED_TOKEN_FILE" => None,
-            _ => injected.authority,
-        };
-        let single;
-        let expected: &[&str] = match (name, one) {
-            ("AZURE_FEDERATED_TOKEN_FILE", _) => injected.token_paths,
-            (_, Some(v)) => {
-                single = [v];
-                &single
-            }
-            (_, None) => continue,
+    for (name, _) in &injected.mutation.env {
+        let Some(expected) = injected.expected(name) else {
+            continue;
         };
         match env(c, name) {
-            None => missing.push(name),
-            Some(e) => compare(cx, b, c, e, expected),
+            None => missing.push(*name),
+            Some(e) => compare(cx, b, c, e, &expected),
         }
     }
     if !missing.is_empty() {
@@ -202,7 +215,8 @@ fn check_container(
         )
         .var("variable", missing[0]);
     }
-    if let Some(path) = env(c, "AZURE_FEDERATED_TOKEN_FILE").and_then(|e| e.value.as_deref()) {
+    let token_env = injected.mutation.token_env;
+    if let Some(path) = env(c, token_env).and_then(|e| e.value.as_deref()) {
         let mounted = c
             .volume_mounts
             .iter()
@@ -212,7 +226,7 @@ fn check_container(
             b.raise(
                 Code::WI505,
                 format!(
-                    "container {}: AZURE_FEDERATED_TOKEN_FILE={path} is not under any volume mount",
+                    "container {}: {token_env}={path} is not under any volume mount",
                     c.name
                 ),
             )

@@ -3,7 +3,8 @@
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
-use crate::analysis::webhook::admission::Cause;
+use crate::analysis::webhook::admission::{Cause, Request, triggered};
+use crate::analysis::webhook::releases::Trigger;
 use crate::analysis::webhook::{Admission, EXPIRATION, INJECT_PROXY, PROXY_PORT, USE_LABEL};
 
 /// `label {USE_LABEL}`, spelled out so a passing pod costs no allocation for it.
@@ -13,6 +14,13 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let s = cx.subject;
     match s.pod_label(USE_LABEL) {
         Some("true") => b.fact(Evidence::fact(LABEL_EVIDENCE, "true")),
+        // Before v1.0 the handler looked for the label's key, whatever its value.
+        Some(other) if cx.install.profile.trigger == Trigger::PodOrServiceAccount => {
+            b.fact(Evidence::fact(LABEL_EVIDENCE, other).with_note(format!(
+                "webhook {} mutates on the label's presence; v1.0 and later need \"true\"",
+                cx.install.profile.release
+            )));
+        }
         Some(other) => {
             b.raise(
                 Code::WI403,
@@ -118,7 +126,11 @@ fn missing_label(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         .owner_meta
         .and_then(|m| m.labels.as_ref()?.get(USE_LABEL))
         .is_some();
-    if cx.install.pre_v1() && sa_labelled.is_some() {
+    let req = Request {
+        pod: s.pod,
+        service_account: s.sa,
+    };
+    if cx.install.pre_v1() && sa_labelled.is_some() && triggered(&cx.install.profile, &req) {
         b.raise(
             Code::WI402,
             format!(

@@ -62,10 +62,12 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             // The key alone decides (webhook.go@v1.6.0:428-435): the cluster's tenant is not used.
             empty_tenant(cx, b);
         } else if t != t.trim() || !tenant(t) {
+            // Untrimmed, like the client ID (webhook.go@v1.6.0:428-435).
             b.raise(
                 Code::WI306,
                 format!("{TENANT_ID} is {t:?}, not a tenant GUID or domain"),
-            );
+            )
+            .variant("invalid");
         } else {
             b.fact(Evidence::fact(TENANT_ID, t));
         }
@@ -109,7 +111,8 @@ fn empty_tenant(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             cx.subject.sa_name
         ),
     );
-    r.evidence(Evidence::fact(TENANT_ID, "\"\""));
+    r.evidence(Evidence::fact(TENANT_ID, "\"\""))
+        .variant("empty");
     match cx.install.tenant_id.as_deref().filter(|t| !t.is_empty()) {
         Some(t) => r.var("tenant_id", t),
         None => r.placeholder("tenant_id", "your tenant ID"),

@@ -3,7 +3,12 @@
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
-use crate::analysis::webhook::{Install, Version, authority_for, selector_matches};
+use crate::analysis::webhook::admission::{NotStarted, Request, triggered};
+use crate::analysis::webhook::releases::Trigger;
+use crate::analysis::webhook::selector::describe;
+use crate::analysis::webhook::{
+    Install, TOKEN_PATH_V1_5, TOKEN_PATH_V1_6, USE_LABEL, Version, selector_matches,
+};
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let install = cx.install;
@@ -17,6 +22,8 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     installed_twice(install, b);
     configuration(install, b);
     reach(cx, b);
+    object_selector(cx, b);
+    native_sidecars(cx, b);
     if let Some(ns) = &install.namespace {
         b.fact(Evidence::fact("namespace", ns));
     }
@@ -51,7 +58,12 @@ fn version(install: &Install<'_>, b: &mut LinkBuilder<'_>) {
     if install.version.is_none() {
         b.raise(
             Code::WI208,
-            "webhook version unknown; predicting the current release (v1.6 token path)",
+            format!(
+                "webhook version unknown; predicting {} (token at {}); v1.0 to v1.5 mount it at {}",
+                Version::LATEST,
+                TOKEN_PATH_V1_6,
+                TOKEN_PATH_V1_5
+            ),
         );
     }
 }
@@ -138,24 +150,34 @@ fn installed_twice(install: &Install<'_>, b: &mut LinkBuilder<'_>) {
     }
 }
 
-/// Configuration the webhook needs to start.
+/// Configuration the webhook needs to start, as its release checks it: the message is the one
+/// it exits with. A tenant the world does not show (no ConfigMap, no env) is not called missing.
 fn configuration(install: &Install<'_>, b: &mut LinkBuilder<'_>) {
-    if install.config_map_found {
-        if install.tenant_id.as_deref().is_none_or(str::is_empty) {
-            b.raise(
-                Code::WI207,
-                "webhook ConfigMap azure-wi-webhook-config has no AZURE_TENANT_ID",
-            );
+    let Err(NotStarted(message)) = &install.started else {
+        return;
+    };
+    let tenant_unseen = install.settings.tenant_id.is_none() && !install.config_map_found;
+    let variant = if message.contains("TENANT") || message.contains("tenant ID") {
+        if tenant_unseen {
+            return;
         }
-        if let Some(env) = &install.environment
-            && authority_for(env).is_none()
-        {
-            b.raise(
-                Code::WI207,
-                format!("webhook AZURE_ENVIRONMENT {env:?} is not a known cloud"),
-            );
-        }
-    }
+        "tenant"
+    } else if message.contains("cloud environment") {
+        "cloud"
+    } else {
+        "custom"
+    };
+    let outcome = if install.profile.failure_policy_ignore {
+        "labelled pods are admitted without identity"
+    } else {
+        "the API server refuses every labelled pod"
+    };
+    b.raise(
+        Code::WI207,
+        format!("the webhook cannot start ({message}), so {outcome}"),
+    )
+    .evidence(Evidence::fact("webhook exits with", message))
+    .variant(variant);
 }
 
 /// Reach: the namespace selector and the AKS admissions enforcer.
@@ -210,5 +232,87 @@ fn reach(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             "AKS's admissions enforcer keeps webhooks out of kube-system",
         )
         .placeholder("selector_fix", "move the workload to another namespace");
+    }
+}
+
+/// The objectSelector, evaluated by the API server before the webhook sees a pod: a labelled pod
+/// it excludes is never mutated, whatever the label says.
+fn object_selector(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    let s = cx.subject;
+    let labels = s.pod.metadata.labels.as_ref();
+    let label = |k: &str| labels.and_then(|l| l.get(k)).map(String::as_str);
+    for e in &cx.install.entries {
+        let Some(sel) = &e.webhook.object_selector else {
+            continue;
+        };
+        if selector_matches(sel, label) {
+            b.fact(Evidence::fact("objectSelector", describe(sel)).with_note("matches the pod"));
+        } else if label(USE_LABEL) == Some("true") {
+            b.raise(
+                Code::WI209,
+                format!(
+                    "the objectSelector of {} excludes pod {} although it is labelled {USE_LABEL}: \"true\"",
+                    e.config_name, s.at.name
+                ),
+            )
+            .evidence(Evidence::fact("objectSelector", describe(sel)))
+            .var("webhook_config", &e.config_name);
+        }
+    }
+}
+
+/// Webhooks built with Kubernetes types older than native sidecars (before v1.3) drop
+/// `restartPolicy: Always` from init containers: their patch removes what they cannot decode.
+fn native_sidecars(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    let install = cx.install;
+    let Some(version) = install
+        .version
+        .filter(|_| !install.profile.keeps_native_sidecars)
+    else {
+        return;
+    };
+    let s = cx.subject;
+    let req = Request {
+        pod: s.pod,
+        service_account: s.sa,
+    };
+    let mutated = match install.profile.trigger {
+        Trigger::Selector => s.pod_label(USE_LABEL) == Some("true"),
+        _ => triggered(&install.profile, &req),
+    };
+    if !mutated {
+        return;
+    }
+    let spec = s.template_spec.or(s.spec);
+    let sidecars = spec
+        .and_then(|p| p.init_containers.as_ref())
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, c)| c.restart_policy.as_deref() == Some("Always"));
+    for (i, c) in sidecars {
+        let probes = c.readiness_probe.is_some()
+            || c.liveness_probe.is_some()
+            || c.startup_probe.is_some()
+            || c.lifecycle.is_some();
+        // istio/istio#49221 (rejected), Azure/azure-workload-identity#1312 (hangs in Init).
+        let outcome = if probes {
+            format!(
+                "the API server rejects the pod (spec.initContainers[{i}]: probes and lifecycle may not be set for init containers without restartPolicy=Always)"
+            )
+        } else {
+            "the pod hangs in Init because the sidecar never exits".to_string()
+        };
+        b.raise(
+            Code::WI210,
+            format!(
+                "webhook {version} drops restartPolicy: Always from native sidecar {}; {outcome}",
+                c.name
+            ),
+        )
+        .evidence(Evidence::fact(
+            format!("init container {}", c.name),
+            "restartPolicy: Always",
+        ));
     }
 }

@@ -244,6 +244,8 @@ pub struct Mutation {
     pub volume: String,
     pub naming: VolumeNaming,
     pub mount_path: &'static str,
+    /// The variable the token path goes in (`TOKEN_FILE_PATH` before v0.4).
+    pub token_env: &'static str,
     pub token_path: String,
     pub expiration: i64,
     pub audience: String,
@@ -385,6 +387,7 @@ fn mutation(
         volume: volume_name(profile, pod),
         naming: profile.volume,
         mount_path: profile.mount_path,
+        token_env: profile.token_env,
         token_path: profile.token_path(),
         expiration,
         audience: custom.map_or_else(|| started.audience.clone(), |c| c.audience.clone()),
@@ -397,7 +400,7 @@ fn mutation(
 /// Whether the handler mutates the pod at all. Since v1.0 the objectSelector alone decides
 /// (evaluated by the API server, see [`super::selector`]); before, the handler looked at the pod
 /// and its ServiceAccount.
-fn triggered(profile: &Profile, req: &Request<'_>) -> bool {
+pub fn triggered(profile: &Profile, req: &Request<'_>) -> bool {
     let key = profile.keys.use_;
     let pod_label = req
         .pod
