@@ -235,8 +235,8 @@ fn reach(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     }
 }
 
-/// The objectSelector, evaluated by the API server before the webhook sees a pod: a labelled pod
-/// it excludes is never mutated, whatever the label says.
+/// The objectSelector, evaluated by the API server before the webhook sees a pod: a pod the
+/// handler would mutate but the selector excludes is never mutated.
 fn object_selector(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let s = cx.subject;
     let labels = s.pod.metadata.labels.as_ref();
@@ -247,17 +247,33 @@ fn object_selector(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         };
         if selector_matches(sel, label) {
             b.fact(Evidence::fact("objectSelector", describe(sel)).with_note("matches the pod"));
-        } else if label(USE_LABEL) == Some("true") {
+        } else if handler_mutates(cx) {
             b.raise(
                 Code::WI209,
                 format!(
-                    "the objectSelector of {} excludes pod {} although it is labelled {USE_LABEL}: \"true\"",
+                    "the objectSelector of {} excludes pod {}, which the webhook would otherwise mutate",
                     e.config_name, s.at.name
                 ),
             )
             .evidence(Evidence::fact("objectSelector", describe(sel)))
             .var("webhook_config", &e.config_name);
         }
+    }
+}
+
+/// Whether the webhook's handler mutates the pod once the API server sends it: since v1.0 the
+/// label is the intent (the chart's selector), before it the handler's own check.
+fn handler_mutates(cx: &PodCx<'_, '_>) -> bool {
+    let s = cx.subject;
+    match cx.install.profile.trigger {
+        Trigger::Selector => s.pod_label(USE_LABEL) == Some("true"),
+        _ => triggered(
+            &cx.install.profile,
+            &Request {
+                pod: s.pod,
+                service_account: s.sa,
+            },
+        ),
     }
 }
 
@@ -272,15 +288,7 @@ fn native_sidecars(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         return;
     };
     let s = cx.subject;
-    let req = Request {
-        pod: s.pod,
-        service_account: s.sa,
-    };
-    let mutated = match install.profile.trigger {
-        Trigger::Selector => s.pod_label(USE_LABEL) == Some("true"),
-        _ => triggered(&install.profile, &req),
-    };
-    if !mutated {
+    if !handler_mutates(cx) {
         return;
     }
     let spec = s.template_spec.or(s.spec);
