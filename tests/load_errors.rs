@@ -221,10 +221,13 @@ metadata:
   annotations:
     azure.workload.identity/skip-containers: \";;;,,,\"
     azure.workload.identity/proxy-sidecar-port: \"eighty\"
+    azure.workload.identity/inject-proxy-sidecar: \"\"
 spec:
   serviceAccountName: sa
   containers: [{name: c, env: [{name: AZURE_FEDERATED_TOKEN_FILE, value: \"\"}]}]
 ";
+    // The port is parsed only because inject-proxy-sidecar is present (its value is ignored):
+    // pkg/webhook/webhook.go@v1.6.0:198-211, 339-345.
     let world = parse_str("g.yaml", text).unwrap();
     let report = widiag::analysis::analyze(
         &world,

@@ -464,6 +464,160 @@ const EXPECTED: &[Expect] = &[
             ("resource", "WI1201"),
         ],
     ),
+    (
+        "webhook-v0.15",
+        "apps/opt-out",
+        "warn",
+        &[
+            ("webhook", "WI204"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "webhook-v0.15",
+        "apps/sa-only",
+        "warn",
+        &[
+            ("webhook", "WI204"),
+            ("pod", "WI402"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "webhook-v1.2-native-sidecar",
+        "apps/payments-6c9f7d8b5-x2k4q",
+        "fail",
+        &[
+            ("webhook", "WI210"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "webhook-v1.3-native-sidecar",
+        "apps/payments-6c9f7d8b5-x2k4q",
+        "pass",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "webhook-v1.5.1",
+        "apps/empty-tenant",
+        "fail",
+        &[
+            ("service-account", "WI306"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "webhook-v1.5.1",
+        "apps/expiry-fallback",
+        "pass",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "webhook-v1.5.1",
+        "apps/healthy",
+        "pass",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "webhook-v1.5.1",
+        "apps/port-unused",
+        "pass",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "webhook-v1.5.1",
+        "apps/spaced-client",
+        "fail",
+        &[
+            ("service-account", "WI305"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "webhook-v1.5.1",
+        "apps/spaced-expiry",
+        "fail",
+        &[
+            ("pod", "WI404"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "webhook-v1.6.0",
+        "apps/orders-5f8d6c7b9-p4m2z",
+        "pass",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "webhook-v1.6.0-custom-endpoint",
+        "apps/bound",
+        "pass",
+        &[("token", "WI600"), ("resource", "WI1201")],
+    ),
+    (
+        "webhook-v1.6.0-custom-endpoint",
+        "apps/bound-no-proxy",
+        "fail",
+        &[
+            ("mutation", "WI502"),
+            ("token", "WI600"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "webhook-v1.6.0-custom-endpoint",
+        "apps/plain",
+        "pass",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "webhook-cannot-start",
+        "apps/orders",
+        "fail",
+        &[
+            ("webhook", "WI207"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
 ];
 
 #[test]

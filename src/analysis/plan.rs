@@ -80,6 +80,13 @@ pub fn plan(
         if !matches!(selection, Selection::Pod(_)) && !means_to_use(&ix, &s) {
             continue;
         }
+        if let Some(aud) = &s.custom_endpoint {
+            unplanned.push(Unplanned {
+                pod: s.at.clone(),
+                why: format!("uses the webhook's custom token endpoint (audience {aud}); Entra does not take its token directly"),
+            });
+            continue;
+        }
         let Some(client_id) = s.client_id.clone().filter(|c| !c.is_empty()) else {
             unplanned.push(Unplanned {
                 pod: s.at.clone(),

@@ -29,9 +29,12 @@ pub struct Subject<'w> {
     pub tenant_id: Option<String>,
     pub resolved: Option<Resolved<'w>>,
     pub token: TokenView,
-    /// What the installed webhook decides for a pod like this one now; `None` when it cannot
-    /// start (the webhook link says why).
-    pub admission: Option<webhook::Admission>,
+    /// Why the installed webhook would refuse a pod like this one now, in its order (empty when
+    /// it admits it, or cannot start: the webhook link says why).
+    pub denials: Vec<webhook::Denial>,
+    /// The audience of the webhook's custom token endpoint, when the pod asks for it (v1.6: the
+    /// token then goes to `AZURE_KUBERNETES_TOKEN_PROXY`, not to Entra).
+    pub custom_endpoint: Option<String>,
 }
 
 #[derive(Clone, Copy)]
@@ -140,13 +143,28 @@ impl<'w> Subject<'w> {
             .or_else(|| ix.world.info.tenant_id.clone());
         let resolved = client_id.as_deref().and_then(|c| resolve(ix, c));
         let token = token_view(ix, install, pod, &at, &sa_name);
-        let admission = install.started.as_ref().ok().map(|started| {
-            let req = webhook::admission::Request {
-                pod,
-                service_account: sa,
-            };
-            webhook::admission::admit(&install.profile, started, &req)
-        });
+        let denials = install
+            .admitting()
+            .map(|started| {
+                let req = webhook::admission::Request {
+                    pod,
+                    service_account: sa,
+                };
+                webhook::admission::denials(&install.profile, started, &req)
+            })
+            .unwrap_or_default();
+        let custom_endpoint = install
+            .assumed
+            .custom
+            .as_ref()
+            .filter(|c| {
+                pod.metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(&c.annotation()))
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            })
+            .map(|c| c.audience.clone());
         Subject {
             pod,
             at,
@@ -162,7 +180,8 @@ impl<'w> Subject<'w> {
             tenant_id,
             resolved,
             token,
-            admission,
+            denials,
+            custom_endpoint,
         }
     }
 

@@ -88,6 +88,34 @@ pub const WORLDS: &[(&str, &str)] = &[
         "seed-004-rbac-vault",
         include_str!("../../assets/worlds/seed-004-rbac-vault.yaml"),
     ),
+    (
+        "webhook-cannot-start",
+        include_str!("../../assets/worlds/webhook-cannot-start.yaml"),
+    ),
+    (
+        "webhook-v0.15",
+        include_str!("../../assets/worlds/webhook-v0.15.yaml"),
+    ),
+    (
+        "webhook-v1.2-native-sidecar",
+        include_str!("../../assets/worlds/webhook-v1.2-native-sidecar.yaml"),
+    ),
+    (
+        "webhook-v1.3-native-sidecar",
+        include_str!("../../assets/worlds/webhook-v1.3-native-sidecar.yaml"),
+    ),
+    (
+        "webhook-v1.5.1",
+        include_str!("../../assets/worlds/webhook-v1.5.1.yaml"),
+    ),
+    (
+        "webhook-v1.6.0",
+        include_str!("../../assets/worlds/webhook-v1.6.0.yaml"),
+    ),
+    (
+        "webhook-v1.6.0-custom-endpoint",
+        include_str!("../../assets/worlds/webhook-v1.6.0-custom-endpoint.yaml"),
+    ),
 ];
 
 /// The world the demo opens by default: a broken chain worth reading.

@@ -7,6 +7,9 @@ use crate::analysis::codes::Code;
 use crate::world::live::{EntraError, ExchangeOutcome, ExchangeRecord};
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    if super::custom_endpoint_skips(cx, b) {
+        return;
+    }
     let Some(record) = cx.ix.exchanges.get(&cx.subject.at) else {
         if cx.ix.live() {
             b.raise(

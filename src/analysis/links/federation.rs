@@ -46,6 +46,9 @@ impl<'f> Match<'f> {
 }
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    if super::custom_endpoint_skips(cx, b) {
+        return;
+    }
     let s = cx.subject;
     let Some(resolved) = s.resolved else {
         b.skip("no resolved identity (see the identity link)");

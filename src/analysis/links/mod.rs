@@ -61,6 +61,18 @@ pub fn run(cx: &PodCx<'_, '_>, catalog: &Catalog) -> Vec<LinkResult> {
         .collect()
 }
 
+/// A pod on the webhook's custom token endpoint (v1.6, AKS identity bindings) hands its token to
+/// the endpoint's proxy, not to Entra: the federation and exchange links skip it, saying so.
+fn custom_endpoint_skips(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) -> bool {
+    let Some(aud) = &cx.subject.custom_endpoint else {
+        return false;
+    };
+    b.skip(format!(
+        "the pod uses the webhook's custom token endpoint (audience {aud}): its token goes to AZURE_KUBERNETES_TOKEN_PROXY, whose federation widiag does not model yet"
+    ));
+    true
+}
+
 /// A finding before the catalogue gives it a title, severity and fix.
 pub struct Raised {
     code: Code,

@@ -5,7 +5,7 @@ use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
 use crate::analysis::webhook::admission::{Cause, Request, triggered};
 use crate::analysis::webhook::releases::Trigger;
-use crate::analysis::webhook::{Admission, EXPIRATION, INJECT_PROXY, PROXY_PORT, USE_LABEL};
+use crate::analysis::webhook::{EXPIRATION, INJECT_PROXY, PROXY_PORT, USE_LABEL};
 
 /// `label {USE_LABEL}`, spelled out so a passing pod costs no allocation for it.
 const LABEL_EVIDENCE: &str = "label azure.workload.identity/use";
@@ -38,7 +38,11 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let spec = s.spec;
     if s.pod_annotation(INJECT_PROXY).is_some() && spec.and_then(|p| p.host_network) == Some(true) {
         let r = b.raise(Code::WI405, "inject-proxy-sidecar on a hostNetwork pod");
-        if let Some(Admission::Denied(d)) = &s.admission {
+        if let Some(d) = s
+            .denials
+            .iter()
+            .find(|d| d.cause == Cause::ProxyOnHostNetwork)
+        {
             r.evidence(Evidence::fact("webhook answer", d.event()));
         }
     }
@@ -71,21 +75,20 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
 /// The webhook's refusal of a pod like this one, for a reason on the pod itself: it quotes the
 /// webhook's message, which a controller's `FailedCreate` event carries.
 fn invalid_annotations(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
-    let Some(Admission::Denied(d)) = &cx.subject.admission else {
-        return;
-    };
-    let key = match d.cause {
-        Cause::ProxyPort => PROXY_PORT,
-        Cause::Expiration { on_pod: true } => EXPIRATION,
-        _ => return,
-    };
-    let value = cx.subject.pod_annotation(key).unwrap_or_default();
-    b.raise(
-        Code::WI404,
-        format!("annotation {key} is {value:?}; the webhook denies pod creation"),
-    )
-    .evidence(Evidence::fact("webhook answer", d.event()))
-    .var("annotation", key);
+    for d in &cx.subject.denials {
+        let key = match d.cause {
+            Cause::ProxyPort => PROXY_PORT,
+            Cause::Expiration { on_pod: true } => EXPIRATION,
+            _ => continue,
+        };
+        let value = cx.subject.pod_annotation(key).unwrap_or_default();
+        b.raise(
+            Code::WI404,
+            format!("annotation {key} is {value:?}; the webhook denies pod creation"),
+        )
+        .evidence(Evidence::fact("webhook answer", d.event()))
+        .var("annotation", key);
+    }
 }
 
 /// The node the pod runs on: a virtual node, or Windows without `spec.os.name`.

@@ -5,7 +5,7 @@ use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
 use crate::analysis::index::lower;
 use crate::analysis::webhook::admission::Cause;
-use crate::analysis::webhook::{Admission, CLIENT_ID, EXPIRATION, TENANT_ID};
+use crate::analysis::webhook::{CLIENT_ID, EXPIRATION, TENANT_ID};
 use crate::untrusted::grammar::{guid, tenant};
 use crate::world::azure::CredentialOwner;
 use k8s_openapi::api::core::v1::ServiceAccount;
@@ -72,8 +72,10 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             b.fact(Evidence::fact(TENANT_ID, t));
         }
     }
-    if let Some(Admission::Denied(d)) = &s.admission
-        && d.cause == (Cause::Expiration { on_pod: false })
+    if let Some(d) = s
+        .denials
+        .iter()
+        .find(|d| d.cause == (Cause::Expiration { on_pod: false }))
     {
         let e = annotations
             .get(EXPIRATION)

@@ -156,9 +156,8 @@ fn configuration(install: &Install<'_>, b: &mut LinkBuilder<'_>) {
     let Err(NotStarted(message)) = &install.started else {
         return;
     };
-    let tenant_unseen = install.settings.tenant_id.is_none() && !install.config_map_found;
     let variant = if message.contains("TENANT") || message.contains("tenant ID") {
-        if tenant_unseen {
+        if install.tenant_unseen() {
             return;
         }
         "tenant"

@@ -304,6 +304,31 @@ pub fn admit(profile: &Profile, started: &Started, req: &Request<'_>) -> Admissi
     }
 }
 
+/// Every reason the webhook refuses a pod like this one, in the order it checks them: it answers
+/// with the first, and fixing that one reveals the next.
+pub fn denials(profile: &Profile, started: &Started, req: &Request<'_>) -> Vec<Denial> {
+    if !triggered(profile, req) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if req.service_account.is_none() {
+        out.push(Denial {
+            cause: Cause::ServiceAccountNotFound,
+            message: format!("serviceaccounts {} not found", go::quote(&sa_name(req.pod))),
+        });
+    }
+    if let Err(d) = proxy(profile, started, req.pod) {
+        out.push(d);
+    }
+    if let Some(Err(d)) = req
+        .service_account
+        .map(|sa| expiration(profile, req.pod, sa))
+    {
+        out.push(d);
+    }
+    out
+}
+
 /// What the webhook injects into this pod, whatever it would refuse about it: the expectation a
 /// pod that exists is compared with (a refused annotation is its own finding).
 pub fn expected(profile: &Profile, started: &Started, req: &Request<'_>) -> Mutation {

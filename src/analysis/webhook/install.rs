@@ -96,6 +96,22 @@ impl<'w> Install<'w> {
         }
     }
 
+    /// The webhook a pod meets: the one that started, or, when the world does not show its
+    /// tenant (no ConfigMap, no env), the one its settings describe; `None` when it cannot start.
+    pub fn admitting(&self) -> Option<&Started> {
+        match &self.started {
+            Ok(started) => Some(started),
+            Err(_) if self.tenant_unseen() => Some(&self.assumed),
+            Err(_) => None,
+        }
+    }
+
+    /// Neither the ConfigMap nor the manager's env was captured with a tenant: unknown, not
+    /// missing.
+    pub fn tenant_unseen(&self) -> bool {
+        self.settings.tenant_id.is_none() && !self.config_map_found
+    }
+
     pub fn present(&self) -> bool {
         !self.entries.is_empty() || !self.deployments.is_empty() || self.addon == Some(true)
     }
