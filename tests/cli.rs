@@ -291,6 +291,42 @@ fn findings_doc_is_the_generated_catalogue() {
 }
 
 #[test]
+fn webhook_doc_is_the_generated_release_table() {
+    let generated = widiag::output::webhook_markdown();
+    let doc = std::fs::read_to_string(common::root().join("docs/webhook.md")).unwrap();
+    assert!(
+        doc == generated,
+        "docs/webhook.md is stale: run `widiag webhook --markdown > docs/webhook.md`"
+    );
+}
+
+#[test]
+fn webhook_command_prints_one_release_with_sources() {
+    let o = run(&["webhook", "--release", "v1.2.2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("webhook v1.2.2\n"), "{out}");
+    assert!(
+        out.contains("drops `restartPolicy` from init containers"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "token volume mounted at `/var/run/secrets/azure/tokens` (since v0.8.0; v0.8.0:C:35"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("custom token endpoint (`use-"), "{out}");
+    let bad = run(&["webhook", "--release", "latest"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("--release \"latest\""),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
 #[ignore = "needs kubectl: ./scripts/test checks for it and runs ignored tests"]
 fn lab_command_serves_kubectl_and_stops_on_ctrl_c() {
     use std::io::{BufRead, BufReader};

@@ -37,6 +37,16 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// What the azure-workload-identity webhook does, release by release, with the source of each
+    /// behaviour.
+    Webhook {
+        /// One release (e.g. v1.5.1) instead of the whole table.
+        #[arg(long, value_name = "VERSION")]
+        release: Option<String>,
+        /// The whole table as Markdown (docs/webhook.md is this output).
+        #[arg(long, conflicts_with = "release")]
+        markdown: bool,
+    },
     /// Write a synthetic world of the given size to stdout (for benchmarks and soak tests).
     GenerateWorld(GenerateArgs),
 }

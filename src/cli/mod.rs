@@ -33,6 +33,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Check(args)) => check::check(&args),
         Some(Command::Report(args)) => report::report(&args),
         Some(Command::Codes { markdown }) => codes(markdown),
+        Some(Command::Webhook { release, markdown }) => webhook(release.as_deref(), markdown),
         Some(Command::Demo(d)) => demo_cmd(&d),
         #[cfg(feature = "lab")]
         Some(Command::Lab(l)) => lab_cmd(&l),
@@ -53,6 +54,21 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         None if cli.check || !tui::stdout_is_terminal() => check::check(&cli.check_args),
         None => tui_cmd(&cli.check_args.scope),
     }
+}
+
+fn webhook(release: Option<&str>, markdown: bool) -> Result<ExitCode> {
+    use crate::analysis::webhook::Version;
+    let text = match release {
+        Some(r) => {
+            let v = Version::parse(r)
+                .with_context(|| format!("--release {r:?}: expected a version such as v1.5.1"))?;
+            output::webhook_release(v)
+        }
+        None if markdown => output::webhook_markdown(),
+        None => output::webhook_release(Version::LATEST),
+    };
+    anstream::stdout().write_all(text.as_bytes())?;
+    Ok(ExitCode::from(EXIT_OK))
 }
 
 fn codes(markdown: bool) -> Result<ExitCode> {

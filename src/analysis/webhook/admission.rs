@@ -200,7 +200,7 @@ pub enum Admission {
     /// Allowed without a change (releases before v1.0 chose in the handler).
     Untouched,
     Denied(Denial),
-    Mutated(Mutation),
+    Mutated(Box<Mutation>),
 }
 
 /// The webhook refuses the pod; the API server reports
@@ -299,7 +299,14 @@ pub fn admit(profile: &Profile, started: &Started, req: &Request<'_>) -> Admissi
         Err(d) => return Admission::Denied(d),
     };
     match expiration(profile, pod, sa) {
-        Ok(e) => Admission::Mutated(mutation(profile, started, pod, Some(sa), proxy, e)),
+        Ok(e) => Admission::Mutated(Box::new(mutation(
+            profile,
+            started,
+            pod,
+            Some(sa),
+            proxy,
+            e,
+        ))),
         Err(d) => Admission::Denied(d),
     }
 }

@@ -197,6 +197,49 @@ pub enum Effect {
     ProxyFoundByImage(bool),
 }
 
+impl Effect {
+    /// The behaviour in words, for docs/webhook.md and `widiag webhook`.
+    pub fn describe(&self) -> String {
+        let yes = |b: bool, y: &str, n: &str| if b { y.to_string() } else { n.to_string() };
+        match *self {
+            Effect::Trigger(t) => match t {
+                Trigger::ServiceAccountLabel => "mutates pods whose ServiceAccount has the `use` label (any value)".into(),
+                Trigger::ServiceAccountLabelOrAnnotation => "mutates pods whose ServiceAccount has the `use` label or annotation (any value)".into(),
+                Trigger::PodOrServiceAccount => "mutates pods with the `use` label (any value), or whose ServiceAccount has it as a label or annotation".into(),
+                Trigger::Selector => "the handler mutates every pod it is sent; the chart's objectSelector `use: \"true\"` decides".into(),
+            },
+            Effect::FailurePolicyIgnore(b) => format!("failurePolicy {}", yes(b, "Ignore", "Fail")),
+            Effect::Keys(k) => format!("annotations and label under `{}`", k.use_.trim_end_matches("use")),
+            Effect::TokenEnv(v) => format!("token path variable `{v}`"),
+            Effect::MountPath(v) => format!("token volume mounted at `{v}`"),
+            Effect::TokenFile(v) => format!("token file `{v}` inside the mount"),
+            Effect::Volume(VolumeNaming::Fixed) => "volume `azure-identity-token`; not added when a projected token at that path exists, mount kept when one of that name exists".into(),
+            Effect::Volume(VolumeNaming::Reserved) => "volume `azure-workload-identity-reserved-<sha256(pod name)>` (63 characters); a volume or mount of that name is replaced".into(),
+            Effect::DefaultExpiration(v) => format!("default token expiration {v} s (3600..86400 accepted, else the pod is refused)"),
+            Effect::AudienceFromAuthority(b) => yes(b, "default audience `<authority>federatedidentity`", "default audience `api://AzureADTokenExchange`"),
+            Effect::ReadsCloud(b) => yes(b, "reads `AZURE_ENVIRONMENT`", "ignores `AZURE_ENVIRONMENT`"),
+            Effect::CloudAliases(b) => yes(b, "cloud names include the aliases `AzureCloud`, `AzureUSGovernment`", "cloud names without aliases"),
+            Effect::TenantCheck(TenantCheck::Plain) => "exits with \"tenant ID is required\" without `AZURE_TENANT_ID`".into(),
+            Effect::TenantCheck(TenantCheck::Required) => "exits with \"required key AZURE_TENANT_ID missing value\" (unset) or \"AZURE_TENANT_ID is required\" (empty)".into(),
+            Effect::AuthorityEnv(b) => yes(b, "injects `AZURE_AUTHORITY_HOST`", "no `AZURE_AUTHORITY_HOST`"),
+            Effect::InitContainers(b) => yes(b, "mutates init containers too", "mutates containers only"),
+            Effect::Proxy(ProxyPlacement::None) => "no proxy sidecar".into(),
+            Effect::Proxy(ProxyPlacement::Appended) => "proxy (on the `inject-proxy-sidecar` annotation's presence): init container appended, sidecar appended".into(),
+            Effect::Proxy(ProxyPlacement::Prepended) => "proxy sidecar prepended to the containers".into(),
+            Effect::Proxy(ProxyPlacement::NativeFrom132) => "proxy sidecar is a native sidecar (first init container) when the API server was 1.32+ at the webhook's start".into(),
+            Effect::ProxyRejectsHostNetwork(b) => yes(b, "refuses the proxy on hostNetwork pods", "allows the proxy on hostNetwork pods"),
+            Effect::InjectsEmpty(b) => yes(b, "injects variables whose value is empty", "injects only non-empty values"),
+            Effect::KeepsNativeSidecars(b) => yes(b, "keeps `restartPolicy` on init containers", "drops `restartPolicy` from init containers (Kubernetes types before 1.28)"),
+            Effect::CustomTokenEndpoint(b) => yes(b, "custom token endpoint (`use-<suffix>` annotation, custom audience, `AZURE_KUBERNETES_*`, CA)", "no custom token endpoint"),
+            Effect::ProxyProbe(b) => yes(b, "proxy sidecar has a postStart `--probe`", "proxy sidecar has no probe"),
+            Effect::ProxyLogLevel(b) => yes(b, "proxy sidecar gets the webhook's `--log-level`", "proxy sidecar has no log level"),
+            Effect::ProxyHardened(b) => yes(b, "proxy sidecar runs non-root, read-only, without privileges", "proxy sidecar has no securityContext"),
+            Effect::ProxyInitRootExplicit(b) => yes(b, "proxy-init says `runAsNonRoot: false`", "proxy-init leaves runAsNonRoot unset"),
+            Effect::ProxyFoundByImage(b) => yes(b, "an existing container counts as the proxy by name or image", "an existing container counts as the proxy by name only"),
+        }
+    }
+}
+
 pub struct Row {
     pub since: Version,
     pub effect: Effect,
@@ -243,7 +286,7 @@ pub static ROWS: &[Row] = &[
     row(V0_1, Effect::ProxyLogLevel(false), "v0.1.0:W (no proxy)"),
     row(V0_1, Effect::ProxyHardened(false), "v0.1.0:W (no proxy)"),
     row(V0_1, Effect::ProxyInitRootExplicit(false), "v0.1.0:W (no proxy)"),
-    row(V0_1, Effect::ProxyFoundByImage(true), "v0.11.0:W:213,242 (image prefix or name)"),
+    row(V0_1, Effect::ProxyFoundByImage(true), "v0.11.0:W:213,242 (image prefix or name; no proxy before v0.11)"),
     row(Version(0, 2, 0), Effect::AudienceFromAuthority(false), "v0.2.0:W (default api://AzureADTokenExchange, commit 93e6505)"),
     row(Version(0, 2, 0), Effect::ReadsCloud(false), "v0.2.0:CFG:10 (AZURE_ENVIRONMENT removed)"),
     row(Version(0, 3, 0), Effect::ReadsCloud(true), "v0.3.0:W:51-54"),
