@@ -796,3 +796,242 @@ fn proxy_sidecar(m: &Started, p: &Proxy, restart_policy: Option<String>) -> Cont
         ..Default::default()
     }
 }
+
+/// Cases the webhook's own tests do not cover, each read from its source (v1.6.0 unless named).
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(annotations: &[(&str, &str)], host_network: bool) -> Pod {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p", "annotations": annotations.iter().cloned().collect::<std::collections::BTreeMap<_, _>>()},
+            "spec": {"serviceAccountName": "sa", "hostNetwork": host_network, "containers": [{"name": "c"}]}
+        }))
+        .unwrap()
+    }
+
+    fn sa(annotations: &[(&str, &str)]) -> ServiceAccount {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "sa", "annotations": annotations.iter().cloned().collect::<std::collections::BTreeMap<_, _>>()}
+        }))
+        .unwrap()
+    }
+
+    fn run(release: Version, pod: &Pod, sa: &ServiceAccount) -> Admission {
+        let profile = Profile::of(release);
+        let settings = Settings {
+            tenant_id: Some("cluster-tenant".into()),
+            ..Default::default()
+        };
+        let started = start(&profile, &settings).unwrap();
+        admit(
+            &profile,
+            &started,
+            &Request {
+                pod,
+                service_account: Some(sa),
+            },
+        )
+    }
+
+    fn mutated(a: Admission) -> Mutation {
+        match a {
+            Admission::Mutated(m) => *m,
+            other => panic!("expected a mutation, got {other:?}"),
+        }
+    }
+
+    fn denied(a: Admission) -> String {
+        match a {
+            Admission::Denied(d) => d.message,
+            other => panic!("expected a denial, got {other:?}"),
+        }
+    }
+
+    /// getClientID and getTenantID (W:422-435): taken as they are; the tenant key decides.
+    #[test]
+    fn client_id_untrimmed_and_an_empty_tenant_key_wins() {
+        let m = mutated(run(
+            Version::LATEST,
+            &pod(&[], false),
+            &sa(&[(CLIENT_ID, " id "), (TENANT_ID, "")]),
+        ));
+        assert_eq!(m.value("AZURE_CLIENT_ID"), Some(" id "));
+        assert_eq!(
+            m.value("AZURE_TENANT_ID"),
+            None,
+            "empty: not injected since v1.5.1"
+        );
+        let old = mutated(run(
+            Version(1, 5, 0),
+            &pod(&[], false),
+            &sa(&[(TENANT_ID, "")]),
+        ));
+        assert_eq!(
+            old.value("AZURE_TENANT_ID"),
+            Some(""),
+            "v1.5.0 injects it empty"
+        );
+        let none = mutated(run(Version::LATEST, &pod(&[], false), &sa(&[])));
+        assert_eq!(none.value("AZURE_TENANT_ID"), Some("cluster-tenant"));
+    }
+
+    /// getServiceAccountTokenExpiration (W:379-397): a pod value wins only when non-empty, and
+    /// ParseInt does not trim.
+    #[test]
+    fn expiration_precedence_and_parsing() {
+        let e =
+            |p: &[(&str, &str)], s: &[(&str, &str)]| run(Version::LATEST, &pod(p, false), &sa(s));
+        assert_eq!(
+            mutated(e(&[(EXPIRATION, "")], &[(EXPIRATION, "7200")])).expiration,
+            7200
+        );
+        assert_eq!(
+            mutated(e(&[(EXPIRATION, "4000")], &[(EXPIRATION, "junk")])).expiration,
+            4000
+        );
+        assert_eq!(
+            denied(e(&[(EXPIRATION, " 3600")], &[])),
+            r#"strconv.ParseInt: parsing " 3600": invalid syntax"#
+        );
+        assert_eq!(
+            denied(e(&[], &[(EXPIRATION, "600")])),
+            "token expiration 600 not valid. Expected value to be between 3600 and 86400"
+        );
+        assert_eq!(mutated(e(&[(EXPIRATION, "+3600")], &[])).expiration, 3600);
+    }
+
+    /// shouldInjectProxySidecar and getProxyPort (W:198-211, 339-345, 399-416): the port is read
+    /// only when the proxy is asked for (by the annotation's presence), and never range-checked.
+    #[test]
+    fn proxy_port_only_with_the_proxy() {
+        let r = |p: &[(&str, &str)], host: bool| run(Version::LATEST, &pod(p, host), &sa(&[]));
+        assert!(mutated(r(&[(PROXY_PORT, "abc")], false)).proxy.is_none());
+        let port = |p| {
+            mutated(r(&[(INJECT_PROXY, "false"), (PROXY_PORT, p)], false))
+                .proxy
+                .unwrap()
+                .port
+        };
+        assert_eq!(port("99999"), 99999);
+        assert_eq!(
+            denied(r(&[(INJECT_PROXY, ""), (PROXY_PORT, "3000000000")], false)),
+            r#"failed to parse proxy sidecar port: strconv.ParseInt: parsing "3000000000": value out of range"#
+        );
+        assert_eq!(
+            denied(r(&[(INJECT_PROXY, "true")], true)),
+            "hostNetwork is set to true, cannot inject proxy sidecar"
+        );
+        // v1.0 had no hostNetwork check (added in v1.2.0, commit 4a889b7).
+        let v10 = run(
+            Version(1, 0, 0),
+            &pod(&[(INJECT_PROXY, "true")], true),
+            &sa(&[]),
+        );
+        assert!(mutated(v10).proxy.is_some());
+    }
+
+    /// Every reason, in the webhook's order: the proxy before the expiration (W:198-226).
+    #[test]
+    fn denials_come_in_the_webhooks_order() {
+        let profile = Profile::of(Version::LATEST);
+        let started = assume(&profile, &Settings::default());
+        let p = pod(
+            &[(INJECT_PROXY, ""), (PROXY_PORT, "x"), (EXPIRATION, "1")],
+            false,
+        );
+        let s = sa(&[]);
+        let req = Request {
+            pod: &p,
+            service_account: Some(&s),
+        };
+        let causes: Vec<Cause> = denials(&profile, &started, &req)
+            .into_iter()
+            .map(|d| d.cause)
+            .collect();
+        assert_eq!(
+            causes,
+            vec![Cause::ProxyPort, Cause::Expiration { on_pod: true }]
+        );
+        let first = admit(&profile, &started, &req);
+        assert!(matches!(
+            first,
+            Admission::Denied(Denial {
+                cause: Cause::ProxyPort,
+                ..
+            })
+        ));
+    }
+
+    /// ParseConfig and NewPodMutator (CFG:46-74, W:82-126): what stops the webhook.
+    #[test]
+    fn what_stops_the_webhook() {
+        let latest = Profile::of(Version::LATEST);
+        let err = |s: Settings, p: &Profile| start(p, &s).unwrap_err().0;
+        assert_eq!(
+            err(Settings::default(), &latest),
+            "required key AZURE_TENANT_ID missing value"
+        );
+        assert_eq!(
+            err(Settings::default(), &Profile::of(Version(1, 3, 0))),
+            "tenant ID is required"
+        );
+        let with = |cloud: &str| Settings {
+            tenant_id: Some("t".into()),
+            cloud: Some(cloud.into()),
+            ..Default::default()
+        };
+        assert!(start(&latest, &with("azureusgovernment")).is_ok());
+        assert!(err(with("AzureCloud"), &Profile::of(Version(0, 9, 0))).contains("\"AZURECLOUD\""));
+        assert!(
+            start(&Profile::of(Version(0, 2, 0)), &with("nonsense")).is_ok(),
+            "v0.2.0 ignores it"
+        );
+        let custom = |c: CustomEndpoint| Settings {
+            tenant_id: Some("t".into()),
+            custom: Some(c),
+            ..Default::default()
+        };
+        let only_suffix = CustomEndpoint {
+            annotation_suffix: "ib".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            err(custom(only_suffix), &latest),
+            "custom token endpoint audience cannot be empty when annotation suffix is set"
+        );
+        let default_audience = CustomEndpoint {
+            annotation_suffix: "ib".into(),
+            audience: "API://AzureADTokenExchange".into(),
+            ..Default::default()
+        };
+        assert!(
+            err(custom(default_audience), &latest).contains("cannot be equal to default audience")
+        );
+    }
+
+    /// buildVolumeName (W:597-601): a controller's pod has no name yet, only generateName.
+    #[test]
+    fn reserved_volume_names_hash_the_pod_name() {
+        let profile = Profile::of(Version::LATEST);
+        let mut p = pod(&[], false);
+        assert_eq!(
+            volume_name(&profile, &p),
+            "azure-workload-identity-reserved-148de9c5a7a44d19e56cd9ae1a554b"
+        );
+        p.metadata.name = None;
+        p.metadata.generate_name = Some("web-7d9f-".into());
+        let expected: String = Sha256::digest(b"web-7d9f- (prefix)")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            volume_name(&profile, &p),
+            format!("{RESERVED_PREFIX}{}", &expected[..30])
+        );
+        assert_eq!(
+            volume_name(&Profile::of(Version(1, 5, 1)), &p),
+            "azure-identity-token"
+        );
+    }
+}
