@@ -112,10 +112,14 @@ pub fn plan(
             .first()
             .cloned()
             .unwrap_or_else(|| install.audience.clone());
-        let expiration = s
-            .sa_annotation(super::webhook::EXPIRATION)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(3600);
+        // As the webhook asks for it: the pod's annotation over the ServiceAccount's.
+        let req = super::webhook::admission::Request {
+            pod,
+            service_account: s.sa,
+        };
+        let expiration =
+            super::webhook::admission::expected(&install.profile, &install.assumed, &req)
+                .expiration;
         let key = (
             client_id.to_ascii_lowercase(),
             s.at.namespace.clone(),

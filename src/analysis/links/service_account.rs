@@ -155,6 +155,13 @@ fn missing_service_account(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 .with_note("ServiceAccounts are namespaced"),
         );
     }
+    if let Some(d) = s
+        .denials
+        .iter()
+        .find(|d| d.cause == Cause::ServiceAccountNotFound)
+    {
+        r.evidence(Evidence::fact("webhook answer", d.event()));
+    }
 }
 
 /// No client-id annotation: the client ID is often written elsewhere (a near-miss key, a label,

@@ -194,9 +194,15 @@ fn reach(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         None => (k == "kubernetes.io/metadata.name").then_some(ns.as_str()),
     };
     for e in &install.entries {
-        if let Some(sel) = &e.webhook.namespace_selector
-            && !selector_matches(sel, ns_label)
-        {
+        let Some(sel) = &e.webhook.namespace_selector else {
+            continue;
+        };
+        if selector_matches(sel, ns_label) {
+            b.fact(
+                Evidence::fact("namespaceSelector", describe(sel))
+                    .with_note(format!("matches namespace {ns}")),
+            );
+        } else {
             let fix = sel
                 .match_labels
                 .iter()
@@ -209,10 +215,7 @@ fn reach(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                     Code::WI206,
                     format!("the webhook's namespaceSelector excludes namespace {ns}"),
                 )
-                .evidence(Evidence::fact(
-                    "namespaceSelector",
-                    serde_json::to_string(sel).unwrap_or_default(),
-                ));
+                .evidence(Evidence::fact("namespaceSelector", describe(sel)));
             if fix.is_empty() {
                 r.placeholder("selector_fix", "label the selector needs");
             } else {
