@@ -138,32 +138,33 @@ fn service_account(world: &World, s: &Subject<'_>) -> Vec<Row> {
     rows
 }
 
-/// Per container: each variable the webhook injects, next to what it would inject now.
+/// Per container: each variable the webhook injects, next to what it would inject now (the
+/// release model's expectation, as the mutation link judges it).
 fn env(s: &Subject<'_>, install: &Install<'_>) -> Vec<Row> {
-    let expected = |name: &str| -> Option<String> {
-        match name {
-            "AZURE_CLIENT_ID" => s.sa_annotation(webhook::CLIENT_ID).map(str::to_string),
-            "AZURE_TENANT_ID" => s
-                .sa_annotation(webhook::TENANT_ID)
-                .map(str::to_string)
-                .or_else(|| install.tenant_id.clone()),
-            "AZURE_FEDERATED_TOKEN_FILE" => install.token_paths().first().map(|p| p.to_string()),
-            "AZURE_AUTHORITY_HOST" => install.authority_host().map(str::to_string),
-            _ => None,
-        }
+    let req = webhook::admission::Request {
+        pod: s.pod,
+        service_account: s.sa,
     };
+    let m = webhook::admission::expected(&install.profile, &install.assumed, &req);
     let mut rows = Vec::new();
-    for (c, skipped) in s.containers() {
-        if skipped {
+    for (c, init) in s.containers() {
+        if m.skips(&c.name) {
             rows.push(Row::fact(
                 format!("container {}", c.name),
                 "skipped (skip-containers)",
             ));
             continue;
         }
+        if init && !m.init_containers {
+            rows.push(Row::fact(
+                format!("container {}", c.name),
+                "not mutated (init containers since v0.5.0)",
+            ));
+            continue;
+        }
         rows.push(Row::fact(format!("container {}", c.name), ""));
-        for name in webhook::ENV_NAMES {
-            rows.push(env_row(c, name, expected(name)));
+        for (name, _) in &m.env {
+            rows.push(env_row(c, name, m.value(name).map(str::to_string)));
         }
     }
     rows
