@@ -589,6 +589,16 @@ const EXPECTED: &[Expect] = &[
     ),
     (
         "webhook-v1.6.0-custom-endpoint",
+        "apps/bound-no-ca",
+        "fail",
+        &[
+            ("mutation", "WI512"),
+            ("token", "WI600"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "webhook-v1.6.0-custom-endpoint",
         "apps/bound-no-proxy",
         "fail",
         &[

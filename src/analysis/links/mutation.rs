@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{Container, EnvVar};
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::subject::projected_token_volume;
-use crate::analysis::webhook::admission::{Mutation, Request, expected};
+use crate::analysis::webhook::admission::{CustomEndpoint, Mutation, Request, expected};
 use crate::analysis::webhook::{SKIP_CONTAINERS, USE_LABEL, cloud_of_authority};
 
 const OUTRANKING: [&str; 4] = [
@@ -61,11 +61,12 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     for (c, _) in mutated {
         check_container(cx, b, c, &injected);
     }
-    if injected.mutation.custom.is_some() {
+    if let Some(custom) = &injected.mutation.custom {
         b.fact(Evidence::fact(
             "token endpoint",
             format!("custom (audience {})", injected.mutation.audience),
         ));
+        custom_ca(cx, b, custom);
     }
     if let Some((volume, aud)) = projected_token_volume(s.pod)
         && aud != injected.mutation.audience
@@ -129,6 +130,50 @@ impl Injected {
         } else {
             vec![value]
         })
+    }
+}
+
+/// The custom token endpoint's CA, projected into the token volume from the ConfigMap or the
+/// ClusterTrustBundle the webhook's configuration names (webhook.go@v1.6.0:509-541); a CA given
+/// as data travels in AZURE_KUBERNETES_CA_DATA instead (checked with the variables).
+fn custom_ca(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>, custom: &CustomEndpoint) {
+    let want = if !custom.ca_config_map.is_empty() {
+        format!("ConfigMap {}", custom.ca_config_map)
+    } else if !custom.ca_signer_name.is_empty() {
+        format!("ClusterTrustBundle signer {}", custom.ca_signer_name)
+    } else {
+        return;
+    };
+    let Some((volume, _)) = projected_token_volume(cx.subject.pod) else {
+        return;
+    };
+    let sources = cx
+        .subject
+        .spec
+        .and_then(|s| s.volumes.as_ref())
+        .into_iter()
+        .flatten()
+        .filter(|v| v.name == volume)
+        .filter_map(|v| v.projected.as_ref()?.sources.as_ref())
+        .flatten();
+    let found = sources.into_iter().any(|s| {
+        s.config_map
+            .as_ref()
+            .is_some_and(|c| c.name == custom.ca_config_map && !custom.ca_config_map.is_empty())
+            || s.cluster_trust_bundle.as_ref().is_some_and(|t| {
+                t.signer_name.as_deref() == Some(custom.ca_signer_name.as_str())
+                    && !custom.ca_signer_name.is_empty()
+            })
+    });
+    if !found {
+        b.raise(
+            Code::WI512,
+            format!("token volume {volume} lacks the custom token endpoint's CA ({want})"),
+        )
+        .evidence(Evidence::fact(
+            "webhook projects",
+            format!("{want} at ca-cert/ca.crt"),
+        ));
     }
 }
 
