@@ -225,9 +225,23 @@ metadata:
 spec:
   serviceAccountName: sa
   containers: [{name: c, env: [{name: AZURE_FEDERATED_TOKEN_FILE, value: \"\"}]}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: q
+  namespace: x
+  labels: {azure.workload.identity/use: \"true\"}
+  annotations:
+    azure.workload.identity/proxy-sidecar-port: \"eighty\"
+    azure.workload.identity/inject-proxy-sidecar: \"\"
+spec:
+  serviceAccountName: sa
+  containers: [{name: c}]
 ";
     // The port is parsed only because inject-proxy-sidecar is present (its value is ignored):
-    // pkg/webhook/webhook.go@v1.6.0:198-211, 339-345.
+    // pkg/webhook/webhook.go@v1.6.0:198-211, 339-345. Pod p is labelled "TRUE", so the API server
+    // never sends it to the webhook: its refusals are q's, which is labelled "true".
     let world = parse_str("g.yaml", text).unwrap();
     let report = widiag::analysis::analyze(
         &world,
@@ -239,8 +253,16 @@ spec:
         },
     );
     let codes = report.pods[0].codes();
-    for c in ["WI305", "WI306", "WI307", "WI403", "WI404", "WI508"] {
-        assert!(codes.contains(&c), "{c} missing from {codes:?}");
+    for c in ["WI305", "WI306", "WI403", "WI508"] {
+        assert!(codes.contains(&c), "{c} missing from p's {codes:?}");
+    }
+    assert!(
+        !codes.contains(&"WI404"),
+        "p never reaches the webhook: {codes:?}"
+    );
+    let codes = report.pods[1].codes();
+    for c in ["WI305", "WI306", "WI307", "WI404"] {
+        assert!(codes.contains(&c), "{c} missing from q's {codes:?}");
     }
 }
 

@@ -9,8 +9,10 @@ use std::path::Path;
 use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
 use serde::Deserialize;
 use serde_json::Value;
-use widiag::analysis::webhook::admission::{self, Admission, CustomEndpoint, Request, Settings};
+use widiag::analysis::webhook::admission::{self, Admission, Cause, Request};
+use widiag::analysis::webhook::patch;
 use widiag::analysis::webhook::releases::{Profile, Version};
+use widiag::analysis::webhook::startup::{self, CustomEndpoint, Settings};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -73,10 +75,23 @@ struct Custom {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Expect {
     denied: Option<String>,
+    /// The check that refuses, when the Go test asserts only that one does.
+    denied_by: Option<String>,
     pod: Option<Value>,
+    /// A substring of the message the webhook exits with before serving.
+    not_started: Option<String>,
+}
+
+fn cause_name(c: &Cause) -> &'static str {
+    match c {
+        Cause::ServiceAccountNotFound => "serviceAccount",
+        Cause::ProxyOnHostNetwork => "hostNetwork",
+        Cause::ProxyPort => "proxyPort",
+        Cause::Expiration { .. } => "expiration",
+    }
 }
 
 #[derive(Deserialize)]
@@ -98,8 +113,9 @@ impl Config {
             ca_signer_name: c.ca_signer_name.clone(),
             ca_label_selector: c
                 .ca_label_selector
-                .clone()
-                .map(|v| serde_json::from_value(v).expect("a LabelSelector")),
+                .as_ref()
+                .map(Value::to_string)
+                .unwrap_or_default(),
         });
         Settings {
             tenant_id: self.tenant_id.clone(),
@@ -110,6 +126,7 @@ impl Config {
             proxy_image: self.proxy_image.clone(),
             proxy_init_image: self.proxy_init_image.clone(),
             log_level: self.log_level.clone(),
+            environment_file: None,
         }
     }
 }
@@ -157,27 +174,43 @@ fn run(case: &Case, profile: &Profile) -> Result<(), String> {
         .map(serde_json::from_value)
         .transpose()
         .map_err(|e| format!("serviceAccount: {e}"))?;
-    let started = admission::start(profile, &case.config.settings())
-        .map_err(|e| format!("the webhook would not start: {}", e.0))?;
+    let started = match (
+        startup::start(profile, &case.config.settings()),
+        &case.expect.not_started,
+    ) {
+        (Err(e), Some(want)) if e.message.contains(want.as_str()) => return Ok(()),
+        (Err(e), _) => return Err(format!("the webhook would not start: {}", e.message)),
+        (Ok(_), Some(want)) => return Err(format!("started, expected it to exit with {want:?}")),
+        (Ok(s), None) => s,
+    };
     let req = Request {
         pod: &pod,
         service_account: sa.as_ref(),
     };
-    let decision = admission::admit(profile, &started, &req);
-    match (&case.expect, decision) {
+    match (&case.expect, admission::admit(profile, &started, &req)) {
         (
             Expect {
-                denied: Some(want), ..
+                denied: Some(want),
+                denied_by,
+                ..
             },
             Admission::Denied(d),
-        ) => (d.message.contains(want.as_str()))
-            .then_some(())
-            .ok_or_else(|| {
-                format!(
+        ) => {
+            if !d.message.contains(want.as_str()) {
+                return Err(format!(
                     "denied with {:?}, expected it to contain {want:?}",
                     d.message
-                )
-            }),
+                ));
+            }
+            match denied_by {
+                Some(by) if by != cause_name(&d.cause) => Err(format!(
+                    "denied by {}, expected {by}: {}",
+                    cause_name(&d.cause),
+                    d.message
+                )),
+                _ => Ok(()),
+            }
+        }
         (
             Expect {
                 denied: Some(_), ..
@@ -190,7 +223,7 @@ fn run(case: &Case, profile: &Profile) -> Result<(), String> {
             },
             Admission::Mutated(m),
         ) => {
-            let out = admission::apply(&m, &started, &pod);
+            let out = patch::apply(&m, &started, &pod);
             subset(want, Some(&serde_json::to_value(&out).unwrap()), "pod")
         }
         (
@@ -206,6 +239,7 @@ fn run(case: &Case, profile: &Profile) -> Result<(), String> {
             Expect {
                 denied: None,
                 pod: None,
+                ..
             },
             _,
         ) => Err("the case expects nothing".into()),

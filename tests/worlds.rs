@@ -465,6 +465,16 @@ const EXPECTED: &[Expect] = &[
         ],
     ),
     (
+        "webhook-partial-capture",
+        "apps/inventory-7c9d5f4b8-q2w3e",
+        "pass",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
         "webhook-v0.15",
         "apps/opt-out",
         "warn",

@@ -150,21 +150,14 @@ impl<'w> Subject<'w> {
                     pod,
                     service_account: sa,
                 };
-                webhook::admission::denials(&install.profile, started, &req)
+                if webhook::admission::reaches(&install.profile, pod) {
+                    webhook::admission::denials(&install.profile, started, &req)
+                } else {
+                    Vec::new()
+                }
             })
             .unwrap_or_default();
-        let custom_endpoint = install
-            .assumed
-            .custom
-            .as_ref()
-            .filter(|c| {
-                pod.metadata
-                    .annotations
-                    .as_ref()
-                    .and_then(|a| a.get(&c.annotation()))
-                    .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-            })
-            .map(|c| c.audience.clone());
+        let custom_endpoint = custom_endpoint(install, pod);
         Subject {
             pod,
             at,
@@ -454,6 +447,36 @@ fn token_view(
     }
 }
 
+/// The custom token endpoint's audience, when the pod uses it: the webhook's configuration
+/// says so, or, when its Deployment was not captured (a managed add-on), the pod carries a
+/// `use-<suffix>: "true"` annotation and the endpoint's AZURE_KUBERNETES_TOKEN_PROXY.
+fn custom_endpoint(install: &Install<'_>, pod: &Pod) -> Option<String> {
+    if let Some(c) = &install.assumed.custom {
+        return c.asked_by(pod).then(|| c.audience.clone());
+    }
+    if !install.deployments.is_empty() {
+        return None;
+    }
+    let asks = pod.metadata.annotations.as_ref().is_some_and(|a| {
+        a.iter().any(|(k, v)| {
+            k.strip_prefix(webhook::USE_PREFIX)
+                .is_some_and(|s| !s.is_empty())
+                && v.eq_ignore_ascii_case("true")
+        })
+    });
+    let proxied = first_env(pod, "AZURE_KUBERNETES_TOKEN_PROXY").is_some();
+    (asks && proxied).then(|| projected_audience(pod).unwrap_or_default())
+}
+
+/// Whether `path` is `mount` or lies under it, by whole path segments.
+pub fn under_mount(path: &str, mount: &str) -> bool {
+    let mount = mount.trim_end_matches('/');
+    path == mount
+        || path
+            .strip_prefix(mount)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
 /// Audience of the token the pod's AZURE_FEDERATED_TOKEN_FILE points into.
 pub fn projected_audience(pod: &Pod) -> Option<String> {
     projected_token_volume(pod).map(|(_, aud)| aud)
@@ -470,18 +493,20 @@ pub fn projected_token_volume(pod: &Pod) -> Option<(&str, String)> {
             .flatten()
             .any(|e| e.name == "AZURE_FEDERATED_TOKEN_FILE")
     })?;
+    // The deepest mount holding the path is the one the file is read from.
     let mount = container
         .volume_mounts
         .iter()
         .flatten()
-        .find(|m| path.starts_with(&m.mount_path))?;
+        .filter(|m| under_mount(path, &m.mount_path))
+        .max_by_key(|m| m.mount_path.trim_end_matches('/').len())?;
     let volume = spec
         .volumes
         .iter()
         .flatten()
         .find(|v| v.name == mount.name)?;
     let rel = path
-        .strip_prefix(&mount.mount_path)?
+        .strip_prefix(mount.mount_path.trim_end_matches('/'))?
         .trim_start_matches('/');
     volume
         .projected

@@ -93,6 +93,10 @@ pub const WORLDS: &[(&str, &str)] = &[
         include_str!("../../assets/worlds/webhook-cannot-start.yaml"),
     ),
     (
+        "webhook-partial-capture",
+        include_str!("../../assets/worlds/webhook-partial-capture.yaml"),
+    ),
+    (
         "webhook-v0.15",
         include_str!("../../assets/worlds/webhook-v0.15.yaml"),
     ),

@@ -62,6 +62,10 @@ fn webhook(release: Option<&str>, markdown: bool) -> Result<ExitCode> {
         Some(r) => {
             let v = Version::parse(r)
                 .with_context(|| format!("--release {r:?}: expected a version such as v1.5.1"))?;
+            anyhow::ensure!(
+                v >= Version(0, 1, 0),
+                "--release {r:?}: the webhook's first release is v0.1.0"
+            );
             output::webhook_release(v)
         }
         None if markdown => output::webhook_markdown(),

@@ -54,6 +54,13 @@ pub fn webhook_release(release: crate::analysis::webhook::Version) -> String {
         latest.push(r);
     }
     let mut out = format!("webhook {release}\n");
+    if release > crate::analysis::webhook::Version::LATEST {
+        let _ = writeln!(
+            out,
+            "  (newer than the newest release modelled, {}: its behaviour follows)",
+            crate::analysis::webhook::Version::LATEST
+        );
+    }
     for r in latest {
         let _ = writeln!(
             out,

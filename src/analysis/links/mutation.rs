@@ -6,8 +6,9 @@ use k8s_openapi::api::core::v1::{Container, EnvVar};
 
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
-use crate::analysis::subject::projected_token_volume;
-use crate::analysis::webhook::admission::{CustomEndpoint, Mutation, Request, expected};
+use crate::analysis::subject::{projected_token_volume, under_mount};
+use crate::analysis::webhook::admission::{Mutation, Request, expected, mutates};
+use crate::analysis::webhook::startup::CustomEndpoint;
 use crate::analysis::webhook::{SKIP_CONTAINERS, USE_LABEL, cloud_of_authority};
 
 const OUTRANKING: [&str; 4] = [
@@ -20,14 +21,16 @@ const OUTRANKING: [&str; 4] = [
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let s = cx.subject;
     let install = cx.install;
-    let labelled = s.pod_label(USE_LABEL) == Some("true")
-        || (install.pre_v1()
-            && s.sa
-                .and_then(|sa| sa.metadata.labels.as_ref()?.get(USE_LABEL))
-                .is_some());
-    let injected_anywhere = s
-        .containers()
-        .any(|(c, _)| env(c, "AZURE_FEDERATED_TOKEN_FILE").is_some());
+    let req = Request {
+        pod: s.pod,
+        service_account: s.sa,
+    };
+    let labelled = s.pod_label(USE_LABEL) == Some("true") || mutates(&install.profile, &req);
+    // Another release's variable counts too: the pod may predate the installed webhook.
+    let injected_anywhere = s.containers().any(|(c, _)| {
+        env(c, "AZURE_FEDERATED_TOKEN_FILE").is_some()
+            || env(c, install.profile.token_env).is_some()
+    });
     if !labelled && !injected_anywhere {
         b.skip("not mutated: the pod is not labelled for workload identity");
         return;
@@ -122,9 +125,11 @@ impl Injected {
         }
     }
 
-    /// The values a variable may rightly hold; `None` when the webhook does not inject it.
+    /// The values a variable may rightly hold; `None` when the webhook does not inject it or
+    /// the value is not known (a present variable is never stale against an empty one: the
+    /// webhook adds only what is absent).
     fn expected(&self, name: &str) -> Option<Vec<&str>> {
-        let value = self.mutation.value(name)?;
+        let value = self.mutation.value(name).filter(|v| !v.is_empty())?;
         Some(if name == self.mutation.token_env {
             self.token_paths.iter().map(String::as_str).collect()
         } else {
@@ -266,7 +271,7 @@ fn check_container(
             .volume_mounts
             .iter()
             .flatten()
-            .any(|m| path.starts_with(m.mount_path.trim_end_matches('/')));
+            .any(|m| under_mount(path, &m.mount_path));
         if !mounted {
             b.raise(
                 Code::WI505,

@@ -3,11 +3,12 @@
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
-use crate::analysis::webhook::admission::{NotStarted, Request, triggered};
-use crate::analysis::webhook::releases::Trigger;
+use crate::analysis::webhook::admission::{Request, mutates};
+use crate::analysis::webhook::cloud::nearest;
 use crate::analysis::webhook::selector::describe;
+use crate::analysis::webhook::startup::{NotStarted, Setting};
 use crate::analysis::webhook::{
-    Install, TOKEN_PATH_V1_5, TOKEN_PATH_V1_6, USE_LABEL, Version, selector_matches,
+    Install, TOKEN_PATH_V1_5, TOKEN_PATH_V1_6, Version, selector_matches,
 };
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
@@ -55,16 +56,28 @@ fn version(install: &Install<'_>, b: &mut LinkBuilder<'_>) {
         (None, Some(true)) => b.fact(Evidence::fact("installed as", "AKS add-on")),
         _ => {}
     }
-    if install.version.is_none() {
-        b.raise(
-            Code::WI208,
-            format!(
-                "webhook version unknown; predicting {} (token at {}); v1.0 to v1.5 mount it at {}",
-                Version::LATEST,
-                TOKEN_PATH_V1_6,
-                TOKEN_PATH_V1_5
-            ),
-        );
+    match install.version {
+        None => {
+            b.raise(
+                Code::WI208,
+                format!(
+                    "webhook version unknown; predicting {} (token at {}); v1.0 to v1.5 mount it at {}",
+                    Version::LATEST,
+                    TOKEN_PATH_V1_6,
+                    TOKEN_PATH_V1_5
+                ),
+            );
+        }
+        Some(v) if v > Version::LATEST => {
+            b.raise(
+                Code::WI208,
+                format!(
+                    "webhook {v} is newer than the newest release widiag models; predicting {}",
+                    Version::LATEST
+                ),
+            );
+        }
+        Some(_) => {}
     }
 }
 
@@ -153,30 +166,36 @@ fn installed_twice(install: &Install<'_>, b: &mut LinkBuilder<'_>) {
 /// Configuration the webhook needs to start, as its release checks it: the message is the one
 /// it exits with. A tenant the world does not show (no ConfigMap, no env) is not called missing.
 fn configuration(install: &Install<'_>, b: &mut LinkBuilder<'_>) {
-    let Err(NotStarted(message)) = &install.started else {
+    let Some(NotStarted { setting, message }) = install.cannot_start() else {
         return;
     };
-    let variant = if message.contains("TENANT") || message.contains("tenant ID") {
-        if install.tenant_unseen() {
-            return;
-        }
-        "tenant"
-    } else if message.contains("cloud environment") {
-        "cloud"
-    } else {
-        "custom"
+    // The configuration's own failurePolicy decides (v0.13+ charts make it a value).
+    let ignore = match install.entries.first() {
+        Some(_) => install
+            .entries
+            .iter()
+            .any(|e| e.webhook.failure_policy.as_deref() == Some("Ignore")),
+        None => install.profile.failure_policy_ignore,
     };
-    let outcome = if install.profile.failure_policy_ignore {
+    let outcome = if ignore {
         "labelled pods are admitted without identity"
     } else {
         "the API server refuses every labelled pod"
     };
-    b.raise(
-        Code::WI207,
-        format!("the webhook cannot start ({message}), so {outcome}"),
-    )
-    .evidence(Evidence::fact("webhook exits with", message))
-    .variant(variant);
+    let r = b
+        .raise(
+            Code::WI207,
+            format!("the webhook cannot start ({message}), so {outcome}"),
+        )
+        .evidence(Evidence::fact("webhook exits with", &message));
+    match setting {
+        Setting::Tenant => r.variant("tenant"),
+        Setting::Cloud => r.variant("cloud").var(
+            "cloud",
+            nearest(install.settings.cloud.as_deref().unwrap_or_default()),
+        ),
+        Setting::CustomEndpoint => r.variant("custom"),
+    };
 }
 
 /// Reach: the namespace selector and the AKS admissions enforcer.
@@ -267,16 +286,13 @@ fn object_selector(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
 /// label is the intent (the chart's selector), before it the handler's own check.
 fn handler_mutates(cx: &PodCx<'_, '_>) -> bool {
     let s = cx.subject;
-    match cx.install.profile.trigger {
-        Trigger::Selector => s.pod_label(USE_LABEL) == Some("true"),
-        _ => triggered(
-            &cx.install.profile,
-            &Request {
-                pod: s.pod,
-                service_account: s.sa,
-            },
-        ),
-    }
+    mutates(
+        &cx.install.profile,
+        &Request {
+            pod: s.pod,
+            service_account: s.sa,
+        },
+    )
 }
 
 /// Webhooks built with Kubernetes types older than native sidecars (before v1.3) drop

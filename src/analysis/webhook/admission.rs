@@ -1,20 +1,13 @@
 //! One pod through the webhook: [`admit`] decides as the webhook's `Handle` does (deny, or what
-//! to inject), [`apply`] makes that mutation to a pod as the webhook patches it. Both follow
-//! pkg/webhook/webhook.go of the release a [`Profile`] describes; line references are to
-//! v1.6.0 unless a row of the release table says otherwise.
+//! to inject), [`denials`] lists every refusal in its order, [`expected`] is what a pod it
+//! mutated holds. They follow pkg/webhook/webhook.go of the release a [`Profile`] describes;
+//! line references are to v1.6.0 unless a row of the release table says otherwise.
 
-use k8s_openapi::api::core::v1::{
-    Capabilities, ClusterTrustBundleProjection, ConfigMapProjection, Container, ContainerPort,
-    EnvVar, ExecAction, KeyToPath, Lifecycle, LifecycleHandler, Pod, ProjectedVolumeSource,
-    SecurityContext, ServiceAccount, ServiceAccountTokenProjection, Volume, VolumeMount,
-    VolumeProjection,
-};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use sha2::{Digest, Sha256};
+use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
 
-use super::cloud::{self, Cloud};
 use super::go::{self, ParseIntError};
-use super::releases::{Profile, ProxyPlacement, TenantCheck, Trigger, Version, VolumeNaming};
+use super::releases::{Profile, ProxyPlacement, Trigger, VolumeNaming};
+use super::startup::{CustomEndpoint, Started};
 use super::*;
 
 pub const MIN_EXPIRATION: i64 = 3600;
@@ -22,171 +15,7 @@ pub const MAX_EXPIRATION: i64 = 86400;
 pub const DEFAULT_PROXY_PORT: i32 = 8000;
 pub const PROXY_INIT_NAME: &str = "azwi-proxy-init";
 pub const PROXY_NAME: &str = "azwi-proxy";
-const FIXED_VOLUME: &str = "azure-identity-token";
-const RESERVED_PREFIX: &str = "azure-workload-identity-reserved-";
-const CA_FILE: &str = "ca-cert/ca.crt";
-
-/// The configuration the webhook process runs with: pkg/config (environment, from the chart's
-/// ConfigMap or container env) and its command-line flags.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Settings {
-    /// `AZURE_TENANT_ID`; `None` when the variable is not set at all.
-    pub tenant_id: Option<String>,
-    /// `AZURE_ENVIRONMENT`.
-    pub cloud: Option<String>,
-    /// `--audience`.
-    pub audience: Option<String>,
-    /// The API server's version (the proxy becomes a native sidecar from 1.32).
-    pub kubernetes: Option<Version>,
-    pub custom: Option<CustomEndpoint>,
-    pub proxy_image: Option<String>,
-    pub proxy_init_image: Option<String>,
-    /// `--log-level`, which the proxy sidecar is given too.
-    pub log_level: Option<String>,
-}
-
-/// The custom token endpoint (v1.6): flags `--custom-token-endpoint-annotation-suffix` and
-/// `--custom-token-endpoint-audience`, and the `AZURE_KUBERNETES_*` configuration.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CustomEndpoint {
-    pub annotation_suffix: String,
-    pub audience: String,
-    pub token_proxy: String,
-    pub sni_name: String,
-    pub ca_data: String,
-    pub ca_config_map: String,
-    pub ca_signer_name: String,
-    pub ca_label_selector: Option<LabelSelector>,
-}
-
-impl CustomEndpoint {
-    pub fn annotation(&self) -> String {
-        format!("{USE_PREFIX}{}", self.annotation_suffix)
-    }
-}
-
-/// A webhook that started: what every admission shares.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Started {
-    pub tenant_id: String,
-    pub authority: String,
-    pub audience: String,
-    pub native_sidecar: bool,
-    pub custom: Option<CustomEndpoint>,
-    pub proxy_image: String,
-    pub proxy_init_image: String,
-    pub log_level: String,
-}
-
-/// Why the webhook process exits before serving (every pod it should mutate is then refused by
-/// the API server, its failurePolicy being Fail).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotStarted(pub String);
-
-/// The webhook starting with `settings`: config.ParseConfig and NewPodMutator
-/// (pkg/config/config.go@v1.6.0:30-75, pkg/webhook/webhook.go@v1.6.0:73-152).
-pub fn start(profile: &Profile, settings: &Settings) -> Result<Started, NotStarted> {
-    match (settings.tenant_id.as_deref(), profile.tenant_check) {
-        (None, TenantCheck::Required) => {
-            return Err(NotStarted(
-                "required key AZURE_TENANT_ID missing value".into(),
-            ));
-        }
-        (Some(""), TenantCheck::Required) => {
-            return Err(NotStarted("AZURE_TENANT_ID is required".into()));
-        }
-        (None | Some(""), TenantCheck::Plain) => {
-            return Err(NotStarted("tenant ID is required".into()));
-        }
-        _ => {}
-    }
-    if profile.custom_token_endpoint {
-        custom_endpoint(settings.custom.as_ref())?;
-    }
-    if let Cloud::Unknown(message) = cloud_of(profile, settings) {
-        return Err(NotStarted(message));
-    }
-    Ok(assume(profile, settings))
-}
-
-/// `AZURE_ENVIRONMENT` as the release reads it (v0.2.0 did not).
-fn cloud_of(profile: &Profile, settings: &Settings) -> Cloud {
-    let name = settings.cloud.as_deref().filter(|_| profile.reads_cloud);
-    cloud::resolve_with(name.unwrap_or_default(), profile.cloud_aliases)
-}
-
-/// The webhook as `settings` describe it, whether or not it could start: what a pod it mutated
-/// is expected to hold (an unknown value is empty, and an empty value is compared with nothing).
-pub fn assume(profile: &Profile, settings: &Settings) -> Started {
-    let authority = match cloud_of(profile, settings) {
-        Cloud::Known(host) => host.to_string(),
-        // Azure Stack's file is on the webhook's disk, an unknown name stops it: neither is known.
-        Cloud::FromFile | Cloud::Unknown(_) => String::new(),
-    };
-    let audience = match settings.audience.as_deref() {
-        Some(a) if !a.is_empty() => a.to_string(),
-        // v0.1.0: the authority without its slash, then /federatedidentity.
-        _ if profile.audience_from_authority => format!("{authority}federatedidentity"),
-        _ => DEFAULT_AUDIENCE.to_string(),
-    };
-    let custom = if profile.custom_token_endpoint {
-        custom_endpoint(settings.custom.as_ref()).ok().flatten()
-    } else {
-        None
-    };
-    Started {
-        tenant_id: settings.tenant_id.clone().unwrap_or_default(),
-        authority,
-        audience,
-        native_sidecar: profile.proxy == ProxyPlacement::NativeFrom132
-            && settings.kubernetes.is_some_and(|v| v >= Version(1, 32, 0)),
-        custom,
-        proxy_image: settings.proxy_image.clone().unwrap_or_default(),
-        proxy_init_image: settings.proxy_init_image.clone().unwrap_or_default(),
-        log_level: settings
-            .log_level
-            .clone()
-            .filter(|l| !l.is_empty())
-            .unwrap_or_else(|| "info".into()),
-    }
-}
-
-/// The custom token endpoint's configuration, validated as NewPodMutator and validateConfig do
-/// (webhook.go@v1.6.0:82-107, config.go@v1.6.0:52-73).
-fn custom_endpoint(c: Option<&CustomEndpoint>) -> Result<Option<CustomEndpoint>, NotStarted> {
-    let Some(c) = c.filter(|c| !c.annotation_suffix.is_empty() || !c.audience.is_empty()) else {
-        return Ok(None);
-    };
-    let fail = |m: &str| Err(NotStarted(m.to_string()));
-    if c.annotation_suffix.is_empty() {
-        return fail(
-            "custom token endpoint annotation suffix cannot be empty when audience is set",
-        );
-    }
-    if c.audience.is_empty() {
-        return fail(
-            "custom token endpoint audience cannot be empty when annotation suffix is set",
-        );
-    }
-    if c.audience.eq_ignore_ascii_case(DEFAULT_AUDIENCE) {
-        return fail(&format!(
-            "custom token endpoint audience cannot be equal to default audience {}",
-            go::quote(DEFAULT_AUDIENCE)
-        ));
-    }
-    let sources = [&c.ca_data, &c.ca_config_map, &c.ca_signer_name];
-    if sources.iter().filter(|s| !s.is_empty()).count() > 1 {
-        return fail(
-            "only one of AZURE_KUBERNETES_CA_DATA, AZURE_KUBERNETES_CA_CONFIGMAP_NAME or AZURE_KUBERNETES_CA_CTB_SIGNER_NAME can be set",
-        );
-    }
-    if c.ca_label_selector.is_some() && c.ca_signer_name.is_empty() {
-        return fail(
-            "AZURE_KUBERNETES_CA_CTB_SIGNER_NAME needs to be set when AZURE_KUBERNETES_CA_CTB_LABEL_SELECTOR is set",
-        );
-    }
-    Ok(Some(c.clone()))
-}
+pub(super) const CA_FILE: &str = "ca-cert/ca.crt";
 
 /// A pod as the webhook receives it.
 pub struct Request<'a> {
@@ -241,7 +70,7 @@ pub struct Mutation {
     pub injects_empty: bool,
     pub skip: Vec<String>,
     pub init_containers: bool,
-    pub volume: String,
+    /// How the token volume is named and merged (the name itself: `patch::volume_name`).
     pub naming: VolumeNaming,
     pub mount_path: &'static str,
     /// The variable the token path goes in (`TOKEN_FILE_PATH` before v0.4).
@@ -285,15 +114,14 @@ impl Mutation {
 /// The webhook's decision for one pod (`Handle`, webhook.go@v1.6.0:155-247).
 pub fn admit(profile: &Profile, started: &Started, req: &Request<'_>) -> Admission {
     let pod = req.pod;
+    // Every release looks the ServiceAccount up first, before its own trigger check
+    // (W@v0.1.0:77-86, W@v0.15.0:115-140).
+    let Some(sa) = req.service_account else {
+        return Admission::Denied(sa_not_found(pod));
+    };
     if !triggered(profile, req) {
         return Admission::Untouched;
     }
-    let Some(sa) = req.service_account else {
-        return Admission::Denied(Denial {
-            cause: Cause::ServiceAccountNotFound,
-            message: format!("serviceaccounts {} not found", go::quote(&sa_name(pod))),
-        });
-    };
     let proxy = match proxy(profile, started, pod) {
         Ok(p) => p,
         Err(d) => return Admission::Denied(d),
@@ -314,26 +142,27 @@ pub fn admit(profile: &Profile, started: &Started, req: &Request<'_>) -> Admissi
 /// Every reason the webhook refuses a pod like this one, in the order it checks them: it answers
 /// with the first, and fixing that one reveals the next.
 pub fn denials(profile: &Profile, started: &Started, req: &Request<'_>) -> Vec<Denial> {
+    let Some(sa) = req.service_account else {
+        return vec![sa_not_found(req.pod)];
+    };
     if !triggered(profile, req) {
         return Vec::new();
     }
     let mut out = Vec::new();
-    if req.service_account.is_none() {
-        out.push(Denial {
-            cause: Cause::ServiceAccountNotFound,
-            message: format!("serviceaccounts {} not found", go::quote(&sa_name(req.pod))),
-        });
-    }
     if let Err(d) = proxy(profile, started, req.pod) {
         out.push(d);
     }
-    if let Some(Err(d)) = req
-        .service_account
-        .map(|sa| expiration(profile, req.pod, sa))
-    {
+    if let Err(d) = expiration(profile, req.pod, sa) {
         out.push(d);
     }
     out
+}
+
+fn sa_not_found(pod: &Pod) -> Denial {
+    Denial {
+        cause: Cause::ServiceAccountNotFound,
+        message: format!("serviceaccounts {} not found", go::quote(&sa_name(pod))),
+    }
 }
 
 /// What the webhook injects into this pod, whatever it would refuse about it: the expectation a
@@ -416,7 +245,6 @@ fn mutation(
         injects_empty: profile.injects_empty,
         skip: skip_list(annotation(profile.keys.skip_containers)),
         init_containers: profile.init_containers,
-        volume: volume_name(profile, pod),
         naming: profile.volume,
         mount_path: profile.mount_path,
         token_env: profile.token_env,
@@ -427,6 +255,26 @@ fn mutation(
         proxy,
         strips_native_sidecars: !profile.keeps_native_sidecars,
     }
+}
+
+/// Whether the API server sends the pod to the webhook: since v1.0 the chart's objectSelector
+/// sends pods labelled `use: "true"` (the configuration as captured is judged by the webhook
+/// link); before, its configurations selected every pod and the handler decided.
+pub fn reaches(profile: &Profile, pod: &Pod) -> bool {
+    match profile.trigger {
+        Trigger::Selector => pod
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(USE_LABEL))
+            .is_some_and(|v| v == "true"),
+        _ => true,
+    }
+}
+
+/// Whether the webhook mutates the pod: it reaches the webhook, which mutates it.
+pub fn mutates(profile: &Profile, req: &Request<'_>) -> bool {
+    reaches(profile, req.pod) && req.service_account.is_some() && triggered(profile, req)
 }
 
 /// Whether the handler mutates the pod at all. Since v1.0 the objectSelector alone decides
@@ -528,279 +376,12 @@ fn expiration(profile: &Profile, pod: &Pod, sa: &ServiceAccount) -> Result<i64, 
     Ok(seconds)
 }
 
-/// `buildVolumeName` (webhook.go@v1.6.0:597-601): the prefix and the SHA-256 of the pod's name
-/// (or `generateName + " (prefix)"`), cut to 63 characters.
-fn volume_name(profile: &Profile, pod: &Pod) -> String {
-    if profile.volume == VolumeNaming::Fixed {
-        return FIXED_VOLUME.into();
-    }
-    let name = match pod.metadata.name.as_deref().filter(|n| !n.is_empty()) {
-        Some(n) => n.to_string(),
-        None => format!(
-            "{} (prefix)",
-            pod.metadata.generate_name.as_deref().unwrap_or_default()
-        ),
-    };
-    let hash: String = Sha256::digest(name.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("{RESERVED_PREFIX}{}", &hash[..63 - RESERVED_PREFIX.len()])
-}
-
-/// The pod after the webhook's patch (webhook.go@v1.6.0:213-239).
-pub fn apply(m: &Mutation, started: &Started, pod: &Pod) -> Pod {
-    let mut pod = pod.clone();
-    let spec = pod.spec.get_or_insert_with(Default::default);
-    if m.strips_native_sidecars {
-        for c in spec.init_containers.iter_mut().flatten() {
-            c.restart_policy = None;
-        }
-    }
-    if let Some(p) = &m.proxy {
-        add_proxy(started, p, spec);
-    }
-    if m.init_containers {
-        for c in spec.init_containers.iter_mut().flatten() {
-            mutate_container(m, c);
-        }
-    }
-    for c in &mut spec.containers {
-        mutate_container(m, c);
-    }
-    let volume = token_volume(m);
-    let volumes = spec.volumes.get_or_insert_with(Vec::new);
-    match m.naming {
-        VolumeNaming::Reserved => match volumes.iter_mut().find(|v| v.name == m.volume) {
-            Some(v) => *v = volume,
-            None => volumes.push(volume),
-        },
-        // Before v1.6 any projected token at the webhook's path counted as its volume
-        // (W@v1.5.1:424-460).
-        VolumeNaming::Fixed => {
-            let has_token = volumes.iter().any(|v| {
-                v.projected
-                    .iter()
-                    .flat_map(|p| p.sources.iter().flatten())
-                    .filter_map(|s| s.service_account_token.as_ref())
-                    .any(|t| t.path == FIXED_VOLUME)
-            });
-            if !has_token {
-                volumes.push(volume);
-            }
-        }
-    }
-    pod
-}
-
-fn mutate_container(m: &Mutation, c: &mut Container) {
-    if m.skips(&c.name) {
-        return;
-    }
-    let env = c.env.get_or_insert_with(Vec::new);
-    for (name, value) in &m.env {
-        let present = env.iter().any(|e| e.name == *name);
-        if !present && (m.injects_empty || !value.is_empty()) {
-            env.push(EnvVar {
-                name: name.to_string(),
-                value: Some(value.clone()),
-                value_from: None,
-            });
-        }
-    }
-    let mount = VolumeMount {
-        name: m.volume.clone(),
-        mount_path: m.mount_path.into(),
-        read_only: Some(true),
-        ..Default::default()
-    };
-    let mounts = c.volume_mounts.get_or_insert_with(Vec::new);
-    match mounts.iter_mut().find(|v| v.name == m.volume) {
-        Some(v) if m.naming == VolumeNaming::Reserved => *v = mount,
-        Some(_) => {}
-        None => mounts.push(mount),
-    }
-}
-
-fn token_volume(m: &Mutation) -> Volume {
-    let token_file = m
-        .token_path
-        .strip_prefix(m.mount_path)
-        .unwrap_or(&m.token_path)
-        .trim_start_matches('/');
-    let mut sources = vec![VolumeProjection {
-        service_account_token: Some(ServiceAccountTokenProjection {
-            path: token_file.into(),
-            expiration_seconds: Some(m.expiration),
-            audience: Some(m.audience.clone()),
-        }),
-        ..Default::default()
-    }];
-    if let Some(c) = &m.custom {
-        sources.extend(ca_sources(c));
-    }
-    Volume {
-        name: m.volume.clone(),
-        projected: Some(ProjectedVolumeSource {
-            sources: Some(sources),
-            default_mode: None,
-        }),
-        ..Default::default()
-    }
-}
-
-/// The custom token endpoint's CA in the token volume (webhook.go@v1.6.0:509-541).
-fn ca_sources(c: &CustomEndpoint) -> Vec<VolumeProjection> {
-    let mut out = Vec::new();
-    if !c.ca_config_map.is_empty() {
-        out.push(VolumeProjection {
-            config_map: Some(ConfigMapProjection {
-                name: c.ca_config_map.clone(),
-                items: Some(vec![KeyToPath {
-                    key: "ca.crt".into(),
-                    path: CA_FILE.into(),
-                    mode: None,
-                }]),
-                optional: Some(false),
-            }),
-            ..Default::default()
-        });
-    }
-    if !c.ca_signer_name.is_empty() {
-        out.push(VolumeProjection {
-            cluster_trust_bundle: Some(ClusterTrustBundleProjection {
-                signer_name: Some(c.ca_signer_name.clone()),
-                label_selector: c.ca_label_selector.clone(),
-                path: CA_FILE.into(),
-                optional: Some(false),
-                name: None,
-            }),
-            ..Default::default()
-        });
-    }
-    out
-}
-
-/// The proxy's init container (appended unless present) and sidecar (placed as the release
-/// does unless present) (webhook.go@v1.6.0:266-337).
-fn add_proxy(m: &Started, p: &Proxy, spec: &mut k8s_openapi::api::core::v1::PodSpec) {
-    let present = |c: &Container, name: &str, image: &str| {
-        c.name == name
-            || (p.found_by_image
-                && !image.is_empty()
-                && c.image.as_deref().is_some_and(|i| i.starts_with(image)))
-    };
-    let init_image = image_repo(&m.proxy_init_image);
-    let image = image_repo(&m.proxy_image);
-    let inits = spec.init_containers.get_or_insert_with(Vec::new);
-    if !inits
-        .iter()
-        .any(|c| present(c, PROXY_INIT_NAME, init_image))
-    {
-        inits.push(proxy_init(m, p));
-    }
-    let sidecar = |restart: Option<String>| proxy_sidecar(m, p, restart);
-    if p.native {
-        if !inits.iter().any(|c| c.name == PROXY_NAME) {
-            inits.insert(0, sidecar(Some("Always".into())));
-        }
-        return;
-    }
-    if spec
-        .containers
-        .iter()
-        .any(|c| present(c, PROXY_NAME, image))
-    {
-        return;
-    }
-    match p.placement {
-        ProxyPlacement::Appended => spec.containers.push(sidecar(None)),
-        _ => spec.containers.insert(0, sidecar(None)),
-    }
-}
-
-/// `<registry>/proxy` of `<registry>/proxy:<tag>`: what releases before v1.4 matched images by.
-fn image_repo(image: &str) -> &str {
-    image.rsplit_once(':').map_or(image, |(repo, _)| repo)
-}
-
-fn proxy_init(m: &Started, p: &Proxy) -> Container {
-    Container {
-        name: PROXY_INIT_NAME.into(),
-        image: Some(m.proxy_init_image.clone()),
-        image_pull_policy: Some("IfNotPresent".into()),
-        security_context: Some(SecurityContext {
-            capabilities: Some(Capabilities {
-                add: Some(vec!["NET_ADMIN".into()]),
-                drop: Some(vec!["ALL".into()]),
-            }),
-            privileged: Some(true),
-            run_as_non_root: p.init_root_explicit.then_some(false),
-            run_as_user: Some(0),
-            ..Default::default()
-        }),
-        env: Some(vec![EnvVar {
-            name: "PROXY_PORT".into(),
-            value: Some(p.port.to_string()),
-            value_from: None,
-        }]),
-        ..Default::default()
-    }
-}
-
-fn proxy_sidecar(m: &Started, p: &Proxy, restart_policy: Option<String>) -> Container {
-    let port = p.port;
-    let level = format!("--log-level={}", m.log_level);
-    let mut args = vec![format!("--proxy-port={port}")];
-    let mut probe = vec![
-        "/proxy".to_string(),
-        format!("--proxy-port={port}"),
-        "--probe".into(),
-    ];
-    if p.log_level {
-        args.push(level.clone());
-        probe.push(level);
-    }
-    let lifecycle = p.probe.then(|| Lifecycle {
-        post_start: Some(LifecycleHandler {
-            exec: Some(ExecAction {
-                command: Some(probe),
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    });
-    let security_context = p.hardened.then(|| SecurityContext {
-        allow_privilege_escalation: Some(false),
-        capabilities: Some(Capabilities {
-            add: None,
-            drop: Some(vec!["ALL".into()]),
-        }),
-        privileged: Some(false),
-        read_only_root_filesystem: Some(true),
-        run_as_non_root: Some(true),
-        ..Default::default()
-    });
-    Container {
-        name: PROXY_NAME.into(),
-        image: Some(m.proxy_image.clone()),
-        image_pull_policy: Some("IfNotPresent".into()),
-        args: Some(args),
-        ports: Some(vec![ContainerPort {
-            container_port: port,
-            ..Default::default()
-        }]),
-        lifecycle,
-        security_context,
-        restart_policy,
-        ..Default::default()
-    }
-}
-
 /// Cases the webhook's own tests do not cover, each read from its source (v1.6.0 unless named).
 #[cfg(test)]
 mod tests {
+    use super::super::startup::{Settings, assume, start};
     use super::*;
+    use crate::analysis::webhook::releases::Version;
 
     fn pod(annotations: &[(&str, &str)], host_network: bool) -> Pod {
         serde_json::from_value(serde_json::json!({
@@ -961,77 +542,5 @@ mod tests {
                 ..
             })
         ));
-    }
-
-    /// ParseConfig and NewPodMutator (CFG:46-74, W:82-126): what stops the webhook.
-    #[test]
-    fn what_stops_the_webhook() {
-        let latest = Profile::of(Version::LATEST);
-        let err = |s: Settings, p: &Profile| start(p, &s).unwrap_err().0;
-        assert_eq!(
-            err(Settings::default(), &latest),
-            "required key AZURE_TENANT_ID missing value"
-        );
-        assert_eq!(
-            err(Settings::default(), &Profile::of(Version(1, 3, 0))),
-            "tenant ID is required"
-        );
-        let with = |cloud: &str| Settings {
-            tenant_id: Some("t".into()),
-            cloud: Some(cloud.into()),
-            ..Default::default()
-        };
-        assert!(start(&latest, &with("azureusgovernment")).is_ok());
-        assert!(err(with("AzureCloud"), &Profile::of(Version(0, 9, 0))).contains("\"AZURECLOUD\""));
-        assert!(
-            start(&Profile::of(Version(0, 2, 0)), &with("nonsense")).is_ok(),
-            "v0.2.0 ignores it"
-        );
-        let custom = |c: CustomEndpoint| Settings {
-            tenant_id: Some("t".into()),
-            custom: Some(c),
-            ..Default::default()
-        };
-        let only_suffix = CustomEndpoint {
-            annotation_suffix: "ib".into(),
-            ..Default::default()
-        };
-        assert_eq!(
-            err(custom(only_suffix), &latest),
-            "custom token endpoint audience cannot be empty when annotation suffix is set"
-        );
-        let default_audience = CustomEndpoint {
-            annotation_suffix: "ib".into(),
-            audience: "API://AzureADTokenExchange".into(),
-            ..Default::default()
-        };
-        assert!(
-            err(custom(default_audience), &latest).contains("cannot be equal to default audience")
-        );
-    }
-
-    /// buildVolumeName (W:597-601): a controller's pod has no name yet, only generateName.
-    #[test]
-    fn reserved_volume_names_hash_the_pod_name() {
-        let profile = Profile::of(Version::LATEST);
-        let mut p = pod(&[], false);
-        assert_eq!(
-            volume_name(&profile, &p),
-            "azure-workload-identity-reserved-148de9c5a7a44d19e56cd9ae1a554b"
-        );
-        p.metadata.name = None;
-        p.metadata.generate_name = Some("web-7d9f-".into());
-        let expected: String = Sha256::digest(b"web-7d9f- (prefix)")
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert_eq!(
-            volume_name(&profile, &p),
-            format!("{RESERVED_PREFIX}{}", &expected[..30])
-        );
-        assert_eq!(
-            volume_name(&Profile::of(Version(1, 5, 1)), &p),
-            "azure-identity-token"
-        );
     }
 }

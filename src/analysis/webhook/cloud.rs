@@ -65,8 +65,26 @@ pub fn resolve_with(name: &str, aliases: bool) -> Cloud {
     {
         Some((_, host, _)) => Cloud::Known(host),
         None => Cloud::Unknown(format!(
-            "failed to get AAD endpoint: autorest/azure: There is no cloud environment matching the name \"{upper}\""
+            "failed to get AAD endpoint: autorest/azure: There is no cloud environment matching the name {}",
+            super::go::quote(&upper)
         )),
+    }
+}
+
+/// The cloud name a mistyped one most likely meant, for the fix: a sovereign cloud's word in it
+/// wins, since pointing such a cluster at the public authority would fail another way.
+pub fn nearest(name: &str) -> &'static str {
+    let n = name.to_ascii_lowercase();
+    if n.contains("china") || n.ends_with("cn") {
+        "AzureChinaCloud"
+    } else if n.contains("gov") || n.contains("usg") {
+        "AzureUSGovernmentCloud"
+    } else if n.contains("german") {
+        "AzureGermanCloud"
+    } else if n.contains("stack") {
+        STACK
+    } else {
+        "AzurePublicCloud"
     }
 }
 

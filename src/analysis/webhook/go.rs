@@ -3,6 +3,8 @@
 //! Semantics from Go's src/strconv/atoi.go: an optional sign, then ASCII digits only; no
 //! trimming, no underscores (base 10 is explicit), out-of-range is its own error.
 
+use std::fmt::Write;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParseIntError {
     Syntax(String),
@@ -28,6 +30,7 @@ impl std::fmt::Display for ParseIntError {
 
 pub fn parse_int(s: &str, bits: u32) -> Result<i64, ParseIntError> {
     let syntax = || ParseIntError::Syntax(s.to_string());
+    let range = || ParseIntError::Range(s.to_string());
     let (negative, digits) = match s.as_bytes().first() {
         Some(b'+') => (false, &s[1..]),
         Some(b'-') => (true, &s[1..]),
@@ -36,27 +39,29 @@ pub fn parse_int(s: &str, bits: u32) -> Result<i64, ParseIntError> {
     if digits.is_empty() {
         return Err(syntax());
     }
-    let limit: i128 = 1i128 << (bits - 1);
-    // Go reads left to right and reports whichever it meets first: a non-digit or overflow.
-    let mut magnitude: i128 = 0;
+    // ParseUint reads left to right and stops at the first non-digit or at overflow of the
+    // *unsigned* maximum (1<<bits - 1); ParseInt then applies the signed cutoff.
+    let unsigned_max: u128 = (1u128 << bits) - 1;
+    let mut n: u128 = 0;
     for d in digits.bytes() {
         if !d.is_ascii_digit() {
             return Err(syntax());
         }
-        magnitude = magnitude * 10 + i128::from(d - b'0');
-        if magnitude > limit {
-            return Err(ParseIntError::Range(s.to_string()));
+        n = n * 10 + u128::from(d - b'0');
+        if n > unsigned_max {
+            return Err(range());
         }
     }
-    let value = if negative { -magnitude } else { magnitude };
-    if value < -limit || value >= limit {
-        return Err(ParseIntError::Range(s.to_string()));
+    let cutoff: u128 = 1u128 << (bits - 1);
+    if (!negative && n >= cutoff) || (negative && n > cutoff) {
+        return Err(range());
     }
-    Ok(value as i64)
+    let n = n as i128;
+    Ok((if negative { -n } else { n }) as i64)
 }
 
-/// Go's `%q` for the strings this module quotes: printable ASCII as is, `"` and `\` escaped,
-/// everything else as Go escapes it.
+/// Go's `%q` (strconv.Quote): printable characters as they are, `"` and `\\` escaped, the C
+/// escapes Go uses, other control or format characters as `\xNN`, `\uNNNN` or `\UNNNNNNNN`.
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -64,13 +69,23 @@ pub fn quote(s: &str) -> String {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
             '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() && (c as u32) < 0x80 => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
             }
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if c.is_control() || crate::untrusted::visible::is_hidden(c) => {
+                if (c as u32) <= 0xffff {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                } else {
+                    let _ = write!(out, "\\U{:08x}", c as u32);
+                }
+            }
             c => out.push(c),
         }
     }
@@ -110,5 +125,23 @@ mod tests {
             Err(ParseIntError::Range(_))
         ));
         assert_eq!(quote(" a\"b"), r#"" a\"b""#);
+        // Overflow is judged against the unsigned maximum first: a later non-digit wins.
+        assert!(matches!(
+            parse_int("3000000000x", 32),
+            Err(ParseIntError::Syntax(_))
+        ));
+        assert!(matches!(
+            parse_int("3000000000", 32),
+            Err(ParseIntError::Range(_))
+        ));
+        assert!(matches!(
+            parse_int("5000000000x", 32),
+            Err(ParseIntError::Range(_))
+        ));
+        assert_eq!(
+            parse_int("-2147483649", 32),
+            Err(ParseIntError::Range("-2147483649".into()))
+        );
+        assert_eq!(quote("\u{7}\u{202e}x"), r#""\a\u202ex""#);
     }
 }

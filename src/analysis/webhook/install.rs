@@ -3,10 +3,10 @@
 
 use k8s_openapi::api::admissionregistration::v1::MutatingWebhook;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{ConfigMap, Container, EnvVar};
 
-use super::admission::{CustomEndpoint, NotStarted, Settings, Started, assume, start};
+use super::configured;
 use super::releases::{Profile, Version};
+use super::startup::{NotStarted, Settings, Started, assume, start};
 use super::*;
 use crate::analysis::index::Index;
 
@@ -29,8 +29,9 @@ pub struct Install<'w> {
     pub namespace: Option<String>,
     /// The configuration the webhook process runs with, as far as the world shows it.
     pub settings: Settings,
-    /// Whether the manager's environment was read (its Deployment, or the ConfigMap alone).
-    pub settings_seen: bool,
+    /// Settings the world shows are set but not their values (a Secret, a field reference), or
+    /// may come from a source it does not hold (`envFrom` a Secret).
+    pub unknown: Vec<&'static str>,
     /// The webhook as started with `settings`, or why it cannot start.
     pub started: Result<Started, NotStarted>,
     /// The webhook as `settings` describe it even if it cannot start: what pods it mutated hold.
@@ -47,10 +48,10 @@ impl<'w> Install<'w> {
     pub fn detect(ix: &Index<'w>) -> Install<'w> {
         let entries = webhook_entries(ix);
         let deployments = webhook_deployments(ix);
-        let manager = deployments.iter().find_map(|d| manager_of(d));
+        let manager = deployments.iter().find_map(|d| configured::manager(d));
         let version = deployments
             .iter()
-            .filter_map(|d| manager_of(d))
+            .filter_map(|d| configured::manager(d))
             .filter_map(|c| Version::from_image(c.image.as_deref()?))
             .max();
         let profile = Profile::of(version.unwrap_or(Version::LATEST));
@@ -70,20 +71,21 @@ impl<'w> Install<'w> {
         let cm = namespace
             .as_deref()
             .and_then(|ns| ix.config_map(ns, CONFIG_MAP));
-        let settings = settings(ix, namespace.as_deref(), manager, cm);
+        let (settings, unknown) = configured::read(ix, namespace.as_deref(), manager, cm);
         let started = start(&profile, &settings);
-        let assumed = assume(&profile, &settings);
+        let mut assumed = assume(&profile, &settings);
+        if cm.is_none() && settings.cloud.is_none() {
+            // The chart writes AZURE_ENVIRONMENT into the ConfigMap: without it, the cloud (and
+            // so the authority the pods were given) is unknown, not public.
+            assumed.authority.clear();
+        }
         Install {
             failed_creates: failed_creates(ix),
             addon: ix.cluster().map(|c| c.workload_identity_enabled),
             tenant_id: settings.tenant_id.clone(),
             environment: settings.cloud.clone(),
-            audience: settings
-                .audience
-                .clone()
-                .filter(|a| !a.is_empty())
-                .unwrap_or_else(|| DEFAULT_AUDIENCE.to_string()),
-            settings_seen: manager.is_some() || cm.is_some(),
+            audience: assumed.audience.clone(),
+            unknown,
             config_map_found: cm.is_some(),
             settings,
             started,
@@ -101,15 +103,30 @@ impl<'w> Install<'w> {
     pub fn admitting(&self) -> Option<&Started> {
         match &self.started {
             Ok(started) => Some(started),
-            Err(_) if self.tenant_unseen() => Some(&self.assumed),
+            Err(_) if self.tenant_unknown() => Some(&self.assumed),
             Err(_) => None,
         }
     }
 
-    /// Neither the ConfigMap nor the manager's env was captured with a tenant: unknown, not
-    /// missing.
-    pub fn tenant_unseen(&self) -> bool {
-        self.settings.tenant_id.is_none() && !self.config_map_found
+    /// The world does not show the tenant: no ConfigMap or env was captured with it, or it
+    /// comes from a Secret. Unknown, not missing.
+    pub fn tenant_unknown(&self) -> bool {
+        self.settings.tenant_id.is_none()
+            && (!self.config_map_found || self.unknown.contains(&"AZURE_TENANT_ID"))
+    }
+
+    /// Why the webhook cannot start, as far as the world shows: a tenant the world does not show
+    /// is not called missing, but every other check still runs.
+    pub fn cannot_start(&self) -> Option<NotStarted> {
+        let err = self.started.as_ref().err()?;
+        if !self.tenant_unknown() {
+            return Some(err.clone());
+        }
+        let known = Settings {
+            tenant_id: Some("unknown".into()),
+            ..self.settings.clone()
+        };
+        start(&self.profile, &known).err()
     }
 
     pub fn present(&self) -> bool {
@@ -134,97 +151,6 @@ impl<'w> Install<'w> {
     pub fn authority_host(&self) -> Option<&'static str> {
         authority_for(self.environment.as_deref().unwrap_or_default())
     }
-}
-
-/// The webhook's own container: the one running its image, else the chart's `manager`.
-fn manager_of(d: &Deployment) -> Option<&Container> {
-    let containers = &d.spec.as_ref()?.template.spec.as_ref()?.containers;
-    containers
-        .iter()
-        .find(|c| {
-            c.image
-                .as_deref()
-                .is_some_and(|i| i.contains("workload-identity/webhook") || i.contains("webhook:"))
-        })
-        .or_else(|| containers.iter().find(|c| c.name == "manager"))
-}
-
-/// The webhook's configuration: each variable from the container's `env` (which the chart's
-/// `extraEnv` writes) over its `envFrom` ConfigMap, as Kubernetes resolves them
-/// (charts/workload-identity-webhook/templates/azure-wi-webhook-controller-manager-deployment.yaml
-/// @v1.6.0: `env` then `envFrom: configMapRef azure-wi-webhook-config`); flags from its args.
-fn settings(
-    ix: &Index<'_>,
-    namespace: Option<&str>,
-    manager: Option<&Container>,
-    cm: Option<&ConfigMap>,
-) -> Settings {
-    let data = cm.and_then(|c| c.data.as_ref());
-    let one = |name: &str| -> Option<String> {
-        let explicit = manager
-            .and_then(|c| c.env.as_ref())
-            .and_then(|env| env.iter().rev().find(|e| e.name == name));
-        match explicit {
-            Some(e) => e.value.clone().or_else(|| from_ref(ix, namespace?, e)),
-            None => data.and_then(|d| d.get(name)).cloned(),
-        }
-    };
-    // envconfig.Process("config", ..) reads CONFIG_<NAME> before <NAME> (envconfig v1.4.0
-    // envconfig.go:121-127, 193-196).
-    let var = |name: &str| one(&format!("CONFIG_{name}")).or_else(|| one(name));
-    let args: Vec<&str> = manager
-        .and_then(|c| c.args.as_ref())
-        .map(|a| a.iter().map(String::as_str).collect())
-        .unwrap_or_default();
-    let custom = CustomEndpoint {
-        annotation_suffix: flag(&args, "custom-token-endpoint-annotation-suffix")
-            .unwrap_or_default(),
-        audience: flag(&args, "custom-token-endpoint-audience").unwrap_or_default(),
-        token_proxy: var("AZURE_KUBERNETES_TOKEN_PROXY").unwrap_or_default(),
-        sni_name: var("AZURE_KUBERNETES_SNI_NAME").unwrap_or_default(),
-        ca_data: var("AZURE_KUBERNETES_CA_DATA").unwrap_or_default(),
-        ca_config_map: var("AZURE_KUBERNETES_CA_CONFIGMAP_NAME").unwrap_or_default(),
-        ca_signer_name: var("AZURE_KUBERNETES_CA_CTB_SIGNER_NAME").unwrap_or_default(),
-        ca_label_selector: var("AZURE_KUBERNETES_CA_CTB_LABEL_SELECTOR")
-            .filter(|s| !s.trim().is_empty())
-            .and_then(|s| serde_json::from_str(&s).ok()),
-    };
-    let kubernetes = ix
-        .world
-        .info
-        .kubernetes_version
-        .as_deref()
-        .or_else(|| ix.cluster().and_then(|c| c.kubernetes_version.as_deref()))
-        .and_then(Version::parse);
-    Settings {
-        tenant_id: var("AZURE_TENANT_ID"),
-        cloud: var("AZURE_ENVIRONMENT"),
-        audience: flag(&args, "audience"),
-        kubernetes,
-        custom: Some(custom),
-        proxy_image: var("PROXY_IMAGE"),
-        proxy_init_image: var("PROXY_INIT_IMAGE"),
-        log_level: flag(&args, "log-level"),
-    }
-}
-
-/// `valueFrom.configMapKeyRef` into a ConfigMap of the webhook's namespace.
-fn from_ref(ix: &Index<'_>, namespace: &str, e: &EnvVar) -> Option<String> {
-    let r = e.value_from.as_ref()?.config_map_key_ref.as_ref()?;
-    let cm = ix.config_map(namespace, &r.name)?;
-    cm.data.as_ref()?.get(&r.key).cloned()
-}
-
-/// A Go `flag` value: `-name=v`, `--name=v`, or `-name v` / `--name v`.
-fn flag(args: &[&str], name: &str) -> Option<String> {
-    args.iter().enumerate().find_map(|(i, a)| {
-        let bare = a.strip_prefix("--").or_else(|| a.strip_prefix('-'))?;
-        match bare.split_once('=') {
-            Some((n, v)) if n == name => Some(v.to_string()),
-            None if bare == name => args.get(i + 1).map(|v| v.to_string()),
-            _ => None,
-        }
-    })
 }
 
 /// The webhook's entries in every MutatingWebhookConfiguration: by webhook name, or every

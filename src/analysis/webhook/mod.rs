@@ -1,14 +1,18 @@
 //! The azure-workload-identity webhook: what it is (`install`), how each release behaves
-//! (`releases`, a table read from the webhook's Go source, one source reference per row), and
-//! what it does to one pod (`admission`, a pure model of its `Handle`). The analysis predicts the
-//! webhook with these; tests/webhook_conformance.rs holds the model to the webhook's own tests.
+//! (`releases`, a table read from the webhook's Go source, one source reference per row), how it
+//! starts (`startup`), what it does to one pod (`admission`, a pure model of its `Handle`) and
+//! its patch (`patch`). The analysis predicts the webhook with these;
+//! tests/webhook_conformance.rs holds the model to the webhook's own tests.
 
 pub mod admission;
 pub mod cloud;
+pub mod configured;
 pub mod go;
 pub mod install;
+pub mod patch;
 pub mod releases;
 pub mod selector;
+pub mod startup;
 
 pub use admission::{Admission, Denial, Mutation};
 pub use cloud::{authority_for, cloud_of_authority};
@@ -32,12 +36,6 @@ pub const CONFIG_MAP: &str = "azure-wi-webhook-config";
 pub const DEFAULT_AUDIENCE: &str = "api://AzureADTokenExchange";
 pub const TOKEN_PATH_V1_5: &str = "/var/run/secrets/azure/tokens/azure-identity-token";
 pub const TOKEN_PATH_V1_6: &str = "/var/run/secrets/azure/wi/token/azure-identity-token";
-pub const ENV_NAMES: [&str; 4] = [
-    "AZURE_CLIENT_ID",
-    "AZURE_TENANT_ID",
-    "AZURE_FEDERATED_TOKEN_FILE",
-    "AZURE_AUTHORITY_HOST",
-];
 
 /// Container names in skip-containers: split on ';' and trimmed, as the webhook does
 /// (`getSkipContainers`, pkg/webhook/webhook.go@v1.6.0:361-372).

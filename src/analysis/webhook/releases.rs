@@ -13,9 +13,15 @@ impl Version {
     pub const LATEST: Version = Version(1, 6, 0);
 
     /// From an image reference such as `mcr.microsoft.com/oss/azure/workload-identity/webhook:v1.5.1`.
+    /// A digest (`@sha256:…`) is not a tag: it is cut off first.
     pub fn from_image(image: &str) -> Option<Version> {
-        let tag = image.rsplit_once(':')?.1;
-        Version::parse(tag.split('@').next()?)
+        let image = image.split_once('@').map_or(image, |(named, _)| named);
+        let (repo, tag) = image.rsplit_once(':')?;
+        // `registry:5000/webhook` has a port, not a tag.
+        if tag.contains('/') || repo.is_empty() {
+            return None;
+        }
+        Version::parse(tag)
     }
 
     /// `v1.5.1`, `1.5`, `v1.0.0-rc.0` (pre-release suffixes are ignored).
@@ -505,5 +511,15 @@ mod tests {
             Some(Version(0, 15, 0))
         );
         assert_eq!(Version::from_image("x/webhook:latest"), None);
+        assert_eq!(
+            Version::from_image(
+                "mcr.microsoft.com/oss/azure/workload-identity/webhook:v1.5.1@sha256:0f1e2d"
+            ),
+            Some(Version(1, 5, 1))
+        );
+        assert_eq!(
+            Version::from_image("registry:5000/webhook@sha256:0f1e2d"),
+            None
+        );
     }
 }

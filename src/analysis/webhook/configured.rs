@@ -1,0 +1,181 @@
+//! The configuration the webhook runs with, as the world shows it: its manager container's
+//! `env` (which the chart's `extraEnv` writes) over its `envFrom` ConfigMap, as Kubernetes
+//! resolves them (charts/workload-identity-webhook/templates/
+//! azure-wi-webhook-controller-manager-deployment.yaml@v1.6.0:48-59), envconfig's `CONFIG_`
+//! prefix first, and its flags from the container's args.
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Container, EnvVar};
+
+use super::releases::Version;
+use super::startup::{CustomEndpoint, Settings};
+use crate::analysis::index::Index;
+
+/// The variables the webhook reads (pkg/config/config.go@v1.6.0:14-28, go-autorest's file).
+const VARIABLES: [&str; 11] = [
+    "AZURE_TENANT_ID",
+    "AZURE_ENVIRONMENT",
+    "AZURE_ENVIRONMENT_FILEPATH",
+    "PROXY_IMAGE",
+    "PROXY_INIT_IMAGE",
+    "AZURE_KUBERNETES_TOKEN_PROXY",
+    "AZURE_KUBERNETES_SNI_NAME",
+    "AZURE_KUBERNETES_CA_DATA",
+    "AZURE_KUBERNETES_CA_CONFIGMAP_NAME",
+    "AZURE_KUBERNETES_CA_CTB_SIGNER_NAME",
+    "AZURE_KUBERNETES_CA_CTB_LABEL_SELECTOR",
+];
+
+/// The webhook's own container: the one running its image, else the chart's `manager`.
+pub fn manager(d: &Deployment) -> Option<&Container> {
+    let containers = &d.spec.as_ref()?.template.spec.as_ref()?.containers;
+    containers
+        .iter()
+        .find(|c| {
+            c.image
+                .as_deref()
+                .is_some_and(|i| i.contains("workload-identity/webhook") || i.contains("webhook:"))
+        })
+        .or_else(|| containers.iter().find(|c| c.name == "manager"))
+}
+
+/// What one variable is, as far as the world shows.
+enum Lookup {
+    Value(String),
+    Unset,
+    /// Set from somewhere the world does not hold (a Secret, a field, another ConfigMap).
+    Unknown,
+}
+
+struct Env<'a, 'w> {
+    ix: &'a Index<'w>,
+    namespace: Option<&'a str>,
+    manager: Option<&'w Container>,
+    data: Option<&'w std::collections::BTreeMap<String, String>>,
+}
+
+impl Env<'_, '_> {
+    fn one(&self, name: &str) -> Lookup {
+        let explicit = self
+            .manager
+            .and_then(|c| c.env.as_ref())
+            .and_then(|env| env.iter().rev().find(|e| e.name == name));
+        if let Some(e) = explicit {
+            return match (e.value.clone(), self.referenced(e)) {
+                (Some(v), _) | (None, Some(v)) => Lookup::Value(v),
+                (None, None) if e.value_from.is_some() => Lookup::Unknown,
+                (None, None) => Lookup::Value(String::new()),
+            };
+        }
+        if let Some(v) = self.data.and_then(|d| d.get(name)) {
+            return Lookup::Value(v.clone());
+        }
+        if self.opaque_env_from() {
+            Lookup::Unknown
+        } else {
+            Lookup::Unset
+        }
+    }
+
+    /// envconfig.Process("config", ..) reads CONFIG_<NAME> before <NAME> (envconfig v1.4.0
+    /// envconfig.go:121-127, 193-196).
+    fn var(&self, name: &str) -> Lookup {
+        match self.one(&format!("CONFIG_{name}")) {
+            Lookup::Unset => self.one(name),
+            other => other,
+        }
+    }
+
+    /// `valueFrom.configMapKeyRef` into a ConfigMap of the webhook's namespace.
+    fn referenced(&self, e: &EnvVar) -> Option<String> {
+        let r = e.value_from.as_ref()?.config_map_key_ref.as_ref()?;
+        let cm = self.ix.config_map(self.namespace?, &r.name)?;
+        cm.data.as_ref()?.get(&r.key).cloned()
+    }
+
+    /// `envFrom` a Secret, or a ConfigMap other than the one read: any variable may come from it.
+    fn opaque_env_from(&self) -> bool {
+        self.manager
+            .and_then(|c| c.env_from.as_ref())
+            .into_iter()
+            .flatten()
+            .any(|f| {
+                f.secret_ref.is_some()
+                    || f.config_map_ref.as_ref().is_some_and(|r| {
+                        r.name != super::CONFIG_MAP
+                            && self
+                                .namespace
+                                .is_none_or(|ns| self.ix.config_map(ns, &r.name).is_none())
+                    })
+            })
+    }
+}
+
+/// The webhook's settings, and the variables whose values the world does not show.
+pub fn read(
+    ix: &Index<'_>,
+    namespace: Option<&str>,
+    manager: Option<&Container>,
+    cm: Option<&ConfigMap>,
+) -> (Settings, Vec<&'static str>) {
+    let env = Env {
+        ix,
+        namespace,
+        manager,
+        data: cm.and_then(|c| c.data.as_ref()),
+    };
+    let unknown: Vec<&'static str> = VARIABLES
+        .into_iter()
+        .filter(|n| matches!(env.var(n), Lookup::Unknown))
+        .collect();
+    let var = |name: &str| match env.var(name) {
+        Lookup::Value(v) => Some(v),
+        Lookup::Unset | Lookup::Unknown => None,
+    };
+    let args: Vec<&str> = manager
+        .and_then(|c| c.args.as_ref())
+        .map(|a| a.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    let custom = CustomEndpoint {
+        annotation_suffix: flag(&args, "custom-token-endpoint-annotation-suffix")
+            .unwrap_or_default(),
+        audience: flag(&args, "custom-token-endpoint-audience").unwrap_or_default(),
+        token_proxy: var("AZURE_KUBERNETES_TOKEN_PROXY").unwrap_or_default(),
+        sni_name: var("AZURE_KUBERNETES_SNI_NAME").unwrap_or_default(),
+        ca_data: var("AZURE_KUBERNETES_CA_DATA").unwrap_or_default(),
+        ca_config_map: var("AZURE_KUBERNETES_CA_CONFIGMAP_NAME").unwrap_or_default(),
+        ca_signer_name: var("AZURE_KUBERNETES_CA_CTB_SIGNER_NAME").unwrap_or_default(),
+        ca_label_selector: var("AZURE_KUBERNETES_CA_CTB_LABEL_SELECTOR").unwrap_or_default(),
+    };
+    let kubernetes = ix
+        .world
+        .info
+        .kubernetes_version
+        .as_deref()
+        .or_else(|| ix.cluster().and_then(|c| c.kubernetes_version.as_deref()))
+        .and_then(Version::parse);
+    let settings = Settings {
+        tenant_id: var("AZURE_TENANT_ID"),
+        cloud: var("AZURE_ENVIRONMENT"),
+        environment_file: var("AZURE_ENVIRONMENT_FILEPATH"),
+        audience: flag(&args, "audience"),
+        kubernetes,
+        custom: Some(custom),
+        proxy_image: var("PROXY_IMAGE"),
+        proxy_init_image: var("PROXY_INIT_IMAGE"),
+        log_level: flag(&args, "log-level"),
+    };
+    (settings, unknown)
+}
+
+/// A Go `flag` value: `-name=v`, `--name=v`, or `-name v` / `--name v`.
+fn flag(args: &[&str], name: &str) -> Option<String> {
+    args.iter().enumerate().find_map(|(i, a)| {
+        let bare = a.strip_prefix("--").or_else(|| a.strip_prefix('-'))?;
+        match bare.split_once('=') {
+            Some((n, v)) if n == name => Some(v.to_string()),
+            None if bare == name => args.get(i + 1).map(|v| v.to_string()),
+            _ => None,
+        }
+    })
+}
