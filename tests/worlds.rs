@@ -476,6 +476,17 @@ const EXPECTED: &[Expect] = &[
     ),
     (
         "webhook-v0.15",
+        "apps/mesh-6d8f9c7b5-k2j4h",
+        "warn",
+        &[
+            ("webhook", "WI204"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "webhook-v0.15",
         "apps/opt-out",
         "warn",
         &[

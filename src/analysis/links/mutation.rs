@@ -58,11 +58,21 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         comma_separated_skip(raw, b);
     }
     skipped_containers(cx, b, skip, raw_skip);
+    let later = added_after_the_webhook(cx);
     let mutated = s.containers().filter(|(c, init)| {
-        !skip.contains(&c.name) && (!init || injected.mutation.init_containers)
+        !skip.contains(&c.name)
+            && (!init || injected.mutation.init_containers)
+            && !later.contains(&c.name.as_str())
     });
     for (c, _) in mutated {
         check_container(cx, b, c, &injected);
+    }
+    if !later.is_empty() {
+        b.fact(
+            Evidence::fact("added after the webhook", later.join(", ")).with_note(
+                "not in the pod template, and the webhook is not called again (reinvocationPolicy)",
+            ),
+        );
     }
     if let Some(custom) = &injected.mutation.custom {
         b.fact(Evidence::fact(
@@ -180,6 +190,36 @@ fn custom_ca(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>, custom: &CustomEndpoin
             format!("{want} at ca-cert/ca.crt"),
         ));
     }
+}
+
+/// Containers a later webhook (a service mesh) added: absent from the pod template, when the
+/// webhook is not called again after it (no reinvocationPolicy IfNeeded, as before v1.0), so
+/// they never got the variables and need none.
+fn added_after_the_webhook<'w>(cx: &PodCx<'_, 'w>) -> Vec<&'w str> {
+    let install = cx.install;
+    let reinvoked = if install.entries.is_empty() {
+        install.profile.reinvoked
+    } else {
+        install
+            .entries
+            .iter()
+            .all(|e| e.webhook.reinvocation_policy.as_deref() == Some("IfNeeded"))
+    };
+    let Some(template) = cx.subject.template_spec.filter(|_| !reinvoked) else {
+        return Vec::new();
+    };
+    let in_template = |name: &str| {
+        template
+            .containers
+            .iter()
+            .chain(template.init_containers.iter().flatten())
+            .any(|t| t.name == name)
+    };
+    cx.subject
+        .containers()
+        .map(|(c, _)| c.name.as_str())
+        .filter(|n| !in_template(n))
+        .collect()
 }
 
 /// The skip annotation written with commas, which the webhook does not treat as separators.

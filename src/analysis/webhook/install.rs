@@ -10,6 +10,11 @@ use super::startup::{NotStarted, Settings, Started, assume, start};
 use super::*;
 use crate::analysis::index::Index;
 
+/// The names v0.1.0 to v0.3.0 installed under (deploy/aad-pi-webhook.yaml@v0.3.0).
+const OLD_WEBHOOK_NAME: &str = "mpod.aad-pod-identity.io";
+const OLD_MWC_NAME: &str = "aad-pi-webhook-mutating-webhook-configuration";
+const OLD_DEPLOYMENT_NAME: &str = "aad-pi-webhook-controller-manager";
+
 /// One `mutation.azure-workload-identity.io` entry of a MutatingWebhookConfiguration.
 pub struct WebhookEntry<'w> {
     pub config_name: String,
@@ -168,7 +173,11 @@ fn webhook_entries<'w>(ix: &Index<'w>) -> Vec<WebhookEntry<'w>> {
         let enforcer_disabled =
             opted_out(mwc.metadata.annotations.as_ref()) || opted_out(mwc.metadata.labels.as_ref());
         for wh in mwc.webhooks.iter().flatten() {
-            if wh.name == WEBHOOK_NAME || config_name == MWC_NAME {
+            if wh.name == WEBHOOK_NAME
+                || wh.name == OLD_WEBHOOK_NAME
+                || config_name == MWC_NAME
+                || config_name == OLD_MWC_NAME
+            {
                 entries.push(WebhookEntry {
                     config_name: config_name.clone(),
                     enforcer_disabled,
@@ -187,12 +196,13 @@ fn webhook_deployments<'w>(ix: &Index<'w>) -> Vec<&'w Deployment> {
         .deployments
         .iter()
         .filter(|d| {
-            d.metadata.name.as_deref() == Some(DEPLOYMENT_NAME)
-                || d.metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get("azure-workload-identity.io/system"))
-                    .is_some_and(|v| v == "true")
+            let labels = d.metadata.labels.as_ref();
+            let system = |k: &str| labels.and_then(|l| l.get(k)).is_some_and(|v| v == "true");
+            matches!(
+                d.metadata.name.as_deref(),
+                Some(DEPLOYMENT_NAME | OLD_DEPLOYMENT_NAME)
+            ) || system("azure-workload-identity.io/system")
+                || system("mpod.aad-pod-identity.io/system")
         })
         .collect()
 }

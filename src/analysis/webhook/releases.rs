@@ -146,6 +146,9 @@ pub struct Profile {
     /// it from every pod they mutate (their patch removes fields they do not know).
     pub keeps_native_sidecars: bool,
     pub custom_token_endpoint: bool,
+    /// The chart's configuration asks to be called again after later webhooks (reinvocationPolicy
+    /// IfNeeded), so containers they add (service-mesh sidecars) are mutated too.
+    pub reinvoked: bool,
     /// The sidecar has a postStart `--probe`.
     pub proxy_probe: bool,
     /// The sidecar runs at the webhook's `--log-level`.
@@ -196,6 +199,7 @@ pub enum Effect {
     InjectsEmpty(bool),
     KeepsNativeSidecars(bool),
     CustomTokenEndpoint(bool),
+    Reinvoked(bool),
     ProxyProbe(bool),
     ProxyLogLevel(bool),
     ProxyHardened(bool),
@@ -236,6 +240,7 @@ impl Effect {
             Effect::ProxyRejectsHostNetwork(b) => yes(b, "refuses the proxy on hostNetwork pods", "allows the proxy on hostNetwork pods"),
             Effect::InjectsEmpty(b) => yes(b, "injects variables whose value is empty", "injects only non-empty values"),
             Effect::KeepsNativeSidecars(b) => yes(b, "keeps `restartPolicy` on init containers", "drops `restartPolicy` from init containers (Kubernetes types before 1.28)"),
+            Effect::Reinvoked(b) => yes(b, "called again after later webhooks (reinvocationPolicy IfNeeded): their sidecars are mutated too", "not called again: containers later webhooks add get nothing"),
             Effect::CustomTokenEndpoint(b) => yes(b, "custom token endpoint (`use-<suffix>` annotation, custom audience, `AZURE_KUBERNETES_*`, CA)", "no custom token endpoint"),
             Effect::ProxyProbe(b) => yes(b, "proxy sidecar has a postStart `--probe`", "proxy sidecar has no probe"),
             Effect::ProxyLogLevel(b) => yes(b, "proxy sidecar gets the webhook's `--log-level`", "proxy sidecar has no log level"),
@@ -288,6 +293,7 @@ pub static ROWS: &[Row] = &[
     row(V0_1, Effect::InjectsEmpty(true), "v0.1.0:W:214-233 (added when absent, whatever the value)"),
     row(V0_1, Effect::KeepsNativeSidecars(false), "v0.1.0:go.mod:11,21 (k8s.io/api v0.20.2; restartPolicy arrives in v0.28.0)"),
     row(V0_1, Effect::CustomTokenEndpoint(false), "v0.1.0:W (none)"),
+    row(V0_1, Effect::Reinvoked(false), "v0.1.0:deploy/aad-pi-webhook.yaml (no reinvocationPolicy: Never)"),
     row(V0_1, Effect::ProxyProbe(false), "v0.1.0:W (no proxy)"),
     row(V0_1, Effect::ProxyLogLevel(false), "v0.1.0:W (no proxy)"),
     row(V0_1, Effect::ProxyHardened(false), "v0.1.0:W (no proxy)"),
@@ -310,6 +316,7 @@ pub static ROWS: &[Row] = &[
     row(Version::V1_0, Effect::Trigger(Trigger::Selector), "v1.0.0:W:82-170, CH MWC objectSelector (commits 8c37dc1, 653d013)"),
     row(Version::V1_0, Effect::ProxyLogLevel(true), "v1.0.0:W (currentLogLevel), cmd/webhook/main.go --log-level"),
     row(Version::V1_0, Effect::ProxyInitRootExplicit(true), "v1.0.0:W:209-211 (commit 03e849e)"),
+    row(Version::V1_0, Effect::Reinvoked(true), "v1.0.0-rc.0:CH MWC reinvocationPolicy: IfNeeded (commit a2c807b)"),
     row(Version::V1_0, Effect::FailurePolicyIgnore(false), "v1.0.0:CH MWC failurePolicy: Fail (commit 653d013)"),
     row(Version(1, 1, 0), Effect::ProxyHardened(true), "v1.1.0:W (commit 2e1d89a); v1.6.0:W:324-332"),
     row(Version(1, 2, 0), Effect::Proxy(ProxyPlacement::Prepended), "v1.2.0:W:236 (commit 9d068e1)"),
@@ -347,6 +354,7 @@ struct Partial {
     injects_empty: Option<bool>,
     keeps_native_sidecars: Option<bool>,
     custom_token_endpoint: Option<bool>,
+    reinvoked: Option<bool>,
     proxy_probe: Option<bool>,
     proxy_log_level: Option<bool>,
     proxy_hardened: Option<bool>,
@@ -376,6 +384,7 @@ impl Effect {
             Effect::InjectsEmpty(v) => p.injects_empty = Some(v),
             Effect::KeepsNativeSidecars(v) => p.keeps_native_sidecars = Some(v),
             Effect::CustomTokenEndpoint(v) => p.custom_token_endpoint = Some(v),
+            Effect::Reinvoked(v) => p.reinvoked = Some(v),
             Effect::ProxyProbe(v) => p.proxy_probe = Some(v),
             Effect::ProxyLogLevel(v) => p.proxy_log_level = Some(v),
             Effect::ProxyHardened(v) => p.proxy_hardened = Some(v),
@@ -410,6 +419,7 @@ impl Partial {
             injects_empty: self.injects_empty.unwrap_or(true),
             keeps_native_sidecars: self.keeps_native_sidecars.unwrap_or(false),
             custom_token_endpoint: self.custom_token_endpoint.unwrap_or(false),
+            reinvoked: self.reinvoked.unwrap_or(false),
             proxy_probe: self.proxy_probe.unwrap_or(false),
             proxy_log_level: self.proxy_log_level.unwrap_or(false),
             proxy_hardened: self.proxy_hardened.unwrap_or(false),
@@ -440,6 +450,7 @@ impl Partial {
             self.injects_empty.is_none(),
             self.keeps_native_sidecars.is_none(),
             self.custom_token_endpoint.is_none(),
+            self.reinvoked.is_none(),
             self.proxy_probe.is_none(),
             self.proxy_log_level.is_none(),
             self.proxy_hardened.is_none(),
