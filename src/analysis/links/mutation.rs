@@ -19,38 +19,10 @@ const OUTRANKING: [&str; 4] = [
 ];
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    if !was_mutated(cx, b) {
+        return;
+    }
     let s = cx.subject;
-    let install = cx.install;
-    let req = Request {
-        pod: s.pod,
-        service_account: s.sa,
-    };
-    let labelled = s.pod_label(USE_LABEL) == Some("true") || mutates(&install.profile, &req);
-    // Another release's variable counts too: the pod may predate the installed webhook.
-    let injected_anywhere = s.containers().any(|(c, _)| {
-        env(c, "AZURE_FEDERATED_TOKEN_FILE").is_some()
-            || env(c, install.profile.token_env).is_some()
-    });
-    if !labelled && !injected_anywhere {
-        b.skip("not mutated: the pod is not labelled for workload identity");
-        return;
-    }
-    if !install.present() && !injected_anywhere {
-        b.skip("not mutated: no webhook");
-        return;
-    }
-    if !injected_anywhere {
-        b.raise(
-            Code::WI501,
-            format!(
-                "pod {} has none of the injected variables or the token volume",
-                s.at.name
-            ),
-        )
-        .evidence(Evidence::fact("created", created(cx)));
-        return;
-    }
-
     let raw_skip = s.pod_annotation(SKIP_CONTAINERS);
     let injected = Injected::now(cx);
     let skip = &injected.mutation.skip;
@@ -102,6 +74,42 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             .unwrap_or_default(),
     ));
     b.ok("injected env and token mount match what the webhook injects now");
+}
+
+/// Whether the pod was mutated at all; says why not (skip, or WI501) when it was not.
+fn was_mutated(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) -> bool {
+    let s = cx.subject;
+    let install = cx.install;
+    let req = Request {
+        pod: s.pod,
+        service_account: s.sa,
+    };
+    let labelled = s.pod_label(USE_LABEL) == Some("true") || mutates(&install.profile, &req);
+    // Another release's variable counts too: the pod may predate the installed webhook.
+    let injected_anywhere = s.containers().any(|(c, _)| {
+        env(c, "AZURE_FEDERATED_TOKEN_FILE").is_some()
+            || env(c, install.profile.token_env).is_some()
+    });
+    if !labelled && !injected_anywhere {
+        b.skip("not mutated: the pod is not labelled for workload identity");
+        return false;
+    }
+    if !install.present() && !injected_anywhere {
+        b.skip("not mutated: no webhook");
+        return false;
+    }
+    if !injected_anywhere {
+        b.raise(
+            Code::WI501,
+            format!(
+                "pod {} has none of the injected variables or the token volume",
+                s.at.name
+            ),
+        )
+        .evidence(Evidence::fact("created", created(cx)));
+        return false;
+    }
+    true
 }
 
 /// What the webhook would inject now (the release model, from the ServiceAccount and the
