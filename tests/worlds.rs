@@ -510,6 +510,17 @@ const EXPECTED: &[Expect] = &[
     ),
     (
         "webhook-v1.2-native-sidecar",
+        "apps/meshed",
+        "fail",
+        &[
+            ("webhook", "WI210"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "webhook-v1.2-native-sidecar",
         "apps/payments-6c9f7d8b5-x2k4q",
         "fail",
         &[

@@ -295,6 +295,9 @@ fn handler_mutates(cx: &PodCx<'_, '_>) -> bool {
     )
 }
 
+/// Service-mesh proxies that, found among the init containers, are native sidecars.
+const MESH_PROXIES: [&str; 2] = ["istio-proxy", "linkerd-proxy"];
+
 /// Webhooks built with Kubernetes types older than native sidecars (before v1.3) drop
 /// `restartPolicy: Always` from init containers: their patch removes what they cannot decode.
 fn native_sidecars(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
@@ -309,13 +312,30 @@ fn native_sidecars(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     if !handler_mutates(cx) {
         return;
     }
-    let spec = s.template_spec.or(s.spec);
-    let sidecars = spec
+    // Declared in the template, or injected by a mesh as an init container (a mesh puts its
+    // proxy among the init containers only as a native sidecar); either way, what the pod shows
+    // now has lost the restartPolicy.
+    let declared = s
+        .template_spec
         .and_then(|p| p.init_containers.as_ref())
         .into_iter()
         .flatten()
-        .enumerate()
-        .filter(|(_, c)| c.restart_policy.as_deref() == Some("Always"));
+        .filter(|c| c.restart_policy.as_deref() == Some("Always"))
+        .map(|c| c.name.as_str());
+    let injected = s
+        .spec
+        .and_then(|p| p.init_containers.as_ref())
+        .into_iter()
+        .flatten()
+        .filter(|c| MESH_PROXIES.contains(&c.name.as_str()) && c.restart_policy.is_none())
+        .map(|c| c.name.as_str());
+    let mut names: Vec<&str> = declared.chain(injected).collect();
+    names.dedup();
+    let inits = s.spec.and_then(|p| p.init_containers.as_ref());
+    let sidecars = names.into_iter().filter_map(|n| {
+        let i = inits?.iter().position(|c| c.name == n)?;
+        Some((i, &inits?[i]))
+    });
     for (i, c) in sidecars {
         let probes = c.readiness_probe.is_some()
             || c.liveness_probe.is_some()
@@ -338,7 +358,11 @@ fn native_sidecars(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         )
         .evidence(Evidence::fact(
             format!("init container {}", c.name),
-            "restartPolicy: Always",
+            if c.restart_policy.is_some() {
+                "restartPolicy: Always"
+            } else {
+                "no restartPolicy: the native sidecar's was dropped"
+            },
         ));
     }
 }
