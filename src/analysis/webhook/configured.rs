@@ -179,3 +179,95 @@ fn flag(args: &[&str], name: &str) -> Option<String> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::analysis::index::Index;
+    use crate::analysis::webhook::Install;
+    use crate::world::parse::parse_str;
+
+    /// A manager Deployment and, optionally, ConfigMaps in its namespace.
+    fn install_of(
+        env: &str,
+        env_from: &str,
+        maps: &str,
+    ) -> (Option<String>, Option<String>, Vec<&'static str>) {
+        let text = format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: azure-wi-webhook-controller-manager, namespace: wi}}\nspec:\n  selector: {{}}\n  template:\n    spec:\n      containers:\n      - name: manager\n        image: mcr.microsoft.com/oss/azure/workload-identity/webhook:v1.6.0\n        env: {env}\n        envFrom: {env_from}\n{maps}"
+        );
+        let world = parse_str("w.yaml", &text).unwrap();
+        let ix = Index::new(&world);
+        let install = Install::detect(&ix);
+        (
+            install.settings.tenant_id.clone(),
+            install.settings.cloud.clone(),
+            install.unknown.clone(),
+        )
+    }
+
+    const CM: &str = "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: azure-wi-webhook-config, namespace: wi}\ndata: {AZURE_TENANT_ID: from-map, AZURE_ENVIRONMENT: AzureChinaCloud}\n";
+
+    #[test]
+    fn container_env_wins_over_the_config_map_and_config_prefix_over_both() {
+        let from = "[{configMapRef: {name: azure-wi-webhook-config}}]";
+        assert_eq!(install_of("[]", from, CM).0.as_deref(), Some("from-map"));
+        let env = "[{name: AZURE_TENANT_ID, value: from-env}]";
+        assert_eq!(install_of(env, from, CM).0.as_deref(), Some("from-env"));
+        let prefixed = "[{name: AZURE_TENANT_ID, value: from-env}, {name: CONFIG_AZURE_TENANT_ID, value: prefixed}]";
+        assert_eq!(
+            install_of(prefixed, from, CM).0.as_deref(),
+            Some("prefixed")
+        );
+        let by_ref =
+            "[{name: AZURE_TENANT_ID, valueFrom: {configMapKeyRef: {name: other, key: t}}}]";
+        let other = "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: other, namespace: wi}\ndata: {t: from-ref}\n";
+        assert_eq!(
+            install_of(by_ref, from, &format!("{CM}{other}"))
+                .0
+                .as_deref(),
+            Some("from-ref")
+        );
+    }
+
+    #[test]
+    fn secrets_and_fields_are_unknown_not_unset() {
+        let secret = "[{name: AZURE_TENANT_ID, valueFrom: {secretKeyRef: {name: s, key: t}}}]";
+        let (tenant, cloud, unknown) = install_of(secret, "[]", "");
+        assert_eq!(tenant, None);
+        assert_eq!(cloud, None);
+        assert_eq!(unknown, vec!["AZURE_TENANT_ID"]);
+        let (_, _, unknown) = install_of("[]", "[{secretRef: {name: s}}]", "");
+        assert!(unknown.contains(&"AZURE_ENVIRONMENT") && unknown.contains(&"AZURE_TENANT_ID"));
+        let (_, _, unknown) = install_of(
+            "[]",
+            "[{configMapRef: {name: azure-wi-webhook-config}}]",
+            CM,
+        );
+        assert!(unknown.is_empty(), "{unknown:?}");
+    }
+
+    /// A tenant the world does not show is not "missing", and does not hide a bad cloud name.
+    #[test]
+    fn an_unknown_tenant_neither_fails_nor_hides_another_fault() {
+        use crate::analysis::webhook::startup::Setting;
+        let detect = |env: &str| {
+            let text = format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: azure-wi-webhook-controller-manager, namespace: wi}}\nspec:\n  selector: {{}}\n  template:\n    spec:\n      containers:\n      - name: manager\n        image: x/webhook:v1.6.0\n        env: {env}\n"
+            );
+            let world = parse_str("w.yaml", &text).unwrap();
+            let ix = Index::new(&world);
+            Install::detect(&ix).cannot_start().map(|n| n.setting)
+        };
+        assert_eq!(
+            detect("[]"),
+            None,
+            "no ConfigMap captured: the tenant is unknown"
+        );
+        let bad_cloud = "[{name: AZURE_ENVIRONMENT, value: AzurePublic}]";
+        assert_eq!(detect(bad_cloud), Some(Setting::Cloud));
+        assert_eq!(
+            detect("[{name: AZURE_TENANT_ID, value: \"\"}]"),
+            Some(Setting::Tenant)
+        );
+    }
+}
