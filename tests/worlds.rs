@@ -654,6 +654,7 @@ const EXPECTED: &[Expect] = &[
         "apps/orders",
         "fail",
         &[
+            ("webhook", "WI203"),
             ("webhook", "WI207"),
             ("token", "WI600"),
             ("exchange", "WI1001"),

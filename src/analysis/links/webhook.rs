@@ -103,8 +103,11 @@ fn running(install: &Install<'_>, b: &mut LinkBuilder<'_>) {
         }
     }
     if let Some(m) = install.failed_creates.first() {
-        b.raise(Code::WI203, "pod creation fails calling the webhook")
-            .evidence(Evidence::fact("event", *m));
+        b.raise(
+            Code::WI203,
+            "the API server fails calling the webhook to create pods",
+        )
+        .evidence(Evidence::fact("event", *m));
     }
 }
 

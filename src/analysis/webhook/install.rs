@@ -45,7 +45,8 @@ pub struct Install<'w> {
     pub environment: Option<String>,
     pub config_map_found: bool,
     pub audience: String,
-    /// `FailedCreate` event messages that name the webhook.
+    /// `FailedCreate` event messages in which the API server could not call the webhook (a
+    /// refusal, "denied the request", is the webhook answering: not counted here).
     pub failed_creates: Vec<&'w str>,
 }
 
@@ -207,14 +208,16 @@ fn webhook_deployments<'w>(ix: &Index<'w>) -> Vec<&'w Deployment> {
         .collect()
 }
 
-/// `FailedCreate` event messages that name the webhook.
+/// `FailedCreate` event messages in which the API server failed calling the webhook
+/// (apiserver's admission errors: `failed calling webhook "<name>": ...`).
 fn failed_creates<'w>(ix: &Index<'w>) -> Vec<&'w str> {
+    let calling = format!("failed calling webhook \"{WEBHOOK_NAME}\"");
     ix.world
         .kube
         .events
         .iter()
         .filter(|e| e.reason.as_deref() == Some("FailedCreate"))
         .filter_map(|e| e.message.as_deref())
-        .filter(|m| m.contains(WEBHOOK_NAME))
+        .filter(|m| m.contains(&calling))
         .collect()
 }
