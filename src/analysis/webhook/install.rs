@@ -1,5 +1,5 @@
-//! The webhook as installed in the cluster: its configurations, Deployments, version and the
-//! configuration it runs with (ConfigMap, container env, flags).
+//! The webhook as installed in the cluster: its configurations, Deployments and version, the
+//! settings it runs with (read by `configured`), and how it starts with them.
 
 use k8s_openapi::api::admissionregistration::v1::MutatingWebhook;
 use k8s_openapi::api::apps::v1::Deployment;
