@@ -1,8 +1,7 @@
 //! The azure-workload-identity webhook: what it is and runs with (`install`, `configured`), how
-//! each release behaves
-//! (`releases`, a table read from the webhook's Go source, one source reference per row), how
-//! it starts (`startup`), what it does to one pod (`admission`, a pure model of its `Handle`) and
-//! its patch (`patch`). The analysis predicts the webhook with these;
+//! each release behaves (`releases`, a table read from the webhook's Go source, one source
+//! reference per row), how it starts (`startup`), what it does to one pod (`admission`, a pure
+//! model of its `Handle`) and its patch (`patch`). The analysis predicts the webhook with these;
 //! tests/webhook_conformance.rs holds the model to the webhook's own tests.
 
 pub mod admission;
