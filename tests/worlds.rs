@@ -661,6 +661,38 @@ const EXPECTED: &[Expect] = &[
             ("resource", "WI1201"),
         ],
     ),
+    (
+        "workload-blocked-deployment",
+        "apps/checkout",
+        "fail",
+        &[
+            ("webhook", "WI203"),
+            ("webhook", "WI203"),
+            ("token", "WI600"),
+        ],
+    ),
+    (
+        "workload-templates",
+        "apps/ledger-0",
+        "pass",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "workload-templates",
+        "apps/nightly",
+        "fail",
+        &[("pod", "WI401"), ("token", "WI604")],
+    ),
+    (
+        "workload-templates",
+        "apps/reports",
+        "fail",
+        &[("pod", "WI404"), ("token", "WI600")],
+    ),
 ];
 
 #[test]

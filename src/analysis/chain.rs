@@ -233,7 +233,11 @@ impl Workload {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PodChain {
+    /// The pod; for a workload with no pod (`template_only`), the workload's name.
     pub pod: ObjRef,
+    /// No pod of the workload exists: the chain is its template's would-be pod.
+    #[serde(rename = "templateOnly", skip_serializing_if = "std::ops::Not::not")]
+    pub template_only: bool,
     pub workload: Workload,
     pub service_account: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -14,6 +14,7 @@ pub mod roles;
 pub mod subject;
 pub mod targets;
 pub mod webhook;
+pub mod workloads;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -87,40 +88,35 @@ pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
     let ix = Index::new(world);
     let install = webhook::Install::detect(&ix);
     let selected: Vec<_> = selected(world, &options.selection).collect();
-    let results: Vec<Result<PodChain, ObjRef>> = selected
+    let results: Vec<(workloads::Key, Option<PodChain>, ObjRef)> = selected
         .par_iter()
         .map(|pod| {
             let subject = Subject::new(&ix, &install, pod);
+            let key = workload_key(&subject);
             // A pod asked for by name is analysed whatever it looks like.
             if !matches!(options.selection, Selection::Pod(_)) && !means_to_use(&ix, &subject) {
-                return Err(subject.at.clone());
+                return (key, None, subject.at);
             }
-            let cx = links::PodCx {
-                ix: &ix,
-                install: &install,
-                subject: &subject,
-                now: options.now,
-                targets: &options.targets,
-            };
-            let links = links::run(&cx, catalog);
-            // The subject is done with: its names move into the chain.
-            Ok(PodChain {
-                identity: subject.resolved.map(|r| r.name()),
-                pod: subject.at,
-                workload: subject.workload,
-                service_account: subject.sa_name,
-                client_id: subject.client_id,
-                links,
-            })
+            let at = subject.at.clone();
+            (
+                key,
+                Some(chain(&ix, &install, subject, catalog, options)),
+                at,
+            )
         })
         .collect();
-    let (mut pods, mut not_using): (Vec<PodChain>, Vec<ObjRef>) = (Vec::new(), Vec::new());
-    for r in results {
-        match r {
-            Ok(p) => pods.push(p),
-            Err(o) => not_using.push(o),
+    let mut covered = std::collections::BTreeSet::new();
+    let (mut pods, mut not_using) = (Vec::new(), Vec::new());
+    for (key, chain, at) in results {
+        covered.insert(key);
+        match chain {
+            Some(c) => pods.push(c),
+            None => not_using.push(at),
         }
     }
+    pods.extend(workloads_without_pods(
+        &ix, &install, &covered, catalog, options,
+    ));
     pods.sort_by(|a, b| a.pod.cmp(&b.pod));
     not_using.sort();
     Report {
@@ -131,6 +127,69 @@ pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
         ignored: world.ignored.clone(),
         gaps: world.facts.gaps.clone(),
     }
+}
+
+/// One subject through every link; its names move into the chain.
+fn chain(
+    ix: &Index<'_>,
+    install: &webhook::Install<'_>,
+    subject: Subject<'_>,
+    catalog: &Catalog,
+    options: &Options,
+) -> PodChain {
+    let cx = links::PodCx {
+        ix,
+        install,
+        subject: &subject,
+        now: options.now,
+        targets: &options.targets,
+    };
+    let links = links::run(&cx, catalog);
+    PodChain {
+        identity: subject.resolved.map(|r| r.name()),
+        template_only: subject.template_only,
+        pod: subject.at,
+        workload: subject.workload,
+        service_account: subject.sa_name,
+        client_id: subject.client_id,
+        links,
+    }
+}
+
+fn workload_key(s: &Subject<'_>) -> workloads::Key {
+    (
+        s.at.namespace.clone(),
+        s.workload.kind.to_string(),
+        s.workload.name.clone(),
+    )
+}
+
+/// The workloads of the selection with no pod (`workloads::without_pods`) that mean to use
+/// workload identity or whose pods the webhook refused, each as its would-be pod.
+fn workloads_without_pods(
+    ix: &Index<'_>,
+    install: &webhook::Install<'_>,
+    covered: &std::collections::BTreeSet<workloads::Key>,
+    catalog: &Catalog,
+    options: &Options,
+) -> Vec<PodChain> {
+    let namespace = match &options.selection {
+        Selection::All => None,
+        Selection::Namespace(n) => Some(n.as_str()),
+        Selection::Pod(_) => return Vec::new(),
+    };
+    let would_be = workloads::without_pods(ix.world, namespace, covered);
+    let mut out = Vec::new();
+    for pod in &would_be {
+        let mut subject = Subject::new(ix, install, pod);
+        subject.template_only = true;
+        subject.failed_creates =
+            workloads::failed_creates(ix, &subject.at.namespace, &subject.workload.name);
+        if means_to_use(ix, &subject) || !subject.failed_creates.is_empty() {
+            out.push(chain(ix, install, subject, catalog, options));
+        }
+    }
+    out
 }
 
 /// The pods a selection names.

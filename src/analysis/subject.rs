@@ -35,6 +35,10 @@ pub struct Subject<'w> {
     /// The audience of the webhook's custom token endpoint, when the pod asks for it (v1.6: the
     /// token then goes to `AZURE_KUBERNETES_TOKEN_PROXY`, not to Entra).
     pub custom_endpoint: Option<String>,
+    /// No pod of the workload exists: this is the pod its template would make.
+    pub template_only: bool,
+    /// For a would-be pod: the `FailedCreate` messages its controller recorded.
+    pub failed_creates: Vec<&'w str>,
 }
 
 #[derive(Clone, Copy)]
@@ -175,6 +179,8 @@ impl<'w> Subject<'w> {
             token,
             denials,
             custom_endpoint,
+            template_only: false,
+            failed_creates: Vec::new(),
         }
     }
 
@@ -346,33 +352,7 @@ fn owner_of<'w>(ix: &Index<'w>, pod: &'w Pod, at: &ObjRef) -> Owner<'w> {
     };
     let k = (ns, o.name.as_str());
     match o.kind.as_str() {
-        "ReplicaSet" => {
-            let rs = ix.replica_sets.get(&k);
-            let dep_name = rs
-                .and_then(|rs| owner_named(&rs.metadata, "Deployment"))
-                .or_else(|| {
-                    // The ReplicaSet may be missing from the world: strip its pod-template-hash.
-                    let hash = pod.metadata.labels.as_ref()?.get("pod-template-hash")?;
-                    o.name.strip_suffix(hash.as_str())?.strip_suffix('-')
-                });
-            match dep_name {
-                Some(d) => {
-                    let dep = ix.deployments.get(&(ns, d));
-                    Owner::new(
-                        "Deployment",
-                        d,
-                        dep.map(|x| &x.metadata),
-                        dep.and_then(|x| Some(&x.spec.as_ref()?.template)),
-                    )
-                }
-                None => Owner::new(
-                    "ReplicaSet",
-                    &o.name,
-                    rs.map(|x| &x.metadata),
-                    rs.and_then(|x| x.spec.as_ref()?.template.as_ref()),
-                ),
-            }
-        }
+        "ReplicaSet" => replica_set_owner(ix, pod, ns, &o.name),
         "Job" => {
             let job = ix.jobs.get(&k);
             match job.and_then(|j| owner_named(&j.metadata, "CronJob")) {
@@ -408,7 +388,54 @@ fn owner_of<'w>(ix: &Index<'w>, pod: &'w Pod, at: &ObjRef) -> Owner<'w> {
                 s.and_then(|x| Some(&x.spec.as_ref()?.template)),
             )
         }
+        // Only a would-be pod (`workloads::without_pods`) names these directly.
+        "Deployment" => {
+            let d = ix.deployments.get(&k);
+            Owner::new(
+                "Deployment",
+                &o.name,
+                d.map(|x| &x.metadata),
+                d.and_then(|x| Some(&x.spec.as_ref()?.template)),
+            )
+        }
+        "CronJob" => {
+            let cj = ix.cron_jobs.get(&k);
+            let template =
+                cj.and_then(|x| Some(&x.spec.as_ref()?.job_template.spec.as_ref()?.template));
+            Owner::new("CronJob", &o.name, cj.map(|x| &x.metadata), template)
+        }
         other => Owner::new(other.to_string(), &o.name, None, None),
+    }
+}
+
+/// A ReplicaSet's owner: its Deployment (found through the ReplicaSet, or by its name less the
+/// pod-template-hash when the ReplicaSet is not in the world), else the ReplicaSet itself.
+fn replica_set_owner<'w>(ix: &Index<'w>, pod: &'w Pod, ns: &str, name: &str) -> Owner<'w> {
+    let k = (ns, name);
+    let rs = ix.replica_sets.get(&k);
+    let dep_name = rs
+        .and_then(|rs| owner_named(&rs.metadata, "Deployment"))
+        .or_else(|| {
+            // The ReplicaSet may be missing from the world: strip its pod-template-hash.
+            let hash = pod.metadata.labels.as_ref()?.get("pod-template-hash")?;
+            name.strip_suffix(hash.as_str())?.strip_suffix('-')
+        });
+    match dep_name {
+        Some(d) => {
+            let dep = ix.deployments.get(&(ns, d));
+            Owner::new(
+                "Deployment",
+                d,
+                dep.map(|x| &x.metadata),
+                dep.and_then(|x| Some(&x.spec.as_ref()?.template)),
+            )
+        }
+        None => Owner::new(
+            "ReplicaSet",
+            name,
+            rs.map(|x| &x.metadata),
+            rs.and_then(|x| x.spec.as_ref()?.template.as_ref()),
+        ),
     }
 }
 

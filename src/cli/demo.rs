@@ -120,6 +120,14 @@ pub const WORLDS: &[(&str, &str)] = &[
         "webhook-v1.6.0-custom-endpoint",
         include_str!("../../assets/worlds/webhook-v1.6.0-custom-endpoint.yaml"),
     ),
+    (
+        "workload-blocked-deployment",
+        include_str!("../../assets/worlds/workload-blocked-deployment.yaml"),
+    ),
+    (
+        "workload-templates",
+        include_str!("../../assets/worlds/workload-templates.yaml"),
+    ),
 ];
 
 /// The world the demo opens by default: a broken chain worth reading.

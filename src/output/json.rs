@@ -23,8 +23,11 @@ pub(super) struct JsonReport<'r> {
 }
 
 #[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
 struct Summary {
     pods: usize,
+    /// Of `pods`, the workloads with no pod, analysed from their templates.
+    workloads_without_pods: usize,
     pass: usize,
     warn: usize,
     unknown: usize,
@@ -37,6 +40,10 @@ struct JsonPod<'r> {
     namespace: &'r str,
     name: &'r str,
     workload: &'r Workload,
+    /// No pod of the workload exists: the chain is its template's would-be pod, named after the
+    /// workload.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    template_only: bool,
     service_account: &'r str,
     #[serde(skip_serializing_if = "Option::is_none")]
     client_id: Option<&'r str>,
@@ -72,6 +79,7 @@ pub fn render(report: &Report) -> String {
 pub(super) fn view(report: &Report) -> JsonReport<'_> {
     let mut summary = Summary {
         pods: report.pods.len(),
+        workloads_without_pods: report.pods.iter().filter(|p| p.template_only).count(),
         ..Default::default()
     };
     for p in &report.pods {
@@ -99,6 +107,7 @@ fn pod(p: &PodChain) -> JsonPod<'_> {
         namespace: &p.pod.namespace,
         name: &p.pod.name,
         workload: &p.workload,
+        template_only: p.template_only,
         service_account: &p.service_account,
         client_id: p.client_id.as_deref(),
         identity: p.identity.as_deref(),

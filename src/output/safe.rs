@@ -98,6 +98,7 @@ fn pod(p: &PodChain, maps: &Maps<'_>) -> PodChain {
     let f = maps.text;
     let PodChain {
         pod,
+        template_only,
         workload,
         service_account,
         client_id,
@@ -106,6 +107,7 @@ fn pod(p: &PodChain, maps: &Maps<'_>) -> PodChain {
     } = p;
     PodChain {
         pod: obj(pod, f),
+        template_only: *template_only,
         workload: crate::analysis::Workload {
             kind: cow(&workload.kind, f),
             name: f(&workload.name),

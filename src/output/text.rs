@@ -98,11 +98,15 @@ pub fn render(report: &Report, p: &Palette) -> String {
         let _ = writeln!(out, "{}", p.dim(&format!("not read: {g}")));
     }
     let counts = tally(report);
-    let _ = writeln!(
-        out,
-        "\n{}",
-        p.bold(&format!("{} pod(s): {counts}", report.pods.len()))
-    );
+    let podless = report.pods.iter().filter(|c| c.template_only).count();
+    let subjects = match podless {
+        0 => format!("{} pod(s)", report.pods.len()),
+        n => format!(
+            "{} pod(s) and {n} workload(s) without pods",
+            report.pods.len() - n
+        ),
+    };
+    let _ = writeln!(out, "\n{}", p.bold(&format!("{subjects}: {counts}")));
     out
 }
 
@@ -123,11 +127,21 @@ fn render_pod(out: &mut String, pod: &PodChain, p: &Palette) {
         Some(l) => format!("{} at {}", verdict.name().to_uppercase(), l.link.name()),
         None => "PASS".into(),
     };
+    // A workload with no pod is named as the workload.
+    let name = if pod.template_only {
+        format!(
+            "{}/{} (no pod)",
+            pod.pod.namespace,
+            pod.workload.kubectl_ref()
+        )
+    } else {
+        pod.pod.to_string()
+    };
     let _ = writeln!(
         out,
         "{} {}  {}",
         p.status(verdict),
-        p.bold(&pod.pod.to_string()),
+        p.bold(&name),
         p.bold(&headline)
     );
     let mut who = vec![

@@ -7,6 +7,9 @@ use crate::analysis::codes::Code;
 use crate::world::live::{EntraError, ExchangeOutcome, ExchangeRecord};
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    if super::template_only_skips(cx, b) {
+        return;
+    }
     if super::custom_endpoint_skips(cx, b) {
         return;
     }

@@ -61,6 +61,15 @@ pub fn run(cx: &PodCx<'_, '_>, catalog: &Catalog) -> Vec<LinkResult> {
         .collect()
 }
 
+/// A would-be pod (no pod of the workload exists) has no token to exchange and no resource
+/// calls to make: those links skip it, saying so.
+fn template_only_skips(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) -> bool {
+    if cx.subject.template_only {
+        b.skip("no pod of the workload exists: nothing to exchange or call");
+    }
+    cx.subject.template_only
+}
+
 /// A pod on the webhook's custom token endpoint (v1.6, AKS identity bindings) hands its token to
 /// the endpoint's proxy, not to Entra: the federation and exchange links skip it, saying so.
 fn custom_endpoint_skips(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) -> bool {

@@ -19,6 +19,10 @@ const OUTRANKING: [&str; 4] = [
 ];
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    if cx.subject.template_only {
+        b.skip("no pod of the workload exists: nothing was injected yet");
+        return;
+    }
     if !was_mutated(cx, b) {
         return;
     }

@@ -5,7 +5,7 @@ use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
 use crate::analysis::webhook::admission::{Cause, Request, triggered};
 use crate::analysis::webhook::releases::Trigger;
-use crate::analysis::webhook::{EXPIRATION, INJECT_PROXY, PROXY_PORT, USE_LABEL};
+use crate::analysis::webhook::{EXPIRATION, INJECT_PROXY, PROXY_PORT, USE_LABEL, WEBHOOK_NAME};
 
 /// `label {USE_LABEL}`, spelled out so a passing pod costs no allocation for it.
 const LABEL_EVIDENCE: &str = "label azure.workload.identity/use";
@@ -75,6 +75,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
 /// The webhook's refusal of a pod like this one, for a reason on the pod itself: it quotes the
 /// webhook's message, which a controller's `FailedCreate` event carries.
 fn invalid_annotations(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    refused_by_events(cx, b);
     for d in &cx.subject.denials {
         let key = match d.cause {
             Cause::ProxyPort => PROXY_PORT,
@@ -82,12 +83,43 @@ fn invalid_annotations(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             _ => continue,
         };
         let value = cx.subject.pod_annotation(key).unwrap_or_default();
+        let r = b
+            .raise(
+                Code::WI404,
+                format!("annotation {key} is {value:?}; the webhook denies pod creation"),
+            )
+            .evidence(Evidence::fact("webhook answer", d.event()))
+            .var("annotation", key);
+        if let Some(e) = cx
+            .subject
+            .failed_creates
+            .iter()
+            .find(|m| m.contains(&d.message))
+        {
+            r.evidence(Evidence::fact("event", *e));
+        }
+    }
+}
+
+/// A would-be pod's controller recorded the webhook refusing it for a reason the model does not
+/// predict (another release, a setting the world does not show): the event says why.
+fn refused_by_events(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    let s = cx.subject;
+    let refusal = format!("admission webhook \"{WEBHOOK_NAME}\" denied the request");
+    let unexplained = s
+        .failed_creates
+        .iter()
+        .filter(|m| m.contains(&refusal))
+        .find(|m| !s.denials.iter().any(|d| m.contains(&d.message)));
+    if let Some(m) = unexplained {
         b.raise(
-            Code::WI404,
-            format!("annotation {key} is {value:?}; the webhook denies pod creation"),
+            Code::WI411,
+            format!(
+                "the webhook refuses the pods of {}",
+                s.workload.kubectl_ref()
+            ),
         )
-        .evidence(Evidence::fact("webhook answer", d.event()))
-        .var("annotation", key);
+        .evidence(Evidence::fact("event", *m));
     }
 }
 

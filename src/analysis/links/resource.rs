@@ -6,6 +6,9 @@ use crate::analysis::codes::Code;
 use crate::world::live::{ProbeRecord, ProbeTarget};
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    if super::template_only_skips(cx, b) {
+        return;
+    }
     let probes = cx
         .ix
         .probes

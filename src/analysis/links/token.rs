@@ -3,6 +3,7 @@
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
+use crate::analysis::webhook::admission::{Request, mutates};
 
 /// Entra's limit for an external assertion's lifetime: 1 day and 1 hour (AADSTS70023).
 const MAX_LIFETIME_SECS: i64 = 25 * 3600;
@@ -10,12 +11,20 @@ const MAX_LIFETIME_SECS: i64 = 25 * 3600;
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let s = cx.subject;
     let t = &s.token;
+    // A would-be pod has the token the webhook would give it.
     let has_token_file = s.containers().any(|(c, _)| {
         c.env
             .iter()
             .flatten()
             .any(|e| e.name == "AZURE_FEDERATED_TOKEN_FILE")
-    });
+    }) || (s.template_only
+        && mutates(
+            &cx.install.profile,
+            &Request {
+                pod: s.pod,
+                service_account: s.sa,
+            },
+        ));
     if !t.observed && !has_token_file {
         b.raise(
             Code::WI604,
