@@ -290,6 +290,92 @@ fn findings_doc_is_the_generated_catalogue() {
     );
 }
 
+/// `--workload KIND/NAME` (kubectl's form): the workload's pods, or its template's would-be pod
+/// when none exists; JSON marks the latter.
+#[test]
+fn workload_selects_one_workload_with_or_without_pods() {
+    const W: &str = "assets/worlds/workload-templates.yaml";
+    let o = run(&[
+        "check",
+        "--world",
+        W,
+        "--workload",
+        "deploy/reports",
+        "-n",
+        "apps",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["summary"]["pods"], 1);
+    assert_eq!(v["summary"]["workloadsWithoutPods"], 1);
+    assert_eq!(v["pods"][0]["name"], "reports");
+    assert_eq!(v["pods"][0]["templateOnly"], true);
+    assert_eq!(v["pods"][0]["brokenLink"], "pod");
+    let o = run(&[
+        "check",
+        "--world",
+        W,
+        "--workload",
+        "statefulset/ledger",
+        "-n",
+        "apps",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("apps/ledger-0  PASS"), "{}", stdout(&o));
+    assert!(
+        !stdout(&o).contains("reports"),
+        "only the workload asked for: {}",
+        stdout(&o)
+    );
+    let o = run(&[
+        "check",
+        "--world",
+        W,
+        "--workload",
+        "deploy/nope",
+        "-n",
+        "apps",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("Deployment apps/nope is not in the world"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["check", "--world", W, "--workload", "pod/x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--workload \"pod/x\": expected KIND/NAME"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A cluster whose webhook has no endpoints blocks a Deployment: never an empty pass.
+#[test]
+fn a_blocked_deployment_fails_instead_of_an_empty_pass() {
+    let o = run(&[
+        "check",
+        "--world",
+        "assets/worlds/workload-blocked-deployment.yaml",
+        "-A",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.contains("No pod in the selection"), "{out}");
+    assert!(
+        out.contains("apps/deploy/checkout (no pod)  FAIL at webhook"),
+        "{out}"
+    );
+    assert!(out.contains("no endpoints available for service"), "{out}");
+    assert!(
+        out.contains("0 pod(s) and 1 workload(s) without pods: 1 fail"),
+        "{out}"
+    );
+}
+
 #[test]
 fn webhook_doc_is_the_generated_release_table() {
     let generated = widiag::output::webhook_markdown();

@@ -37,6 +37,28 @@ pub enum Selection {
     All,
     Namespace(String),
     Pod(ObjRef),
+    /// One workload: its pods, or the pod its template would make when it has none.
+    Workload(workloads::Key),
+}
+
+impl Selection {
+    /// The one namespace the selection lies in, if it is one.
+    pub fn namespace(&self) -> Option<&str> {
+        match self {
+            Selection::All => None,
+            Selection::Namespace(n) => Some(n),
+            Selection::Pod(p) => Some(&p.namespace),
+            Selection::Workload(k) => Some(&k.0),
+        }
+    }
+
+    /// Whether a subject of workload `key` is in the selection (pods are matched by name first).
+    fn keeps(&self, key: &workloads::Key) -> bool {
+        match self {
+            Selection::Workload(w) => w == key,
+            _ => true,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -88,31 +110,32 @@ pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
     let ix = Index::new(world);
     let install = webhook::Install::detect(&ix);
     let selected: Vec<_> = selected(world, &options.selection).collect();
-    let results: Vec<(workloads::Key, Option<PodChain>, ObjRef)> = selected
+    // (workload, chain of a pod that means to use workload identity, else the pod if it does not)
+    let results: Vec<(workloads::Key, Option<PodChain>, Option<ObjRef>)> = selected
         .par_iter()
         .map(|pod| {
             let subject = Subject::new(&ix, &install, pod);
             let key = workload_key(&subject);
+            if !options.selection.keeps(&key) {
+                return (key, None, None);
+            }
             // A pod asked for by name is analysed whatever it looks like.
             if !matches!(options.selection, Selection::Pod(_)) && !means_to_use(&ix, &subject) {
-                return (key, None, subject.at);
+                return (key, None, Some(subject.at));
             }
-            let at = subject.at.clone();
             (
                 key,
                 Some(chain(&ix, &install, subject, catalog, options)),
-                at,
+                None,
             )
         })
         .collect();
     let mut covered = std::collections::BTreeSet::new();
     let (mut pods, mut not_using) = (Vec::new(), Vec::new());
-    for (key, chain, at) in results {
+    for (key, chain, not_used) in results {
         covered.insert(key);
-        match chain {
-            Some(c) => pods.push(c),
-            None => not_using.push(at),
-        }
+        pods.extend(chain);
+        not_using.extend(not_used);
     }
     pods.extend(workloads_without_pods(
         &ix, &install, &covered, catalog, options,
@@ -173,15 +196,16 @@ fn workloads_without_pods(
     catalog: &Catalog,
     options: &Options,
 ) -> Vec<PodChain> {
-    let namespace = match &options.selection {
-        Selection::All => None,
-        Selection::Namespace(n) => Some(n.as_str()),
-        Selection::Pod(_) => return Vec::new(),
-    };
-    let would_be = workloads::without_pods(ix.world, namespace, covered);
+    if matches!(options.selection, Selection::Pod(_)) {
+        return Vec::new();
+    }
+    let would_be = workloads::without_pods(ix.world, options.selection.namespace(), covered);
     let mut out = Vec::new();
     for pod in &would_be {
         let mut subject = Subject::new(ix, install, pod);
+        if !options.selection.keeps(&workload_key(&subject)) {
+            continue;
+        }
         subject.template_only = true;
         subject.failed_creates =
             workloads::failed_creates(ix, &subject.at.namespace, &subject.workload.name);
@@ -203,6 +227,7 @@ fn selected<'w>(
         match selection {
             Selection::All => true,
             Selection::Namespace(n) => n == ns,
+            Selection::Workload(k) => k.0 == ns,
             Selection::Pod(r) => r.namespace == ns && r.name == name,
         }
     })

@@ -77,7 +77,9 @@ pub fn plan(
     let mut unplanned = Vec::new();
     for pod in selected(world, selection) {
         let s = Subject::new(&ix, &install, pod);
-        if !matches!(selection, Selection::Pod(_)) && !means_to_use(&ix, &s) {
+        if !selection.keeps(&super::workload_key(&s))
+            || (!matches!(selection, Selection::Pod(_)) && !means_to_use(&ix, &s))
+        {
             continue;
         }
         if let Some(aud) = &s.custom_endpoint {

@@ -62,6 +62,9 @@ pub fn build(
             Selection::Pod(p) => format!("pod {p} is not in the world"),
             Selection::Namespace(n) => format!("no pod in namespace {n} uses workload identity"),
             Selection::All => "no pod uses workload identity".into(),
+            Selection::Workload((ns, kind, name)) => {
+                format!("{kind} {ns}/{name} is not in the world or does not use workload identity")
+            }
         }));
     }
     let pods: BTreeSet<ObjRef> = report.pods.iter().map(|p| p.pod.clone()).collect();

@@ -109,11 +109,16 @@ pub struct ScopeArgs {
     /// One pod: NAME (in --namespace) or NAMESPACE/NAME.
     #[arg(long, short = 'p', value_name = "POD")]
     pub pod: Option<String>,
-    /// Namespace for --pod, or the namespace to analyse.
+    /// One workload, as kubectl names it (deploy/NAME, statefulset/NAME, daemonset/NAME,
+    /// cronjob/NAME, job/NAME, rs/NAME) in --namespace: its pods, or the pod its template would
+    /// make when none exists.
+    #[arg(long, value_name = "KIND/NAME", conflicts_with = "pod")]
+    pub workload: Option<String>,
+    /// Namespace for --pod or --workload, or the namespace to analyse.
     #[arg(long, short = 'n', value_name = "NS")]
     pub namespace: Option<String>,
     /// Every pod that uses workload identity (the default without --pod/--namespace).
-    #[arg(long, short = 'A', conflicts_with_all = ["pod", "namespace"])]
+    #[arg(long, short = 'A', conflicts_with_all = ["pod", "namespace", "workload"])]
     pub all: bool,
     /// Override a finding's severity: CODE=error|warning|unknown|info (repeatable).
     #[arg(long = "severity", value_name = "CODE=LEVEL")]

@@ -39,6 +39,19 @@ pub fn analyse(args: &ScopeArgs) -> Result<Analysed> {
     let config = config(args)?;
     let options = config.options(&world, selection.clone(), jiff::Timestamp::now());
     let report = analysis::analyze(&world, &config.catalog, &options);
+    if let Selection::Workload((ns, kind, name)) = &selection
+        && report.pods.is_empty()
+        && report.not_using.is_empty()
+    {
+        bail!(
+            "{kind} {ns}/{name} is not in the {}, or neither it nor its pods use workload identity",
+            if args.worlds.is_empty() {
+                "cluster"
+            } else {
+                "world"
+            }
+        );
+    }
     if let Selection::Pod(r) = &selection
         && report.pods.is_empty()
     {
@@ -90,6 +103,12 @@ pub fn load_worlds(paths: &[std::path::PathBuf]) -> Result<World> {
 
 fn selection(args: &ScopeArgs) -> Result<Selection> {
     let namespace = args.namespace.clone().unwrap_or_else(|| "default".into());
+    if let Some(w) = &args.workload {
+        let (kind, name) = workload_kind(w).with_context(|| {
+            format!("--workload {w:?}: expected KIND/NAME, KIND one of deploy, statefulset, daemonset, cronjob, job, rs")
+        })?;
+        return Ok(Selection::Workload((namespace, kind.into(), name.into())));
+    }
     Ok(match (&args.pod, &args.namespace) {
         (Some(p), _) => Selection::Pod(
             ObjRef::parse(p, &namespace)
@@ -98,6 +117,21 @@ fn selection(args: &ScopeArgs) -> Result<Selection> {
         (None, Some(ns)) if !args.all => Selection::Namespace(ns.clone()),
         _ => Selection::All,
     })
+}
+
+/// kubectl's `KIND/NAME` for a workload: the kind as the API names it, and the name.
+fn workload_kind(text: &str) -> Option<(&'static str, &str)> {
+    let (kind, name) = text.split_once('/')?;
+    let kind = match kind.to_ascii_lowercase().as_str() {
+        "deploy" | "deployment" | "deployments" | "deployment.apps" => "Deployment",
+        "sts" | "statefulset" | "statefulsets" | "statefulset.apps" => "StatefulSet",
+        "ds" | "daemonset" | "daemonsets" | "daemonset.apps" => "DaemonSet",
+        "cj" | "cronjob" | "cronjobs" | "cronjob.batch" => "CronJob",
+        "job" | "jobs" | "job.batch" => "Job",
+        "rs" | "replicaset" | "replicasets" | "replicaset.apps" => "ReplicaSet",
+        _ => return None,
+    };
+    (!name.is_empty() && !name.contains('/')).then_some((kind, name))
 }
 
 /// Reads the cluster and Azure the live arguments name, and runs the probes.

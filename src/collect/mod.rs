@@ -137,11 +137,7 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
         (None, None) => opts.selection.clone(),
     };
     let version = server_version(&cluster, opts.timeout).await?;
-    let namespace = match &selection {
-        Selection::All => None,
-        Selection::Namespace(n) => Some(n.as_str()),
-        Selection::Pod(p) => Some(p.namespace.as_str()),
-    };
+    let namespace = selection.namespace();
     let (objects, mut gaps) = kube::collect(&cluster, namespace, opts.timeout).await;
     let mut world = World {
         kube: objects,
