@@ -90,10 +90,17 @@ fn would_be(kind: &str, key: &Key, template: &PodTemplateSpec) -> Pod {
     }
 }
 
-/// The `FailedCreate` messages recorded for a workload: on it, or on a ReplicaSet or Job it
-/// owns (`<name>-<hash>`).
+/// The `FailedCreate` messages about the webhook recorded for a workload: on it, or on a
+/// ReplicaSet or Job it owns (`<name>-<suffix>`, the suffix a hash or a schedule time without a
+/// dash, so `api` does not take `api-gateway`'s). Other failures (a quota, a missing
+/// ServiceAccount) are not the webhook's and do not make a workload a subject.
 pub fn failed_creates<'w>(ix: &Index<'w>, namespace: &str, name: &str) -> Vec<&'w str> {
-    let prefix = format!("{name}-");
+    let owned = |n: &str| {
+        n == name
+            || n.strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|suffix| !suffix.is_empty() && !suffix.contains('-'))
+    };
     ix.world
         .kube
         .events
@@ -102,10 +109,39 @@ pub fn failed_creates<'w>(ix: &Index<'w>, namespace: &str, name: &str) -> Vec<&'
         .filter(|e| {
             let o = &e.involved_object;
             o.namespace.as_deref().unwrap_or(namespace) == namespace
-                && o.name
-                    .as_deref()
-                    .is_some_and(|n| n == name || n.starts_with(&prefix))
+                && o.name.as_deref().is_some_and(owned)
         })
         .filter_map(|e| e.message.as_deref())
+        .filter(|m| m.contains(super::webhook::WEBHOOK_NAME))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::parse::parse_str;
+
+    #[test]
+    fn only_the_webhook_s_failures_of_this_workload_count() {
+        let event = |object: &str, message: &str| {
+            format!(
+                "---\napiVersion: v1\nkind: Event\nmetadata: {{name: e-{object}, namespace: apps}}\ninvolvedObject: {{kind: ReplicaSet, name: {object}, namespace: apps}}\nreason: FailedCreate\nmessage: {message:?}\n"
+            )
+        };
+        let webhook = "Error creating: Internal error occurred: failed calling webhook \"mutation.azure-workload-identity.io\": no endpoints";
+        let text = [
+            event("api-6b8f7c9d5", webhook),
+            event("api-gateway-5d4c3b2a1", webhook),
+            event(
+                "api-7c9d5f4b8",
+                "Error creating: pods \"api-x\" is forbidden: exceeded quota: compute",
+            ),
+        ]
+        .concat();
+        let world = parse_str("w.yaml", &text).unwrap();
+        let ix = Index::new(&world);
+        assert_eq!(failed_creates(&ix, "apps", "api"), vec![webhook]);
+        assert_eq!(failed_creates(&ix, "apps", "api-gateway"), vec![webhook]);
+        assert!(failed_creates(&ix, "other", "api").is_empty());
+    }
 }
