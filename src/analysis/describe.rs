@@ -141,11 +141,7 @@ fn service_account(world: &World, s: &Subject<'_>) -> Vec<Row> {
 /// Per container: each variable the webhook injects, next to what it would inject now (the
 /// release model's expectation, as the mutation link judges it).
 fn env(s: &Subject<'_>, install: &Install<'_>) -> Vec<Row> {
-    let req = webhook::admission::Request {
-        pod: s.pod,
-        service_account: s.sa,
-    };
-    let m = webhook::admission::expected(&install.profile, &install.assumed, &req);
+    let m = webhook::admission::expected(&install.profile, &install.assumed, &s.request());
     let mut rows = Vec::new();
     for (c, init) in s.containers() {
         if m.skips(&c.name) {
@@ -165,8 +161,8 @@ fn env(s: &Subject<'_>, install: &Install<'_>) -> Vec<Row> {
         rows.push(Row::fact(format!("container {}", c.name), ""));
         for (name, _) in &m.env {
             // An unknown release may be any v1 line: either token path is the webhook's.
-            let also = if *name == m.token_env && install.version.is_none() {
-                install.token_paths()
+            let also: &[String] = if *name == m.token_env {
+                &install.token_paths
             } else {
                 &[]
             };
@@ -177,7 +173,7 @@ fn env(s: &Subject<'_>, install: &Install<'_>) -> Vec<Row> {
     rows
 }
 
-fn env_row(c: &Container, name: &str, expected: Option<String>, also: &[&str]) -> Row {
+fn env_row(c: &Container, name: &str, expected: Option<String>, also: &[String]) -> Row {
     let actual = c.env.iter().flatten().find(|e| e.name == name);
     let value = actual.and_then(|e| e.value.clone());
     match (value, expected) {
@@ -187,7 +183,7 @@ fn env_row(c: &Container, name: &str, expected: Option<String>, also: &[&str]) -
         (None, Some(x)) => Row::judged(format!("  {name}"), "missing", Status::Fail)
             .note(format!("inject now: {x}")),
         (None, None) => Row::judged(format!("  {name}"), "missing", Status::Warn),
-        (Some(v), Some(x)) if v == x || also.contains(&v.as_str()) => {
+        (Some(v), Some(x)) if v == x || also.contains(&v) => {
             Row::judged(format!("  {name}"), v, Status::Pass)
         }
         (Some(v), Some(x)) => {

@@ -99,7 +99,7 @@ pub fn plan(
         let tenant = s
             .tenant_id
             .clone()
-            .or_else(|| install.tenant_id.clone())
+            .or_else(|| install.settings.tenant_id.clone())
             .or_else(|| world.info.tenant_id.clone());
         let Some(tenant_id) = tenant else {
             unplanned.push(Unplanned {
@@ -113,14 +113,10 @@ pub fn plan(
             .aud
             .first()
             .cloned()
-            .unwrap_or_else(|| install.audience.clone());
+            .unwrap_or_else(|| install.assumed.audience.clone());
         // As the webhook asks for it: the pod's annotation over the ServiceAccount's.
-        let req = super::webhook::admission::Request {
-            pod,
-            service_account: s.sa,
-        };
         let expiration =
-            super::webhook::admission::expected(&install.profile, &install.assumed, &req)
+            super::webhook::admission::expected(&install.profile, &install.assumed, &s.request())
                 .expiration;
         let key = (
             client_id.to_ascii_lowercase(),
@@ -155,7 +151,7 @@ fn token_file(
     pod: &k8s_openapi::api::core::v1::Pod,
     install: &Install<'_>,
 ) -> Option<(String, String)> {
-    let known = install.token_paths();
+    let known = &install.token_paths;
     pod.spec.as_ref()?.containers.iter().find_map(|c| {
         let named = c
             .env
@@ -164,8 +160,8 @@ fn token_file(
             .find(|e| e.name == "AZURE_FEDERATED_TOKEN_FILE")?
             .value
             .as_deref()?;
-        let path = known.iter().find(|p| **p == named).or(known.first())?;
-        Some((c.name.clone(), (*path).to_string()))
+        let path = known.iter().find(|p| *p == named).or(known.first())?;
+        Some((c.name.clone(), path.clone()))
     })
 }
 

@@ -143,7 +143,7 @@ impl<'w> Subject<'w> {
         let tenant_id = first_env(pod, "AZURE_TENANT_ID")
             .map(str::to_string)
             .or_else(|| annotation(webhook::TENANT_ID).filter(|t| !t.is_empty()))
-            .or_else(|| install.tenant_id.clone())
+            .or_else(|| install.settings.tenant_id.clone())
             .or_else(|| ix.world.info.tenant_id.clone());
         let resolved = client_id.as_deref().and_then(|c| resolve(ix, c));
         let token = token_view(ix, install, pod, &at, &sa_name);
@@ -181,6 +181,14 @@ impl<'w> Subject<'w> {
             custom_endpoint,
             template_only: false,
             failed_creates: Vec::new(),
+        }
+    }
+
+    /// The pod as the webhook receives it, with its ServiceAccount.
+    pub fn request(&self) -> webhook::admission::Request<'w> {
+        webhook::admission::Request {
+            pod: self.pod,
+            service_account: self.sa,
         }
     }
 
@@ -239,7 +247,7 @@ impl<'w> Subject<'w> {
                 "system:serviceaccount:{}:{}",
                 self.at.namespace, self.sa_name
             ))),
-            "audience" => borrowed(&install.audience),
+            "audience" => borrowed(&install.assumed.audience),
             // Credential names take no dots; ServiceAccount names may have them.
             "fic_name" => Some(Cow::Owned(
                 format!("{}-{}", self.at.namespace, self.sa_name).replace('.', "-"),
@@ -464,7 +472,7 @@ fn token_view(
         (ix.world.facts.issuers.len() == 1).then(|| ix.world.facts.issuers[0].issuer.clone())
     });
     // The audience of the projected volume the pod mounts, else what the webhook would request.
-    let aud = projected_audience(pod).unwrap_or_else(|| install.audience.clone());
+    let aud = projected_audience(pod).unwrap_or_else(|| install.assumed.audience.clone());
     TokenView {
         observed: false,
         iss,

@@ -85,7 +85,7 @@ impl Pseudonyms {
             .iter()
             .chain(az.identities.iter().filter_map(|i| i.tenant_id.as_ref()))
             .chain(az.vaults.iter().filter_map(|v| v.tenant_id.as_ref()))
-            .chain(install.tenant_id.iter())
+            .chain(install.settings.tenant_id.iter())
             .chain(world.facts.exchanges.iter().map(|e| &e.tenant_id));
         for t in tenants {
             p.add_guid(t);

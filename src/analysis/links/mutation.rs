@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{Container, EnvVar};
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::subject::{projected_token_volume, under_mount};
-use crate::analysis::webhook::admission::{Mutation, Request, expected, mutates};
+use crate::analysis::webhook::admission::{Mutation, expected, mutates};
 use crate::analysis::webhook::startup::CustomEndpoint;
 use crate::analysis::webhook::{SKIP_CONTAINERS, USE_LABEL, cloud_of_authority};
 
@@ -84,11 +84,8 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
 fn was_mutated(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) -> bool {
     let s = cx.subject;
     let install = cx.install;
-    let req = Request {
-        pod: s.pod,
-        service_account: s.sa,
-    };
-    let labelled = s.pod_label(USE_LABEL) == Some("true") || mutates(&install.profile, &req);
+    let labelled =
+        s.pod_label(USE_LABEL) == Some("true") || mutates(&install.profile, &s.request());
     // Another release's variable counts too: the pod may predate the installed webhook.
     let injected_anywhere = s.containers().any(|(c, _)| {
         env(c, "AZURE_FEDERATED_TOKEN_FILE").is_some()
@@ -118,32 +115,17 @@ fn was_mutated(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) -> bool {
 
 /// What the webhook would inject now (the release model, from the ServiceAccount and the
 /// webhook's own configuration), and the token paths a pod it mutated may hold.
-struct Injected {
+struct Injected<'a> {
     mutation: Mutation,
-    token_paths: Vec<String>,
+    token_paths: &'a [String],
 }
 
-impl Injected {
-    fn now(cx: &PodCx<'_, '_>) -> Injected {
-        let s = cx.subject;
+impl<'a> Injected<'a> {
+    fn now(cx: &PodCx<'a, '_>) -> Injected<'a> {
         let install = cx.install;
-        let req = Request {
-            pod: s.pod,
-            service_account: s.sa,
-        };
-        let mutation = expected(&install.profile, &install.assumed, &req);
-        // An unknown release may be any v1 line: either token path is the webhook's.
-        let token_paths = match install.version {
-            Some(_) => vec![mutation.token_path.clone()],
-            None => install
-                .token_paths()
-                .iter()
-                .map(|p| p.to_string())
-                .collect(),
-        };
         Injected {
-            mutation,
-            token_paths,
+            mutation: expected(&install.profile, &install.assumed, &cx.subject.request()),
+            token_paths: &install.token_paths,
         }
     }
 

@@ -3,9 +3,9 @@
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
-use crate::analysis::webhook::admission::{Cause, Request, triggered};
+use crate::analysis::webhook::admission::{Cause, REFUSED, triggered};
 use crate::analysis::webhook::releases::Trigger;
-use crate::analysis::webhook::{EXPIRATION, INJECT_PROXY, PROXY_PORT, USE_LABEL, WEBHOOK_NAME};
+use crate::analysis::webhook::{EXPIRATION, INJECT_PROXY, PROXY_PORT, USE_LABEL};
 
 /// `label {USE_LABEL}`, spelled out so a passing pod costs no allocation for it.
 const LABEL_EVIDENCE: &str = "label azure.workload.identity/use";
@@ -105,11 +105,13 @@ fn invalid_annotations(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
 /// predict (another release, a setting the world does not show): the event says why.
 fn refused_by_events(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let s = cx.subject;
-    let refusal = format!("admission webhook \"{WEBHOOK_NAME}\" denied the request");
+    if s.failed_creates.is_empty() {
+        return;
+    }
     let unexplained = s
         .failed_creates
         .iter()
-        .filter(|m| m.contains(&refusal))
+        .filter(|m| m.contains(REFUSED))
         .find(|m| !s.denials.iter().any(|d| m.contains(&d.message)));
     if let Some(m) = unexplained {
         b.raise(
@@ -161,11 +163,8 @@ fn missing_label(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         .owner_meta
         .and_then(|m| m.labels.as_ref()?.get(USE_LABEL))
         .is_some();
-    let req = Request {
-        pod: s.pod,
-        service_account: s.sa,
-    };
-    if cx.install.pre_v1() && sa_labelled.is_some() && triggered(&cx.install.profile, &req) {
+    if cx.install.pre_v1() && sa_labelled.is_some() && triggered(&cx.install.profile, &s.request())
+    {
         b.raise(
             Code::WI402,
             format!(

@@ -115,7 +115,13 @@ fn empty_tenant(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     );
     r.evidence(Evidence::fact(TENANT_ID, "\"\""))
         .variant("empty");
-    match cx.install.tenant_id.as_deref().filter(|t| !t.is_empty()) {
+    match cx
+        .install
+        .settings
+        .tenant_id
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    {
         Some(t) => r.var("tenant_id", t),
         None => r.placeholder("tenant_id", "your tenant ID"),
     };

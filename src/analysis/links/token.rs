@@ -3,7 +3,7 @@
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
-use crate::analysis::webhook::admission::{Request, mutates};
+use crate::analysis::webhook::admission::mutates;
 
 /// Entra's limit for an external assertion's lifetime: 1 day and 1 hour (AADSTS70023).
 const MAX_LIFETIME_SECS: i64 = 25 * 3600;
@@ -17,14 +17,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             .iter()
             .flatten()
             .any(|e| e.name == "AZURE_FEDERATED_TOKEN_FILE")
-    }) || (s.template_only
-        && mutates(
-            &cx.install.profile,
-            &Request {
-                pod: s.pod,
-                service_account: s.sa,
-            },
-        ));
+    }) || (s.template_only && mutates(&cx.install.profile, &s.request()));
     if !t.observed && !has_token_file {
         b.raise(
             Code::WI604,
@@ -76,12 +69,12 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             );
         }
     }
-    if !t.aud.iter().any(|a| a == &cx.install.audience) {
+    if !t.aud.iter().any(|a| a == &cx.install.assumed.audience) {
         b.raise(Code::WI603, format!("token aud is {:?}", t.aud.join(", ")))
             .evidence(Evidence::compared(
                 "aud",
                 t.aud.join(", "),
-                &cx.install.audience,
+                &cx.install.assumed.audience,
             ));
     }
     b.ok("token claims observed and within their lifetime");

@@ -3,7 +3,7 @@
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
-use crate::analysis::webhook::admission::{Request, mutates};
+use crate::analysis::webhook::admission::mutates;
 use crate::analysis::webhook::cloud::nearest;
 use crate::analysis::webhook::selector::describe;
 use crate::analysis::webhook::startup::{NotStarted, Setting};
@@ -288,14 +288,7 @@ fn object_selector(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
 /// Whether the webhook's handler mutates the pod once the API server sends it: since v1.0 the
 /// label is the intent (the chart's selector), before it the handler's own check.
 fn handler_mutates(cx: &PodCx<'_, '_>) -> bool {
-    let s = cx.subject;
-    mutates(
-        &cx.install.profile,
-        &Request {
-            pod: s.pod,
-            service_account: s.sa,
-        },
-    )
+    mutates(&cx.install.profile, &cx.subject.request())
 }
 
 /// Service-mesh proxies that, found among the init containers, are native sidecars.

@@ -32,6 +32,11 @@ pub enum Admission {
     Mutated(Box<Mutation>),
 }
 
+/// How the API server words the webhook's refusal of a pod, before the webhook's message
+/// (apiserver's admission webhook errors; `WEBHOOK_NAME` inside, held by a test).
+pub const REFUSED: &str =
+    "admission webhook \"mutation.azure-workload-identity.io\" denied the request";
+
 /// The webhook refuses the pod; the API server reports
 /// `admission webhook "mutation.azure-workload-identity.io" denied the request: {message}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,10 +48,7 @@ pub struct Denial {
 impl Denial {
     /// The text of the `FailedCreate` event a controller records.
     pub fn event(&self) -> String {
-        format!(
-            "admission webhook \"{WEBHOOK_NAME}\" denied the request: {}",
-            self.message
-        )
+        format!("{REFUSED}: {}", self.message)
     }
 }
 
@@ -510,6 +512,11 @@ mod tests {
             &sa(&[]),
         );
         assert!(mutated(v10).proxy.is_some());
+    }
+
+    #[test]
+    fn the_refusal_names_the_webhook() {
+        assert!(REFUSED.contains(&format!("\"{WEBHOOK_NAME}\"")));
     }
 
     /// Every reason, in the webhook's order: the proxy before the expiration (W:198-226).

@@ -124,13 +124,17 @@ pub fn read(
         manager,
         data: cm.and_then(|c| c.data.as_ref()),
     };
-    let unknown: Vec<&'static str> = VARIABLES
-        .into_iter()
-        .filter(|n| matches!(env.var(n), Lookup::Unknown))
+    // Each variable looked up once.
+    let looked: Vec<(&'static str, Lookup)> =
+        VARIABLES.into_iter().map(|n| (n, env.var(n))).collect();
+    let unknown: Vec<&'static str> = looked
+        .iter()
+        .filter(|(_, l)| matches!(l, Lookup::Unknown))
+        .map(|(n, _)| *n)
         .collect();
-    let var = |name: &str| match env.var(name) {
-        Lookup::Value(v) => Some(v),
-        Lookup::Unset | Lookup::Unknown => None,
+    let var = |name: &str| match looked.iter().find(|(n, _)| *n == name) {
+        Some((_, Lookup::Value(v))) => Some(v.clone()),
+        _ => None,
     };
     let args: Vec<&str> = manager
         .and_then(|c| c.args.as_ref())

@@ -41,10 +41,10 @@ pub struct Install<'w> {
     pub started: Result<Started, NotStarted>,
     /// The webhook as `settings` describe it even if it cannot start: what pods it mutated hold.
     pub assumed: Started,
-    pub tenant_id: Option<String>,
-    pub environment: Option<String>,
     pub config_map_found: bool,
-    pub audience: String,
+    /// The token paths a pod this webhook mutated may hold (`Profile::token_path`): both v1
+    /// layouts (v1.6's and v1.0–v1.5's) when the version is unknown.
+    pub token_paths: Vec<String>,
     /// `FailedCreate` event messages in which the API server could not call the webhook (a
     /// refusal, "denied the request", is the webhook answering: not counted here).
     pub failed_creates: Vec<&'w str>,
@@ -88,9 +88,13 @@ impl<'w> Install<'w> {
         Install {
             failed_creates: failed_creates(ix),
             addon: ix.cluster().map(|c| c.workload_identity_enabled),
-            tenant_id: settings.tenant_id.clone(),
-            environment: settings.cloud.clone(),
-            audience: assumed.audience.clone(),
+            token_paths: match version {
+                Some(_) => vec![profile.token_path()],
+                None => vec![
+                    Profile::of(Version::LATEST).token_path(),
+                    Profile::of(Version(1, 5, 1)).token_path(),
+                ],
+            },
             unknown,
             config_map_found: cm.is_some(),
             settings,
@@ -144,18 +148,8 @@ impl<'w> Install<'w> {
         self.version.is_some_and(|v| v < Version::V1_0)
     }
 
-    /// Token paths a correctly mutated pod may have: both v1 layouts when the version is unknown.
-    pub fn token_paths(&self) -> &'static [&'static str] {
-        match self.version {
-            Some(v) if v >= Version::V1_6 => &[TOKEN_PATH_V1_6],
-            Some(v) if v >= Version(0, 8, 0) => &[TOKEN_PATH_V1_5],
-            Some(_) => &["/var/run/secrets/tokens/azure-identity-token"],
-            None => &[TOKEN_PATH_V1_6, TOKEN_PATH_V1_5],
-        }
-    }
-
     pub fn authority_host(&self) -> Option<&'static str> {
-        authority_for(self.environment.as_deref().unwrap_or_default())
+        authority_for(self.settings.cloud.as_deref().unwrap_or_default())
     }
 }
 

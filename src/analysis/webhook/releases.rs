@@ -167,13 +167,15 @@ impl Profile {
         format!("{}/{}", self.mount_path, self.token_file)
     }
 
-    /// What `release` does: every row up to it, in order.
+    /// What `release` does: every row up to it, in order (a tag older than the first release
+    /// gets the first release's behaviour).
     pub fn of(release: Version) -> Profile {
         let mut p = Partial::default();
-        for row in ROWS.iter().filter(|r| r.since <= release) {
+        for row in ROWS.iter().filter(|r| r.since <= release.max(V0_1)) {
             row.effect.apply(&mut p);
         }
         p.complete(release)
+            .expect("the v0.1.0 rows set every behaviour (every_release_has_every_behaviour)")
     }
 }
 
@@ -395,71 +397,36 @@ impl Effect {
 }
 
 impl Partial {
-    /// Every field is set by the v0.1.0 rows (`every_release_has_every_behaviour` holds it), so
-    /// the fallbacks below, the v0.1.0 values, are never taken.
-    fn complete(self, release: Version) -> Profile {
-        Profile {
+    /// The profile, once every behaviour has a value (the v0.1.0 rows give each one).
+    fn complete(self, release: Version) -> Option<Profile> {
+        Some(Profile {
             release,
-            trigger: self.trigger.unwrap_or(Trigger::ServiceAccountLabel),
-            failure_policy_ignore: self.failure_policy_ignore.unwrap_or(true),
-            keys: self.keys.unwrap_or(&POD_IDENTITY_KEYS),
-            token_env: self.token_env.unwrap_or("TOKEN_FILE_PATH"),
-            mount_path: self.mount_path.unwrap_or("/var/run/secrets/tokens"),
-            token_file: self.token_file.unwrap_or("azure-identity-token"),
-            volume: self.volume.unwrap_or(VolumeNaming::Fixed),
-            default_expiration: self.default_expiration.unwrap_or(86400),
-            audience_from_authority: self.audience_from_authority.unwrap_or(true),
-            reads_cloud: self.reads_cloud.unwrap_or(true),
-            cloud_aliases: self.cloud_aliases.unwrap_or(false),
-            tenant_check: self.tenant_check.unwrap_or(TenantCheck::Plain),
-            authority_env: self.authority_env.unwrap_or(false),
-            init_containers: self.init_containers.unwrap_or(false),
-            proxy: self.proxy.unwrap_or(ProxyPlacement::None),
-            proxy_rejects_host_network: self.proxy_rejects_host_network.unwrap_or(false),
-            injects_empty: self.injects_empty.unwrap_or(true),
-            keeps_native_sidecars: self.keeps_native_sidecars.unwrap_or(false),
-            custom_token_endpoint: self.custom_token_endpoint.unwrap_or(false),
-            reinvoked: self.reinvoked.unwrap_or(false),
-            proxy_probe: self.proxy_probe.unwrap_or(false),
-            proxy_log_level: self.proxy_log_level.unwrap_or(false),
-            proxy_hardened: self.proxy_hardened.unwrap_or(false),
-            proxy_init_root_explicit: self.proxy_init_root_explicit.unwrap_or(false),
-            proxy_found_by_image: self.proxy_found_by_image.unwrap_or(true),
-        }
-    }
-
-    #[cfg(test)]
-    fn unset(&self) -> usize {
-        [
-            self.trigger.is_none(),
-            self.failure_policy_ignore.is_none(),
-            self.keys.is_none(),
-            self.token_env.is_none(),
-            self.mount_path.is_none(),
-            self.token_file.is_none(),
-            self.volume.is_none(),
-            self.default_expiration.is_none(),
-            self.audience_from_authority.is_none(),
-            self.reads_cloud.is_none(),
-            self.cloud_aliases.is_none(),
-            self.tenant_check.is_none(),
-            self.authority_env.is_none(),
-            self.init_containers.is_none(),
-            self.proxy.is_none(),
-            self.proxy_rejects_host_network.is_none(),
-            self.injects_empty.is_none(),
-            self.keeps_native_sidecars.is_none(),
-            self.custom_token_endpoint.is_none(),
-            self.reinvoked.is_none(),
-            self.proxy_probe.is_none(),
-            self.proxy_log_level.is_none(),
-            self.proxy_hardened.is_none(),
-            self.proxy_init_root_explicit.is_none(),
-            self.proxy_found_by_image.is_none(),
-        ]
-        .into_iter()
-        .filter(|u| *u)
-        .count()
+            trigger: self.trigger?,
+            failure_policy_ignore: self.failure_policy_ignore?,
+            keys: self.keys?,
+            token_env: self.token_env?,
+            mount_path: self.mount_path?,
+            token_file: self.token_file?,
+            volume: self.volume?,
+            default_expiration: self.default_expiration?,
+            audience_from_authority: self.audience_from_authority?,
+            reads_cloud: self.reads_cloud?,
+            cloud_aliases: self.cloud_aliases?,
+            tenant_check: self.tenant_check?,
+            authority_env: self.authority_env?,
+            init_containers: self.init_containers?,
+            proxy: self.proxy?,
+            proxy_rejects_host_network: self.proxy_rejects_host_network?,
+            injects_empty: self.injects_empty?,
+            keeps_native_sidecars: self.keeps_native_sidecars?,
+            custom_token_endpoint: self.custom_token_endpoint?,
+            reinvoked: self.reinvoked?,
+            proxy_probe: self.proxy_probe?,
+            proxy_log_level: self.proxy_log_level?,
+            proxy_hardened: self.proxy_hardened?,
+            proxy_init_root_explicit: self.proxy_init_root_explicit?,
+            proxy_found_by_image: self.proxy_found_by_image?,
+        })
     }
 }
 
@@ -473,7 +440,8 @@ mod tests {
         for row in ROWS.iter().filter(|r| r.since == V0_1) {
             row.effect.apply(&mut p);
         }
-        assert_eq!(p.unset(), 0, "a behaviour has no v0.1.0 row");
+        assert!(p.complete(V0_1).is_some(), "a behaviour has no v0.1.0 row");
+        assert_eq!(Profile::of(Version(0, 0, 5)).token_env, "TOKEN_FILE_PATH");
         assert!(
             ROWS.windows(2).all(|w| w[0].since <= w[1].since),
             "rows in release order"
