@@ -290,6 +290,69 @@ fn findings_doc_is_the_generated_catalogue() {
     );
 }
 
+/// A pod asked for by name that shows no sign of workload identity is not a failure: `not-used`
+/// in JSON, exit 0, and what enabling it would take. With a target on the command line it is
+/// meant to reach Azure, so it is diagnosed.
+#[test]
+fn a_pod_that_does_not_use_workload_identity_is_not_used_not_failed() {
+    const W: &str = "assets/worlds/workload-templates.yaml";
+    let pod = ["check", "--world", W, "--pod", "apps/web-5c8d7f9b4-x2k9q"];
+    let o = run(&[&pod[..], &["-o", "json"]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verdict"], "not-used");
+    assert_eq!(v["pods"].as_array().unwrap().len(), 0);
+    let unused = &v["notUsingWorkloadIdentity"][0];
+    assert_eq!(unused["verdict"], "not-used");
+    assert_eq!(unused["workload"]["name"], "web");
+    let steps: Vec<&str> = unused["enable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["WI302", "WI401", "WI604"]);
+    let o = run(&pod);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("NOT USED"), "{text}");
+    assert!(text.contains("Nothing is broken."), "{text}");
+    assert!(!text.contains("FAIL"), "{text}");
+    // The same by workload; and -A lists it as not using, without judging it.
+    let o = run(&[
+        "check",
+        "--world",
+        W,
+        "--workload",
+        "deploy/web",
+        "-n",
+        "apps",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("NOT USED"), "{}", stdout(&o));
+    let o = run(&["check", "--world", W, "-A", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["notUsingWorkloadIdentity"][0]["name"],
+        "web-5c8d7f9b4-x2k9q"
+    );
+    assert!(v["notUsingWorkloadIdentity"][0].get("enable").is_none());
+    assert!(
+        v["pods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["workload"]["name"] != "web"),
+        "not a subject of -A"
+    );
+    // Named targets make it a subject: it is meant to reach that vault.
+    let o = run(&[&pod[..], &["--keyvault", "web-kv", "-o", "json"]].concat());
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verdict"], "fail");
+    assert_eq!(v["pods"][0]["brokenLink"], "service-account");
+}
+
 /// `--workload KIND/NAME` (kubectl's form): the workload's pods, or its template's would-be pod
 /// when none exists; JSON marks the latter.
 #[test]

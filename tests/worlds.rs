@@ -673,6 +673,18 @@ const EXPECTED: &[Expect] = &[
     ),
     (
         "workload-templates",
+        "apps/billing",
+        "fail",
+        &[
+            ("service-account", "WI302"),
+            ("pod", "WI401"),
+            ("token", "WI604"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "workload-templates",
         "apps/ledger-0",
         "pass",
         &[
@@ -831,7 +843,11 @@ fn no_fix_leaves_a_placeholder_its_raise_site_should_fill() {
     ];
     // Where nothing names the identity yet (the ServiceAccount is missing or unannotated), its
     // client ID is the user's to supply.
-    const USER_FILLS_FOR: &[(&str, &str)] = &[("WI301", "<client-id>"), ("WI1001", "<client-id>")];
+    const USER_FILLS_FOR: &[(&str, &str)] = &[
+        ("WI301", "<client-id>"),
+        ("WI302", "<client-id>"),
+        ("WI1001", "<client-id>"),
+    ];
     let mut worlds: Vec<std::path::PathBuf> =
         common::worlds().into_iter().map(|(_, p)| p).collect();
     worlds.push(common::root().join("tests/worlds/adversarial.yaml"));

@@ -13,6 +13,7 @@ pub mod plan;
 pub mod roles;
 pub mod subject;
 pub mod targets;
+pub mod unused;
 pub mod webhook;
 pub mod workloads;
 
@@ -22,6 +23,7 @@ use serde::Serialize;
 pub use catalog::Catalog;
 pub use chain::{Evidence, Finding, Link, LinkResult, PodChain, Severity, Status, Workload};
 pub use config::Config;
+pub use unused::Unused;
 
 use crate::world::{Ignored, ObjRef, TargetHint, World};
 use index::Index;
@@ -77,7 +79,7 @@ pub struct Report {
     pub as_of: String,
     pub pods: Vec<PodChain>,
     /// Pods that matched the selection but show no sign of using workload identity.
-    pub not_using: Vec<ObjRef>,
+    pub not_using: Vec<Unused>,
     pub ignored: Vec<Ignored>,
     /// What the live collection could not read.
     pub gaps: Vec<crate::world::live::Gap>,
@@ -111,7 +113,7 @@ pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
     let install = webhook::Install::detect(&ix);
     let selected: Vec<_> = selected(world, &options.selection).collect();
     // (workload, chain of a pod that means to use workload identity, else the pod if it does not)
-    let results: Vec<(workloads::Key, Option<PodChain>, Option<ObjRef>)> = selected
+    let results: Vec<(workloads::Key, Option<PodChain>, Option<Unused>)> = selected
         .par_iter()
         .map(|pod| {
             let subject = Subject::new(&ix, &install, pod);
@@ -119,15 +121,19 @@ pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
             if !options.selection.keeps(&key) {
                 return (key, None, None);
             }
-            // A pod asked for by name is analysed whatever it looks like.
-            if !matches!(options.selection, Selection::Pod(_)) && !means_to_use(&ix, &subject) {
-                return (key, None, Some(subject.at));
+            if is_subject(&ix, &subject, &options.selection, &options.targets) {
+                let chain = chain(&ix, &install, subject, catalog, options);
+                return (key, Some(chain), None);
             }
-            (
-                key,
-                Some(chain(&ix, &install, subject, catalog, options)),
-                None,
-            )
+            // Asked for by name: say what enabling it would take.
+            if matches!(
+                options.selection,
+                Selection::Pod(_) | Selection::Workload(_)
+            ) {
+                let chain = chain(&ix, &install, subject, catalog, options);
+                return (key, None, Some(Unused::explained(chain)));
+            }
+            (key, None, Some(Unused::bare(&subject)))
         })
         .collect();
     let mut covered = std::collections::BTreeSet::new();
@@ -141,7 +147,7 @@ pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
         &ix, &install, &covered, catalog, options,
     ));
     pods.sort_by(|a, b| a.pod.cmp(&b.pod));
-    not_using.sort();
+    not_using.sort_by(|a: &Unused, b| a.pod.cmp(&b.pod));
     Report {
         schema: REPORT_SCHEMA,
         as_of: options.now.to_string(),
@@ -179,6 +185,17 @@ fn chain(
     }
 }
 
+/// Whether a selected pod is diagnosed: it means to use workload identity, or it was asked for
+/// by name together with targets on the command line (then it is meant to reach Azure).
+fn is_subject(
+    ix: &Index<'_>,
+    s: &Subject<'_>,
+    selection: &Selection,
+    cli_targets: &[TargetHint],
+) -> bool {
+    matches!(selection, Selection::Pod(_)) && !cli_targets.is_empty() || unused::means_to_use(ix, s)
+}
+
 fn workload_key(s: &Subject<'_>) -> workloads::Key {
     (
         s.at.namespace.clone(),
@@ -209,7 +226,7 @@ fn workloads_without_pods(
         subject.template_only = true;
         subject.failed_creates =
             workloads::failed_creates(ix, &subject.at.namespace, &subject.workload.name);
-        if means_to_use(ix, &subject) || !subject.failed_creates.is_empty() {
+        if unused::means_to_use(ix, &subject) || !subject.failed_creates.is_empty() {
             out.push(chain(ix, install, subject, catalog, options));
         }
     }
@@ -231,31 +248,4 @@ fn selected<'w>(
             Selection::Pod(r) => r.namespace == ns && r.name == name,
         }
     })
-}
-
-/// Any sign of workload identity on the pod, its owner, its ServiceAccount or a credential.
-fn means_to_use(ix: &Index<'_>, s: &Subject<'_>) -> bool {
-    let has_key = |m: Option<&std::collections::BTreeMap<String, String>>| {
-        m.is_some_and(|m| {
-            m.keys().any(|k| {
-                k.starts_with("azure.workload.identity/")
-                    || k.contains("client-id")
-                    || k.contains("client_id")
-            })
-        })
-    };
-    has_key(s.pod.metadata.labels.as_ref())
-        || has_key(s.pod.metadata.annotations.as_ref())
-        || s.template_meta.is_some_and(|m| has_key(m.labels.as_ref()))
-        || s.owner_meta.is_some_and(|m| has_key(m.labels.as_ref()))
-        || s.sa.is_some_and(|sa| {
-            has_key(sa.metadata.labels.as_ref()) || has_key(sa.metadata.annotations.as_ref())
-        })
-        || s.containers().any(|(c, _)| {
-            c.env
-                .iter()
-                .flatten()
-                .any(|e| e.name == "AZURE_FEDERATED_TOKEN_FILE" || e.name == "AZURE_CLIENT_ID")
-        })
-        || ix.fics_by_subject.contains_key(s.token.sub.as_str())
 }

@@ -8,7 +8,7 @@ use super::index::Index;
 use super::subject::{Subject, first_env};
 use super::targets::{self, Target};
 use super::webhook::Install;
-use super::{Selection, means_to_use, selected};
+use super::{Selection, is_subject, selected};
 use crate::world::{ObjRef, TargetHint, World};
 
 /// One token exchange, shared by every pod with the same (client ID, ServiceAccount, tenant).
@@ -77,9 +77,7 @@ pub fn plan(
     let mut unplanned = Vec::new();
     for pod in selected(world, selection) {
         let s = Subject::new(&ix, &install, pod);
-        if !selection.keeps(&super::workload_key(&s))
-            || (!matches!(selection, Selection::Pod(_)) && !means_to_use(&ix, &s))
-        {
+        if !selection.keeps(&super::workload_key(&s)) || !is_subject(&ix, &s, selection, hints) {
             continue;
         }
         if let Some(aud) = &s.custom_endpoint {

@@ -54,6 +54,7 @@ pub fn analyse(args: &ScopeArgs) -> Result<Analysed> {
     }
     if let Selection::Pod(r) = &selection
         && report.pods.is_empty()
+        && report.not_using.is_empty()
     {
         bail!(
             "pod {r} is not in the {}",

@@ -3,9 +3,9 @@
 use serde::Serialize;
 
 use crate::analysis::{
-    Evidence, Finding, LinkResult, PodChain, Report, Severity, Status, Workload,
+    Evidence, Finding, LinkResult, PodChain, Report, Severity, Status, Unused, Workload,
 };
-use crate::world::{Ignored, ObjRef};
+use crate::world::Ignored;
 
 /// The `check/v1` document, borrowing the report (the fleet document nests it).
 #[derive(Serialize)]
@@ -13,14 +13,27 @@ use crate::world::{Ignored, ObjRef};
 pub(super) struct JsonReport<'r> {
     schema: &'static str,
     as_of: &'r str,
-    verdict: Status,
+    /// The worst pod's status, or `not-used` when the selection holds only pods that do not use
+    /// workload identity.
+    verdict: &'static str,
     summary: Summary,
     pods: Vec<JsonPod<'r>>,
-    not_using_workload_identity: &'r [ObjRef],
+    not_using_workload_identity: Vec<JsonUnused<'r>>,
     ignored: &'r [Ignored],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     not_read: &'r [crate::world::live::Gap],
 }
+
+/// A pod that does not use workload identity, with its own verdict.
+#[derive(Serialize)]
+struct JsonUnused<'r> {
+    #[serde(flatten)]
+    pod: &'r Unused,
+    verdict: &'static str,
+}
+
+/// The verdict of a pod that shows no sign of using workload identity: not a failure.
+pub const NOT_USED: &str = "not-used";
 
 #[derive(Serialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -93,10 +106,24 @@ pub(super) fn view(report: &Report) -> JsonReport<'_> {
     JsonReport {
         schema: report.schema,
         as_of: &report.as_of,
-        verdict: report.verdict(),
+        verdict: if report.pods.is_empty()
+            && !report.not_using.is_empty()
+            && report.pods_not_read().is_none()
+        {
+            NOT_USED
+        } else {
+            report.verdict().name()
+        },
         summary,
         pods: report.pods.iter().map(pod).collect(),
-        not_using_workload_identity: &report.not_using,
+        not_using_workload_identity: report
+            .not_using
+            .iter()
+            .map(|pod| JsonUnused {
+                pod,
+                verdict: NOT_USED,
+            })
+            .collect(),
         ignored: &report.ignored,
         not_read: &report.gaps,
     }

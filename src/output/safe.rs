@@ -11,7 +11,8 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::analysis::{Evidence, Finding, LinkResult, PodChain, Report};
+use crate::analysis::unused::{Step, Unused};
+use crate::analysis::{Evidence, Finding, LinkResult, PodChain, Report, Workload};
 use crate::untrusted::{secrets, visible};
 use crate::world::ObjRef;
 use crate::world::live::Gap;
@@ -61,7 +62,7 @@ fn mapped(r: &Report, maps: &Maps<'_>) -> Report {
         schema,
         as_of: f(as_of),
         pods: pods.iter().map(|p| pod(p, maps)).collect(),
-        not_using: not_using.iter().map(|o| obj(o, f)).collect(),
+        not_using: not_using.iter().map(|u| unused(u, maps)).collect(),
         ignored: ignored
             .iter()
             .map(|i| crate::world::Ignored {
@@ -108,14 +109,41 @@ fn pod(p: &PodChain, maps: &Maps<'_>) -> PodChain {
     PodChain {
         pod: obj(pod, f),
         template_only: *template_only,
-        workload: crate::analysis::Workload {
-            kind: cow(&workload.kind, f),
-            name: f(&workload.name),
-        },
+        workload: owner(workload, f),
         service_account: f(service_account),
         client_id: client_id.as_deref().map(f),
         identity: identity.as_deref().map(f),
         links: links.iter().map(|l| link(l, maps)).collect(),
+    }
+}
+
+fn owner(w: &Workload, f: Map<'_>) -> Workload {
+    Workload {
+        kind: cow(&w.kind, f),
+        name: f(&w.name),
+    }
+}
+
+fn unused(u: &Unused, maps: &Maps<'_>) -> Unused {
+    let f = maps.text;
+    let Unused {
+        pod,
+        workload,
+        service_account,
+        enable,
+    } = u;
+    Unused {
+        pod: obj(pod, f),
+        workload: owner(workload, f),
+        service_account: f(service_account),
+        enable: enable
+            .iter()
+            .map(|s| Step {
+                code: s.code.clone(),
+                title: arc(&s.title, f),
+                fix: s.fix.as_deref().map(maps.fix),
+            })
+            .collect(),
     }
 }
 

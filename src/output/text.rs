@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use crate::analysis::{Evidence, Finding, LinkResult, PodChain, Report, Status};
+use crate::analysis::{Evidence, Finding, LinkResult, PodChain, Report, Status, Unused};
 
 pub struct Palette {
     color: bool,
@@ -56,7 +56,7 @@ pub fn render(report: &Report, p: &Palette) -> String {
                 g.error, g.needed
             ))
         );
-    } else if report.pods.is_empty() {
+    } else if report.pods.is_empty() && report.not_using.iter().all(|u| u.enable.is_empty()) {
         let _ = writeln!(out, "No pod in the selection uses workload identity.");
     }
     // Broken pods first, then by name.
@@ -72,8 +72,13 @@ pub fn render(report: &Report, p: &Palette) -> String {
         }
         render_pod(&mut out, pod, p);
     }
-    if !report.not_using.is_empty() {
-        let names: Vec<String> = report.not_using.iter().map(ToString::to_string).collect();
+    let (explained, bare): (Vec<_>, Vec<_>) =
+        report.not_using.iter().partition(|u| !u.enable.is_empty());
+    for u in explained {
+        render_unused(&mut out, u, p);
+    }
+    if !bare.is_empty() {
+        let names: Vec<String> = bare.iter().map(|u| u.pod.to_string()).collect();
         let _ = writeln!(
             out,
             "\n{}",
@@ -106,8 +111,56 @@ pub fn render(report: &Report, p: &Palette) -> String {
             report.pods.len() - n
         ),
     };
-    let _ = writeln!(out, "\n{}", p.bold(&format!("{subjects}: {counts}")));
+    let unused = match report.not_using.len() {
+        0 => String::new(),
+        n => format!("; {n} not using workload identity"),
+    };
+    let _ = writeln!(
+        out,
+        "\n{}",
+        p.bold(&format!("{subjects}: {counts}{unused}"))
+    );
     out
+}
+
+/// A pod asked for by name that does not use workload identity: not a failure, and what
+/// enabling it would take.
+fn render_unused(out: &mut String, u: &Unused, p: &Palette) {
+    let _ = writeln!(
+        out,
+        "{} {}  {}",
+        p.status(Status::Skip),
+        p.bold(&u.pod.to_string()),
+        p.bold("NOT USED: this pod does not use workload identity")
+    );
+    let _ = writeln!(
+        out,
+        "  No azure.workload.identity label or client-id on it, its {} or its ServiceAccount {}; no \
+         AZURE_CLIENT_ID or AZURE_FEDERATED_TOKEN_FILE and no Key Vault or storage endpoint in its \
+         env; no federated credential names its ServiceAccount. Nothing is broken.",
+        if u.workload.kind == "Pod" {
+            "owner".to_string()
+        } else {
+            u.workload.kubectl_ref()
+        },
+        u.service_account
+    );
+    let _ = writeln!(out, "  To use workload identity:");
+    for (i, step) in u.enable.iter().enumerate() {
+        let _ = writeln!(out, "  {}. {} ({})", i + 1, step.title, step.code);
+        if let Some(fix) = &step.fix {
+            let _ = writeln!(out, "     {}", p.dim(fix));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  {}. A federated credential on that identity for the cluster's issuer and subject \
+         system:serviceaccount:{}:{} (widiag names the command once the ServiceAccount is \
+         annotated)",
+        u.enable.len() + 1,
+        u.pod.namespace,
+        u.service_account
+    );
 }
 
 fn tally(report: &Report) -> String {
