@@ -41,6 +41,9 @@ pub enum Selection {
     Pod(ObjRef),
     /// One workload: its pods, or the pod its template would make when it has none.
     Workload(workloads::Key),
+    /// Workloads and pods about to be applied (`check -f`): each is the pod its template (or
+    /// manifest) would make, whatever pods the cluster runs now.
+    Applied(std::collections::BTreeSet<workloads::Key>),
 }
 
 impl Selection {
@@ -51,6 +54,10 @@ impl Selection {
             Selection::Namespace(n) => Some(n),
             Selection::Pod(p) => Some(&p.namespace),
             Selection::Workload(k) => Some(&k.0),
+            Selection::Applied(keys) => {
+                let first = keys.first().map(|k| k.0.as_str())?;
+                keys.iter().all(|k| k.0 == first).then_some(first)
+            }
         }
     }
 
@@ -58,6 +65,7 @@ impl Selection {
     fn keeps(&self, key: &workloads::Key) -> bool {
         match self {
             Selection::Workload(w) => w == key,
+            Selection::Applied(keys) => keys.contains(key),
             _ => true,
         }
     }
@@ -116,7 +124,9 @@ pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
     let results: Vec<(workloads::Key, Option<PodChain>, Option<Unused>)> = selected
         .par_iter()
         .map(|pod| {
-            let subject = Subject::new(&ix, &install, pod);
+            let mut subject = Subject::new(&ix, &install, pod);
+            // A pod in the manifests is not created yet.
+            subject.template_only = matches!(options.selection, Selection::Applied(_));
             let key = workload_key(&subject);
             if !options.selection.keeps(&key) {
                 return (key, None, None);
@@ -143,9 +153,9 @@ pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
         pods.extend(chain);
         not_using.extend(not_used);
     }
-    pods.extend(workloads_without_pods(
-        &ix, &install, &covered, catalog, options,
-    ));
+    let (would_be, unused) = workloads_without_pods(&ix, &install, &covered, catalog, options);
+    pods.extend(would_be);
+    not_using.extend(unused);
     pods.sort_by(|a, b| a.pod.cmp(&b.pod));
     not_using.sort_by(|a: &Unused, b| a.pod.cmp(&b.pod));
     Report {
@@ -205,19 +215,22 @@ fn workload_key(s: &Subject<'_>) -> workloads::Key {
 }
 
 /// The workloads of the selection with no pod (`workloads::without_pods`) that mean to use
-/// workload identity or whose pods the webhook refused, each as its would-be pod.
+/// workload identity or whose pods the webhook refused, each as its would-be pod; for manifests
+/// (`Selection::Applied`), also those that do not use it, as such.
 fn workloads_without_pods(
     ix: &Index<'_>,
     install: &webhook::Install<'_>,
     covered: &std::collections::BTreeSet<workloads::Key>,
     catalog: &Catalog,
     options: &Options,
-) -> Vec<PodChain> {
+) -> (Vec<PodChain>, Vec<Unused>) {
     if matches!(options.selection, Selection::Pod(_)) {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
-    let would_be = workloads::without_pods(ix.world, options.selection.namespace(), covered);
-    let mut out = Vec::new();
+    let applied = matches!(options.selection, Selection::Applied(_));
+    let would_be =
+        workloads::without_pods(ix.world, options.selection.namespace(), covered, applied);
+    let (mut chains, mut unused) = (Vec::new(), Vec::new());
     for pod in &would_be {
         let mut subject = Subject::new(ix, install, pod);
         if !options.selection.keeps(&workload_key(&subject)) {
@@ -227,10 +240,12 @@ fn workloads_without_pods(
         subject.failed_creates =
             workloads::failed_creates(ix, &subject.at.namespace, &subject.workload.name);
         if unused::means_to_use(ix, &subject) || !subject.failed_creates.is_empty() {
-            out.push(chain(ix, install, subject, catalog, options));
+            chains.push(chain(ix, install, subject, catalog, options));
+        } else if applied {
+            unused.push(Unused::bare(&subject));
         }
     }
-    out
+    (chains, unused)
 }
 
 /// The pods a selection names.
@@ -246,6 +261,7 @@ fn selected<'w>(
             Selection::Namespace(n) => n == ns,
             Selection::Workload(k) => k.0 == ns,
             Selection::Pod(r) => r.namespace == ns && r.name == name,
+            Selection::Applied(keys) => keys.contains(&(ns.into(), "Pod".into(), name.into())),
         }
     })
 }

@@ -71,6 +71,10 @@ pub fn plan(
     selection: &Selection,
     hints: &[TargetHint],
 ) -> (Vec<ExchangePlan>, Vec<Unplanned>) {
+    // Manifests are not applied: no pod of theirs exists to take a token for.
+    if matches!(selection, Selection::Applied(_)) {
+        return (Vec::new(), Vec::new());
+    }
     let ix = Index::new(world);
     let install = Install::detect(&ix);
     let mut plans: BTreeMap<(String, String, String, String), ExchangePlan> = BTreeMap::new();

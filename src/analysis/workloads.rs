@@ -15,8 +15,15 @@ pub type Key = (String, String, String);
 
 /// The would-be pods of the workloads in `namespace` (or all) that no pod in `covered` belongs
 /// to and that want pods: Deployments and StatefulSets with replicas, DaemonSets, CronJobs
-/// (their template is checked between runs). Jobs and ReplicaSets are reached through these.
-pub fn without_pods(world: &World, namespace: Option<&str>, covered: &BTreeSet<Key>) -> Vec<Pod> {
+/// (their template is checked between runs), and Jobs and ReplicaSets of their own (not a
+/// CronJob's or a Deployment's) that are not done. With `idle` (manifests about to be applied)
+/// every workload counts, scaled to zero or finished.
+pub fn without_pods(
+    world: &World,
+    namespace: Option<&str>,
+    covered: &BTreeSet<Key>,
+    idle: bool,
+) -> Vec<Pod> {
     let k = &world.kube;
     let in_scope = |m: &ObjectMeta| namespace.is_none_or(|n| m.namespace.as_deref() == Some(n));
     let mut out = Vec::new();
@@ -36,19 +43,19 @@ pub fn without_pods(world: &World, namespace: Option<&str>, covered: &BTreeSet<K
         };
     for d in &k.deployments {
         let spec = d.spec.as_ref();
-        let wants = spec.and_then(|s| s.replicas).unwrap_or(1) > 0;
+        let wants = idle || spec.and_then(|s| s.replicas).unwrap_or(1) > 0;
         add("Deployment", &d.metadata, spec.map(|s| &s.template), wants);
     }
     for s in &k.stateful_sets {
         let spec = s.spec.as_ref();
-        let wants = spec.and_then(|s| s.replicas).unwrap_or(1) > 0;
+        let wants = idle || spec.and_then(|s| s.replicas).unwrap_or(1) > 0;
         add("StatefulSet", &s.metadata, spec.map(|s| &s.template), wants);
     }
     for d in &k.daemon_sets {
-        let wants = d
-            .status
-            .as_ref()
-            .is_none_or(|s| s.desired_number_scheduled > 0);
+        let wants = idle
+            || d.status
+                .as_ref()
+                .is_none_or(|s| s.desired_number_scheduled > 0);
         add(
             "DaemonSet",
             &d.metadata,
@@ -63,7 +70,44 @@ pub fn without_pods(world: &World, namespace: Option<&str>, covered: &BTreeSet<K
             .and_then(|s| Some(&s.job_template.spec.as_ref()?.template));
         add("CronJob", &c.metadata, template, true);
     }
+    let own = |m: &ObjectMeta, parent: &str| {
+        !m.owner_references
+            .iter()
+            .flatten()
+            .any(|r| r.kind == parent)
+    };
+    for j in &k.jobs {
+        let wants = idle || own(&j.metadata, "CronJob") && !finished(j);
+        add(
+            "Job",
+            &j.metadata,
+            j.spec.as_ref().map(|s| &s.template),
+            wants,
+        );
+    }
+    for r in &k.replica_sets {
+        let spec = r.spec.as_ref();
+        let wants = idle
+            || own(&r.metadata, "Deployment") && spec.and_then(|s| s.replicas).unwrap_or(1) > 0;
+        add(
+            "ReplicaSet",
+            &r.metadata,
+            spec.and_then(|s| s.template.as_ref()),
+            wants,
+        );
+    }
     out
+}
+
+/// A Job that completed or failed for good: its pods are not wanted any more.
+fn finished(job: &k8s_openapi::api::batch::v1::Job) -> bool {
+    job.status.as_ref().is_some_and(|s| {
+        s.completion_time.is_some()
+            || s.conditions
+                .iter()
+                .flatten()
+                .any(|c| (c.type_ == "Complete" || c.type_ == "Failed") && c.status == "True")
+    })
 }
 
 /// The pod `template` would make, owned by the workload directly (the analysis follows that

@@ -59,12 +59,16 @@ pub fn build(
     let report = analysis::analyze(world, catalog, options);
     if report.pods.is_empty() {
         return Err(BundleError::NoPods(match &options.selection {
+            Selection::Pod(p) if !report.not_using.is_empty() => {
+                format!("pod {p} does not use workload identity: nothing to hand off")
+            }
             Selection::Pod(p) => format!("pod {p} is not in the world"),
             Selection::Namespace(n) => format!("no pod in namespace {n} uses workload identity"),
             Selection::All => "no pod uses workload identity".into(),
             Selection::Workload((ns, kind, name)) => {
                 format!("{kind} {ns}/{name} is not in the world or does not use workload identity")
             }
+            Selection::Applied(_) => "no workload in the manifests uses workload identity".into(),
         }));
     }
     let pods: BTreeSet<ObjRef> = report.pods.iter().map(|p| p.pod.clone()).collect();

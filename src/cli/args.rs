@@ -143,6 +143,17 @@ pub struct ScopeArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub scope: ScopeArgs,
+    /// Manifests to check as if applied (YAML or JSON, multi-document, `kind: List`, the output
+    /// of `helm template` or `kustomize build`): a file, a directory (its .yaml, .yml and .json
+    /// files, recursively) or `-` for stdin; repeatable. Namespaced objects without a namespace
+    /// get --namespace (else default). Applied over --world, else over the live cluster.
+    #[arg(
+        long = "filename",
+        short = 'f',
+        value_name = "FILE|DIR|-",
+        conflicts_with_all = ["pod", "workload", "all", "all_contexts", "contexts"]
+    )]
+    pub filenames: Vec<PathBuf>,
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
     /// Exit 1 when any pod's verdict is at least this bad.

@@ -9,14 +9,32 @@ use super::args::{CheckArgs, ColorWhen, FailOn, OutputFormat};
 use super::{EXIT_FINDINGS, EXIT_OK, scope};
 use crate::analysis::{self, Catalog, Status};
 use crate::output;
+use crate::world::manifests::Origins;
 
 pub fn check(args: &CheckArgs) -> Result<ExitCode> {
     if args.all_contexts || !args.contexts.is_empty() {
         return super::fleet::fleet(args);
     }
-    let a = scope::analyse(&args.scope)?;
+    let manifests = if args.filenames.is_empty() {
+        None
+    } else {
+        let namespace = args.scope.namespace.as_deref().unwrap_or("default");
+        Some(std::sync::Arc::new(super::manifests::read(
+            &args.filenames,
+            namespace,
+        )?))
+    };
+    let a = scope::analyse_with(&args.scope, manifests.as_ref())?;
     let threshold = threshold(args.fail_on);
-    print_report(&a.report, &a.catalog, args.output, args.color, threshold)?;
+    let origins = manifests.as_deref().map(|m| &m.origins);
+    print_report(
+        &a.report,
+        &a.catalog,
+        args.output,
+        args.color,
+        threshold,
+        origins,
+    )?;
     if let Some(recorded) = &a.world.recorded {
         let mut err = anstream::stderr();
         for d in crate::bundle::replay::differences(recorded, &a.report) {
@@ -33,11 +51,12 @@ pub fn print_report(
     output: OutputFormat,
     color: ColorWhen,
     fail_at: Option<Status>,
+    origins: Option<&Origins>,
 ) -> Result<()> {
     let rendered = match output {
         OutputFormat::Json => output::json::render(report),
         OutputFormat::Junit => output::junit::render(report, fail_at),
-        OutputFormat::Sarif => output::sarif::render(report, catalog),
+        OutputFormat::Sarif => output::sarif::render_at(report, catalog, origins),
         OutputFormat::Text => output::text::render(report, &palette(color)),
     };
     std::io::stdout().lock().write_all(rendered.as_bytes())?;

@@ -5,6 +5,7 @@ pub mod args;
 pub mod check;
 pub mod demo;
 pub mod fleet;
+pub mod manifests;
 pub mod report;
 pub mod scope;
 pub mod tui;
@@ -259,6 +260,7 @@ fn demo_cmd(d: &args::DemoArgs) -> Result<ExitCode> {
         d.output,
         d.color,
         Some(Status::Fail),
+        None,
     )?;
     // A demo of a broken world is still a successful demo.
     Ok(ExitCode::from(EXIT_OK))

@@ -2,12 +2,14 @@
 //! catalogue with `--severity` overrides. `check`, `report` and the TUI share it.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 
 use super::args::ScopeArgs;
 use crate::analysis::{self, Catalog, Options, Report, Selection};
 use crate::output;
+use crate::world::manifests::Manifests;
 use crate::world::parse::{Source, parse_world};
 use crate::world::{ObjRef, TargetHint, World};
 
@@ -20,9 +22,18 @@ pub struct Analysed {
 }
 
 pub fn analyse(args: &ScopeArgs) -> Result<Analysed> {
-    let selection = selection(args)?;
+    analyse_with(args, None)
+}
+
+/// As [`analyse`], with manifests (`check -f`) applied over the world: their workloads and pods
+/// are the selection.
+pub fn analyse_with(args: &ScopeArgs, manifests: Option<&Arc<Manifests>>) -> Result<Analysed> {
+    let selection = match manifests {
+        Some(m) => Selection::Applied(m.subjects()),
+        None => selection(args)?,
+    };
     let (world, selection) = if args.worlds.is_empty() {
-        let (world, selection) = live_world(args, &selection)?;
+        let (world, selection) = live_world(args, &selection, manifests)?;
         // Without the pods nothing can be judged: an error, as `kubectl get pods` gives, rather
         // than an empty report that reads as a pass (a world file's recorded gap is reported).
         if let Some(g) = world.facts.gaps.iter().find(|g| g.is_pods()) {
@@ -34,7 +45,11 @@ pub fn analyse(args: &ScopeArgs) -> Result<Analysed> {
         }
         (world, selection)
     } else {
-        (load_worlds(&args.worlds)?, selection)
+        let mut world = load_worlds(&args.worlds)?;
+        if let Some(m) = manifests {
+            crate::world::manifests::apply(&mut world, m);
+        }
+        (world, selection)
     };
     let config = config(args)?;
     let options = config.options(&world, selection.clone(), jiff::Timestamp::now());
@@ -158,6 +173,7 @@ pub fn live_options(
         subscriptions: l.subscriptions.clone(),
         selection: selection.clone(),
         targets: targets(args),
+        manifests: None,
         probe: !l.offline,
         concurrency: l.concurrency,
         timeout: std::time::Duration::from_secs(l.timeout),
@@ -173,9 +189,14 @@ pub fn live_options(
     Ok(opts)
 }
 
-fn live_world(args: &ScopeArgs, selection: &Selection) -> Result<(World, Selection)> {
+fn live_world(
+    args: &ScopeArgs,
+    selection: &Selection,
+    manifests: Option<&Arc<Manifests>>,
+) -> Result<(World, Selection)> {
     let l = &args.live;
-    let opts = live_options(args, selection)?;
+    let mut opts = live_options(args, selection)?;
+    opts.manifests = manifests.cloned();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -55,6 +55,9 @@ pub struct LiveOptions {
     /// namespace, as kubectl does, and `selection` is ignored.
     pub pod_in_context_namespace: Option<String>,
     pub targets: Vec<TargetHint>,
+    /// Manifests (`check -f`) laid over what the cluster holds before Azure is read, so the
+    /// identities their ServiceAccounts name are looked up too.
+    pub manifests: Option<std::sync::Arc<crate::world::manifests::Manifests>>,
     /// Run the token, exchange and resource probes (not only read objects).
     pub probe: bool,
     pub concurrency: usize,
@@ -97,6 +100,7 @@ impl Default for LiveOptions {
             selection: Selection::All,
             pod_in_context_namespace: None,
             targets: Vec::new(),
+            manifests: None,
             probe: true,
             concurrency: 8,
             timeout: Duration::from_secs(20),
@@ -143,6 +147,9 @@ pub async fn live(opts: &LiveOptions) -> Result<Live, CollectError> {
         kube: objects,
         ..Default::default()
     };
+    if let Some(m) = &opts.manifests {
+        crate::world::manifests::apply(&mut world, m);
+    }
     // Without the pods nothing can be judged: no Azure read or probe spends more time.
     let pods_unread = gaps.iter().any(Gap::is_pods);
     world.info.context = cluster.context.clone();

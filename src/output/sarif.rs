@@ -1,24 +1,34 @@
 //! `check --output sarif`: SARIF 2.1.0 for code-scanning tools. One rule per catalogue code that
 //! occurs, one result per failing, warning or unknown link (its deciding finding), located
-//! logically at `namespace/pod/link`. What a live run could not read becomes the invocation's
-//! notifications.
+//! logically at `namespace/pod/link`, and, for manifests (`check -f`), at the file and line the
+//! fix belongs on, so code scanning annotates the pull request. What a live run could not read
+//! becomes the invocation's notifications.
 
 use std::collections::BTreeMap;
 
 use serde_sarif::sarif::{
-    Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification,
-    PropertyBag, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel,
-    Run, Sarif, Tool, ToolComponent,
+    ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString,
+    Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
 };
 
 use super::text::evidence;
-use crate::analysis::{Catalog, Report, Severity, Status};
+use crate::analysis::{Catalog, Link, PodChain, Report, Severity, Status};
+use crate::world::manifests::Origins;
 
 pub fn render(report: &Report, catalog: &Catalog) -> String {
+    render_at(report, catalog, None)
+}
+
+/// As [`render`], with each result also at its place in the manifests when `origins` has it.
+pub fn render_at(report: &Report, catalog: &Catalog, origins: Option<&Origins>) -> String {
+    let places = origins.map(|o| (o, report));
     let report = &super::safe::for_people(report);
     let mut rules: BTreeMap<String, ReportingDescriptor> = BTreeMap::new();
     let mut results = Vec::new();
-    for pod in &report.pods {
+    for (i, pod) in report.pods.iter().enumerate() {
+        // Looked up with the names as read, not as made visible for display.
+        let raw = places.map(|(o, r)| (o, &r.pods[i]));
         for l in &pod.links {
             let Some(f) = l.primary().filter(|_| l.status > Status::Skip) else {
                 continue;
@@ -37,26 +47,32 @@ pub fn render(report: &Report, catalog: &Catalog) -> String {
             if !ev.is_empty() {
                 props.insert("evidence".to_string(), ev.into());
             }
+            let place = raw.and_then(|(o, p)| physical(o, p, l.link));
+            let from = place
+                .as_ref()
+                .and_then(|p| p.1.as_deref())
+                .map(|s| format!(" (rendered from {})", super::safe::text(s)))
+                .unwrap_or_default();
             let text = match &f.fix {
-                Some(fix) => format!("{}: {} Fix: {fix}", pod.pod, f.message),
-                None => format!("{}: {}", pod.pod, f.message),
+                Some(fix) => format!("{}: {}{from} Fix: {fix}", pod.pod, f.message),
+                None => format!("{}: {}{from}", pod.pod, f.message),
             };
+            let mut location = Location::builder()
+                .logical_locations(vec![
+                    LogicalLocation::builder()
+                        .name(l.link.name())
+                        .fully_qualified_name(fqn)
+                        .kind("resource")
+                        .build(),
+                ])
+                .build();
+            location.physical_location = place.map(|p| p.0);
             results.push(
                 SarifResult::builder()
                     .rule_id(f.code.to_string())
                     .level(level(f.severity))
                     .message(Message::builder().text(text).build())
-                    .locations(vec![
-                        Location::builder()
-                            .logical_locations(vec![
-                                LogicalLocation::builder()
-                                    .name(l.link.name())
-                                    .fully_qualified_name(fqn)
-                                    .kind("resource")
-                                    .build(),
-                            ])
-                            .build(),
-                    ])
+                    .locations(vec![location])
                     .properties(PropertyBag::builder().additional_properties(props).build())
                     .build(),
             );
@@ -86,6 +102,42 @@ pub fn render(report: &Report, catalog: &Catalog) -> String {
     let mut s = serde_json::to_string_pretty(&log).expect("SARIF serialises");
     s.push('\n');
     s
+}
+
+/// Where in the manifests a link's fix goes: the ServiceAccount's own manifest (else the pod
+/// spec's `serviceAccountName`) for the service-account link, the pod template's metadata for
+/// the links its labels and annotations decide, else the workload's name; with the chart
+/// template `helm template` named.
+fn physical(
+    origins: &Origins,
+    chain: &PodChain,
+    link: Link,
+) -> Option<(PhysicalLocation, Option<String>)> {
+    let ns = &chain.pod.namespace;
+    let key = |kind: &str, name: &str| (ns.clone(), kind.to_string(), name.to_string());
+    let workload = origins.get(&key(&chain.workload.kind, &chain.workload.name))?;
+    let (origin, line) = match link {
+        Link::ServiceAccount => match origins.get(&key("ServiceAccount", &chain.service_account)) {
+            Some(sa) => (sa, sa.line),
+            None => (workload, workload.service_account_line.or(workload.line)),
+        },
+        Link::Webhook | Link::Pod | Link::Mutation | Link::Token => {
+            (workload, workload.template_line.or(workload.line))
+        }
+        _ => (workload, workload.line),
+    };
+    let region = line.map(|l| Region::builder().start_line(l as i64).build());
+    let artifact = ArtifactLocation::builder().uri(origin.file.clone()).build();
+    let physical = match region {
+        Some(r) => PhysicalLocation::builder()
+            .artifact_location(artifact)
+            .region(r)
+            .build(),
+        None => PhysicalLocation::builder()
+            .artifact_location(artifact)
+            .build(),
+    };
+    Some((physical, origin.rendered_from.clone()))
 }
 
 /// What could not be read, as the run's notifications; without the pods the run did not succeed.

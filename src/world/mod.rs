@@ -8,6 +8,7 @@ pub mod facts;
 pub mod generate;
 pub mod kube;
 pub mod live;
+pub mod manifests;
 pub mod parse;
 pub mod write;
 

@@ -21,6 +21,11 @@ pub use documents::{Format, MAX_WORLD_BYTES};
 pub fn documents(name: &str, text: &str) -> Result<Vec<Value>, LoadError> {
     documents::documents(name, text).map(|(_, d)| d.into_iter().map(|(_, v)| v).collect())
 }
+/// The documents of a world file with their position in its stream (0-based, as [`locate`]
+/// counts them).
+pub fn indexed_documents(name: &str, text: &str) -> Result<Vec<(usize, Value)>, LoadError> {
+    documents::documents(name, text).map(|(_, d)| d)
+}
 pub use error::{LoadError, Location};
 pub use locate::{Seg, display_path, locate};
 
