@@ -34,21 +34,28 @@ fn options(world: &widiag::world::World, selection: Selection) -> Options {
     }
 }
 
-/// Every pod of every world, as a bundle of its own, replays to the chain it had in the whole
-/// world, from the subset alone (never the whole-world fallback), with and without names.
+/// Every pod of every world, and every workload whose pods never appeared, as a bundle of its
+/// own, replays to the chain it had in the whole world, from the subset alone (never the
+/// whole-world fallback), with and without names.
 #[test]
 fn every_pod_bundle_replays_to_the_same_chain() {
     let catalog = Catalog::builtin();
     let mut checked = 0;
     for (name, path) in worlds() {
         let world = load(&path);
-        // A workload with no pod has no pod to bundle alone; whole-world bundles carry it.
-        for pod in analyze(&world)
-            .pods
-            .into_iter()
-            .filter(|p| !p.template_only)
-        {
-            let opts = options(&world, Selection::Pod(pod.pod.clone()));
+        for pod in analyze(&world).pods {
+            // A workload with no pod is bundled as the workload.
+            let selection = if pod.template_only {
+                let w = &pod.workload;
+                Selection::Workload((
+                    pod.pod.namespace.clone(),
+                    w.kind.to_string(),
+                    w.name.clone(),
+                ))
+            } else {
+                Selection::Pod(pod.pod.clone())
+            };
+            let opts = options(&world, selection);
             let b = bundle::build(&world, &catalog, &opts, false).unwrap();
             assert!(
                 !b.whole_world,
@@ -64,8 +71,8 @@ fn every_pod_bundle_replays_to_the_same_chain() {
                 Vec::<String>::new()
             );
             assert!(
-                replayed.kube.pods.len() == 1,
-                "{name}: a pod's bundle holds only that pod"
+                replayed.kube.pods.len() == usize::from(!pod.template_only),
+                "{name}: a pod's bundle holds only that pod, a workload's none"
             );
             let r = bundle::build(&world, &catalog, &opts, true)
                 .unwrap_or_else(|e| panic!("{name} {}: {e}", pod.pod));

@@ -79,6 +79,20 @@ pub fn build(
             .iter()
             .filter_map(|p| p.client_id.clone())
             .collect(),
+        workloads: report
+            .pods
+            .iter()
+            .filter(|p| p.template_only)
+            .map(|p| {
+                let w = &p.workload;
+                (w.kind.to_string(), p.pod.namespace.clone(), w.name.clone())
+            })
+            .collect(),
+        service_accounts: report
+            .pods
+            .iter()
+            .map(|p| (p.pod.namespace.clone(), p.service_account.clone()))
+            .collect(),
     };
     let mut out = subset::subset(world, &wanted);
     // Command-line targets travel with the bundle, so the replay looks for the same resources.

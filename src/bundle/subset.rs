@@ -21,6 +21,10 @@ pub struct Wanted<'a> {
     pub pods: &'a BTreeSet<ObjRef>,
     /// Client IDs the pods use (any case).
     pub client_ids: BTreeSet<String>,
+    /// (kind, namespace, name) of the workloads whose chains are their templates' (no pod).
+    pub workloads: BTreeSet<(String, String, String)>,
+    /// (namespace, name) of every chain's ServiceAccount, a would-be pod's included.
+    pub service_accounts: BTreeSet<(String, String)>,
 }
 
 pub fn subset(world: &World, wanted: &Wanted<'_>) -> World {
@@ -54,11 +58,13 @@ fn kube(world: &World, install: &Install<'_>, wanted: &Wanted<'_>, out: &mut Wor
         .collect();
     let pod_namespaces: BTreeSet<String> =
         wanted.pods.iter().map(|p| p.namespace.clone()).collect();
-    let owners = owners(&pods, k);
+    let mut owners = owners(&pods, k);
+    owners.extend(wanted.workloads.iter().cloned());
     let owned = |kind: &str, m: &ObjectMeta| owners.contains(&key(kind, m));
     let in_webhook_ns =
         |m: &ObjectMeta| m.namespace.as_ref().is_some_and(|n| webhook_ns.contains(n));
-    let used_sas = used_service_accounts(&pods);
+    let mut used_sas = used_service_accounts(&pods);
+    used_sas.extend(wanted.service_accounts.iter().cloned());
     let nodes: BTreeSet<String> = pods
         .iter()
         .filter_map(|p| p.spec.as_ref()?.node_name.clone())
@@ -165,7 +171,9 @@ fn azure(world: &World, ix: &Index<'_>, wanted: &Wanted<'_>, out: &mut World) {
     let az = &world.azure;
     let ids: BTreeSet<String> = wanted.client_ids.iter().map(|c| lower_owned(c)).collect();
     let hit = |v: &Option<String>| v.as_deref().is_some_and(|v| ids.contains(&lower_owned(v)));
-    let subject_owners = subject_owners(world, &out.kube.pods);
+    let mut sas = used_service_accounts(&out.kube.pods);
+    sas.extend(wanted.service_accounts.iter().cloned());
+    let subject_owners = subject_owners(world, &sas);
     let o = &mut out.azure;
     o.clusters = az.clusters.clone();
     o.identities = az
@@ -231,18 +239,13 @@ fn azure(world: &World, ix: &Index<'_>, wanted: &Wanted<'_>, out: &mut World) {
 
 /// Owners of a credential for one of the pods' subjects: it explains a mismatch even on
 /// another identity.
-fn subject_owners(world: &World, pods: &[Pod]) -> BTreeSet<String> {
-    let subjects: BTreeSet<String> = pods
+fn subject_owners(
+    world: &World,
+    service_accounts: &BTreeSet<(String, String)>,
+) -> BTreeSet<String> {
+    let subjects: BTreeSet<String> = service_accounts
         .iter()
-        .map(|p| {
-            let sa = p
-                .spec
-                .as_ref()
-                .and_then(|s| s.service_account_name.as_deref())
-                .unwrap_or("default");
-            let ns = p.metadata.namespace.as_deref().unwrap_or("default");
-            lower_owned(&format!("system:serviceaccount:{ns}:{sa}"))
-        })
+        .map(|(ns, sa)| lower_owned(&format!("system:serviceaccount:{ns}:{sa}")))
         .collect();
     world
         .azure
