@@ -351,6 +351,37 @@ fn demo_in_tmux_shows_the_broken_link_and_restores_the_terminal() {
     );
 }
 
+/// The real binary opens on `--workload deploy/NAME -n NS`: that namespace, that workload's
+/// row (its pods never appeared), and its views read from the template.
+#[test]
+#[ignore = "needs tmux: ./scripts/test installs it and runs ignored tests"]
+fn the_tui_opens_on_the_workload_asked_for() {
+    let bin = env!("CARGO_BIN_EXE_widiag");
+    let world = common::root().join("assets/worlds/workload-templates.yaml");
+    let cmd = format!(
+        "{bin} --world {} --workload deploy/reports -n apps; echo WIDIAG-EXITED; sleep 60",
+        world.display()
+    );
+    let tmux = Tmux::new("workload", 200, 40, &cmd);
+    let screen = tmux.wait_for("BREAKS AT");
+    assert!(screen.contains("namespace apps"), "{screen}");
+    assert!(
+        screen.contains("apps/(no pod)") && screen.contains("deploy/reports"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("ledger-0"),
+        "only the workload asked for: {screen}"
+    );
+    tmux.keys("Enter");
+    tmux.wait_for("WI404");
+    tmux.keys("3");
+    let env = tmux.wait_for("no pod exists");
+    assert!(env.contains("AZURE_FEDERATED_TOKEN_FILE"), "{env}");
+    tmux.keys("q");
+    tmux.wait_for("WIDIAG-EXITED");
+}
+
 #[test]
 fn the_pods_pane_scrolls_to_keep_the_selection_in_view() {
     let mut m = loaded("edge-cases");
@@ -444,6 +475,53 @@ fn inspection_tabs_show_the_facts_behind_the_chain() {
             id: 2,
             pod: m.current().unwrap().pod.clone()
         }]
+    );
+}
+
+/// Workloads whose pods never appeared are rows of the pods pane, marked `(no pod)` and named
+/// as kubectl names them; the filter takes that name, and their views show the pod the template
+/// would make (not "no longer in the world").
+#[test]
+fn workloads_without_pods_are_marked_rows_with_views_of_their_template() {
+    let w = common::load(&common::root().join("assets/worlds/workload-templates.yaml"));
+    let mut m = loaded("workload-templates");
+    let text = screen(&m);
+    assert!(text.contains("2 pods + 2 workloads with no pod"), "{text}");
+    assert!(text.contains("apps/ledger-0"), "{text}");
+    assert!(text.contains("apps/deploy/repor"), "{text}");
+    // A wide pane has the OWNER column for the workload's name.
+    let wide = common::screen(&m, 200, 30);
+    let rows: Vec<&str> = wide.lines().filter(|l| l.contains("(no pod)")).collect();
+    assert_eq!(rows.len(), 2, "{wide}");
+    assert!(
+        rows[0].contains("cronjob/nightly") && rows[1].contains("deploy/reports"),
+        "{wide}"
+    );
+    assert!(
+        wide.contains("statefulset/ledge"),
+        "reported once, with its pod: {wide}"
+    );
+    m.filter = "deploy/reports".into();
+    let visible: Vec<String> = m.visible().iter().map(|p| p.pod.to_string()).collect();
+    assert_eq!(visible, ["apps/reports"]);
+    let pod = m.current().unwrap().pod.clone();
+    update(&mut m, key(KeyCode::Enter));
+    let text = screen(&m);
+    assert!(
+        text.contains("Chain · apps/deploy/reports (no pod)"),
+        "{text}"
+    );
+    assert!(text.contains("WI404"), "{text}");
+    let view = widiag::analysis::describe::describe(&w, &pod, w.info.captured_at.unwrap())
+        .expect("a would-be pod is described");
+    update(&mut m, key(KeyCode::Char('3')));
+    update(&mut m, Msg::Answer(1, Answer::Described(pod, view)));
+    let text = screen(&m);
+    assert!(text.contains("no pod exists"), "{text}");
+    assert!(text.contains("AZURE_CLIENT_ID"), "{text}");
+    assert!(
+        text.contains("4b2e8d1a-7c3f-4e9a-b5d6-1a8c3e7f9b20"),
+        "{text}"
     );
 }
 

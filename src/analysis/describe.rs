@@ -57,11 +57,17 @@ pub struct PodView {
 pub fn describe(world: &World, pod: &ObjRef, now: jiff::Timestamp) -> Option<PodView> {
     let ix = Index::new(world);
     let install = Install::detect(&ix);
-    let p = world.kube.pods.iter().find(|p| {
+    let found = world.kube.pods.iter().find(|p| {
         p.metadata.name.as_deref() == Some(&pod.name)
             && p.metadata.namespace.as_deref().unwrap_or("default") == pod.namespace
-    })?;
-    let s = Subject::new(&ix, &install, p);
+    });
+    // A workload with no pod is shown as the pod its template would make (its chain's name).
+    let would_be = match found {
+        Some(_) => None,
+        None => Some(super::workloads::would_be_named(world, pod)?),
+    };
+    let mut s = Subject::new(&ix, &install, found.or(would_be.as_ref())?);
+    s.template_only = would_be.is_some();
     Some(PodView {
         service_account: service_account(world, &s),
         env: env(&s, &install),
@@ -143,6 +149,17 @@ fn service_account(world: &World, s: &Subject<'_>) -> Vec<Row> {
 fn env(s: &Subject<'_>, install: &Install<'_>) -> Vec<Row> {
     let m = webhook::admission::expected(&install.profile, &install.assumed, &s.request());
     let mut rows = Vec::new();
+    if s.template_only {
+        rows.push(Row::fact(
+            "no pod exists",
+            "what the webhook would inject into each container",
+        ));
+        for (name, _) in &m.env {
+            let value = m.value(name).unwrap_or_default();
+            rows.push(Row::fact(format!("  {name}"), value));
+        }
+        return rows;
+    }
     for (c, init) in s.containers() {
         if m.skips(&c.name) {
             rows.push(Row::fact(

@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 
 use super::index::Index;
-use crate::world::World;
+use crate::world::{ObjRef, World};
 
 /// (namespace, kind, name) of a workload.
 pub type Key = (String, String, String);
@@ -108,6 +108,13 @@ fn finished(job: &k8s_openapi::api::batch::v1::Job) -> bool {
                 .flatten()
                 .any(|c| (c.type_ == "Complete" || c.type_ == "Failed") && c.status == "True")
     })
+}
+
+/// The would-be pod named `at` (a workload's name), when that workload has a template.
+pub fn would_be_named(world: &World, at: &ObjRef) -> Option<Pod> {
+    without_pods(world, Some(&at.namespace), &BTreeSet::new(), true)
+        .into_iter()
+        .find(|p| p.metadata.name.as_deref() == Some(&at.name))
 }
 
 /// The pod `template` would make, owned by the workload directly (the analysis follows that

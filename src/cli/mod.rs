@@ -161,6 +161,7 @@ fn lab_cmd(l: &args::LabArgs) -> Result<ExitCode> {
 fn tui_cmd(args: &args::ScopeArgs) -> Result<ExitCode> {
     // The flags `check` honours, the TUI honours too (`--severity`, `--keyvault`, `--now`, ...).
     let config = scope::config(args)?;
+    let focus = scope::focus(args)?;
     if !args.worlds.is_empty() {
         let world = scope::load_worlds(&args.worlds)?;
         let names: Vec<String> = args
@@ -173,6 +174,7 @@ fn tui_cmd(args: &args::ScopeArgs) -> Result<ExitCode> {
             config,
             crate::tui::Source::World(names.join(", ")),
             false,
+            focus,
         );
     }
     let opts = scope::live_options(args, &Selection::All)?;
@@ -186,6 +188,7 @@ fn tui_cmd(args: &args::ScopeArgs) -> Result<ExitCode> {
         config,
         crate::tui::Source::Live { context },
         false,
+        focus,
     )
 }
 
@@ -223,6 +226,7 @@ fn demo_tui(name: &str, world: crate::world::World) -> Result<ExitCode> {
             context: format!("widiag-lab ({name})"),
         },
         true,
+        tui::Focus::default(),
     );
     drop(lab);
     let _ = std::fs::remove_dir_all(&dir);

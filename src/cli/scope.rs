@@ -135,6 +135,33 @@ fn selection(args: &ScopeArgs) -> Result<Selection> {
     })
 }
 
+/// Where the TUI opens for the selection flags: their namespace, and the pod's name or the
+/// workload's `deploy/NAME` as the filter.
+pub fn focus(args: &ScopeArgs) -> Result<super::tui::Focus> {
+    let workload = |key: &crate::analysis::workloads::Key| crate::analysis::Workload {
+        kind: key.1.clone().into(),
+        name: key.2.clone(),
+    };
+    Ok(match selection(args)? {
+        // A bare pod name without -n lies in the context's namespace, not known here.
+        Selection::Pod(p) => super::tui::Focus {
+            namespace: (args.namespace.is_some()
+                || args.pod.as_ref().is_some_and(|n| n.contains('/')))
+            .then_some(p.namespace),
+            filter: p.name,
+        },
+        Selection::Workload(key) => super::tui::Focus {
+            filter: workload(&key).kubectl_ref(),
+            namespace: Some(key.0),
+        },
+        Selection::Namespace(ns) => super::tui::Focus {
+            namespace: Some(ns),
+            filter: String::new(),
+        },
+        Selection::All | Selection::Applied(_) => super::tui::Focus::default(),
+    })
+}
+
 /// kubectl's `KIND/NAME` for a workload: the kind as the API names it, and the name.
 fn workload_kind(text: &str) -> Option<(&'static str, &str)> {
     let (kind, name) = text.split_once('/')?;

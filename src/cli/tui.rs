@@ -70,12 +70,21 @@ pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
 
+/// Where the TUI opens: a namespace (`-n`) and a filter (`--pod`'s name, `--workload`'s
+/// `deploy/NAME`), both of which the user can change.
+#[derive(Debug, Clone, Default)]
+pub struct Focus {
+    pub namespace: Option<String>,
+    pub filter: String,
+}
+
 /// Runs the TUI on `source`; `probe` makes the first load run the live probes too.
 pub fn open(
     source: DataSource,
     config: crate::analysis::Config,
     label: Source,
     probe: bool,
+    focus: Focus,
 ) -> Result<ExitCode> {
     let theme = Theme {
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
@@ -90,6 +99,8 @@ pub fn open(
         tokio::spawn(runner::serve(source, Arc::new(config), erx, rtx));
         let mut model = Model::new(label);
         model.probed = probe;
+        model.namespace = focus.namespace;
+        model.filter = focus.filter;
         let first = crate::tui::model::Request::Read {
             selection: Selection::All,
             probe,

@@ -213,6 +213,7 @@ impl Model {
             .filter(|p| {
                 f.is_empty()
                     || p.pod.to_string().to_ascii_lowercase().contains(&f)
+                    || p.workload.kubectl_ref().to_ascii_lowercase().contains(&f)
                     || p.service_account.to_ascii_lowercase().contains(&f)
                     || p.codes().iter().any(|c| c.to_ascii_lowercase() == f)
             })

@@ -56,6 +56,29 @@ impl Theme {
     }
 }
 
+/// A pod's name; a workload with no pod is named as kubectl names it and marked.
+fn subject_name(p: &PodChain) -> String {
+    if p.template_only {
+        format!("{}/{} (no pod)", p.pod.namespace, p.workload.kubectl_ref())
+    } else {
+        p.pod.to_string()
+    }
+}
+
+/// The POD cell: a workload with no pod is dimmed, and where the OWNER column names it, the
+/// cell says there is no pod; a narrow pane names the workload there instead.
+fn subject_cell(p: &PodChain, t: Theme, wide: bool) -> Cell<'static> {
+    if !p.template_only {
+        return Cell::from(p.pod.to_string());
+    }
+    let text = if wide {
+        format!("{}/(no pod)", p.pod.namespace)
+    } else {
+        format!("{}/{}", p.pod.namespace, p.workload.kubectl_ref())
+    };
+    Cell::from(Span::styled(text, t.dim()))
+}
+
 pub fn glyph(s: Status) -> &'static str {
     match s {
         Status::Pass => "✓",
@@ -145,9 +168,13 @@ fn draw_title(f: &mut Frame<'_>, area: Rect, m: &Model, t: Theme) {
     ];
     if let Some(r) = &m.report {
         let n = |s: Status| r.pods.iter().filter(|p| p.verdict() == s).count();
+        let podless = r.pods.iter().filter(|p| p.template_only).count();
+        let subjects = match podless {
+            0 => format!("{} pods", r.pods.len()),
+            w => format!("{} pods + {w} workloads with no pod", r.pods.len() - w),
+        };
         spans.push(Span::raw(format!(
-            " · {} pods: {} fail, {} warn, {} unknown, {} pass",
-            r.pods.len(),
+            " · {subjects}: {} fail, {} warn, {} unknown, {} pass",
             n(Status::Fail),
             n(Status::Warn),
             n(Status::Unknown),
@@ -200,7 +227,7 @@ fn draw_pods(f: &mut Frame<'_>, area: Rect, m: &Model, pods: &[&PodChain], t: Th
         let broken = p.broken_link().map(|l| l.link.name()).unwrap_or("-");
         let mut cells = vec![
             Cell::from(Span::styled(glyph(v), t.status(v))),
-            Cell::from(p.pod.to_string()),
+            subject_cell(p, t, wide),
         ];
         if wide {
             cells.push(Cell::from(p.workload.kubectl_ref()));
@@ -262,7 +289,9 @@ fn pane_block(title: String, focused: bool, m: &Model, t: Theme) -> Block<'stati
 
 fn draw_chain(f: &mut Frame<'_>, area: Rect, m: &Model, pod: Option<&PodChain>, t: Theme) {
     let focused = m.pane == Pane::Chain;
-    let title = pod.map_or(" Chain ".into(), |p| format!(" Chain · {} ", p.pod));
+    let title = pod.map_or(" Chain ".into(), |p| {
+        format!(" Chain · {} ", subject_name(p))
+    });
     let block = pane_block(title, focused, m, t);
     let Some(pod) = pod else {
         f.render_widget(Paragraph::new("no pod selected").block(block), area);
