@@ -1,11 +1,13 @@
 //! `pod`: the pod itself carries the label and valid annotations, and can be mutated at all.
 
-use super::{LinkBuilder, PodCx};
+use super::{LinkBuilder, PodCx, Raised};
 use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
+use crate::analysis::subject::Subject;
 use crate::analysis::webhook::admission::{Cause, REFUSED, triggered};
 use crate::analysis::webhook::releases::Trigger;
 use crate::analysis::webhook::{EXPIRATION, INJECT_PROXY, PROXY_PORT, USE_LABEL};
+use crate::untrusted::shell;
 
 /// `label {USE_LABEL}`, spelled out so a passing pod costs no allocation for it.
 const LABEL_EVIDENCE: &str = "label azure.workload.identity/use";
@@ -38,6 +40,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let spec = s.spec;
     if s.pod_annotation(INJECT_PROXY).is_some() && spec.and_then(|p| p.host_network) == Some(true) {
         let r = b.raise(Code::WI405, "inject-proxy-sidecar on a hostNetwork pod");
+        remove_annotation(s, r, INJECT_PROXY);
         if let Some(d) = s
             .denials
             .iter()
@@ -88,8 +91,8 @@ fn invalid_annotations(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                 Code::WI404,
                 format!("annotation {key} is {value:?}; the webhook denies pod creation"),
             )
-            .evidence(Evidence::fact("webhook answer", d.event()))
-            .var("annotation", key);
+            .evidence(Evidence::fact("webhook answer", d.event()));
+        remove_annotation(cx.subject, r, key);
         if let Some(e) = cx
             .subject
             .failed_creates
@@ -98,6 +101,31 @@ fn invalid_annotations(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         {
             r.evidence(Evidence::fact("event", *e));
         }
+    }
+}
+
+/// The fix's values to remove annotation `key` where the pods get it: a JSON patch of the
+/// workload's pod template (kubectl annotate on a Deployment would change the Deployment's own
+/// metadata, which the webhook never reads), or the pod recreated without it.
+fn remove_annotation(s: &Subject<'_>, r: &mut Raised, key: &'static str) {
+    r.var("annotation", key).variant(template_variant(s));
+    let template = match s.workload.kind.as_ref() {
+        "CronJob" => "/spec/jobTemplate/spec/template",
+        _ => "/spec/template",
+    };
+    // RFC 6901: `/` in a key is `~1` (the keys are the webhook's own constants).
+    let path = format!("{template}/metadata/annotations/{}", key.replace('/', "~1"));
+    let patch = serde_json::json!([{ "op": "remove", "path": path }]).to_string();
+    r.words("patch", shell::single_quote(&patch));
+}
+
+/// Which form of a fix reaches the pod template: the pod's own, a CronJob's job template, or
+/// another workload's template.
+fn template_variant(s: &Subject<'_>) -> &'static str {
+    match s.workload.kind.as_ref() {
+        "Pod" => "pod",
+        "CronJob" => "cronjob",
+        _ => "workload",
     }
 }
 
@@ -191,11 +219,7 @@ fn missing_label(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     } else {
         "nowhere".into()
     };
-    let variant = match s.workload.kind.as_ref() {
-        "Pod" => "pod",
-        "CronJob" => "cronjob",
-        _ => "workload",
-    };
+    let variant = template_variant(s);
     let r = b.raise(
         Code::WI401,
         format!("pod lacks label {USE_LABEL}: \"true\" (it is {where_})"),
