@@ -141,9 +141,64 @@ fn would_be(kind: &str, key: &Key, template: &PodTemplateSpec) -> Pod {
     }
 }
 
-/// The `FailedCreate` messages about the webhook recorded for a workload: on it, or on a
-/// ReplicaSet or Job it owns (`<name>-<suffix>`, the suffix a hash or a schedule time without a
-/// dash, so `api` does not take `api-gateway`'s). Other failures (a quota, a missing
+/// Why a controller could not create pods: a `FailedCreate` event, or a ReplicaSet's or
+/// Deployment's `ReplicaFailure` condition (which outlives the events' one-hour retention).
+pub struct CreateFailure<'w> {
+    pub namespace: &'w str,
+    pub name: &'w str,
+    pub message: &'w str,
+}
+
+/// Every creation failure the world records, events first.
+pub fn create_failures(world: &World) -> impl Iterator<Item = CreateFailure<'_>> {
+    let k = &world.kube;
+    let events = k
+        .events
+        .iter()
+        .filter(|e| e.reason.as_deref() == Some("FailedCreate"))
+        .filter_map(|e| {
+            let o = &e.involved_object;
+            Some(CreateFailure {
+                namespace: o.namespace.as_deref().unwrap_or("default"),
+                name: o.name.as_deref()?,
+                message: e.message.as_deref()?,
+            })
+        });
+    // k8s-openapi types the two conditions apart; each is read as (type, status, message).
+    let replica_sets = k.replica_sets.iter().filter_map(|r| {
+        let c = r.status.as_ref()?.conditions.iter().flatten();
+        replica_failure(
+            &r.metadata,
+            c.map(|c| (&*c.type_, &*c.status, c.message.as_deref())),
+        )
+    });
+    let deployments = k.deployments.iter().filter_map(|d| {
+        let c = d.status.as_ref()?.conditions.iter().flatten();
+        replica_failure(
+            &d.metadata,
+            c.map(|c| (&*c.type_, &*c.status, c.message.as_deref())),
+        )
+    });
+    events.chain(replica_sets).chain(deployments)
+}
+
+/// A `ReplicaFailure` condition that holds, as the failure it records.
+fn replica_failure<'w>(
+    meta: &'w ObjectMeta,
+    mut conditions: impl Iterator<Item = (&'w str, &'w str, Option<&'w str>)>,
+) -> Option<CreateFailure<'w>> {
+    let (_, _, message) =
+        conditions.find(|(kind, status, _)| *kind == "ReplicaFailure" && *status == "True")?;
+    Some(CreateFailure {
+        namespace: meta.namespace.as_deref().unwrap_or("default"),
+        name: meta.name.as_deref()?,
+        message: message?,
+    })
+}
+
+/// The creation failures about the webhook recorded for a workload: on it, or on a ReplicaSet
+/// or Job it owns (`<name>-<suffix>`, the suffix a hash or a schedule time without a dash, so
+/// `api` does not take `api-gateway`'s), each message once. Other failures (a quota, a missing
 /// ServiceAccount) are not the webhook's and do not make a workload a subject.
 pub fn failed_creates<'w>(ix: &Index<'w>, namespace: &str, name: &str) -> Vec<&'w str> {
     let owned = |n: &str| {
@@ -152,19 +207,19 @@ pub fn failed_creates<'w>(ix: &Index<'w>, namespace: &str, name: &str) -> Vec<&'
                 .and_then(|rest| rest.strip_prefix('-'))
                 .is_some_and(|suffix| !suffix.is_empty() && !suffix.contains('-'))
     };
-    ix.world
-        .kube
-        .events
-        .iter()
-        .filter(|e| e.reason.as_deref() == Some("FailedCreate"))
-        .filter(|e| {
-            let o = &e.involved_object;
-            o.namespace.as_deref().unwrap_or(namespace) == namespace
-                && o.name.as_deref().is_some_and(owned)
-        })
-        .filter_map(|e| e.message.as_deref())
-        .filter(|m| m.contains(super::webhook::WEBHOOK_NAME))
-        .collect()
+    let mut out: Vec<&'w str> = Vec::new();
+    for f in create_failures(ix.world) {
+        if f.namespace == namespace
+            && owned(f.name)
+            && f.message.contains(super::webhook::WEBHOOK_NAME)
+            && !out
+                .iter()
+                .any(|m| m.contains(f.message) || f.message.contains(m))
+        {
+            out.push(f.message);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -194,5 +249,28 @@ mod tests {
         assert_eq!(failed_creates(&ix, "apps", "api"), vec![webhook]);
         assert_eq!(failed_creates(&ix, "apps", "api-gateway"), vec![webhook]);
         assert!(failed_creates(&ix, "other", "api").is_empty());
+    }
+
+    /// Events expire after an hour; the ReplicaSet's ReplicaFailure condition stays, and the
+    /// same failure seen both ways is one message.
+    #[test]
+    fn a_replica_failure_condition_counts_once() {
+        let denied = "admission webhook \"mutation.azure-workload-identity.io\" denied the request: strconv.ParseInt: parsing \" 3600\": invalid syntax";
+        let rs = format!(
+            "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {{name: api-6b8f7c9d5, namespace: apps}}\nspec: {{selector: {{}}}}\nstatus:\n  replicas: 0\n  conditions:\n  - {{type: ReplicaFailure, status: \"True\", reason: FailedCreate, message: {denied:?}}}\n"
+        );
+        let world = parse_str("w.yaml", &rs).unwrap();
+        let ix = Index::new(&world);
+        assert_eq!(failed_creates(&ix, "apps", "api"), vec![denied]);
+        let event = format!(
+            "---\napiVersion: v1\nkind: Event\nmetadata: {{name: e, namespace: apps}}\ninvolvedObject: {{kind: ReplicaSet, name: api-6b8f7c9d5, namespace: apps}}\nreason: FailedCreate\nmessage: {:?}\n",
+            format!("Error creating: {denied}")
+        );
+        let world = parse_str("w.yaml", &(rs + &event)).unwrap();
+        let ix = Index::new(&world);
+        assert_eq!(
+            failed_creates(&ix, "apps", "api"),
+            vec![format!("Error creating: {denied}").as_str()]
+        );
     }
 }

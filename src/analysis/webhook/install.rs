@@ -202,16 +202,13 @@ fn webhook_deployments<'w>(ix: &Index<'w>) -> Vec<&'w Deployment> {
         .collect()
 }
 
-/// `FailedCreate` event messages in which the API server failed calling the webhook
-/// (apiserver's admission errors: `failed calling webhook "<name>": ...`).
+/// Creation failures (`FailedCreate` events, `ReplicaFailure` conditions) in which the API
+/// server failed calling the webhook (apiserver's admission errors: `failed calling webhook
+/// "<name>": ...`).
 fn failed_creates<'w>(ix: &Index<'w>) -> Vec<&'w str> {
     let calling = format!("failed calling webhook \"{WEBHOOK_NAME}\"");
-    ix.world
-        .kube
-        .events
-        .iter()
-        .filter(|e| e.reason.as_deref() == Some("FailedCreate"))
-        .filter_map(|e| e.message.as_deref())
+    crate::analysis::workloads::create_failures(ix.world)
+        .map(|f| f.message)
         .filter(|m| m.contains(&calling))
         .collect()
 }
