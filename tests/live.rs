@@ -868,6 +868,17 @@ fn a_jwks_missing_the_signing_key_fails_the_signature_check() {
     );
     assert!(link(&run.report, "default/wi-kv-test", "exchange").starts_with("fail"));
     assert!(run.output.contains("700027"));
+    // The issuer is AKS's: its JWKS is not the user's to publish; a fresh token is the fix.
+    let issuer = run.report["pods"][0]["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["link"] == "issuer")
+        .unwrap();
+    assert_eq!(
+        issuer["fix"],
+        "kubectl replace --force -f <(kubectl get pod wi-kv-test -n default -o yaml)"
+    );
 }
 
 /// An API server that never answers one list: widiag gives up on it at --timeout, reports what

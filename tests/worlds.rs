@@ -18,6 +18,16 @@ type Expect = (
 /// (world, pod, verdict, every finding as (link, code) in chain order).
 const EXPECTED: &[Expect] = &[
     (
+        "issuer-aks-rotated-key",
+        "default/wi-kv-test",
+        "fail",
+        &[
+            ("issuer", "WI703"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
         "edge-cases",
         "apps/cached-token",
         "fail",

@@ -17,6 +17,10 @@ pub const WORLDS: &[(&str, &str)] = &[
         include_str!("../../assets/worlds/edge-self-managed-china.yaml"),
     ),
     (
+        "issuer-aks-rotated-key",
+        include_str!("../../assets/worlds/issuer-aks-rotated-key.yaml"),
+    ),
+    (
         "seed-000-fic-issuer-slash",
         include_str!("../../assets/worlds/seed-000-fic-issuer-slash.yaml"),
     ),

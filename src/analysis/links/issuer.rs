@@ -45,7 +45,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         return;
     }
     discovery(b, cap, iss);
-    signing_key(b, cap, t);
+    signing_key(cx, b, cap, t);
     signature(cx, b);
     if let Some(alg) = t.alg.as_deref().filter(|a| *a != "RS256") {
         b.raise(Code::WI704, format!("token signed with {alg}"));
@@ -74,8 +74,9 @@ fn discovery(b: &mut LinkBuilder<'_>, cap: &IssuerCapture, iss: &str) {
     }
 }
 
-/// The JWKS holds the key the token names.
-fn signing_key(b: &mut LinkBuilder<'_>, cap: &IssuerCapture, t: &TokenView) {
+/// The JWKS holds the key the token names. On AKS the cluster publishes it: a missing key is a
+/// retired one (rotated past its 24 hours), which a fresh token fixes, not a JWKS to publish.
+fn signing_key(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>, cap: &IssuerCapture, t: &TokenView) {
     match (&cap.jwks, &t.kid) {
         (Some(jwks), Some(kid)) => {
             if !jwks
@@ -84,8 +85,14 @@ fn signing_key(b: &mut LinkBuilder<'_>, cap: &IssuerCapture, t: &TokenView) {
                 .any(|k| k.kid.as_deref() == Some(kid.as_str()))
             {
                 let kids: Vec<&str> = jwks.keys.iter().filter_map(|k| k.kid.as_deref()).collect();
+                let variant = match (aks_hosted(&cap.issuer), cx.subject.workload.kind.as_ref()) {
+                    (false, _) => "self-managed",
+                    (true, "Pod") => "aks-pod",
+                    (true, _) => "aks",
+                };
                 b.raise(Code::WI703, format!("token kid {kid} is not in the JWKS"))
-                    .evidence(Evidence::fact("JWKS kids", kids.join(", ")));
+                    .evidence(Evidence::fact("JWKS kids", kids.join(", ")))
+                    .variant(variant);
             } else {
                 b.fact(Evidence::fact("kid", kid).with_note("present in JWKS"));
             }
