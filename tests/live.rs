@@ -854,6 +854,38 @@ fn an_unreachable_issuer_is_named_on_the_issuer_and_exchange_links() {
     );
 }
 
+/// Key Vault access policies that name the identity in ways Key Vault never matches for an
+/// app-only token (issue 19): the application's object id instead of its service principal's,
+/// and a compound identity (applicationId set). The lab's vault refuses both (ForbiddenByPolicy)
+/// and the access link says why.
+#[test]
+fn access_policies_that_never_match_are_named_live() {
+    for (world, code) in [
+        ("access-kv-app-object-id", "WI1113"),
+        ("access-kv-compound-policy", "WI1112"),
+    ] {
+        let run = live_check(world, &["--keyvault", "sysadminas-demo-kv"]);
+        let pod = "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t";
+        assert_eq!(link(&run.report, pod, "exchange"), "pass", "{world}");
+        assert_eq!(
+            link(&run.report, pod, "access"),
+            format!("fail({code})"),
+            "{world}"
+        );
+        let resource = link(&run.report, pod, "resource");
+        assert!(resource.starts_with("fail"), "{world}: {resource}");
+        assert!(
+            run.output.contains("ForbiddenByPolicy"),
+            "{world}: Key Vault's own answer"
+        );
+    }
+    // The healthy world, the same way: the service principal's own entry grants.
+    let run = live_check("seed-003-healthy", &["--keyvault", "sysadminas-demo-kv"]);
+    let pod = "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t";
+    assert_eq!(link(&run.report, pod, "access"), "pass");
+    assert!(link(&run.report, pod, "resource").starts_with("pass"));
+}
+
 /// The JWKS no longer has the key tokens are signed with (a rotation that skipped the JWKS):
 /// the token's kid is not in the JWKS (WI703) and Entra rejects the assertion (AADSTS700027).
 #[test]

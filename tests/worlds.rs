@@ -18,6 +18,28 @@ type Expect = (
 /// (world, pod, verdict, every finding as (link, code) in chain order).
 const EXPECTED: &[Expect] = &[
     (
+        "access-kv-app-object-id",
+        "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("access", "WI1113"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "access-kv-compound-policy",
+        "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("access", "WI1112"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
         "issuer-aks-rotated-key",
         "default/wi-kv-test",
         "fail",

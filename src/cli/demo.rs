@@ -5,6 +5,14 @@
 /// (name, YAML) of every world in assets/worlds; a test keeps this list complete.
 pub const WORLDS: &[(&str, &str)] = &[
     (
+        "access-kv-app-object-id",
+        include_str!("../../assets/worlds/access-kv-app-object-id.yaml"),
+    ),
+    (
+        "access-kv-compound-policy",
+        include_str!("../../assets/worlds/access-kv-compound-policy.yaml"),
+    ),
+    (
         "edge-cases",
         include_str!("../../assets/worlds/edge-cases.yaml"),
     ),

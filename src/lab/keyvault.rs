@@ -224,8 +224,11 @@ fn deny(
             )
         });
     }
+    // The lab's tokens are app-only: an entry for a compound identity (applicationId set)
+    // grants only calls made on behalf of a user through that application.
     let allowed = vault.access_policies.iter().any(|p| {
         p.object_id.eq_ignore_ascii_case(oid)
+            && p.application_id.is_none()
             && p.secrets
                 .iter()
                 .any(|s| s.eq_ignore_ascii_case(permission) || s.eq_ignore_ascii_case("all"))

@@ -5,6 +5,7 @@ use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
 use crate::analysis::index::lower;
 use crate::analysis::roles;
+use crate::analysis::subject::Resolved;
 use crate::analysis::targets::{self, Target};
 use crate::world::azure::{
     AccessPolicy, KeyVault, NetworkAcls, RoleAssignment, StorageAccount, scope_covers,
@@ -124,24 +125,11 @@ fn vault(
         .iter()
         .filter(|r| scope_covers(&r.scope, &v.id))
         .collect();
-    let policy = v
-        .access_policies
-        .iter()
-        .find(|p| p.object_id.eq_ignore_ascii_case(principal));
-    let client_policy = cx
-        .subject
-        .resolved
-        .and_then(|r| r.client_id())
-        .and_then(|c| {
-            v.access_policies
-                .iter()
-                .find(|p| p.object_id.eq_ignore_ascii_case(c))
-        });
+    let policies = Policies::for_identity(v, principal, cx.subject.resolved);
     if v.rbac_authorization {
-        let has_policy = policy.is_some() || client_policy.is_some();
-        vault_rbac(b, v, &covering, has_policy, unread);
+        vault_rbac(b, v, &covering, policies.any(), unread);
     } else {
-        vault_policies(b, v, principal, policy, client_policy.is_some(), &covering);
+        vault_policies(b, v, principal, &policies, &covering);
     }
     firewall(
         b,
@@ -208,16 +196,64 @@ fn vault_rbac(
     }
 }
 
+/// The access-policy entries that concern the identity, by how they name it.
+struct Policies<'v> {
+    /// For its principal, app-only: the one that can grant.
+    principal: Option<&'v AccessPolicy>,
+    /// For its principal through an application (a compound identity): grants only requests
+    /// on behalf of a user, never the app-only tokens workload identity gets.
+    compound: Option<&'v AccessPolicy>,
+    /// For the Entra application's object id, which no token carries.
+    application_object: Option<&'v str>,
+    /// For the client (application) id, which no token carries as its object id.
+    client: bool,
+}
+
+impl<'v> Policies<'v> {
+    fn for_identity(v: &'v KeyVault, principal: &str, resolved: Option<Resolved<'_>>) -> Self {
+        let named = |id: &str| -> Vec<&'v AccessPolicy> {
+            v.access_policies
+                .iter()
+                .filter(|p| p.object_id.eq_ignore_ascii_case(id))
+                .collect()
+        };
+        let app_object = match resolved {
+            Some(Resolved::Application(a, _)) => Some(a.id.clone()),
+            _ => None,
+        };
+        Policies {
+            principal: named(principal)
+                .into_iter()
+                .find(|p| p.application_id.is_none()),
+            compound: named(principal)
+                .into_iter()
+                .find(|p| p.application_id.is_some()),
+            application_object: app_object
+                .as_deref()
+                .and_then(|id| Some(named(id).into_iter().next()?.object_id.as_str())),
+            client: resolved
+                .and_then(|r| r.client_id())
+                .is_some_and(|c| !named(c).is_empty()),
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.principal.is_some()
+            || self.compound.is_some()
+            || self.application_object.is_some()
+            || self.client
+    }
+}
+
 /// An access-policy vault: the policy for the principal must allow get; roles do not count.
 fn vault_policies(
     b: &mut LinkBuilder<'_>,
     v: &KeyVault,
     principal: &str,
-    policy: Option<&AccessPolicy>,
-    client_policy: bool,
+    policies: &Policies<'_>,
     covering: &[&&RoleAssignment],
 ) {
-    if let Some(p) = policy {
+    if let Some(p) = policies.principal {
         if p.secrets
             .iter()
             .any(|s| s.eq_ignore_ascii_case("get") || s.eq_ignore_ascii_case("all"))
@@ -236,7 +272,31 @@ fn vault_policies(
             );
             vault_vars(r, v);
         }
-    } else if client_policy {
+    } else if let Some(p) = policies.compound {
+        let r = b.raise(
+            Code::WI1112,
+            format!(
+                "the access policy on {} for principal {principal} is a compound identity (applicationId set), which app-only tokens never match",
+                v.name
+            ),
+        );
+        r.evidence(Evidence::fact(
+            "applicationId",
+            p.application_id.clone().unwrap_or_default(),
+        ));
+        vault_vars(r, v);
+    } else if let Some(object_id) = policies.application_object {
+        let r = b.raise(
+            Code::WI1113,
+            format!(
+                "the access policy on {} names the application object {object_id}, not its service principal {principal}",
+                v.name
+            ),
+        );
+        r.evidence(Evidence::compared("objectId", object_id, principal))
+            .var("app_object_id", object_id);
+        vault_vars(r, v);
+    } else if policies.client {
         let r = b.raise(
             Code::WI1104,
             format!(
