@@ -333,10 +333,16 @@ fn a_pod_that_does_not_use_workload_identity_is_not_used_not_failed() {
     let o = run(&["check", "--world", W, "-A", "-o", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(
-        v["notUsingWorkloadIdentity"][0]["name"],
-        "web-5c8d7f9b4-x2k9q"
+        v["verdict"], "fail",
+        "not-used is for what was asked for by name"
     );
-    assert!(v["notUsingWorkloadIdentity"][0].get("enable").is_none());
+    let web = v["notUsingWorkloadIdentity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "web-5c8d7f9b4-x2k9q")
+        .unwrap();
+    assert!(web.get("enable").is_none());
     assert!(
         v["pods"]
             .as_array()
@@ -344,6 +350,38 @@ fn a_pod_that_does_not_use_workload_identity_is_not_used_not_failed() {
             .iter()
             .all(|p| p["workload"]["name"] != "web"),
         "not a subject of -A"
+    );
+    // A vault in its env is a sign only for a pod asked for by name: -A lists it, --pod
+    // diagnoses it.
+    assert!(
+        v["notUsingWorkloadIdentity"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["name"] == "billing")
+    );
+    let o = run(&["check", "--world", W, "--pod", "apps/billing", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["pods"][0]["brokenLink"], "service-account");
+    // A workload asked for whose pods never appeared and show no sign: not-used too.
+    let o = run(&[
+        "check",
+        "--world",
+        W,
+        "--workload",
+        "cronjob/cleanup",
+        "-n",
+        "apps",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verdict"], "not-used");
+    assert_eq!(
+        v["notUsingWorkloadIdentity"][0]["workload"]["name"],
+        "cleanup"
     );
     // Named targets make it a subject: it is meant to reach that vault.
     let o = run(&[&pod[..], &["--keyvault", "web-kv", "-o", "json"]].concat());

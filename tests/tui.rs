@@ -486,7 +486,7 @@ fn workloads_without_pods_are_marked_rows_with_views_of_their_template() {
     let w = common::load(&common::root().join("assets/worlds/workload-templates.yaml"));
     let mut m = loaded("workload-templates");
     let text = screen(&m);
-    assert!(text.contains("2 pods + 2 workloads with no pod"), "{text}");
+    assert!(text.contains("1 pods + 2 workloads with no pod"), "{text}");
     assert!(text.contains("apps/ledger-0"), "{text}");
     assert!(text.contains("apps/deploy/repor"), "{text}");
     // A wide pane has the OWNER column for the workload's name.

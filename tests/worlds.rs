@@ -705,18 +705,6 @@ const EXPECTED: &[Expect] = &[
     ),
     (
         "workload-templates",
-        "apps/billing",
-        "fail",
-        &[
-            ("service-account", "WI302"),
-            ("pod", "WI401"),
-            ("token", "WI604"),
-            ("exchange", "WI1001"),
-            ("resource", "WI1201"),
-        ],
-    ),
-    (
-        "workload-templates",
         "apps/ledger-0",
         "pass",
         &[

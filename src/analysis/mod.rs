@@ -61,6 +61,12 @@ impl Selection {
         }
     }
 
+    /// A pod or workload named on the command line: it is reported even when it does not use
+    /// workload identity (`not-used`).
+    pub fn asks_by_name(&self) -> bool {
+        matches!(self, Selection::Pod(_) | Selection::Workload(_))
+    }
+
     /// Whether a subject of workload `key` is in the selection (pods are matched by name first).
     fn keeps(&self, key: &workloads::Key) -> bool {
         match self {
@@ -136,12 +142,9 @@ pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
                 return (key, Some(chain), None);
             }
             // Asked for by name: say what enabling it would take.
-            if matches!(
-                options.selection,
-                Selection::Pod(_) | Selection::Workload(_)
-            ) {
+            if options.selection.asks_by_name() {
                 let chain = chain(&ix, &install, subject, catalog, options);
-                return (key, None, Some(Unused::explained(chain)));
+                return (key, None, Some(Unused::explained(chain, true)));
             }
             (key, None, Some(Unused::bare(&subject)))
         })
@@ -158,6 +161,7 @@ pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
     not_using.extend(unused);
     pods.sort_by(|a, b| a.pod.cmp(&b.pod));
     not_using.sort_by(|a: &Unused, b| a.pod.cmp(&b.pod));
+    unused::explain_once(&mut not_using);
     Report {
         schema: REPORT_SCHEMA,
         as_of: options.now.to_string(),
@@ -196,14 +200,16 @@ fn chain(
 }
 
 /// Whether a selected pod is diagnosed: it means to use workload identity, or it was asked for
-/// by name together with targets on the command line (then it is meant to reach Azure).
+/// by name (pod or workload) together with targets on the command line (then it is meant to
+/// reach Azure).
 fn is_subject(
     ix: &Index<'_>,
     s: &Subject<'_>,
     selection: &Selection,
     cli_targets: &[TargetHint],
 ) -> bool {
-    matches!(selection, Selection::Pod(_)) && !cli_targets.is_empty() || unused::means_to_use(ix, s)
+    let asked = selection.asks_by_name();
+    asked && !cli_targets.is_empty() || unused::means_to_use(ix, s, asked)
 }
 
 fn workload_key(s: &Subject<'_>) -> workloads::Key {
@@ -239,8 +245,13 @@ fn workloads_without_pods(
         subject.template_only = true;
         subject.failed_creates =
             workloads::failed_creates(ix, &subject.at.namespace, &subject.workload.name);
-        if unused::means_to_use(ix, &subject) || !subject.failed_creates.is_empty() {
+        if is_subject(ix, &subject, &options.selection, &options.targets)
+            || !subject.failed_creates.is_empty()
+        {
             chains.push(chain(ix, install, subject, catalog, options));
+        } else if options.selection.asks_by_name() {
+            let chain = chain(ix, install, subject, catalog, options);
+            unused.push(Unused::explained(chain, true));
         } else if applied {
             unused.push(Unused::bare(&subject));
         }

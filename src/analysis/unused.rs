@@ -23,9 +23,13 @@ pub struct Unused {
     pub pod: ObjRef,
     pub workload: Workload,
     pub service_account: String,
-    /// What enabling it would take, in chain order; filled only for a pod asked for by name.
+    /// What enabling it would take, in chain order; filled only for a pod asked for by name
+    /// (once per workload).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub enable: Vec<Step>,
+    /// Named on the command line (`--pod`, `--workload`): its verdict is `not-used`.
+    #[serde(skip)]
+    pub asked_for: bool,
 }
 
 /// One thing to change, from the finding the chain raises for it.
@@ -45,11 +49,12 @@ impl Unused {
             workload: s.workload.clone(),
             service_account: s.sa_name.clone(),
             enable: Vec::new(),
+            asked_for: false,
         }
     }
 
     /// The pod with the steps its chain asks for: each failing finding's fix, once.
-    pub fn explained(chain: PodChain) -> Self {
+    pub fn explained(chain: PodChain, asked_for: bool) -> Self {
         let mut seen = std::collections::BTreeSet::new();
         let enable = chain
             .links
@@ -68,15 +73,32 @@ impl Unused {
             workload: chain.workload,
             service_account: chain.service_account,
             enable,
+            asked_for,
+        }
+    }
+}
+
+/// One explanation per workload: its other pods would repeat the same steps.
+pub fn explain_once(unused: &mut [Unused]) {
+    let mut seen = std::collections::BTreeSet::new();
+    for u in unused {
+        let key = (
+            u.pod.namespace.clone(),
+            u.workload.kind.clone(),
+            u.workload.name.clone(),
+        );
+        if !u.enable.is_empty() && !seen.insert(key) {
+            u.enable.clear();
         }
     }
 }
 
 /// Any sign that the pod means to use workload identity: an `azure.workload.identity/*` or
 /// client-id key on the pod, its template, its owner or its ServiceAccount; the variables the
-/// webhook injects or an app sets by hand; a Key Vault or storage endpoint in its env; a
-/// federated credential naming its ServiceAccount.
-pub fn means_to_use(ix: &Index<'_>, s: &Subject<'_>) -> bool {
+/// webhook injects or an app sets by hand; a federated credential naming its ServiceAccount;
+/// and, for a pod asked for by name (`asked`), a Key Vault or storage endpoint in its env. Not
+/// in a sweep: a pod reaching storage with a SAS URL or an account key never meant to.
+pub fn means_to_use(ix: &Index<'_>, s: &Subject<'_>, asked: bool) -> bool {
     let has_key = |m: Option<&BTreeMap<String, String>>| {
         m.is_some_and(|m| {
             m.keys().any(|k| {
@@ -100,7 +122,8 @@ pub fn means_to_use(ix: &Index<'_>, s: &Subject<'_>) -> bool {
                 .any(|e| e.name == "AZURE_FEDERATED_TOKEN_FILE" || e.name == "AZURE_CLIENT_ID")
         })
         || ix.fics_by_subject.contains_key(s.token.sub.as_str())
-        || !targets::find(ix, s.pod, &s.at, std::iter::empty())
-            .targets
-            .is_empty()
+        || asked
+            && !targets::find(ix, s.pod, &s.at, std::iter::empty())
+                .targets
+                .is_empty()
 }

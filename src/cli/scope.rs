@@ -59,7 +59,7 @@ pub fn analyse_with(args: &ScopeArgs, manifests: Option<&Arc<Manifests>>) -> Res
         && report.not_using.is_empty()
     {
         bail!(
-            "{kind} {ns}/{name} is not in the {}, or neither it nor its pods use workload identity",
+            "{kind} {ns}/{name} is not in the {}",
             if args.worlds.is_empty() {
                 "cluster"
             } else {

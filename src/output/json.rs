@@ -41,6 +41,8 @@ struct Summary {
     pods: usize,
     /// Of `pods`, the workloads with no pod, analysed from their templates.
     workloads_without_pods: usize,
+    /// Pods that show no sign of workload identity (not in `pods`).
+    not_using_workload_identity: usize,
     pass: usize,
     warn: usize,
     unknown: usize,
@@ -93,6 +95,7 @@ pub(super) fn view(report: &Report) -> JsonReport<'_> {
     let mut summary = Summary {
         pods: report.pods.len(),
         workloads_without_pods: report.pods.iter().filter(|p| p.template_only).count(),
+        not_using_workload_identity: report.not_using.len(),
         ..Default::default()
     };
     for p in &report.pods {
@@ -107,7 +110,7 @@ pub(super) fn view(report: &Report) -> JsonReport<'_> {
         schema: report.schema,
         as_of: &report.as_of,
         verdict: if report.pods.is_empty()
-            && !report.not_using.is_empty()
+            && report.not_using.iter().any(|u| u.asked_for)
             && report.pods_not_read().is_none()
         {
             NOT_USED

@@ -131,6 +131,7 @@ fn unused(u: &Unused, maps: &Maps<'_>) -> Unused {
         workload,
         service_account,
         enable,
+        asked_for,
     } = u;
     Unused {
         pod: obj(pod, f),
@@ -144,6 +145,7 @@ fn unused(u: &Unused, maps: &Maps<'_>) -> Unused {
                 fix: s.fix.as_deref().map(maps.fix),
             })
             .collect(),
+        asked_for: *asked_for,
     }
 }
 

@@ -56,7 +56,7 @@ pub fn render(report: &Report, p: &Palette) -> String {
                 g.error, g.needed
             ))
         );
-    } else if report.pods.is_empty() && report.not_using.iter().all(|u| u.enable.is_empty()) {
+    } else if report.pods.is_empty() && !report.not_using.iter().any(|u| u.asked_for) {
         let _ = writeln!(out, "No pod in the selection uses workload identity.");
     }
     // Broken pods first, then by name.
@@ -72,8 +72,7 @@ pub fn render(report: &Report, p: &Palette) -> String {
         }
         render_pod(&mut out, pod, p);
     }
-    let (explained, bare): (Vec<_>, Vec<_>) =
-        report.not_using.iter().partition(|u| !u.enable.is_empty());
+    let (explained, bare): (Vec<_>, Vec<_>) = report.not_using.iter().partition(|u| u.asked_for);
     for u in explained {
         render_unused(&mut out, u, p);
     }
