@@ -318,7 +318,20 @@ fn a_pod_that_does_not_use_workload_identity_is_not_used_not_failed() {
     assert!(text.contains("NOT USED"), "{text}");
     assert!(text.contains("Nothing is broken."), "{text}");
     assert!(!text.contains("FAIL"), "{text}");
-    // The same by workload; and -A lists it as not using, without judging it.
+    // Named targets make it a subject: it is meant to reach that vault.
+    let o = run(&[&pod[..], &["--keyvault", "web-kv", "-o", "json"]].concat());
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verdict"], "fail");
+    assert_eq!(v["pods"][0]["brokenLink"], "service-account");
+}
+
+/// The not-used rule by workload and under -A: a sweep lists such pods without judging them,
+/// and a vault in env is a sign only for a pod asked for by name.
+#[test]
+fn not_used_by_workload_and_in_a_sweep() {
+    const W: &str = "assets/worlds/workload-templates.yaml";
+    // By workload; and -A lists it as not using, without judging it.
     let o = run(&[
         "check",
         "--world",
@@ -383,12 +396,6 @@ fn a_pod_that_does_not_use_workload_identity_is_not_used_not_failed() {
         v["notUsingWorkloadIdentity"][0]["workload"]["name"],
         "cleanup"
     );
-    // Named targets make it a subject: it is meant to reach that vault.
-    let o = run(&[&pod[..], &["--keyvault", "web-kv", "-o", "json"]].concat());
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["verdict"], "fail");
-    assert_eq!(v["pods"][0]["brokenLink"], "service-account");
 }
 
 /// `--workload KIND/NAME` (kubectl's form): the workload's pods, or its template's would-be pod
