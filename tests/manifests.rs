@@ -115,6 +115,8 @@ fn sarif_places(text: &[u8]) -> Vec<(String, String, i64)> {
             let p = &r["locations"][0]["physicalLocation"];
             let text = r["message"]["text"].as_str().unwrap();
             assert!(text.contains("(rendered from reports/templates/"), "{text}");
+            assert!(text.contains("Change it in this manifest"), "{text}");
+            assert_eq!(p["artifactLocation"]["uriBaseId"], "%SRCROOT%");
             (
                 r["ruleId"].as_str().unwrap().to_string(),
                 p["artifactLocation"]["uri"].as_str().unwrap().to_string(),
@@ -196,6 +198,25 @@ fn manifests_come_from_files_directories_and_stdin_alike() {
         "check", "-f", RENDERED, "-n", "apps", "--world", WORLD, "-o", "json",
     ]);
     assert_eq!(sorted(verdicts(&json(&o))), sorted(expected()));
+    // From stdin there is no file to point at: the results keep their logical locations only.
+    let mut child = common::bin()
+        .current_dir(common::root())
+        .args([
+            "check", "-f", "-", "-n", "apps", "--world", WORLD, "-o", "sarif",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&text).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let sarif: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    assert!(results.iter().all(|r| {
+        r["locations"][0].get("physicalLocation").is_none()
+            && r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].is_string()
+    }));
 }
 
 #[test]
@@ -232,6 +253,30 @@ fn bad_manifests_are_named_errors_and_nothing_is_judged() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no .yaml, .yml or .json file"));
+    // Only regular files: a link in a checkout to a device that never ends is not followed,
+    // and a device named on the command line is refused, both without reading it.
+    let linked = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        common::root().join(RENDERED),
+        linked.path().join("rendered.yaml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/dev/zero", linked.path().join("zero.yaml")).unwrap();
+    let o = run(&[
+        "check",
+        "-f",
+        linked.path().to_str().unwrap(),
+        "-n",
+        "apps",
+        "--world",
+        WORLD,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(sorted(verdicts(&json(&o))), sorted(expected()));
+    let o = run(&["check", "-f", "/dev/zero", "--world", WORLD]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a regular file"));
     let o = run(&["check", "-f", RENDERED, "--pod", "x", "--world", WORLD]);
     assert_eq!(o.status.code(), Some(2), "-f and --pod exclude each other");
 }
@@ -258,10 +303,9 @@ fn a_helm_rendered_chart_is_checked_as_if_applied_to_the_live_cluster() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert_eq!(sorted(verdicts(&json(&o))), sorted(expected()));
-    assert!(
-        !lab.requests().iter().any(|r| r.path.ends_with("/token")
-            && r.method == "POST"
-            && r.path.contains("serviceaccounts")),
+    assert_eq!(
+        token_requests(&lab),
+        0,
         "no TokenRequest for pods that do not exist"
     );
     let o = common::widiag_against(
@@ -271,16 +315,59 @@ fn a_helm_rendered_chart_is_checked_as_if_applied_to_the_live_cluster() {
         &[],
     );
     assert_eq!(o.status.code(), Some(1));
-    let places: Vec<(String, String, i64)> = sarif_places(&o.stdout)
-        .into_iter()
-        .map(|(rule, uri, line)| {
-            // Given as an absolute path here, the URI is that path.
-            let rel = uri
-                .strip_prefix(&format!("{}/", common::root().display()))
-                .unwrap_or(&uri)
-                .to_string();
-            (rule, rel, line)
+    // Given as an absolute path under the working directory, the URI is relative to it.
+    assert_eq!(sarif_places(&o.stdout), expected_places());
+    // Without -n the objects go to the kubeconfig context's namespace, as kubectl apply puts them.
+    let in_apps = kubeconfig.replace("    namespace: default\n", "    namespace: apps\n");
+    assert_ne!(in_apps, kubeconfig);
+    let o = common::widiag_against(
+        &lab,
+        &in_apps,
+        &["check", "-f", chart.to_str().unwrap(), "-o", "json"],
+        &[],
+    );
+    assert_eq!(sorted(verdicts(&json(&o))), sorted(expected()));
+    // A manifest Pod named like a running one is not created yet: nothing asks for its token.
+    let dir = tempfile::tempdir().unwrap();
+    let pod = dir.path().join("ledger-0.yaml");
+    std::fs::write(
+        &pod,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: ledger-0, namespace: apps, labels: {azure.workload.identity/use: \"true\"}}\nspec:\n  serviceAccountName: ledger\n  containers: [{name: app, image: contoso.azurecr.io/ledger:2.0}]\n",
+    )
+    .unwrap();
+    let before = token_requests(&lab);
+    let o = common::widiag_against(
+        &lab,
+        &kubeconfig,
+        &["check", "-f", pod.to_str().unwrap(), "-o", "json"],
+        &[],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(json(&o)["pods"][0]["templateOnly"], true);
+    assert_eq!(
+        token_requests(&lab),
+        before,
+        "no TokenRequest for a pod not yet created"
+    );
+    // The same pod asked for as it runs: its token is requested (the assertion can fail).
+    let o = common::widiag_against(&lab, &kubeconfig, &["check", "--pod", "apps/ledger-0"], &[]);
+    assert!(o.status.code().is_some());
+    assert!(
+        token_requests(&lab) > before,
+        "the running pod's token is requested"
+    );
+}
+
+fn token_requests(lab: &widiag::lab::LabHandle) -> usize {
+    lab.requests()
+        .iter()
+        .filter(|r| {
+            r.method == "POST" && r.path.ends_with("/token") && r.path.contains("serviceaccounts")
         })
-        .collect();
-    assert_eq!(places, expected_places());
+        .count()
 }

@@ -144,7 +144,8 @@ fn would_be(kind: &str, key: &Key, template: &PodTemplateSpec) -> Pod {
 /// Why a controller could not create pods: a `FailedCreate` event, or a ReplicaSet's or
 /// Deployment's `ReplicaFailure` condition (which outlives the events' one-hour retention).
 pub struct CreateFailure<'w> {
-    pub namespace: &'w str,
+    /// None when an event's involvedObject leaves it out (it is the event's own).
+    pub namespace: Option<&'w str>,
     pub name: &'w str,
     pub message: &'w str,
 }
@@ -159,7 +160,7 @@ pub fn create_failures(world: &World) -> impl Iterator<Item = CreateFailure<'_>>
         .filter_map(|e| {
             let o = &e.involved_object;
             Some(CreateFailure {
-                namespace: o.namespace.as_deref().unwrap_or("default"),
+                namespace: o.namespace.as_deref().or(e.metadata.namespace.as_deref()),
                 name: o.name.as_deref()?,
                 message: e.message.as_deref()?,
             })
@@ -190,7 +191,7 @@ fn replica_failure<'w>(
     let (_, _, message) =
         conditions.find(|(kind, status, _)| *kind == "ReplicaFailure" && *status == "True")?;
     Some(CreateFailure {
-        namespace: meta.namespace.as_deref().unwrap_or("default"),
+        namespace: meta.namespace.as_deref(),
         name: meta.name.as_deref()?,
         message: message?,
     })
@@ -209,7 +210,7 @@ pub fn failed_creates<'w>(ix: &Index<'w>, namespace: &str, name: &str) -> Vec<&'
     };
     let mut out: Vec<&'w str> = Vec::new();
     for f in create_failures(ix.world) {
-        if f.namespace == namespace
+        if f.namespace.unwrap_or(namespace) == namespace
             && owned(f.name)
             && f.message.contains(super::webhook::WEBHOOK_NAME)
             && !out

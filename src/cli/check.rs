@@ -18,10 +18,10 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
     let manifests = if args.filenames.is_empty() {
         None
     } else {
-        let namespace = args.scope.namespace.as_deref().unwrap_or("default");
+        let namespace = super::manifests::namespace(&args.scope)?;
         Some(std::sync::Arc::new(super::manifests::read(
             &args.filenames,
-            namespace,
+            &namespace,
         )?))
     };
     let a = scope::analyse_with(&args.scope, manifests.as_ref())?;

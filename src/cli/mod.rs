@@ -52,7 +52,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::from(EXIT_OK))
         }
         // Scripts (no terminal) and `--check` get the headless report.
-        None if cli.check || !tui::stdout_is_terminal() => check::check(&cli.check_args),
+        // Manifests are a check's input; the TUI has no place for them.
+        None if cli.check || !tui::stdout_is_terminal() || !cli.check_args.filenames.is_empty() => {
+            check::check(&cli.check_args)
+        }
         None => tui_cmd(&cli.check_args.scope),
     }
 }

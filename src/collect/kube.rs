@@ -56,11 +56,37 @@ pub fn contexts(kubeconfig: Option<&std::path::Path>) -> Result<Vec<String>, Col
 
 pub async fn connect(target: &KubeTarget, timeout: Duration) -> Result<Cluster, CollectError> {
     super::install_crypto();
+    let (mut config, context) = load_config(target).await?;
+    config.connect_timeout = Some(timeout.min(Duration::from_secs(10)));
+    // Twice the timeout: each list is bounded by `timeout` itself (and says "no answer within"),
+    // so the client's own read timeout only catches what nothing else bounds.
+    config.read_timeout = Some(timeout * 2);
+    config.write_timeout = Some(timeout);
+    // widiag asks again itself (`retrying`), with the bounded policy of its ARM and Graph reads:
+    // kube-rs's layer would wait out any Retry-After up to 15 times, spending the whole
+    // `--timeout` on a throttling server instead of naming the throttle.
+    config.default_retry = false;
+    let default_namespace = config.default_namespace.clone();
+    super::exec_plugin::resolve(&mut config, timeout).await?;
+    let client_certificate_ends = super::client_cert::not_after(&config.auth_info);
+    let client = Client::try_from(config).map_err(|e| CollectError::Kube(plain_error(&e)))?;
+    Ok(Cluster {
+        client,
+        transcript: Default::default(),
+        context,
+        default_namespace,
+        client_certificate_ends,
+    })
+}
+
+/// The kubeconfig's client configuration for the target, and the context it names (no request
+/// is made; exec plugins are not run yet).
+async fn load_config(target: &KubeTarget) -> Result<(Config, Option<String>), CollectError> {
     let opts = KubeConfigOptions {
         context: target.context.clone(),
         ..Default::default()
     };
-    let (mut config, context) = match &target.kubeconfig {
+    let loaded = match &target.kubeconfig {
         Some(path) => {
             let kc = Kubeconfig::read_from(path).map_err(|e| CollectError::Kubeconfig {
                 source_name: path.display().to_string(),
@@ -95,26 +121,13 @@ pub async fn connect(target: &KubeTarget, timeout: Duration) -> Result<Cluster, 
             (config, None)
         }
     };
-    config.connect_timeout = Some(timeout.min(Duration::from_secs(10)));
-    // Twice the timeout: each list is bounded by `timeout` itself (and says "no answer within"),
-    // so the client's own read timeout only catches what nothing else bounds.
-    config.read_timeout = Some(timeout * 2);
-    config.write_timeout = Some(timeout);
-    // widiag asks again itself (`retrying`), with the bounded policy of its ARM and Graph reads:
-    // kube-rs's layer would wait out any Retry-After up to 15 times, spending the whole
-    // `--timeout` on a throttling server instead of naming the throttle.
-    config.default_retry = false;
-    let default_namespace = config.default_namespace.clone();
-    super::exec_plugin::resolve(&mut config, timeout).await?;
-    let client_certificate_ends = super::client_cert::not_after(&config.auth_info);
-    let client = Client::try_from(config).map_err(|e| CollectError::Kube(plain_error(&e)))?;
-    Ok(Cluster {
-        client,
-        transcript: Default::default(),
-        context,
-        default_namespace,
-        client_certificate_ends,
-    })
+    Ok(loaded)
+}
+
+/// The namespace the kubeconfig's context names (else `default`), as kubectl takes it for
+/// objects without one.
+pub async fn context_namespace(target: &KubeTarget) -> Result<String, CollectError> {
+    Ok(load_config(target).await?.0.default_namespace)
 }
 
 /// Every item of a list, following `continue` tokens.

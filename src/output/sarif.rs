@@ -48,15 +48,7 @@ pub fn render_at(report: &Report, catalog: &Catalog, origins: Option<&Origins>) 
                 props.insert("evidence".to_string(), ev.into());
             }
             let place = raw.and_then(|(o, p)| physical(o, p, l.link));
-            let from = place
-                .as_ref()
-                .and_then(|p| p.1.as_deref())
-                .map(|s| format!(" (rendered from {})", super::safe::text(s)))
-                .unwrap_or_default();
-            let text = match &f.fix {
-                Some(fix) => format!("{}: {}{from} Fix: {fix}", pod.pod, f.message),
-                None => format!("{}: {}{from}", pod.pod, f.message),
-            };
+            let text = message(&pod.pod.to_string(), f, place.as_ref());
             let mut location = Location::builder()
                 .logical_locations(vec![
                     LogicalLocation::builder()
@@ -104,6 +96,27 @@ pub fn render_at(report: &Report, catalog: &Catalog, origins: Option<&Origins>) 
     s
 }
 
+/// A result's text. At a manifest's line the change belongs in the manifest; the command is
+/// what would do the same to the running cluster (which a GitOps sync would undo).
+fn message(
+    pod: &str,
+    f: &crate::analysis::Finding,
+    place: Option<&(PhysicalLocation, Option<String>)>,
+) -> String {
+    let from = place
+        .and_then(|p| p.1.as_deref())
+        .map(|s| format!(" (rendered from {})", super::safe::text(s)))
+        .unwrap_or_default();
+    match (&f.fix, place.is_some()) {
+        (Some(fix), true) => format!(
+            "{pod}: {}{from}. Change it in this manifest; on a running cluster the same fix is: {fix}",
+            f.message
+        ),
+        (Some(fix), false) => format!("{pod}: {}{from} Fix: {fix}", f.message),
+        (None, _) => format!("{pod}: {}{from}", f.message),
+    }
+}
+
 /// Where in the manifests a link's fix goes: the ServiceAccount's own manifest (else the pod
 /// spec's `serviceAccountName`) for the service-account link, the pod template's metadata for
 /// the links its labels and annotations decide, else the workload's name; with the chart
@@ -127,7 +140,7 @@ fn physical(
         _ => (workload, workload.line),
     };
     let region = line.map(|l| Region::builder().start_line(l as i64).build());
-    let artifact = ArtifactLocation::builder().uri(origin.file.clone()).build();
+    let artifact = artifact(&origin.file)?;
     let physical = match region {
         Some(r) => PhysicalLocation::builder()
             .artifact_location(artifact)
@@ -138,6 +151,37 @@ fn physical(
             .build(),
     };
     Some((physical, origin.rendered_from.clone()))
+}
+
+/// A manifest's path as a SARIF artifact URI: relative paths against `%SRCROOT%` (the checkout
+/// code scanning resolves them in), others as `file://` URIs, percent-encoded (RFC 3986). Stdin
+/// (`<stdin>`) has no file to point at.
+fn artifact(path: &str) -> Option<ArtifactLocation> {
+    if path.starts_with('<') {
+        return None;
+    }
+    Some(match path.strip_prefix('/') {
+        Some(_) => ArtifactLocation::builder()
+            .uri(format!("file://{}", percent_encoded(path)))
+            .build(),
+        None => ArtifactLocation::builder()
+            .uri(percent_encoded(path))
+            .uri_base_id("%SRCROOT%")
+            .build(),
+    })
+}
+
+/// Every byte outside RFC 3986's unreserved set and `/` as `%XX`.
+fn percent_encoded(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// What could not be read, as the run's notifications; without the pods the run did not succeed.

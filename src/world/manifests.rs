@@ -1,8 +1,8 @@
 //! Kubernetes manifests (`widiag check -f`): the objects a pull request would apply, read with
 //! the world parser, with where each sits in its file (SARIF points there). [`apply`] lays them
 //! over a world as `kubectl apply` would leave it before any controller acts: an object replaces
-//! the one of the same kind and name, and the pods, ReplicaSets, Jobs and events of a replaced
-//! workload go (they belong to the old template).
+//! the one of the same kind and name (labels and annotations merged), and the pods, ReplicaSets,
+//! Jobs and events of a replaced workload go (they belong to the old template).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,6 +36,8 @@ pub struct Origin {
     pub file: String,
     /// 1-based document in the file.
     pub document: usize,
+    /// 1-based item of a `List` document.
+    pub item: Option<usize>,
     /// Line of `metadata.name`.
     pub line: Option<u64>,
     /// Line of the pod template's `metadata` (a Pod's own), where labels and annotations go.
@@ -69,35 +71,26 @@ impl Manifests {
 /// Reads manifests: every document (or `List` item) must be a Kubernetes object. Namespaced
 /// objects without a namespace get `namespace`, as `kubectl apply -n` gives them.
 pub fn read(sources: &[Source<'_>], namespace: &str) -> Result<Manifests, LoadError> {
-    let mut origins = BTreeMap::new();
+    let mut origins: Origins = BTreeMap::new();
     for source in sources {
-        for (doc, value) in parse::indexed_documents(source.name, source.text)? {
-            for (item, path, object) in items(&value) {
-                let at = |path: &[Seg]| Location {
-                    file: source.name.into(),
-                    document: doc + 1,
-                    item,
-                    line: parse::locate(source.text, doc, path).map(|a| a.0),
-                    column: None,
-                };
-                let (key, origin) =
-                    origin(source, doc, &path, object, namespace).map_err(|message| {
-                        LoadError::Shape {
-                            at: Box::new(at(&path)),
-                            message,
-                        }
-                    })?;
-                if let Some(first) = origins.insert(key.clone(), origin) {
-                    return Err(LoadError::Shape {
-                        at: Box::new(at(&path)),
-                        message: format!(
-                            "{} {}/{} is also defined in {} document {}: which one would be \
-                             applied depends on the order",
-                            key.1, key.0, key.2, first.file, first.document
-                        ),
-                    });
-                }
+        for (key, origin) in origins_of(source, namespace)? {
+            if let Some(first) = origins.get(&key) {
+                return Err(LoadError::Shape {
+                    at: Box::new(Location {
+                        file: origin.file.clone(),
+                        document: origin.document,
+                        item: origin.item,
+                        line: origin.line,
+                        column: None,
+                    }),
+                    message: format!(
+                        "{} {}/{} is also defined in {} document {}: which one would be \
+                         applied depends on the order",
+                        key.1, key.0, key.2, first.file, first.document
+                    ),
+                });
             }
+            origins.insert(key, origin);
         }
     }
     let mut world = parse::parse_world(sources)?;
@@ -106,6 +99,60 @@ pub fn read(sources: &[Source<'_>], namespace: &str) -> Result<Manifests, LoadEr
         objects: world.kube,
         origins,
     })
+}
+
+/// Every object of one file with its place, the lines found in one pass over the text.
+fn origins_of(source: &Source<'_>, namespace: &str) -> Result<Vec<(Key, Origin)>, LoadError> {
+    let docs = parse::indexed_documents(source.name, source.text)?;
+    let mut found = Vec::new();
+    // Per object, three (document, path) lines to look up: its name, template, ServiceAccount.
+    let mut wanted: Vec<(usize, Vec<Seg>)> = Vec::new();
+    for (doc, value) in &docs {
+        for (item, path, object) in items(value) {
+            let key = identify(object, namespace).map_err(|message| LoadError::Shape {
+                at: Box::new(Location {
+                    file: source.name.into(),
+                    document: doc + 1,
+                    item,
+                    line: parse::locate(source.text, *doc, &path).map(|a| a.0),
+                    column: None,
+                }),
+                message,
+            })?;
+            let under = |tail: &[&str]| {
+                let mut p = path.clone();
+                p.extend(tail.iter().map(|k| Seg::Key((*k).into())));
+                p
+            };
+            let template = template_path(&key.1);
+            let field = |last: &[&str]| match template {
+                Some(t) => under(&[t, last].concat()),
+                // Never a node's path: a kind with no pod template has no such line.
+                None => vec![Seg::Index(usize::MAX)],
+            };
+            found.push((key, *doc, item, wanted.len()));
+            wanted.push((*doc, under(&["metadata", "name"])));
+            wanted.push((*doc, field(&["metadata"])));
+            wanted.push((*doc, field(&["spec", "serviceAccountName"])));
+        }
+    }
+    let lines = parse::lines_of(source.text, &wanted);
+    let text_lines: Vec<&str> = source.text.lines().collect();
+    Ok(found
+        .into_iter()
+        .map(|(key, doc, item, i)| {
+            let origin = Origin {
+                file: source.name.into(),
+                document: doc + 1,
+                item,
+                line: lines[i],
+                template_line: lines[i + 1],
+                service_account_line: lines[i + 2],
+                rendered_from: helm_source(&text_lines, lines[i].filter(|_| item.is_none())),
+            };
+            (key, origin)
+        })
+        .collect())
 }
 
 /// The objects of a document with their 1-based item index and path: a `List`'s items, or the
@@ -132,14 +179,8 @@ fn items(doc: &Value) -> Vec<(Option<usize>, Vec<Seg>, &Value)> {
     }
 }
 
-/// An object's key and place, or why it is not a Kubernetes object.
-fn origin(
-    source: &Source<'_>,
-    doc: usize,
-    path: &[Seg],
-    object: &Value,
-    namespace: &str,
-) -> Result<(Key, Origin), String> {
+/// An object's key, or why it is not a Kubernetes object.
+fn identify(object: &Value, namespace: &str) -> Result<Key, String> {
     let text = |k: &str| object.get(k).and_then(Value::as_str);
     let (Some(api_version), Some(kind)) = (text("apiVersion"), text("kind")) else {
         return Err(
@@ -167,38 +208,7 @@ fn origin(
         Some(ns) if !ns.is_empty() => ns.to_string(),
         _ => namespace.to_string(),
     };
-    // Only paths the object has: `locate` falls back to the nearest ancestor.
-    let at = |tail: &[&str]| {
-        let mut node = object;
-        for k in tail {
-            node = node.get(k)?;
-        }
-        let mut p = path.to_vec();
-        p.extend(tail.iter().map(|k| Seg::Key((*k).into())));
-        parse::locate(source.text, doc, &p).map(|a| a.0)
-    };
-    let (template_line, service_account_line) = match template_path(kind) {
-        Some(t) => {
-            let meta: Vec<&str> = t.iter().copied().chain(["metadata"]).collect();
-            let sa: Vec<&str> = t
-                .iter()
-                .copied()
-                .chain(["spec", "serviceAccountName"])
-                .collect();
-            (at(&meta), at(&sa))
-        }
-        None => (None, None),
-    };
-    let line = at(&["metadata", "name"]);
-    let origin = Origin {
-        file: source.name.into(),
-        document: doc + 1,
-        line,
-        template_line,
-        service_account_line,
-        rendered_from: helm_source(source.text, line),
-    };
-    Ok(((ns, kind.to_string(), name.to_string()), origin))
+    Ok((ns, kind.to_string(), name.to_string()))
 }
 
 /// Where the pod template of a kind sits (a Pod is its own).
@@ -213,14 +223,14 @@ fn template_path(kind: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-/// `# Source: chart/templates/x.yaml`, the comment `helm template` writes above each document,
-/// found between a line of the document and the `---` before it.
-fn helm_source(text: &str, line_in_document: Option<u64>) -> Option<String> {
-    let first = usize::try_from(line_in_document?).ok()?;
-    text.lines()
-        .take(first.saturating_sub(1))
-        .collect::<Vec<_>>()
-        .into_iter()
+/// `# Source: chart/templates/x.yaml`, the comment `helm template` writes above each document:
+/// between the line of the document's name (1-based) and the `---` before it. Each document's
+/// own lines are read once; `List` items (which Helm never writes) have none.
+fn helm_source(lines: &[&str], name_line: Option<u64>) -> Option<String> {
+    let name = usize::try_from(name_line?).ok()?;
+    lines
+        .get(..name.saturating_sub(1))?
+        .iter()
         .rev()
         .take_while(|l| !l.starts_with("---"))
         .find_map(|l| l.trim().strip_prefix("# Source: "))
@@ -332,11 +342,48 @@ fn ns_name(meta: &ObjectMeta) -> (String, String) {
     )
 }
 
-/// Objects of `new` replace those of `base` with the same namespace and name.
+/// Objects of `new` replace those of `base` with the same namespace and name, as `kubectl
+/// apply` leaves them: the manifest's spec, and the cluster's labels and annotations that the
+/// manifest does not set kept beside its own (a client-id annotated by hand, a namespace label
+/// another tool manages). A key the previous apply set and this manifest drops would go; which
+/// those are only the last-applied annotation knows, so they are kept.
 fn replace<T: Metadata<Ty = ObjectMeta> + Clone>(base: &mut Vec<T>, new: &[T]) {
+    let mut old: BTreeMap<(String, String), T> = BTreeMap::new();
     let names: BTreeSet<(String, String)> = new.iter().map(|o| ns_name(o.metadata())).collect();
-    base.retain(|o| !names.contains(&ns_name(o.metadata())));
-    base.extend(new.iter().cloned());
+    base.retain(|o| {
+        let key = ns_name(o.metadata());
+        if names.contains(&key) {
+            old.insert(key, o.clone());
+            return false;
+        }
+        true
+    });
+    base.extend(new.iter().map(|o| {
+        let mut o = o.clone();
+        if let Some(before) = old.get(&ns_name(o.metadata())) {
+            let before = before.metadata();
+            let meta = o.metadata_mut();
+            keep_others(&mut meta.labels, before.labels.as_ref());
+            keep_others(&mut meta.annotations, before.annotations.as_ref());
+        }
+        o
+    }));
+}
+
+/// The cluster's keys the manifest does not set, added to the manifest's map.
+fn keep_others(
+    manifest: &mut Option<BTreeMap<String, String>>,
+    cluster: Option<&BTreeMap<String, String>>,
+) {
+    for (k, v) in cluster.into_iter().flatten() {
+        if k == "kubectl.kubernetes.io/last-applied-configuration" {
+            continue;
+        }
+        manifest
+            .get_or_insert_with(BTreeMap::new)
+            .entry(k.clone())
+            .or_insert_with(|| v.clone());
+    }
 }
 
 #[cfg(test)]
@@ -430,9 +477,11 @@ mod tests {
         apply(&mut world, &m);
         let k = &world.kube;
         assert_eq!(k.service_accounts.len(), 1);
-        assert!(
-            k.service_accounts[0].metadata.annotations.is_none(),
-            "replaced"
+        let kept = k.service_accounts[0].metadata.annotations.as_ref();
+        assert_eq!(
+            kept.and_then(|a| a.get("old")).map(String::as_str),
+            Some("x"),
+            "an annotation made outside the manifest survives the apply"
         );
         assert_eq!(k.deployments.len(), 1);
         assert!(

@@ -1,9 +1,9 @@
-//! Finds where a field path sits in YAML (or JSON) text, by walking parser events.
-//! Used only on the error path, so the happy path parses once.
+//! Finds where a field path sits in YAML (or JSON) text, by walking parser events. Load errors
+//! use it on their way out; manifests (`check -f`) look up all their objects' lines in one pass.
 
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Seg {
     Key(String),
     Index(usize),
@@ -51,44 +51,85 @@ enum Frame {
 /// 1-based document index and 1-based (line, column) of the deepest node on `path` inside
 /// document `doc` (0-based). Falls back to the nearest existing ancestor.
 pub fn locate(text: &str, doc: usize, path: &[Seg]) -> Option<(u64, u64)> {
-    let mut docs_seen = 0usize;
-    let mut in_doc = false;
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut current: Vec<Seg> = Vec::new();
     let mut best: Option<(usize, (u64, u64))> = None;
+    let complete = walk(text, |d, cur, at| {
+        if d > doc {
+            return false;
+        }
+        if d == doc {
+            consider(cur, path, at, &mut best);
+        }
+        true
+    });
+    // A parse error before the document ends leaves nothing reliable to point at.
+    if !complete && best.is_none() {
+        return None;
+    }
+    best.map(|(_, at)| at)
+}
+
+/// The line of each `(document, path)` in `wanted` that exists exactly, in one pass over the
+/// text (manifests locate several fields of every object; one `locate` each would re-read the
+/// file from the start every time).
+pub fn lines_of(text: &str, wanted: &[(usize, Vec<Seg>)]) -> Vec<Option<u64>> {
+    let index: std::collections::HashMap<(usize, &[Seg]), usize> = wanted
+        .iter()
+        .enumerate()
+        .map(|(i, (doc, path))| ((*doc, path.as_slice()), i))
+        .collect();
+    let mut out = vec![None; wanted.len()];
+    walk(text, |doc, path, (line, _)| {
+        if let Some(&i) = index.get(&(doc, path)) {
+            out[i].get_or_insert(line);
+        }
+        true
+    });
+    out
+}
+
+/// Calls `visit(document, path, (line, column))` for every node of every document, in order,
+/// until it returns false. False when the text stopped parsing before its end.
+fn walk(text: &str, mut visit: impl FnMut(usize, &[Seg], (u64, u64)) -> bool) -> bool {
+    let mut docs_seen = 0usize;
+    let mut stack: Vec<Frame> = Vec::new();
+    // The path to the node; a document's root is not part of it.
+    let mut current: Vec<Seg> = Vec::new();
     for ev in Parser::new_from_str(text) {
-        let (event, span) = ev.ok()?;
+        let Ok((event, span)) = ev else {
+            return false;
+        };
         let at = (span.start.line() as u64, span.start.col() as u64 + 1);
         match event {
             Event::DocumentStart(..) => {
-                in_doc = docs_seen == doc;
                 docs_seen += 1;
+                stack.clear();
+                current.clear();
                 continue;
             }
-            Event::DocumentEnd => {
-                if in_doc {
-                    break;
-                }
-                continue;
-            }
-            _ if !in_doc => continue,
+            Event::DocumentEnd | Event::StreamStart | Event::StreamEnd => continue,
             _ => {}
         }
+        let doc = docs_seen.saturating_sub(1);
         // A key scalar in a mapping: remember it; its line is where the field is.
         if let (Event::Scalar(s, ..), Some(Frame::Map { key: key @ None })) =
             (&event, stack.last_mut())
         {
             *key = Some(s.to_string());
             current.push(Seg::Key(s.to_string()));
-            consider(&current, path, at, &mut best);
+            let go_on = visit(doc, &current, at);
             current.pop();
+            if !go_on {
+                return true;
+            }
             continue;
         }
-        let is_end = matches!(event, Event::MappingEnd | Event::SequenceEnd);
-        if is_end {
+        if matches!(event, Event::MappingEnd | Event::SequenceEnd) {
             stack.pop();
-            current.pop();
-            finish_value(&mut stack, &mut current);
+            // The root's end has no slot to leave.
+            if !stack.is_empty() {
+                current.pop();
+            }
+            finish_value(&mut stack);
             continue;
         }
         // A value node: its path is current + its slot in the parent.
@@ -100,7 +141,9 @@ pub fn locate(text: &str, doc: usize, path: &[Seg]) -> Option<(u64, u64)> {
         if let Some(s) = slot.clone() {
             current.push(s);
         }
-        consider(&current, path, at, &mut best);
+        if !visit(doc, &current, at) {
+            return true;
+        }
         match event {
             Event::MappingStart(..) => stack.push(Frame::Map { key: None }),
             Event::SequenceStart(..) => stack.push(Frame::Seq { next: 0 }),
@@ -108,19 +151,14 @@ pub fn locate(text: &str, doc: usize, path: &[Seg]) -> Option<(u64, u64)> {
                 if slot.is_some() {
                     current.pop();
                 }
-                finish_value(&mut stack, &mut current);
-                continue;
+                finish_value(&mut stack);
             }
         }
-        if slot.is_none() {
-            // The document root: keep `current` aligned with the stack.
-            current.push(Seg::Key(String::new()));
-        }
     }
-    best.map(|(_, at)| at)
+    true
 }
 
-fn finish_value(stack: &mut [Frame], _current: &mut [Seg]) {
+fn finish_value(stack: &mut [Frame]) {
     match stack.last_mut() {
         Some(Frame::Map { key }) => *key = None,
         Some(Frame::Seq { next }) => *next += 1,
@@ -128,13 +166,8 @@ fn finish_value(stack: &mut [Frame], _current: &mut [Seg]) {
     }
 }
 
-fn consider(current: &[Seg], path: &[Seg], at: (u64, u64), best: &mut Option<(usize, (u64, u64))>) {
-    // The root placeholder (empty key) is not part of the path.
-    let cur: Vec<&Seg> = current
-        .iter()
-        .filter(|s| **s != Seg::Key(String::new()))
-        .collect();
-    if cur.len() > path.len() || !cur.iter().zip(path).all(|(a, b)| *a == b) {
+fn consider(cur: &[Seg], path: &[Seg], at: (u64, u64), best: &mut Option<(usize, (u64, u64))>) {
+    if cur.len() > path.len() || !cur.iter().zip(path).all(|(a, b)| a == b) {
         return;
     }
     let depth = cur.len();

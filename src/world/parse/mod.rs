@@ -27,7 +27,7 @@ pub fn indexed_documents(name: &str, text: &str) -> Result<Vec<(usize, Value)>, 
     documents::documents(name, text).map(|(_, d)| d)
 }
 pub use error::{LoadError, Location};
-pub use locate::{Seg, display_path, locate};
+pub use locate::{Seg, display_path, lines_of, locate};
 
 use super::{Ignored, World};
 
