@@ -886,6 +886,32 @@ fn access_policies_that_never_match_are_named_live() {
     assert!(link(&run.report, pod, "resource").starts_with("pass"));
 }
 
+/// A data role held through nested Entra groups (issue 19): widiag reads the identity's
+/// transitive memberships from Graph and the groups' role assignments from ARM, and the lab's
+/// vault grants through the groups as Azure RBAC does.
+#[test]
+fn a_role_held_through_nested_groups_grants_live() {
+    let run = live_check("access-rbac-group", &[]);
+    let pod = "default/wi-kv-test";
+    assert_eq!(link(&run.report, pod, "access"), "pass");
+    assert!(
+        link(&run.report, pod, "resource").starts_with("pass"),
+        "{}",
+        run.output
+    );
+    assert!(
+        run.output.contains("through group platform-secret-readers"),
+        "{}",
+        run.output
+    );
+    assert!(
+        run.requests
+            .iter()
+            .any(|r| r.path.contains("/transitiveMemberOf/microsoft.graph.group")),
+        "memberships come from Graph"
+    );
+}
+
 /// The JWKS no longer has the key tokens are signed with (a rotation that skipped the JWKS):
 /// the token's kid is not in the JWKS (WI703) and Entra rejects the assertion (AADSTS700027).
 #[test]

@@ -47,6 +47,8 @@ pub struct Index<'w> {
     pub fics_by_identity: HashMap<&'w str, Vec<&'w FederatedCredential>>,
     pub fics_by_subject: HashMap<&'w str, Vec<&'w FederatedCredential>>,
     pub roles_by_principal: HashMap<String, Vec<&'w RoleAssignment>>,
+    /// Direct memberships: member object id (lower case) -> its groups.
+    pub groups_by_member: HashMap<String, Vec<&'w Group>>,
     pub vaults_by_name: HashMap<String, &'w KeyVault>,
     pub storage_by_name: HashMap<String, &'w StorageAccount>,
     pub tokens: HashMap<ObjRef, &'w CapturedToken>,
@@ -234,6 +236,7 @@ impl<'w> Index<'w> {
             fics_by_identity,
             fics_by_subject,
             roles_by_principal: roles_by_principal(&az.role_assignments),
+            groups_by_member: groups_by_member(&az.groups),
             vaults_by_name: by_folded(&az.vaults, |v| Some(v.name.as_str())),
             storage_by_name: by_folded(&az.storage_accounts, |s| Some(s.name.as_str())),
             tokens: world
@@ -295,6 +298,33 @@ impl<'w> Index<'w> {
     pub fn config_map(&self, ns: &str, name: &str) -> Option<&'w ConfigMap> {
         self.config_maps.get(&(ns, name)).copied()
     }
+
+    /// The groups `principal` belongs to, directly or through other groups, as Entra resolves
+    /// membership for role assignments (each once, a cycle followed once).
+    pub fn groups_of(&self, principal: &str) -> Vec<&'w Group> {
+        let mut out: Vec<&'w Group> = Vec::new();
+        let mut queue = vec![lower_owned(principal)];
+        while let Some(member) = queue.pop() {
+            for g in self.groups_by_member.get(&member).into_iter().flatten() {
+                if !out.iter().any(|o| o.id.eq_ignore_ascii_case(&g.id)) {
+                    out.push(g);
+                    queue.push(lower_owned(&g.id));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Each member's groups, by the member's object id (lower case).
+fn groups_by_member(groups: &[Group]) -> HashMap<String, Vec<&Group>> {
+    let mut by_member: HashMap<String, Vec<&Group>> = HashMap::new();
+    for g in groups {
+        for m in &g.members {
+            by_member.entry(lower_owned(m)).or_default().push(g);
+        }
+    }
+    by_member
 }
 
 const CLOUDS: [&str; 4] = [

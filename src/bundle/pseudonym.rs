@@ -175,6 +175,7 @@ impl Pseudonyms {
                     .iter()
                     .filter_map(|s| s.display_name.as_deref()),
             )
+            .chain(az.groups.iter().filter_map(|g| g.display_name.as_deref()))
         {
             self.whole
                 .entry(name.to_string())

@@ -228,13 +228,39 @@ fn azure(world: &World, ix: &Index<'_>, wanted: &Wanted<'_>, out: &mut World) {
         .filter_map(|i| i.principal_id.as_deref().map(lower_owned))
         .chain(o.service_principals.iter().map(|s| lower_owned(&s.id)))
         .collect();
+    // The groups the principals belong to, through nested ones too: their roles count.
+    let holders = with_groups(principals, &az.groups);
+    o.groups = az
+        .groups
+        .iter()
+        .filter(|g| holders.contains(&lower_owned(&g.id)))
+        .cloned()
+        .collect();
     o.role_assignments = az
         .role_assignments
         .iter()
-        .filter(|r| principals.contains(&lower_owned(&r.principal_id)))
+        .filter(|r| holders.contains(&lower_owned(&r.principal_id)))
         .cloned()
         .collect();
     target_resources(world, ix, out);
+}
+
+/// `principals` (lower case) and every group holding one of them, through nested groups.
+fn with_groups(
+    mut holders: BTreeSet<String>,
+    groups: &[crate::world::azure::Group],
+) -> BTreeSet<String> {
+    loop {
+        let before = holders.len();
+        for g in groups {
+            if g.members.iter().any(|m| holders.contains(&lower_owned(m))) {
+                holders.insert(lower_owned(&g.id));
+            }
+        }
+        if holders.len() == before {
+            return holders;
+        }
+    }
 }
 
 /// Owners of a credential for one of the pods' subjects: it explains a mismatch even on

@@ -13,6 +13,10 @@ pub const WORLDS: &[(&str, &str)] = &[
         include_str!("../../assets/worlds/access-kv-compound-policy.yaml"),
     ),
     (
+        "access-rbac-group",
+        include_str!("../../assets/worlds/access-rbac-group.yaml"),
+    ),
+    (
         "edge-cases",
         include_str!("../../assets/worlds/edge-cases.yaml"),
     ),

@@ -7,7 +7,7 @@
 //! SDK's archived legacy branch, takes azure_core 0.21's credential trait (not azure_identity
 //! 1.x's) and brings a second TLS stack that ignores `SSL_CERT_FILE` (wire-protocols.md §6).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use azure_core::credentials::TokenCredential;
@@ -229,6 +229,7 @@ impl AzureReader {
         }
         self.identity_credentials(&mut found, &arm, wanted).await;
         self.applications(&mut found, wanted).await;
+        self.group_memberships(&mut found, wanted).await;
         self.role_assignments(&mut found, &arm, &subs).await;
         (found.world, found.gaps)
     }
@@ -336,7 +337,82 @@ impl AzureReader {
         AppLookup { apps, sps, fics }
     }
 
-    /// Role assignments of every principal found, in every subscription read.
+    /// The groups the pods' identities belong to, transitively (Graph `transitiveMemberOf`):
+    /// role assignments to a group reach its members.
+    async fn group_memberships(&self, found: &mut Found, wanted: &Wanted) {
+        let az = &found.world.azure;
+        let principals: BTreeSet<String> = az
+            .identities
+            .iter()
+            .filter(|i| {
+                i.client_id
+                    .as_deref()
+                    .is_some_and(|c| wanted.client_ids.contains(&c.to_ascii_lowercase()))
+            })
+            .filter_map(|i| i.principal_id.clone())
+            .chain(az.service_principals.iter().map(|s| s.id.clone()))
+            // Only GUIDs go into the URL.
+            .filter(|p| crate::untrusted::grammar::guid(p))
+            .collect();
+        if principals.is_empty() {
+            return;
+        }
+        let graph = match self.token(&self.cloud.graph_scope()).await {
+            Ok(t) => t,
+            Err(g) => {
+                found.gaps.push(g);
+                return;
+            }
+        };
+        let g = self.cloud.graph;
+        let graph = graph.as_str();
+        let lists = join_all(principals.iter().map(|p| {
+            let url = format!(
+                "{g}/v1.0/servicePrincipals/{p}/transitiveMemberOf/microsoft.graph.group?$select=id,displayName"
+            );
+            let needed = "GroupMember.Read.All (Microsoft Graph)".to_string();
+            async move {
+                let r = self.pages("list group memberships", url, graph, needed).await;
+                (p, r)
+            }
+        }))
+        .await;
+        // One document per group, whichever principals it was found for.
+        let mut groups: BTreeMap<String, (Value, BTreeSet<String>)> = BTreeMap::new();
+        for (p, r) in lists {
+            match r {
+                Ok(items) => {
+                    for g in items {
+                        let Some(id) = g["id"].as_str().map(str::to_ascii_lowercase) else {
+                            continue;
+                        };
+                        let entry = groups
+                            .entry(id)
+                            .or_insert_with(|| (g["displayName"].clone(), BTreeSet::new()));
+                        entry.1.insert(p.clone());
+                    }
+                }
+                Err(gap) => found.gaps.push(gap),
+            }
+        }
+        let docs: Vec<Value> = groups
+            .into_iter()
+            .map(|(id, (name, members))| {
+                json!({
+                    "@odata.type": "#microsoft.graph.group",
+                    "id": id,
+                    "displayName": name,
+                    "members": members.iter().map(|m| json!({ "id": m })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        if !docs.is_empty() {
+            found.absorb("list group memberships", json!({ "value": docs }));
+        }
+    }
+
+    /// Role assignments of every principal found, and of the groups they belong to, in every
+    /// subscription read.
     async fn role_assignments(&self, found: &mut Found, arm: &str, subs: &[String]) {
         let az = &found.world.azure;
         let principals: BTreeSet<String> = az
@@ -344,6 +420,8 @@ impl AzureReader {
             .iter()
             .filter_map(|i| i.principal_id.clone())
             .chain(az.service_principals.iter().map(|s| s.id.clone()))
+            .chain(az.groups.iter().map(|g| g.id.clone()))
+            .filter(|p| crate::untrusted::grammar::guid(p))
             .collect();
         let lists = join_all(subs.iter().flat_map(|sub| {
             principals.iter().map(move |p| {

@@ -478,6 +478,14 @@ pub fn handle_graph(read: Read<'_>) -> Response {
                     .collect(),
             )
         }
+        ["v1.0", "servicePrincipals", object_id, "transitiveMemberOf", cast @ ..]
+            if cast.is_empty() || cast == ["microsoft.graph.group"] =>
+        {
+            match member_of(world, object_id) {
+                Ok(groups) => ("directoryObjects", groups),
+                Err(response) => return *response,
+            }
+        }
         _ => {
             return graph_error(
                 StatusCode::BAD_REQUEST,
@@ -489,6 +497,38 @@ pub fn handle_graph(read: Read<'_>) -> Response {
     let mut body = page(items, query, &base, "@odata.nextLink");
     body["@odata.context"] = json!(format!("{GRAPH_HOST}/v1.0/$metadata#{context}"));
     json_response(StatusCode::OK, body)
+}
+
+/// The groups a service principal belongs to, transitively, as Graph lists them; 404 for an
+/// object Graph does not know.
+fn member_of(world: &World, object_id: &str) -> Result<Vec<Value>, Box<Response>> {
+    let az = &world.azure;
+    let known = az
+        .service_principals
+        .iter()
+        .any(|s| s.id.eq_ignore_ascii_case(object_id))
+        || az.identities.iter().any(|i| {
+            i.principal_id
+                .as_deref()
+                .is_some_and(|p| p.eq_ignore_ascii_case(object_id))
+        });
+    if !known {
+        return Err(Box::new(graph_error(
+            StatusCode::NOT_FOUND,
+            "Request_ResourceNotFound",
+            &format!(
+                "Resource '{object_id}' does not exist or one of its queried reference-property objects are not present."
+            ),
+        )));
+    }
+    // The first holder is the principal itself.
+    let holders = crate::lab::rbac::holders(world, object_id);
+    Ok(az
+        .groups
+        .iter()
+        .filter(|g| holders.iter().skip(1).any(|h| h.eq_ignore_ascii_case(&g.id)))
+        .map(|g| json!({"@odata.type": "#microsoft.graph.group", "id": g.id, "displayName": g.display_name}))
+        .collect())
 }
 
 /// Why Graph would not serve this read at all: the bearer, `LabBehaviour.azureDenied` naming

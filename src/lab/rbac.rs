@@ -62,11 +62,32 @@ pub fn builtin(guid: &str) -> Option<&'static Definition> {
 /// Roles are found by the GUID at the end of `roleDefinitionId` only, as ARM resolves them; a
 /// custom role (not in the dump) permits nothing here.
 pub fn allowed(world: &World, principal: &str, resource: &str, op: Operation<'_>) -> bool {
+    let holders = holders(world, principal);
     world.azure.role_assignments.iter().any(|a| {
-        a.principal_id.eq_ignore_ascii_case(principal)
+        holders
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(&a.principal_id))
             && inherits(&a.scope, resource)
             && builtin(a.role_guid()).is_some_and(|d| d.permits(op))
     })
+}
+
+/// The principal and every group it is a member of, through nested groups too: Azure RBAC
+/// counts an assignment to any of them.
+pub fn holders(world: &World, principal: &str) -> Vec<String> {
+    let mut holders = vec![principal.to_ascii_lowercase()];
+    let mut i = 0;
+    while i < holders.len() {
+        let member = holders[i].clone();
+        for g in &world.azure.groups {
+            let contains = g.members.iter().any(|m| m.eq_ignore_ascii_case(&member));
+            if contains && !holders.contains(&g.id.to_ascii_lowercase()) {
+                holders.push(g.id.to_ascii_lowercase());
+            }
+        }
+        i += 1;
+    }
+    holders
 }
 
 /// ARM's operation wildcards: `*` stands for any run of characters; names compare without case.

@@ -14,6 +14,8 @@ pub struct AzureObjects {
     pub vaults: Vec<KeyVault>,
     pub storage_accounts: Vec<StorageAccount>,
     pub role_assignments: Vec<RoleAssignment>,
+    /// Entra groups, with the members the world knows (role assignments to a group reach them).
+    pub groups: Vec<Group>,
 }
 
 impl AzureObjects {
@@ -26,11 +28,23 @@ impl AzureObjects {
             + self.vaults.len()
             + self.storage_accounts.len()
             + self.role_assignments.len()
+            + self.groups.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// A Microsoft Entra group (`#microsoft.graph.group`, as `GET /groups/{id}?$expand=members`
+/// prints it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    pub id: String,
+    pub display_name: Option<String>,
+    /// Object ids of its direct members: service principals, users, other groups.
+    pub members: Vec<String>,
 }
 
 /// `Microsoft.ContainerService/managedClusters`.

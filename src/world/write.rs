@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::azure::{
-    AccessPolicy, Application, CredentialOwner, FederatedCredential, KeyVault, ManagedCluster,
-    ManagedIdentity, NetworkAcls, RoleAssignment, ServicePrincipal, StorageAccount,
+    AccessPolicy, Application, CredentialOwner, FederatedCredential, Group, KeyVault,
+    ManagedCluster, ManagedIdentity, NetworkAcls, RoleAssignment, ServicePrincipal, StorageAccount,
 };
 use super::{WIDIAG_API_VERSION, World};
 
@@ -116,6 +116,7 @@ fn azure(world: &World, out: &mut Vec<Value>) {
     out.extend(az.vaults.iter().map(vault));
     out.extend(az.storage_accounts.iter().map(storage));
     out.extend(az.role_assignments.iter().map(role_assignment));
+    out.extend(az.groups.iter().map(group));
 }
 
 /// `{id, name, type, location, properties}` with absent values left out, as ARM prints them.
@@ -207,6 +208,15 @@ fn application(a: &Application, fics: &[&FederatedCredential]) -> Value {
         "displayName": a.display_name,
         "signInAudience": a.sign_in_audience,
         "federatedIdentityCredentials": fics.iter().map(|f| graph_fic(f)).collect::<Vec<_>>(),
+    }))
+}
+
+fn group(g: &Group) -> Value {
+    prune(json!({
+        "@odata.type": "#microsoft.graph.group",
+        "id": g.id,
+        "displayName": g.display_name,
+        "members": g.members.iter().map(|m| json!({ "id": m })).collect::<Vec<_>>(),
     }))
 }
 

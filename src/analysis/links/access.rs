@@ -8,7 +8,7 @@ use crate::analysis::roles;
 use crate::analysis::subject::Resolved;
 use crate::analysis::targets::{self, Target};
 use crate::world::azure::{
-    AccessPolicy, KeyVault, NetworkAcls, RoleAssignment, StorageAccount, scope_covers,
+    AccessPolicy, Group, KeyVault, NetworkAcls, RoleAssignment, StorageAccount, scope_covers,
 };
 use crate::world::live::Gap;
 
@@ -41,17 +41,16 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         return;
     };
     // Without the role assignments, "no data role" would be a guess.
-    let unread = cx.ix.gap("list role assignments", &s.at.namespace);
-    let roles: &[&RoleAssignment] = cx
+    // A group's role counts too: unread memberships leave "no role" as unknown as unread roles.
+    let unread = cx
         .ix
-        .roles_by_principal
-        .get(lower(principal).as_ref())
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+        .gap("list role assignments", &s.at.namespace)
+        .or_else(|| cx.ix.gap("list group memberships", &s.at.namespace));
+    let grants = Grants::of(cx.ix, principal);
     for t in &found.targets {
         match t {
             Target::KeyVault { name, source } => match cx.ix.vaults_by_name.get(name) {
-                Some(v) => vault(cx, b, v, principal, roles, unread, source),
+                Some(v) => vault(cx, b, v, principal, &grants, unread, source),
                 None => missing(b, name, source),
             },
             Target::Blob {
@@ -67,7 +66,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                         container: container.as_deref(),
                         user_delegation: *user_delegation,
                     },
-                    roles,
+                    &grants,
                     unread,
                     source,
                 ),
@@ -81,6 +80,46 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         resolved.name(),
         names.join(", ")
     ));
+}
+
+/// The role assignments that reach the identity: its principal's own and those of the groups
+/// it belongs to (transitively), each named with the group it comes through.
+struct Grants<'w> {
+    roles: Vec<&'w RoleAssignment>,
+    groups: Vec<&'w Group>,
+}
+
+impl<'w> Grants<'w> {
+    fn of(ix: &crate::analysis::index::Index<'w>, principal: &str) -> Self {
+        let groups = ix.groups_of(principal);
+        let held = |id: &str| {
+            ix.roles_by_principal
+                .get(lower(id).as_ref())
+                .into_iter()
+                .flatten()
+                .copied()
+        };
+        let roles = held(principal)
+            .chain(groups.iter().flat_map(|g| held(&g.id)))
+            .collect();
+        Grants { roles, groups }
+    }
+
+    /// Where an assignment holds, and the group it reaches the identity through.
+    fn at(&self, r: &RoleAssignment) -> String {
+        match self
+            .groups
+            .iter()
+            .find(|g| g.id.eq_ignore_ascii_case(&r.principal_id))
+        {
+            Some(g) => format!(
+                "at {}, through group {}",
+                r.scope,
+                g.display_name.as_deref().unwrap_or(&g.id)
+            ),
+            None => format!("at {}", r.scope),
+        }
+    }
 }
 
 fn missing(b: &mut LinkBuilder<'_>, name: &str, source: &str) {
@@ -106,10 +145,11 @@ fn vault(
     b: &mut LinkBuilder<'_>,
     v: &KeyVault,
     principal: &str,
-    roles: &[&RoleAssignment],
+    grants: &Grants<'_>,
     unread: Option<&Gap>,
     source: &str,
 ) {
+    let roles = &grants.roles;
     b.fact(
         Evidence::fact(
             format!("Key Vault {}", v.name),
@@ -127,7 +167,7 @@ fn vault(
         .collect();
     let policies = Policies::for_identity(v, principal, cx.subject.resolved);
     if v.rbac_authorization {
-        vault_rbac(b, v, &covering, policies.any(), unread);
+        vault_rbac(b, v, (&covering, grants), policies.any(), unread);
     } else {
         vault_policies(b, v, principal, &policies, &covering);
     }
@@ -150,7 +190,7 @@ fn vault_vars(r: &mut super::Raised, v: &KeyVault) {
 fn vault_rbac(
     b: &mut LinkBuilder<'_>,
     v: &KeyVault,
-    covering: &[&&RoleAssignment],
+    (covering, grants): (&[&&RoleAssignment], &Grants<'_>),
     has_policy: bool,
     unread: Option<&Gap>,
 ) {
@@ -164,7 +204,7 @@ fn vault_rbac(
                 "role",
                 roles::display(r.role_guid(), r.role_definition_name.as_deref()),
             )
-            .with_note(format!("at {}", r.scope)),
+            .with_note(grants.at(r)),
         );
     } else if let Some(g) = unread {
         roles_unread(b, g, &v.name, "reading secrets");
@@ -333,7 +373,7 @@ fn storage(
     b: &mut LinkBuilder<'_>,
     a: &StorageAccount,
     want: Want<'_>,
-    roles: &[&RoleAssignment],
+    grants: &Grants<'_>,
     unread: Option<&Gap>,
     source: &str,
 ) {
@@ -348,9 +388,9 @@ fn storage(
         )
         .with_note(format!("from {source}")),
     );
-    let said_unread = blob_data_role(b, a, container, roles, unread);
+    let said_unread = blob_data_role(b, a, container, grants, unread);
     if user_delegation {
-        delegation_key(b, a, roles, unread, said_unread);
+        delegation_key(b, a, grants, unread, said_unread);
     }
     firewall(
         b,
@@ -376,9 +416,10 @@ fn blob_data_role(
     b: &mut LinkBuilder<'_>,
     a: &StorageAccount,
     container: Option<&str>,
-    roles: &[&RoleAssignment],
+    grants: &Grants<'_>,
     unread: Option<&Gap>,
 ) -> bool {
+    let roles = &grants.roles;
     let container_id = container.map(|c| format!("{}/blobServices/default/containers/{c}", a.id));
     let target_id = container_id.as_deref().unwrap_or(&a.id);
     let covering: Vec<&&RoleAssignment> = roles
@@ -395,7 +436,7 @@ fn blob_data_role(
                 "role",
                 roles::display(r.role_guid(), r.role_definition_name.as_deref()),
             )
-            .with_note(format!("at {}", r.scope)),
+            .with_note(grants.at(r)),
         ),
         None => {
             // A data role at some container of this account still counts for blobs there.
@@ -425,10 +466,11 @@ fn blob_data_role(
 fn delegation_key(
     b: &mut LinkBuilder<'_>,
     a: &StorageAccount,
-    roles: &[&RoleAssignment],
+    grants: &Grants<'_>,
     unread: Option<&Gap>,
     said_unread: bool,
 ) {
+    let roles = &grants.roles;
     let account_scope = roles
         .iter()
         .any(|r| scope_covers(&r.scope, &a.id) && role_of(r).is_some_and(|x| x.delegation_key));
@@ -448,7 +490,7 @@ fn delegation_key(
                     "role",
                     roles::display(r2.role_guid(), r2.role_definition_name.as_deref()),
                 )
-                .with_note(format!("at {} (container scope)", r2.scope)),
+                .with_note(format!("{} (container scope)", grants.at(r2))),
             );
         }
     }

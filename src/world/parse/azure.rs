@@ -108,6 +108,14 @@ pub(super) fn add_graph(
                 app_owner_organization_id: sp.app_owner_organization_id,
             });
         }
+        "#microsoft.graph.group" => {
+            let g: GraphGroup = cx.typed(&what, &item)?;
+            world.azure.groups.push(Group {
+                id: g.id,
+                display_name: g.display_name,
+                members: g.members.into_iter().map(|m| m.id).collect(),
+            });
+        }
         _ => cx.ignore(world, ty, &describe(&item)),
     }
     Ok(())
@@ -399,6 +407,22 @@ struct GraphApp {
     sign_in_audience: Option<String>,
     #[serde(default)]
     federated_identity_credentials: Vec<GraphFic>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphGroup {
+    id: String,
+    #[serde(default)]
+    display_name: Option<String>,
+    /// `$expand=members`: directory objects, of which widiag keeps the id.
+    #[serde(default)]
+    members: Vec<GraphMember>,
+}
+
+#[derive(Deserialize)]
+struct GraphMember {
+    id: String,
 }
 
 #[derive(Deserialize)]
