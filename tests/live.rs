@@ -912,6 +912,27 @@ fn a_role_held_through_nested_groups_grants_live() {
     );
 }
 
+/// A data role assigned at a management group two levels above the subscription (issue 19):
+/// ARM lists it at the subscription for the principal, the analysis counts it as inherited, and
+/// the lab's vault grants it as Azure RBAC does.
+#[test]
+fn a_role_inherited_from_a_management_group_grants_live() {
+    let run = live_check("access-mg-inherited", &[]);
+    let pod = "default/wi-kv-test";
+    assert_eq!(link(&run.report, pod, "access"), "pass", "{}", run.output);
+    assert!(
+        link(&run.report, pod, "resource").starts_with("pass"),
+        "{}",
+        run.output
+    );
+    assert!(
+        run.output
+            .contains("at /providers/Microsoft.Management/managementGroups/contoso-platform"),
+        "{}",
+        run.output
+    );
+}
+
 /// The JWKS no longer has the key tokens are signed with (a rotation that skipped the JWKS):
 /// the token's kid is not in the JWKS (WI703) and Entra rejects the assertion (AADSTS700027).
 #[test]

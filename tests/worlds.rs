@@ -18,6 +18,16 @@ type Expect = (
 /// (world, pod, verdict, every finding as (link, code) in chain order).
 const EXPECTED: &[Expect] = &[
     (
+        "access-mg-inherited",
+        "default/wi-kv-test",
+        "pass",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
         "access-rbac-group",
         "default/wi-kv-test",
         "pass",

@@ -49,6 +49,9 @@ pub struct Index<'w> {
     pub roles_by_principal: HashMap<String, Vec<&'w RoleAssignment>>,
     /// Direct memberships: member object id (lower case) -> its groups.
     pub groups_by_member: HashMap<String, Vec<&'w Group>>,
+    /// Management-group hierarchy: a subscription's or management group's id (lower case) ->
+    /// the management groups directly above it.
+    pub scope_parents: HashMap<String, Vec<String>>,
     pub vaults_by_name: HashMap<String, &'w KeyVault>,
     pub storage_by_name: HashMap<String, &'w StorageAccount>,
     pub tokens: HashMap<ObjRef, &'w CapturedToken>,
@@ -237,6 +240,7 @@ impl<'w> Index<'w> {
             fics_by_subject,
             roles_by_principal: roles_by_principal(&az.role_assignments),
             groups_by_member: groups_by_member(&az.groups),
+            scope_parents: scope_parents(&az.management_groups),
             vaults_by_name: by_folded(&az.vaults, |v| Some(v.name.as_str())),
             storage_by_name: by_folded(&az.storage_accounts, |s| Some(s.name.as_str())),
             tokens: world
@@ -299,6 +303,35 @@ impl<'w> Index<'w> {
         self.config_maps.get(&(ns, name)).copied()
     }
 
+    /// Whether a role assignment at `scope` reaches `resource_id`: `scope` is the resource or one
+    /// above it in ARM's path, or a management group above the resource's subscription (through
+    /// nested management groups), or the root scope `/`.
+    pub fn covers(&self, scope: &str, resource_id: &str) -> bool {
+        if scope_covers(scope, resource_id) {
+            return true;
+        }
+        let scope = lower_owned(scope.trim_end_matches('/'));
+        if !scope.starts_with("/providers/microsoft.management/managementgroups/") {
+            return false;
+        }
+        let Some(sub) = arm_segment(resource_id, "subscriptions") else {
+            return false;
+        };
+        let mut queue = vec![format!("/subscriptions/{}", lower_owned(sub))];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(child) = queue.pop() {
+            for parent in self.scope_parents.get(&child).into_iter().flatten() {
+                if *parent == scope {
+                    return true;
+                }
+                if seen.insert(parent.clone()) {
+                    queue.push(parent.clone());
+                }
+            }
+        }
+        false
+    }
+
     /// The groups `principal` belongs to, directly or through other groups, as Entra resolves
     /// membership for role assignments (each once, a cycle followed once).
     pub fn groups_of(&self, principal: &str) -> Vec<&'w Group> {
@@ -314,6 +347,28 @@ impl<'w> Index<'w> {
         }
         out
     }
+}
+
+/// The management groups directly above each subscription and management group, from both
+/// ends of the hierarchy (a group's children and a group's parent).
+fn scope_parents(groups: &[ManagementGroup]) -> HashMap<String, Vec<String>> {
+    let mut parents: HashMap<String, Vec<String>> = HashMap::new();
+    let mut add = |child: &str, parent: &str| {
+        let list = parents.entry(lower_owned(child)).or_default();
+        let parent = lower_owned(parent);
+        if !list.contains(&parent) {
+            list.push(parent);
+        }
+    };
+    for g in groups {
+        for c in &g.children {
+            add(c, &g.id);
+        }
+        if let Some(p) = &g.parent {
+            add(&g.id, p);
+        }
+    }
+    parents
 }
 
 /// Each member's groups, by the member's object id (lower case).

@@ -176,6 +176,8 @@ fn azure(world: &World, ix: &Index<'_>, wanted: &Wanted<'_>, out: &mut World) {
     let subject_owners = subject_owners(world, &sas);
     let o = &mut out.azure;
     o.clusters = az.clusters.clone();
+    // The hierarchy is small and any of it may carry an inherited role.
+    o.management_groups = az.management_groups.clone();
     o.identities = az
         .identities
         .iter()

@@ -13,6 +13,10 @@ pub const WORLDS: &[(&str, &str)] = &[
         include_str!("../../assets/worlds/access-kv-compound-policy.yaml"),
     ),
     (
+        "access-mg-inherited",
+        include_str!("../../assets/worlds/access-mg-inherited.yaml"),
+    ),
+    (
         "access-rbac-group",
         include_str!("../../assets/worlds/access-rbac-group.yaml"),
     ),

@@ -436,17 +436,55 @@ impl AzureReader {
                 );
                 let needed =
                     format!("Microsoft.Authorization/roleAssignments/read on subscription {sub}");
-                self.pages("list role assignments", url, arm, needed)
+                async move {
+                    let r = self.pages("list role assignments", url, arm, needed).await;
+                    (sub, r)
+                }
             })
         }))
         .await;
-        for r in lists {
+        for (sub, r) in lists {
             match r {
-                Ok(items) => found.absorb("list role assignments", json!({ "value": items })),
+                Ok(items) => {
+                    let above = management_groups_above(sub, &items);
+                    found.absorb("list role assignments", json!({ "value": items }));
+                    if !above.is_empty() {
+                        found.absorb("list role assignments", json!({ "value": above }));
+                    }
+                }
                 Err(g) => found.gaps.push(g),
             }
         }
     }
+}
+
+/// The management groups an assignment listed at subscription `sub` sits at: ARM lists with a
+/// principal filter "at, above or below the scope", so each is above the subscription. Recorded
+/// as a management group holding it, so the analysis sees the inheritance.
+fn management_groups_above(sub: &str, assignments: &[Value]) -> Vec<Value> {
+    const MG: &str = "/providers/microsoft.management/managementgroups/";
+    let scopes: BTreeSet<String> = assignments
+        .iter()
+        .filter_map(|a| {
+            a["properties"]["scope"]
+                .as_str()
+                .or(a["scope"].as_str())
+                .map(str::to_string)
+        })
+        .filter(|s| s.to_ascii_lowercase().starts_with(MG))
+        .collect();
+    scopes
+        .into_iter()
+        .map(|scope| {
+            let name = scope.rsplit('/').next().unwrap_or_default().to_string();
+            json!({
+                "id": scope,
+                "name": name,
+                "type": "Microsoft.Management/managementGroups",
+                "properties": { "children": [{ "id": format!("/subscriptions/{sub}"), "type": "/subscriptions" }] },
+            })
+        })
+        .collect()
 }
 
 /// What Graph answered for one client ID; each part a gap when it could not be read.

@@ -275,9 +275,14 @@ fn provider_resources(az: &AzureObjects, sub: &str, ty: &str, query: &str) -> Op
             .collect(),
         "microsoft.authorization/roleassignments" => {
             let principal = query_param(query, "$filter").and_then(|f| filter_value(&f));
+            // "at, above or below the scope": management groups above the subscription too.
+            let subscription = format!("/subscriptions/{sub}");
             az.role_assignments
                 .iter()
-                .filter(|r| in_sub(&r.scope, sub))
+                .filter(|r| {
+                    in_sub(&r.scope, sub)
+                        || crate::lab::rbac::above_subscription(az, &r.scope, &subscription)
+                })
                 .filter(|r| {
                     principal
                         .as_deref()

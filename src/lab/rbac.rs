@@ -67,9 +67,53 @@ pub fn allowed(world: &World, principal: &str, resource: &str, op: Operation<'_>
         holders
             .iter()
             .any(|h| h.eq_ignore_ascii_case(&a.principal_id))
-            && inherits(&a.scope, resource)
+            && (inherits(&a.scope, resource)
+                || above_subscription(&world.azure, &a.scope, resource))
             && builtin(a.role_guid()).is_some_and(|d| d.permits(op))
     })
+}
+
+/// Whether `scope` is a management group above the subscription `resource` lies in: ARM walks
+/// each subscription's and management group's parent up to the tenant root.
+pub fn above_subscription(az: &crate::world::AzureObjects, scope: &str, resource: &str) -> bool {
+    let parts: Vec<&str> = resource.split('/').filter(|p| !p.is_empty()).collect();
+    let Some(sub) = parts
+        .windows(2)
+        .find(|w| w[0].eq_ignore_ascii_case("subscriptions"))
+        .map(|w| format!("/subscriptions/{}", w[1]))
+    else {
+        return false;
+    };
+    let groups = &az.management_groups;
+    let parents_of = |child: &str| -> Vec<String> {
+        groups
+            .iter()
+            .filter(|g| g.children.iter().any(|c| c.eq_ignore_ascii_case(child)))
+            .map(|g| g.id.clone())
+            .chain(
+                groups
+                    .iter()
+                    .filter(|g| g.id.eq_ignore_ascii_case(child))
+                    .filter_map(|g| g.parent.clone()),
+            )
+            .collect()
+    };
+    let scope = scope.trim_end_matches('/');
+    let mut frontier = vec![sub];
+    // A hierarchy is at most six levels deep below the root; a cycle in a world ends here too.
+    for _ in 0..8 {
+        let mut next = Vec::new();
+        for child in &frontier {
+            for p in parents_of(child) {
+                if p.trim_end_matches('/').eq_ignore_ascii_case(scope) {
+                    return true;
+                }
+                next.push(p);
+            }
+        }
+        frontier = next;
+    }
+    false
 }
 
 /// The principal and every group it is a member of, through nested groups too: Azure RBAC

@@ -16,6 +16,9 @@ pub struct AzureObjects {
     pub role_assignments: Vec<RoleAssignment>,
     /// Entra groups, with the members the world knows (role assignments to a group reach them).
     pub groups: Vec<Group>,
+    /// Management groups, each with its direct children (role assignments at one reach every
+    /// subscription below it).
+    pub management_groups: Vec<ManagementGroup>,
 }
 
 impl AzureObjects {
@@ -29,6 +32,7 @@ impl AzureObjects {
             + self.storage_accounts.len()
             + self.role_assignments.len()
             + self.groups.len()
+            + self.management_groups.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -45,6 +49,19 @@ pub struct Group {
     pub display_name: Option<String>,
     /// Object ids of its direct members: service principals, users, other groups.
     pub members: Vec<String>,
+}
+
+/// `Microsoft.Management/managementGroups`, flattened: nested children are groups of their own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagementGroup {
+    /// `/providers/Microsoft.Management/managementGroups/<name>`.
+    pub id: String,
+    pub display_name: Option<String>,
+    /// The parent management group's id (`details.parent.id`).
+    pub parent: Option<String>,
+    /// Ids of the direct children: `/subscriptions/<id>` or management group ids.
+    pub children: Vec<String>,
 }
 
 /// `Microsoft.ContainerService/managedClusters`.

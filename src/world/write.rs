@@ -7,7 +7,8 @@ use serde_json::{Map, Value, json};
 
 use super::azure::{
     AccessPolicy, Application, CredentialOwner, FederatedCredential, Group, KeyVault,
-    ManagedCluster, ManagedIdentity, NetworkAcls, RoleAssignment, ServicePrincipal, StorageAccount,
+    ManagedCluster, ManagedIdentity, ManagementGroup, NetworkAcls, RoleAssignment,
+    ServicePrincipal, StorageAccount,
 };
 use super::{WIDIAG_API_VERSION, World};
 
@@ -117,6 +118,7 @@ fn azure(world: &World, out: &mut Vec<Value>) {
     out.extend(az.storage_accounts.iter().map(storage));
     out.extend(az.role_assignments.iter().map(role_assignment));
     out.extend(az.groups.iter().map(group));
+    out.extend(az.management_groups.iter().map(management_group));
 }
 
 /// `{id, name, type, location, properties}` with absent values left out, as ARM prints them.
@@ -209,6 +211,33 @@ fn application(a: &Application, fics: &[&FederatedCredential]) -> Value {
         "signInAudience": a.sign_in_audience,
         "federatedIdentityCredentials": fics.iter().map(|f| graph_fic(f)).collect::<Vec<_>>(),
     }))
+}
+
+fn management_group(m: &ManagementGroup) -> Value {
+    let name = m.id.rsplit('/').next().unwrap_or_default();
+    let children: Vec<Value> = m
+        .children
+        .iter()
+        .map(|c| {
+            let ty = if c.to_ascii_lowercase().starts_with("/subscriptions/") {
+                "/subscriptions"
+            } else {
+                "Microsoft.Management/managementGroups"
+            };
+            json!({ "id": c, "type": ty })
+        })
+        .collect();
+    arm(
+        &m.id,
+        name,
+        "Microsoft.Management/managementGroups",
+        None,
+        json!({
+            "displayName": m.display_name,
+            "details": m.parent.as_ref().map(|p| json!({ "parent": { "id": p } })),
+            "children": children,
+        }),
+    )
 }
 
 fn group(g: &Group) -> Value {

@@ -3,7 +3,7 @@
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
-use crate::analysis::index::lower;
+use crate::analysis::index::{Index, lower};
 use crate::analysis::roles;
 use crate::analysis::subject::Resolved;
 use crate::analysis::targets::{self, Target};
@@ -84,13 +84,14 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
 
 /// The role assignments that reach the identity: its principal's own and those of the groups
 /// it belongs to (transitively), each named with the group it comes through.
-struct Grants<'w> {
+struct Grants<'a, 'w> {
+    ix: &'a Index<'w>,
     roles: Vec<&'w RoleAssignment>,
     groups: Vec<&'w Group>,
 }
 
-impl<'w> Grants<'w> {
-    fn of(ix: &crate::analysis::index::Index<'w>, principal: &str) -> Self {
+impl<'a, 'w> Grants<'a, 'w> {
+    fn of(ix: &'a Index<'w>, principal: &str) -> Self {
         let groups = ix.groups_of(principal);
         let held = |id: &str| {
             ix.roles_by_principal
@@ -102,7 +103,12 @@ impl<'w> Grants<'w> {
         let roles = held(principal)
             .chain(groups.iter().flat_map(|g| held(&g.id)))
             .collect();
-        Grants { roles, groups }
+        Grants { ix, roles, groups }
+    }
+
+    /// Whether an assignment at `scope` reaches `resource_id` (management groups included).
+    fn covers(&self, scope: &str, resource_id: &str) -> bool {
+        self.ix.covers(scope, resource_id)
     }
 
     /// Where an assignment holds, and the group it reaches the identity through.
@@ -145,7 +151,7 @@ fn vault(
     b: &mut LinkBuilder<'_>,
     v: &KeyVault,
     principal: &str,
-    grants: &Grants<'_>,
+    grants: &Grants<'_, '_>,
     unread: Option<&Gap>,
     source: &str,
 ) {
@@ -163,7 +169,7 @@ fn vault(
     );
     let covering: Vec<&&RoleAssignment> = roles
         .iter()
-        .filter(|r| scope_covers(&r.scope, &v.id))
+        .filter(|r| cx.ix.covers(&r.scope, &v.id))
         .collect();
     let policies = Policies::for_identity(v, principal, cx.subject.resolved);
     if v.rbac_authorization {
@@ -190,7 +196,7 @@ fn vault_vars(r: &mut super::Raised, v: &KeyVault) {
 fn vault_rbac(
     b: &mut LinkBuilder<'_>,
     v: &KeyVault,
-    (covering, grants): (&[&&RoleAssignment], &Grants<'_>),
+    (covering, grants): (&[&&RoleAssignment], &Grants<'_, '_>),
     has_policy: bool,
     unread: Option<&Gap>,
 ) {
@@ -373,7 +379,7 @@ fn storage(
     b: &mut LinkBuilder<'_>,
     a: &StorageAccount,
     want: Want<'_>,
-    grants: &Grants<'_>,
+    grants: &Grants<'_, '_>,
     unread: Option<&Gap>,
     source: &str,
 ) {
@@ -416,7 +422,7 @@ fn blob_data_role(
     b: &mut LinkBuilder<'_>,
     a: &StorageAccount,
     container: Option<&str>,
-    grants: &Grants<'_>,
+    grants: &Grants<'_, '_>,
     unread: Option<&Gap>,
 ) -> bool {
     let roles = &grants.roles;
@@ -424,7 +430,7 @@ fn blob_data_role(
     let target_id = container_id.as_deref().unwrap_or(&a.id);
     let covering: Vec<&&RoleAssignment> = roles
         .iter()
-        .filter(|r| scope_covers(&r.scope, target_id))
+        .filter(|r| grants.covers(&r.scope, target_id))
         .collect();
     let data = covering
         .iter()
@@ -466,14 +472,14 @@ fn blob_data_role(
 fn delegation_key(
     b: &mut LinkBuilder<'_>,
     a: &StorageAccount,
-    grants: &Grants<'_>,
+    grants: &Grants<'_, '_>,
     unread: Option<&Gap>,
     said_unread: bool,
 ) {
     let roles = &grants.roles;
     let account_scope = roles
         .iter()
-        .any(|r| scope_covers(&r.scope, &a.id) && role_of(r).is_some_and(|x| x.delegation_key));
+        .any(|r| grants.covers(&r.scope, &a.id) && role_of(r).is_some_and(|x| x.delegation_key));
     if let (false, Some(g)) = (account_scope, unread) {
         if !said_unread {
             roles_unread(b, g, &a.name, "a user delegation key");

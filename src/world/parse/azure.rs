@@ -16,6 +16,7 @@ const FIC: &str = "microsoft.managedidentity/userassignedidentities/federatedide
 const VAULT: &str = "microsoft.keyvault/vaults";
 const STORAGE: &str = "microsoft.storage/storageaccounts";
 const ROLE_ASSIGNMENT: &str = "microsoft.authorization/roleassignments";
+const MANAGEMENT_GROUP: &str = "microsoft.management/managementgroups";
 
 pub(super) fn add_arm(
     cx: &Cx<'_>,
@@ -69,6 +70,17 @@ pub(super) fn add_arm(
         ROLE_ASSIGNMENT => {
             let p: RoleProps = cx.typed_at(&what, &props, &at)?;
             az.role_assignments.push(p.into_role_assignment(head));
+        }
+        MANAGEMENT_GROUP => {
+            let p: MgProps = cx.typed_at(&what, &props, &at)?;
+            let parent = p.details.and_then(|d| d.parent).map(|p| p.id);
+            flatten_mg(
+                head.id,
+                p.display_name,
+                parent,
+                p.children,
+                &mut az.management_groups,
+            );
         }
         _ => cx.ignore(world, ty, &describe(&item)),
     }
@@ -392,6 +404,65 @@ impl RoleProps {
             role_definition_id: self.role_definition_id,
             role_definition_name: self.role_definition_name,
             scope: self.scope,
+        }
+    }
+}
+
+/// `az account management-group show --expand --recurse`: children nest to any depth.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MgProps {
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    details: Option<MgDetails>,
+    #[serde(default)]
+    children: Option<Vec<MgChild>>,
+}
+
+#[derive(Deserialize)]
+struct MgDetails {
+    #[serde(default)]
+    parent: Option<MgParent>,
+}
+
+#[derive(Deserialize)]
+struct MgParent {
+    id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MgChild {
+    id: String,
+    #[serde(rename = "type", default)]
+    ty: String,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    children: Option<Vec<MgChild>>,
+}
+
+/// A management group and, as groups of their own, the management groups nested in it.
+fn flatten_mg(
+    id: String,
+    display_name: Option<String>,
+    parent: Option<String>,
+    children: Option<Vec<MgChild>>,
+    out: &mut Vec<ManagementGroup>,
+) {
+    let children = children.unwrap_or_default();
+    out.push(ManagementGroup {
+        id: id.clone(),
+        display_name,
+        parent,
+        children: children.iter().map(|c| c.id.clone()).collect(),
+    });
+    // A child listed without its own children is only a reference (a written-out world lists
+    // each management group as a document of its own).
+    for c in children {
+        if c.ty.to_ascii_lowercase().ends_with(MANAGEMENT_GROUP) && c.children.is_some() {
+            flatten_mg(c.id, c.display_name, Some(id.clone()), c.children, out);
         }
     }
 }
