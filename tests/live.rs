@@ -933,6 +933,27 @@ fn a_role_inherited_from_a_management_group_grants_live() {
     );
 }
 
+/// Custom roles (issue 19): widiag reads the subscription's custom role definitions and
+/// evaluates dataActions minus notDataActions; the lab's vault decides with its own evaluation.
+#[test]
+fn custom_roles_are_evaluated_live() {
+    let pod = "default/wi-kv-test";
+    let run = live_check("access-custom-role", &[]);
+    assert_eq!(link(&run.report, pod, "access"), "pass", "{}", run.output);
+    assert!(link(&run.report, pod, "resource").starts_with("pass"));
+    let run = live_check("access-custom-role-masked", &[]);
+    assert_eq!(link(&run.report, pod, "access"), "fail(WI1102)");
+    assert!(link(&run.report, pod, "resource").starts_with("fail"));
+    assert!(
+        run.output.contains("in notDataActions takes away"),
+        "{}",
+        run.output
+    );
+    // A definition ARM does not return stays unknown rather than "no role".
+    let run = live_check("access-custom-role-undefined", &[]);
+    assert_eq!(link(&run.report, pod, "access"), "unknown(WI1114)");
+}
+
 /// The JWKS no longer has the key tokens are signed with (a rotation that skipped the JWKS):
 /// the token's kid is not in the JWKS (WI703) and Entra rejects the assertion (AADSTS700027).
 #[test]

@@ -18,6 +18,38 @@ type Expect = (
 /// (world, pod, verdict, every finding as (link, code) in chain order).
 const EXPECTED: &[Expect] = &[
     (
+        "access-custom-role",
+        "default/wi-kv-test",
+        "pass",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "access-custom-role-masked",
+        "default/wi-kv-test",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("access", "WI1102"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "access-custom-role-undefined",
+        "default/wi-kv-test",
+        "unknown",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("access", "WI1114"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
         "access-mg-inherited",
         "default/wi-kv-test",
         "pass",

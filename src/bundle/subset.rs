@@ -176,7 +176,6 @@ fn azure(world: &World, ix: &Index<'_>, wanted: &Wanted<'_>, out: &mut World) {
     let subject_owners = subject_owners(world, &sas);
     let o = &mut out.azure;
     o.clusters = az.clusters.clone();
-    // The hierarchy is small and any of it may carry an inherited role.
     o.management_groups = az.management_groups.clone();
     o.identities = az
         .identities
@@ -244,7 +243,24 @@ fn azure(world: &World, ix: &Index<'_>, wanted: &Wanted<'_>, out: &mut World) {
         .filter(|r| holders.contains(&lower_owned(&r.principal_id)))
         .cloned()
         .collect();
+    o.role_definitions = definitions_of(&o.role_assignments, &az.role_definitions);
     target_resources(world, ix, out);
+}
+
+/// The definitions of the roles kept (custom roles): what they permit decides.
+fn definitions_of(
+    assignments: &[crate::world::azure::RoleAssignment],
+    definitions: &[crate::world::azure::RoleDefinition],
+) -> Vec<crate::world::azure::RoleDefinition> {
+    let guids: BTreeSet<String> = assignments
+        .iter()
+        .map(|r| lower_owned(r.role_guid()))
+        .collect();
+    definitions
+        .iter()
+        .filter(|d| guids.contains(&lower_owned(&d.guid)))
+        .cloned()
+        .collect()
 }
 
 /// `principals` (lower case) and every group holding one of them, through nested groups.

@@ -5,6 +5,18 @@
 /// (name, YAML) of every world in assets/worlds; a test keeps this list complete.
 pub const WORLDS: &[(&str, &str)] = &[
     (
+        "access-custom-role",
+        include_str!("../../assets/worlds/access-custom-role.yaml"),
+    ),
+    (
+        "access-custom-role-masked",
+        include_str!("../../assets/worlds/access-custom-role-masked.yaml"),
+    ),
+    (
+        "access-custom-role-undefined",
+        include_str!("../../assets/worlds/access-custom-role-undefined.yaml"),
+    ),
+    (
         "access-kv-app-object-id",
         include_str!("../../assets/worlds/access-kv-app-object-id.yaml"),
     ),

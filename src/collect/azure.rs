@@ -231,6 +231,7 @@ impl AzureReader {
         self.applications(&mut found, wanted).await;
         self.group_memberships(&mut found, wanted).await;
         self.role_assignments(&mut found, &arm, &subs).await;
+        self.custom_roles(&mut found, &arm, &subs).await;
         (found.world, found.gaps)
     }
 
@@ -335,6 +336,31 @@ impl AzureReader {
             }
         }
         AppLookup { apps, sps, fics }
+    }
+
+    /// The custom role definitions of every subscription read: what a custom role assigned to
+    /// an identity permits (built-in roles are known without asking).
+    async fn custom_roles(&self, found: &mut Found, arm: &str, subs: &[String]) {
+        let lists = join_all(subs.iter().map(|sub| {
+            let q = form_urlencoded::Serializer::new(String::new())
+                .append_pair("api-version", "2022-04-01")
+                .append_pair("$filter", "type eq 'CustomRole'")
+                .finish();
+            let url = format!(
+                "{}/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions?{q}",
+                self.cloud.arm
+            );
+            let needed =
+                format!("Microsoft.Authorization/roleDefinitions/read on subscription {sub}");
+            self.pages("list role definitions", url, arm, needed)
+        }))
+        .await;
+        for r in lists {
+            match r {
+                Ok(items) => found.absorb("list role definitions", json!({ "value": items })),
+                Err(g) => found.gaps.push(g),
+            }
+        }
     }
 
     /// The groups the pods' identities belong to, transitively (Graph `transitiveMemberOf`):

@@ -273,6 +273,15 @@ fn provider_resources(az: &AzureObjects, sub: &str, ty: &str, query: &str) -> Op
             .filter(|s| in_sub(&s.id, sub))
             .map(storage)
             .collect(),
+        "microsoft.authorization/roledefinitions" => {
+            let custom_only =
+                query_param(query, "$filter").is_some_and(|f| f.contains("CustomRole"));
+            az.role_definitions
+                .iter()
+                .filter(|d| !custom_only || d.role_type.as_deref() == Some("CustomRole"))
+                .map(role_definition)
+                .collect()
+        }
         "microsoft.authorization/roleassignments" => {
             let principal = query_param(query, "$filter").and_then(|f| filter_value(&f));
             // "at, above or below the scope": management groups above the subscription too.
@@ -407,6 +416,15 @@ fn storage(s: &StorageAccount) -> Value {
     }
     json!({"id": s.id, "name": s.name, "type": "Microsoft.Storage/storageAccounts", "kind": "StorageV2",
            "location": s.location, "properties": props})
+}
+
+fn role_definition(d: &RoleDefinition) -> Value {
+    json!({"id": d.id, "name": d.guid, "type": "Microsoft.Authorization/roleDefinitions",
+           "properties": {"roleName": d.role_name, "type": d.role_type,
+                          "permissions": d.permissions.iter().map(|p| json!({
+                              "actions": p.actions, "notActions": p.not_actions,
+                              "dataActions": p.data_actions, "notDataActions": p.not_data_actions,
+                          })).collect::<Vec<_>>()}})
 }
 
 fn role_assignment(r: &RoleAssignment) -> Value {

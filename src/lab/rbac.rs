@@ -69,8 +69,31 @@ pub fn allowed(world: &World, principal: &str, resource: &str, op: Operation<'_>
             .any(|h| h.eq_ignore_ascii_case(&a.principal_id))
             && (inherits(&a.scope, resource)
                 || above_subscription(&world.azure, &a.scope, resource))
-            && builtin(a.role_guid()).is_some_and(|d| d.permits(op))
+            && permits(&world.azure, a.role_guid(), op)
     })
+}
+
+/// Whether the role with this GUID permits `op`: a built-in role as published, or a custom role
+/// the world defines (each of its permission blocks evaluated as ARM does).
+fn permits(az: &crate::world::AzureObjects, guid: &str, op: Operation<'_>) -> bool {
+    if let Some(d) = builtin(guid) {
+        return d.permits(op);
+    }
+    az.role_definitions
+        .iter()
+        .filter(|d| d.guid.eq_ignore_ascii_case(guid))
+        .flat_map(|d| &d.permissions)
+        .any(|p| {
+            Definition {
+                id: guid.to_string(),
+                role_name: String::new(),
+                actions: p.actions.clone(),
+                not_actions: p.not_actions.clone(),
+                data_actions: p.data_actions.clone(),
+                not_data_actions: p.not_data_actions.clone(),
+            }
+            .permits(op)
+        })
 }
 
 /// Whether `scope` is a management group above the subscription `resource` lies in: ARM walks

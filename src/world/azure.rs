@@ -19,6 +19,8 @@ pub struct AzureObjects {
     /// Management groups, each with its direct children (role assignments at one reach every
     /// subscription below it).
     pub management_groups: Vec<ManagementGroup>,
+    /// Role definitions read from ARM (custom roles; built-in ones may be listed too).
+    pub role_definitions: Vec<RoleDefinition>,
 }
 
 impl AzureObjects {
@@ -33,6 +35,7 @@ impl AzureObjects {
             + self.role_assignments.len()
             + self.groups.len()
             + self.management_groups.len()
+            + self.role_definitions.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -49,6 +52,28 @@ pub struct Group {
     pub display_name: Option<String>,
     /// Object ids of its direct members: service principals, users, other groups.
     pub members: Vec<String>,
+}
+
+/// `Microsoft.Authorization/roleDefinitions`: what a role permits, as ARM stores it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleDefinition {
+    pub id: String,
+    /// The definition's GUID (ARM's `name`), which assignments name.
+    pub guid: String,
+    pub role_name: Option<String>,
+    /// `BuiltInRole` or `CustomRole`.
+    pub role_type: Option<String>,
+    pub permissions: Vec<RolePermissions>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolePermissions {
+    pub actions: Vec<String>,
+    pub not_actions: Vec<String>,
+    pub data_actions: Vec<String>,
+    pub not_data_actions: Vec<String>,
 }
 
 /// `Microsoft.Management/managementGroups`, flattened: nested children are groups of their own.

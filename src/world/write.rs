@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::azure::{
     AccessPolicy, Application, CredentialOwner, FederatedCredential, Group, KeyVault,
-    ManagedCluster, ManagedIdentity, ManagementGroup, NetworkAcls, RoleAssignment,
+    ManagedCluster, ManagedIdentity, ManagementGroup, NetworkAcls, RoleAssignment, RoleDefinition,
     ServicePrincipal, StorageAccount,
 };
 use super::{WIDIAG_API_VERSION, World};
@@ -119,6 +119,7 @@ fn azure(world: &World, out: &mut Vec<Value>) {
     out.extend(az.role_assignments.iter().map(role_assignment));
     out.extend(az.groups.iter().map(group));
     out.extend(az.management_groups.iter().map(management_group));
+    out.extend(az.role_definitions.iter().map(role_definition));
 }
 
 /// `{id, name, type, location, properties}` with absent values left out, as ARM prints them.
@@ -211,6 +212,25 @@ fn application(a: &Application, fics: &[&FederatedCredential]) -> Value {
         "signInAudience": a.sign_in_audience,
         "federatedIdentityCredentials": fics.iter().map(|f| graph_fic(f)).collect::<Vec<_>>(),
     }))
+}
+
+fn role_definition(d: &RoleDefinition) -> Value {
+    arm(
+        &d.id,
+        &d.guid,
+        "Microsoft.Authorization/roleDefinitions",
+        None,
+        json!({
+            "roleName": d.role_name,
+            "type": d.role_type,
+            "permissions": d.permissions.iter().map(|p| json!({
+                "actions": p.actions,
+                "notActions": p.not_actions,
+                "dataActions": p.data_actions,
+                "notDataActions": p.not_data_actions,
+            })).collect::<Vec<_>>(),
+        }),
+    )
 }
 
 fn management_group(m: &ManagementGroup) -> Value {

@@ -4,7 +4,7 @@ use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
 use crate::analysis::index::{Index, lower};
-use crate::analysis::roles;
+use crate::analysis::roles::{self, Known, Need};
 use crate::analysis::subject::Resolved;
 use crate::analysis::targets::{self, Target};
 use crate::world::azure::{
@@ -106,6 +106,31 @@ impl<'a, 'w> Grants<'a, 'w> {
         Grants { ix, roles, groups }
     }
 
+    /// The role an assignment names: a definition the world holds, else a built-in one.
+    fn role(&self, r: &RoleAssignment) -> Option<Known<'w>> {
+        Known::of(
+            &self.ix.world.azure.role_definitions,
+            r.role_guid(),
+            r.role_definition_name.as_deref(),
+        )
+    }
+
+    fn grants(&self, r: &RoleAssignment, need: Need) -> bool {
+        self.role(r).is_some_and(|k| k.grants(need))
+    }
+
+    fn lacks(&self, r: &RoleAssignment, need: Need) -> String {
+        self.role(r)
+            .map_or_else(|| "definition unknown".into(), |k| k.lacks(need))
+    }
+
+    fn name(&self, r: &RoleAssignment) -> String {
+        self.role(r).map_or_else(
+            || roles::display(r.role_guid(), r.role_definition_name.as_deref()),
+            |k| k.name(),
+        )
+    }
+
     /// Whether an assignment at `scope` reaches `resource_id` (management groups included).
     fn covers(&self, scope: &str, resource_id: &str) -> bool {
         self.ix.covers(scope, resource_id)
@@ -200,20 +225,15 @@ fn vault_rbac(
     has_policy: bool,
     unread: Option<&Gap>,
 ) {
-    let data = covering.iter().find(|r| {
-        roles::lookup(r.role_guid(), r.role_definition_name.as_deref())
-            .is_some_and(|x| x.reads_secrets)
-    });
+    let data = covering
+        .iter()
+        .find(|r| grants.grants(r, Need::ReadSecrets));
     if let Some(r) = data {
-        b.fact(
-            Evidence::fact(
-                "role",
-                roles::display(r.role_guid(), r.role_definition_name.as_deref()),
-            )
-            .with_note(grants.at(r)),
-        );
+        b.fact(Evidence::fact("role", grants.name(r)).with_note(grants.at(r)));
     } else if let Some(g) = unread {
         roles_unread(b, g, &v.name, "reading secrets");
+    } else if let Some(r) = covering.iter().find(|r| grants.role(r).is_none()) {
+        undefined_role(b, r, &v.name, Need::ReadSecrets);
     } else {
         let code = if has_policy {
             Code::WI1102
@@ -222,7 +242,7 @@ fn vault_rbac(
         };
         let msg = if code == Code::WI1102 {
             format!(
-                "vault {} uses Azure RBAC, so the access policy for the identity is ignored and no data role is assigned",
+                "vault {} uses Azure RBAC, so the access policy for the identity is ignored and no role assigned lets it read secrets",
                 v.name
             )
         } else {
@@ -232,14 +252,27 @@ fn vault_rbac(
         vault_vars(r, v);
         for c in covering {
             r.evidence(
-                Evidence::fact(
-                    "role",
-                    roles::display(c.role_guid(), c.role_definition_name.as_deref()),
-                )
-                .with_note("control plane only"),
+                Evidence::fact("role", grants.name(c))
+                    .with_note(grants.lacks(c, Need::ReadSecrets)),
             );
         }
     }
+}
+
+/// A role assigned where it would count, whose definition the world does not hold (a custom
+/// role not read): whether it grants is unknown, not "no role".
+fn undefined_role(b: &mut LinkBuilder<'_>, r: &RoleAssignment, target: &str, need: Need) {
+    let (op, _) = need.operation();
+    b.raise(
+        Code::WI1114,
+        format!(
+            "role {} is assigned on {target}, but its definition is not in the world, so whether it grants {op} is unknown",
+            r.role_guid()
+        ),
+    )
+    .evidence(Evidence::fact("roleDefinitionId", &r.role_definition_id).with_note(format!("at {}", r.scope)))
+    .var("role_definition_id", r.role_guid())
+    .var("target", target);
 }
 
 /// The access-policy entries that concern the identity, by how they name it.
@@ -412,10 +445,6 @@ fn storage_vars(r: &mut super::Raised, a: &StorageAccount) {
         .var("target", a.name.clone());
 }
 
-fn role_of(r: &RoleAssignment) -> Option<&'static roles::Role> {
-    roles::lookup(r.role_guid(), r.role_definition_name.as_deref())
-}
-
 /// A role that reads blobs in the container (or anywhere in the account when no container is
 /// known). Whether it said the role assignments were unread, so that is said once.
 fn blob_data_role(
@@ -432,26 +461,21 @@ fn blob_data_role(
         .iter()
         .filter(|r| grants.covers(&r.scope, target_id))
         .collect();
-    let data = covering
-        .iter()
-        .find(|r| role_of(r).is_some_and(|x| x.reads_blobs));
+    let data = covering.iter().find(|r| grants.grants(r, Need::ReadBlobs));
     let mut said_unread = false;
     match data {
-        Some(r) => b.fact(
-            Evidence::fact(
-                "role",
-                roles::display(r.role_guid(), r.role_definition_name.as_deref()),
-            )
-            .with_note(grants.at(r)),
-        ),
+        Some(r) => b.fact(Evidence::fact("role", grants.name(r)).with_note(grants.at(r))),
         None => {
             // A data role at some container of this account still counts for blobs there.
-            let anywhere = roles.iter().any(|r| {
-                scope_covers(&a.id, &r.scope) && role_of(r).is_some_and(|x| x.reads_blobs)
-            });
+            let anywhere = roles
+                .iter()
+                .any(|r| scope_covers(&a.id, &r.scope) && grants.grants(r, Need::ReadBlobs));
+            let undefined = covering.iter().find(|r| grants.role(r).is_none());
             if let Some(g) = unread {
                 roles_unread(b, g, &a.name, "reading blobs");
                 said_unread = true;
+            } else if let Some(r) = undefined {
+                undefined_role(b, r, &a.name, Need::ReadBlobs);
             } else if container.is_some() || !anywhere {
                 let r = b.raise(
                     Code::WI1108,
@@ -479,7 +503,7 @@ fn delegation_key(
     let roles = &grants.roles;
     let account_scope = roles
         .iter()
-        .any(|r| grants.covers(&r.scope, &a.id) && role_of(r).is_some_and(|x| x.delegation_key));
+        .any(|r| grants.covers(&r.scope, &a.id) && grants.grants(r, Need::DelegationKey));
     if let (false, Some(g)) = (account_scope, unread) {
         if !said_unread {
             roles_unread(b, g, &a.name, "a user delegation key");
@@ -492,11 +516,8 @@ fn delegation_key(
             .filter(|r| scope_covers(&a.id, &r.scope) && r.scope.len() > a.id.len())
         {
             r.evidence(
-                Evidence::fact(
-                    "role",
-                    roles::display(r2.role_guid(), r2.role_definition_name.as_deref()),
-                )
-                .with_note(format!("{} (container scope)", grants.at(r2))),
+                Evidence::fact("role", grants.name(r2))
+                    .with_note(format!("{} (container scope)", grants.at(r2))),
             );
         }
     }

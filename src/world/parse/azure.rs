@@ -17,6 +17,7 @@ const VAULT: &str = "microsoft.keyvault/vaults";
 const STORAGE: &str = "microsoft.storage/storageaccounts";
 const ROLE_ASSIGNMENT: &str = "microsoft.authorization/roleassignments";
 const MANAGEMENT_GROUP: &str = "microsoft.management/managementgroups";
+const ROLE_DEFINITION: &str = "microsoft.authorization/roledefinitions";
 
 pub(super) fn add_arm(
     cx: &Cx<'_>,
@@ -70,6 +71,16 @@ pub(super) fn add_arm(
         ROLE_ASSIGNMENT => {
             let p: RoleProps = cx.typed_at(&what, &props, &at)?;
             az.role_assignments.push(p.into_role_assignment(head));
+        }
+        ROLE_DEFINITION => {
+            let p: RoleDefProps = cx.typed_at(&what, &props, &at)?;
+            az.role_definitions.push(RoleDefinition {
+                guid: head.name.clone(),
+                id: head.id,
+                role_name: p.role_name,
+                role_type: p.role_type.or(p.arm_type.filter(|t| !t.contains('/'))),
+                permissions: p.permissions.into_iter().map(Into::into).collect(),
+            });
         }
         MANAGEMENT_GROUP => {
             let p: MgProps = cx.typed_at(&what, &props, &at)?;
@@ -404,6 +415,45 @@ impl RoleProps {
             role_definition_id: self.role_definition_id,
             role_definition_name: self.role_definition_name,
             scope: self.scope,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RoleDefProps {
+    #[serde(default)]
+    role_name: Option<String>,
+    /// `az` prints `roleType`; ARM's `properties.type` says the same (flat `az` output's
+    /// top-level `type` is the resource type instead).
+    #[serde(default)]
+    role_type: Option<String>,
+    #[serde(default, rename = "type")]
+    arm_type: Option<String>,
+    #[serde(default)]
+    permissions: Vec<ArmPermissions>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ArmPermissions {
+    #[serde(default)]
+    actions: Vec<String>,
+    #[serde(default)]
+    not_actions: Vec<String>,
+    #[serde(default)]
+    data_actions: Vec<String>,
+    #[serde(default)]
+    not_data_actions: Vec<String>,
+}
+
+impl From<ArmPermissions> for RolePermissions {
+    fn from(p: ArmPermissions) -> Self {
+        RolePermissions {
+            actions: p.actions,
+            not_actions: p.not_actions,
+            data_actions: p.data_actions,
+            not_data_actions: p.not_data_actions,
         }
     }
 }
