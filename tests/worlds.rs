@@ -18,6 +18,38 @@ type Expect = (
 /// (world, pod, verdict, every finding as (link, code) in chain order).
 const EXPECTED: &[Expect] = &[
     (
+        "access-blob-condition-allows",
+        "default/cats-api-deployment-6d9c7b5f4d-x2k9p",
+        "pass",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "access-blob-condition-denies",
+        "default/cats-api-deployment-6d9c7b5f4d-x2k9p",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("access", "WI1108"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "access-blob-condition-path",
+        "default/cats-api-deployment-6d9c7b5f4d-x2k9p",
+        "unknown",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("access", "WI1115"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
         "access-custom-role",
         "default/wi-kv-test",
         "pass",

@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod chain;
 pub mod codes;
 pub mod compare;
+pub mod conditions;
 pub mod config;
 pub mod describe;
 pub mod fleet;

@@ -5,6 +5,18 @@
 /// (name, YAML) of every world in assets/worlds; a test keeps this list complete.
 pub const WORLDS: &[(&str, &str)] = &[
     (
+        "access-blob-condition-allows",
+        include_str!("../../assets/worlds/access-blob-condition-allows.yaml"),
+    ),
+    (
+        "access-blob-condition-denies",
+        include_str!("../../assets/worlds/access-blob-condition-denies.yaml"),
+    ),
+    (
+        "access-blob-condition-path",
+        include_str!("../../assets/worlds/access-blob-condition-path.yaml"),
+    ),
+    (
         "access-custom-role",
         include_str!("../../assets/worlds/access-custom-role.yaml"),
     ),

@@ -229,6 +229,9 @@ pub struct RoleAssignment {
     /// As `az role assignment list` prints it, when given.
     pub role_definition_name: Option<String>,
     pub scope: String,
+    /// An ABAC condition (`condition`, version `conditionVersion`) that narrows the grant.
+    pub condition: Option<String>,
+    pub condition_version: Option<String>,
 }
 
 impl RoleAssignment {

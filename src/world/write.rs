@@ -341,6 +341,8 @@ fn role_assignment(r: &RoleAssignment) -> Value {
             "roleDefinitionId": r.role_definition_id,
             "roleDefinitionName": r.role_definition_name,
             "scope": r.scope,
+            "condition": r.condition,
+            "conditionVersion": r.condition_version,
         }),
     )
 }

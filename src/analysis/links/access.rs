@@ -3,6 +3,7 @@
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
+use crate::analysis::conditions::{self, Outcome};
 use crate::analysis::index::{Index, lower};
 use crate::analysis::roles::{self, Known, Need};
 use crate::analysis::subject::Resolved;
@@ -113,6 +114,14 @@ impl<'a, 'w> Grants<'a, 'w> {
             r.role_guid(),
             r.role_definition_name.as_deref(),
         )
+    }
+
+    /// What the assignment's ABAC condition does to `need` on `container`.
+    fn condition(&self, r: &RoleAssignment, need: Need, container: Option<&str>) -> Outcome {
+        match &r.condition {
+            None => Outcome::Allows,
+            Some(c) => conditions::evaluate(c, need.operation().0, container),
+        }
     }
 
     fn grants(&self, r: &RoleAssignment, need: Need) -> bool {
@@ -461,10 +470,24 @@ fn blob_data_role(
         .iter()
         .filter(|r| grants.covers(&r.scope, target_id))
         .collect();
-    let data = covering.iter().find(|r| grants.grants(r, Need::ReadBlobs));
+    let allowed = |r: &&&&RoleAssignment| {
+        grants.grants(r, Need::ReadBlobs)
+            && grants.condition(r, Need::ReadBlobs, container) == Outcome::Allows
+    };
+    let data = covering.iter().find(allowed);
     let mut said_unread = false;
     match data {
-        Some(r) => b.fact(Evidence::fact("role", grants.name(r)).with_note(grants.at(r))),
+        Some(r) => {
+            let mut e = Evidence::fact("role", grants.name(r)).with_note(grants.at(r));
+            if let Some(c) = &r.condition {
+                e = e.with_note(format!(
+                    "{}; its condition allows this container: {c}",
+                    grants.at(r)
+                ));
+            }
+            b.fact(e);
+        }
+        None if conditioned(b, grants, &covering, a, container) => {}
         None => {
             // A data role at some container of this account still counts for blobs there.
             let anywhere = roles
@@ -490,6 +513,56 @@ fn blob_data_role(
         }
     }
     said_unread
+}
+
+/// A data role whose condition decides: it restricts reading to another container (the role
+/// does not reach this one), or takes a form widiag does not evaluate (unknown, quoted). Whether
+/// it said so.
+fn conditioned(
+    b: &mut LinkBuilder<'_>,
+    grants: &Grants<'_, '_>,
+    covering: &[&&RoleAssignment],
+    a: &StorageAccount,
+    container: Option<&str>,
+) -> bool {
+    let data = covering
+        .iter()
+        .filter(|r| grants.grants(r, Need::ReadBlobs) && r.condition.is_some());
+    for r in data {
+        let condition = r.condition.as_deref().unwrap_or_default();
+        match grants.condition(r, Need::ReadBlobs, container) {
+            Outcome::Allows => {}
+            Outcome::Denies { container: only } => {
+                let raised = b.raise(
+                    Code::WI1108,
+                    format!(
+                        "{} on {} is conditioned to container {only:?}; the pod reads {:?}",
+                        grants.name(r),
+                        a.name,
+                        container.unwrap_or_default()
+                    ),
+                );
+                raised.evidence(Evidence::fact("condition", condition).with_note(grants.at(r)));
+                storage_vars(raised, a);
+                return true;
+            }
+            Outcome::Unknown => {
+                let raised = b.raise(
+                    Code::WI1115,
+                    format!(
+                        "{} on {} carries a condition widiag does not evaluate, so whether it allows reading {} is unknown",
+                        grants.name(r),
+                        a.name,
+                        container.map_or_else(|| "blobs".to_string(), |c| format!("container {c}"))
+                    ),
+                );
+                raised.evidence(Evidence::fact("condition", condition).with_note(grants.at(r)));
+                raised.var("target", a.name.clone());
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// A user delegation key needs a role at account scope or above; one on a container is not enough.

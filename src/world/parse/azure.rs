@@ -404,6 +404,10 @@ struct RoleProps {
     #[serde(default)]
     role_definition_name: Option<String>,
     scope: String,
+    #[serde(default)]
+    condition: Option<String>,
+    #[serde(default)]
+    condition_version: Option<String>,
 }
 
 impl RoleProps {
@@ -415,6 +419,8 @@ impl RoleProps {
             role_definition_id: self.role_definition_id,
             role_definition_name: self.role_definition_name,
             scope: self.scope,
+            condition: self.condition,
+            condition_version: self.condition_version,
         }
     }
 }
