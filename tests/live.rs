@@ -954,6 +954,44 @@ fn custom_roles_are_evaluated_live() {
     assert_eq!(link(&run.report, pod, "access"), "unknown(WI1114)");
 }
 
+/// ABAC conditions on a Storage data role (issue 19): ARM returns the condition with the
+/// assignment, widiag evaluates the documented container form, and the lab's Storage decides
+/// with its own reading of it.
+#[test]
+fn a_container_condition_is_evaluated_live() {
+    let pod = "default/cats-api-deployment-6d9c7b5f4d-x2k9p";
+    let run = live_check(
+        "access-blob-condition-allows",
+        &["--blob", "davydscats/cats"],
+    );
+    assert_eq!(link(&run.report, pod, "access"), "pass", "{}", run.output);
+    assert!(
+        link(&run.report, pod, "resource").starts_with("pass"),
+        "{}",
+        run.output
+    );
+    let run = live_check(
+        "access-blob-condition-denies",
+        &["--blob", "davydscats/cats"],
+    );
+    assert_eq!(
+        link(&run.report, pod, "access"),
+        "fail(WI1108)",
+        "{}",
+        run.output
+    );
+    assert!(
+        link(&run.report, pod, "resource").starts_with("fail"),
+        "{}",
+        run.output
+    );
+    assert!(
+        run.output.contains("conditioned to container"),
+        "{}",
+        run.output
+    );
+}
+
 /// The JWKS no longer has the key tokens are signed with (a rotation that skipped the JWKS):
 /// the token's kid is not in the JWKS (WI703) and Entra rejects the assertion (AADSTS700027).
 #[test]

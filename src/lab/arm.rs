@@ -438,7 +438,8 @@ fn role_assignment(r: &RoleAssignment) -> Value {
     };
     json!({"id": r.id, "name": r.id.rsplit('/').next(), "type": "Microsoft.Authorization/roleAssignments",
            "properties": {"principalId": r.principal_id, "principalType": r.principal_type,
-                          "roleDefinitionId": role, "scope": r.scope}})
+                          "roleDefinitionId": role, "scope": r.scope,
+                          "condition": r.condition, "conditionVersion": r.condition_version}})
 }
 
 fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {

@@ -70,7 +70,43 @@ pub fn allowed(world: &World, principal: &str, resource: &str, op: Operation<'_>
             && (inherits(&a.scope, resource)
                 || above_subscription(&world.azure, &a.scope, resource))
             && permits(&world.azure, a.role_guid(), op)
+            && a.condition
+                .as_deref()
+                .is_none_or(|c| condition_allows(c, op, resource))
     })
+}
+
+/// An ABAC condition's verdict on `op` at `resource`, for the one form the lab emulates: the
+/// actions it names (`ActionMatches{'...'}`) are allowed only where the container's name equals
+/// the one it gives. An operation it does not name is not restricted; any other form (blob
+/// paths, tags, sub-operations) is refused, as the lab cannot say what Storage would decide.
+fn condition_allows(condition: &str, op: Operation<'_>, resource: &str) -> bool {
+    let name = match op {
+        Operation::Action(n) | Operation::DataAction(n) => n,
+    };
+    let quoted_after = |marker: &str| -> Vec<String> {
+        condition
+            .match_indices(marker)
+            .filter_map(|(i, _)| {
+                let rest = &condition[i + marker.len()..];
+                let rest = rest.trim_start().strip_prefix('\'')?;
+                rest.split('\'').next().map(str::to_string)
+            })
+            .collect()
+    };
+    let actions = quoted_after("ActionMatches{");
+    if !actions.iter().any(|a| a.eq_ignore_ascii_case(name)) {
+        return true;
+    }
+    let supported = !condition.contains("SubOperationMatches") && !condition.contains(":path]");
+    let wanted = quoted_after("containers:name] StringEquals");
+    let container = resource
+        .split('/')
+        .collect::<Vec<_>>()
+        .windows(2)
+        .find(|w| w[0].eq_ignore_ascii_case("containers"))
+        .map(|w| w[1].to_string());
+    supported && wanted.len() == 1 && container.is_some_and(|c| c == wanted[0])
 }
 
 /// Whether the role with this GUID permits `op`: a built-in role as published, or a custom role
