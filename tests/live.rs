@@ -992,6 +992,25 @@ fn a_container_condition_is_evaluated_live() {
     );
 }
 
+/// A deny assignment over a granted role (issue 19): read from ARM, it wins in the analysis as
+/// in the lab's Key Vault (ForbiddenByRbac).
+#[test]
+fn a_deny_assignment_wins_over_a_role_live() {
+    let run = live_check("access-deny-assignment", &[]);
+    let pod = "default/wi-kv-test";
+    assert_eq!(
+        link(&run.report, pod, "access"),
+        "fail(WI1116)",
+        "{}",
+        run.output
+    );
+    assert!(
+        link(&run.report, pod, "resource").starts_with("fail"),
+        "{}",
+        run.output
+    );
+}
+
 /// The JWKS no longer has the key tokens are signed with (a rotation that skipped the JWKS):
 /// the token's kid is not in the JWKS (WI703) and Entra rejects the assertion (AADSTS700027).
 #[test]

@@ -18,6 +18,17 @@ type Expect = (
 /// (world, pod, verdict, every finding as (link, code) in chain order).
 const EXPECTED: &[Expect] = &[
     (
+        "access-deny-assignment",
+        "default/wi-kv-test",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("access", "WI1116"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
         "access-blob-condition-allows",
         "default/cats-api-deployment-6d9c7b5f4d-x2k9p",
         "pass",

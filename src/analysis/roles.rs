@@ -210,7 +210,7 @@ impl Known<'_> {
                 Need::ReadBlobs => r.reads_blobs,
                 Need::DelegationKey => r.delegation_key,
             },
-            Known::Defined(d) => d.permissions.iter().any(|p| verdict(p, need).is_ok()),
+            Known::Defined(d) => covers(&d.permissions, need),
         }
     }
 
@@ -234,6 +234,11 @@ impl Known<'_> {
             }
         }
     }
+}
+
+/// Whether any of these permission blocks (a role's or a deny assignment's) covers `need`.
+pub fn covers(blocks: &[RolePermissions], need: Need) -> bool {
+    blocks.iter().any(|p| verdict(p, need).is_ok())
 }
 
 /// Whether one permission block grants `need`: some allow pattern matches and no deny pattern

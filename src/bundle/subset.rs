@@ -177,6 +177,7 @@ fn azure(world: &World, ix: &Index<'_>, wanted: &Wanted<'_>, out: &mut World) {
     let o = &mut out.azure;
     o.clusters = az.clusters.clone();
     o.management_groups = az.management_groups.clone();
+    o.deny_assignments = az.deny_assignments.clone();
     o.identities = az
         .identities
         .iter()

@@ -29,6 +29,10 @@ pub const WORLDS: &[(&str, &str)] = &[
         include_str!("../../assets/worlds/access-custom-role-undefined.yaml"),
     ),
     (
+        "access-deny-assignment",
+        include_str!("../../assets/worlds/access-deny-assignment.yaml"),
+    ),
+    (
         "access-kv-app-object-id",
         include_str!("../../assets/worlds/access-kv-app-object-id.yaml"),
     ),

@@ -202,7 +202,7 @@ impl AzureReader {
         } else {
             wanted.subscriptions.clone()
         };
-        const KINDS: [(&str, &str); 4] = [
+        const KINDS: [(&str, &str); 5] = [
             (
                 "Microsoft.ManagedIdentity/userAssignedIdentities",
                 "list identities",
@@ -213,6 +213,10 @@ impl AzureReader {
             ),
             ("Microsoft.KeyVault/vaults", "list vaults"),
             ("Microsoft.Storage/storageAccounts", "list storage accounts"),
+            (
+                "Microsoft.Authorization/denyAssignments",
+                "list deny assignments",
+            ),
         ];
         let arm_ref = arm.as_str();
         let lists = join_all(subs.iter().flat_map(|sub| {

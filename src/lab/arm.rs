@@ -273,6 +273,12 @@ fn provider_resources(az: &AzureObjects, sub: &str, ty: &str, query: &str) -> Op
             .filter(|s| in_sub(&s.id, sub))
             .map(storage)
             .collect(),
+        "microsoft.authorization/denyassignments" => az
+            .deny_assignments
+            .iter()
+            .filter(|d| in_sub(&d.scope, sub))
+            .map(deny_assignment)
+            .collect(),
         "microsoft.authorization/roledefinitions" => {
             let custom_only =
                 query_param(query, "$filter").is_some_and(|f| f.contains("CustomRole"));
@@ -416,6 +422,18 @@ fn storage(s: &StorageAccount) -> Value {
     }
     json!({"id": s.id, "name": s.name, "type": "Microsoft.Storage/storageAccounts", "kind": "StorageV2",
            "location": s.location, "properties": props})
+}
+
+fn deny_assignment(d: &DenyAssignment) -> Value {
+    let ids = |v: &[String]| v.iter().map(|id| json!({"id": id})).collect::<Vec<_>>();
+    json!({"id": d.id, "name": d.id.rsplit('/').next(), "type": "Microsoft.Authorization/denyAssignments",
+           "properties": {"denyAssignmentName": d.name, "scope": d.scope,
+                          "permissions": d.permissions.iter().map(|p| json!({
+                              "actions": p.actions, "notActions": p.not_actions,
+                              "dataActions": p.data_actions, "notDataActions": p.not_data_actions,
+                          })).collect::<Vec<_>>(),
+                          "principals": ids(&d.principals), "excludePrincipals": ids(&d.exclude_principals),
+                          "doNotApplyToChildScopes": d.do_not_apply_to_child_scopes}})
 }
 
 fn role_definition(d: &RoleDefinition) -> Value {

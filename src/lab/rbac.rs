@@ -63,6 +63,9 @@ pub fn builtin(guid: &str) -> Option<&'static Definition> {
 /// custom role (not in the dump) permits nothing here.
 pub fn allowed(world: &World, principal: &str, resource: &str, op: Operation<'_>) -> bool {
     let holders = holders(world, principal);
+    if denied(world, &holders, resource, op) {
+        return false;
+    }
     world.azure.role_assignments.iter().any(|a| {
         holders
             .iter()
@@ -173,6 +176,41 @@ pub fn above_subscription(az: &crate::world::AzureObjects, scope: &str, resource
         frontier = next;
     }
     false
+}
+
+/// Whether a deny assignment takes `op` on `resource` away from these holders: ARM evaluates
+/// deny assignments before roles. Everyone is the all-zero object id.
+fn denied(world: &World, holders: &[String], resource: &str, op: Operation<'_>) -> bool {
+    world.azure.deny_assignments.iter().any(|d| {
+        let named = |ids: &[String]| {
+            ids.iter().any(|id| {
+                id == "00000000-0000-0000-0000-000000000000"
+                    || holders.iter().any(|h| h.eq_ignore_ascii_case(id))
+            })
+        };
+        let excluded = d
+            .exclude_principals
+            .iter()
+            .any(|id| holders.iter().any(|h| h.eq_ignore_ascii_case(id)));
+        let at = if d.do_not_apply_to_child_scopes {
+            d.scope.eq_ignore_ascii_case(resource)
+        } else {
+            inherits(&d.scope, resource)
+        };
+        at && named(&d.principals)
+            && !excluded
+            && d.permissions.iter().any(|p| {
+                Definition {
+                    id: d.id.clone(),
+                    role_name: String::new(),
+                    actions: p.actions.clone(),
+                    not_actions: p.not_actions.clone(),
+                    data_actions: p.data_actions.clone(),
+                    not_data_actions: p.not_data_actions.clone(),
+                }
+                .permits(op)
+            })
+    })
 }
 
 /// The principal and every group it is a member of, through nested groups too: Azure RBAC

@@ -21,6 +21,8 @@ pub struct AzureObjects {
     pub management_groups: Vec<ManagementGroup>,
     /// Role definitions read from ARM (custom roles; built-in ones may be listed too).
     pub role_definitions: Vec<RoleDefinition>,
+    /// Deny assignments (managed applications, deployment stacks): they win over any role.
+    pub deny_assignments: Vec<DenyAssignment>,
 }
 
 impl AzureObjects {
@@ -36,6 +38,7 @@ impl AzureObjects {
             + self.groups.len()
             + self.management_groups.len()
             + self.role_definitions.len()
+            + self.deny_assignments.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -52,6 +55,20 @@ pub struct Group {
     pub display_name: Option<String>,
     /// Object ids of its direct members: service principals, users, other groups.
     pub members: Vec<String>,
+}
+
+/// `Microsoft.Authorization/denyAssignments`: operations denied to principals at a scope.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DenyAssignment {
+    pub id: String,
+    pub name: Option<String>,
+    pub scope: String,
+    pub permissions: Vec<RolePermissions>,
+    /// Object ids it applies to; `00000000-0000-0000-0000-000000000000` is everyone.
+    pub principals: Vec<String>,
+    pub exclude_principals: Vec<String>,
+    pub do_not_apply_to_child_scopes: bool,
 }
 
 /// `Microsoft.Authorization/roleDefinitions`: what a role permits, as ARM stores it.

@@ -6,9 +6,9 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::azure::{
-    AccessPolicy, Application, CredentialOwner, FederatedCredential, Group, KeyVault,
-    ManagedCluster, ManagedIdentity, ManagementGroup, NetworkAcls, RoleAssignment, RoleDefinition,
-    ServicePrincipal, StorageAccount,
+    AccessPolicy, Application, CredentialOwner, DenyAssignment, FederatedCredential, Group,
+    KeyVault, ManagedCluster, ManagedIdentity, ManagementGroup, NetworkAcls, RoleAssignment,
+    RoleDefinition, RolePermissions, ServicePrincipal, StorageAccount,
 };
 use super::{WIDIAG_API_VERSION, World};
 
@@ -120,6 +120,7 @@ fn azure(world: &World, out: &mut Vec<Value>) {
     out.extend(az.groups.iter().map(group));
     out.extend(az.management_groups.iter().map(management_group));
     out.extend(az.role_definitions.iter().map(role_definition));
+    out.extend(az.deny_assignments.iter().map(deny_assignment));
 }
 
 /// `{id, name, type, location, properties}` with absent values left out, as ARM prints them.
@@ -214,6 +215,37 @@ fn application(a: &Application, fics: &[&FederatedCredential]) -> Value {
     }))
 }
 
+fn permissions(ps: &[RolePermissions]) -> Vec<Value> {
+    ps.iter()
+        .map(|p| {
+            json!({
+                "actions": p.actions,
+                "notActions": p.not_actions,
+                "dataActions": p.data_actions,
+                "notDataActions": p.not_data_actions,
+            })
+        })
+        .collect()
+}
+
+fn deny_assignment(d: &DenyAssignment) -> Value {
+    let ids = |v: &[String]| v.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>();
+    arm(
+        &d.id,
+        d.id.rsplit('/').next().unwrap_or_default(),
+        "Microsoft.Authorization/denyAssignments",
+        None,
+        json!({
+            "denyAssignmentName": d.name,
+            "scope": d.scope,
+            "permissions": permissions(&d.permissions),
+            "principals": ids(&d.principals),
+            "excludePrincipals": ids(&d.exclude_principals),
+            "doNotApplyToChildScopes": d.do_not_apply_to_child_scopes,
+        }),
+    )
+}
+
 fn role_definition(d: &RoleDefinition) -> Value {
     arm(
         &d.id,
@@ -223,12 +255,7 @@ fn role_definition(d: &RoleDefinition) -> Value {
         json!({
             "roleName": d.role_name,
             "type": d.role_type,
-            "permissions": d.permissions.iter().map(|p| json!({
-                "actions": p.actions,
-                "notActions": p.not_actions,
-                "dataActions": p.data_actions,
-                "notDataActions": p.not_data_actions,
-            })).collect::<Vec<_>>(),
+            "permissions": permissions(&d.permissions),
         }),
     )
 }

@@ -9,7 +9,8 @@ use crate::analysis::roles::{self, Known, Need};
 use crate::analysis::subject::Resolved;
 use crate::analysis::targets::{self, Target};
 use crate::world::azure::{
-    AccessPolicy, Group, KeyVault, NetworkAcls, RoleAssignment, StorageAccount, scope_covers,
+    AccessPolicy, DenyAssignment, Group, KeyVault, NetworkAcls, RoleAssignment, StorageAccount,
+    scope_covers,
 };
 use crate::world::live::Gap;
 
@@ -87,6 +88,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
 /// it belongs to (transitively), each named with the group it comes through.
 struct Grants<'a, 'w> {
     ix: &'a Index<'w>,
+    principal: String,
     roles: Vec<&'w RoleAssignment>,
     groups: Vec<&'w Group>,
 }
@@ -104,7 +106,12 @@ impl<'a, 'w> Grants<'a, 'w> {
         let roles = held(principal)
             .chain(groups.iter().flat_map(|g| held(&g.id)))
             .collect();
-        Grants { ix, roles, groups }
+        Grants {
+            ix,
+            principal: principal.to_string(),
+            roles,
+            groups,
+        }
     }
 
     /// The role an assignment names: a definition the world holds, else a built-in one.
@@ -114,6 +121,29 @@ impl<'a, 'w> Grants<'a, 'w> {
             r.role_guid(),
             r.role_definition_name.as_deref(),
         )
+    }
+
+    /// A deny assignment that takes `need` on `resource_id` away from the identity: it covers
+    /// the resource (its own scope only, when it does not apply to child scopes), names the
+    /// identity, a group of it or everyone, does not exclude them, and lists the operation.
+    fn denied(&self, resource_id: &str, need: Need) -> Option<&'w DenyAssignment> {
+        const EVERYONE: &str = "00000000-0000-0000-0000-000000000000";
+        let mut holders: Vec<&str> = vec![&self.principal];
+        holders.extend(self.groups.iter().map(|g| g.id.as_str()));
+        let is = |ids: &[String], who: &str| ids.iter().any(|i| i.eq_ignore_ascii_case(who));
+        self.ix.world.azure.deny_assignments.iter().find(|d| {
+            let reaches = if d.do_not_apply_to_child_scopes {
+                d.scope
+                    .trim_end_matches('/')
+                    .eq_ignore_ascii_case(resource_id)
+            } else {
+                self.covers(&d.scope, resource_id)
+            };
+            let applies =
+                holders.iter().any(|h| is(&d.principals, h)) || is(&d.principals, EVERYONE);
+            let excluded = holders.iter().any(|h| is(&d.exclude_principals, h));
+            reaches && applies && !excluded && roles::covers(&d.permissions, need)
+        })
     }
 
     /// What the assignment's ABAC condition does to `need` on `container`.
@@ -239,6 +269,7 @@ fn vault_rbac(
         .find(|r| grants.grants(r, Need::ReadSecrets));
     if let Some(r) = data {
         b.fact(Evidence::fact("role", grants.name(r)).with_note(grants.at(r)));
+        deny_wins(b, grants, &v.id, &v.name, Need::ReadSecrets);
     } else if let Some(g) = unread {
         roles_unread(b, g, &v.name, "reading secrets");
     } else if let Some(r) = covering.iter().find(|r| grants.role(r).is_none()) {
@@ -266,6 +297,38 @@ fn vault_rbac(
             );
         }
     }
+}
+
+/// A deny assignment that takes the operation away although a role grants it: Azure checks
+/// deny assignments first, and they win.
+fn deny_wins(
+    b: &mut LinkBuilder<'_>,
+    grants: &Grants<'_, '_>,
+    resource_id: &str,
+    target: &str,
+    need: Need,
+) {
+    let Some(d) = grants.denied(resource_id, need) else {
+        return;
+    };
+    let (op, _) = need.operation();
+    let name = d.name.as_deref().unwrap_or(&d.id);
+    b.raise(
+        Code::WI1116,
+        format!(
+            "deny assignment {name:?} at {} denies {op} on {target} to the identity",
+            d.scope
+        ),
+    )
+    .evidence(Evidence::fact("deny assignment", &d.id).with_note(format!("at {}", d.scope)))
+    .var("target", target)
+    .var(
+        "deny_url",
+        format!(
+            "https://management.azure.com{}?api-version=2022-04-01",
+            d.id
+        ),
+    );
 }
 
 /// A role assigned where it would count, whose definition the world does not hold (a custom
@@ -486,6 +549,7 @@ fn blob_data_role(
                 ));
             }
             b.fact(e);
+            deny_wins(b, grants, target_id, &a.name, Need::ReadBlobs);
         }
         None if conditioned(b, grants, &covering, a, container) => {}
         None => {

@@ -18,6 +18,7 @@ const STORAGE: &str = "microsoft.storage/storageaccounts";
 const ROLE_ASSIGNMENT: &str = "microsoft.authorization/roleassignments";
 const MANAGEMENT_GROUP: &str = "microsoft.management/managementgroups";
 const ROLE_DEFINITION: &str = "microsoft.authorization/roledefinitions";
+const DENY_ASSIGNMENT: &str = "microsoft.authorization/denyassignments";
 
 pub(super) fn add_arm(
     cx: &Cx<'_>,
@@ -81,6 +82,10 @@ pub(super) fn add_arm(
                 role_type: p.role_type.or(p.arm_type.filter(|t| !t.contains('/'))),
                 permissions: p.permissions.into_iter().map(Into::into).collect(),
             });
+        }
+        DENY_ASSIGNMENT => {
+            let p: DenyProps = cx.typed_at(&what, &props, &at)?;
+            az.deny_assignments.push(p.into_deny(head));
         }
         MANAGEMENT_GROUP => {
             let p: MgProps = cx.typed_at(&what, &props, &at)?;
@@ -421,6 +426,42 @@ impl RoleProps {
             scope: self.scope,
             condition: self.condition,
             condition_version: self.condition_version,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DenyProps {
+    #[serde(default)]
+    deny_assignment_name: Option<String>,
+    scope: String,
+    #[serde(default)]
+    permissions: Vec<ArmPermissions>,
+    #[serde(default)]
+    principals: Vec<DenyPrincipal>,
+    #[serde(default)]
+    exclude_principals: Vec<DenyPrincipal>,
+    #[serde(default)]
+    do_not_apply_to_child_scopes: bool,
+}
+
+#[derive(Deserialize)]
+struct DenyPrincipal {
+    id: String,
+}
+
+impl DenyProps {
+    fn into_deny(self, head: Head) -> DenyAssignment {
+        let ids = |ps: Vec<DenyPrincipal>| ps.into_iter().map(|p| p.id).collect();
+        DenyAssignment {
+            id: head.id,
+            name: self.deny_assignment_name,
+            scope: self.scope,
+            permissions: self.permissions.into_iter().map(Into::into).collect(),
+            principals: ids(self.principals),
+            exclude_principals: ids(self.exclude_principals),
+            do_not_apply_to_child_scopes: self.do_not_apply_to_child_scopes,
         }
     }
 }
