@@ -910,6 +910,10 @@ fn a_role_held_through_nested_groups_grants_live() {
             .any(|r| r.path.contains("/transitiveMemberOf/microsoft.graph.group")),
         "memberships come from Graph"
     );
+    // The same groups holding a control-plane role: denied, and said so.
+    let run = live_check("access-rbac-group-reader", &[]);
+    assert_eq!(link(&run.report, pod, "access"), "fail(WI1102)");
+    assert!(link(&run.report, pod, "resource").starts_with("fail"));
 }
 
 /// A data role assigned at a management group two levels above the subscription (issue 19):
@@ -931,6 +935,10 @@ fn a_role_inherited_from_a_management_group_grants_live() {
         "{}",
         run.output
     );
+    // At a sibling management group the role does not reach the subscription.
+    let run = live_check("access-mg-sibling", &[]);
+    assert_eq!(link(&run.report, pod, "access"), "fail(WI1102)");
+    assert!(link(&run.report, pod, "resource").starts_with("fail"));
 }
 
 /// Custom roles (issue 19): widiag reads the subscription's custom role definitions and

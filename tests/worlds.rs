@@ -18,6 +18,28 @@ type Expect = (
 /// (world, pod, verdict, every finding as (link, code) in chain order).
 const EXPECTED: &[Expect] = &[
     (
+        "access-mg-sibling",
+        "default/wi-kv-test",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("access", "WI1102"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "access-rbac-group-reader",
+        "default/wi-kv-test",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("access", "WI1102"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
         "access-deny-assignment",
         "default/wi-kv-test",
         "fail",

@@ -45,8 +45,16 @@ pub const WORLDS: &[(&str, &str)] = &[
         include_str!("../../assets/worlds/access-mg-inherited.yaml"),
     ),
     (
+        "access-mg-sibling",
+        include_str!("../../assets/worlds/access-mg-sibling.yaml"),
+    ),
+    (
         "access-rbac-group",
         include_str!("../../assets/worlds/access-rbac-group.yaml"),
+    ),
+    (
+        "access-rbac-group-reader",
+        include_str!("../../assets/worlds/access-rbac-group-reader.yaml"),
     ),
     (
         "edge-cases",

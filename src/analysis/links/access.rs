@@ -291,10 +291,11 @@ fn vault_rbac(
         let r = b.raise(code, msg);
         vault_vars(r, v);
         for c in covering {
-            r.evidence(
-                Evidence::fact("role", grants.name(c))
-                    .with_note(grants.lacks(c, Need::ReadSecrets)),
-            );
+            r.evidence(Evidence::fact("role", grants.name(c)).with_note(format!(
+                "{}, {}",
+                grants.lacks(c, Need::ReadSecrets),
+                grants.at(c)
+            )));
         }
     }
 }
