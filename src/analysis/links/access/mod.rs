@@ -1,18 +1,21 @@
-//! `access`: the identity's principal holds the role or access policy its targets need.
+//! `access`: the identity's principal holds the role or access policy its targets need, as Azure
+//! decides it: roles held directly or through groups, at the resource or above (management
+//! groups included), custom roles and conditions, deny assignments first; Key Vault access
+//! policies as Key Vault matches them.
+
+mod grants;
+mod policies;
 
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
-use crate::analysis::conditions::{self, Outcome};
-use crate::analysis::index::{Index, lower};
-use crate::analysis::roles::{self, Known, Need};
-use crate::analysis::subject::Resolved;
+use crate::analysis::conditions::Outcome;
+use crate::analysis::roles::Need;
 use crate::analysis::targets::{self, Target};
-use crate::world::azure::{
-    AccessPolicy, DenyAssignment, Group, KeyVault, NetworkAcls, RoleAssignment, StorageAccount,
-    scope_covers,
-};
+use crate::world::azure::{KeyVault, NetworkAcls, RoleAssignment, StorageAccount, scope_covers};
 use crate::world::live::Gap;
+use grants::Grants;
+use policies::{Policies, vault_policies};
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let s = cx.subject;
@@ -82,114 +85,6 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         resolved.name(),
         names.join(", ")
     ));
-}
-
-/// The role assignments that reach the identity: its principal's own and those of the groups
-/// it belongs to (transitively), each named with the group it comes through.
-struct Grants<'a, 'w> {
-    ix: &'a Index<'w>,
-    principal: String,
-    roles: Vec<&'w RoleAssignment>,
-    groups: Vec<&'w Group>,
-}
-
-impl<'a, 'w> Grants<'a, 'w> {
-    fn of(ix: &'a Index<'w>, principal: &str) -> Self {
-        let groups = ix.groups_of(principal);
-        let held = |id: &str| {
-            ix.roles_by_principal
-                .get(lower(id).as_ref())
-                .into_iter()
-                .flatten()
-                .copied()
-        };
-        let roles = held(principal)
-            .chain(groups.iter().flat_map(|g| held(&g.id)))
-            .collect();
-        Grants {
-            ix,
-            principal: principal.to_string(),
-            roles,
-            groups,
-        }
-    }
-
-    /// The role an assignment names: a definition the world holds, else a built-in one.
-    fn role(&self, r: &RoleAssignment) -> Option<Known<'w>> {
-        Known::of(
-            &self.ix.world.azure.role_definitions,
-            r.role_guid(),
-            r.role_definition_name.as_deref(),
-        )
-    }
-
-    /// A deny assignment that takes `need` on `resource_id` away from the identity: it covers
-    /// the resource (its own scope only, when it does not apply to child scopes), names the
-    /// identity, a group of it or everyone, does not exclude them, and lists the operation.
-    fn denied(&self, resource_id: &str, need: Need) -> Option<&'w DenyAssignment> {
-        const EVERYONE: &str = "00000000-0000-0000-0000-000000000000";
-        let mut holders: Vec<&str> = vec![&self.principal];
-        holders.extend(self.groups.iter().map(|g| g.id.as_str()));
-        let is = |ids: &[String], who: &str| ids.iter().any(|i| i.eq_ignore_ascii_case(who));
-        self.ix.world.azure.deny_assignments.iter().find(|d| {
-            let reaches = if d.do_not_apply_to_child_scopes {
-                d.scope
-                    .trim_end_matches('/')
-                    .eq_ignore_ascii_case(resource_id)
-            } else {
-                self.covers(&d.scope, resource_id)
-            };
-            let applies =
-                holders.iter().any(|h| is(&d.principals, h)) || is(&d.principals, EVERYONE);
-            let excluded = holders.iter().any(|h| is(&d.exclude_principals, h));
-            reaches && applies && !excluded && roles::covers(&d.permissions, need)
-        })
-    }
-
-    /// What the assignment's ABAC condition does to `need` on `container`.
-    fn condition(&self, r: &RoleAssignment, need: Need, container: Option<&str>) -> Outcome {
-        match &r.condition {
-            None => Outcome::Allows,
-            Some(c) => conditions::evaluate(c, need.operation().0, container),
-        }
-    }
-
-    fn grants(&self, r: &RoleAssignment, need: Need) -> bool {
-        self.role(r).is_some_and(|k| k.grants(need))
-    }
-
-    fn lacks(&self, r: &RoleAssignment, need: Need) -> String {
-        self.role(r)
-            .map_or_else(|| "definition unknown".into(), |k| k.lacks(need))
-    }
-
-    fn name(&self, r: &RoleAssignment) -> String {
-        self.role(r).map_or_else(
-            || roles::display(r.role_guid(), r.role_definition_name.as_deref()),
-            |k| k.name(),
-        )
-    }
-
-    /// Whether an assignment at `scope` reaches `resource_id` (management groups included).
-    fn covers(&self, scope: &str, resource_id: &str) -> bool {
-        self.ix.covers(scope, resource_id)
-    }
-
-    /// Where an assignment holds, and the group it reaches the identity through.
-    fn at(&self, r: &RoleAssignment) -> String {
-        match self
-            .groups
-            .iter()
-            .find(|g| g.id.eq_ignore_ascii_case(&r.principal_id))
-        {
-            Some(g) => format!(
-                "at {}, through group {}",
-                r.scope,
-                g.display_name.as_deref().unwrap_or(&g.id)
-            ),
-            None => format!("at {}", r.scope),
-        }
-    }
 }
 
 fn missing(b: &mut LinkBuilder<'_>, name: &str, source: &str) {
@@ -346,133 +241,6 @@ fn undefined_role(b: &mut LinkBuilder<'_>, r: &RoleAssignment, target: &str, nee
     .evidence(Evidence::fact("roleDefinitionId", &r.role_definition_id).with_note(format!("at {}", r.scope)))
     .var("role_definition_id", r.role_guid())
     .var("target", target);
-}
-
-/// The access-policy entries that concern the identity, by how they name it.
-struct Policies<'v> {
-    /// For its principal, app-only: the one that can grant.
-    principal: Option<&'v AccessPolicy>,
-    /// For its principal through an application (a compound identity): grants only requests
-    /// on behalf of a user, never the app-only tokens workload identity gets.
-    compound: Option<&'v AccessPolicy>,
-    /// For the Entra application's object id, which no token carries.
-    application_object: Option<&'v str>,
-    /// For the client (application) id, which no token carries as its object id.
-    client: bool,
-}
-
-impl<'v> Policies<'v> {
-    fn for_identity(v: &'v KeyVault, principal: &str, resolved: Option<Resolved<'_>>) -> Self {
-        let named = |id: &str| -> Vec<&'v AccessPolicy> {
-            v.access_policies
-                .iter()
-                .filter(|p| p.object_id.eq_ignore_ascii_case(id))
-                .collect()
-        };
-        let app_object = match resolved {
-            Some(Resolved::Application(a, _)) => Some(a.id.clone()),
-            _ => None,
-        };
-        Policies {
-            principal: named(principal)
-                .into_iter()
-                .find(|p| p.application_id.is_none()),
-            compound: named(principal)
-                .into_iter()
-                .find(|p| p.application_id.is_some()),
-            application_object: app_object
-                .as_deref()
-                .and_then(|id| Some(named(id).into_iter().next()?.object_id.as_str())),
-            client: resolved
-                .and_then(|r| r.client_id())
-                .is_some_and(|c| !named(c).is_empty()),
-        }
-    }
-
-    fn any(&self) -> bool {
-        self.principal.is_some()
-            || self.compound.is_some()
-            || self.application_object.is_some()
-            || self.client
-    }
-}
-
-/// An access-policy vault: the policy for the principal must allow get; roles do not count.
-fn vault_policies(
-    b: &mut LinkBuilder<'_>,
-    v: &KeyVault,
-    principal: &str,
-    policies: &Policies<'_>,
-    covering: &[&&RoleAssignment],
-) {
-    if let Some(p) = policies.principal {
-        if p.secrets
-            .iter()
-            .any(|s| s.eq_ignore_ascii_case("get") || s.eq_ignore_ascii_case("all"))
-        {
-            b.fact(Evidence::fact(
-                "access policy",
-                format!("secrets: {}", p.secrets.join(", ")),
-            ));
-        } else {
-            let r = b.raise(
-                Code::WI1106,
-                format!(
-                    "the access policy on {} allows secrets {:?} but not get",
-                    v.name, p.secrets
-                ),
-            );
-            vault_vars(r, v);
-        }
-    } else if let Some(p) = policies.compound {
-        let r = b.raise(
-            Code::WI1112,
-            format!(
-                "the access policy on {} for principal {principal} is a compound identity (applicationId set), which app-only tokens never match",
-                v.name
-            ),
-        );
-        r.evidence(Evidence::fact(
-            "applicationId",
-            p.application_id.clone().unwrap_or_default(),
-        ));
-        vault_vars(r, v);
-    } else if let Some(object_id) = policies.application_object {
-        let r = b.raise(
-            Code::WI1113,
-            format!(
-                "the access policy on {} names the application object {object_id}, not its service principal {principal}",
-                v.name
-            ),
-        );
-        r.evidence(Evidence::compared("objectId", object_id, principal))
-            .var("app_object_id", object_id);
-        vault_vars(r, v);
-    } else if policies.client {
-        let r = b.raise(
-            Code::WI1104,
-            format!(
-                "the access policy on {} names the client ID, not principal {principal}",
-                v.name
-            ),
-        );
-        vault_vars(r, v);
-    } else {
-        let r = b.raise(
-            Code::WI1105,
-            format!(
-                "vault {} uses access policies and none is for principal {principal}",
-                v.name
-            ),
-        );
-        vault_vars(r, v);
-        for c in covering {
-            r.evidence(Evidence::fact(
-                "role (ignored by access-policy vaults)",
-                roles::display(c.role_guid(), c.role_definition_name.as_deref()),
-            ));
-        }
-    }
 }
 
 /// What the pod does with a storage account.
