@@ -48,6 +48,11 @@ fn the_schema_rejects_what_the_loader_rejects() {
         "name: x\nvalue: 3\n",
         "id: /subscriptions/s/x\nname: f\ntype: Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials\nproperties: {issuer: https://i/}\n",
         "- audiences: [a]\n  issuer: https://i/\n  name: fic\n  subject: s\n",
+        // Issue 19's documents: a deny assignment without its scope, a role definition whose
+        // permissions are not blocks, a group without its id.
+        "id: /subscriptions/s/providers/Microsoft.Authorization/denyAssignments/d\nname: d\ntype: Microsoft.Authorization/denyAssignments\nproperties: {principals: []}\n",
+        "id: /subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/r\nname: r\ntype: Microsoft.Authorization/roleDefinitions\nproperties: {permissions: read-everything}\n",
+        "\"@odata.type\": \"#microsoft.graph.group\"\ndisplayName: g\n",
     ] {
         assert!(
             !errors(&v, "bad", bad).is_empty(),
