@@ -858,36 +858,44 @@ fn an_unreachable_issuer_is_named_on_the_issuer_and_exchange_links() {
     );
 }
 
+/// A live check of `world` whose pod's access link reads `access` (`pass`, `fail(CODE)`, ...)
+/// and whose resource link starts with `resource` (what the lab's data plane answered).
+fn access_live(world: &str, extra: &[&str], pod: &str, access: &str, resource: &str) -> Run {
+    let run = live_check(world, extra);
+    assert_eq!(
+        link(&run.report, pod, "access"),
+        access,
+        "{world}: {}",
+        run.output
+    );
+    let r = link(&run.report, pod, "resource");
+    assert!(r.starts_with(resource), "{world}: {r}\n{}", run.output);
+    run
+}
+
+const KV_POD: &str = "default/wi-kv-test";
+
 /// Key Vault access policies that name the identity in ways Key Vault never matches for an
 /// app-only token (issue 19): the application's object id instead of its service principal's,
 /// and a compound identity (applicationId set). The lab's vault refuses both (ForbiddenByPolicy)
 /// and the access link says why.
 #[test]
 fn access_policies_that_never_match_are_named_live() {
+    let pod = "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t";
+    let kv = ["--keyvault", "sysadminas-demo-kv"];
     for (world, code) in [
         ("access-kv-app-object-id", "WI1113"),
         ("access-kv-compound-policy", "WI1112"),
     ] {
-        let run = live_check(world, &["--keyvault", "sysadminas-demo-kv"]);
-        let pod = "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t";
+        let run = access_live(world, &kv, pod, &format!("fail({code})"), "fail");
         assert_eq!(link(&run.report, pod, "exchange"), "pass", "{world}");
-        assert_eq!(
-            link(&run.report, pod, "access"),
-            format!("fail({code})"),
-            "{world}"
-        );
-        let resource = link(&run.report, pod, "resource");
-        assert!(resource.starts_with("fail"), "{world}: {resource}");
         assert!(
             run.output.contains("ForbiddenByPolicy"),
             "{world}: Key Vault's own answer"
         );
     }
     // The healthy world, the same way: the service principal's own entry grants.
-    let run = live_check("seed-003-healthy", &["--keyvault", "sysadminas-demo-kv"]);
-    let pod = "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t";
-    assert_eq!(link(&run.report, pod, "access"), "pass");
-    assert!(link(&run.report, pod, "resource").starts_with("pass"));
+    access_live("seed-003-healthy", &kv, pod, "pass", "pass");
 }
 
 /// A data role held through nested Entra groups (issue 19): widiag reads the identity's
@@ -895,14 +903,7 @@ fn access_policies_that_never_match_are_named_live() {
 /// vault grants through the groups as Azure RBAC does.
 #[test]
 fn a_role_held_through_nested_groups_grants_live() {
-    let run = live_check("access-rbac-group", &[]);
-    let pod = "default/wi-kv-test";
-    assert_eq!(link(&run.report, pod, "access"), "pass");
-    assert!(
-        link(&run.report, pod, "resource").starts_with("pass"),
-        "{}",
-        run.output
-    );
+    let run = access_live("access-rbac-group", &[], KV_POD, "pass", "pass");
     assert!(
         run.output.contains("through group platform-secret-readers"),
         "{}",
@@ -915,9 +916,13 @@ fn a_role_held_through_nested_groups_grants_live() {
         "memberships come from Graph"
     );
     // The same groups holding a control-plane role: denied, and said so.
-    let run = live_check("access-rbac-group-reader", &[]);
-    assert_eq!(link(&run.report, pod, "access"), "fail(WI1102)");
-    assert!(link(&run.report, pod, "resource").starts_with("fail"));
+    access_live(
+        "access-rbac-group-reader",
+        &[],
+        KV_POD,
+        "fail(WI1102)",
+        "fail",
+    );
 }
 
 /// A data role assigned at a management group two levels above the subscription (issue 19):
@@ -925,14 +930,7 @@ fn a_role_held_through_nested_groups_grants_live() {
 /// the lab's vault grants it as Azure RBAC does.
 #[test]
 fn a_role_inherited_from_a_management_group_grants_live() {
-    let run = live_check("access-mg-inherited", &[]);
-    let pod = "default/wi-kv-test";
-    assert_eq!(link(&run.report, pod, "access"), "pass", "{}", run.output);
-    assert!(
-        link(&run.report, pod, "resource").starts_with("pass"),
-        "{}",
-        run.output
-    );
+    let run = access_live("access-mg-inherited", &[], KV_POD, "pass", "pass");
     assert!(
         run.output
             .contains("at /providers/Microsoft.Management/managementGroups/contoso-platform"),
@@ -940,22 +938,21 @@ fn a_role_inherited_from_a_management_group_grants_live() {
         run.output
     );
     // At a sibling management group the role does not reach the subscription.
-    let run = live_check("access-mg-sibling", &[]);
-    assert_eq!(link(&run.report, pod, "access"), "fail(WI1102)");
-    assert!(link(&run.report, pod, "resource").starts_with("fail"));
+    access_live("access-mg-sibling", &[], KV_POD, "fail(WI1102)", "fail");
 }
 
 /// Custom roles (issue 19): widiag reads the subscription's custom role definitions and
 /// evaluates dataActions minus notDataActions; the lab's vault decides with its own evaluation.
 #[test]
 fn custom_roles_are_evaluated_live() {
-    let pod = "default/wi-kv-test";
-    let run = live_check("access-custom-role", &[]);
-    assert_eq!(link(&run.report, pod, "access"), "pass", "{}", run.output);
-    assert!(link(&run.report, pod, "resource").starts_with("pass"));
-    let run = live_check("access-custom-role-masked", &[]);
-    assert_eq!(link(&run.report, pod, "access"), "fail(WI1102)");
-    assert!(link(&run.report, pod, "resource").starts_with("fail"));
+    access_live("access-custom-role", &[], KV_POD, "pass", "pass");
+    let run = access_live(
+        "access-custom-role-masked",
+        &[],
+        KV_POD,
+        "fail(WI1102)",
+        "fail",
+    );
     assert!(
         run.output.contains("in notDataActions takes away"),
         "{}",
@@ -963,7 +960,7 @@ fn custom_roles_are_evaluated_live() {
     );
     // A definition ARM does not return stays unknown rather than "no role".
     let run = live_check("access-custom-role-undefined", &[]);
-    assert_eq!(link(&run.report, pod, "access"), "unknown(WI1114)");
+    assert_eq!(link(&run.report, KV_POD, "access"), "unknown(WI1114)");
 }
 
 /// ABAC conditions on a Storage data role (issue 19): ARM returns the condition with the
@@ -972,30 +969,14 @@ fn custom_roles_are_evaluated_live() {
 #[test]
 fn a_container_condition_is_evaluated_live() {
     let pod = "default/cats-api-deployment-6d9c7b5f4d-x2k9p";
-    let run = live_check(
-        "access-blob-condition-allows",
-        &["--blob", "davydscats/cats"],
-    );
-    assert_eq!(link(&run.report, pod, "access"), "pass", "{}", run.output);
-    assert!(
-        link(&run.report, pod, "resource").starts_with("pass"),
-        "{}",
-        run.output
-    );
-    let run = live_check(
+    let blob = ["--blob", "davydscats/cats"];
+    access_live("access-blob-condition-allows", &blob, pod, "pass", "pass");
+    let run = access_live(
         "access-blob-condition-denies",
-        &["--blob", "davydscats/cats"],
-    );
-    assert_eq!(
-        link(&run.report, pod, "access"),
+        &blob,
+        pod,
         "fail(WI1108)",
-        "{}",
-        run.output
-    );
-    assert!(
-        link(&run.report, pod, "resource").starts_with("fail"),
-        "{}",
-        run.output
+        "fail",
     );
     assert!(
         run.output.contains("conditioned to container"),
@@ -1008,18 +989,12 @@ fn a_container_condition_is_evaluated_live() {
 /// in the lab's Key Vault (ForbiddenByRbac).
 #[test]
 fn a_deny_assignment_wins_over_a_role_live() {
-    let run = live_check("access-deny-assignment", &[]);
-    let pod = "default/wi-kv-test";
-    assert_eq!(
-        link(&run.report, pod, "access"),
+    access_live(
+        "access-deny-assignment",
+        &[],
+        KV_POD,
         "fail(WI1116)",
-        "{}",
-        run.output
-    );
-    assert!(
-        link(&run.report, pod, "resource").starts_with("fail"),
-        "{}",
-        run.output
+        "fail",
     );
 }
 

@@ -23,6 +23,22 @@ fn run(args: &[&str]) -> Output {
 /// (workload, verdict, codes of failing links) per chain, and the pods not using workload identity.
 type Verdicts = (Vec<(String, String, Vec<String>)>, Vec<String>);
 
+/// `check -f -` of `text` in `apps` against the world, in `format`.
+fn from_stdin(format: &str, text: &[u8]) -> Output {
+    let mut child = common::bin()
+        .current_dir(common::root())
+        .args([
+            "check", "-f", "-", "-n", "apps", "--world", WORLD, "-o", format,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(text).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
         panic!(
@@ -174,19 +190,8 @@ fn a_helm_rendered_chart_is_checked_as_if_applied_to_a_world() {
 
 #[test]
 fn manifests_come_from_files_directories_and_stdin_alike() {
-    let mut child = common::bin()
-        .current_dir(common::root())
-        .args([
-            "check", "-f", "-", "-n", "apps", "--world", WORLD, "-o", "json",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     let text = std::fs::read(common::root().join(RENDERED)).unwrap();
-    child.stdin.take().unwrap().write_all(&text).unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = from_stdin("json", &text);
     assert_eq!(
         o.status.code(),
         Some(1),
@@ -199,17 +204,7 @@ fn manifests_come_from_files_directories_and_stdin_alike() {
     ]);
     assert_eq!(sorted(verdicts(&json(&o))), sorted(expected()));
     // From stdin there is no file to point at: the results keep their logical locations only.
-    let mut child = common::bin()
-        .current_dir(common::root())
-        .args([
-            "check", "-f", "-", "-n", "apps", "--world", WORLD, "-o", "sarif",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&text).unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = from_stdin("sarif", &text);
     let sarif: Value = serde_json::from_slice(&o.stdout).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 4);

@@ -145,7 +145,7 @@ pub fn analyze(world: &World, catalog: &Catalog, options: &Options) -> Report {
             // Asked for by name: say what enabling it would take.
             if options.selection.asks_by_name() {
                 let chain = chain(&ix, &install, subject, catalog, options);
-                return (key, None, Some(Unused::explained(chain, true)));
+                return (key, None, Some(Unused::explained(chain)));
             }
             (key, None, Some(Unused::bare(&subject)))
         })
@@ -252,7 +252,7 @@ fn workloads_without_pods(
             chains.push(chain(ix, install, subject, catalog, options));
         } else if options.selection.asks_by_name() {
             let chain = chain(ix, install, subject, catalog, options);
-            unused.push(Unused::explained(chain, true));
+            unused.push(Unused::explained(chain));
         } else if applied {
             unused.push(Unused::bare(&subject));
         }

@@ -53,8 +53,9 @@ impl Unused {
         }
     }
 
-    /// The pod with the steps its chain asks for: each failing finding's fix, once.
-    pub fn explained(chain: PodChain, asked_for: bool) -> Self {
+    /// A pod asked for by name, with the steps its chain asks for: each failing finding's fix,
+    /// once.
+    pub fn explained(chain: PodChain) -> Self {
         let mut seen = std::collections::BTreeSet::new();
         let enable = chain
             .links
@@ -73,7 +74,7 @@ impl Unused {
             workload: chain.workload,
             service_account: chain.service_account,
             enable,
-            asked_for,
+            asked_for: true,
         }
     }
 }

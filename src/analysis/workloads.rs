@@ -202,12 +202,7 @@ fn replica_failure<'w>(
 /// `api` does not take `api-gateway`'s), each message once. Other failures (a quota, a missing
 /// ServiceAccount) are not the webhook's and do not make a workload a subject.
 pub fn failed_creates<'w>(ix: &Index<'w>, namespace: &str, name: &str) -> Vec<&'w str> {
-    let owned = |n: &str| {
-        n == name
-            || n.strip_prefix(name)
-                .and_then(|rest| rest.strip_prefix('-'))
-                .is_some_and(|suffix| !suffix.is_empty() && !suffix.contains('-'))
-    };
+    let owned = |n: &str| n == name || crate::world::kube::generated_by(n, name);
     let mut out: Vec<&'w str> = Vec::new();
     for f in create_failures(ix.world) {
         if f.namespace.unwrap_or(namespace) == namespace

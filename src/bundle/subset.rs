@@ -230,22 +230,36 @@ fn azure(world: &World, ix: &Index<'_>, wanted: &Wanted<'_>, out: &mut World) {
         .filter_map(|i| i.principal_id.as_deref().map(lower_owned))
         .chain(o.service_principals.iter().map(|s| lower_owned(&s.id)))
         .collect();
-    // The groups the principals belong to, through nested ones too: their roles count.
-    let holders = with_groups(principals, &az.groups);
-    o.groups = az
-        .groups
-        .iter()
-        .filter(|g| holders.contains(&lower_owned(&g.id)))
-        .cloned()
-        .collect();
-    o.role_assignments = az
-        .role_assignments
-        .iter()
-        .filter(|r| holders.contains(&lower_owned(&r.principal_id)))
-        .cloned()
-        .collect();
+    (o.groups, o.role_assignments) = held_by(ix, &principals);
     o.role_definitions = definitions_of(&o.role_assignments, &az.role_definitions);
     target_resources(world, ix, out);
+}
+
+/// The groups the principals belong to (through nested ones too) and the role assignments of
+/// the principals and those groups: a group's roles count.
+fn held_by(
+    ix: &Index<'_>,
+    principals: &BTreeSet<String>,
+) -> (
+    Vec<crate::world::azure::Group>,
+    Vec<crate::world::azure::RoleAssignment>,
+) {
+    let az = &ix.world.azure;
+    let groups: BTreeSet<String> = principals
+        .iter()
+        .flat_map(|p| ix.groups_of(p))
+        .map(|g| lower_owned(&g.id))
+        .collect();
+    let holders: BTreeSet<&String> = principals.union(&groups).collect();
+    let held = |id: &str| holders.contains(&lower_owned(id));
+    (
+        az.groups.iter().filter(|g| held(&g.id)).cloned().collect(),
+        az.role_assignments
+            .iter()
+            .filter(|r| held(&r.principal_id))
+            .cloned()
+            .collect(),
+    )
 }
 
 /// The definitions of the roles kept (custom roles): what they permit decides.
@@ -262,24 +276,6 @@ fn definitions_of(
         .filter(|d| guids.contains(&lower_owned(&d.guid)))
         .cloned()
         .collect()
-}
-
-/// `principals` (lower case) and every group holding one of them, through nested groups.
-fn with_groups(
-    mut holders: BTreeSet<String>,
-    groups: &[crate::world::azure::Group],
-) -> BTreeSet<String> {
-    loop {
-        let before = holders.len();
-        for g in groups {
-            if g.members.iter().any(|m| holders.contains(&lower_owned(m))) {
-                holders.insert(lower_owned(&g.id));
-            }
-        }
-        if holders.len() == before {
-            return holders;
-        }
-    }
 }
 
 /// Owners of a credential for one of the pods' subjects: it explains a mismatch even on

@@ -50,6 +50,14 @@ struct Found {
 }
 
 impl Found {
+    /// A list read: its items into the world, or its gap.
+    fn absorb_list(&mut self, name: &str, read: Result<Vec<Value>, Gap>) {
+        match read {
+            Ok(items) => self.absorb(name, json!({ "value": items })),
+            Err(g) => self.gaps.push(g),
+        }
+    }
+
     fn absorb(&mut self, name: &str, body: Value) {
         let text = body.to_string();
         if let Err(e) = crate::world::parse::parse_more(&mut self.world, name, &text) {
@@ -226,10 +234,7 @@ impl AzureReader {
         }))
         .await;
         for (what, r) in lists {
-            match r {
-                Ok(items) => found.absorb(what, json!({ "value": items })),
-                Err(g) => found.gaps.push(g),
-            }
+            found.absorb_list(what, r);
         }
         self.identity_credentials(&mut found, &arm, wanted).await;
         self.applications(&mut found, wanted).await;
@@ -263,10 +268,7 @@ impl AzureReader {
         }))
         .await;
         for r in lists {
-            match r {
-                Ok(items) => found.absorb("list federated credentials", json!({ "value": items })),
-                Err(g) => found.gaps.push(g),
-            }
+            found.absorb_list("list federated credentials", r);
         }
     }
 
@@ -360,10 +362,7 @@ impl AzureReader {
         }))
         .await;
         for r in lists {
-            match r {
-                Ok(items) => found.absorb("list role definitions", json!({ "value": items })),
-                Err(g) => found.gaps.push(g),
-            }
+            found.absorb_list("list role definitions", r);
         }
     }
 

@@ -45,12 +45,40 @@ impl Definition {
     /// Whether the role permits `op`: some pattern of its list matches and none of its `not` list
     /// does, as ARM evaluates a role's permissions.
     pub fn permits(&self, op: Operation<'_>) -> bool {
-        let (allow, deny, name) = match op {
-            Operation::Action(a) => (&self.actions, &self.not_actions, a),
-            Operation::DataAction(a) => (&self.data_actions, &self.not_data_actions, a),
-        };
-        allow.iter().any(|p| matches(p, name)) && !deny.iter().any(|p| matches(p, name))
+        block_permits(
+            [
+                &self.actions,
+                &self.not_actions,
+                &self.data_actions,
+                &self.not_data_actions,
+            ],
+            op,
+        )
     }
+}
+
+/// One permission block (actions, notActions, dataActions, notDataActions), as ARM evaluates it
+/// for `op`: a role's, a custom role's or a deny assignment's.
+fn block_permits(lists: [&Vec<String>; 4], op: Operation<'_>) -> bool {
+    let [actions, not_actions, data_actions, not_data_actions] = lists;
+    let (allow, deny, name) = match op {
+        Operation::Action(a) => (actions, not_actions, a),
+        Operation::DataAction(a) => (data_actions, not_data_actions, a),
+    };
+    allow.iter().any(|p| matches(p, name)) && !deny.iter().any(|p| matches(p, name))
+}
+
+/// A world's permission block (a custom role's or a deny assignment's) as ARM evaluates it.
+fn world_block_permits(p: &crate::world::azure::RolePermissions, op: Operation<'_>) -> bool {
+    block_permits(
+        [
+            &p.actions,
+            &p.not_actions,
+            &p.data_actions,
+            &p.not_data_actions,
+        ],
+        op,
+    )
 }
 
 /// The built-in role with this definition GUID.
@@ -122,17 +150,7 @@ fn permits(az: &crate::world::AzureObjects, guid: &str, op: Operation<'_>) -> bo
         .iter()
         .filter(|d| d.guid.eq_ignore_ascii_case(guid))
         .flat_map(|d| &d.permissions)
-        .any(|p| {
-            Definition {
-                id: guid.to_string(),
-                role_name: String::new(),
-                actions: p.actions.clone(),
-                not_actions: p.not_actions.clone(),
-                data_actions: p.data_actions.clone(),
-                not_data_actions: p.not_data_actions.clone(),
-            }
-            .permits(op)
-        })
+        .any(|p| world_block_permits(p, op))
 }
 
 /// Whether `scope` is a management group above the subscription `resource` lies in: ARM walks
@@ -199,17 +217,7 @@ fn denied(world: &World, holders: &[String], resource: &str, op: Operation<'_>) 
         };
         at && named(&d.principals)
             && !excluded
-            && d.permissions.iter().any(|p| {
-                Definition {
-                    id: d.id.clone(),
-                    role_name: String::new(),
-                    actions: p.actions.clone(),
-                    not_actions: p.not_actions.clone(),
-                    data_actions: p.data_actions.clone(),
-                    not_data_actions: p.not_data_actions.clone(),
-                }
-                .permits(op)
-            })
+            && d.permissions.iter().any(|p| world_block_permits(p, op))
     })
 }
 

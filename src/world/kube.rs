@@ -45,3 +45,12 @@ impl KubeObjects {
         self.len() == 0
     }
 }
+
+/// Whether `name` is what a workload's controller names an object it makes: `<workload>-<suffix>`
+/// with a suffix of one word (a ReplicaSet's hash, a CronJob's Job's schedule time), so `api`
+/// does not take `api-gateway`'s.
+pub fn generated_by(name: &str, workload: &str) -> bool {
+    name.strip_prefix(workload)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|suffix| !suffix.is_empty() && !suffix.contains('-'))
+}

@@ -322,17 +322,10 @@ pub fn apply(world: &mut World, m: &Manifests) {
         let made = ["ReplicaSet", "Job"].contains(&i.kind.as_deref().unwrap_or_default())
             && applied
                 .iter()
-                .any(|(n, _, w)| *n == ns && generated_by(&name, w));
+                .any(|(n, _, w)| *n == ns && super::kube::generated_by(&name, w));
         !made && !gone.contains(&(ns, name))
     });
     k.events.extend(o.events.iter().cloned());
-}
-
-/// `<workload>-<suffix>` with a suffix of one word: a ReplicaSet's hash, a Job's schedule time.
-fn generated_by(name: &str, workload: &str) -> bool {
-    name.strip_prefix(workload)
-        .and_then(|rest| rest.strip_prefix('-'))
-        .is_some_and(|suffix| !suffix.is_empty() && !suffix.contains('-'))
 }
 
 fn ns_name(meta: &ObjectMeta) -> (String, String) {
