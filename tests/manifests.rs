@@ -170,6 +170,8 @@ fn a_helm_rendered_chart_is_checked_as_if_applied_to_a_world() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert_eq!(sorted(verdicts(&json(&o))), sorted(expected()));
+    // The chart's Secret is never read: its value reaches no output.
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("not-read-by-widiag"));
     let o = run(&[
         "check", "-f", CHART, "-n", "apps", "--world", WORLD, "-o", "sarif",
     ]);
