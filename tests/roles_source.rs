@@ -1,9 +1,11 @@
-//! The analysis's built-in role table (`analysis::roles`) against the role definitions Microsoft
-//! publishes (assets/azure/builtin-roles.json, read through the lab's own RBAC): each row's
-//! flags are what the published permissions grant, and every published role that grants one of
-//! them is in the table, so a Key Vault or Blob verdict never rests on a row nobody checked.
+//! The analysis's built-in roles (`analysis::roles`, read from the permission tables of
+//! Microsoft's generated pages) against the lab's dump of the same roles (assets/azure/
+//! builtin-roles.json, read from the json blocks under those tables): two readings of one
+//! source, held equal here, so a slip in either fails instead of passing both sides. And every
+//! published role that grants one of the operations the access link asks about is in the
+//! analysis's table, so a Key Vault or Blob verdict never rests on a row nobody checked.
 
-use widiag::analysis::roles::BUILTIN;
+use widiag::analysis::roles::{BUILTIN, Known, Need};
 use widiag::lab::rbac::{self, Operation};
 
 const GET_SECRET: Operation<'static> =
@@ -15,21 +17,50 @@ const DELEGATION_KEY: Operation<'static> = Operation::Action(
 );
 
 #[test]
-fn every_row_says_what_the_published_role_grants() {
+fn the_tables_and_the_json_blocks_say_the_same() {
     for row in BUILTIN {
         let published = rbac::builtin(row.id)
             .unwrap_or_else(|| panic!("{} ({}) is not in the published dump", row.name, row.id));
         assert_eq!(published.role_name, row.name, "{}", row.id);
-        assert_eq!(
-            (row.reads_secrets, row.reads_blobs, row.delegation_key),
+        for (list, table, json) in [
+            ("actions", row.actions, &published.actions),
+            ("notActions", row.not_actions, &published.not_actions),
+            ("dataActions", row.data_actions, &published.data_actions),
             (
-                published.permits(GET_SECRET),
-                published.permits(READ_BLOBS),
-                published.permits(DELEGATION_KEY)
+                "notDataActions",
+                row.not_data_actions,
+                &published.not_data_actions,
             ),
-            "{}: (reads secrets, reads blobs, user delegation key)",
-            row.name
+        ] {
+            assert_eq!(table, json.as_slice(), "{}: {list}", row.name);
+        }
+        assert!(
+            published.source.ends_with(row.source),
+            "{}: the table was read at {}, the json block at {}",
+            row.name,
+            row.source,
+            published.source
         );
+    }
+}
+
+#[test]
+fn the_analysis_and_the_lab_decide_alike() {
+    for row in BUILTIN {
+        let published = rbac::builtin(row.id).unwrap();
+        let known = Known::Builtin(row);
+        for (need, op) in [
+            (Need::ReadSecrets, GET_SECRET),
+            (Need::ReadBlobs, READ_BLOBS),
+            (Need::DelegationKey, DELEGATION_KEY),
+        ] {
+            assert_eq!(
+                known.grants(need),
+                published.permits(op),
+                "{}: {need:?}",
+                row.name
+            );
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! The lab's own Azure RBAC: the built-in role definitions Microsoft publishes
 //! (assets/azure/builtin-roles.json, each row citing its source) and ARM's rules for them
 //! (wildcards, notActions, scope inheritance). Deliberately not `analysis::roles`: if both sides
-//! read one table, one wrong row passes both; a test checks the analysis's table against this one.
+//! read one table, one wrong row passes both; tests/roles_source.rs holds the analysis's own
+//! reading of the same pages equal to this one.
 
 use std::sync::LazyLock;
 
@@ -15,6 +16,8 @@ use crate::world::World;
 pub struct Definition {
     pub id: String,
     pub role_name: String,
+    /// The file and commit the role was read from.
+    pub source: String,
     pub actions: Vec<String>,
     pub not_actions: Vec<String>,
     pub data_actions: Vec<String>,

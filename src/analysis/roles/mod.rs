@@ -1,136 +1,12 @@
-//! Built-in Azure role definitions that decide Key Vault and Blob access, by GUID. Each row's
-//! flags are what Microsoft's published definition grants (getSecret, blobs/read as data actions;
-//! generateUserDelegationKey as an action, which `*` in Owner and Contributor includes):
-//! tests/roles_source.rs checks every row, and that no published role granting one is missing,
-//! against assets/azure/builtin-roles.json, which the analysis itself never reads.
+//! Azure roles as ARM evaluates them for the access link: the built-in definitions (data in
+//! `builtin`, each row citing its source) and custom ones read from ARM, decided by the same
+//! rule: an allow pattern matches the operation and no deny pattern does.
+
+mod builtin;
+
+pub use builtin::{BUILTIN, Role};
 
 use crate::world::azure::{RoleDefinition, RolePermissions};
-
-pub struct Role {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub reads_secrets: bool,
-    pub reads_blobs: bool,
-    /// Includes Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action.
-    pub delegation_key: bool,
-}
-
-const fn role(
-    id: &'static str,
-    name: &'static str,
-    reads_secrets: bool,
-    reads_blobs: bool,
-    delegation_key: bool,
-) -> Role {
-    Role {
-        id,
-        name,
-        reads_secrets,
-        reads_blobs,
-        delegation_key,
-    }
-}
-
-pub const BUILTIN: &[Role] = &[
-    role(
-        "4633458b-17de-408a-b874-0445c86b69e6",
-        "Key Vault Secrets User",
-        true,
-        false,
-        false,
-    ),
-    role(
-        "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
-        "Key Vault Secrets Officer",
-        true,
-        false,
-        false,
-    ),
-    role(
-        "00482a5a-887f-4fb3-b363-3b7fe8e74483",
-        "Key Vault Administrator",
-        true,
-        false,
-        false,
-    ),
-    role(
-        "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba",
-        "Key Vault Certificate User",
-        true,
-        false,
-        false,
-    ),
-    role(
-        "21090545-7ca7-4776-b22c-e363652d74d2",
-        "Key Vault Reader",
-        false,
-        false,
-        false,
-    ),
-    role(
-        "f25e0fa2-a7c8-4377-a976-54943a77a395",
-        "Key Vault Contributor",
-        false,
-        false,
-        false,
-    ),
-    role(
-        "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
-        "Storage Blob Data Reader",
-        false,
-        true,
-        true,
-    ),
-    role(
-        "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
-        "Storage Blob Data Contributor",
-        false,
-        true,
-        true,
-    ),
-    role(
-        "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
-        "Storage Blob Data Owner",
-        false,
-        true,
-        true,
-    ),
-    role(
-        "db58b8e5-c6ad-4a2a-8342-4190687cbf4a",
-        "Storage Blob Delegator",
-        false,
-        false,
-        true,
-    ),
-    role(
-        "17d1049b-9a84-46fb-8f53-869881c3d3ab",
-        "Storage Account Contributor",
-        false,
-        false,
-        true,
-    ),
-    role(
-        "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
-        "Owner",
-        false,
-        false,
-        true,
-    ),
-    role(
-        "b24988ac-6180-42a0-ab88-20f7382dd24c",
-        "Contributor",
-        false,
-        false,
-        true,
-    ),
-    role(
-        "acdd72a7-3385-48ef-bd42-f606fba81ae7",
-        "Reader",
-        false,
-        false,
-        false,
-    ),
-];
 
 /// The built-in role for a definition GUID, or for a `roleDefinitionName` as `az` prints it.
 pub fn lookup(guid: &str, name: Option<&str>) -> Option<&'static Role> {
@@ -204,59 +80,82 @@ impl Known<'_> {
     }
 
     pub fn grants(&self, need: Need) -> bool {
-        match self {
-            Known::Builtin(r) => match need {
-                Need::ReadSecrets => r.reads_secrets,
-                Need::ReadBlobs => r.reads_blobs,
-                Need::DelegationKey => r.delegation_key,
-            },
-            Known::Defined(d) => covers(&d.permissions, need),
-        }
+        self.blocks().iter().any(|b| b.verdict(need).is_ok())
     }
 
     /// Why the role does not grant `need`, in Azure's terms.
     pub fn lacks(&self, need: Need) -> String {
         let (op, data) = need.operation();
-        match self {
-            Known::Builtin(_) if data => "control plane only".into(),
-            Known::Builtin(_) => format!("does not include {op}"),
-            Known::Defined(d) => {
-                let excluded = d
-                    .permissions
-                    .iter()
-                    .find_map(|p| verdict(p, need).err().flatten());
-                let list = if data { "notDataActions" } else { "notActions" };
-                match excluded {
-                    Some(pattern) => format!("{pattern} in {list} takes away {op}"),
-                    None if data => format!("no dataActions pattern matches {op}"),
-                    None => format!("no actions pattern matches {op}"),
-                }
+        let blocks = self.blocks();
+        let list = if data { "notDataActions" } else { "notActions" };
+        if let Some(pattern) = blocks.iter().find_map(|b| b.verdict(need).err().flatten()) {
+            return format!("{pattern} in {list} takes away {op}");
+        }
+        match data {
+            true if blocks.iter().all(|b| b.data_actions.is_empty()) => {
+                "control plane only (no dataActions)".into()
             }
+            true => format!("no dataActions pattern matches {op}"),
+            false => format!("no actions pattern matches {op}"),
+        }
+    }
+
+    /// The role's permission blocks, whichever table they come from.
+    fn blocks(&self) -> Vec<Block<'_>> {
+        match self {
+            Known::Builtin(r) => vec![Block {
+                actions: r.actions.to_vec(),
+                not_actions: r.not_actions.to_vec(),
+                data_actions: r.data_actions.to_vec(),
+                not_data_actions: r.not_data_actions.to_vec(),
+            }],
+            Known::Defined(d) => d.permissions.iter().map(Block::of).collect(),
+        }
+    }
+}
+
+/// One permission block borrowed as pattern lists: a built-in row's, a custom role's or a deny
+/// assignment's.
+struct Block<'a> {
+    actions: Vec<&'a str>,
+    not_actions: Vec<&'a str>,
+    data_actions: Vec<&'a str>,
+    not_data_actions: Vec<&'a str>,
+}
+
+impl<'a> Block<'a> {
+    fn of(p: &'a RolePermissions) -> Self {
+        let strs = |v: &'a Vec<String>| v.iter().map(String::as_str).collect();
+        Block {
+            actions: strs(&p.actions),
+            not_actions: strs(&p.not_actions),
+            data_actions: strs(&p.data_actions),
+            not_data_actions: strs(&p.not_data_actions),
+        }
+    }
+
+    /// Whether this block grants `need`: some allow pattern matches and no deny pattern does,
+    /// as ARM evaluates them. The error holds the deny pattern that took it away, if any.
+    fn verdict(&self, need: Need) -> Result<(), Option<&'a str>> {
+        let (op, data) = need.operation();
+        let (allow, deny) = if data {
+            (&self.data_actions, &self.not_data_actions)
+        } else {
+            (&self.actions, &self.not_actions)
+        };
+        if !allow.iter().any(|a| wildcard(a, op)) {
+            return Err(None);
+        }
+        match deny.iter().find(|d| wildcard(d, op)) {
+            Some(d) => Err(Some(*d)),
+            None => Ok(()),
         }
     }
 }
 
 /// Whether any of these permission blocks (a role's or a deny assignment's) covers `need`.
 pub fn covers(blocks: &[RolePermissions], need: Need) -> bool {
-    blocks.iter().any(|p| verdict(p, need).is_ok())
-}
-
-/// Whether one permission block grants `need`: some allow pattern matches and no deny pattern
-/// does, as ARM evaluates them. The error holds the deny pattern that took it away, if any.
-fn verdict(p: &RolePermissions, need: Need) -> Result<(), Option<&str>> {
-    let (op, data) = need.operation();
-    let (allow, deny) = if data {
-        (&p.data_actions, &p.not_data_actions)
-    } else {
-        (&p.actions, &p.not_actions)
-    };
-    if !allow.iter().any(|a| wildcard(a, op)) {
-        return Err(None);
-    }
-    match deny.iter().find(|d| wildcard(d, op)) {
-        Some(d) => Err(Some(d.as_str())),
-        None => Ok(()),
-    }
+    blocks.iter().any(|p| Block::of(p).verdict(need).is_ok())
 }
 
 /// ARM's operation patterns: `*` matches any run of characters, case is ignored. Greedy with
@@ -335,5 +234,27 @@ mod tests {
                 .lacks(Need::ReadSecrets)
                 .starts_with("no dataActions")
         );
+    }
+
+    #[test]
+    fn a_built_in_role_says_which_action_it_lacks() {
+        let kv_reader =
+            Known::Builtin(lookup("21090545-7ca7-4776-b22c-e363652d74d2", None).unwrap());
+        assert!(!kv_reader.grants(Need::ReadSecrets));
+        // Key Vault Reader has data actions (metadata), just not getSecret.
+        assert_eq!(
+            kv_reader.lacks(Need::ReadSecrets),
+            "no dataActions pattern matches Microsoft.KeyVault/vaults/secrets/getSecret/action"
+        );
+        let owner = Known::Builtin(lookup("", Some("owner")).unwrap());
+        assert!(owner.grants(Need::DelegationKey));
+        assert_eq!(
+            owner.lacks(Need::ReadBlobs),
+            "control plane only (no dataActions)"
+        );
+        let secrets_user =
+            Known::Builtin(lookup("4633458B-17DE-408A-B874-0445C86B69E6", None).unwrap());
+        assert!(secrets_user.grants(Need::ReadSecrets));
+        assert!(!secrets_user.grants(Need::ReadBlobs));
     }
 }
