@@ -913,7 +913,7 @@ fn a_role_held_through_nested_groups_grants_live() {
         run.requests
             .iter()
             .any(|r| r.path.contains("/transitiveMemberOf/microsoft.graph.group")),
-        "memberships come from Graph"
+        "group names come from Graph"
     );
     // The same groups holding a control-plane role: denied, and said so.
     access_live(
@@ -922,6 +922,41 @@ fn a_role_held_through_nested_groups_grants_live() {
         KV_POD,
         "fail(WI1102)",
         "fail",
+    );
+}
+
+/// The same nested-group grant read by a caller Graph refuses (no GroupMember.Read.All, the
+/// usual case for a support engineer): ARM's assignedTo() still lists the group's assignment, so
+/// the grant is seen (named by the group's id) and only the names are reported as not read.
+#[test]
+fn a_group_grant_is_seen_without_graph_live() {
+    let path = common::root().join("assets/worlds/access-rbac-group.yaml");
+    let text = std::fs::read_to_string(&path).unwrap()
+        + "\n---\napiVersion: widiag.io/v1\nkind: LabBehaviour\nazureDenied: [graph]\n";
+    let lab =
+        LabHandle::spawn(widiag::world::parse::parse_str("no-graph.yaml", &text).unwrap()).unwrap();
+    let kubeconfig = lab.kubeconfig();
+    let run = check_against(lab, "no-graph", &kubeconfig, &[]);
+    assert_eq!(
+        link(&run.report, KV_POD, "access"),
+        "pass",
+        "{}",
+        run.output
+    );
+    assert!(
+        run.output
+            .contains("through group 7b1d3f5a-9c2e-4a6b-8d0f-3e5a7c9b1d24"),
+        "{}",
+        run.output
+    );
+    let gaps = run.report["notRead"].as_array().unwrap();
+    assert!(
+        gaps.iter().any(|g| g["resource"] == "read group names"
+            && g["error"]
+                .as_str()
+                .unwrap()
+                .contains("Authorization_RequestDenied")),
+        "{gaps:?}"
     );
 }
 

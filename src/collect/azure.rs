@@ -238,8 +238,16 @@ impl AzureReader {
         }
         self.identity_credentials(&mut found, &arm, wanted).await;
         self.applications(&mut found, wanted).await;
-        self.group_memberships(&mut found, wanted).await;
-        self.role_assignments(&mut found, &arm, &subs).await;
+        let graph_gaps = self.group_memberships(&mut found, wanted).await;
+        let arm_resolved_groups = self.role_assignments(&mut found, &arm, &subs).await;
+        for mut g in graph_gaps {
+            // ARM's assignedTo() already expanded the memberships that carry roles; only the
+            // groups' names are lost.
+            if arm_resolved_groups {
+                g.resource = "read group names".into();
+            }
+            found.gaps.push(g);
+        }
         self.custom_roles(&mut found, &arm, &subs).await;
         (found.world, found.gaps)
     }
@@ -367,8 +375,8 @@ impl AzureReader {
     }
 
     /// The groups the pods' identities belong to, transitively (Graph `transitiveMemberOf`):
-    /// role assignments to a group reach its members.
-    async fn group_memberships(&self, found: &mut Found, wanted: &Wanted) {
+    /// role assignments to a group reach its members. Returns what Graph would not answer.
+    async fn group_memberships(&self, found: &mut Found, wanted: &Wanted) -> Vec<Gap> {
         let az = &found.world.azure;
         let principals: BTreeSet<String> = az
             .identities
@@ -384,14 +392,11 @@ impl AzureReader {
             .filter(|p| crate::untrusted::grammar::guid(p))
             .collect();
         if principals.is_empty() {
-            return;
+            return Vec::new();
         }
         let graph = match self.token(&self.cloud.graph_scope()).await {
             Ok(t) => t,
-            Err(g) => {
-                found.gaps.push(g);
-                return;
-            }
+            Err(g) => return vec![g],
         };
         let g = self.cloud.graph;
         let graph = graph.as_str();
@@ -408,6 +413,7 @@ impl AzureReader {
         .await;
         // One document per group, whichever principals it was found for.
         let mut groups: BTreeMap<String, (Value, BTreeSet<String>)> = BTreeMap::new();
+        let mut gaps = Vec::new();
         for (p, r) in lists {
             match r {
                 Ok(items) => {
@@ -421,7 +427,7 @@ impl AzureReader {
                         entry.1.insert(p.clone());
                     }
                 }
-                Err(gap) => found.gaps.push(gap),
+                Err(gap) => gaps.push(gap),
             }
         }
         let docs: Vec<Value> = groups
@@ -438,26 +444,30 @@ impl AzureReader {
         if !docs.is_empty() {
             found.absorb("list group memberships", json!({ "value": docs }));
         }
+        gaps
     }
 
-    /// Role assignments of every principal found, and of the groups they belong to, in every
-    /// subscription read.
-    async fn role_assignments(&self, found: &mut Found, arm: &str, subs: &[String]) {
+    /// Role assignments of every identity found, in every subscription read, with ARM's
+    /// `assignedTo()` filter: the principal's own and those of every group it belongs to,
+    /// transitively (learn.microsoft.com/azure/role-based-access-control/role-assignments-list-rest).
+    /// A group assignment so listed is a membership even when Graph cannot be read. True when
+    /// every list was read.
+    async fn role_assignments(&self, found: &mut Found, arm: &str, subs: &[String]) -> bool {
         let az = &found.world.azure;
         let principals: BTreeSet<String> = az
             .identities
             .iter()
             .filter_map(|i| i.principal_id.clone())
             .chain(az.service_principals.iter().map(|s| s.id.clone()))
-            .chain(az.groups.iter().map(|g| g.id.clone()))
+            .map(|p| p.to_ascii_lowercase())
+            // Only GUIDs go into the filter.
             .filter(|p| crate::untrusted::grammar::guid(p))
             .collect();
         let lists = join_all(subs.iter().flat_map(|sub| {
             principals.iter().map(move |p| {
-                let filter = format!("principalId eq '{p}'");
                 let q = form_urlencoded::Serializer::new(String::new())
                     .append_pair("api-version", "2022-04-01")
-                    .append_pair("$filter", &filter)
+                    .append_pair("$filter", &format!("assignedTo('{p}')"))
                     .finish();
                 let url = format!(
                     "{}/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments?{q}",
@@ -467,22 +477,66 @@ impl AzureReader {
                     format!("Microsoft.Authorization/roleAssignments/read on subscription {sub}");
                 async move {
                     let r = self.pages("list role assignments", url, arm, needed).await;
-                    (sub, r)
+                    (sub, p, r)
                 }
             })
         }))
         .await;
-        for (sub, r) in lists {
-            match r {
-                Ok(items) => {
-                    let above = management_groups_above(sub, &items);
-                    found.absorb("list role assignments", json!({ "value": items }));
-                    if !above.is_empty() {
-                        found.absorb("list role assignments", json!({ "value": above }));
-                    }
+        let mut all_read = !principals.is_empty();
+        let mut seen = BTreeSet::new();
+        for (sub, p, r) in lists {
+            let items = match r {
+                Ok(items) => items,
+                Err(g) => {
+                    all_read = false;
+                    found.gaps.push(g);
+                    continue;
                 }
-                Err(g) => found.gaps.push(g),
+            };
+            memberships_from_assignments(&mut found.world.azure.groups, p, &items);
+            // Two identities in one group are both listed its assignments: keep one of each.
+            let items: Vec<Value> = items
+                .into_iter()
+                .filter(|a| seen.insert(a["id"].as_str().unwrap_or_default().to_ascii_lowercase()))
+                .collect();
+            let above = management_groups_above(sub, &items);
+            found.absorb("list role assignments", json!({ "value": items }));
+            if !above.is_empty() {
+                found.absorb("list role assignments", json!({ "value": above }));
             }
+        }
+        all_read
+    }
+}
+
+/// The groups `principal` belongs to, as ARM's `assignedTo(principal)` shows them: every listed
+/// assignment naming another principal names one of its groups (directly or through others).
+/// Recorded as a direct membership, which is all the analysis needs of it.
+fn memberships_from_assignments(
+    groups: &mut Vec<crate::world::azure::Group>,
+    principal: &str,
+    assignments: &[Value],
+) {
+    for a in assignments {
+        let Some(holder) = a["properties"]["principalId"]
+            .as_str()
+            .or(a["principalId"].as_str())
+            .filter(|h| !h.eq_ignore_ascii_case(principal))
+            .filter(|h| crate::untrusted::grammar::guid(h))
+        else {
+            continue;
+        };
+        match groups
+            .iter_mut()
+            .find(|g| g.id.eq_ignore_ascii_case(holder))
+        {
+            Some(g) if g.members.iter().any(|m| m.eq_ignore_ascii_case(principal)) => {}
+            Some(g) => g.members.push(principal.to_string()),
+            None => groups.push(crate::world::azure::Group {
+                id: holder.to_ascii_lowercase(),
+                display_name: None,
+                members: vec![principal.to_string()],
+            }),
         }
     }
 }

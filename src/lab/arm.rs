@@ -289,7 +289,7 @@ fn provider_resources(az: &AzureObjects, sub: &str, ty: &str, query: &str) -> Op
                 .collect()
         }
         "microsoft.authorization/roleassignments" => {
-            let principal = query_param(query, "$filter").and_then(|f| filter_value(&f));
+            let holders = assignment_holders(az, query);
             // "at, above or below the scope": management groups above the subscription too.
             let subscription = format!("/subscriptions/{sub}");
             az.role_assignments
@@ -299,9 +299,9 @@ fn provider_resources(az: &AzureObjects, sub: &str, ty: &str, query: &str) -> Op
                         || crate::lab::rbac::above_subscription(az, &r.scope, &subscription)
                 })
                 .filter(|r| {
-                    principal
-                        .as_deref()
-                        .is_none_or(|p| r.principal_id.eq_ignore_ascii_case(p))
+                    holders
+                        .as_ref()
+                        .is_none_or(|h| h.iter().any(|p| r.principal_id.eq_ignore_ascii_case(p)))
                 })
                 .map(role_assignment)
                 .collect()
@@ -334,7 +334,24 @@ fn not_found(path: &str) -> Response {
     )
 }
 
-/// `principalId eq '{id}'` or `assignedTo('{id}')` -> the id.
+/// The principals a role assignment list is filtered to: `principalId eq '<id>'` names one,
+/// `assignedTo('<id>')` names it and every group it belongs to, transitively, as ARM documents
+/// (learn.microsoft.com/azure/role-based-access-control/role-assignments-list-rest). None: all.
+fn assignment_holders(az: &AzureObjects, query: &str) -> Option<Vec<String>> {
+    let filter = query_param(query, "$filter")?;
+    let id = filter_value(&filter)?;
+    if filter
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("assignedto(")
+    {
+        Some(crate::lab::rbac::holders(az, &id))
+    } else {
+        Some(vec![id])
+    }
+}
+
+/// The first quoted value of a filter: `principalId eq '{id}'` or `assignedTo('{id}')` -> the id.
 fn filter_value(filter: &str) -> Option<String> {
     let start = filter.find('\'')? + 1;
     let end = start + filter[start..].find('\'')?;
@@ -564,7 +581,7 @@ fn member_of(world: &World, object_id: &str) -> Result<Vec<Value>, Box<Response>
         )));
     }
     // The first holder is the principal itself.
-    let holders = crate::lab::rbac::holders(world, object_id);
+    let holders = crate::lab::rbac::holders(az, object_id);
     Ok(az
         .groups
         .iter()

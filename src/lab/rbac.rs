@@ -93,7 +93,7 @@ pub fn builtin(guid: &str) -> Option<&'static Definition> {
 /// Roles are found by the GUID at the end of `roleDefinitionId` only, as ARM resolves them; a
 /// custom role (not in the dump) permits nothing here.
 pub fn allowed(world: &World, principal: &str, resource: &str, op: Operation<'_>) -> bool {
-    let holders = holders(world, principal);
+    let holders = holders(&world.azure, principal);
     if denied(world, &holders, resource, op) {
         return false;
     }
@@ -226,12 +226,12 @@ fn denied(world: &World, holders: &[String], resource: &str, op: Operation<'_>) 
 
 /// The principal and every group it is a member of, through nested groups too: Azure RBAC
 /// counts an assignment to any of them.
-pub fn holders(world: &World, principal: &str) -> Vec<String> {
+pub fn holders(az: &crate::world::AzureObjects, principal: &str) -> Vec<String> {
     let mut holders = vec![principal.to_ascii_lowercase()];
     let mut i = 0;
     while i < holders.len() {
         let member = holders[i].clone();
-        for g in &world.azure.groups {
+        for g in &az.groups {
             let contains = g.members.iter().any(|m| m.eq_ignore_ascii_case(&member));
             if contains && !holders.contains(&g.id.to_ascii_lowercase()) {
                 holders.push(g.id.to_ascii_lowercase());
