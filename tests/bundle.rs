@@ -216,6 +216,58 @@ fn redacted_names_do_not_appear_in_the_redacted_bundle() {
     }
 }
 
+/// The names an enterprise gives its Azure estate above the resources (issue 19): management
+/// groups (ids and display names), custom roles, deny assignments and groups leave no trace in a
+/// redacted bundle or its Markdown, while the chains still replay alike
+/// (every_pod_bundle_replays_to_the_same_chain).
+#[test]
+fn redacted_bundles_hide_management_groups_custom_roles_and_deny_assignments() {
+    for (world_name, names) in [
+        (
+            "access-mg-inherited",
+            &["contoso-platform", "contoso-workloads", "Contoso platform"][..],
+        ),
+        ("access-custom-role", &["Contoso secret reader"][..]),
+        (
+            "access-deny-assignment",
+            &[
+                "contoso-platform",
+                "Denied by deployment stack platform-secrets",
+            ][..],
+        ),
+        (
+            "access-rbac-group",
+            &["platform-secret-readers", "wi-workloads"][..],
+        ),
+    ] {
+        let path = common::root().join(format!("assets/worlds/{world_name}.yaml"));
+        let world = load(&path);
+        let b = bundle::build(
+            &world,
+            &Catalog::builtin(),
+            &options(&world, Selection::All),
+            true,
+        )
+        .unwrap();
+        let yaml = output::bundle::render(&b).unwrap();
+        let md = output::markdown::render(&output::handoff::gather(&b));
+        for n in names {
+            assert!(
+                !yaml.to_lowercase().contains(&n.to_lowercase()),
+                "{world_name}: {n} in the redacted bundle"
+            );
+            assert!(
+                !md.to_lowercase().contains(&n.to_lowercase()),
+                "{world_name}: {n} in the redacted Markdown"
+            );
+        }
+        // Microsoft's names for built-in roles are not the user's and stay readable.
+        if world_name == "access-rbac-group" {
+            assert!(yaml.contains("Key Vault Secrets User"), "{world_name}");
+        }
+    }
+}
+
 #[test]
 fn report_command_writes_whole_files_and_names_bad_pods() {
     let dir = tempfile::tempdir().unwrap();

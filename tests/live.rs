@@ -1018,6 +1018,17 @@ fn a_container_condition_is_evaluated_live() {
         "{}",
         run.output
     );
+    // A blob-path condition: the pod's targets name no blob path, so access stays unknown with
+    // the condition quoted, while Storage refuses the container listing the probe makes (the
+    // listing carries no path for the condition to read).
+    let run = access_live(
+        "access-blob-condition-path",
+        &blob,
+        pod,
+        "unknown(WI1115)",
+        "fail",
+    );
+    assert!(run.output.contains("blobs:path"), "{}", run.output);
 }
 
 /// A deny assignment over a granted role (issue 19): read from ARM, it wins in the analysis as

@@ -136,8 +136,9 @@ impl Pseudonyms {
         k.nodes.iter().for_each(|o| kube("node", o.metadata()));
     }
 
-    /// Azure names: subscriptions and resource groups in ARM ids, resource names, and display
-    /// names whole (they may hold spaces).
+    /// Azure names: subscriptions, resource groups and management groups in ARM ids, resource
+    /// names, and display names whole (they may hold spaces): applications, groups, management
+    /// groups, deny assignments and custom roles.
     fn add_azure(&mut self, az: &AzureObjects) {
         let arm_ids = az
             .clusters
@@ -148,13 +149,26 @@ impl Pseudonyms {
             .chain(az.vaults.iter().map(|v| &v.id))
             .chain(az.storage_accounts.iter().map(|s| &s.id))
             .chain(az.role_assignments.iter().map(|r| &r.id))
-            .chain(az.role_assignments.iter().map(|r| &r.scope));
+            .chain(az.role_assignments.iter().map(|r| &r.scope))
+            .chain(az.deny_assignments.iter().map(|d| &d.id))
+            .chain(az.deny_assignments.iter().map(|d| &d.scope))
+            .chain(az.management_groups.iter().map(|g| &g.id))
+            .chain(az.management_groups.iter().flat_map(|g| &g.children))
+            .chain(
+                az.management_groups
+                    .iter()
+                    .filter_map(|g| g.parent.as_ref()),
+            );
         for id in arm_ids {
             if let Some(s) = arm_segment(id, "subscriptions") {
                 self.add_guid(s);
             }
             if let Some(rg) = arm_segment(id, "resourceGroups") {
                 self.add("rg", rg);
+            }
+            // A management group's name is the company's own (the tenant root's is the tenant id).
+            if let Some(mg) = arm_segment(id, "managementGroups") {
+                self.add_guid(mg);
             }
         }
         az.clusters.iter().for_each(|c| self.add("aks", &c.name));
@@ -176,6 +190,19 @@ impl Pseudonyms {
                     .filter_map(|s| s.display_name.as_deref()),
             )
             .chain(az.groups.iter().filter_map(|g| g.display_name.as_deref()))
+            .chain(
+                az.management_groups
+                    .iter()
+                    .filter_map(|g| g.display_name.as_deref()),
+            )
+            .chain(az.deny_assignments.iter().filter_map(|d| d.name.as_deref()))
+            // Custom roles are named by their owners; built-in names are Microsoft's and stay.
+            .chain(
+                az.role_definitions
+                    .iter()
+                    .filter(|d| crate::analysis::roles::lookup(&d.guid, None).is_none())
+                    .filter_map(|d| d.role_name.as_deref()),
+            )
         {
             self.whole
                 .entry(name.to_string())

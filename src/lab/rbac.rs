@@ -112,8 +112,11 @@ pub fn allowed(world: &World, principal: &str, resource: &str, op: Operation<'_>
 
 /// An ABAC condition's verdict on `op` at `resource`, for the one form the lab emulates: the
 /// actions it names (`ActionMatches{'...'}`) are allowed only where the container's name equals
-/// the one it gives. An operation it does not name is not restricted; any other form (blob
-/// paths, tags, sub-operations) is refused, as the lab cannot say what Storage would decide.
+/// the one it gives. An operation it does not name is not restricted. Any other form (blob
+/// paths, tags, sub-operations) is refused: the lab's Storage serves container-level requests
+/// (List Blobs), which carry no blob path, and Storage documents that an operation which cannot
+/// supply an attribute the condition reads fails the access check
+/// (learn.microsoft.com/azure/storage/blobs/storage-auth-abac-attributes, "Suboperations").
 fn condition_allows(condition: &str, op: Operation<'_>, resource: &str) -> bool {
     let name = match op {
         Operation::Action(n) | Operation::DataAction(n) => n,
