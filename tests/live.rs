@@ -1152,6 +1152,12 @@ fn blob_probes_follow_what_storage_answers() {
     let scoped = live_check("seed-001-container-scope", &args);
     assert_eq!(link(&scoped.report, pod, "resource"), "fail(WI1208)");
     assert!(scoped.output.contains("AuthorizationPermissionMismatch"));
+    assert_eq!(link(&scoped.report, pod, "access"), "fail(WI1109)");
+    // The same with the container's URL in the pod's env (issue 20): the env target must not
+    // drop the user delegation requirement.
+    let named = live_check("access-blob-delegation-env-container", &args);
+    assert_eq!(link(&named.report, pod, "access"), "fail(WI1109)");
+    assert_eq!(link(&named.report, pod, "resource"), "fail(WI1208)");
 }
 
 /// A credential created moments ago: Entra answers AADSTS70021 although the credential matches.
@@ -1388,7 +1394,7 @@ fn a_hanging_issuer_costs_one_timeout_not_a_hang() {
 
 /// A vault whose firewall admits no one: Key Vault's 403 ForbiddenByFirewall reaches the
 /// resource link as WI1204, told apart from RBAC and access-policy denials, and the access link
-/// already warns of the default-deny network rules (WI1107).
+/// already says no network reaches the vault (WI1117, issue 20).
 #[test]
 fn a_firewalled_vault_is_told_apart_from_permission_denials() {
     let path = common::root().join("assets/worlds/seed-004-healthy.yaml");
@@ -1405,13 +1411,48 @@ fn a_firewalled_vault_is_told_apart_from_permission_denials() {
         link(&run.report, "default/wi-kv-test", "resource"),
         "fail(WI1204)"
     );
-    assert!(link(&run.report, "default/wi-kv-test", "access").contains("WI1107"));
+    assert_eq!(
+        link(&run.report, "default/wi-kv-test", "access"),
+        "fail(WI1117)"
+    );
     assert!(run.output.contains("ForbiddenByFirewall"));
 }
 
-/// A storage account whose network rules deny by default: Storage's 403 AuthorizationFailure
-/// reaches the resource link as WI1204 (not the RBAC WI1208), the access link warns of the
-/// rules (WI1107), and the Storage token itself was issued.
+/// Issue 20's network worlds live: a vault closed to every network fails at access (WI1117) and
+/// Key Vault refuses; the same vault reached through an approved private endpoint is only a
+/// warning (WI1107) and Key Vault answers; a storage account behind a network security perimeter
+/// is unknown at access (WI1118), and the lab's Storage, which holds no perimeter rules, refuses.
+#[test]
+fn network_rules_are_read_live() {
+    let run = access_live(
+        "access-kv-firewall-closed",
+        &[],
+        KV_POD,
+        "fail(WI1117)",
+        "fail(WI1204)",
+    );
+    assert!(run.output.contains("ForbiddenByFirewall"));
+    let run = access_live(
+        "access-kv-private-endpoint",
+        &[],
+        KV_POD,
+        "warn(WI1107)",
+        "pass",
+    );
+    assert!(run.output.contains("private endpoint"), "{}", run.output);
+    let pod = "default/cats-api-deployment-6d9c7b5f4d-x2k9p";
+    access_live(
+        "access-storage-perimeter",
+        &["--blob", "davydscats/cats"],
+        pod,
+        "unknown(WI1118)",
+        "fail(WI1204)",
+    );
+}
+
+/// A storage account whose network rules deny by default and list nothing: Storage's 403
+/// AuthorizationFailure reaches the resource link as WI1204 (not the RBAC WI1208), the access
+/// link says no network reaches the account (WI1117), and the Storage token itself was issued.
 #[test]
 fn a_firewalled_storage_account_is_told_apart_from_permission_denials() {
     let path = common::root().join("assets/worlds/seed-001-healthy.yaml");
@@ -1426,7 +1467,7 @@ fn a_firewalled_storage_account_is_told_apart_from_permission_denials() {
     let pod = "default/cats-api-deployment-6d9c7b5f4d-x2k9p";
     assert_eq!(link(&run.report, pod, "exchange"), "pass");
     assert_eq!(link(&run.report, pod, "resource"), "fail(WI1204)");
-    assert!(link(&run.report, pod, "access").contains("WI1107"));
+    assert_eq!(link(&run.report, pod, "access"), "fail(WI1117)");
     assert!(run.output.contains("AuthorizationFailure"));
     let blob_calls: Vec<&Logged> = run
         .requests

@@ -83,6 +83,17 @@ const EXPECTED: &[Expect] = &[
         ],
     ),
     (
+        "access-blob-delegation-env-container",
+        "default/cats-api-deployment-6d9c7b5f4d-x2k9p",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("access", "WI1109"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
         "access-custom-role",
         "default/wi-kv-test",
         "pass",
@@ -111,6 +122,28 @@ const EXPECTED: &[Expect] = &[
             ("token", "WI600"),
             ("exchange", "WI1001"),
             ("access", "WI1114"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "access-kv-firewall-closed",
+        "default/wi-kv-test",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("access", "WI1117"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "access-kv-private-endpoint",
+        "default/wi-kv-test",
+        "warn",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("access", "WI1107"),
             ("resource", "WI1201"),
         ],
     ),
@@ -153,6 +186,17 @@ const EXPECTED: &[Expect] = &[
             ("token", "WI600"),
             ("exchange", "WI1001"),
             ("access", "WI1112"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "access-storage-perimeter",
+        "default/cats-api-deployment-6d9c7b5f4d-x2k9p",
+        "unknown",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("access", "WI1118"),
             ("resource", "WI1201"),
         ],
     ),
@@ -984,6 +1028,10 @@ fn no_fix_leaves_a_placeholder_its_raise_site_should_fill() {
         ("WI301", "<client-id>"),
         ("WI302", "<client-id>"),
         ("WI1001", "<client-id>"),
+        // The perimeter is not read (that is what WI1118 says), so it cannot be named.
+        ("WI1118", "<perimeter>"),
+        ("WI1118", "<profile>"),
+        ("WI1118", "<perimeter resource group>"),
     ];
     let mut worlds: Vec<std::path::PathBuf> =
         common::worlds().into_iter().map(|(_, p)| p).collect();

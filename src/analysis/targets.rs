@@ -1,6 +1,8 @@
 //! Which Key Vaults and storage accounts a pod is meant to reach: from its env (literal values
 //! and ConfigMap references), the world's hints and the command line.
 
+use std::collections::BTreeSet;
+
 use k8s_openapi::api::core::v1::Pod;
 
 use super::index::{Index, find_ignore_case, lower, lower_owned};
@@ -25,6 +27,16 @@ impl Target {
         match self {
             Target::KeyVault { name, .. } => name,
             Target::Blob { account, .. } => account,
+        }
+    }
+
+    /// What the target is, apart from where it was found: a vault, or an account's container.
+    fn place(&self) -> (bool, &str, Option<&str>) {
+        match self {
+            Target::KeyVault { name, .. } => (true, name, None),
+            Target::Blob {
+                account, container, ..
+            } => (false, account, container.as_deref()),
         }
     }
 }
@@ -112,11 +124,59 @@ pub fn find<'h>(
             });
         }
     }
-    targets.sort();
-    targets.dedup_by(|a, b| {
-        a.name() == b.name() && std::mem::discriminant(a) == std::mem::discriminant(b)
+    Found {
+        targets: merged(targets),
+        unread,
+    }
+}
+
+/// One target per vault and per (account, container). A user delegation key is the account's
+/// (generateUserDelegationKey is an account action), so one mention of it (`--user-delegation`,
+/// a world's hint) holds for every target of that account, whichever source named it first;
+/// and an account named without a container joins the containers the pod names, which say
+/// where it reads.
+fn merged(mut targets: Vec<Target>) -> Vec<Target> {
+    let accounts_where = |want: fn(&Target) -> bool| -> BTreeSet<String> {
+        targets
+            .iter()
+            .filter(|t| want(t))
+            .map(|t| t.name().to_string())
+            .collect()
+    };
+    let delegated = accounts_where(|t| {
+        matches!(
+            t,
+            Target::Blob {
+                user_delegation: true,
+                ..
+            }
+        )
     });
-    Found { targets, unread }
+    let contained = accounts_where(|t| {
+        matches!(
+            t,
+            Target::Blob {
+                container: Some(_),
+                ..
+            }
+        )
+    });
+    for t in &mut targets {
+        if let Target::Blob {
+            account,
+            user_delegation,
+            ..
+        } = t
+        {
+            *user_delegation = delegated.contains(account.as_str());
+        }
+    }
+    targets.retain(|t| {
+        !matches!(t, Target::Blob { account, container: None, .. } if contained.contains(account))
+    });
+    targets.sort();
+    targets.dedup_by(|a, b| a.place() == b.place());
+    targets
 }
 
 fn classify(
@@ -247,5 +307,40 @@ mod tests {
             None
         );
         assert_eq!(vault_name("kv$(id)"), None);
+    }
+
+    fn blob(account: &str, container: Option<&str>, key: bool, source: &str) -> Target {
+        Target::Blob {
+            account: account.into(),
+            container: container.map(str::to_string),
+            user_delegation: key,
+            source: source.into(),
+        }
+    }
+
+    #[test]
+    fn a_target_named_twice_keeps_every_requirement() {
+        // Issue 20: the env URL of the container must not drop --user-delegation's requirement.
+        let merged = merged(vec![
+            blob("acct", Some("cats"), false, "env BLOB_URL"),
+            blob("acct", Some("cats"), true, "target hint"),
+        ]);
+        assert_eq!(
+            merged,
+            vec![blob("acct", Some("cats"), true, "env BLOB_URL")]
+        );
+        // An account named without a container joins the container the pod names.
+        let merged = super::merged(vec![
+            blob("acct", None, true, "--blob"),
+            blob("acct", Some("cats"), false, "env BLOB_URL"),
+            blob("other", None, false, "env OTHER_ACCOUNT"),
+        ]);
+        assert_eq!(
+            merged,
+            vec![
+                blob("acct", Some("cats"), true, "env BLOB_URL"),
+                blob("other", None, false, "env OTHER_ACCOUNT"),
+            ]
+        );
     }
 }

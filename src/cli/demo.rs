@@ -17,6 +17,10 @@ pub const WORLDS: &[(&str, &str)] = &[
         include_str!("../../assets/worlds/access-blob-condition-path.yaml"),
     ),
     (
+        "access-blob-delegation-env-container",
+        include_str!("../../assets/worlds/access-blob-delegation-env-container.yaml"),
+    ),
+    (
         "access-custom-role",
         include_str!("../../assets/worlds/access-custom-role.yaml"),
     ),
@@ -41,6 +45,14 @@ pub const WORLDS: &[(&str, &str)] = &[
         include_str!("../../assets/worlds/access-kv-compound-policy.yaml"),
     ),
     (
+        "access-kv-firewall-closed",
+        include_str!("../../assets/worlds/access-kv-firewall-closed.yaml"),
+    ),
+    (
+        "access-kv-private-endpoint",
+        include_str!("../../assets/worlds/access-kv-private-endpoint.yaml"),
+    ),
+    (
         "access-mg-inherited",
         include_str!("../../assets/worlds/access-mg-inherited.yaml"),
     ),
@@ -55,6 +67,10 @@ pub const WORLDS: &[(&str, &str)] = &[
     (
         "access-rbac-group-reader",
         include_str!("../../assets/worlds/access-rbac-group-reader.yaml"),
+    ),
+    (
+        "access-storage-perimeter",
+        include_str!("../../assets/worlds/access-storage-perimeter.yaml"),
     ),
     (
         "edge-cases",

@@ -425,7 +425,8 @@ fn vault(v: &KeyVault) -> Value {
         .collect();
     let mut props = json!({"tenantId": v.tenant_id, "vaultUri": v.vault_uri,
                            "enableRbacAuthorization": v.rbac_authorization, "accessPolicies": policies,
-                           "publicNetworkAccess": v.public_network_access});
+                           "publicNetworkAccess": v.public_network_access,
+                           "privateEndpointConnections": endpoint_connections(&v.id, &v.private_endpoints)});
     if let Some(n) = &v.network_acls {
         props["networkAcls"] = acls(n);
     }
@@ -433,12 +434,28 @@ fn vault(v: &KeyVault) -> Value {
 }
 
 fn storage(s: &StorageAccount) -> Value {
-    let mut props = json!({"primaryEndpoints": {"blob": s.blob_endpoint}, "publicNetworkAccess": s.public_network_access});
+    let mut props = json!({"primaryEndpoints": {"blob": s.blob_endpoint}, "publicNetworkAccess": s.public_network_access,
+                           "privateEndpointConnections": endpoint_connections(&s.id, &s.private_endpoints)});
     if let Some(n) = &s.network_acls {
         props["networkAcls"] = acls(n);
     }
     json!({"id": s.id, "name": s.name, "type": "Microsoft.Storage/storageAccounts", "kind": "StorageV2",
            "location": s.location, "properties": props})
+}
+
+/// A resource's approved private endpoint connections, in ARM's shape (the world keeps only
+/// approved ones).
+fn endpoint_connections(resource: &str, endpoints: &[String]) -> Vec<Value> {
+    endpoints
+        .iter()
+        .map(|pe| {
+            let name = pe.rsplit('/').next().unwrap_or_default();
+            json!({"id": format!("{resource}/privateEndpointConnections/{name}"),
+                   "properties": {"privateEndpoint": {"id": pe},
+                                  "privateLinkServiceConnectionState": {"status": "Approved", "actionsRequired": "None"},
+                                  "provisioningState": "Succeeded"}})
+        })
+        .collect()
 }
 
 fn deny_assignment(d: &DenyAssignment) -> Value {

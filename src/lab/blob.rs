@@ -307,10 +307,11 @@ fn firewalled(a: &StorageAccount) -> bool {
         n.default_action.eq_ignore_ascii_case("Deny")
             && !n.ip_rules.iter().any(|r| r.starts_with("127."))
     });
-    acls_deny
-        || a.public_network_access
-            .as_deref()
-            .is_some_and(|p| p.eq_ignore_ascii_case("Disabled"))
+    crate::lab::network::shut(
+        acls_deny,
+        a.public_network_access.as_deref(),
+        &a.private_endpoints,
+    )
 }
 
 /// The text of the first `<tag>` element of a request body (the lab reads its own requests; it

@@ -187,12 +187,11 @@ fn deny(
         a.default_action.eq_ignore_ascii_case("Deny")
             && !a.ip_rules.iter().any(|r| r.starts_with("127."))
     });
-    if acls_deny
-        || vault
-            .public_network_access
-            .as_deref()
-            .is_some_and(|p| p.eq_ignore_ascii_case("Disabled"))
-    {
+    if crate::lab::network::shut(
+        acls_deny,
+        vault.public_network_access.as_deref(),
+        &vault.private_endpoints,
+    ) {
         return Some(error(
             StatusCode::FORBIDDEN,
             "Forbidden",

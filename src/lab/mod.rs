@@ -15,6 +15,7 @@ pub mod entra;
 pub mod keys;
 pub mod keyvault;
 pub mod kube_api;
+mod network;
 mod outage;
 pub mod rbac;
 pub mod server;

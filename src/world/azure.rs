@@ -199,6 +199,9 @@ pub struct KeyVault {
     pub access_policies: Vec<AccessPolicy>,
     pub public_network_access: Option<String>,
     pub network_acls: Option<NetworkAcls>,
+    /// Private endpoints whose connection the vault approved: a way in the firewall does not
+    /// govern.
+    pub private_endpoints: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -232,6 +235,8 @@ pub struct StorageAccount {
     pub blob_endpoint: Option<String>,
     pub public_network_access: Option<String>,
     pub network_acls: Option<NetworkAcls>,
+    /// Private endpoints whose connection the account approved.
+    pub private_endpoints: Vec<String>,
 }
 
 /// `Microsoft.Authorization/roleAssignments`.

@@ -315,6 +315,18 @@ fn network_acls(n: &NetworkAcls) -> Value {
     })
 }
 
+/// Approved connections, as ARM lists them.
+fn private_endpoints(ids: &[String]) -> Vec<Value> {
+    ids.iter()
+        .map(|id| {
+            json!({ "properties": {
+                "privateEndpoint": { "id": id },
+                "privateLinkServiceConnectionState": { "status": "Approved" },
+            }})
+        })
+        .collect()
+}
+
 fn access_policy(p: &AccessPolicy) -> Value {
     json!({
         "tenantId": p.tenant_id,
@@ -337,6 +349,7 @@ fn vault(v: &KeyVault) -> Value {
             "accessPolicies": v.access_policies.iter().map(access_policy).collect::<Vec<_>>(),
             "publicNetworkAccess": v.public_network_access,
             "networkAcls": v.network_acls.as_ref().map(network_acls),
+            "privateEndpointConnections": private_endpoints(&v.private_endpoints),
         }),
     )
 }
@@ -351,6 +364,7 @@ fn storage(s: &StorageAccount) -> Value {
             "primaryEndpoints": { "blob": s.blob_endpoint },
             "publicNetworkAccess": s.public_network_access,
             "networkAcls": s.network_acls.as_ref().map(network_acls),
+            "privateEndpointConnections": private_endpoints(&s.private_endpoints),
         }),
     )
 }

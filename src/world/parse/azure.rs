@@ -278,6 +278,8 @@ struct VaultProps {
     public_network_access: Option<String>,
     #[serde(default)]
     network_acls: Option<ArmNetworkAcls>,
+    #[serde(default)]
+    private_endpoint_connections: Vec<PrivateEndpointConnection>,
 }
 
 impl VaultProps {
@@ -292,8 +294,56 @@ impl VaultProps {
             access_policies: self.access_policies.into_iter().map(Into::into).collect(),
             public_network_access: self.public_network_access,
             network_acls: self.network_acls.map(Into::into),
+            private_endpoints: approved(self.private_endpoint_connections),
         }
     }
+}
+
+/// `properties.privateEndpointConnections[]` of a vault or storage account: ARM nests the
+/// connection's fields under `properties`; `az` prints some flattened.
+#[derive(Deserialize)]
+struct PrivateEndpointConnection {
+    #[serde(default)]
+    properties: Option<ConnectionProps>,
+    #[serde(flatten)]
+    flat: ConnectionProps,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConnectionProps {
+    #[serde(default)]
+    private_endpoint: Option<IdOnly>,
+    #[serde(default)]
+    private_link_service_connection_state: Option<ConnectionState>,
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    #[serde(default)]
+    id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ConnectionState {
+    #[serde(default)]
+    status: Option<String>,
+}
+
+/// The private endpoints of the connections the resource approved (a pending or rejected one
+/// carries no traffic).
+fn approved(connections: Vec<PrivateEndpointConnection>) -> Vec<String> {
+    connections
+        .into_iter()
+        .filter_map(|c| {
+            let c = c.properties.unwrap_or(c.flat);
+            let approved = c
+                .private_link_service_connection_state
+                .and_then(|s| s.status)
+                .is_some_and(|s| s.eq_ignore_ascii_case("Approved"));
+            approved.then(|| c.private_endpoint.and_then(|p| p.id).unwrap_or_default())
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -378,6 +428,8 @@ struct StorageProps {
     public_network_access: Option<String>,
     #[serde(default)]
     network_acls: Option<ArmNetworkAcls>,
+    #[serde(default)]
+    private_endpoint_connections: Vec<PrivateEndpointConnection>,
 }
 
 impl StorageProps {
@@ -389,6 +441,7 @@ impl StorageProps {
             blob_endpoint: self.primary_endpoints.and_then(|e| e.blob),
             public_network_access: self.public_network_access,
             network_acls: self.network_acls.map(Into::into),
+            private_endpoints: approved(self.private_endpoint_connections),
         }
     }
 }

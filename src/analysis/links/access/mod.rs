@@ -4,6 +4,7 @@
 //! policies as Key Vault matches them.
 
 mod grants;
+mod network;
 mod policies;
 
 use super::{LinkBuilder, PodCx};
@@ -12,7 +13,7 @@ use crate::analysis::codes::Code;
 use crate::analysis::conditions::Outcome;
 use crate::analysis::roles::Need;
 use crate::analysis::targets::{self, Target};
-use crate::world::azure::{KeyVault, NetworkAcls, RoleAssignment, StorageAccount, scope_covers};
+use crate::world::azure::{KeyVault, RoleAssignment, StorageAccount, scope_covers};
 use crate::world::live::Gap;
 use grants::Grants;
 use policies::{Policies, vault_policies};
@@ -136,11 +137,19 @@ fn vault(
     } else {
         vault_policies(b, v, principal, &policies, &covering);
     }
-    firewall(
+    network::firewall(
         b,
-        &v.name,
-        v.public_network_access.as_deref(),
-        v.network_acls.as_ref(),
+        network::Door {
+            kind: network::Kind::Vault,
+            name: &v.name,
+            public: v.public_network_access.as_deref(),
+            acls: v.network_acls.as_ref(),
+            private_endpoints: &v.private_endpoints,
+            host: v
+                .vault_uri
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok()?.host_str().map(str::to_string)),
+        },
     );
 }
 
@@ -272,11 +281,19 @@ fn storage(
     if user_delegation {
         delegation_key(b, a, grants, unread, said_unread);
     }
-    firewall(
+    network::firewall(
         b,
-        &a.name,
-        a.public_network_access.as_deref(),
-        a.network_acls.as_ref(),
+        network::Door {
+            kind: network::Kind::Storage,
+            name: &a.name,
+            public: a.public_network_access.as_deref(),
+            acls: a.network_acls.as_ref(),
+            private_endpoints: &a.private_endpoints,
+            host: a
+                .blob_endpoint
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok()?.host_str().map(str::to_string)),
+        },
     );
 }
 
@@ -426,24 +443,5 @@ fn delegation_key(
                     .with_note(format!("{} (container scope)", grants.at(r2))),
             );
         }
-    }
-}
-
-fn firewall(b: &mut LinkBuilder<'_>, name: &str, public: Option<&str>, acls: Option<&NetworkAcls>) {
-    let disabled = public.is_some_and(|p| p.eq_ignore_ascii_case("Disabled"));
-    let deny = acls.is_some_and(|a| a.default_action.eq_ignore_ascii_case("Deny"));
-    if disabled || deny {
-        let rules = acls
-            .map(|a| a.ip_rules.len() + a.virtual_network_rules.len())
-            .unwrap_or(0);
-        b.raise(
-            Code::WI1107,
-            format!("{name} denies network access by default ({rules} allow rules)"),
-        )
-        .evidence(Evidence::fact(
-            "publicNetworkAccess",
-            public.unwrap_or("Enabled"),
-        ))
-        .var("target", name);
     }
 }
