@@ -1160,6 +1160,32 @@ fn blob_probes_follow_what_storage_answers() {
     assert_eq!(link(&named.report, pod, "resource"), "fail(WI1208)");
 }
 
+/// A disabled service principal (issue 20): widiag reads accountEnabled from Graph and names it
+/// at the identity link (WI807); the lab's Entra refuses the exchange with AADSTS7000112, which
+/// the exchange link names from Microsoft's table (WI1013) instead of a generic rejection.
+#[test]
+fn a_disabled_service_principal_is_named_live() {
+    let run = live_check("identity-sp-disabled", &[]);
+    let pod = "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t";
+    assert_eq!(
+        link(&run.report, pod, "identity"),
+        "fail(WI807)",
+        "{}",
+        run.output
+    );
+    assert_eq!(
+        link(&run.report, pod, "exchange"),
+        "fail(WI1013)",
+        "{}",
+        run.output
+    );
+    assert!(run.output.contains("UnauthorizedClientApplicationDisabled"));
+    // The healthy application, the same way.
+    let run = live_check("seed-003-healthy", &[]);
+    assert_eq!(link(&run.report, pod, "identity"), "pass");
+    assert_eq!(link(&run.report, pod, "exchange"), "pass");
+}
+
 /// A credential created moments ago: Entra answers AADSTS70021 although the credential matches.
 /// widiag says "propagating, retry in a few minutes" (WI1004), not "broken".
 #[test]

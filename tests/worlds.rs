@@ -201,6 +201,17 @@ const EXPECTED: &[Expect] = &[
         ],
     ),
     (
+        "identity-sp-disabled",
+        "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("identity", "WI807"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
         "issuer-aks-rotated-key",
         "default/wi-kv-test",
         "fail",

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod conditions;
 pub mod config;
 pub mod describe;
+pub mod entra_errors;
 pub mod fleet;
 pub mod index;
 mod links;

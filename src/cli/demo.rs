@@ -85,6 +85,10 @@ pub const WORLDS: &[(&str, &str)] = &[
         include_str!("../../assets/worlds/edge-self-managed-china.yaml"),
     ),
     (
+        "identity-sp-disabled",
+        include_str!("../../assets/worlds/identity-sp-disabled.yaml"),
+    ),
+    (
         "issuer-aks-rotated-key",
         include_str!("../../assets/worlds/issuer-aks-rotated-key.yaml"),
     ),

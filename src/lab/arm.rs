@@ -534,7 +534,7 @@ pub fn handle_graph(read: Read<'_>) -> Response {
             az.service_principals
                 .iter()
                 .filter(|s| matches(&s.app_id))
-                .map(|s| json!({"id": s.id, "appId": s.app_id, "displayName": s.display_name, "appOwnerOrganizationId": s.app_owner_organization_id}))
+                .map(|s| json!({"id": s.id, "appId": s.app_id, "displayName": s.display_name, "appOwnerOrganizationId": s.app_owner_organization_id, "accountEnabled": s.account_enabled.unwrap_or(true)}))
                 .collect(),
         ),
         ["v1.0", "applications", object_id, "federatedIdentityCredentials"] => {

@@ -28,6 +28,10 @@ pub struct Directory {
 
 struct Client {
     principal: String,
+    /// The display name Entra quotes in errors about the client.
+    name: String,
+    /// The service principal's `accountEnabled` is false.
+    disabled: bool,
     /// (issuer, subject, audiences, still propagating).
     fics: Vec<(String, Option<String>, Vec<String>, bool)>,
 }
@@ -99,6 +103,8 @@ impl Directory {
                 cid.to_ascii_lowercase(),
                 Client {
                     principal: i.principal_id.clone().unwrap_or_default(),
+                    name: i.name.clone(),
+                    disabled: false,
                     fics,
                 },
             );
@@ -107,14 +113,20 @@ impl Directory {
             let fics = fics_of(
                 &|o| matches!(o, CredentialOwner::Application(r) if r.eq_ignore_ascii_case(&a.app_id) || r.eq_ignore_ascii_case(&a.id)),
             );
-            let principal = world
+            let sp = world
                 .azure
                 .service_principals
                 .iter()
-                .find(|s| s.app_id.eq_ignore_ascii_case(&a.app_id))
-                .map(|s| s.id.clone())
-                .unwrap_or_default();
-            clients.insert(a.app_id.to_ascii_lowercase(), Client { principal, fics });
+                .find(|s| s.app_id.eq_ignore_ascii_case(&a.app_id));
+            clients.insert(
+                a.app_id.to_ascii_lowercase(),
+                Client {
+                    principal: sp.map(|s| s.id.clone()).unwrap_or_default(),
+                    name: a.display_name.clone().unwrap_or_default(),
+                    disabled: sp.is_some_and(|s| s.account_enabled == Some(false)),
+                    fics,
+                },
+            );
         }
         let reader_tenant = tenants.first().cloned().unwrap_or_else(uuid_v4);
         if tenants.is_empty() {
@@ -303,6 +315,17 @@ fn assertion_principal<'d>(
     };
     match_federated_credential(client, &f["client_id"], &claims)?;
     verify_assertion(issuer, assertion, header.kid.as_deref(), &claims)?;
+    if client.disabled {
+        return Err(Rejection::new(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            7000112,
+            &format!(
+                "Application '{}'({}) is disabled.",
+                f["client_id"], client.name
+            ),
+        ));
+    }
     Ok(&client.principal)
 }
 
@@ -363,9 +386,12 @@ fn match_federated_credential(
     }
     // A credential created moments ago is not yet visible to every Entra front end.
     if matching.iter().all(|(.., propagating)| *propagating) {
+        // 400 invalid_request until early 2023; 401 invalid_client since, as for the 7002xx
+        // codes that replaced it for plain mismatches (external-secrets#2783,
+        // azure-workload-identity#1200).
         return Err(Rejection::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
             70021,
             "No matching federated identity record found for presented assertion. Assertion Issuer: '{iss}'. Assertion Subject: '{sub}'. Assertion Audience: '{aud}'. https://learn.microsoft.com/entra/workload-id/workload-identity-federation"
                 .replace("{iss}", &claims.iss)

@@ -160,6 +160,9 @@ pub struct ServicePrincipal {
     pub app_id: String,
     pub display_name: Option<String>,
     pub app_owner_organization_id: Option<String>,
+    /// `accountEnabled`: false when the enterprise application is disabled, and Entra issues it
+    /// no token (AADSTS7000112). Absent means enabled, Graph's default.
+    pub account_enabled: Option<bool>,
 }
 
 /// Who carries a federated credential.

@@ -303,6 +303,7 @@ fn service_principal(s: &ServicePrincipal) -> Value {
         "appId": s.app_id,
         "displayName": s.display_name,
         "appOwnerOrganizationId": s.app_owner_organization_id,
+        "accountEnabled": s.account_enabled,
     }))
 }
 
@@ -315,16 +316,18 @@ fn network_acls(n: &NetworkAcls) -> Value {
     })
 }
 
-/// Approved connections, as ARM lists them.
-fn private_endpoints(ids: &[String]) -> Vec<Value> {
-    ids.iter()
-        .map(|id| {
-            json!({ "properties": {
-                "privateEndpoint": { "id": id },
-                "privateLinkServiceConnectionState": { "status": "Approved" },
-            }})
-        })
-        .collect()
+/// Approved connections, as ARM lists them; none is left out, as a resource without any has it.
+fn private_endpoints(ids: &[String]) -> Option<Vec<Value>> {
+    (!ids.is_empty()).then(|| {
+        ids.iter()
+            .map(|id| {
+                json!({ "properties": {
+                    "privateEndpoint": { "id": id },
+                    "privateLinkServiceConnectionState": { "status": "Approved" },
+                }})
+            })
+            .collect()
+    })
 }
 
 fn access_policy(p: &AccessPolicy) -> Value {

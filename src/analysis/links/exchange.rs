@@ -4,6 +4,7 @@ use super::federation::Match;
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
+use crate::analysis::entra_errors;
 use crate::world::live::{EntraError, ExchangeOutcome, ExchangeRecord};
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
@@ -64,18 +65,18 @@ fn rejected(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>, record: &ExchangeRecord
     } else {
         format!("{label}: {sentence}")
     };
+    // The code number decides, never the `error` string, which Entra has changed for the same
+    // code over the years (AADSTS70021 was 400 invalid_request, is 401 invalid_client).
+    let known = aadsts.and_then(entra_errors::lookup);
     let code = match aadsts {
         _ if e.status == 429 || e.status >= 500 => Code::WI1010,
         Some(70021) if fic_matches(cx) => Code::WI1004,
-        Some(70021) => Code::WI1003,
-        Some(700211 | 700212 | 700213 | 7002138) => Code::WI1005,
-        Some(70025) => Code::WI1006,
-        Some(700016 | 90002 | 900023) => Code::WI1007,
-        Some(90061 | 50166 | 501661) => Code::WI1008,
-        Some(700024 | 70023) => Code::WI1009,
-        _ => Code::WI1002,
+        _ => known.map_or(Code::WI1002, |k| k.finding),
     };
     let r = b.raise(code, message);
+    if let Some(k) = known {
+        r.evidence(Evidence::fact(format!("AADSTS{}", k.code), k.meaning).with_note(k.source));
+    }
     r.evidence(Evidence::fact("status", e.status.to_string()))
         .evidence(Evidence::fact("error", &e.error))
         .evidence(Evidence::fact("error_description", &e.description));

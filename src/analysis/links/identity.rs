@@ -5,6 +5,7 @@ use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
 use crate::analysis::codes::Code;
 use crate::analysis::index::lower;
+use crate::analysis::subject::Resolved;
 use crate::analysis::webhook::cloud_of_authority;
 
 /// FIC count from which to warn (the hard limit is 20).
@@ -66,6 +67,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         .var("authority", auth)
         .var("cloud", cloud);
     }
+    disabled(b, &resolved, client_id);
     let count = resolved.fics(cx.ix).len();
     if count >= FIC_WARN_AT {
         b.raise(
@@ -139,4 +141,24 @@ fn object_with_id(cx: &PodCx<'_, '_>, id: &str) -> Option<(&'static str, String,
                 sp.app_id.clone(),
             ))
         })
+}
+
+/// An application whose service principal is disabled gets no token at all (AADSTS7000112).
+fn disabled(b: &mut LinkBuilder<'_>, resolved: &Resolved<'_>, client_id: &str) {
+    if let Resolved::Application(_, Some(sp)) = resolved
+        && sp.account_enabled == Some(false)
+    {
+        b.raise(
+            Code::WI807,
+            format!(
+                "the service principal of {} is disabled: Entra issues it no token",
+                resolved.name()
+            ),
+        )
+        .evidence(
+            Evidence::fact("accountEnabled", "false")
+                .with_note(format!("service principal {}", sp.id)),
+        )
+        .var("client_id", client_id);
+    }
 }

@@ -134,6 +134,7 @@ pub(super) fn add_graph(
                 app_id: sp.app_id,
                 display_name: sp.display_name,
                 app_owner_organization_id: sp.app_owner_organization_id,
+                account_enabled: sp.account_enabled,
             });
         }
         "#microsoft.graph.group" => {
@@ -655,4 +656,6 @@ struct GraphSp {
     display_name: Option<String>,
     #[serde(default)]
     app_owner_organization_id: Option<String>,
+    #[serde(default)]
+    account_enabled: Option<bool>,
 }
