@@ -1186,6 +1186,29 @@ fn a_disabled_service_principal_is_named_live() {
     assert_eq!(link(&run.report, pod, "exchange"), "pass");
 }
 
+/// A pod in kube-system on AKS (issue 20): read live, the webhook link names the admissions
+/// enforcer and its documented opt-out (the configuration's admissions.enforcer/disabled label)
+/// with the configuration's real name, not an unfilled template.
+#[test]
+fn the_aks_admissions_enforcer_fix_is_filled_live() {
+    let run = live_check("webhook-aks-enforcer", &[]);
+    let pod = "kube-system/wi-kv-test";
+    assert_eq!(
+        link(&run.report, pod, "webhook"),
+        "fail(WI206)",
+        "{}",
+        run.output
+    );
+    assert!(
+        run.output.contains(
+            "kubectl label mutatingwebhookconfiguration azure-wi-webhook-mutating-webhook-configuration admissions.enforcer/disabled=true --overwrite"
+        ),
+        "{}",
+        run.output
+    );
+    assert!(!run.output.contains("<move the workload"));
+}
+
 /// A credential created moments ago: Entra answers AADSTS70021 although the credential matches.
 /// widiag says "propagating, retry in a few minutes" (WI1004), not "broken".
 #[test]

@@ -669,6 +669,18 @@ const EXPECTED: &[Expect] = &[
         ],
     ),
     (
+        "webhook-aks-enforcer",
+        "kube-system/wi-kv-test",
+        "fail",
+        &[
+            ("webhook", "WI206"),
+            ("mutation", "WI501"),
+            ("token", "WI604"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
         "webhook-partial-capture",
         "apps/inventory-7c9d5f4b8-q2w3e",
         "pass",
@@ -1031,7 +1043,6 @@ fn no_fix_leaves_a_placeholder_its_raise_site_should_fill() {
         "<serviceaccount>",
         "<namespace>",
         "<label the selector needs>",
-        "<move the workload to another namespace>",
     ];
     // Where nothing names the identity yet (the ServiceAccount is missing or unannotated), its
     // client ID is the user's to supply.

@@ -165,6 +165,10 @@ pub const WORLDS: &[(&str, &str)] = &[
         include_str!("../../assets/worlds/seed-004-rbac-vault.yaml"),
     ),
     (
+        "webhook-aks-enforcer",
+        include_str!("../../assets/worlds/webhook-aks-enforcer.yaml"),
+    ),
+    (
         "webhook-cannot-start",
         include_str!("../../assets/worlds/webhook-cannot-start.yaml"),
     ),

@@ -237,7 +237,8 @@ fn reach(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
                     Code::WI206,
                     format!("the webhook's namespaceSelector excludes namespace {ns}"),
                 )
-                .evidence(Evidence::fact("namespaceSelector", describe(sel)));
+                .evidence(Evidence::fact("namespaceSelector", describe(sel)))
+                .variant("selector");
             if fix.is_empty() {
                 r.placeholder("selector_fix", "label the selector needs");
             } else {
@@ -251,11 +252,17 @@ fn reach(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         && !b.raised_any(&[Code::WI206])
         && !install.entries.iter().any(|e| e.enforcer_disabled)
     {
+        let config = install.entries.first().map(|e| e.config_name.as_str());
         b.raise(
             Code::WI206,
             "AKS's admissions enforcer keeps webhooks out of kube-system",
         )
-        .placeholder("selector_fix", "move the workload to another namespace");
+        .variant(if cx.subject.workload.kind.as_ref() == "Pod" {
+            "aks-enforcer-pod"
+        } else {
+            "aks-enforcer"
+        })
+        .var("webhook_config", config.unwrap_or_default());
     }
 }
 
