@@ -19,7 +19,7 @@ use crate::net::http::Http;
 use crate::world::World;
 use crate::world::live::Gap;
 
-const MSI_API: &str = "2023-01-31";
+use crate::net::api_versions as api;
 
 pub struct AzureReader {
     pub http: Http,
@@ -167,11 +167,11 @@ impl AzureReader {
         what: &str,
     ) -> Result<Vec<Value>, Gap> {
         let api = match provider_type {
-            "Microsoft.ManagedIdentity/userAssignedIdentities" => MSI_API,
-            "Microsoft.ContainerService/managedClusters" => "2024-05-01",
-            "Microsoft.KeyVault/vaults" => "2023-07-01",
-            "Microsoft.Storage/storageAccounts" => "2023-05-01",
-            _ => "2022-04-01",
+            "Microsoft.ManagedIdentity/userAssignedIdentities" => api::MANAGED_IDENTITY,
+            "Microsoft.ContainerService/managedClusters" => api::MANAGED_CLUSTERS,
+            "Microsoft.KeyVault/vaults" => api::KEY_VAULT,
+            "Microsoft.Storage/storageAccounts" => api::STORAGE_ACCOUNTS,
+            _ => api::AUTHORIZATION,
         };
         let url = format!(
             "{}/subscriptions/{sub}/providers/{provider_type}?api-version={api}",
@@ -188,7 +188,11 @@ impl AzureReader {
             Err(g) => return (World::default(), vec![g]),
         };
         let subs = if wanted.subscriptions.is_empty() {
-            let url = format!("{}/subscriptions?api-version=2022-12-01", self.cloud.arm);
+            let url = format!(
+                "{}/subscriptions?api-version={}",
+                self.cloud.arm,
+                api::SUBSCRIPTIONS
+            );
             match self
                 .pages(
                     "list subscriptions",
@@ -268,8 +272,9 @@ impl AzureReader {
             .collect();
         let lists = join_all(ids.iter().map(|id| {
             let url = format!(
-                "{}{id}/federatedIdentityCredentials?api-version={MSI_API}",
-                self.cloud.arm
+                "{}{id}/federatedIdentityCredentials?api-version={}",
+                self.cloud.arm,
+                api::MANAGED_IDENTITY
             );
             let needed = format!("Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read on {id}");
             self.pages("list federated credentials", url, arm, needed)
@@ -357,7 +362,7 @@ impl AzureReader {
     async fn custom_roles(&self, found: &mut Found, arm: &str, subs: &[String]) {
         let lists = join_all(subs.iter().map(|sub| {
             let q = form_urlencoded::Serializer::new(String::new())
-                .append_pair("api-version", "2022-04-01")
+                .append_pair("api-version", api::AUTHORIZATION)
                 .append_pair("$filter", "type eq 'CustomRole'")
                 .finish();
             let url = format!(
@@ -466,7 +471,7 @@ impl AzureReader {
         let lists = join_all(subs.iter().flat_map(|sub| {
             principals.iter().map(move |p| {
                 let q = form_urlencoded::Serializer::new(String::new())
-                    .append_pair("api-version", "2022-04-01")
+                    .append_pair("api-version", api::AUTHORIZATION)
                     .append_pair("$filter", &format!("assignedTo('{p}')"))
                     .finish();
                 let url = format!(

@@ -119,7 +119,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// The Blob service version widiag speaks (OAuth needs 2017-11-09 or later).
-pub const STORAGE_VERSION: &str = "2025-01-05";
+pub const STORAGE_VERSION: &str = crate::net::api_versions::STORAGE_DATA;
 
 /// Explicit network settings, beside the environment's (`HTTPS_PROXY`, `SSL_CERT_FILE`): how
 /// the demo reaches its in-process lab without touching the process environment.

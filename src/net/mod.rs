@@ -2,6 +2,7 @@
 //! one HTTP client (proxy, CA, timeouts, the redacted transcript), one bounded retry policy,
 //! each cloud's endpoints, and the Kubernetes API's retry and error wording.
 
+pub mod api_versions;
 pub mod cloud;
 pub mod http;
 pub mod kube_calls;

@@ -17,7 +17,10 @@ pub async fn probe(
     suffix: &str,
     token: &str,
 ) -> ProbeRecord {
-    let url = format!("https://{vault}.{suffix}/secrets/{PROBE_SECRET}?api-version=7.5");
+    let url = format!(
+        "https://{vault}.{suffix}/secrets/{PROBE_SECRET}?api-version={}",
+        crate::net::api_versions::KEY_VAULT_DATA
+    );
     let mut record = ProbeRecord::new(
         pod,
         ProbeTarget::KeyVault {
