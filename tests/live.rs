@@ -1209,6 +1209,25 @@ fn the_aks_admissions_enforcer_fix_is_filled_live() {
     assert!(!run.output.contains("<move the workload"));
 }
 
+/// An Arc-enabled cluster (issue 20): widiag reads the issuer from
+/// Microsoft.Kubernetes/connectedClusters, and the chain completes against Arc's issuer; the
+/// same cluster without an issuer fails at the cluster link with the `az connectedk8s` fix.
+#[test]
+fn arc_enabled_clusters_are_read_live() {
+    let run = live_check("cluster-arc", &[]);
+    for l in ["cluster", "issuer", "federation", "exchange", "resource"] {
+        assert_eq!(link(&run.report, KV_POD, l), "pass", "{l}: {}", run.output);
+    }
+    assert!(run.output.contains("oic.prod-arc.azure.com"));
+    let run = live_check("cluster-arc-no-oidc", &[]);
+    assert_eq!(link(&run.report, KV_POD, "cluster"), "fail(WI102)");
+    assert!(
+        run.output.contains("az connectedk8s update"),
+        "{}",
+        run.output
+    );
+}
+
 /// A credential created moments ago: Entra answers AADSTS70021 although the credential matches.
 /// widiag says "propagating, retry in a few minutes" (WI1004), not "broken".
 #[test]

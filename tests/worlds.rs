@@ -222,6 +222,27 @@ const EXPECTED: &[Expect] = &[
         ],
     ),
     (
+        "cluster-arc",
+        "default/wi-kv-test",
+        "pass",
+        &[
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "cluster-arc-no-oidc",
+        "default/wi-kv-test",
+        "fail",
+        &[
+            ("cluster", "WI102"),
+            ("token", "WI600"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
         "edge-cases",
         "apps/cached-token",
         "fail",

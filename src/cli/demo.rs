@@ -73,6 +73,14 @@ pub const WORLDS: &[(&str, &str)] = &[
         include_str!("../../assets/worlds/access-storage-perimeter.yaml"),
     ),
     (
+        "cluster-arc",
+        include_str!("../../assets/worlds/cluster-arc.yaml"),
+    ),
+    (
+        "cluster-arc-no-oidc",
+        include_str!("../../assets/worlds/cluster-arc-no-oidc.yaml"),
+    ),
+    (
         "edge-cases",
         include_str!("../../assets/worlds/edge-cases.yaml"),
     ),

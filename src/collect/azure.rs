@@ -169,6 +169,7 @@ impl AzureReader {
         let api = match provider_type {
             "Microsoft.ManagedIdentity/userAssignedIdentities" => api::MANAGED_IDENTITY,
             "Microsoft.ContainerService/managedClusters" => api::MANAGED_CLUSTERS,
+            "Microsoft.Kubernetes/connectedClusters" => api::CONNECTED_CLUSTERS,
             "Microsoft.KeyVault/vaults" => api::KEY_VAULT,
             "Microsoft.Storage/storageAccounts" => api::STORAGE_ACCOUNTS,
             _ => api::AUTHORIZATION,
@@ -214,7 +215,7 @@ impl AzureReader {
         } else {
             wanted.subscriptions.clone()
         };
-        const KINDS: [(&str, &str); 5] = [
+        const KINDS: [(&str, &str); 6] = [
             (
                 "Microsoft.ManagedIdentity/userAssignedIdentities",
                 "list identities",
@@ -222,6 +223,10 @@ impl AzureReader {
             (
                 "Microsoft.ContainerService/managedClusters",
                 "list clusters",
+            ),
+            (
+                "Microsoft.Kubernetes/connectedClusters",
+                "list Arc clusters",
             ),
             ("Microsoft.KeyVault/vaults", "list vaults"),
             ("Microsoft.Storage/storageAccounts", "list storage accounts"),
@@ -238,7 +243,13 @@ impl AzureReader {
         }))
         .await;
         for (what, r) in lists {
-            found.absorb_list(what, r);
+            // A subscription that never registered the Arc provider has no Arc cluster; ARM
+            // refuses the list (MissingSubscriptionRegistration) rather than answer empty.
+            let unregistered =
+                matches!(&r, Err(g) if g.error.contains("MissingSubscriptionRegistration"));
+            if !(what == "list Arc clusters" && unregistered) {
+                found.absorb_list(what, r);
+            }
         }
         self.identity_credentials(&mut found, &arm, wanted).await;
         self.applications(&mut found, wanted).await;

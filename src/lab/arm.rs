@@ -258,7 +258,13 @@ fn provider_resources(az: &AzureObjects, sub: &str, ty: &str, query: &str) -> Op
         "microsoft.containerservice/managedclusters" => az
             .clusters
             .iter()
-            .filter(|c| in_sub(&c.id, sub))
+            .filter(|c| !c.arc && in_sub(&c.id, sub))
+            .map(cluster)
+            .collect(),
+        "microsoft.kubernetes/connectedclusters" => az
+            .clusters
+            .iter()
+            .filter(|c| c.arc && in_sub(&c.id, sub))
             .map(cluster)
             .collect(),
         "microsoft.keyvault/vaults" => az
@@ -401,10 +407,22 @@ fn arm_fic(f: &FederatedCredential) -> Value {
 }
 
 fn cluster(c: &ManagedCluster) -> Value {
-    json!({"id": c.id, "name": c.name, "type": "Microsoft.ContainerService/ManagedClusters",
-           "location": c.location,
-           "properties": {"kubernetesVersion": c.kubernetes_version,
-                          "oidcIssuerProfile": {"enabled": c.oidc_issuer_enabled, "issuerURL": c.issuer_url},
+    let oidc = match (c.arc, c.self_hosted_issuer) {
+        (false, _) => json!({"enabled": c.oidc_issuer_enabled, "issuerURL": c.issuer_url}),
+        (true, false) => json!({"enabled": c.oidc_issuer_enabled, "issuerUrl": c.issuer_url}),
+        // Arc still hosts an issuer of its own; the cluster's tokens carry the self-hosted one.
+        (true, true) => {
+            json!({"enabled": c.oidc_issuer_enabled, "selfHostedIssuerUrl": c.issuer_url,
+                               "issuerUrl": "https://lab.oic.prod-arc.azure.com/unused/"})
+        }
+    };
+    let ty = if c.arc {
+        "Microsoft.Kubernetes/connectedClusters"
+    } else {
+        "Microsoft.ContainerService/ManagedClusters"
+    };
+    json!({"id": c.id, "name": c.name, "type": ty, "location": c.location,
+           "properties": {"kubernetesVersion": c.kubernetes_version, "oidcIssuerProfile": oidc,
                           "securityProfile": {"workloadIdentity": {"enabled": c.workload_identity_enabled}}}})
 }
 

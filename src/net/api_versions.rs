@@ -22,6 +22,7 @@ pub struct Retirement {
 pub const MANAGED_IDENTITY: &str = "2026-05-31";
 pub const KEY_VAULT: &str = "2026-02-01";
 pub const MANAGED_CLUSTERS: &str = "2024-05-01";
+pub const CONNECTED_CLUSTERS: &str = "2026-03-01";
 pub const STORAGE_ACCOUNTS: &str = "2023-05-01";
 pub const AUTHORIZATION: &str = "2022-04-01";
 pub const SUBSCRIPTIONS: &str = "2022-12-01";
@@ -46,6 +47,12 @@ pub const USED: &[Api] = &[
         version: MANAGED_CLUSTERS,
         why: "managedClusters with oidcIssuerProfile and securityProfile.workloadIdentity",
         source: "Azure/azure-rest-api-specs specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2024-05-01",
+    },
+    Api {
+        surface: "Microsoft.Kubernetes",
+        version: CONNECTED_CLUSTERS,
+        why: "Arc-enabled clusters (AKS on Azure Local too) with oidcIssuerProfile (Arc's issuerUrl or the cluster's selfHostedIssuerUrl) and securityProfile.workloadIdentity",
+        source: "Azure/azure-rest-api-specs specification/hybridkubernetes/resource-manager/Microsoft.Kubernetes/stable/2026-03-01/connectedClusters.json (OidcIssuerProfile)",
     },
     Api {
         surface: "Microsoft.Storage",

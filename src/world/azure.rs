@@ -117,6 +117,12 @@ pub struct ManagedCluster {
     pub issuer_url: Option<String>,
     pub workload_identity_enabled: bool,
     pub kubernetes_version: Option<String>,
+    /// `Microsoft.Kubernetes/connectedClusters`: an Arc-enabled cluster (AKS on Azure Local
+    /// too), whose issuer Arc hosts unless the cluster brings its own.
+    pub arc: bool,
+    /// An Arc cluster's issuer is its own `selfHostedIssuerUrl` (an AKS, EKS or GKE cluster
+    /// that already publishes one), not Arc's `issuerUrl`.
+    pub self_hosted_issuer: bool,
 }
 
 /// `Microsoft.ManagedIdentity/userAssignedIdentities`.

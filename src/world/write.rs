@@ -147,14 +147,22 @@ fn prune(v: Value) -> Value {
 }
 
 fn cluster(c: &ManagedCluster) -> Value {
+    let (ty, issuer_key) = match (c.arc, c.self_hosted_issuer) {
+        (false, _) => ("Microsoft.ContainerService/managedClusters", "issuerURL"),
+        (true, false) => ("Microsoft.Kubernetes/connectedClusters", "issuerUrl"),
+        (true, true) => (
+            "Microsoft.Kubernetes/connectedClusters",
+            "selfHostedIssuerUrl",
+        ),
+    };
     arm(
         &c.id,
         &c.name,
-        "Microsoft.ContainerService/managedClusters",
+        ty,
         c.location.as_deref(),
         json!({
             "kubernetesVersion": c.kubernetes_version,
-            "oidcIssuerProfile": { "enabled": c.oidc_issuer_enabled, "issuerURL": c.issuer_url },
+            "oidcIssuerProfile": { "enabled": c.oidc_issuer_enabled, (issuer_key): c.issuer_url },
             "securityProfile": { "workloadIdentity": { "enabled": c.workload_identity_enabled } },
         }),
     )

@@ -9,19 +9,30 @@ pub const DEFAULT_SELF_MANAGED_ISSUER: &str = "https://kubernetes.default.svc.cl
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let cluster = cx.ix.cluster();
     if let Some(c) = cluster {
-        b.fact(Evidence::fact("managed cluster", &c.name));
+        let kind = if c.arc {
+            "Arc-enabled cluster"
+        } else {
+            "managed cluster"
+        };
+        b.fact(Evidence::fact(kind, &c.name));
         if !c.oidc_issuer_enabled || c.issuer_url.as_deref().is_none_or(str::is_empty) {
+            let (kind, variant) = if c.arc {
+                ("Arc-enabled cluster", "arc")
+            } else {
+                ("AKS cluster", "aks")
+            };
             b.raise(
                 Code::WI102,
                 format!(
-                    "AKS cluster {} has no OIDC issuer (oidcIssuerProfile.enabled is false)",
+                    "{kind} {} has no OIDC issuer (oidcIssuerProfile.enabled is false)",
                     c.name
                 ),
             )
             .evidence(Evidence::fact(
                 "oidcIssuerProfile.enabled",
                 c.oidc_issuer_enabled.to_string(),
-            ));
+            ))
+            .variant(variant);
             return;
         }
     }
@@ -36,6 +47,8 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         Some(iss) => {
             let from = if cx.subject.token.observed {
                 "from the captured token"
+            } else if cluster.is_some_and(|c| c.self_hosted_issuer) {
+                "the cluster's own issuer, as its Arc resource names it (selfHostedIssuerUrl)"
             } else if cluster.is_some() {
                 "from the managed cluster"
             } else {

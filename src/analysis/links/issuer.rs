@@ -9,12 +9,20 @@ use crate::world::facts::{IssuerCapture, SignatureCheck};
 
 /// Issuers AKS hosts itself; Entra can always read them.
 fn aks_hosted(iss: &str) -> bool {
-    let host = iss
-        .trim_start_matches("https://")
+    let host = host(iss);
+    host.ends_with(".oic.prod-aks.azure.com") || host == "oidc.prod-aks.azure.com"
+}
+
+/// Issuers Azure Arc hosts for connected clusters (`<region>.oic.prod-arc.azure.com`).
+fn arc_hosted(iss: &str) -> bool {
+    host(iss).ends_with(".oic.prod-arc.azure.com")
+}
+
+fn host(iss: &str) -> &str {
+    iss.trim_start_matches("https://")
         .split('/')
         .next()
-        .unwrap_or_default();
-    host.ends_with(".oic.prod-aks.azure.com") || host == "oidc.prod-aks.azure.com"
+        .unwrap_or_default()
 }
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
@@ -31,6 +39,12 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         if aks_hosted(iss) {
             b.fact(Evidence::fact("issuer", iss).with_note("hosted by AKS (predicted reachable)"));
             b.ok("AKS-hosted issuer");
+        } else if arc_hosted(iss) {
+            b.fact(
+                Evidence::fact("issuer", iss)
+                    .with_note("hosted by Azure Arc (predicted reachable)"),
+            );
+            b.ok("Arc-hosted issuer");
         } else {
             b.raise(Code::WI700, format!("discovery for {iss} was not captured"));
         }

@@ -41,7 +41,7 @@ fn not_installed(install: &Install<'_>, b: &mut LinkBuilder<'_>) {
             "securityProfile.workloadIdentity.enabled",
             "false",
         ))
-        .variant("aks");
+        .variant(if install.arc { "arc" } else { "aks" });
     } else {
         b.raise(
             Code::WI202,

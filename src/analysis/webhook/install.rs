@@ -31,6 +31,8 @@ pub struct Install<'w> {
     pub profile: Profile,
     /// AKS reports the add-on enabled (securityProfile.workloadIdentity.enabled).
     pub addon: Option<bool>,
+    /// The cluster is Arc-enabled: Arc installs the webhook (`az connectedk8s`), not AKS.
+    pub arc: bool,
     pub namespace: Option<String>,
     /// The configuration the webhook process runs with, as far as the world shows it.
     pub settings: Settings,
@@ -88,6 +90,7 @@ impl<'w> Install<'w> {
         Install {
             failed_creates: failed_creates(ix),
             addon: ix.cluster().map(|c| c.workload_identity_enabled),
+            arc: ix.cluster().is_some_and(|c| c.arc),
             token_paths: match version {
                 Some(_) => vec![profile.token_path()],
                 None => vec![

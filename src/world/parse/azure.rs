@@ -11,6 +11,7 @@ use crate::world::World;
 use crate::world::azure::*;
 
 const CLUSTER: &str = "microsoft.containerservice/managedclusters";
+const ARC_CLUSTER: &str = "microsoft.kubernetes/connectedclusters";
 const IDENTITY: &str = "microsoft.managedidentity/userassignedidentities";
 const FIC: &str = "microsoft.managedidentity/userassignedidentities/federatedidentitycredentials";
 const VAULT: &str = "microsoft.keyvault/vaults";
@@ -42,6 +43,10 @@ pub(super) fn add_arm(
         CLUSTER => {
             let p: ClusterProps = cx.typed_at(&what, &props, &at)?;
             az.clusters.push(p.into_cluster(head));
+        }
+        ARC_CLUSTER => {
+            let p: ClusterProps = cx.typed_at(&what, &props, &at)?;
+            az.clusters.push(p.into_arc_cluster(head));
         }
         IDENTITY => {
             let p: IdentityProps = cx.typed_at(&what, &props, &at)?;
@@ -189,17 +194,42 @@ impl ClusterProps {
                 .and_then(|s| s.workload_identity)
                 .is_some_and(|w| w.enabled),
             kubernetes_version: self.kubernetes_version,
+            arc: false,
+            self_hosted_issuer: false,
+        }
+    }
+
+    /// An Arc cluster: Arc hosts its issuer (`issuerUrl`) unless the cluster names its own
+    /// (`selfHostedIssuerUrl`), which then is the one its tokens carry (Microsoft.Kubernetes
+    /// 2026-03-01, OidcIssuerProfile).
+    fn into_arc_cluster(mut self, head: Head) -> ManagedCluster {
+        let own = self
+            .oidc_issuer_profile
+            .as_mut()
+            .and_then(|o| o.self_hosted_issuer_url.take())
+            .filter(|u| !u.is_empty());
+        let self_hosted_issuer = own.is_some();
+        if let (Some(o), Some(url)) = (self.oidc_issuer_profile.as_mut(), own) {
+            o.issuer_url = Some(url);
+        }
+        ManagedCluster {
+            arc: true,
+            self_hosted_issuer,
+            ..self.into_cluster(head)
         }
     }
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct OidcProfile {
     #[serde(default)]
     enabled: bool,
     /// ARM spells it `issuerURL`; `az aks show` prints `issuerUrl`.
     #[serde(default, alias = "issuerURL", alias = "issuerUrl")]
     issuer_url: Option<String>,
+    #[serde(default)]
+    self_hosted_issuer_url: Option<String>,
 }
 
 #[derive(Deserialize)]
