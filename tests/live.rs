@@ -1228,6 +1228,28 @@ fn arc_enabled_clusters_are_read_live() {
     );
 }
 
+/// An application set up to trust a managed identity (issue 20), named by the pod's
+/// ServiceAccount: the federation link says so (WI908) and Entra (the lab) refuses the pod's own
+/// token for the application, naming the issuer (AADSTS700211, WI1005).
+#[test]
+fn an_application_trusting_a_managed_identity_is_named_live() {
+    let run = live_check("federation-app-trusts-mi", &[]);
+    let pod = "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t";
+    assert_eq!(
+        link(&run.report, pod, "federation"),
+        "fail(WI908)",
+        "{}",
+        run.output
+    );
+    assert_eq!(
+        link(&run.report, pod, "exchange"),
+        "fail(WI1005)",
+        "{}",
+        run.output
+    );
+    assert!(run.output.contains("700211"));
+}
+
 /// A credential created moments ago: Entra answers AADSTS70021 although the credential matches.
 /// widiag says "propagating, retry in a few minutes" (WI1004), not "broken".
 #[test]

@@ -201,6 +201,17 @@ const EXPECTED: &[Expect] = &[
         ],
     ),
     (
+        "federation-app-trusts-mi",
+        "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("federation", "WI908"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
         "identity-sp-disabled",
         "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t",
         "fail",

@@ -93,6 +93,10 @@ pub const WORLDS: &[(&str, &str)] = &[
         include_str!("../../assets/worlds/edge-self-managed-china.yaml"),
     ),
     (
+        "federation-app-trusts-mi",
+        include_str!("../../assets/worlds/federation-app-trusts-mi.yaml"),
+    ),
+    (
         "identity-sp-disabled",
         include_str!("../../assets/worlds/identity-sp-disabled.yaml"),
     ),

@@ -66,6 +66,10 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         matched(b, m, &t.sub);
         return;
     }
+    // Said before "the matching credential is elsewhere": it is why.
+    if trusts_a_managed_identity(cx, b, resolved, &fics) {
+        return;
+    }
     elsewhere(cx, b, resolved);
     if fics.is_empty() {
         b.raise(
@@ -247,4 +251,92 @@ fn elsewhere(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>, resolved: Resolved<'_>
         .var("other_client_id", other_client.unwrap_or_default());
         return;
     }
+}
+
+/// Entra's own issuers (`https://login.microsoftonline.com/<tenant>/v2.0` and the hosts Entra
+/// lists beside it): a credential naming one trusts an Entra token, a managed identity's, never
+/// a cluster's (workload-identity-federation-considerations).
+fn entra_issuer(issuer: &str) -> bool {
+    let host = issuer
+        .trim_start_matches("https://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    [
+        "login.microsoftonline.com",
+        "login.microsoft.com",
+        "login.windows.net",
+        "sts.windows.net",
+        "login.microsoftonline.us",
+        "login.chinacloudapi.cn",
+        "login.partner.microsoftonline.cn",
+    ]
+    .iter()
+    .any(|h| host == *h || host.ends_with(&format!(".{h}")))
+}
+
+/// An application whose every credential trusts an Entra issuer is set up to trust a managed
+/// identity (learn.microsoft.com/entra/workload-id/workload-identity-federation-config-app-trust-managed-identity):
+/// the pod must present that identity's token, got through the cluster, not the cluster's own.
+/// Said as that rather than as an issuer mismatch. True when raised.
+fn trusts_a_managed_identity(
+    cx: &PodCx<'_, '_>,
+    b: &mut LinkBuilder<'_>,
+    resolved: Resolved<'_>,
+    fics: &[&crate::world::azure::FederatedCredential],
+) -> bool {
+    let Resolved::Application(app, _) = resolved else {
+        return false;
+    };
+    if fics.is_empty() || !fics.iter().all(|f| entra_issuer(&f.issuer)) {
+        return false;
+    }
+    let trusted = fics.iter().find_map(|f| {
+        let subject = f.subject.as_deref()?;
+        cx.ix
+            .identities_by_principal
+            .get(crate::analysis::index::lower(subject).as_ref())
+            .map(|mi| (f, *mi))
+    });
+    let r = b.raise(
+        Code::WI908,
+        format!(
+            "application {} trusts a managed identity's Entra token, not the cluster's",
+            resolved.name()
+        ),
+    );
+    for f in fics {
+        r.evidence(
+            Evidence::fact(format!("credential {}", f.name), &f.issuer).with_note(format!(
+                "subject {}",
+                f.subject.as_deref().unwrap_or("(none)")
+            )),
+        );
+    }
+    match trusted {
+        Some((_, mi)) => {
+            let federated = Resolved::Identity(mi)
+                .fics(cx.ix)
+                .iter()
+                .any(|f| Match::new(f, &cx.subject.token).full());
+            let note = if federated {
+                "federated with this pod's ServiceAccount"
+            } else {
+                "not federated with this pod's ServiceAccount yet"
+            };
+            r.evidence(Evidence::fact("trusted managed identity", &mi.name).with_note(note))
+                .var("client_id", mi.client_id.clone().unwrap_or_default())
+                .variant("identity");
+        }
+        None => {
+            let subject = fics
+                .iter()
+                .find_map(|f| f.subject.clone())
+                .unwrap_or_default();
+            r.var("principal_id", subject).variant("unknown");
+        }
+    }
+    r.var("app_id", &app.app_id);
+    true
 }
