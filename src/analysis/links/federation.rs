@@ -67,7 +67,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         return;
     }
     // Said before "the matching credential is elsewhere": it is why.
-    if trusts_a_managed_identity(cx, b, resolved, &fics) {
+    if trusts_a_managed_identity(cx, b, resolved, fics) {
         return;
     }
     elsewhere(cx, b, resolved);
