@@ -1250,6 +1250,26 @@ fn an_application_trusting_a_managed_identity_is_named_live() {
     assert!(run.output.contains("700211"));
 }
 
+/// A managed identity in a region that cannot hold federated credentials (issue 20): read live
+/// from ARM with its location, the identity link says so (WI808) and Entra (the lab) finds no
+/// credential (AADSTS70025).
+#[test]
+fn an_identity_in_a_region_without_credentials_is_named_live() {
+    let run = live_check("identity-fic-region", &[]);
+    assert_eq!(
+        link(&run.report, KV_POD, "identity"),
+        "fail(WI808)",
+        "{}",
+        run.output
+    );
+    assert_eq!(
+        link(&run.report, KV_POD, "exchange"),
+        "fail(WI1006)",
+        "{}",
+        run.output
+    );
+}
+
 /// A credential created moments ago: Entra answers AADSTS70021 although the credential matches.
 /// widiag says "propagating, retry in a few minutes" (WI1004), not "broken".
 #[test]

@@ -212,6 +212,18 @@ const EXPECTED: &[Expect] = &[
         ],
     ),
     (
+        "identity-fic-region",
+        "default/wi-kv-test",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("identity", "WI808"),
+            ("federation", "WI901"),
+            ("exchange", "WI1001"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
         "identity-sp-disabled",
         "sysadminas-demo/azure-wi-demo-7f6d8c9b54-q8w2t",
         "fail",
@@ -1070,6 +1082,8 @@ fn no_fix_leaves_a_placeholder_its_raise_site_should_fill() {
     const USER_FILLS: &[&str] = &[
         "<public-host>",
         "<cluster egress IP>",
+        "<new identity name>",
+        "<supported region>",
         "<vault>",
         "<supported version>",
         "<serviceaccount>",

@@ -97,6 +97,10 @@ pub const WORLDS: &[(&str, &str)] = &[
         include_str!("../../assets/worlds/federation-app-trusts-mi.yaml"),
     ),
     (
+        "identity-fic-region",
+        include_str!("../../assets/worlds/identity-fic-region.yaml"),
+    ),
+    (
         "identity-sp-disabled",
         include_str!("../../assets/worlds/identity-sp-disabled.yaml"),
     ),

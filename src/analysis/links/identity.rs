@@ -68,6 +68,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         .var("cloud", cloud);
     }
     disabled(b, &resolved, client_id);
+    region_without_credentials(cx, b, &resolved);
     let count = resolved.fics(cx.ix).len();
     if count >= FIC_WARN_AT {
         b.raise(
@@ -160,5 +161,41 @@ fn disabled(b: &mut LinkBuilder<'_>, resolved: &Resolved<'_>, client_id: &str) {
                 .with_note(format!("service principal {}", sp.id)),
         )
         .var("client_id", client_id);
+    }
+}
+
+/// Regions where user-assigned identities cannot hold federated credentials yet, as Entra's
+/// federation considerations list them (MicrosoftDocs/entra-docs
+/// docs/workload-id/workload-identity-federation-considerations.md, "Unsupported regions").
+const REGIONS_WITHOUT_CREDENTIALS: &[&str] = &["malaysiasouth", "newzealandnorth"];
+
+/// A managed identity in such a region with no credential: it cannot be given one, whatever
+/// the federation link says is missing. One that has credentials evidently got them (support
+/// rolls out region by region), so nothing is said.
+fn region_without_credentials(
+    cx: &PodCx<'_, '_>,
+    b: &mut LinkBuilder<'_>,
+    resolved: &Resolved<'_>,
+) {
+    let Resolved::Identity(mi) = resolved else {
+        return;
+    };
+    let Some(location) = mi.location.as_deref() else {
+        return;
+    };
+    let region: String = location
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if REGIONS_WITHOUT_CREDENTIALS.contains(&region.as_str()) && resolved.fics(cx.ix).is_empty() {
+        b.raise(
+            Code::WI808,
+            format!(
+                "managed identity {} is in {location}, where user-assigned identities cannot hold federated credentials yet",
+                mi.name
+            ),
+        )
+        .evidence(Evidence::fact("location", location));
     }
 }
