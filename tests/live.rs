@@ -1270,6 +1270,36 @@ fn an_identity_in_a_region_without_credentials_is_named_live() {
     );
 }
 
+/// AKS identity bindings (issue 20): widiag reads the cluster's identity bindings from ARM
+/// (preview API) and the ClusterRoles from Kubernetes, and the federation link checks the
+/// binding, the identity's aks-identity-binding credential and the ServiceAccount's grant.
+#[test]
+fn identity_bindings_are_read_live() {
+    let pod = "apps/bound";
+    let run = live_check("webhook-v1.6.0-custom-endpoint", &[]);
+    assert_eq!(
+        link(&run.report, pod, "federation"),
+        "pass",
+        "{}",
+        run.output
+    );
+    assert!(run.output.contains("bound-id-binding"), "{}", run.output);
+    for (world, code) in [
+        ("binding-missing", "WI909"),
+        ("binding-credential-deleted", "WI910"),
+        ("binding-no-rbac", "WI911"),
+        ("binding-vnet-integration", "WI912"),
+    ] {
+        let run = live_check(world, &[]);
+        assert_eq!(
+            link(&run.report, pod, "federation"),
+            format!("fail({code})"),
+            "{world}: {}",
+            run.output
+        );
+    }
+}
+
 /// A credential created moments ago: Entra answers AADSTS70021 although the credential matches.
 /// widiag says "propagating, retry in a few minutes" (WI1004), not "broken".
 #[test]

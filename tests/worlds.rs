@@ -245,6 +245,46 @@ const EXPECTED: &[Expect] = &[
         ],
     ),
     (
+        "binding-credential-deleted",
+        "apps/bound",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("federation", "WI910"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "binding-missing",
+        "apps/bound",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("federation", "WI909"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "binding-no-rbac",
+        "apps/bound",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("federation", "WI911"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
+        "binding-vnet-integration",
+        "apps/bound",
+        "fail",
+        &[
+            ("token", "WI600"),
+            ("federation", "WI912"),
+            ("resource", "WI1201"),
+        ],
+    ),
+    (
         "cluster-arc",
         "default/wi-kv-test",
         "pass",
@@ -1084,6 +1124,7 @@ fn no_fix_leaves_a_placeholder_its_raise_site_should_fill() {
         "<cluster egress IP>",
         "<new identity name>",
         "<supported region>",
+        "<binding name>",
         "<vault>",
         "<supported version>",
         "<serviceaccount>",
@@ -1100,6 +1141,8 @@ fn no_fix_leaves_a_placeholder_its_raise_site_should_fill() {
         ("WI1118", "<perimeter>"),
         ("WI1118", "<profile>"),
         ("WI1118", "<perimeter resource group>"),
+        // An application cannot be bound: which identity to bind is the user's choice.
+        ("WI909", "<managed identity resource ID>"),
     ];
     let mut worlds: Vec<std::path::PathBuf> =
         common::worlds().into_iter().map(|(_, p)| p).collect();

@@ -66,7 +66,7 @@ pub const TABLE: &[EntraCode] = &[
     row(
         700212,
         Code::WI1005,
-        "No matching federated identity record found for presented assertion audience: the credential's audience is not the token's aud (api://AzureADTokenExchange)",
+        "No matching federated identity record found for presented assertion audience: the credential's audience is not the token's aud (api://AzureADTokenExchange); with audience api://AKSIdentityBinding, an identity-binding token went to Entra directly because the SDK was not told to use the identity binding proxy (enableAzureProxy)",
         MITRUST,
     ),
     row(

@@ -53,6 +53,8 @@ const RESERVED: &[&str] = &[
     "resourcegroups",
     "secrets",
     "containers",
+    // The credential AKS manages for identity bindings is found by this name.
+    "aks-identity-binding",
 ];
 
 /// Fields that name a schema, never a user's object (a namespace called `apps` must not touch

@@ -47,6 +47,8 @@ pub fn scrub(world: &mut World) {
     meta_all(&mut k.namespaces);
     meta_all(&mut k.service_accounts);
     meta_all(&mut k.mutating_webhooks);
+    meta_all(&mut k.cluster_roles);
+    meta_all(&mut k.cluster_role_bindings);
     meta_all(&mut k.services);
     meta_all(&mut k.nodes);
     meta_all(&mut k.events);

@@ -72,6 +72,9 @@ fn kube(world: &World, install: &Install<'_>, wanted: &Wanted<'_>, out: &mut Wor
 
     let o = &mut out.kube;
     o.mutating_webhooks = k.mutating_webhooks.clone();
+    // Few and cluster-wide: a bound pod's grant may come from any of them.
+    o.cluster_roles = k.cluster_roles.clone();
+    o.cluster_role_bindings = k.cluster_role_bindings.clone();
     // Same-named ServiceAccounts elsewhere explain a "not found" (wrong namespace).
     let sa_names: BTreeSet<&str> = used_sas.iter().map(|(_, n)| n.as_str()).collect();
     o.service_accounts = keep(&k.service_accounts, |m| {
@@ -178,6 +181,7 @@ fn azure(world: &World, ix: &Index<'_>, wanted: &Wanted<'_>, out: &mut World) {
     o.clusters = az.clusters.clone();
     o.management_groups = az.management_groups.clone();
     o.deny_assignments = az.deny_assignments.clone();
+    o.identity_bindings = az.identity_bindings.clone();
     o.identities = az
         .identities
         .iter()

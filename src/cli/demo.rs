@@ -73,6 +73,22 @@ pub const WORLDS: &[(&str, &str)] = &[
         include_str!("../../assets/worlds/access-storage-perimeter.yaml"),
     ),
     (
+        "binding-credential-deleted",
+        include_str!("../../assets/worlds/binding-credential-deleted.yaml"),
+    ),
+    (
+        "binding-missing",
+        include_str!("../../assets/worlds/binding-missing.yaml"),
+    ),
+    (
+        "binding-no-rbac",
+        include_str!("../../assets/worlds/binding-no-rbac.yaml"),
+    ),
+    (
+        "binding-vnet-integration",
+        include_str!("../../assets/worlds/binding-vnet-integration.yaml"),
+    ),
+    (
         "cluster-arc",
         include_str!("../../assets/worlds/cluster-arc.yaml"),
     ),

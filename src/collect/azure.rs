@@ -41,6 +41,8 @@ pub struct Wanted {
     pub client_ids: BTreeSet<String>,
     /// `--subscription`; empty means every subscription the caller can read.
     pub subscriptions: Vec<String>,
+    /// Some pod asks for an AKS identity binding: the clusters' bindings are read.
+    pub identity_bindings: bool,
 }
 
 #[derive(Default)]
@@ -163,11 +165,16 @@ impl AzureReader {
         &self,
         bearer: &str,
         sub: &str,
-        provider_type: &str,
+        (provider_type, wanted): (&str, &Wanted),
         what: &str,
     ) -> Result<Vec<Value>, Gap> {
         let api = match provider_type {
             "Microsoft.ManagedIdentity/userAssignedIdentities" => api::MANAGED_IDENTITY,
+            // With identity bindings in play, the preview version that also returns
+            // apiServerAccessProfile.enableVnetIntegration, which bindings do not support.
+            "Microsoft.ContainerService/managedClusters" if wanted.identity_bindings => {
+                api::IDENTITY_BINDINGS
+            }
             "Microsoft.ContainerService/managedClusters" => api::MANAGED_CLUSTERS,
             "Microsoft.Kubernetes/connectedClusters" => api::CONNECTED_CLUSTERS,
             "Microsoft.KeyVault/vaults" => api::KEY_VAULT,
@@ -182,13 +189,9 @@ impl AzureReader {
         self.pages(what, url, bearer, needed).await
     }
 
-    pub async fn collect(&self, wanted: &Wanted) -> (World, Vec<Gap>) {
-        let mut found = Found::default();
-        let arm = match self.token(&self.cloud.arm_scope()).await {
-            Ok(t) => t,
-            Err(g) => return (World::default(), vec![g]),
-        };
-        let subs = if wanted.subscriptions.is_empty() {
+    /// The subscriptions to read: `--subscription`, else every one the caller can list.
+    async fn subscriptions(&self, found: &mut Found, arm: &str, wanted: &Wanted) -> Vec<String> {
+        if wanted.subscriptions.is_empty() {
             let url = format!(
                 "{}/subscriptions?api-version={}",
                 self.cloud.arm,
@@ -198,7 +201,7 @@ impl AzureReader {
                 .pages(
                     "list subscriptions",
                     url,
-                    &arm,
+                    arm,
                     "any subscription Reader role".into(),
                 )
                 .await
@@ -214,7 +217,11 @@ impl AzureReader {
             }
         } else {
             wanted.subscriptions.clone()
-        };
+        }
+    }
+
+    /// Clusters, identities, vaults, storage accounts and deny assignments of each subscription.
+    async fn resources(&self, found: &mut Found, arm: &str, subs: &[String], wanted: &Wanted) {
         const KINDS: [(&str, &str); 6] = [
             (
                 "Microsoft.ManagedIdentity/userAssignedIdentities",
@@ -235,10 +242,10 @@ impl AzureReader {
                 "list deny assignments",
             ),
         ];
-        let arm_ref = arm.as_str();
+        let arm_ref = arm;
         let lists = join_all(subs.iter().flat_map(|sub| {
             KINDS.iter().map(move |(ty, what)| async move {
-                (*what, self.arm_list(arm_ref, sub, ty, what).await)
+                (*what, self.arm_list(arm_ref, sub, (ty, wanted), what).await)
             })
         }))
         .await;
@@ -250,6 +257,19 @@ impl AzureReader {
             if !(what == "list Arc clusters" && unregistered) {
                 found.absorb_list(what, r);
             }
+        }
+    }
+
+    pub async fn collect(&self, wanted: &Wanted) -> (World, Vec<Gap>) {
+        let mut found = Found::default();
+        let arm = match self.token(&self.cloud.arm_scope()).await {
+            Ok(t) => t,
+            Err(g) => return (World::default(), vec![g]),
+        };
+        let subs = self.subscriptions(&mut found, &arm, wanted).await;
+        self.resources(&mut found, &arm, &subs, wanted).await;
+        if wanted.identity_bindings {
+            self.identity_bindings(&mut found, &arm).await;
         }
         self.identity_credentials(&mut found, &arm, wanted).await;
         self.applications(&mut found, wanted).await;
@@ -265,6 +285,33 @@ impl AzureReader {
         }
         self.custom_roles(&mut found, &arm, &subs).await;
         (found.world, found.gaps)
+    }
+
+    /// The identity bindings (preview) of every AKS cluster found: which managed identities the
+    /// cluster's identity binding proxy may exchange for.
+    async fn identity_bindings(&self, found: &mut Found, arm: &str) {
+        let clusters: Vec<String> = found
+            .world
+            .azure
+            .clusters
+            .iter()
+            .filter(|c| !c.arc)
+            .map(|c| c.id.clone())
+            .collect();
+        let lists = join_all(clusters.iter().map(|id| {
+            let url = format!(
+                "{}{id}/identityBindings?api-version={}",
+                self.cloud.arm,
+                api::IDENTITY_BINDINGS
+            );
+            let needed =
+                format!("Microsoft.ContainerService/managedClusters/identityBindings/read on {id}");
+            self.pages("list identity bindings", url, arm, needed)
+        }))
+        .await;
+        for r in lists {
+            found.absorb_list("list identity bindings", r);
+        }
     }
 
     /// Federated credentials of the identities the pods name.

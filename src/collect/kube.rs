@@ -10,6 +10,7 @@ use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Service, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 use kube::api::{Api, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config, Resource};
@@ -274,10 +275,12 @@ pub async fn collect(
         namespaced::<Service>(c, None, timeout),
         namespaced::<Event>(c, ns, timeout),
     );
-    let (mwcs, nss, nodes) = tokio::join!(
+    let (mwcs, nss, nodes, crs, crbs) = tokio::join!(
         cluster_scoped::<MutatingWebhookConfiguration>(c, timeout),
         cluster_scoped::<Namespace>(c, timeout),
         cluster_scoped::<Node>(c, timeout),
+        cluster_scoped::<ClusterRole>(c, timeout),
+        cluster_scoped::<ClusterRoleBinding>(c, timeout),
     );
     let mut gaps = Vec::new();
     let objects = KubeObjects {
@@ -295,11 +298,22 @@ pub async fn collect(
         mutating_webhooks: take(mwcs, &mut gaps),
         namespaces: take(nss, &mut gaps),
         nodes: take(nodes, &mut gaps),
+        cluster_roles: take(crs, &mut gaps),
+        cluster_role_bindings: take(crbs, &mut gaps),
     };
     // The webhook's own Deployment and Service live in its namespace: a user limited to one
     // namespace cannot see them, which is expected rather than a gap worth reporting.
     gaps.retain(|g| {
         !(namespace.is_some() && matches!(g.resource.as_str(), "deployments" | "services"))
     });
+    // Cluster roles matter only to pods that use an AKS identity binding; a reader who may not
+    // list them loses nothing else.
+    if !objects
+        .pods
+        .iter()
+        .any(crate::world::kube::uses_identity_binding)
+    {
+        gaps.retain(|g| !matches!(g.resource.as_str(), "clusterroles" | "clusterrolebindings"));
+    }
     (objects, gaps)
 }

@@ -242,6 +242,11 @@ async fn read_azure(
             let wanted = azure::Wanted {
                 client_ids: crate::analysis::plan::client_ids(world),
                 subscriptions: opts.subscriptions.clone(),
+                identity_bindings: world
+                    .kube
+                    .pods
+                    .iter()
+                    .any(crate::world::kube::uses_identity_binding),
             };
             let (az, az_gaps) = reader.collect(&wanted).await;
             world.azure = az.azure;

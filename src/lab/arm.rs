@@ -199,6 +199,20 @@ pub fn handle_arm(read: Read<'_>) -> Response {
             };
             credentials
         }
+        [
+            "subscriptions",
+            _,
+            "resourcegroups",
+            _,
+            "providers",
+            "microsoft.containerservice",
+            "managedclusters",
+            _,
+            "identitybindings",
+        ] => match cluster_bindings(az, path) {
+            Some(items) => items,
+            None => return not_found(path),
+        },
         _ => return not_found(path),
     };
     json_response(StatusCode::OK, page(items, query, &base, "nextLink"))
@@ -423,6 +437,7 @@ fn cluster(c: &ManagedCluster) -> Value {
     };
     json!({"id": c.id, "name": c.name, "type": ty, "location": c.location,
            "properties": {"kubernetesVersion": c.kubernetes_version, "oidcIssuerProfile": oidc,
+                          "apiServerAccessProfile": {"enableVnetIntegration": c.api_server_vnet_integration},
                           "securityProfile": {"workloadIdentity": {"enabled": c.workload_identity_enabled}}}})
 }
 
@@ -474,6 +489,30 @@ fn endpoint_connections(resource: &str, endpoints: &[String]) -> Vec<Value> {
                                   "provisioningState": "Succeeded"}})
         })
         .collect()
+}
+
+/// `<cluster id>/identityBindings`: the AKS cluster's bindings; None when no such cluster.
+fn cluster_bindings(az: &AzureObjects, path: &str) -> Option<Vec<Value>> {
+    let cluster_id = path.trim_end_matches('/').rsplit_once('/')?.0;
+    az.clusters
+        .iter()
+        .any(|c| !c.arc && c.id.eq_ignore_ascii_case(cluster_id))
+        .then(|| {
+            az.identity_bindings
+                .iter()
+                .filter(|b| b.cluster_id.eq_ignore_ascii_case(cluster_id))
+                .map(identity_binding)
+                .collect()
+        })
+}
+
+/// An identity binding as ARM's preview API returns it (IdentityBindings_Get example).
+fn identity_binding(b: &crate::world::azure::IdentityBinding) -> Value {
+    json!({"id": b.id, "name": b.name, "type": "Microsoft.ContainerService/managedClusters/identityBindings",
+           "properties": {"managedIdentity": {"resourceId": b.identity_id, "clientId": b.client_id,
+                                              "objectId": b.object_id, "tenantId": b.tenant_id},
+                          "oidcIssuer": {"oidcIssuerUrl": b.issuer_url},
+                          "provisioningState": b.provisioning_state.as_deref().unwrap_or("Succeeded")}})
 }
 
 fn deny_assignment(d: &DenyAssignment) -> Value {

@@ -22,6 +22,7 @@ pub struct Retirement {
 pub const MANAGED_IDENTITY: &str = "2026-05-31";
 pub const KEY_VAULT: &str = "2026-02-01";
 pub const MANAGED_CLUSTERS: &str = "2024-05-01";
+pub const IDENTITY_BINDINGS: &str = "2025-10-02-preview";
 pub const CONNECTED_CLUSTERS: &str = "2026-03-01";
 pub const STORAGE_ACCOUNTS: &str = "2023-05-01";
 pub const AUTHORIZATION: &str = "2022-04-01";
@@ -47,6 +48,12 @@ pub const USED: &[Api] = &[
         version: MANAGED_CLUSTERS,
         why: "managedClusters with oidcIssuerProfile and securityProfile.workloadIdentity",
         source: "Azure/azure-rest-api-specs specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2024-05-01",
+    },
+    Api {
+        surface: "Microsoft.ContainerService identityBindings",
+        version: IDENTITY_BINDINGS,
+        why: "AKS identity bindings (preview, no stable version yet): managedIdentity and oidcIssuer of each binding, and the clusters' apiServerAccessProfile.enableVnetIntegration, read only when a pod asks for a binding",
+        source: "Azure/azure-rest-api-specs specification/containerservice/resource-manager/Microsoft.ContainerService/aks/preview (IdentityBindings_Get); learn.microsoft.com/azure/aks/identity-bindings",
     },
     Api {
         surface: "Microsoft.Kubernetes",

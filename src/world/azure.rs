@@ -23,6 +23,8 @@ pub struct AzureObjects {
     pub role_definitions: Vec<RoleDefinition>,
     /// Deny assignments (managed applications, deployment stacks): they win over any role.
     pub deny_assignments: Vec<DenyAssignment>,
+    /// AKS identity bindings (preview): a managed identity bound to a cluster.
+    pub identity_bindings: Vec<IdentityBinding>,
 }
 
 impl AzureObjects {
@@ -39,6 +41,7 @@ impl AzureObjects {
             + self.management_groups.len()
             + self.role_definitions.len()
             + self.deny_assignments.len()
+            + self.identity_bindings.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -123,6 +126,28 @@ pub struct ManagedCluster {
     /// An Arc cluster's issuer is its own `selfHostedIssuerUrl` (an AKS, EKS or GKE cluster
     /// that already publishes one), not Arc's `issuerUrl`.
     pub self_hosted_issuer: bool,
+    /// `apiServerAccessProfile.enableVnetIntegration`: identity bindings do not support it yet.
+    pub api_server_vnet_integration: bool,
+}
+
+/// `Microsoft.ContainerService/managedClusters/identityBindings` (preview): a user-assigned
+/// identity bound to a cluster. AKS gives the identity one federated credential,
+/// `aks-identity-binding`, whose issuer is the binding's (learn.microsoft.com/azure/aks/identity-bindings).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityBinding {
+    pub id: String,
+    pub name: String,
+    /// The managed cluster the binding belongs to (its id's parent).
+    pub cluster_id: String,
+    /// `properties.managedIdentity.resourceId`.
+    pub identity_id: String,
+    pub client_id: Option<String>,
+    pub object_id: Option<String>,
+    pub tenant_id: Option<String>,
+    /// `properties.oidcIssuer.oidcIssuerUrl`: `https://ib.oic.prod-aks.azure.com/<tenant>/<client id>`.
+    pub issuer_url: Option<String>,
+    pub provisioning_state: Option<String>,
 }
 
 /// `Microsoft.ManagedIdentity/userAssignedIdentities`.

@@ -4,6 +4,7 @@ use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Service, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
 
 #[derive(Debug, Clone, Default)]
 pub struct KubeObjects {
@@ -21,6 +22,10 @@ pub struct KubeObjects {
     pub services: Vec<Service>,
     pub nodes: Vec<Node>,
     pub events: Vec<Event>,
+    /// Read for AKS identity bindings: a ServiceAccount may use a managed identity only when a
+    /// ClusterRole grants it `use-managed-identity` on `cid.wi.aks.azure.com/<client id>`.
+    pub cluster_roles: Vec<ClusterRole>,
+    pub cluster_role_bindings: Vec<ClusterRoleBinding>,
 }
 
 impl KubeObjects {
@@ -39,6 +44,8 @@ impl KubeObjects {
             + self.services.len()
             + self.nodes.len()
             + self.events.len()
+            + self.cluster_roles.len()
+            + self.cluster_role_bindings.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -53,4 +60,18 @@ pub fn generated_by(name: &str, workload: &str) -> bool {
     name.strip_prefix(workload)
         .and_then(|rest| rest.strip_prefix('-'))
         .is_some_and(|suffix| !suffix.is_empty() && !suffix.contains('-'))
+}
+
+/// The pod annotation AKS identity bindings use (the webhook's custom token endpoint with the
+/// annotation suffix `identity-binding`, learn.microsoft.com/azure/aks/identity-bindings).
+pub const IDENTITY_BINDING_ANNOTATION: &str = "azure.workload.identity/use-identity-binding";
+
+/// Whether the pod asks for an AKS identity binding: the webhook compares the value with
+/// `strings.EqualFold(val, "true")`.
+pub fn uses_identity_binding(pod: &Pod) -> bool {
+    pod.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(IDENTITY_BINDING_ANNOTATION))
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }

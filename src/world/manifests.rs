@@ -270,6 +270,8 @@ pub fn apply(world: &mut World, m: &Manifests) {
     replace(&mut k.daemon_sets, &o.daemon_sets);
     replace(&mut k.cron_jobs, &o.cron_jobs);
     replace(&mut k.mutating_webhooks, &o.mutating_webhooks);
+    replace(&mut k.cluster_roles, &o.cluster_roles);
+    replace(&mut k.cluster_role_bindings, &o.cluster_role_bindings);
     replace(&mut k.config_maps, &o.config_maps);
     replace(&mut k.services, &o.services);
     replace(&mut k.nodes, &o.nodes);

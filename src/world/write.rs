@@ -68,6 +68,8 @@ fn kube(world: &World, out: &mut Vec<Value>) {
     let k = &world.kube;
     all(&k.namespaces, out);
     all(&k.mutating_webhooks, out);
+    all(&k.cluster_roles, out);
+    all(&k.cluster_role_bindings, out);
     all(&k.nodes, out);
     all(&k.config_maps, out);
     all(&k.services, out);
@@ -121,6 +123,24 @@ fn azure(world: &World, out: &mut Vec<Value>) {
     out.extend(az.management_groups.iter().map(management_group));
     out.extend(az.role_definitions.iter().map(role_definition));
     out.extend(az.deny_assignments.iter().map(deny_assignment));
+    out.extend(az.identity_bindings.iter().map(identity_binding));
+}
+
+fn identity_binding(b: &crate::world::azure::IdentityBinding) -> Value {
+    arm(
+        &b.id,
+        &b.name,
+        "Microsoft.ContainerService/managedClusters/identityBindings",
+        None,
+        json!({
+            "managedIdentity": {
+                "resourceId": b.identity_id, "clientId": b.client_id,
+                "objectId": b.object_id, "tenantId": b.tenant_id,
+            },
+            "oidcIssuer": { "oidcIssuerUrl": b.issuer_url },
+            "provisioningState": b.provisioning_state,
+        }),
+    )
 }
 
 /// `{id, name, type, location, properties}` with absent values left out, as ARM prints them.
@@ -162,6 +182,7 @@ fn cluster(c: &ManagedCluster) -> Value {
         c.location.as_deref(),
         json!({
             "kubernetesVersion": c.kubernetes_version,
+            "apiServerAccessProfile": c.api_server_vnet_integration.then(|| json!({ "enableVnetIntegration": true })),
             "oidcIssuerProfile": { "enabled": c.oidc_issuer_enabled, (issuer_key): c.issuer_url },
             "securityProfile": { "workloadIdentity": { "enabled": c.workload_identity_enabled } },
         }),

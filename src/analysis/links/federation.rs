@@ -46,6 +46,13 @@ impl<'f> Match<'f> {
 }
 
 pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
+    // An AKS identity binding: the trust is the binding's, checked as AKS documents it.
+    if cx.subject.custom_endpoint.is_some()
+        && crate::world::kube::uses_identity_binding(cx.subject.pod)
+    {
+        super::binding::check(cx, b);
+        return;
+    }
     if super::custom_endpoint_skips(cx, b) {
         return;
     }

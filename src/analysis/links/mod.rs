@@ -1,6 +1,7 @@
 //! One module per link. Each reads a [`PodCx`] and reports into a [`LinkBuilder`].
 
 mod access;
+mod binding;
 mod cluster;
 mod exchange;
 mod federation;
@@ -77,7 +78,7 @@ fn custom_endpoint_skips(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) -> bool {
         return false;
     };
     b.skip(format!(
-        "the pod uses the webhook's custom token endpoint (audience {aud}): its token goes to AZURE_KUBERNETES_TOKEN_PROXY, whose federation widiag does not model yet"
+        "the pod uses the webhook's custom token endpoint (audience {aud}): its token goes to the proxy at AZURE_KUBERNETES_TOKEN_PROXY, which exchanges it; widiag does not call the proxy"
     ));
     true
 }

@@ -131,6 +131,24 @@ pub static RESOURCES: &[Resource] = &[
         false,
         &[],
     ),
+    r(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterroles",
+        "clusterrole",
+        "ClusterRole",
+        false,
+        &[],
+    ),
+    r(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterrolebindings",
+        "clusterrolebinding",
+        "ClusterRoleBinding",
+        false,
+        &[],
+    ),
 ];
 
 pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static Resource> {
@@ -163,6 +181,8 @@ pub fn objects(world: &World) -> Vec<Vec<Value>> {
         all(&k.jobs),
         all(&k.cron_jobs),
         all(&k.mutating_webhooks),
+        all(&k.cluster_roles),
+        all(&k.cluster_role_bindings),
     ];
     let mut rv = 100u64;
     for list in &mut out {

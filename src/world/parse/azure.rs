@@ -20,6 +20,7 @@ const ROLE_ASSIGNMENT: &str = "microsoft.authorization/roleassignments";
 const MANAGEMENT_GROUP: &str = "microsoft.management/managementgroups";
 const ROLE_DEFINITION: &str = "microsoft.authorization/roledefinitions";
 const DENY_ASSIGNMENT: &str = "microsoft.authorization/denyassignments";
+const IDENTITY_BINDING: &str = "microsoft.containerservice/managedclusters/identitybindings";
 
 pub(super) fn add_arm(
     cx: &Cx<'_>,
@@ -54,15 +55,13 @@ pub(super) fn add_arm(
         }
         FIC => {
             let p: FicProps = cx.typed_at(&what, &props, &at)?;
-            let parent = parent_id(&head.id, "federatedIdentityCredentials").ok_or_else(|| {
-                cx.field_error(
-                    &what,
-                    "id",
-                    "the id must be `<identity id>/federatedIdentityCredentials/<name>` so the \
-                     identity is known"
-                        .into(),
-                )
-            })?;
+            let parent = parent_of(
+                cx,
+                &what,
+                &head.id,
+                "federatedIdentityCredentials",
+                "identity",
+            )?;
             az.federated_credentials
                 .push(p.into_credential(head, parent));
         }
@@ -80,17 +79,16 @@ pub(super) fn add_arm(
         }
         ROLE_DEFINITION => {
             let p: RoleDefProps = cx.typed_at(&what, &props, &at)?;
-            az.role_definitions.push(RoleDefinition {
-                guid: head.name.clone(),
-                id: head.id,
-                role_name: p.role_name,
-                role_type: p.role_type.or(p.arm_type.filter(|t| !t.contains('/'))),
-                permissions: p.permissions.into_iter().map(Into::into).collect(),
-            });
+            az.role_definitions.push(p.into_definition(head));
         }
         DENY_ASSIGNMENT => {
             let p: DenyProps = cx.typed_at(&what, &props, &at)?;
             az.deny_assignments.push(p.into_deny(head));
+        }
+        IDENTITY_BINDING => {
+            let p: BindingProps = cx.typed_at(&what, &props, &at)?;
+            let cluster_id = parent_of(cx, &what, &head.id, "identityBindings", "cluster")?;
+            az.identity_bindings.push(p.into_binding(head, cluster_id));
         }
         MANAGEMENT_GROUP => {
             let p: MgProps = cx.typed_at(&what, &props, &at)?;
@@ -155,6 +153,38 @@ pub(super) fn add_graph(
     Ok(())
 }
 
+impl RoleDefProps {
+    fn into_definition(self, head: Head) -> RoleDefinition {
+        RoleDefinition {
+            guid: head.name.clone(),
+            id: head.id,
+            role_name: self.role_name,
+            role_type: self
+                .role_type
+                .or(self.arm_type.filter(|t| !t.contains('/'))),
+            permissions: self.permissions.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// A child resource's parent id (`<parent id>/<child>/<name>`), or the error that names the
+/// shape the id must have.
+fn parent_of(
+    cx: &Cx<'_>,
+    what: &str,
+    id: &str,
+    child: &str,
+    parent: &str,
+) -> Result<String, LoadError> {
+    parent_id(id, child).ok_or_else(|| {
+        cx.field_error(
+            what,
+            "id",
+            format!("the id must be `<{parent} id>/{child}/<name>` so the {parent} is known"),
+        )
+    })
+}
+
 /// `.../federatedIdentityCredentials/x` -> the identity id.
 fn parent_id(id: &str, child: &str) -> Option<String> {
     let lower = id.to_ascii_lowercase();
@@ -172,7 +202,61 @@ struct Head {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+struct BindingProps {
+    managed_identity: BoundIdentity,
+    #[serde(default)]
+    oidc_issuer: Option<BindingIssuer>,
+    #[serde(default)]
+    provisioning_state: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BoundIdentity {
+    resource_id: String,
+    #[serde(default)]
+    client_id: Option<String>,
+    #[serde(default)]
+    object_id: Option<String>,
+    #[serde(default)]
+    tenant_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BindingIssuer {
+    #[serde(default)]
+    oidc_issuer_url: Option<String>,
+}
+
+impl BindingProps {
+    fn into_binding(self, head: Head, cluster_id: String) -> IdentityBinding {
+        IdentityBinding {
+            id: head.id,
+            name: head.name,
+            cluster_id,
+            identity_id: self.managed_identity.resource_id,
+            client_id: self.managed_identity.client_id,
+            object_id: self.managed_identity.object_id,
+            tenant_id: self.managed_identity.tenant_id,
+            issuer_url: self.oidc_issuer.and_then(|o| o.oidc_issuer_url),
+            provisioning_state: self.provisioning_state,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiServerAccess {
+    #[serde(default)]
+    enable_vnet_integration: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ClusterProps {
+    #[serde(default)]
+    api_server_access_profile: Option<ApiServerAccess>,
     #[serde(default)]
     kubernetes_version: Option<String>,
     #[serde(default)]
@@ -196,6 +280,10 @@ impl ClusterProps {
             kubernetes_version: self.kubernetes_version,
             arc: false,
             self_hosted_issuer: false,
+            api_server_vnet_integration: self
+                .api_server_access_profile
+                .and_then(|a| a.enable_vnet_integration)
+                .unwrap_or(false),
         }
     }
 

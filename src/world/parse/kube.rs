@@ -28,6 +28,8 @@ pub(super) fn add(
         "Service" => k.services.push(cx.typed(&what, &item)?),
         "Node" => k.nodes.push(cx.typed(&what, &item)?),
         "Event" => k.events.push(cx.typed(&what, &item)?),
+        "ClusterRole" => k.cluster_roles.push(cx.typed(&what, &item)?),
+        "ClusterRoleBinding" => k.cluster_role_bindings.push(cx.typed(&what, &item)?),
         // Secrets are never loaded: widiag must not hold their data.
         _ => cx.ignore(world, kind, &describe(&item)),
     }
