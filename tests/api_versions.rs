@@ -48,3 +48,19 @@ fn the_architecture_doc_lists_every_version() {
         );
     }
 }
+
+/// Key Vault API 2026-02-01 (issue 20): new vaults default to RBAC, but a vault whose
+/// `enableRbacAuthorization` is null (or absent) keeps access policies, and is read so.
+#[test]
+fn a_vault_whose_rbac_setting_is_null_keeps_access_policies() {
+    for setting in ["  enableRbacAuthorization: null\n", ""] {
+        let doc = format!(
+            "id: /subscriptions/2b6d9c4e-1f3a-4e8b-b7c5-0d9a8e6f4c21/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1\nname: kv1\ntype: Microsoft.KeyVault/vaults\nproperties:\n  vaultUri: https://kv1.vault.azure.net/\n{setting}  accessPolicies: []\n"
+        );
+        let world = widiag::world::parse::parse_str("vault.yaml", &doc).unwrap();
+        assert!(!world.azure.vaults[0].rbac_authorization, "{setting:?}");
+    }
+    let doc = "id: /subscriptions/2b6d9c4e-1f3a-4e8b-b7c5-0d9a8e6f4c21/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv2\nname: kv2\ntype: Microsoft.KeyVault/vaults\nproperties:\n  enableRbacAuthorization: true\n";
+    let world = widiag::world::parse::parse_str("vault.yaml", doc).unwrap();
+    assert!(world.azure.vaults[0].rbac_authorization);
+}
