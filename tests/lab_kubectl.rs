@@ -247,3 +247,85 @@ fn kubectl_exec_reads_the_projected_token_file() {
         String::from_utf8_lossy(&missing.stderr)
     );
 }
+
+/// Label and field selectors (issue 21): kubectl's `-l` and `--field-selector` get the pods the
+/// selector names, as kube-apiserver answers, and an unsupported field is refused as it refuses it.
+#[test]
+#[ignore = "needs kubectl: ./scripts/test checks for it and runs ignored tests"]
+fn kubectl_selects_by_label_and_field() {
+    let lab = lab("workload-templates");
+    let k = Kubectl::new(&lab);
+    let world = common::load(&common::root().join("assets/worlds/workload-templates.yaml"));
+    let names = |want: &dyn Fn(&k8s_openapi::api::core::v1::Pod) -> bool| {
+        let mut v: Vec<String> = world
+            .kube
+            .pods
+            .iter()
+            .filter(|p| want(p))
+            .map(|p| format!("pod/{}", p.metadata.name.clone().unwrap_or_default()))
+            .collect();
+        v.sort();
+        v
+    };
+    let label = |p: &k8s_openapi::api::core::v1::Pod| {
+        p.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("azure.workload.identity/use"))
+            .cloned()
+    };
+    let got = |args: &[&str]| {
+        let mut v: Vec<String> = k.ok(args).lines().map(str::to_string).collect();
+        v.sort();
+        v
+    };
+    let used = names(&|p| label(p).as_deref() == Some("true"));
+    assert!(!used.is_empty() && used.len() < world.kube.pods.len());
+    assert_eq!(
+        got(&[
+            "get",
+            "pods",
+            "-A",
+            "-l",
+            "azure.workload.identity/use=true",
+            "-o",
+            "name"
+        ]),
+        used
+    );
+    assert_eq!(
+        got(&[
+            "get",
+            "pods",
+            "-A",
+            "-l",
+            "!azure.workload.identity/use",
+            "-o",
+            "name"
+        ]),
+        names(&|p| label(p).is_none())
+    );
+    let first = world.kube.pods[0].metadata.name.clone().unwrap();
+    let ns = world.kube.pods[0].metadata.namespace.clone().unwrap();
+    assert_eq!(
+        got(&[
+            "get",
+            "pods",
+            "-n",
+            &ns,
+            "--field-selector",
+            &format!("metadata.name={first}"),
+            "-o",
+            "name"
+        ]),
+        vec![format!("pod/{first}")]
+    );
+    let refused = k.run(&["get", "pods", "-A", "--field-selector", "spec.containers=x"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("field label not supported: spec.containers"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}

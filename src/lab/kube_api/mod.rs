@@ -7,6 +7,7 @@ mod discovery;
 pub(crate) mod exec;
 mod protobuf;
 mod resources;
+mod selectors;
 mod status;
 pub(super) use status::{status, throttled};
 mod table;
@@ -269,12 +270,17 @@ fn list(state: &State, r: &Resource, ns: Option<&str>, query: &str, accept: &str
     if is_watch(query) {
         return watch::watch(state, r, ns, query);
     }
+    let selectors = match selectors::Selectors::from_query(query) {
+        Ok(s) => s,
+        Err(m) => return status::status(StatusCode::BAD_REQUEST, "BadRequest", m, None, None),
+    };
     // The resourceVersion first: a change after it is seen by a watch from it.
     let rv = state.resource_version().to_string();
     let items = state.items(r);
     let all: Vec<&Value> = items
         .iter()
         .filter(|o| ns.is_none_or(|n| resources::namespace_of(o) == n))
+        .filter(|o| selectors.matches(o))
         .collect();
     let start: usize = param(query, "continue")
         .and_then(|c| c.parse().ok())
