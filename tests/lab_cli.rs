@@ -82,3 +82,91 @@ fn the_lab_command_writes_what_a_program_needs_to_run_as_the_pod() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `widiag lab --request-log FILE` (issue 21): a user checks widiag's read-only promise from the
+/// lab's own record. After `widiag check` ran against the lab, the log holds one JSON line per
+/// request (method, URL, status, the bearer's subject); the only writes are the TokenRequest and
+/// Entra's token endpoint; no token, secret or query string is in it. Ctrl-C flushes the rest.
+#[test]
+fn the_request_log_shows_what_widiag_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("lab.kubeconfig");
+    let log = dir.path().join("requests.jsonl");
+    let lab = Running(
+        common::bin()
+            .args(["lab", "--demo", "seed-004-healthy", "--kubeconfig"])
+            .arg(&kubeconfig)
+            .arg("--request-log")
+            .arg(&log)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    for _ in 0..300 {
+        if dir.path().join("reader.env").exists() && kubeconfig.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut env = env_file(&dir.path().join("lab.env"));
+    env.extend(env_file(&dir.path().join("reader.env")));
+    let check = common::bin()
+        .args(["check", "-o", "json", "--fail-on", "never", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .env_remove("KUBECONFIG")
+        .envs(env)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    // Ctrl-C, as a user stops it: the writer flushes what is left.
+    let pid = lab.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut lab = lab;
+    for _ in 0..100 {
+        if lab.0.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let url = |l: &serde_json::Value| l["url"].as_str().unwrap_or_default().to_string();
+    assert!(
+        lines
+            .iter()
+            .any(|l| url(l).ends_with("/pods") && l["status"] == 200),
+        "{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| url(l).starts_with("https://management.azure.com/")
+                && !l["principal"].as_str().unwrap_or_default().is_empty()),
+        "{text}"
+    );
+    for l in &lines {
+        if l["method"] != "GET" {
+            let u = url(l);
+            assert!(
+                u.ends_with("/token")
+                    && (u.contains("/serviceaccounts/") || u.contains("/oauth2/v2.0/")),
+                "widiag wrote something: {l}"
+            );
+        }
+    }
+    assert!(!text.contains("eyJ") && !text.contains('?'), "{text}");
+}

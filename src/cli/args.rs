@@ -66,6 +66,11 @@ pub struct LabArgs {
     /// Also write pod.env and its token file, to run any program "as" this pod (NS/NAME).
     #[arg(long, value_name = "NS/NAME")]
     pub pod: Option<String>,
+    /// Append every request the lab answers to FILE as JSON lines (method, URL without its
+    /// query, status, the bearer's subject, user agent; never a body or a token), to check
+    /// what a client (widiag included) asked.
+    #[arg(long, value_name = "FILE")]
+    pub request_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

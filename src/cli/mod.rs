@@ -150,12 +150,22 @@ fn lab_cmd(l: &args::LabArgs) -> Result<ExitCode> {
         "try: kubectl --kubeconfig {} get pods -A",
         l.kubeconfig.display()
     )?;
+    let log = match &l.request_log {
+        Some(path) => {
+            writeln!(out, "request log: {} (JSON lines)", path.display())?;
+            Some(RequestLogWriter::start(&lab, path)?)
+        }
+        None => None,
+    };
     writeln!(out, "Ctrl-C stops the lab.")?;
     out.flush()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     rt.block_on(tokio::signal::ctrl_c())?;
+    if let Some(w) = log {
+        w.finish(&lab)?;
+    }
     drop(lab);
     Ok(ExitCode::from(EXIT_OK))
 }
@@ -271,4 +281,63 @@ fn demo_cmd(d: &args::DemoArgs) -> Result<ExitCode> {
     )?;
     // A demo of a broken world is still a successful demo.
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// `widiag lab --request-log FILE`: appends the lab's request log as JSON lines while it runs,
+/// a few times a second, and the rest when it stops.
+#[cfg(feature = "lab")]
+struct RequestLogWriter {
+    file: std::sync::Arc<std::sync::Mutex<(std::fs::File, usize)>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+#[cfg(feature = "lab")]
+impl RequestLogWriter {
+    fn start(lab: &crate::lab::LabHandle, path: &std::path::Path) -> Result<Self> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("--request-log {}", path.display()))?;
+        let file = std::sync::Arc::new(std::sync::Mutex::new((file, 0usize)));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let log = lab.log.clone();
+        let (f, s) = (file.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !s.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = Self::flush(&log, &f);
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        });
+        Ok(RequestLogWriter { file, stop, thread })
+    }
+
+    /// Writes the entries not written yet.
+    fn flush(
+        log: &crate::lab::RequestLog,
+        file: &std::sync::Mutex<(std::fs::File, usize)>,
+    ) -> std::io::Result<()> {
+        let entries: Vec<String> = {
+            let (Ok(log), Ok(guard)) = (log.lock(), file.lock()) else {
+                return Ok(());
+            };
+            log.iter().skip(guard.1).map(|e| e.json_line()).collect()
+        };
+        let Ok(mut guard) = file.lock() else {
+            return Ok(());
+        };
+        for line in &entries {
+            writeln!(guard.0, "{line}")?;
+        }
+        guard.1 += entries.len();
+        guard.0.flush()
+    }
+
+    fn finish(self, lab: &crate::lab::LabHandle) -> Result<()> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = self.thread.join();
+        Self::flush(&lab.log, &self.file)?;
+        Ok(())
+    }
 }

@@ -62,6 +62,26 @@ pub struct Logged {
     pub user_agent: String,
     /// A Kubernetes watch (`watch=true`) rather than a list or get.
     pub watch: bool,
+    /// Who the bearer token says the caller is (its `sub`: a service principal's object id, a
+    /// ServiceAccount); empty without one. Never the token itself.
+    pub principal: String,
+}
+
+impl Logged {
+    /// One line of `widiag lab --request-log`: no query string (it may carry a SAS), no body, no
+    /// token.
+    pub fn json_line(&self) -> String {
+        let url = if self.host.is_empty() {
+            self.path.clone()
+        } else {
+            format!("https://{}{}", self.host, self.path)
+        };
+        serde_json::json!({
+            "method": self.method, "url": url, "status": self.status,
+            "principal": self.principal, "userAgent": self.user_agent, "watch": self.watch,
+        })
+        .to_string()
+    }
 }
 
 pub type RequestLog = Arc<Mutex<Vec<Logged>>>;

@@ -274,6 +274,7 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
                 status: response.status().as_u16(),
                 user_agent: String::new(),
                 watch: false,
+                principal: String::new(),
             });
         }
         return response;
@@ -383,6 +384,18 @@ async fn kube_request(
     }
 }
 
+/// The `sub` of the request's bearer token, read without checking it (the log says who the
+/// caller claimed to be; each service checks the token itself).
+fn bearer_subject(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|t| crate::world::facts::decode_unverified(t).ok())
+        .map(|(_, c)| c.sub)
+        .unwrap_or_default()
+}
+
 /// Records the request in the lab's log and hands its response back.
 fn log(
     state: &State,
@@ -398,6 +411,7 @@ fn log(
             path: parts.uri.path().to_string(),
             status: response.status().as_u16(),
             watch: kube_api::is_watch(query),
+            principal: bearer_subject(&parts.headers),
             user_agent: parts
                 .headers
                 .get("user-agent")
