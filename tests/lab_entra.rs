@@ -425,3 +425,74 @@ async fn seed_004_app_gets_forbidden_by_rbac_when_the_vault_uses_rbac() {
         "{t}"
     );
 }
+
+const READER_SCRIPT: &str = r#"
+import os, sys
+import msal
+from azure.identity import ClientSecretCredential
+from azure.core.exceptions import ClientAuthenticationError
+tenant, client, secret = os.environ["AZURE_TENANT_ID"], os.environ["AZURE_CLIENT_ID"], os.environ["AZURE_CLIENT_SECRET"]
+try:
+    t = ClientSecretCredential(tenant, client, secret).get_token("https://management.azure.com/.default")
+    print("SDK", len(t.token) > 100)
+except ClientAuthenticationError as e:
+    print("SDK-ERROR", e.message)
+app = msal.ConfidentialClientApplication(client, authority="https://login.microsoftonline.com/" + tenant, client_credential=secret)
+r = app.acquire_token_for_client(scopes=["https://graph.microsoft.com/.default"])
+print("MSAL", "access_token" in r, r.get("error", ""), r.get("error_codes", ""))
+"#;
+
+/// Sign-in as the lab's reader with clients that read Entra's discovery first (issue 21): the
+/// Python SDK's ClientSecretCredential and MSAL for Python, unmodified. A tenant Entra does not
+/// know fails in discovery with AADSTS90002, as real Entra answers.
+#[tokio::test]
+#[ignore = "needs python3 with the Azure SDKs: ./scripts/test installs them and runs ignored tests"]
+async fn msal_and_the_sdk_sign_in_through_discovery() {
+    let lab = common::spawn_lab("seed-004-healthy");
+    let dir = tempfile::tempdir().unwrap();
+    let env = common::lab_env(&lab, dir.path());
+    let ok = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .args(["-c", READER_SCRIPT])
+            .envs(env)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let out = text(&ok);
+    assert!(
+        out.contains("SDK True") && out.contains("MSAL True"),
+        "{out}"
+    );
+    let discovery: Vec<u16> = lab
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/v2.0/.well-known/openid-configuration"))
+        .map(|r| r.status)
+        .collect();
+    assert!(
+        !discovery.is_empty() && discovery.iter().all(|s| *s == 200),
+        "{discovery:?}"
+    );
+
+    let env = common::lab_env(&lab, dir.path());
+    let bad = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .args(["-c", READER_SCRIPT])
+            .envs(env)
+            .env("AZURE_TENANT_ID", "00000000-1111-2222-3333-444444444444")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let out = text(&bad);
+    assert!(out.contains("SDK-ERROR"), "{out}");
+    assert!(
+        lab.requests().iter().any(
+            |r| r.path.starts_with("/00000000-1111-2222-3333-444444444444/") && r.status == 400
+        ),
+        "discovery refuses the unknown tenant"
+    );
+}

@@ -57,6 +57,11 @@ impl Reader {
 }
 
 impl Directory {
+    /// Whether Entra knows this tenant id (the world's tenants and the reader's).
+    pub fn knows_tenant(&self, tenant: &str) -> bool {
+        self.tenants.contains(&tenant.to_ascii_lowercase())
+    }
+
     pub fn new(world: &World, behaviour: &crate::lab::behaviour::LabBehaviour) -> Directory {
         let mut tenants: Vec<String> = world.info.tenant_id.iter().cloned().collect();
         tenants.extend(
@@ -169,7 +174,7 @@ fn error_response(status: StatusCode, error: &str, codes: &[u32], message: &str)
 }
 
 /// An Entra error response: status, `error`, and the AADSTS code with its message.
-fn aadsts(status: StatusCode, error: &str, code: u32, message: &str) -> Response {
+pub(crate) fn aadsts(status: StatusCode, error: &str, code: u32, message: &str) -> Response {
     error_response(status, error, &[code], &format!("AADSTS{code}: {message}"))
 }
 

@@ -12,6 +12,7 @@ pub mod bearer;
 pub mod behaviour;
 pub mod blob;
 pub mod entra;
+mod entra_discovery;
 pub mod keys;
 pub mod keyvault;
 pub mod kube_api;

@@ -297,7 +297,7 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
         .unwrap_or_default()
         .to_ascii_lowercase();
     let response = if host == "login.microsoftonline.com" {
-        entra_request(&state, &parts.method, &path, &body)
+        entra_request(&state, &parts.method, &path, &query, &body)
     } else if let Some(azure) = azure_reader(&host) {
         azure_request(&state, azure, &host, &parts, &path, &query)
     } else if host.ends_with(".vault.azure.net") {
@@ -457,11 +457,41 @@ fn azure_reader(host: &str) -> Option<AzureHandler> {
     }
 }
 
-fn entra_request(state: &State, method: &Method, path: &str, body: &Bytes) -> Response {
+/// A v1 token request (`resource=`) as the v2.0 one it asks for (`scope=<resource>/.default`).
+fn v1_as_v2(body: &Bytes) -> Bytes {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+    let has_scope = pairs.iter().any(|(k, _)| k == "scope");
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &pairs {
+        if k == "resource" && !has_scope {
+            out.append_pair("scope", &format!("{}/.default", v.trim_end_matches('/')));
+        } else {
+            out.append_pair(k, v);
+        }
+    }
+    Bytes::from(out.finish())
+}
+
+fn entra_request(
+    state: &State,
+    method: &Method,
+    path: &str,
+    query: &str,
+    body: &Bytes,
+) -> Response {
+    let i = &state.inner;
+    if let Some(r) =
+        crate::lab::entra_discovery::handle(&i.directory, &i.entra_key, method, path, query)
+    {
+        return r;
+    }
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    // The v1 endpoint names the resource instead of the scope.
+    let v1 = matches!(segs.as_slice(), [_, "oauth2", "token"]);
+    let body = if v1 { v1_as_v2(body) } else { body.clone() };
+    let body = &body;
     match (method, segs.as_slice()) {
-        (&Method::POST, [tenant, "oauth2", "v2.0", "token"]) => {
-            let i = &state.inner;
+        (&Method::POST, [tenant, "oauth2", "v2.0", "token"] | [tenant, "oauth2", "token"]) => {
             // Only workload exchanges (client assertions) misbehave; the reader signs in.
             let assertion = form_urlencoded::parse(body).any(|(k, _)| k == "client_assertion");
             let entra = i.behaviour.entra.as_ref().filter(|_| assertion);
@@ -479,7 +509,7 @@ fn entra_request(state: &State, method: &Method, path: &str, body: &Bytes) -> Re
             StatusCode::NOT_FOUND,
             "NotFound",
             format!(
-                "the lab's Entra serves only POST /{{tenant}}/oauth2/v2.0/token, not {method} {path}"
+                "the lab's Entra serves discovery and POST /{{tenant}}/oauth2/v2.0/token (or v1 /oauth2/token), not {method} {path}"
             ),
             None,
             None,
