@@ -496,3 +496,54 @@ async fn msal_and_the_sdk_sign_in_through_discovery() {
         "discovery refuses the unknown tenant"
     );
 }
+
+const ARM_GET_SCRIPT: &str = r#"
+import os, sys, json
+import msal, requests
+tenant, client, secret = os.environ["AZURE_TENANT_ID"], os.environ["AZURE_CLIENT_ID"], os.environ["AZURE_CLIENT_SECRET"]
+app = msal.ConfidentialClientApplication(client, authority="https://login.microsoftonline.com/" + tenant, client_credential=secret)
+# The Azure CLI's ARM scope: audience https://management.core.windows.net/.
+token = app.acquire_token_for_client(scopes=["https://management.core.windows.net//.default"])["access_token"]
+h = {"Authorization": "Bearer " + token}
+for rid in sys.argv[1:]:
+    r = requests.get("https://management.azure.com" + rid, params={"api-version": "2023-01-31"}, headers=h)
+    body = r.json()
+    print(r.status_code, body.get("name") or body.get("error", {}).get("code"))
+"#;
+
+/// ARM as `az identity show` and the SDKs' `get` use it (issue 21): one resource by its id
+/// (resource group in any case, as ARM compares ids), a token for the CLI's classic audience
+/// accepted, and ARM's ResourceNotFound for an id the subscription does not hold. Driven by MSAL
+/// and requests, unmodified.
+#[tokio::test]
+#[ignore = "needs python3 with the Azure SDKs: ./scripts/test installs them and runs ignored tests"]
+async fn arm_serves_one_resource_by_id() {
+    let lab = common::spawn_lab("seed-004-healthy");
+    let dir = tempfile::tempdir().unwrap();
+    let env = common::lab_env(&lab, dir.path());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .args(["-c", ARM_GET_SCRIPT])
+            .arg("/subscriptions/2b6d9c4e-1f3a-4e8b-b7c5-0d9a8e6f4c21/resourceGroups/WORKLOADIDENTITYRG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/wi-demo-identity")
+            .arg("/subscriptions/2b6d9c4e-1f3a-4e8b-b7c5-0d9a8e6f4c21/resourceGroups/WorkloadIdentityRG/providers/Microsoft.KeyVault/vaults/wilab4521")
+            .arg("/subscriptions/2b6d9c4e-1f3a-4e8b-b7c5-0d9a8e6f4c21/resourceGroups/WorkloadIdentityRG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/nope")
+            .envs(env)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .collect::<Vec<_>>(),
+        [
+            "200 wi-demo-identity",
+            "200 wilab4521",
+            "404 ResourceNotFound"
+        ],
+        "{t}"
+    );
+}

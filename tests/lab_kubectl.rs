@@ -329,3 +329,14 @@ fn kubectl_selects_by_label_and_field() {
         String::from_utf8_lossy(&refused.stderr)
     );
 }
+
+/// The API server's health endpoints (issue 21), as `kubectl get --raw` reads them.
+#[test]
+#[ignore = "needs kubectl: ./scripts/test checks for it and runs ignored tests"]
+fn kubectl_reads_the_health_endpoints() {
+    let lab = lab("seed-004-healthy");
+    let k = Kubectl::new(&lab);
+    for path in ["/healthz", "/readyz", "/livez"] {
+        assert_eq!(k.ok(&["get", "--raw", path]), "ok", "{path}");
+    }
+}

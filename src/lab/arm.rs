@@ -14,6 +14,8 @@ use crate::world::azure::*;
 /// Small on purpose: every lab client pages.
 pub const PAGE: usize = 3;
 const ARM_HOST: &str = "https://management.azure.com";
+/// The audience of `https://management.core.windows.net//.default`, the Azure CLI's ARM scope.
+const ARM_CLASSIC_AUDIENCE: &str = "https://management.core.windows.net";
 const GRAPH_HOST: &str = "https://graph.microsoft.com";
 
 fn json_response(status: StatusCode, body: Value) -> Response {
@@ -163,6 +165,17 @@ pub fn handle_arm(read: Read<'_>) -> Response {
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let base = format!("{ARM_HOST}{path}");
     let az = &world.azure;
+    // A resource id (an even number of segments under a resource group) names one resource.
+    if segs.len() >= 8
+        && segs.len().is_multiple_of(2)
+        && segs[2] == "resourcegroups"
+        && segs[4] == "providers"
+    {
+        return match single_resource(az, path) {
+            Some(obj) => json_response(StatusCode::OK, obj),
+            None => resource_not_found(&segs),
+        };
+    }
     let items: Vec<Value> = match segs.as_slice() {
         ["subscriptions"] => subscriptions(world),
         ["subscriptions", sub, "providers", provider, kind] => {
@@ -230,7 +243,10 @@ fn arm_refusal(read: Read<'_>) -> Option<Response> {
         headers,
         ..
     } = read;
-    if let Err(m) = bearer(entra_key, headers, ARM_HOST) {
+    // ARM takes tokens for either of its audiences (the Azure CLI asks for the classic one).
+    let arm = bearer(entra_key, headers, ARM_HOST)
+        .or_else(|e| bearer(entra_key, headers, ARM_CLASSIC_AUDIENCE).map_err(|_| e));
+    if let Err(m) = arm {
         let mut r = arm_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", m);
         let challenge = "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\"";
         r.headers_mut().insert(
@@ -489,6 +505,45 @@ fn endpoint_connections(resource: &str, endpoints: &[String]) -> Vec<Value> {
                                   "provisioningState": "Succeeded"}})
         })
         .collect()
+}
+
+/// `GET <resource id>`: the world's resource with that id (compared as ARM does, ignoring case),
+/// in the shape its list shows.
+fn single_resource(az: &AzureObjects, path: &str) -> Option<Value> {
+    let id = path.trim_end_matches('/');
+    let eq = |other: &str| other.eq_ignore_ascii_case(id);
+    az.identities
+        .iter()
+        .find(|i| eq(&i.id))
+        .map(identity)
+        .or_else(|| az.clusters.iter().find(|c| eq(&c.id)).map(cluster))
+        .or_else(|| az.vaults.iter().find(|v| eq(&v.id)).map(vault))
+        .or_else(|| az.storage_accounts.iter().find(|s| eq(&s.id)).map(storage))
+        .or_else(|| {
+            az.federated_credentials
+                .iter()
+                .find(|f| eq(&f.id))
+                .map(arm_fic)
+        })
+        .or_else(|| {
+            az.identity_bindings
+                .iter()
+                .find(|b| eq(&b.id))
+                .map(identity_binding)
+        })
+}
+
+/// ARM's 404 for a resource id it does not hold.
+fn resource_not_found(segs: &[&str]) -> Response {
+    let (rg, rest) = (segs[3], &segs[5..]);
+    arm_error(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        format!(
+            "The Resource '{}' under resource group '{rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+            rest.join("/")
+        ),
+    )
 }
 
 /// `<cluster id>/identityBindings`: the AKS cluster's bindings; None when no such cluster.

@@ -88,6 +88,13 @@ pub(super) fn dispatch(
     };
     match (method, segs.as_slice()) {
         (&Method::GET, ["version"]) => json_response(StatusCode::OK, &discovery::version()),
+        // kube-apiserver's health endpoints answer `ok` as plain text when every check passes.
+        (&Method::GET, ["healthz" | "readyz" | "livez"]) => (
+            StatusCode::OK,
+            [("content-type", "text/plain; charset=utf-8")],
+            "ok",
+        )
+            .into_response(),
         (&Method::GET, [root @ ("api" | "apis")]) if discovery::wants_aggregated(accept) => (
             StatusCode::OK,
             [("content-type", discovery::AGGREGATED)],
