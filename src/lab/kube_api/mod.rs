@@ -88,13 +88,7 @@ pub(super) fn dispatch(
     };
     match (method, segs.as_slice()) {
         (&Method::GET, ["version"]) => json_response(StatusCode::OK, &discovery::version()),
-        // kube-apiserver's health endpoints answer `ok` as plain text when every check passes.
-        (&Method::GET, ["healthz" | "readyz" | "livez"]) => (
-            StatusCode::OK,
-            [("content-type", "text/plain; charset=utf-8")],
-            "ok",
-        )
-            .into_response(),
+        (&Method::GET, ["healthz" | "readyz" | "livez"]) => health(),
         (&Method::GET, [root @ ("api" | "apis")]) if discovery::wants_aggregated(accept) => (
             StatusCode::OK,
             [("content-type", discovery::AGGREGATED)],
@@ -258,6 +252,16 @@ fn authorize(
         Some(plural),
         None,
     ))
+}
+
+/// kube-apiserver's health endpoints answer `ok` as plain text when every check passes.
+fn health() -> Response {
+    (
+        StatusCode::OK,
+        [("content-type", "text/plain; charset=utf-8")],
+        "ok",
+    )
+        .into_response()
 }
 
 /// `watch=true` (or `1`): a watch rather than a list.
