@@ -148,6 +148,8 @@ pub struct Read<'a> {
     pub path: &'a str,
     pub query: &'a str,
     pub headers: &'a HeaderMap,
+    /// The request body (Graph's `directoryObjects/getByIds` is a read sent as a POST).
+    pub body: &'a [u8],
 }
 
 pub fn handle_arm(read: Read<'_>) -> Response {
@@ -643,12 +645,12 @@ pub fn handle_graph(read: Read<'_>) -> Response {
         ),
         ["v1.0", "servicePrincipals"] => (
             "servicePrincipals",
-            az.service_principals
-                .iter()
-                .filter(|s| matches(&s.app_id))
-                .map(|s| json!({"id": s.id, "appId": s.app_id, "displayName": s.display_name, "appOwnerOrganizationId": s.app_owner_organization_id, "accountEnabled": s.account_enabled.unwrap_or(true)}))
+            service_principals(az)
+                .into_iter()
+                .filter(|s| s["appId"].as_str().is_some_and(&matches))
                 .collect(),
         ),
+        ["v1.0", "directoryObjects", "getByIds"] => ("directoryObjects", by_ids(az, read.body)),
         ["v1.0", "applications", object_id, "federatedIdentityCredentials"] => {
             let Some(app) = az.applications.iter().find(|a| a.id.eq_ignore_ascii_case(object_id)) else {
                 return graph_error(
@@ -685,6 +687,51 @@ pub fn handle_graph(read: Read<'_>) -> Response {
     let mut body = page(items, query, &base, "@odata.nextLink");
     body["@odata.context"] = json!(format!("{GRAPH_HOST}/v1.0/$metadata#{context}"));
     json_response(StatusCode::OK, body)
+}
+
+/// Every service principal Graph would list: the world's, and one per user-assigned identity,
+/// as Entra creates it for the identity (`servicePrincipalType: ManagedIdentity`, the identity's
+/// client ID as `appId`, its principal ID as `id`).
+fn service_principals(az: &AzureObjects) -> Vec<Value> {
+    let sps = az.service_principals.iter().map(|s| {
+        json!({"id": s.id, "appId": s.app_id, "displayName": s.display_name,
+               "appOwnerOrganizationId": s.app_owner_organization_id,
+               "accountEnabled": s.account_enabled.unwrap_or(true),
+               "servicePrincipalType": "Application",
+               "servicePrincipalNames": [s.app_id]})
+    });
+    let identities = az.identities.iter().filter_map(|i| {
+        let (app_id, id) = (i.client_id.as_ref()?, i.principal_id.as_ref()?);
+        Some(json!({"id": id, "appId": app_id, "displayName": i.name, "accountEnabled": true,
+                    "servicePrincipalType": "ManagedIdentity",
+                    "servicePrincipalNames": [app_id, format!("https://identity.azure.net/{app_id}")],
+                    "alternativeNames": ["isExplicit=True", i.id]}))
+    });
+    sps.chain(identities).collect()
+}
+
+/// `POST directoryObjects/getByIds` (`{"ids": [...]}`): the service principals and groups with
+/// those object IDs, each typed as Graph types them.
+fn by_ids(az: &AzureObjects, body: &[u8]) -> Vec<Value> {
+    let ids: Vec<String> = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|b| b["ids"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_ascii_lowercase))
+        .collect();
+    let wanted = |id: &str| ids.contains(&id.to_ascii_lowercase());
+    let sps = service_principals(az)
+        .into_iter()
+        .filter(|s| s["id"].as_str().is_some_and(wanted))
+        .map(|mut s| {
+            s["@odata.type"] = json!("#microsoft.graph.servicePrincipal");
+            s
+        });
+    let groups = az.groups.iter().filter(|g| wanted(&g.id)).map(|g| {
+        json!({"@odata.type": "#microsoft.graph.group", "id": g.id, "displayName": g.display_name})
+    });
+    sps.chain(groups).collect()
 }
 
 /// The groups a service principal belongs to, transitively, as Graph lists them; 404 for an
@@ -743,7 +790,9 @@ fn graph_refusal(read: Read<'_>) -> Option<Response> {
             "Insufficient privileges to complete the operation.",
         ));
     }
-    if method != Method::GET {
+    let get_by_ids = method == Method::POST
+        && read.path.trim_end_matches('/') == "/v1.0/directoryObjects/getByIds";
+    if method != Method::GET && !get_by_ids {
         return Some(graph_error(
             StatusCode::METHOD_NOT_ALLOWED,
             "Request_BadRequest",

@@ -299,7 +299,7 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
     let response = if host == "login.microsoftonline.com" {
         entra_request(&state, &parts.method, &path, &query, &body)
     } else if let Some(azure) = azure_reader(&host) {
-        azure_request(&state, azure, &host, &parts, &path, &query)
+        azure_request(&state, azure, &host, &parts, (&path, &query, &body))
     } else if host.ends_with(".vault.azure.net") {
         let i = &state.inner;
         crate::lab::keyvault::handle(
@@ -335,8 +335,7 @@ fn azure_request(
     azure: AzureHandler,
     host: &str,
     parts: &axum::http::request::Parts,
-    path: &str,
-    query: &str,
+    (path, query, body): (&str, &str, &[u8]),
 ) -> Response {
     let i = &state.inner;
     if let Some(t) = refusing(i.behaviour.azure_reads.as_ref(), &i.azure_reads) {
@@ -350,6 +349,7 @@ fn azure_request(
         path,
         query,
         headers: &parts.headers,
+        body,
     })
 }
 
