@@ -340,3 +340,66 @@ fn kubectl_reads_the_health_endpoints() {
         assert_eq!(k.ok(&["get", "--raw", path]), "ok", "{path}");
     }
 }
+
+/// `kubectl auth can-i` (issue 21): the self-subject reviews kubectl sends (as protobuf) are
+/// answered; the lab's admin may do everything. A user's rules decide for that user (asked as
+/// JSON, as other clients send it: kubectl does not send a bearer token over plain HTTP).
+#[test]
+#[ignore = "needs kubectl: ./scripts/test checks for it and runs ignored tests"]
+fn kubectl_auth_can_i_reads_the_users_rules() {
+    let lab = common::lab_with(
+        "kubeUsers:\n- name: support\n  allow:\n  - verbs: [get, list, watch]\n    resources: ['*']\n  - verbs: [create]\n    resources: [pods/exec]\n    namespaces: [default]\n",
+    );
+    let k = Kubectl::new(&lab);
+    assert_eq!(
+        k.ok(&[
+            "auth",
+            "can-i",
+            "create",
+            "pods",
+            "--subresource=exec",
+            "-n",
+            "kube-system"
+        ])
+        .trim(),
+        "yes"
+    );
+    let list = k.ok(&["auth", "can-i", "--list", "-n", "default"]);
+    assert!(list.lines().any(|l| l.starts_with("*.*")), "{list}");
+
+    let review = |attrs: serde_json::Value| {
+        let body = serde_json::json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {"resourceAttributes": attrs}});
+        let out = std::process::Command::new("curl")
+            .args([
+                "-sS",
+                "-X",
+                "POST",
+                "-H",
+                "Authorization: Bearer support",
+                "-H",
+                "Content-Type: application/json",
+                "--data",
+            ])
+            .arg(body.to_string())
+            .arg(format!(
+                "{}/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                lab.kube_url()
+            ))
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["status"]["allowed"].as_bool().unwrap()
+    };
+    assert!(review(
+        serde_json::json!({"verb": "list", "resource": "pods", "namespace": "apps"})
+    ));
+    assert!(review(
+        serde_json::json!({"verb": "create", "resource": "pods", "subresource": "exec", "namespace": "default"})
+    ));
+    assert!(!review(
+        serde_json::json!({"verb": "create", "resource": "pods", "subresource": "exec", "namespace": "kube-system"})
+    ));
+    assert!(!review(
+        serde_json::json!({"verb": "delete", "resource": "pods", "namespace": "default"})
+    ));
+}

@@ -7,6 +7,7 @@ mod discovery;
 pub(crate) mod exec;
 mod protobuf;
 mod resources;
+mod review;
 mod selectors;
 mod status;
 pub(super) use status::{status, throttled};
@@ -167,6 +168,12 @@ fn resource_request(state: &State, req: &Req<'_>, body: &Bytes) -> Response {
             Some(list) if ns.is_none() => json_response(StatusCode::OK, &list),
             _ => status::not_found("groups", group),
         },
+        (&Method::POST, ["selfsubjectaccessreviews"]) if group == "authorization.k8s.io" => {
+            review::access(user, body)
+        }
+        (&Method::POST, ["selfsubjectrulesreviews"]) if group == "authorization.k8s.io" => {
+            review::rules(user, body)
+        }
         (&Method::POST, ["serviceaccounts", name, "token"]) if group.is_empty() => {
             let Some(ns) = ns else {
                 return status::not_found("serviceaccounts", name);

@@ -1,5 +1,6 @@
-//! The little protobuf kubectl sends for `create token`: the `k8s\0` envelope around a
-//! TokenRequest (audiences, expirationSeconds, boundObjectRef). Read by hand; only these fields.
+//! The little protobuf kubectl sends for `create token` and `auth can-i`: the `k8s\0` envelope
+//! around a TokenRequest (audiences, expirationSeconds, boundObjectRef) or a self-subject review
+//! (its spec's resource attributes, or namespace). Read by hand; only these fields.
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct TokenSpec {
@@ -53,6 +54,62 @@ fn varint(b: &[u8]) -> Option<(u64, &[u8])> {
 
 fn text(b: &[u8]) -> Option<String> {
     String::from_utf8(b.to_vec()).ok()
+}
+
+/// The message inside the `k8s\0` envelope (`runtime.Unknown.raw`).
+fn enveloped(body: &[u8]) -> Option<&[u8]> {
+    let envelope = body.strip_prefix(b"k8s\0")?;
+    fields(envelope)?
+        .into_iter()
+        .find_map(|(n, f)| match (n, f) {
+            (2, Field::Bytes(b)) => Some(b),
+            _ => None,
+        })
+}
+
+/// The bytes of field `n` of a message.
+fn field(message: &[u8], n: u64) -> Option<&[u8]> {
+    fields(message)?.into_iter().find_map(|(m, f)| match f {
+        Field::Bytes(b) if m == n => Some(b),
+        _ => None,
+    })
+}
+
+/// A protobuf SelfSubjectAccessReview as its JSON form: `spec.resourceAttributes` (namespace,
+/// verb, group, version, resource, subresource, name: fields 1-7).
+pub fn access_review(body: &[u8]) -> Option<serde_json::Value> {
+    let attrs = field(field(enveloped(body)?, 2)?, 1).unwrap_or_default();
+    let mut out = serde_json::Map::new();
+    let names = [
+        "namespace",
+        "verb",
+        "group",
+        "version",
+        "resource",
+        "subresource",
+        "name",
+    ];
+    for (n, f) in fields(attrs)? {
+        if let (Field::Bytes(b), Some(name)) =
+            (f, names.get(usize::try_from(n).ok()?.checked_sub(1)?))
+        {
+            out.insert((*name).into(), serde_json::Value::String(text(b)?));
+        }
+    }
+    Some(serde_json::json!({
+        "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+        "spec": {"resourceAttributes": out},
+    }))
+}
+
+/// A protobuf SelfSubjectRulesReview as its JSON form: `spec.namespace` (field 1 of the spec).
+pub fn rules_review(body: &[u8]) -> Option<serde_json::Value> {
+    let spec = field(enveloped(body)?, 2).unwrap_or_default();
+    let namespace = field(spec, 1).and_then(text).unwrap_or_default();
+    Some(serde_json::json!({
+        "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview",
+        "spec": {"namespace": namespace},
+    }))
 }
 
 /// Parses a protobuf TokenRequest body; `None` when it is not one.
