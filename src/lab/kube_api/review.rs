@@ -54,7 +54,7 @@ pub fn rules(user: Option<&KubeUser>, body: &[u8]) -> Response {
         Some(u) => u
             .allow
             .iter()
-            .filter(|r| r.namespaces.is_empty() || r.namespaces.iter().any(|n| *n == ns))
+            .filter(|r| r.namespaces.is_empty() || r.namespaces.contains(&ns))
             .map(|r| json!({"verbs": r.verbs, "apiGroups": ["*"], "resources": r.resources}))
             .collect(),
     };
