@@ -403,3 +403,19 @@ fn kubectl_auth_can_i_reads_the_users_rules() {
         serde_json::json!({"verb": "delete", "resource": "pods", "namespace": "default"})
     ));
 }
+
+/// `kubectl logs` (issue 21): a pod of the world has an empty log (worlds hold no output); a pod
+/// it does not hold is the API server's NotFound.
+#[test]
+#[ignore = "needs kubectl: ./scripts/test checks for it and runs ignored tests"]
+fn kubectl_logs_reads_an_empty_log() {
+    let lab = lab("seed-004-healthy");
+    let k = Kubectl::new(&lab);
+    assert_eq!(k.ok(&["logs", "wi-kv-test", "-n", "default"]), "");
+    let missing = k.run(&["logs", "nope", "-n", "default"]);
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("NotFound")
+            || String::from_utf8_lossy(&missing.stderr).contains("not found")
+    );
+}

@@ -192,6 +192,9 @@ fn resource_request(state: &State, req: &Req<'_>, body: &Bytes) -> Response {
             Some(r) => list(state, r, ns, query, accept),
             None => status::not_found(plural, ""),
         },
+        (&Method::GET, ["pods", name, "log"]) if group.is_empty() => {
+            pod_log(state, version, ns, name)
+        }
         (&Method::GET, [plural, name]) => match resources::find(group, version, plural) {
             Some(r) => match state.find(r, ns, name) {
                 Some(obj) if table::wants_table(accept) => json_response(
@@ -259,6 +262,16 @@ fn authorize(
         Some(plural),
         None,
     ))
+}
+
+/// `pods/{name}/log`: worlds hold no container output, so a pod's log is empty; a pod the world
+/// does not hold is the API server's 404.
+fn pod_log(state: &State, version: &str, ns: Option<&str>, name: &str) -> Response {
+    let exists = resources::find("", version, "pods").and_then(|r| state.find(r, ns, name));
+    match exists {
+        Some(_) => (StatusCode::OK, [("content-type", "text/plain")], "").into_response(),
+        None => status::not_found("pods", name),
+    }
 }
 
 /// kube-apiserver's health endpoints answer `ok` as plain text when every check passes.
