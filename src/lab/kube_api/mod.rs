@@ -196,19 +196,7 @@ fn resource_request(state: &State, req: &Req<'_>, body: &Bytes) -> Response {
             pod_log(state, version, ns, name)
         }
         (&Method::GET, [plural, name]) => match resources::find(group, version, plural) {
-            Some(r) => match state.find(r, ns, name) {
-                Some(obj) if table::wants_table(accept) => json_response(
-                    StatusCode::OK,
-                    &table::table(
-                        r,
-                        &[&obj],
-                        &state.resource_version().to_string(),
-                        jiff::Timestamp::now(),
-                    ),
-                ),
-                Some(obj) => json_response(StatusCode::OK, &obj),
-                None => status::not_found(plural, name),
-            },
+            Some(r) => get_one(state, r, ns, name, accept),
             None => status::not_found(plural, name),
         },
         (&Method::GET, _) => status::status(
@@ -262,6 +250,23 @@ fn authorize(
         Some(plural),
         None,
     ))
+}
+
+/// One object, as JSON or as a Table.
+fn get_one(state: &State, r: &Resource, ns: Option<&str>, name: &str, accept: &str) -> Response {
+    match state.find(r, ns, name) {
+        Some(obj) if table::wants_table(accept) => json_response(
+            StatusCode::OK,
+            &table::table(
+                r,
+                &[&obj],
+                &state.resource_version().to_string(),
+                jiff::Timestamp::now(),
+            ),
+        ),
+        Some(obj) => json_response(StatusCode::OK, &obj),
+        None => status::not_found(r.plural, name),
+    }
 }
 
 /// `pods/{name}/log`: worlds hold no container output, so a pod's log is empty; a pod the world
