@@ -1300,6 +1300,36 @@ fn identity_bindings_are_read_live() {
     }
 }
 
+/// Every AADSTS code of the analysis's table, as the lab's Entra answers it (issue 20): the
+/// lab's own transcription of real Entra's status and body (`LabBehaviour.entraRefuses`), read
+/// live by widiag, names the finding the table maps it to, with its meaning.
+#[test]
+fn every_entra_refusal_in_the_table_is_named_live() {
+    for row in widiag::analysis::entra_errors::TABLE {
+        let lab = common::lab_with(&format!("entraRefuses: {}\n", row.code));
+        let kubeconfig = lab.kubeconfig();
+        let run = check_against(lab, "entra-refuses", &kubeconfig, &[]);
+        // seed 004's credential matches the token: a 70021 there is propagation.
+        let want = if row.code == 70021 {
+            "warn(WI1004)".to_string()
+        } else {
+            format!("fail({})", row.finding.as_str())
+        };
+        assert_eq!(
+            link(&run.report, KV_POD, "exchange"),
+            want,
+            "AADSTS{}: {}",
+            row.code,
+            run.output
+        );
+        assert!(
+            run.output.contains(row.meaning),
+            "AADSTS{}: the meaning",
+            row.code
+        );
+    }
+}
+
 /// A credential created moments ago: Entra answers AADSTS70021 although the credential matches.
 /// widiag says "propagating, retry in a few minutes" (WI1004), not "broken".
 #[test]

@@ -40,6 +40,10 @@ pub struct LabBehaviour {
     /// answers AADSTS70021 for assertions only they would match.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub propagating: Vec<String>,
+    /// Entra refuses every workload exchange with this AADSTS code (Conditional Access, a
+    /// tenant policy, …), in the status and body real Entra uses for it (`lab::entra_refusals`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entra_refuses: Option<u32>,
     /// What the lab's reader principal may not read: ARM resource types by path segment
     /// (`roleAssignments`, `userAssignedIdentities`, `vaults`) or `graph`; each is a 403.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -67,11 +71,13 @@ impl LabBehaviour {
             azure_reads,
             kube_reads,
             propagating,
+            entra_refuses,
             azure_denied,
             issuer,
             drop_watches,
             kube_delays,
         } = later;
+        self.entra_refuses = entra_refuses.or(self.entra_refuses);
         self.kube_users.extend(kube_users);
         self.entra = entra.or(self.entra.take());
         self.azure_reads = azure_reads.or(self.azure_reads.take());

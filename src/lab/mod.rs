@@ -13,6 +13,7 @@ pub mod behaviour;
 pub mod blob;
 pub mod entra;
 mod entra_discovery;
+mod entra_refusals;
 pub mod keys;
 pub mod keyvault;
 pub mod kube_api;

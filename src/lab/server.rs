@@ -498,6 +498,14 @@ fn entra_request(
             if let Some(t) = refusing(entra, &i.token_requests) {
                 return crate::lab::entra::unavailable(t);
             }
+            if let Some(r) = i
+                .behaviour
+                .entra_refuses
+                .filter(|_| assertion)
+                .and_then(crate::lab::entra_refusals::refusal)
+            {
+                return r;
+            }
             let issuer = crate::lab::entra::Issuer {
                 url: &i.issuer,
                 key: &i.key,
