@@ -167,16 +167,8 @@ pub fn handle_arm(read: Read<'_>) -> Response {
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let base = format!("{ARM_HOST}{path}");
     let az = &world.azure;
-    // A resource id (an even number of segments under a resource group) names one resource.
-    if segs.len() >= 8
-        && segs.len().is_multiple_of(2)
-        && segs[2] == "resourcegroups"
-        && segs[4] == "providers"
-    {
-        return match single_resource(az, path) {
-            Some(obj) => json_response(StatusCode::OK, obj),
-            None => resource_not_found(&segs),
-        };
+    if let Some(one) = by_id(az, path, &segs) {
+        return one;
     }
     let items: Vec<Value> = match segs.as_slice() {
         ["subscriptions"] => subscriptions(world),
@@ -317,15 +309,7 @@ fn provider_resources(az: &AzureObjects, sub: &str, ty: &str, query: &str) -> Op
             .filter(|d| in_sub(&d.scope, sub))
             .map(deny_assignment)
             .collect(),
-        "microsoft.authorization/roledefinitions" => {
-            let custom_only =
-                query_param(query, "$filter").is_some_and(|f| f.contains("CustomRole"));
-            az.role_definitions
-                .iter()
-                .filter(|d| !custom_only || d.role_type.as_deref() == Some("CustomRole"))
-                .map(role_definition)
-                .collect()
-        }
+        "microsoft.authorization/roledefinitions" => role_definitions(az, sub, query),
         "microsoft.authorization/roleassignments" => {
             let holders = assignment_holders(az, query);
             // "at, above or below the scope": management groups above the subscription too.
@@ -509,6 +493,48 @@ fn endpoint_connections(resource: &str, endpoints: &[String]) -> Vec<Value> {
         .collect()
 }
 
+/// A GET of one object by its id: a role definition by GUID, or a resource under a resource
+/// group; None for a list path.
+fn by_id(az: &AzureObjects, path: &str, segs: &[&str]) -> Option<Response> {
+    if let [
+        "subscriptions",
+        sub,
+        "providers",
+        "microsoft.authorization",
+        "roledefinitions",
+        guid,
+    ] = segs
+    {
+        return Some(
+            match role_definitions(az, sub, "").into_iter().find(|d| {
+                d["name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(guid))
+            }) {
+                Some(d) => json_response(StatusCode::OK, d),
+                None => arm_error(
+                    StatusCode::NOT_FOUND,
+                    "RoleDefinitionDoesNotExist",
+                    "The specified role definition with ID '{guid}' does not exist."
+                        .replace("{guid}", guid),
+                ),
+            },
+        );
+    }
+    // A resource id (an even number of segments under a resource group) names one resource.
+    if segs.len() >= 8
+        && segs.len().is_multiple_of(2)
+        && segs[2] == "resourcegroups"
+        && segs[4] == "providers"
+    {
+        return Some(match single_resource(az, path) {
+            Some(obj) => json_response(StatusCode::OK, obj),
+            None => resource_not_found(segs),
+        });
+    }
+    None
+}
+
 /// `GET <resource id>`: the world's resource with that id (compared as ARM does, ignoring case),
 /// in the shape its list shows.
 fn single_resource(az: &AzureObjects, path: &str) -> Option<Value> {
@@ -582,6 +608,39 @@ fn deny_assignment(d: &DenyAssignment) -> Value {
                           })).collect::<Vec<_>>(),
                           "principals": ids(&d.principals), "excludePrincipals": ids(&d.exclude_principals),
                           "doNotApplyToChildScopes": d.do_not_apply_to_child_scopes}})
+}
+
+/// The subscription's role definitions as ARM lists them: the world's custom roles and the
+/// built-in ones the lab knows (its pinned dump); `$filter=type eq 'CustomRole'` keeps the
+/// custom ones, `$filter=roleName eq '<name>'` one by name.
+fn role_definitions(az: &AzureObjects, sub: &str, query: &str) -> Vec<Value> {
+    let filter = query_param(query, "$filter").unwrap_or_default();
+    let custom_only = filter.contains("CustomRole");
+    let name = filter
+        .trim_start()
+        .starts_with("roleName")
+        .then(|| filter_value(&filter))
+        .flatten();
+    let builtin = crate::lab::rbac::BUILTIN.iter().map(|d| {
+        json!({"id": format!("/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{}", d.id),
+               "name": d.id, "type": "Microsoft.Authorization/roleDefinitions",
+               "properties": {"roleName": d.role_name, "type": "BuiltInRole", "assignableScopes": ["/"],
+                              "permissions": [{"actions": d.actions, "notActions": d.not_actions,
+                                               "dataActions": d.data_actions, "notDataActions": d.not_data_actions}]}})
+    });
+    az.role_definitions
+        .iter()
+        .filter(|d| !custom_only || d.role_type.as_deref() == Some("CustomRole"))
+        .map(role_definition)
+        .chain(builtin.filter(|_| !custom_only))
+        .filter(|d| {
+            name.as_deref().is_none_or(|n| {
+                d["properties"]["roleName"]
+                    .as_str()
+                    .is_some_and(|r| r.eq_ignore_ascii_case(n))
+            })
+        })
+        .collect()
 }
 
 fn role_definition(d: &RoleDefinition) -> Value {
