@@ -426,6 +426,32 @@ async fn seed_004_app_gets_forbidden_by_rbac_when_the_vault_uses_rbac() {
     );
 }
 
+/// Runs a Python script as the lab's reader (its proxy, CA and client secret in the env), with
+/// `args` and extra env; the blocking call off the test's runtime.
+async fn as_reader(
+    lab: &LabHandle,
+    script: &'static str,
+    args: &[&str],
+    extra: &[(&str, &str)],
+) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = common::lab_env(lab, dir.path());
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let args: Vec<String> = args.iter().map(ToString::to_string).collect();
+    tokio::task::spawn_blocking(move || {
+        let out = Command::new("python3")
+            .args(["-c", script])
+            .args(args)
+            .envs(env)
+            .output()
+            .unwrap();
+        drop(dir);
+        out
+    })
+    .await
+    .unwrap()
+}
+
 const READER_SCRIPT: &str = r#"
 import os, sys
 import msal
@@ -449,17 +475,7 @@ print("MSAL", "access_token" in r, r.get("error", ""), r.get("error_codes", ""))
 #[ignore = "needs python3 with the Azure SDKs: ./scripts/test installs them and runs ignored tests"]
 async fn msal_and_the_sdk_sign_in_through_discovery() {
     let lab = common::spawn_lab("seed-004-healthy");
-    let dir = tempfile::tempdir().unwrap();
-    let env = common::lab_env(&lab, dir.path());
-    let ok = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .args(["-c", READER_SCRIPT])
-            .envs(env)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let ok = as_reader(&lab, READER_SCRIPT, &[], &[]).await;
     let out = text(&ok);
     assert!(
         out.contains("SDK True") && out.contains("MSAL True"),
@@ -476,17 +492,13 @@ async fn msal_and_the_sdk_sign_in_through_discovery() {
         "{discovery:?}"
     );
 
-    let env = common::lab_env(&lab, dir.path());
-    let bad = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .args(["-c", READER_SCRIPT])
-            .envs(env)
-            .env("AZURE_TENANT_ID", "00000000-1111-2222-3333-444444444444")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let bad = as_reader(
+        &lab,
+        READER_SCRIPT,
+        &[],
+        &[("AZURE_TENANT_ID", "00000000-1111-2222-3333-444444444444")],
+    )
+    .await;
     let out = text(&bad);
     assert!(out.contains("SDK-ERROR"), "{out}");
     assert!(
@@ -519,20 +531,17 @@ for rid in sys.argv[1:]:
 #[ignore = "needs python3 with the Azure SDKs: ./scripts/test installs them and runs ignored tests"]
 async fn arm_serves_one_resource_by_id() {
     let lab = common::spawn_lab("seed-004-healthy");
-    let dir = tempfile::tempdir().unwrap();
-    let env = common::lab_env(&lab, dir.path());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .args(["-c", ARM_GET_SCRIPT])
-            .arg("/subscriptions/2b6d9c4e-1f3a-4e8b-b7c5-0d9a8e6f4c21/resourceGroups/WORKLOADIDENTITYRG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/wi-demo-identity")
-            .arg("/subscriptions/2b6d9c4e-1f3a-4e8b-b7c5-0d9a8e6f4c21/resourceGroups/WorkloadIdentityRG/providers/Microsoft.KeyVault/vaults/wilab4521")
-            .arg("/subscriptions/2b6d9c4e-1f3a-4e8b-b7c5-0d9a8e6f4c21/resourceGroups/WorkloadIdentityRG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/nope")
-            .envs(env)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = as_reader(
+        &lab,
+        ARM_GET_SCRIPT,
+        &[
+            "/subscriptions/2b6d9c4e-1f3a-4e8b-b7c5-0d9a8e6f4c21/resourceGroups/WORKLOADIDENTITYRG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/wi-demo-identity",
+            "/subscriptions/2b6d9c4e-1f3a-4e8b-b7c5-0d9a8e6f4c21/resourceGroups/WorkloadIdentityRG/providers/Microsoft.KeyVault/vaults/wilab4521",
+            "/subscriptions/2b6d9c4e-1f3a-4e8b-b7c5-0d9a8e6f4c21/resourceGroups/WorkloadIdentityRG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/nope",
+        ],
+        &[],
+    )
+    .await;
     let t = text(&out);
     assert!(out.status.success(), "{t}");
     assert_eq!(
@@ -572,17 +581,13 @@ print(w.status_code)
 #[ignore = "needs python3 with the Azure SDKs: ./scripts/test installs them and runs ignored tests"]
 async fn graph_has_service_principals_for_managed_identities() {
     let lab = common::spawn_lab("seed-004-healthy");
-    let dir = tempfile::tempdir().unwrap();
-    let env = common::lab_env(&lab, dir.path());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .args(["-c", GRAPH_SCRIPT, "5e2a8c1d-3b7f-4a9e-b0c6-d4f1e8a2b975"])
-            .envs(env)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = as_reader(
+        &lab,
+        GRAPH_SCRIPT,
+        &["5e2a8c1d-3b7f-4a9e-b0c6-d4f1e8a2b975"],
+        &[],
+    )
+    .await;
     let t = text(&out);
     assert!(out.status.success(), "{t}");
     assert_eq!(
@@ -623,17 +628,13 @@ print(len(custom))
 #[ignore = "needs python3 with the Azure SDKs: ./scripts/test installs them and runs ignored tests"]
 async fn arm_serves_built_in_role_definitions() {
     let lab = common::spawn_lab("seed-004-healthy");
-    let dir = tempfile::tempdir().unwrap();
-    let env = common::lab_env(&lab, dir.path());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .args(["-c", ROLES_SCRIPT, "2b6d9c4e-1f3a-4e8b-b7c5-0d9a8e6f4c21"])
-            .envs(env)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = as_reader(
+        &lab,
+        ROLES_SCRIPT,
+        &["2b6d9c4e-1f3a-4e8b-b7c5-0d9a8e6f4c21"],
+        &[],
+    )
+    .await;
     let t = text(&out);
     assert!(out.status.success(), "{t}");
     assert_eq!(
