@@ -930,11 +930,7 @@ fn a_role_held_through_nested_groups_grants_live() {
 /// the grant is seen (named by the group's id) and only the names are reported as not read.
 #[test]
 fn a_group_grant_is_seen_without_graph_live() {
-    let path = common::root().join("assets/worlds/access-rbac-group.yaml");
-    let text = std::fs::read_to_string(&path).unwrap()
-        + "\n---\napiVersion: widiag.io/v1\nkind: LabBehaviour\nazureDenied: [graph]\n";
-    let lab =
-        LabHandle::spawn(widiag::world::parse::parse_str("no-graph.yaml", &text).unwrap()).unwrap();
+    let lab = common::lab_of("access-rbac-group", "azureDenied: [graph]\n");
     let kubeconfig = lab.kubeconfig();
     let run = check_against(lab, "no-graph", &kubeconfig, &[]);
     assert_eq!(

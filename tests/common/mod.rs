@@ -76,7 +76,12 @@ pub fn spawn_lab(name: &str) -> widiag::lab::LabHandle {
 
 /// seed-004-healthy with a `LabBehaviour` document appended, served by a lab.
 pub fn lab_with(behaviour: &str) -> widiag::lab::LabHandle {
-    let path = root().join("assets/worlds/seed-004-healthy.yaml");
+    lab_of("seed-004-healthy", behaviour)
+}
+
+/// The lab on the embedded world `world` with a `LabBehaviour` document (its body) added.
+pub fn lab_of(world: &str, behaviour: &str) -> widiag::lab::LabHandle {
+    let path = root().join(format!("assets/worlds/{world}.yaml"));
     let text = std::fs::read_to_string(&path).unwrap()
         + "\n---\napiVersion: widiag.io/v1\nkind: LabBehaviour\n"
         + behaviour;
