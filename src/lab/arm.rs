@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::arm_reads::{self, Caller};
 use super::keys::SigningKey;
 use crate::world::World;
 use crate::world::azure::*;
@@ -46,7 +47,7 @@ fn denied_arm(denied: &[String], path: &str) -> Option<Response> {
     ))
 }
 
-fn arm_error(status: StatusCode, code: &str, message: String) -> Response {
+pub(super) fn arm_error(status: StatusCode, code: &str, message: String) -> Response {
     json_response(status, json!({"error": {"code": code, "message": message}}))
 }
 
@@ -150,33 +151,124 @@ pub struct Read<'a> {
     pub headers: &'a HeaderMap,
     /// The request body (Graph's `directoryObjects/getByIds` is a read sent as a POST).
     pub body: &'a [u8],
+    /// The object id of the lab's reader principal (Reader over every scope).
+    pub reader: &'a str,
 }
 
 pub fn handle_arm(read: Read<'_>) -> Response {
     let Read {
         world, path, query, ..
     } = read;
-    if let Some(refusal) = arm_refusal(read) {
-        return refusal;
-    }
+    let oid = match arm_refusal(read) {
+        Ok(oid) => oid,
+        Err(refusal) => return *refusal,
+    };
+    let caller = Caller {
+        world,
+        reader: oid.eq_ignore_ascii_case(read.reader),
+        oid,
+    };
     let segs: Vec<String> = path
         .trim_matches('/')
         .split('/')
         .map(str::to_ascii_lowercase)
         .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    let base = format!("{ARM_HOST}{path}");
-    let az = &world.azure;
-    if let Some(one) = by_id(az, path, &segs) {
+    if let Some(one) = by_id(&caller, path, &segs) {
         return one;
     }
-    let items: Vec<Value> = match segs.as_slice() {
-        ["subscriptions"] => subscriptions(world),
-        ["subscriptions", sub, "providers", provider, kind] => {
-            match provider_resources(az, sub, &format!("{provider}/{kind}"), query) {
-                Some(items) => items,
-                None => return not_found(path),
-            }
+    match arm_list(&caller, path, query, &segs) {
+        Ok(items) => json_response(
+            StatusCode::OK,
+            page(items, query, &format!("{ARM_HOST}{path}"), "nextLink"),
+        ),
+        Err(refusal) => *refusal,
+    }
+}
+
+/// The items of an ARM list, those the caller may read; Err for a path the lab does not serve
+/// or a subscription the caller holds no role in.
+fn arm_list(
+    caller: &Caller<'_>,
+    path: &str,
+    query: &str,
+    segs: &[&str],
+) -> Result<Vec<Value>, Box<Response>> {
+    let az = &caller.world.azure;
+    if let ["subscriptions", sub, ..] = segs
+        && segs.len() > 2
+        && !caller.in_subscription(sub)
+    {
+        return Err(Box::new(caller.refused(path)));
+    }
+    let readable = |items: Vec<Value>| -> Vec<Value> {
+        items
+            .into_iter()
+            .filter(|v| v["id"].as_str().is_some_and(|id| caller.may_read(id)))
+            .collect()
+    };
+    let filter = query_param(query, "$filter");
+    let items = match segs {
+        ["subscriptions"] => subscriptions(caller.world)
+            .into_iter()
+            .filter(|s| {
+                s["subscriptionId"]
+                    .as_str()
+                    .is_some_and(|s| caller.in_subscription(s))
+            })
+            .collect(),
+        ["subscriptions", sub, "resources"] => {
+            arm_reads::resources(caller, sub, None, filter.as_deref())?
+        }
+        ["subscriptions", sub, "resourcegroups", rg, "resources"] => {
+            arm_reads::resources(caller, sub, Some(rg), filter.as_deref())?
+        }
+        ["subscriptions", sub, "resourcegroups"] => arm_reads::resource_groups(caller, sub),
+        [
+            "subscriptions",
+            sub,
+            "providers",
+            "microsoft.authorization",
+            "roledefinitions",
+        ] => role_definitions(az, sub, query),
+        ["subscriptions", sub, "providers", provider, kind] => readable(
+            provider_resources(az, sub, &format!("{provider}/{kind}"), query)
+                .ok_or_else(|| Box::new(not_found(path)))?,
+        ),
+        [
+            "subscriptions",
+            sub,
+            "resourcegroups",
+            rg,
+            "providers",
+            provider,
+            kind,
+        ] => readable(
+            provider_resources(az, sub, &format!("{provider}/{kind}"), query)
+                .ok_or_else(|| Box::new(not_found(path)))?,
+        )
+        .into_iter()
+        .filter(|v| {
+            v["id"].as_str().is_some_and(|id| {
+                id.to_ascii_lowercase()
+                    .contains(&format!("/resourcegroups/{rg}/"))
+            })
+        })
+        .collect(),
+        _ => return child_list(caller, path, segs),
+    };
+    Ok(items)
+}
+
+/// The child collections of one resource: an identity's federated credentials, a cluster's
+/// identity bindings.
+fn child_list(caller: &Caller<'_>, path: &str, segs: &[&str]) -> Result<Vec<Value>, Box<Response>> {
+    let az = &caller.world.azure;
+    Ok(match segs {
+        [.., "federatedidentitycredentials"] | [.., "identitybindings"]
+            if !caller.may_read(path) =>
+        {
+            return Err(Box::new(caller.refused(path)));
         }
         [
             "subscriptions",
@@ -186,7 +278,7 @@ pub fn handle_arm(read: Read<'_>) -> Response {
             "providers",
             "microsoft.managedidentity",
             "userassignedidentities",
-            _,
+            name,
             "federatedidentitycredentials",
         ] => {
             let identity_id = path
@@ -194,17 +286,15 @@ pub fn handle_arm(read: Read<'_>) -> Response {
                 .rsplit_once('/')
                 .map(|(p, _)| p)
                 .unwrap_or_default();
-            let Some(credentials) = identity_credentials(az, identity_id) else {
-                return arm_error(
+            identity_credentials(az, identity_id).ok_or_else(|| {
+                Box::new(arm_error(
                     StatusCode::NOT_FOUND,
                     "ResourceNotFound",
                     format!(
-                        "The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/{}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
-                        segs[7]
+                        "The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/{name}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
                     ),
-                );
-            };
-            credentials
+                ))
+            })?
         }
         [
             "subscriptions",
@@ -216,18 +306,14 @@ pub fn handle_arm(read: Read<'_>) -> Response {
             "managedclusters",
             _,
             "identitybindings",
-        ] => match cluster_bindings(az, path) {
-            Some(items) => items,
-            None => return not_found(path),
-        },
-        _ => return not_found(path),
-    };
-    json_response(StatusCode::OK, page(items, query, &base, "nextLink"))
+        ] => cluster_bindings(az, path).ok_or_else(|| Box::new(not_found(path)))?,
+        _ => return Err(Box::new(not_found(path))),
+    })
 }
 
 /// Why ARM would not serve this read at all: the bearer, `LabBehaviour.azureDenied`, a write,
 /// or a missing api-version. ARM checks them in this order.
-fn arm_refusal(read: Read<'_>) -> Option<Response> {
+fn arm_refusal(read: Read<'_>) -> Result<String, Box<Response>> {
     let Read {
         denied,
         entra_key,
@@ -240,33 +326,36 @@ fn arm_refusal(read: Read<'_>) -> Option<Response> {
     // ARM takes tokens for either of its audiences (the Azure CLI asks for the classic one).
     let arm = bearer(entra_key, headers, ARM_HOST)
         .or_else(|e| bearer(entra_key, headers, ARM_CLASSIC_AUDIENCE).map_err(|_| e));
-    if let Err(m) = arm {
-        let mut r = arm_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", m);
-        let challenge = "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\"";
-        r.headers_mut().insert(
-            "www-authenticate",
-            challenge.parse().expect("static header"),
-        );
-        return Some(r);
-    }
+    let claims = match arm {
+        Ok(claims) => claims,
+        Err(m) => {
+            let mut r = arm_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", m);
+            let challenge = "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\"";
+            r.headers_mut().insert(
+                "www-authenticate",
+                challenge.parse().expect("static header"),
+            );
+            return Err(Box::new(r));
+        }
+    };
     if let Some(refusal) = denied_arm(denied, path) {
-        return Some(refusal);
+        return Err(Box::new(refusal));
     }
     if method != Method::GET {
-        return Some(arm_error(
+        return Err(Box::new(arm_error(
             StatusCode::METHOD_NOT_ALLOWED,
             "MethodNotAllowed",
             format!("The lab's ARM is read-only; {method} is not served."),
-        ));
+        )));
     }
     if query_param(query, "api-version").is_none() {
-        return Some(arm_error(
+        return Err(Box::new(arm_error(
             StatusCode::BAD_REQUEST,
             "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.".into(),
-        ));
+        )));
     }
-    None
+    Ok(claims["oid"].as_str().unwrap_or_default().to_string())
 }
 
 /// `/subscriptions/{sub}/providers/{provider}/{kind}`: the world's resources of that type in the
@@ -495,7 +584,8 @@ fn endpoint_connections(resource: &str, endpoints: &[String]) -> Vec<Value> {
 
 /// A GET of one object by its id: a role definition by GUID, or a resource under a resource
 /// group; None for a list path.
-fn by_id(az: &AzureObjects, path: &str, segs: &[&str]) -> Option<Response> {
+fn by_id(caller: &Caller<'_>, path: &str, segs: &[&str]) -> Option<Response> {
+    let az = &caller.world.azure;
     if let [
         "subscriptions",
         sub,
@@ -527,10 +617,35 @@ fn by_id(az: &AzureObjects, path: &str, segs: &[&str]) -> Option<Response> {
         && segs[2] == "resourcegroups"
         && segs[4] == "providers"
     {
+        if !caller.may_read(path) {
+            return Some(caller.refused(path));
+        }
         return Some(match single_resource(az, path) {
             Some(obj) => json_response(StatusCode::OK, obj),
             None => resource_not_found(segs),
         });
+    }
+    if let ["subscriptions", sub, "resourcegroups", rg] = segs {
+        if !caller.may_read(path) {
+            return Some(caller.refused(path));
+        }
+        return Some(match arm_reads::resource_group_of(caller, sub, rg) {
+            Some(group) => json_response(StatusCode::OK, group),
+            None => arm_error(
+                StatusCode::NOT_FOUND,
+                "ResourceGroupNotFound",
+                format!("Resource group '{rg}' could not be found."),
+            ),
+        });
+    }
+    if let ["subscriptions", sub] = segs {
+        if !caller.in_subscription(sub) {
+            return Some(caller.refused(path));
+        }
+        return subscriptions(caller.world)
+            .into_iter()
+            .find(|s| s["subscriptionId"].as_str() == Some(sub))
+            .map(|s| json_response(StatusCode::OK, s));
     }
     None
 }
@@ -835,14 +950,22 @@ fn graph_refusal(read: Read<'_>) -> Option<Response> {
         headers,
         ..
     } = read;
-    if let Err(m) = bearer(entra_key, headers, GRAPH_HOST) {
-        return Some(graph_error(
-            StatusCode::UNAUTHORIZED,
-            "InvalidAuthenticationToken",
-            &m,
-        ));
-    }
-    if denied.iter().any(|d| d.eq_ignore_ascii_case("graph")) {
+    let claims = match bearer(entra_key, headers, GRAPH_HOST) {
+        Ok(claims) => claims,
+        Err(m) => {
+            return Some(graph_error(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationToken",
+                &m,
+            ));
+        }
+    };
+    // Reading the directory takes an application permission (Application.Read.All,
+    // GroupMember.Read.All, ...) that only the lab's reader is granted; a workload identity has none.
+    let reader = claims["oid"]
+        .as_str()
+        .is_some_and(|o| o.eq_ignore_ascii_case(read.reader));
+    if !reader || denied.iter().any(|d| d.eq_ignore_ascii_case("graph")) {
         return Some(graph_error(
             StatusCode::FORBIDDEN,
             "Authorization_RequestDenied",

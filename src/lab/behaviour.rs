@@ -1,6 +1,8 @@
 //! `kind: LabBehaviour`: how the lab should misbehave when it serves a world. The world keeps
 //! these documents uninterpreted (`World::extensions`); only the lab reads them.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::world::World;
@@ -59,6 +61,14 @@ pub struct LabBehaviour {
     /// delay past the client's timeout, hanging API server).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kube_delays: Vec<KubeDelay>,
+    /// The secret names each vault holds (by vault name), instead of the lab's defaults
+    /// (`lab::data`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secrets: BTreeMap<String, Vec<String>>,
+    /// The containers each storage account holds (by account name), each with its blob names,
+    /// instead of the lab's defaults (`lab::data`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub blobs: BTreeMap<String, BTreeMap<String, Vec<String>>>,
 }
 
 impl LabBehaviour {
@@ -76,6 +86,8 @@ impl LabBehaviour {
             issuer,
             drop_watches,
             kube_delays,
+            secrets,
+            blobs,
         } = later;
         self.entra_refuses = entra_refuses.or(self.entra_refuses);
         self.kube_users.extend(kube_users);
@@ -87,6 +99,8 @@ impl LabBehaviour {
         self.issuer = issuer.or(self.issuer.take());
         self.drop_watches |= drop_watches;
         self.kube_delays.extend(kube_delays);
+        self.secrets.extend(secrets);
+        self.blobs.extend(blobs);
     }
 }
 

@@ -8,11 +8,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-/// Secrets the lab's vaults do not hold (every other name is served with a made-up value):
-/// widiag's access probe asks for one no real vault has, to tell "may read" from "may not"
-/// without reading a secret. The lab keeps its own list; it shares nothing with the prober.
-const ABSENT: &[&str] = &["widiag-access-probe"];
-
+use super::data::DataPlane;
 use super::keys::SigningKey;
 use crate::world::World;
 use crate::world::azure::KeyVault;
@@ -48,6 +44,7 @@ fn challenge(tenant: &str) -> Response {
 
 pub fn handle(
     world: &World,
+    data: &DataPlane,
     entra_key: &SigningKey,
     host: &str,
     method: &Method,
@@ -87,7 +84,7 @@ pub fn handle(
         if let Some(denied) = deny(world, vault, oid, &caller, None) {
             return denied;
         }
-        return list_secrets(vault);
+        return list_secrets(data, vault);
     }
     let (name, version) = match (method, segs.as_slice()) {
         (&Method::GET, ["secrets", name]) => (*name, None),
@@ -107,7 +104,7 @@ pub fn handle(
         return denied;
     }
     // Authorised first, looked up second, as Key Vault does: widiag's probe relies on it.
-    get_secret(vault, name, version)
+    get_secret(data, vault, name, version)
 }
 
 /// A request without a usable bearer token: the challenge when there is none, else Key Vault's
@@ -125,25 +122,30 @@ fn unauthenticated(rejected: &super::bearer::Rejected, tenant: &str) -> Response
     }
 }
 
-/// `GET /secrets`: the one made-up secret, by name and attributes only; a list never carries
-/// values.
-fn list_secrets(vault: &KeyVault) -> Response {
-    let body = json!({"value": [{
-        "id": format!("https://{}.vault.azure.net/secrets/lab-secret", vault.name),
-        "attributes": {"enabled": true, "created": 1_763_460_000, "updated": 1_763_460_000, "recoveryLevel": "Recoverable+Purgeable"},
-        "tags": {}}], "nextLink": null});
+/// `GET /secrets`: the vault's secrets by id and attributes only; a list never carries values.
+fn list_secrets(data: &DataPlane, vault: &KeyVault) -> Response {
+    let value: Vec<_> = data
+        .secret_names(&vault.name)
+        .iter()
+        .map(|n| {
+            json!({
+                "id": format!("https://{}.vault.azure.net/secrets/{n}", vault.name),
+                "attributes": {"enabled": true, "created": 1_763_460_000, "updated": 1_763_460_000, "recoveryLevel": "Recoverable+Purgeable"},
+                "tags": {}})
+        })
+        .collect();
     (
         StatusCode::OK,
         [("content-type", "application/json; charset=utf-8")],
-        body.to_string(),
+        json!({"value": value, "nextLink": null}).to_string(),
     )
         .into_response()
 }
 
-/// `GET /secrets/{name}[/{version}]` once authorised: not found for the names no vault holds,
-/// else a value made up from the vault and secret name.
-fn get_secret(vault: &KeyVault, name: &str, version: Option<&str>) -> Response {
-    if ABSENT.contains(&name) {
+/// `GET /secrets/{name}[/{version}]` once authorised: `SecretNotFound` for a name the vault does
+/// not hold (widiag's access probe asks for one), else a value made up from the names.
+fn get_secret(data: &DataPlane, vault: &KeyVault, name: &str, version: Option<&str>) -> Response {
+    if !data.holds_secret(&vault.name, name) {
         return error(
             StatusCode::NOT_FOUND,
             "SecretNotFound",
@@ -157,7 +159,7 @@ fn get_secret(vault: &KeyVault, name: &str, version: Option<&str>) -> Response {
         .map(str::to_string)
         .unwrap_or_else(|| format!("{:032x}", fnv(&format!("{}/{name}", vault.name))));
     let body = json!({
-        "value": format!("lab-value-of-{}-{name}", vault.name),
+        "value": super::data::secret_value(&vault.name, name),
         "id": format!("https://{}.vault.azure.net/secrets/{name}/{version}", vault.name),
         "attributes": {"enabled": true, "created": 1_763_460_000, "updated": 1_763_460_000, "recoveryLevel": "Recoverable+Purgeable", "recoverableDays": 90},
         "tags": {},

@@ -8,9 +8,11 @@
 //! `LabBehaviour` documents (`behaviour`).
 
 pub mod arm;
+mod arm_reads;
 pub mod bearer;
 pub mod behaviour;
 pub mod blob;
+pub mod data;
 pub mod entra;
 mod entra_discovery;
 mod entra_refusals;
@@ -274,7 +276,7 @@ impl LabHandle {
         let ca = write("ca.pem", &self.ca_pem)?;
         let env = format!(
             "HTTPS_PROXY=http://{proxy}\nhttps_proxy=http://{proxy}\nNO_PROXY=127.0.0.1,localhost\nno_proxy=127.0.0.1,localhost\n\
-             SSL_CERT_FILE={ca}\nREQUESTS_CA_BUNDLE={ca}\nCURL_CA_BUNDLE={ca}\n",
+             SSL_CERT_FILE={ca}\nREQUESTS_CA_BUNDLE={ca}\nCURL_CA_BUNDLE={ca}\nNODE_EXTRA_CA_CERTS={ca}\n",
             proxy = self.proxy_addr,
             ca = ca.display()
         );

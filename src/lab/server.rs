@@ -54,6 +54,8 @@ struct Inner {
     issuer: String,
     directory: crate::lab::entra::Directory,
     entra_key: SigningKey,
+    /// What the vaults and storage accounts hold; blobs written during the lab's life.
+    data: crate::lab::data::DataPlane,
     world: World,
     /// The world's `LabBehaviour` documents, read once.
     behaviour: crate::lab::behaviour::LabBehaviour,
@@ -95,6 +97,7 @@ impl State {
                 issuer: issuer_of(&world),
                 directory: crate::lab::entra::Directory::new(&world, &behaviour),
                 entra_key: SigningKey::generate()?,
+                data: crate::lab::data::DataPlane::new(&world, &behaviour),
                 behaviour,
                 world,
                 token_requests: std::sync::atomic::AtomicU32::new(0),
@@ -304,6 +307,7 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
         let i = &state.inner;
         crate::lab::keyvault::handle(
             &i.world,
+            &i.data,
             &i.entra_key,
             &host,
             &parts.method,
@@ -313,6 +317,7 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
     } else if host.ends_with(".blob.core.windows.net") {
         crate::lab::blob::handle(
             &state.inner.world,
+            &state.inner.data,
             &state.inner.entra_key,
             crate::lab::blob::Request {
                 host: &host,
@@ -350,6 +355,7 @@ fn azure_request(
         query,
         headers: &parts.headers,
         body,
+        reader: &i.directory.reader.principal_id,
     })
 }
 

@@ -1,0 +1,419 @@
+//! The Azure CLI, a client nobody here wrote, against the lab, unmodified: it signs in as the
+//! lab's reader (client secret) and as a pod (`--federated-token`), then reads identities,
+//! federated credentials, clusters, vaults, secrets, role assignments and blobs, using only the
+//! `lab.env`, `reader.env` and `pod.env` a user gets from `widiag lab`. Faulted worlds must fail
+//! in the CLI as real Azure fails (the code the CLI prints, and its exit status).
+//!
+//! scripts/test installs the pinned CLI in `target/tools/az`; these tests are ignored otherwise.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use widiag::lab::LabHandle;
+
+const SUB: &str = "2b6d9c4e-1f3a-4e8b-b7c5-0d9a8e6f4c21";
+const TENANT: &str = "8f3c2a10-5b7e-4c1d-9a2f-6e4b1d0c7a93";
+
+fn az_bin() -> PathBuf {
+    let bin = common::root().join("target/tools/az/bin/az");
+    assert!(
+        bin.exists(),
+        "{} is missing: ./scripts/test installs the Azure CLI",
+        bin.display()
+    );
+    bin
+}
+
+/// One CLI user of one lab: its own config dir, the lab's proxy and CA, and the files `widiag
+/// lab` writes.
+struct Cli {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+    lab: LabHandle,
+}
+
+/// What one `az` run printed and how it exited.
+struct Run {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+impl Cli {
+    fn new(world: &str) -> Cli {
+        let lab = common::spawn_lab(world);
+        let dir = tempfile::tempdir().unwrap();
+        let env = common::client_env(&lab, dir.path());
+        Cli { dir, env, lab }
+    }
+
+    fn az(&self, args: &[&str]) -> Run {
+        let out = Command::new(az_bin())
+            .args(args)
+            .args(["--output", "json"])
+            .envs(self.env.iter().cloned())
+            .env("AZURE_CONFIG_DIR", self.dir.path().join("az"))
+            .env("AZURE_CORE_COLLECT_TELEMETRY", "0")
+            .env("AZURE_CORE_NO_COLOR", "1")
+            .env("AZURE_CORE_SURVEY_MESSAGE", "0")
+            .current_dir(self.dir.path())
+            .output()
+            .expect("az runs");
+        Run {
+            ok: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// `az ... --query <q> -o tsv`, asserted to succeed; its output trimmed.
+    fn value(&self, args: &[&str], query: &str) -> String {
+        let mut all = args.to_vec();
+        all.extend(["--query", query]);
+        let r = self.az(&all);
+        assert!(r.ok, "az {args:?}: {}{}", r.stdout, r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| {
+            panic!("az {args:?} printed no JSON ({e}): {}", r.stdout);
+        });
+        match v {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        }
+    }
+
+    /// `az storage blob <verb>` on account davydscats, signed in (`--auth-mode login`); `name`
+    /// empty for a verb on the container.
+    fn blob(&self, verb: &str, container: &str, name: &str, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "storage",
+            "blob",
+            verb,
+            "--auth-mode",
+            "login",
+            "--account-name",
+            "davydscats",
+            "-c",
+            container,
+        ];
+        if !name.is_empty() {
+            args.extend(["-n", name]);
+        }
+        args.extend(extra);
+        self.az(&args)
+    }
+
+    /// `az login` as the lab's reader, from `reader.env`.
+    fn login_reader(&self) -> Run {
+        let reader = read_env(&self.dir.path().join("reader.env"));
+        self.az(&[
+            "login",
+            "--service-principal",
+            "-u",
+            &reader["AZURE_CLIENT_ID"],
+            "-p",
+            &reader["AZURE_CLIENT_SECRET"],
+            "--tenant",
+            &reader["AZURE_TENANT_ID"],
+        ])
+    }
+
+    /// `az login --federated-token` as pod `ns/name`, from the `pod.env` and token the lab
+    /// writes for it.
+    fn login_pod(&self, ns: &str, name: &str) -> Run {
+        let pod_dir = self.dir.path().join("pod");
+        std::fs::create_dir_all(&pod_dir).unwrap();
+        let env = self
+            .lab
+            .write_pod_files(&pod_dir, ns, name)
+            .unwrap()
+            .expect("the pod is in the world");
+        let pod = read_env(&env);
+        let token = std::fs::read_to_string(&pod["AZURE_FEDERATED_TOKEN_FILE"]).unwrap();
+        self.az(&[
+            "login",
+            "--service-principal",
+            "-u",
+            &pod["AZURE_CLIENT_ID"],
+            "--tenant",
+            &pod["AZURE_TENANT_ID"],
+            "--federated-token",
+            token.trim(),
+        ])
+    }
+}
+
+fn read_env(path: &Path) -> std::collections::HashMap<String, String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn rg_id(rg: &str, rest: &str) -> String {
+    format!("/subscriptions/{SUB}/resourceGroups/{rg}/providers/{rest}")
+}
+
+#[test]
+#[ignore = "needs the Azure CLI: ./scripts/test installs it and runs ignored tests"]
+fn the_reader_signs_in_and_reads_what_widiag_reads() {
+    let cli = Cli::new("seed-004-healthy");
+    let login = cli.login_reader();
+    assert!(login.ok, "{}{}", login.stdout, login.stderr);
+    let subs: serde_json::Value = serde_json::from_str(&login.stdout).unwrap();
+    assert_eq!(subs[0]["id"], SUB, "{subs}");
+    assert_eq!(subs[0]["tenantId"], TENANT);
+    let rg = "WorkloadIdentityRG";
+    assert_eq!(
+        cli.value(
+            &["identity", "show", "-g", rg, "-n", "wi-demo-identity"],
+            "clientId"
+        ),
+        "5e2a8c1d-3b7f-4a9e-b0c6-d4f1e8a2b975"
+    );
+    assert_eq!(
+        cli.value(
+            &[
+                "identity",
+                "federated-credential",
+                "list",
+                "-g",
+                rg,
+                "--identity-name",
+                "wi-demo-identity"
+            ],
+            "[].[name, subject, issuer]"
+        ),
+        r#"[["wi-demo-federated-id","system:serviceaccount:default:wi-demo-sa","https://eastus.oic.prod-aks.azure.com/8f3c2a10-5b7e-4c1d-9a2f-6e4b1d0c7a93/4d1b7e2c-9a6f-4c3e-8b1d-2f7a9c5e0b64/"]]"#
+    );
+    assert_eq!(
+        cli.value(
+            &["aks", "show", "-g", rg, "-n", "wilab"],
+            "oidcIssuerProfile.enabled"
+        ),
+        "true"
+    );
+    // Without -g the CLI finds the vault through `/resources?$filter=resourceType eq ...`.
+    assert_eq!(
+        cli.value(
+            &["keyvault", "show", "-n", "wilab4521"],
+            "properties.vaultUri"
+        ),
+        "https://wilab4521.vault.azure.net/"
+    );
+    assert_eq!(
+        cli.value(&["keyvault", "list"], "[].name"),
+        r#"["wilab4521"]"#
+    );
+    assert_eq!(
+        cli.value(&["group", "list"], "[].name"),
+        r#"["WorkloadIdentityRG"]"#
+    );
+    // A resource the world does not hold: ARM's 404, as the CLI shows it.
+    let missing = cli.az(&["identity", "show", "-g", rg, "-n", "nope"]);
+    assert!(!missing.ok);
+    assert!(
+        missing.stderr.contains("(ResourceNotFound)"),
+        "{}",
+        missing.stderr
+    );
+    // The reader has no Key Vault access policy: the data plane refuses it as a real vault does.
+    let secret = cli.az(&[
+        "keyvault",
+        "secret",
+        "show",
+        "--vault-name",
+        "wilab4521",
+        "-n",
+        "Secret",
+    ]);
+    assert!(!secret.ok);
+    assert!(
+        secret.stderr.contains("ForbiddenByPolicy"),
+        "{}",
+        secret.stderr
+    );
+}
+
+#[test]
+#[ignore = "needs the Azure CLI: ./scripts/test installs it and runs ignored tests"]
+fn role_assignments_are_listed_for_an_assignee_by_client_id() {
+    let cli = Cli::new("seed-001-healthy");
+    assert!(cli.login_reader().ok);
+    // The CLI turns the client ID into the principal through Graph's service principals, then
+    // filters ARM's role assignments by `principalId eq`.
+    assert_eq!(
+        cli.value(
+            &[
+                "role",
+                "assignment",
+                "list",
+                "--all",
+                "--assignee",
+                "a7d3f1c9-5e2b-4b8d-9f6a-1c4e7b0d3a52"
+            ],
+            "[].[roleDefinitionName, scope]"
+        ),
+        format!(
+            r#"[["Storage Blob Data Contributor","{}"]]"#,
+            rg_id(
+                "k8s-to-blobstorage",
+                "Microsoft.Storage/storageAccounts/davydscats"
+            )
+        )
+    );
+}
+
+#[test]
+#[ignore = "needs the Azure CLI: ./scripts/test installs it and runs ignored tests"]
+fn the_pod_signs_in_with_its_federated_token_and_reads_its_secret() {
+    let cli = Cli::new("access-rbac-group");
+    let login = cli.login_pod("default", "wi-kv-test");
+    assert!(login.ok, "{}{}", login.stdout, login.stderr);
+    let vault = ["--vault-name", "wilab4521"];
+    let show = |name: &str| {
+        let mut args = vec!["keyvault", "secret", "show", "-n", name];
+        args.extend(vault);
+        cli.az(&args)
+    };
+    let found = show("lab-secret");
+    assert!(found.ok, "{}", found.stderr);
+    let v: serde_json::Value = serde_json::from_str(&found.stdout).unwrap();
+    assert_eq!(v["value"], "lab-value-of-wilab4521-lab-secret");
+    // Authorised, then looked up: a name the vault does not hold is SecretNotFound, not 403.
+    let absent = show("not-there");
+    assert!(!absent.ok);
+    assert!(
+        absent.stderr.contains("SecretNotFound"),
+        "{}",
+        absent.stderr
+    );
+    // Key Vault Secrets User has data actions only: ARM refuses the pod a read of the vault.
+    let arm = cli.az(&[
+        "keyvault",
+        "show",
+        "-g",
+        "WorkloadIdentityRG",
+        "-n",
+        "wilab4521",
+    ]);
+    assert!(!arm.ok);
+    assert!(arm.stderr.contains("AuthorizationFailed"), "{}", arm.stderr);
+}
+
+#[test]
+#[ignore = "needs the Azure CLI: ./scripts/test installs it and runs ignored tests"]
+fn the_pod_uploads_shows_and_downloads_a_blob() {
+    let cli = Cli::new("seed-001-healthy");
+    let login = cli.login_pod("default", "cats-api-deployment-6d9c7b5f4d-x2k9p");
+    assert!(login.ok, "{}{}", login.stdout, login.stderr);
+    let file = cli.dir.path().join("up.txt");
+    std::fs::write(&file, "hello from the Azure CLI\n").unwrap();
+    let blob = |verb: &str, container: &str, name: &str, extra: &[&str]| {
+        cli.blob(verb, container, name, extra)
+    };
+    let f = file.to_str().unwrap();
+    let up = blob("upload", "cats", "dir/hello.txt", &["-f", f]);
+    assert!(up.ok, "{}", up.stderr);
+    // Not overwritten unless asked: the CLI sends If-None-Match: *.
+    let again = blob("upload", "cats", "dir/hello.txt", &["-f", f]);
+    assert!(!again.ok);
+    assert!(
+        again.stderr.contains("BlobAlreadyExists"),
+        "{}",
+        again.stderr
+    );
+    let show = blob("show", "cats", "dir/hello.txt", &[]);
+    assert!(show.ok, "{}", show.stderr);
+    let props: serde_json::Value = serde_json::from_str(&show.stdout).unwrap();
+    assert_eq!(props["properties"]["contentLength"], 25);
+    assert_eq!(props["properties"]["blobType"], "BlockBlob");
+    let out = cli.dir.path().join("down.txt");
+    let down = blob(
+        "download",
+        "cats",
+        "dir/hello.txt",
+        &["-f", out.to_str().unwrap()],
+    );
+    assert!(down.ok, "{}", down.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "hello from the Azure CLI\n"
+    );
+    let listed = blob("list", "cats", "", &["--query", "[].name"]);
+    assert!(listed.ok, "{}", listed.stderr);
+    let listed: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(listed, serde_json::json!(["dir/hello.txt", "lab-blob.txt"]));
+    let missing = blob(
+        "download",
+        "cats",
+        "nope.txt",
+        &["-f", out.to_str().unwrap()],
+    );
+    assert!(!missing.ok);
+    assert!(
+        missing.stderr.contains("BlobNotFound"),
+        "{}",
+        missing.stderr
+    );
+    let no_container = blob("upload", "dogs", "a.txt", &["-f", f]);
+    assert!(!no_container.ok);
+    assert!(
+        no_container.stderr.contains("ContainerNotFound"),
+        "{}",
+        no_container.stderr
+    );
+}
+
+#[test]
+#[ignore = "needs the Azure CLI: ./scripts/test installs it and runs ignored tests"]
+fn faulted_worlds_fail_in_the_cli_as_in_azure() {
+    // The credential names another namespace: Entra refuses the assertion.
+    let cli = Cli::new("seed-004-fic-namespace");
+    let login = cli.login_pod("apps", "wi-kv-test");
+    assert!(!login.ok);
+    assert!(login.stderr.contains("AADSTS700213"), "{}", login.stderr);
+
+    // No role anywhere in the subscription: signed in, but no subscription to show.
+    let cli = Cli::new("seed-004-rbac-vault");
+    let login = cli.login_pod("default", "wi-kv-test");
+    assert!(!login.ok);
+    assert!(
+        login.stderr.contains("No subscriptions found"),
+        "{}",
+        login.stderr
+    );
+    let tenant_only = cli.az(&[
+        "login",
+        "--service-principal",
+        "-u",
+        "5e2a8c1d-3b7f-4a9e-b0c6-d4f1e8a2b975",
+        "--tenant",
+        TENANT,
+        "--allow-no-subscriptions",
+        "--federated-token",
+        std::fs::read_to_string(cli.dir.path().join("pod/token"))
+            .unwrap()
+            .trim(),
+    ]);
+    assert!(tenant_only.ok, "{}", tenant_only.stderr);
+    // The vault uses RBAC and the identity holds no role on it.
+    let secret = cli.az(&[
+        "keyvault",
+        "secret",
+        "show",
+        "--vault-name",
+        "wilab4521",
+        "-n",
+        "lab-secret",
+    ]);
+    assert!(!secret.ok);
+    assert!(
+        secret.stderr.contains("ForbiddenByRbac"),
+        "{}",
+        secret.stderr
+    );
+}
