@@ -417,3 +417,33 @@ fn faulted_worlds_fail_in_the_cli_as_in_azure() {
         secret.stderr
     );
 }
+
+#[test]
+#[ignore = "needs the Azure CLI: ./scripts/test installs it and runs ignored tests"]
+fn role_assignments_inherited_from_a_management_group_are_listed_at_the_vault() {
+    let cli = Cli::new("access-mg-inherited");
+    assert!(cli.login_reader().ok);
+    let vault = rg_id("WorkloadIdentityRG", "Microsoft.KeyVault/vaults/wilab4521");
+    let query = "[].[roleDefinitionName, scope, principalName]";
+    // `--scope` asks ARM with `$filter=atScope()` at the vault: the assignment two management
+    // groups up is inherited, with its role's name resolved from the vault scope's definitions.
+    assert_eq!(
+        cli.value(
+            &[
+                "role",
+                "assignment",
+                "list",
+                "--scope",
+                &vault,
+                "--include-inherited"
+            ],
+            query
+        ),
+        r#"[["Key Vault Secrets User","/providers/Microsoft.Management/managementGroups/contoso-platform","5e2a8c1d-3b7f-4a9e-b0c6-d4f1e8a2b975"]]"#
+    );
+    // Without --include-inherited the CLI keeps only assignments at the vault itself: none.
+    assert_eq!(
+        cli.value(&["role", "assignment", "list", "--scope", &vault], query),
+        "[]"
+    );
+}

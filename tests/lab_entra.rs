@@ -650,3 +650,75 @@ async fn arm_serves_built_in_role_definitions() {
         "{t}"
     );
 }
+
+const MSAL_ASSERTION_SCRIPT: &str = r#"
+import json, os
+import msal
+# A callable, as MSAL asks, so it reads a fresh token when the old one expires.
+token = lambda: open(os.environ["AZURE_FEDERATED_TOKEN_FILE"]).read()
+app = msal.ConfidentialClientApplication(
+    os.environ["AZURE_CLIENT_ID"],
+    authority="https://login.microsoftonline.com/" + os.environ["AZURE_TENANT_ID"],
+    client_credential={"client_assertion": token})
+r = app.acquire_token_for_client(scopes=["https://vault.azure.net/.default"])
+if "access_token" in r:
+    print("OK", r["token_type"], r["expires_in"] > 0)
+else:
+    print("ERROR", json.dumps({k: r.get(k) for k in
+        ("error", "error_description", "error_codes", "timestamp", "trace_id", "correlation_id", "error_uri")}))
+"#;
+
+/// MSAL for Python as a pod signs in with its projected token as the client assertion (issue 21),
+/// unmodified: discovery, then the v2 token endpoint. A faulted world's refusal carries every
+/// field of Entra's error body, with the AADSTS code in `error_codes`.
+#[tokio::test]
+#[ignore = "needs python3 with the Azure SDKs: ./scripts/test installs them and runs ignored tests"]
+async fn msal_signs_in_with_the_pods_token_as_client_assertion() {
+    async fn run(world: &str, ns: &str) -> String {
+        let lab = common::spawn_lab(world);
+        let dir = tempfile::tempdir().unwrap();
+        let mut env = common::client_env(&lab, dir.path());
+        let pod_env = lab
+            .write_pod_files(dir.path(), ns, "wi-kv-test")
+            .unwrap()
+            .expect("pod");
+        env.extend(
+            std::fs::read_to_string(pod_env)
+                .unwrap()
+                .lines()
+                .filter_map(|l| l.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new("python3")
+                .args(["-c", MSAL_ASSERTION_SCRIPT])
+                .envs(env)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        drop(dir);
+        text(&out).trim().to_string()
+    }
+    assert_eq!(run("seed-004-healthy", "default").await, "OK Bearer True");
+    let refused = run("seed-004-fic-namespace", "apps").await;
+    let body: serde_json::Value = serde_json::from_str(
+        refused
+            .strip_prefix("ERROR ")
+            .unwrap_or_else(|| panic!("{refused}")),
+    )
+    .unwrap();
+    assert_eq!(body["error"], "invalid_client", "{body}");
+    assert_eq!(body["error_codes"], serde_json::json!([700213]), "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("AADSTS700213:"),
+        "{body}"
+    );
+    for field in ["timestamp", "trace_id", "correlation_id", "error_uri"] {
+        assert!(body[field].is_string(), "{field} missing: {body}");
+    }
+}

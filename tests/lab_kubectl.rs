@@ -419,3 +419,68 @@ fn kubectl_logs_reads_an_empty_log() {
             || String::from_utf8_lossy(&missing.stderr).contains("not found")
     );
 }
+
+/// Table output (issue 21): the columns kube-apiserver prints for each kind the world holds
+/// (kubernetes pkg/printers/internalversion/printers.go), filled from the objects.
+#[test]
+#[ignore = "needs kubectl: ./scripts/test checks for it and runs ignored tests"]
+fn kubectl_prints_each_kinds_columns() {
+    let lab = lab("workload-templates");
+    let k = Kubectl::new(&lab);
+    let words = |args: &[&str]| -> Vec<Vec<String>> {
+        k.ok(args)
+            .lines()
+            .map(|l| l.split_whitespace().map(str::to_string).collect())
+            .collect()
+    };
+    let deploys = words(&["get", "deploy", "-n", "apps", "-o", "wide"]);
+    assert_eq!(
+        deploys[0],
+        [
+            "NAME",
+            "READY",
+            "UP-TO-DATE",
+            "AVAILABLE",
+            "AGE",
+            "CONTAINERS",
+            "IMAGES",
+            "SELECTOR"
+        ]
+    );
+    assert!(
+        deploys
+            .iter()
+            .any(|r| r[..4] == ["reports", "0/2", "0", "0"]
+                && r[5..] == ["app", "contoso.azurecr.io/reports:1.0", "app=reports"]),
+        "{deploys:?}"
+    );
+    let nodes = words(&["get", "nodes", "-o", "wide"]);
+    assert_eq!(
+        nodes[0],
+        [
+            "NAME",
+            "STATUS",
+            "ROLES",
+            "AGE",
+            "VERSION",
+            "INTERNAL-IP",
+            "EXTERNAL-IP",
+            "OS-IMAGE",
+            "KERNEL-VERSION",
+            "CONTAINER-RUNTIME"
+        ]
+    );
+    assert_eq!(
+        words(&["get", "rs", "-n", "apps"])[0],
+        ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]
+    );
+    assert_eq!(
+        words(&["get", "sts", "-n", "apps"])[1][..2],
+        ["ledger", "0/1"]
+    );
+    assert_eq!(
+        words(&["get", "cm", "-n", "azure-workload-identity-system"])[1][..2],
+        ["azure-wi-webhook-config", "2"]
+    );
+    assert_eq!(words(&["get", "ns", "apps"])[1][..2], ["apps", "Active"]);
+}

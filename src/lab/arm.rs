@@ -225,12 +225,24 @@ fn arm_list(
         }
         ["subscriptions", sub, "resourcegroups"] => arm_reads::resource_groups(caller, sub),
         [
-            "subscriptions",
-            sub,
+            ..,
+            "providers",
+            "microsoft.authorization",
+            "roleassignments",
+        ] => {
+            let scope = &path[..path.to_ascii_lowercase().rfind("/providers/").unwrap_or(0)];
+            role_assignments_at(az, scope, query)
+                .into_iter()
+                .filter(|a| caller.may_read(&a.id))
+                .map(|a| role_assignment(a, subscription_of(segs)))
+                .collect()
+        }
+        [
+            ..,
             "providers",
             "microsoft.authorization",
             "roledefinitions",
-        ] => role_definitions(az, sub, query),
+        ] => role_definitions(az, subscription_of(segs), query),
         ["subscriptions", sub, "providers", provider, kind] => readable(
             provider_resources(az, sub, &format!("{provider}/{kind}"), query)
                 .ok_or_else(|| Box::new(not_found(path)))?,
@@ -399,24 +411,6 @@ fn provider_resources(az: &AzureObjects, sub: &str, ty: &str, query: &str) -> Op
             .map(deny_assignment)
             .collect(),
         "microsoft.authorization/roledefinitions" => role_definitions(az, sub, query),
-        "microsoft.authorization/roleassignments" => {
-            let holders = assignment_holders(az, query);
-            // "at, above or below the scope": management groups above the subscription too.
-            let subscription = format!("/subscriptions/{sub}");
-            az.role_assignments
-                .iter()
-                .filter(|r| {
-                    in_sub(&r.scope, sub)
-                        || crate::lab::rbac::above_subscription(az, &r.scope, &subscription)
-                })
-                .filter(|r| {
-                    holders
-                        .as_ref()
-                        .is_none_or(|h| h.iter().any(|p| r.principal_id.eq_ignore_ascii_case(p)))
-                })
-                .map(role_assignment)
-                .collect()
-        }
         _ => return None,
     })
 }
@@ -460,6 +454,33 @@ fn assignment_holders(az: &AzureObjects, query: &str) -> Option<Vec<String>> {
     } else {
         Some(vec![id])
     }
+}
+
+/// The role assignments a list at `scope` shows, as ARM documents for
+/// `{scope}/providers/Microsoft.Authorization/roleAssignments`: those at, above (management
+/// groups included) and below the scope; `$filter=atScope()` keeps only at and above. The
+/// `principalId eq` / `assignedTo()` clause narrows them to principals.
+fn role_assignments_at<'a>(
+    az: &'a AzureObjects,
+    scope: &str,
+    query: &str,
+) -> Vec<&'a RoleAssignment> {
+    let holders = assignment_holders(az, query);
+    let at_scope_only =
+        query_param(query, "$filter").is_some_and(|f| f.to_ascii_lowercase().contains("atscope()"));
+    az.role_assignments
+        .iter()
+        .filter(|r| {
+            crate::lab::rbac::inherits(&r.scope, scope)
+                || crate::lab::rbac::above_subscription(az, &r.scope, scope)
+                || (!at_scope_only && crate::lab::rbac::inherits(scope, &r.scope))
+        })
+        .filter(|r| {
+            holders
+                .as_ref()
+                .is_none_or(|h| h.iter().any(|p| r.principal_id.eq_ignore_ascii_case(p)))
+        })
+        .collect()
 }
 
 /// The first quoted value of a filter: `principalId eq '{id}'` or `assignedTo('{id}')` -> the id.
@@ -582,19 +603,29 @@ fn endpoint_connections(resource: &str, endpoints: &[String]) -> Vec<Value> {
         .collect()
 }
 
+/// The subscription a path is under, or "" for a tenant-level one.
+fn subscription_of<'s>(segs: &[&'s str]) -> &'s str {
+    match segs {
+        ["subscriptions", sub, ..] => sub,
+        _ => "",
+    }
+}
+
 /// A GET of one object by its id: a role definition by GUID, or a resource under a resource
 /// group; None for a list path.
 fn by_id(caller: &Caller<'_>, path: &str, segs: &[&str]) -> Option<Response> {
     let az = &caller.world.azure;
+    // Role definitions are read at any scope (`az role assignment list --scope <id>` asks the
+    // resource's); their ids stay subscription-based.
     if let [
-        "subscriptions",
-        sub,
+        ..,
         "providers",
         "microsoft.authorization",
         "roledefinitions",
         guid,
     ] = segs
     {
+        let sub = subscription_of(segs);
         return Some(
             match role_definitions(az, sub, "").into_iter().find(|d| {
                 d["name"]
@@ -767,14 +798,20 @@ fn role_definition(d: &RoleDefinition) -> Value {
                           })).collect::<Vec<_>>()}})
 }
 
-fn role_assignment(r: &RoleAssignment) -> Value {
-    let role = if r.role_definition_id.starts_with('/') {
-        r.role_definition_id.clone()
-    } else {
-        format!(
+/// One role assignment as a list under subscription `sub` shows it: ARM qualifies the role
+/// definition id with the subscription listed (so clients can match it against the role
+/// definitions of that scope), whatever scope the assignment is at.
+fn role_assignment(r: &RoleAssignment, sub: &str) -> Value {
+    let role = match (sub, r.role_definition_id.starts_with('/')) {
+        ("", true) => r.role_definition_id.clone(),
+        ("", false) => format!(
             "/providers/Microsoft.Authorization/roleDefinitions/{}",
             r.role_definition_id
-        )
+        ),
+        _ => format!(
+            "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{}",
+            r.role_guid()
+        ),
     };
     json!({"id": r.id, "name": r.id.rsplit('/').next(), "type": "Microsoft.Authorization/roleAssignments",
            "properties": {"principalId": r.principal_id, "principalType": r.principal_type,

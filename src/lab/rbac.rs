@@ -268,7 +268,8 @@ fn matches(pattern: &str, name: &str) -> bool {
 
 /// An assignment at `scope` reaches `resource` when the scope's segments begin the resource's
 /// (`/subscriptions/s` reaches everything in it; `/` reaches all).
-fn inherits(scope: &str, resource: &str) -> bool {
+/// Whether an assignment at `scope` reaches `resource`: the same scope or one of its parents.
+pub fn inherits(scope: &str, resource: &str) -> bool {
     let segments = |s: &str| {
         s.split('/')
             .filter(|x| !x.is_empty())

@@ -24,6 +24,9 @@ pub struct Change {
     pub index: usize,
     pub namespace: String,
     pub line: String,
+    /// For MODIFIED, the object before the change: a watch with a selector sees the change as
+    /// ADDED, MODIFIED or DELETED by whether the object matched before and after.
+    pub previous: Option<Arc<Value>>,
 }
 
 #[derive(Clone)]
@@ -158,6 +161,10 @@ impl State {
         };
         let list = Arc::make_mut(list);
         let at = list.iter().position(|o| key(o) == key(&object));
+        let previous = at
+            .filter(|_| !delete)
+            .and_then(|i| list.get(i))
+            .map(|o| Arc::new(o.clone()));
         let kind = match (delete, at) {
             (true, Some(i)) => {
                 list.remove(i);
@@ -178,6 +185,7 @@ impl State {
             index,
             namespace: kube_api::namespace_of(&object).to_string(),
             line: kube_api::watch_event(kind, object),
+            previous,
         };
         // Recorded while the lists are still locked, so history and lists agree.
         if let Ok(mut h) = self.inner.history.lock() {

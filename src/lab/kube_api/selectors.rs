@@ -17,7 +17,7 @@ enum Req {
 }
 
 /// A list's selectors; an object passes when every requirement holds.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Selectors {
     labels: Vec<Req>,
     fields: Vec<Req>,
@@ -35,6 +35,33 @@ impl Selectors {
             }
         }
         Ok(s)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty() && self.fields.is_empty()
+    }
+
+    /// A change as a watch with these selectors sees it, as kube-apiserver's watch cache
+    /// filters: an object entering the selection is ADDED, leaving it DELETED, staying in it
+    /// MODIFIED; None for a change the watch does not see. `previous` is the object before a
+    /// MODIFIED.
+    pub fn watched(&self, line: String, previous: Option<&Value>) -> Option<String> {
+        if self.is_empty() {
+            return Some(line);
+        }
+        let event: Value = serde_json::from_str(&line).ok()?;
+        let kind = event["type"].as_str().unwrap_or_default();
+        let now = self.matches(&event["object"]);
+        let before = previous.is_some_and(|p| self.matches(p));
+        let object = || event["object"].clone();
+        match (kind, before, now) {
+            ("BOOKMARK" | "ERROR", _, _) => Some(line),
+            ("MODIFIED", false, true) => Some(super::watch::event("ADDED", object())),
+            ("MODIFIED", true, false) => Some(super::watch::event("DELETED", object())),
+            ("MODIFIED", false, false) => None,
+            (_, _, true) => Some(line),
+            _ => None,
+        }
     }
 
     pub fn matches(&self, obj: &Value) -> bool {
@@ -232,6 +259,45 @@ mod tests {
         assert_eq!(
             Selectors::from_query("fieldSelector=spec.containers%3Dx").unwrap_err(),
             "field label not supported: spec.containers"
+        );
+    }
+
+    #[test]
+    fn a_watch_sees_objects_enter_and_leave_its_selection() {
+        let s = sel("labelSelector=app%3Dapi");
+        let api = pod(json!({"app": "api"}), "Running");
+        let web = pod(json!({"app": "web"}), "Running");
+        let line = |kind: &str, o: &Value| super::super::watch::event(kind, o.clone());
+        let kind = |l: Option<String>| {
+            l.map(|l| {
+                serde_json::from_str::<Value>(&l).unwrap()["type"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+        };
+        assert_eq!(
+            kind(s.watched(line("MODIFIED", &api), Some(&web))).as_deref(),
+            Some("ADDED")
+        );
+        assert_eq!(
+            kind(s.watched(line("MODIFIED", &web), Some(&api))).as_deref(),
+            Some("DELETED")
+        );
+        assert_eq!(
+            kind(s.watched(line("MODIFIED", &api), Some(&api))).as_deref(),
+            Some("MODIFIED")
+        );
+        assert_eq!(kind(s.watched(line("MODIFIED", &web), Some(&web))), None);
+        assert_eq!(kind(s.watched(line("ADDED", &web), None)), None);
+        assert_eq!(
+            kind(s.watched(line("DELETED", &api), None)).as_deref(),
+            Some("DELETED")
+        );
+        let bookmark = json!({"kind": "Pod", "metadata": {"resourceVersion": "7"}});
+        assert_eq!(
+            kind(s.watched(line("BOOKMARK", &bookmark), None)).as_deref(),
+            Some("BOOKMARK")
         );
     }
 }

@@ -72,47 +72,325 @@ fn pod_cells(p: &Value, now: jiff::Timestamp) -> Vec<Value> {
     ]
 }
 
+/// The columns kube-apiserver prints for `plural` (kubernetes pkg/printers/internalversion/
+/// printers.go, `AddHandlers`); priority 1 columns show with `-o wide`.
+fn columns(plural: &str) -> Vec<Value> {
+    let c = |name: &str, ty: &str| col(name, ty, "", 0);
+    let wide = |name: &str| col(name, "string", "", 1);
+    let name = col("Name", "string", "name", 0);
+    let age = c("Age", "string");
+    let template = || vec![wide("Containers"), wide("Images"), wide("Selector")];
+    let mut out = vec![name];
+    match plural {
+        "pods" => {
+            out.extend([c("Ready", "string"), c("Status", "string")]);
+            out.extend([c("Restarts", "string"), age, wide("IP"), wide("Node")]);
+            out.extend([wide("Nominated Node"), wide("Readiness Gates")]);
+        }
+        "serviceaccounts" => out.extend([c("Secrets", "integer"), age]),
+        "nodes" => {
+            out.extend([c("Status", "string"), c("Roles", "string"), age]);
+            out.extend([
+                c("Version", "string"),
+                wide("Internal-IP"),
+                wide("External-IP"),
+            ]);
+            out.extend([
+                wide("OS-Image"),
+                wide("Kernel-Version"),
+                wide("Container-Runtime"),
+            ]);
+        }
+        "deployments" => {
+            out.extend([c("Ready", "string"), c("Up-to-date", "string")]);
+            out.extend([c("Available", "string"), age]);
+            out.extend(template());
+        }
+        "replicasets" => {
+            out.extend([c("Desired", "integer"), c("Current", "integer")]);
+            out.extend([c("Ready", "integer"), age]);
+            out.extend(template());
+        }
+        "statefulsets" => out.extend([
+            c("Ready", "string"),
+            age,
+            wide("Containers"),
+            wide("Images"),
+        ]),
+        "daemonsets" => {
+            out.extend([
+                c("Desired", "integer"),
+                c("Current", "integer"),
+                c("Ready", "integer"),
+            ]);
+            out.extend([c("Up-to-date", "integer"), c("Available", "integer")]);
+            out.extend([c("Node Selector", "string"), age]);
+            out.extend(template());
+        }
+        "jobs" => {
+            out.extend([c("Status", "string"), c("Completions", "string")]);
+            out.extend([c("Duration", "string"), age]);
+            out.extend(template());
+        }
+        "namespaces" => out.extend([c("Status", "string"), age]),
+        "configmaps" => out.extend([c("Data", "integer"), age]),
+        "services" => {
+            out.extend([c("Type", "string"), c("Cluster-IP", "string")]);
+            out.extend([c("External-IP", "string"), c("Port(s)", "string"), age]);
+            out.push(wide("Selector"));
+        }
+        _ => out.push(age),
+    }
+    out
+}
+
+/// The cells of one row, in [`columns`]' order.
+fn cells(plural: &str, o: &Value, now: jiff::Timestamp) -> Vec<Value> {
+    let name = json!(super::resources::name_of(o));
+    let age = json!(age(o, now));
+    let int = |p: &str| o.pointer(p).and_then(Value::as_i64).unwrap_or(0);
+    let text =
+        |p: &str, default: &str| json!(o.pointer(p).and_then(Value::as_str).unwrap_or(default));
+    match plural {
+        "pods" => pod_cells(o, now),
+        "serviceaccounts" => vec![
+            name,
+            json!(o["secrets"].as_array().map_or(0, Vec::len)),
+            age,
+        ],
+        "nodes" => node_cells(o, name, age),
+        "deployments" => {
+            let ready = format!("{}/{}", int("/status/readyReplicas"), int("/spec/replicas"));
+            let mut v = vec![name, json!(ready), json!(int("/status/updatedReplicas"))];
+            v.extend([json!(int("/status/availableReplicas")), age]);
+            v.extend(template_cells(o));
+            v
+        }
+        "replicasets" => {
+            let mut v = vec![
+                name,
+                json!(int("/spec/replicas")),
+                json!(int("/status/replicas")),
+            ];
+            v.extend([json!(int("/status/readyReplicas")), age]);
+            v.extend(template_cells(o));
+            v
+        }
+        "statefulsets" => {
+            let ready = format!("{}/{}", int("/status/readyReplicas"), int("/spec/replicas"));
+            let mut v = vec![name, json!(ready), age];
+            v.extend(template_cells(o).into_iter().take(2));
+            v
+        }
+        "daemonsets" => {
+            let mut v = vec![name, json!(int("/status/desiredNumberScheduled"))];
+            v.extend([
+                json!(int("/status/currentNumberScheduled")),
+                json!(int("/status/numberReady")),
+            ]);
+            v.extend([
+                json!(int("/status/updatedNumberScheduled")),
+                json!(int("/status/numberAvailable")),
+            ]);
+            v.extend([
+                json!(map_text(o.pointer("/spec/template/spec/nodeSelector"))),
+                age,
+            ]);
+            v.extend(template_cells(o));
+            v
+        }
+        "jobs" => job_cells(o, name, age),
+        "namespaces" => vec![name, text("/status/phase", "Active"), age],
+        "configmaps" => {
+            let count = |k: &str| o[k].as_object().map_or(0, serde_json::Map::len);
+            vec![name, json!(count("data") + count("binaryData")), age]
+        }
+        "services" => service_cells(o, name, age),
+        _ => vec![name, age],
+    }
+}
+
+/// `k=v,k2=v2`, or `<none>`.
+fn map_text(map: Option<&Value>) -> String {
+    let pairs: Vec<String> = map
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if pairs.is_empty() {
+        "<none>".into()
+    } else {
+        pairs.join(",")
+    }
+}
+
+/// Containers, Images and Selector of a workload's pod template.
+fn template_cells(o: &Value) -> Vec<Value> {
+    let containers = o
+        .pointer("/spec/template/spec/containers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let field = |k: &str| {
+        containers
+            .iter()
+            .map(|c| c[k].as_str().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    vec![
+        json!(field("name")),
+        json!(field("image")),
+        json!(map_text(o.pointer("/spec/selector/matchLabels"))),
+    ]
+}
+
+fn node_cells(o: &Value, name: Value, age: Value) -> Vec<Value> {
+    let conditions = o.pointer("/status/conditions").and_then(Value::as_array);
+    let ready = conditions
+        .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"))
+        .map(|c| {
+            if c["status"] == "True" {
+                "Ready"
+            } else {
+                "NotReady"
+            }
+        })
+        .unwrap_or("Unknown");
+    let mut status = ready.to_string();
+    if o.pointer("/spec/unschedulable") == Some(&json!(true)) {
+        status.push_str(",SchedulingDisabled");
+    }
+    let roles: Vec<&str> = o
+        .pointer("/metadata/labels")
+        .and_then(Value::as_object)
+        .map(|l| {
+            l.keys()
+                .filter_map(|k| k.strip_prefix("node-role.kubernetes.io/"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let info = |k: &str| {
+        json!(
+            o.pointer(&format!("/status/nodeInfo/{k}"))
+                .and_then(Value::as_str)
+                .unwrap_or("<unknown>")
+        )
+    };
+    let address = |ty: &str| {
+        json!(
+            o.pointer("/status/addresses")
+                .and_then(Value::as_array)
+                .and_then(|a| a.iter().find(|x| x["type"] == ty))
+                .and_then(|x| x["address"].as_str())
+                .unwrap_or("<none>")
+        )
+    };
+    let roles = if roles.is_empty() {
+        "<none>".to_string()
+    } else {
+        roles.join(",")
+    };
+    vec![
+        name,
+        json!(status),
+        json!(roles),
+        age,
+        info("kubeletVersion"),
+        address("InternalIP"),
+        address("ExternalIP"),
+        info("osImage"),
+        info("kernelVersion"),
+        info("containerRuntimeVersion"),
+    ]
+}
+
+fn job_cells(o: &Value, name: Value, age: Value) -> Vec<Value> {
+    let conditions = o.pointer("/status/conditions").and_then(Value::as_array);
+    let holds = |ty: &str| {
+        conditions.is_some_and(|cs| cs.iter().any(|c| c["type"] == ty && c["status"] == "True"))
+    };
+    let status = match () {
+        () if holds("Complete") => "Complete",
+        () if holds("Failed") => "Failed",
+        () if holds("Suspended") => "Suspended",
+        () => "Running",
+    };
+    let succeeded = o
+        .pointer("/status/succeeded")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let completions = o
+        .pointer("/spec/completions")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let time = |p: &str| {
+        o.pointer(p)
+            .and_then(Value::as_str)
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+    };
+    let duration = match (time("/status/startTime"), time("/status/completionTime")) {
+        (Some(a), Some(b)) => format!("{}s", (b.as_second() - a.as_second()).max(0)),
+        _ => String::new(),
+    };
+    let mut v = vec![
+        name,
+        json!(status),
+        json!(format!("{succeeded}/{completions}")),
+    ];
+    v.extend([json!(duration), age]);
+    v.extend(template_cells(o));
+    v
+}
+
+fn service_cells(o: &Value, name: Value, age: Value) -> Vec<Value> {
+    let ports: Vec<String> = o
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .map(|ps| {
+            ps.iter()
+                .map(|p| format!("{}/{}", p["port"], p["protocol"].as_str().unwrap_or("TCP")))
+                .collect()
+        })
+        .unwrap_or_default();
+    let ports = if ports.is_empty() {
+        "<none>".to_string()
+    } else {
+        ports.join(",")
+    };
+    vec![
+        name,
+        json!(
+            o.pointer("/spec/type")
+                .and_then(Value::as_str)
+                .unwrap_or("ClusterIP")
+        ),
+        json!(
+            o.pointer("/spec/clusterIP")
+                .and_then(Value::as_str)
+                .unwrap_or("<none>")
+        ),
+        json!("<none>"),
+        json!(ports),
+        age,
+        json!(map_text(o.pointer("/spec/selector"))),
+    ]
+}
+
 pub fn table(
     resource: &Resource,
     items: &[&Value],
     resource_version: &str,
     now: jiff::Timestamp,
 ) -> Value {
-    let columns = match resource.plural {
-        "pods" => vec![
-            col("Name", "string", "name", 0),
-            col("Ready", "string", "", 0),
-            col("Status", "string", "", 0),
-            col("Restarts", "string", "", 0),
-            col("Age", "string", "", 0),
-            col("IP", "string", "", 1),
-            col("Node", "string", "", 1),
-            col("Nominated Node", "string", "", 1),
-            col("Readiness Gates", "string", "", 1),
-        ],
-        "serviceaccounts" => vec![
-            col("Name", "string", "name", 0),
-            col("Secrets", "integer", "", 0),
-            col("Age", "string", "", 0),
-        ],
-        _ => vec![
-            col("Name", "string", "name", 0),
-            col("Age", "string", "", 0),
-        ],
-    };
     let rows: Vec<Value> = items
         .iter()
         .map(|o| {
-            let cells = match resource.plural {
-                "pods" => pod_cells(o, now),
-                "serviceaccounts" => {
-                    let secrets = o["secrets"].as_array().map_or(0, Vec::len);
-                    vec![json!(super::resources::name_of(o)), json!(secrets), json!(age(o, now))]
-                }
-                _ => vec![json!(super::resources::name_of(o)), json!(age(o, now))],
-            };
             json!({
-                "cells": cells,
+                "cells": cells(resource.plural, o, now),
                 "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"].clone()}
             })
         })
@@ -120,6 +398,6 @@ pub fn table(
     json!({
         "kind": "Table", "apiVersion": "meta.k8s.io/v1",
         "metadata": {"resourceVersion": resource_version},
-        "columnDefinitions": columns, "rows": rows
+        "columnDefinitions": columns(resource.plural), "rows": rows
     })
 }

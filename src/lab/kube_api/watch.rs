@@ -5,6 +5,7 @@
 //! before a compaction) is a 410 Gone ERROR event, as an API server's watch cache answers;
 //! kube-runtime's watcher then lists again (wire-protocols.md §1.4).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -18,6 +19,9 @@ use tokio::sync::broadcast;
 use super::resources::{Resource, namespace_of};
 use super::{index_of, param};
 use crate::lab::server::{Change, State};
+
+/// An event line not yet sent, with the object before the change for a MODIFIED.
+type Pending = (String, Option<Arc<Value>>);
 
 /// The lab never holds a watch longer than this, whatever the client asks.
 const MAX_WATCH: Duration = Duration::from_secs(300);
@@ -51,6 +55,12 @@ impl WatchQuery {
 }
 
 pub fn watch(state: &State, r: &Resource, ns: Option<&str>, query: &str) -> Response {
+    let selectors = match super::selectors::Selectors::from_query(query) {
+        Ok(s) => s,
+        Err(m) => {
+            return super::status::status(StatusCode::BAD_REQUEST, "BadRequest", m, None, None);
+        }
+    };
     let q = WatchQuery::parse(query);
     let oldest = state.compacted();
     if let Some(v) = q.since.filter(|v| *v > 0 && *v < oldest) {
@@ -60,6 +70,10 @@ pub fn watch(state: &State, r: &Resource, ns: Option<&str>, query: &str) -> Resp
     let changes = state.subscribe();
     let index = index_of(r);
     let (lines, replayed) = catch_up(state, r, ns, index, &q);
+    let lines: Vec<String> = lines
+        .into_iter()
+        .filter_map(|(l, previous)| selectors.watched(l, previous.as_deref()))
+        .collect();
     let events = stream::iter(lines.into_iter().map(Ok::<_, std::io::Error>));
     // Then the changes, until the timeout or the lab stops, as a live API server does.
     let live = live_changes(
@@ -68,7 +82,7 @@ pub fn watch(state: &State, r: &Resource, ns: Option<&str>, query: &str) -> Resp
         index,
         ns.map(str::to_string),
         replayed,
-        q.timeout,
+        (q.timeout, selectors),
     );
     (
         StatusCode::OK,
@@ -105,7 +119,7 @@ fn catch_up(
     ns: Option<&str>,
     index: Option<usize>,
     q: &WatchQuery,
-) -> (Vec<String>, u64) {
+) -> (Vec<Pending>, u64) {
     let WatchQuery {
         initial,
         from_start,
@@ -113,14 +127,14 @@ fn catch_up(
         bookmarks,
         ..
     } = *q;
-    let mut lines: Vec<String> = Vec::new();
+    let mut lines: Vec<Pending> = Vec::new();
     if from_start {
         for obj in state
             .items(r)
             .iter()
             .filter(|o| ns.is_none_or(|n| namespace_of(o) == n))
         {
-            lines.push(event("ADDED", obj.clone()));
+            lines.push((event("ADDED", obj.clone()), None));
         }
     }
     // A watch from a resourceVersion first sees what changed since it.
@@ -128,7 +142,7 @@ fn catch_up(
     if !from_start || since.is_some_and(|v| v > 0) {
         for c in state.changes_since(since.unwrap_or(0)) {
             if Some(c.index) == index && ns.is_none_or(|n| n == c.namespace) {
-                lines.push(c.line.clone());
+                lines.push((c.line.clone(), c.previous.clone()));
             }
             replayed = replayed.max(c.rv);
         }
@@ -138,9 +152,12 @@ fn catch_up(
         if initial {
             meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
-        lines.push(event(
-            "BOOKMARK",
-            json!({"kind": r.kind, "apiVersion": r.group_version(), "metadata": meta}),
+        lines.push((
+            event(
+                "BOOKMARK",
+                json!({"kind": r.kind, "apiVersion": r.group_version(), "metadata": meta}),
+            ),
+            None,
         ));
     }
     (lines, replayed)
@@ -154,7 +171,7 @@ fn live_changes(
     index: Option<usize>,
     ns_owned: Option<String>,
     replayed: u64,
-    timeout: Duration,
+    (timeout, selectors): (Duration, super::selectors::Selectors),
 ) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> + use<> {
     let stop = state.stop();
     let cut = state.cut();
@@ -164,6 +181,7 @@ fn live_changes(
         (changes, stop, cut, false),
         move |(mut changes, mut stop, mut cut, sent)| {
             let ns = ns_owned.clone();
+            let selectors = selectors.clone();
             async move {
                 if sent && drop_after_one {
                     return None;
@@ -183,7 +201,9 @@ fn live_changes(
                                 && Some(c.index) == index
                                 && ns.as_deref().is_none_or(|n| n == c.namespace) =>
                         {
-                            return Some((Ok(c.line), (changes, stop, cut, true)));
+                            if let Some(line) = selectors.watched(c.line, c.previous.as_deref()) {
+                                return Some((Ok(line), (changes, stop, cut, true)));
+                            }
                         }
                         Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
                             continue;
