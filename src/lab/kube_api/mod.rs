@@ -5,6 +5,7 @@
 
 mod discovery;
 pub(crate) mod exec;
+mod openapi;
 mod protobuf;
 mod resources;
 mod review;
@@ -90,6 +91,35 @@ pub(super) fn dispatch(
     match (method, segs.as_slice()) {
         (&Method::GET, ["version"]) => json_response(StatusCode::OK, &discovery::version()),
         (&Method::GET, ["healthz" | "readyz" | "livez"]) => health(),
+        (&Method::GET, ["openapi", "v3"]) => json_response(StatusCode::OK, &openapi::v3_index()),
+        (&Method::GET, ["openapi", "v3", rest @ ..]) => match openapi::v3_document(&rest.join("/"))
+        {
+            Some(doc) => ([("content-type", "application/json")], doc).into_response(),
+            None => status::status(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                "the server could not find the requested resource".into(),
+                None,
+                None,
+            ),
+        },
+        // JSON only: a client that takes nothing else (the protobuf form) is told so.
+        (&Method::GET, ["openapi", "v2"])
+            if accept.is_empty() || accept.contains("json") || accept.contains("*/*") =>
+        {
+            (
+                [("content-type", "application/json")],
+                openapi::v2_document(),
+            )
+                .into_response()
+        }
+        (&Method::GET, ["openapi", "v2"]) => status::status(
+            StatusCode::NOT_ACCEPTABLE,
+            "NotAcceptable",
+            "only application/json is served".into(),
+            None,
+            None,
+        ),
         (&Method::GET, [root @ ("api" | "apis")]) if discovery::wants_aggregated(accept) => (
             StatusCode::OK,
             [("content-type", discovery::AGGREGATED)],
