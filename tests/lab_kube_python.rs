@@ -24,6 +24,12 @@ print("FIELD", names(field_selector="metadata.namespace=apps,status.phase=Runnin
 tr = v1.create_namespaced_service_account_token("reports", "apps", client.AuthenticationV1TokenRequest(
     spec=client.V1TokenRequestSpec(audiences=["api://AzureADTokenExchange"], expiration_seconds=3600)))
 print("TOKEN", tr.status.token.count("."), tr.status.expiration_timestamp is not None)
+try:  # the user may mint tokens only in apps: kube-apiserver's 403, as the client raises it
+    v1.create_namespaced_service_account_token("default", "default", client.AuthenticationV1TokenRequest(
+        spec=client.V1TokenRequestSpec(audiences=["api://AzureADTokenExchange"])))
+    print("DENIED no")
+except client.exceptions.ApiException as e:
+    print("DENIED", e.status, e.reason)
 rules = client.AuthorizationV1Api().create_self_subject_rules_review(
     client.V1SelfSubjectRulesReview(spec=client.V1SelfSubjectRulesReviewSpec(namespace="apps")))
 print("RULES", sorted({v for r in rules.status.resource_rules for v in r.verbs}))
@@ -124,6 +130,7 @@ fn the_python_client_lists_watches_mints_and_reviews() {
                 && p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
         ),
         "TOKEN 2 True".to_string(),
+        "DENIED 403 Forbidden".to_string(),
         "RULES ['create', 'get', 'list', 'watch']".to_string(),
         format!("EVENT MODIFIED {name} yes"),
         format!("SELECTED changed=yes [('ADDED', '{name}')]"),

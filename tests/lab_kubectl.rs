@@ -402,6 +402,27 @@ fn kubectl_auth_can_i_reads_the_users_rules() {
     assert!(!review(
         serde_json::json!({"verb": "delete", "resource": "pods", "namespace": "default"})
     ));
+    // `kubectl auth whoami`: SelfSubjectReview, as the admin and as the named user.
+    let admin = k.ok(&[
+        "auth",
+        "whoami",
+        "-o",
+        "jsonpath={.status.userInfo.username}",
+    ]);
+    assert_eq!(admin, "widiag-lab-admin");
+    // kubectl sends no bearer token over plain HTTP, so the named user asks with curl.
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "-X", "POST", "-H", "Authorization: Bearer support"])
+        .args(["-H", "Content-Type: application/json", "--data"])
+        .arg(r#"{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}"#)
+        .arg(format!(
+            "{}/apis/authentication.k8s.io/v1/selfsubjectreviews",
+            lab.kube_url()
+        ))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"]["userInfo"]["username"], "support", "{v}");
 }
 
 /// `kubectl logs` (issue 21): a pod of the world has an empty log (worlds hold no output); a pod

@@ -204,6 +204,9 @@ fn resource_request(state: &State, req: &Req<'_>, body: &Bytes) -> Response {
         (&Method::POST, ["selfsubjectrulesreviews"]) if group == "authorization.k8s.io" => {
             review::rules(user, body)
         }
+        (&Method::POST, ["selfsubjectreviews"]) if group == "authentication.k8s.io" => {
+            review::whoami(user)
+        }
         (&Method::POST, ["serviceaccounts", name, "token"]) if group.is_empty() => {
             let Some(ns) = ns else {
                 return status::not_found("serviceaccounts", name);

@@ -1,4 +1,5 @@
-//! `kubectl auth can-i`: SelfSubjectAccessReview and SelfSubjectRulesReview, answered from the
+//! `kubectl auth can-i` and `auth whoami`: SelfSubjectAccessReview, SelfSubjectRulesReview and
+//! SelfSubjectReview, answered from the
 //! lab's users and their rules (`LabBehaviour.kubeUsers`) as kube-apiserver answers them from
 //! RBAC. A request without a user is the lab's admin, allowed everything. kubectl sends the
 //! review as protobuf, other clients as JSON; the answer is JSON, which every client reads.
@@ -60,6 +61,20 @@ pub fn rules(user: Option<&KubeUser>, body: &[u8]) -> Response {
     };
     review["status"] =
         json!({"resourceRules": resource_rules, "nonResourceRules": [], "incomplete": false});
+    json_response(StatusCode::CREATED, &review)
+}
+
+/// `POST .../authentication.k8s.io/v1/selfsubjectreviews`: who the caller is. The review has no
+/// spec, so any body is read as one.
+pub fn whoami(user: Option<&KubeUser>) -> Response {
+    let info = match user {
+        None => {
+            json!({"username": "widiag-lab-admin", "groups": ["system:masters", "system:authenticated"]})
+        }
+        Some(u) => json!({"username": u.name, "groups": ["system:authenticated"]}),
+    };
+    let review = json!({"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1",
+                        "metadata": {"creationTimestamp": null}, "status": {"userInfo": info}});
     json_response(StatusCode::CREATED, &review)
 }
 
