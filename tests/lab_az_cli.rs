@@ -447,3 +447,56 @@ fn role_assignments_inherited_from_a_management_group_are_listed_at_the_vault() 
         "[]"
     );
 }
+
+#[test]
+#[ignore = "needs the Azure CLI: ./scripts/test installs it and runs ignored tests"]
+fn a_user_delegation_sas_needs_a_role_at_the_account() {
+    let pod = "cats-api-deployment-6d9c7b5f4d-x2k9p";
+    let expiry = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(48))
+        .unwrap()
+        .strftime("%Y-%m-%dT%H:%MZ")
+        .to_string();
+    let sas = |cli: &Cli| {
+        let login = cli.login_pod("default", pod);
+        assert!(login.ok, "{}", login.stderr);
+        cli.blob(
+            "generate-sas",
+            "cats",
+            "lab-blob.txt",
+            &["--permissions", "r", "--expiry", &expiry, "--as-user"],
+        )
+    };
+    let key_status = |cli: &Cli| {
+        cli.lab
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.host == "davydscats.blob.core.windows.net")
+            .map(|r| r.status)
+            .collect::<Vec<_>>()
+    };
+    // Storage Blob Data Contributor on the account: the CLI signs a SAS with the key it got.
+    let healthy = Cli::new("seed-001-healthy");
+    let signed = sas(&healthy);
+    assert!(signed.ok, "{}", signed.stderr);
+    assert!(
+        signed
+            .stdout
+            .contains("skoid=e2b5c8f1-4a7d-4e0b-8c3f-9d6a2e5b1c74"),
+        "{}",
+        signed.stdout
+    );
+    assert_eq!(key_status(&healthy), [200]);
+    // The same role on the container only: Storage refuses the key (403), and the CLI says so.
+    let scoped = Cli::new("seed-001-container-scope");
+    let refused = sas(&scoped);
+    assert!(!refused.ok);
+    assert!(
+        refused
+            .stderr
+            .contains("You do not have the required permissions"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(key_status(&scoped), [403]);
+}
