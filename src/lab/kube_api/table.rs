@@ -72,76 +72,201 @@ fn pod_cells(p: &Value, now: jiff::Timestamp) -> Vec<Value> {
     ]
 }
 
-/// The columns kube-apiserver prints for `plural` (kubernetes pkg/printers/internalversion/
-/// printers.go, `AddHandlers`); priority 1 columns show with `-o wide`.
+/// A column: name, type, priority (1 shows with `-o wide`).
+type Column = (&'static str, &'static str, u8);
+
+const AGE: Column = ("Age", "string", 0);
+const TEMPLATE: [Column; 3] = [
+    ("Containers", "string", 1),
+    ("Images", "string", 1),
+    ("Selector", "string", 1),
+];
+
+/// The columns kube-apiserver prints per resource (kubernetes pkg/printers/internalversion/
+/// printers.go, `AddHandlers`).
+const COLUMNS: &[(&str, &[Column])] = &[
+    (
+        "pods",
+        &[
+            ("Name", "string", 0),
+            ("Ready", "string", 0),
+            ("Status", "string", 0),
+            ("Restarts", "string", 0),
+            AGE,
+            ("IP", "string", 1),
+            ("Node", "string", 1),
+            ("Nominated Node", "string", 1),
+            ("Readiness Gates", "string", 1),
+        ],
+    ),
+    (
+        "serviceaccounts",
+        &[("Name", "string", 0), ("Secrets", "integer", 0), AGE],
+    ),
+    (
+        "nodes",
+        &[
+            ("Name", "string", 0),
+            ("Status", "string", 0),
+            ("Roles", "string", 0),
+            AGE,
+            ("Version", "string", 0),
+            ("Internal-IP", "string", 1),
+            ("External-IP", "string", 1),
+            ("OS-Image", "string", 1),
+            ("Kernel-Version", "string", 1),
+            ("Container-Runtime", "string", 1),
+        ],
+    ),
+    (
+        "deployments",
+        &[
+            ("Name", "string", 0),
+            ("Ready", "string", 0),
+            ("Up-to-date", "string", 0),
+            ("Available", "string", 0),
+            AGE,
+            TEMPLATE[0],
+            TEMPLATE[1],
+            TEMPLATE[2],
+        ],
+    ),
+    (
+        "replicasets",
+        &[
+            ("Name", "string", 0),
+            ("Desired", "integer", 0),
+            ("Current", "integer", 0),
+            ("Ready", "integer", 0),
+            AGE,
+            TEMPLATE[0],
+            TEMPLATE[1],
+            TEMPLATE[2],
+        ],
+    ),
+    (
+        "statefulsets",
+        &[
+            ("Name", "string", 0),
+            ("Ready", "string", 0),
+            AGE,
+            TEMPLATE[0],
+            TEMPLATE[1],
+        ],
+    ),
+    (
+        "daemonsets",
+        &[
+            ("Name", "string", 0),
+            ("Desired", "integer", 0),
+            ("Current", "integer", 0),
+            ("Ready", "integer", 0),
+            ("Up-to-date", "integer", 0),
+            ("Available", "integer", 0),
+            ("Node Selector", "string", 0),
+            AGE,
+            TEMPLATE[0],
+            TEMPLATE[1],
+            TEMPLATE[2],
+        ],
+    ),
+    (
+        "jobs",
+        &[
+            ("Name", "string", 0),
+            ("Status", "string", 0),
+            ("Completions", "string", 0),
+            ("Duration", "string", 0),
+            AGE,
+            TEMPLATE[0],
+            TEMPLATE[1],
+            TEMPLATE[2],
+        ],
+    ),
+    (
+        "cronjobs",
+        &[
+            ("Name", "string", 0),
+            ("Schedule", "string", 0),
+            ("Timezone", "string", 0),
+            ("Suspend", "boolean", 0),
+            ("Active", "integer", 0),
+            ("Last Schedule", "string", 0),
+            AGE,
+            TEMPLATE[0],
+            TEMPLATE[1],
+            TEMPLATE[2],
+        ],
+    ),
+    (
+        "namespaces",
+        &[("Name", "string", 0), ("Status", "string", 0), AGE],
+    ),
+    (
+        "configmaps",
+        &[("Name", "string", 0), ("Data", "integer", 0), AGE],
+    ),
+    (
+        "services",
+        &[
+            ("Name", "string", 0),
+            ("Type", "string", 0),
+            ("Cluster-IP", "string", 0),
+            ("External-IP", "string", 0),
+            ("Port(s)", "string", 0),
+            AGE,
+            ("Selector", "string", 1),
+        ],
+    ),
+    (
+        "mutatingwebhookconfigurations",
+        &[("Name", "string", 0), ("Webhooks", "integer", 0), AGE],
+    ),
+    (
+        "clusterroles",
+        &[("Name", "string", 0), ("Created At", "date", 0)],
+    ),
+    (
+        "clusterrolebindings",
+        &[
+            ("Name", "string", 0),
+            ("Role", "string", 0),
+            AGE,
+            ("Users", "string", 1),
+            ("Groups", "string", 1),
+            ("ServiceAccounts", "string", 1),
+        ],
+    ),
+    // Events lead with when; the name is a wide column at the end.
+    (
+        "events",
+        &[
+            ("Last Seen", "string", 0),
+            ("Type", "string", 0),
+            ("Reason", "string", 0),
+            ("Object", "string", 0),
+            ("Subobject", "string", 1),
+            ("Source", "string", 1),
+            ("Message", "string", 0),
+            ("First Seen", "string", 1),
+            ("Count", "string", 1),
+            ("Name", "string", 1),
+        ],
+    ),
+];
+
 fn columns(plural: &str) -> Vec<Value> {
-    let c = |name: &str, ty: &str| col(name, ty, "", 0);
-    let wide = |name: &str| col(name, "string", "", 1);
-    let name = col("Name", "string", "name", 0);
-    let age = c("Age", "string");
-    let template = || vec![wide("Containers"), wide("Images"), wide("Selector")];
-    let mut out = vec![name];
-    match plural {
-        "pods" => {
-            out.extend([c("Ready", "string"), c("Status", "string")]);
-            out.extend([c("Restarts", "string"), age, wide("IP"), wide("Node")]);
-            out.extend([wide("Nominated Node"), wide("Readiness Gates")]);
-        }
-        "serviceaccounts" => out.extend([c("Secrets", "integer"), age]),
-        "nodes" => {
-            out.extend([c("Status", "string"), c("Roles", "string"), age]);
-            out.extend([
-                c("Version", "string"),
-                wide("Internal-IP"),
-                wide("External-IP"),
-            ]);
-            out.extend([
-                wide("OS-Image"),
-                wide("Kernel-Version"),
-                wide("Container-Runtime"),
-            ]);
-        }
-        "deployments" => {
-            out.extend([c("Ready", "string"), c("Up-to-date", "string")]);
-            out.extend([c("Available", "string"), age]);
-            out.extend(template());
-        }
-        "replicasets" => {
-            out.extend([c("Desired", "integer"), c("Current", "integer")]);
-            out.extend([c("Ready", "integer"), age]);
-            out.extend(template());
-        }
-        "statefulsets" => out.extend([
-            c("Ready", "string"),
-            age,
-            wide("Containers"),
-            wide("Images"),
-        ]),
-        "daemonsets" => {
-            out.extend([
-                c("Desired", "integer"),
-                c("Current", "integer"),
-                c("Ready", "integer"),
-            ]);
-            out.extend([c("Up-to-date", "integer"), c("Available", "integer")]);
-            out.extend([c("Node Selector", "string"), age]);
-            out.extend(template());
-        }
-        "jobs" => {
-            out.extend([c("Status", "string"), c("Completions", "string")]);
-            out.extend([c("Duration", "string"), age]);
-            out.extend(template());
-        }
-        "namespaces" => out.extend([c("Status", "string"), age]),
-        "configmaps" => out.extend([c("Data", "integer"), age]),
-        "services" => {
-            out.extend([c("Type", "string"), c("Cluster-IP", "string")]);
-            out.extend([c("External-IP", "string"), c("Port(s)", "string"), age]);
-            out.push(wide("Selector"));
-        }
-        _ => out.push(age),
-    }
-    out
+    let default: &[Column] = &[("Name", "string", 0), AGE];
+    COLUMNS
+        .iter()
+        .find(|(p, _)| *p == plural)
+        .map_or(default, |(_, c)| c)
+        .iter()
+        .map(|(name, ty, priority)| {
+            let format = if *name == "Name" { "name" } else { "" };
+            col(name, ty, format, *priority)
+        })
+        .collect()
 }
 
 /// The cells of one row, in [`columns`]' order.
@@ -206,6 +331,38 @@ fn cells(plural: &str, o: &Value, now: jiff::Timestamp) -> Vec<Value> {
             vec![name, json!(count("data") + count("binaryData")), age]
         }
         "services" => service_cells(o, name, age),
+        "cronjobs" => {
+            let mut v = vec![
+                name,
+                text("/spec/schedule", ""),
+                text("/spec/timeZone", "<none>"),
+            ];
+            v.push(json!(
+                o.pointer("/spec/suspend")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+            ));
+            v.push(json!(
+                o.pointer("/status/active")
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len)
+            ));
+            v.extend([text("/status/lastScheduleTime", "<none>"), age]);
+            v.extend(template_cells(
+                &json!({"spec": o.pointer("/spec/jobTemplate/spec")}),
+            ));
+            v
+        }
+        "mutatingwebhookconfigurations" => {
+            vec![
+                name,
+                json!(o["webhooks"].as_array().map_or(0, Vec::len)),
+                age,
+            ]
+        }
+        "clusterroles" => vec![name, text("/metadata/creationTimestamp", "<unknown>")],
+        "clusterrolebindings" => binding_cells(o, name, age),
+        "events" => event_cells(o, name, now),
         _ => vec![name, age],
     }
 }
@@ -344,6 +501,71 @@ fn job_cells(o: &Value, name: Value, age: Value) -> Vec<Value> {
     v.extend([json!(duration), age]);
     v.extend(template_cells(o));
     v
+}
+
+fn binding_cells(o: &Value, name: Value, age: Value) -> Vec<Value> {
+    let subjects = |kind: &str| {
+        let names: Vec<String> = o["subjects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s["kind"] == kind)
+            .map(|s| match s["namespace"].as_str() {
+                Some(ns) if kind == "ServiceAccount" => {
+                    format!("{ns}/{}", s["name"].as_str().unwrap_or_default())
+                }
+                _ => s["name"].as_str().unwrap_or_default().to_string(),
+            })
+            .collect();
+        json!(names.join(", "))
+    };
+    let role = format!(
+        "{}/{}",
+        o.pointer("/roleRef/kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+        o.pointer("/roleRef/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    );
+    vec![
+        name,
+        json!(role),
+        age,
+        subjects("User"),
+        subjects("Group"),
+        subjects("ServiceAccount"),
+    ]
+}
+
+fn event_cells(o: &Value, name: Value, now: jiff::Timestamp) -> Vec<Value> {
+    let text = |p: &str| {
+        o.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let since = |p: &str| {
+        let at = o.pointer(p).cloned().unwrap_or(Value::Null);
+        age(&json!({"metadata": {"creationTimestamp": at}}), now)
+    };
+    let object = format!(
+        "{}/{}",
+        text("/involvedObject/kind").to_ascii_lowercase(),
+        text("/involvedObject/name")
+    );
+    vec![
+        json!(since("/lastTimestamp")),
+        json!(text("/type")),
+        json!(text("/reason")),
+        json!(object),
+        json!(text("/involvedObject/fieldPath")),
+        json!(text("/source/component")),
+        json!(text("/message")),
+        json!(since("/firstTimestamp")),
+        json!(o["count"].as_i64().unwrap_or(1)),
+        name,
+    ]
 }
 
 fn service_cells(o: &Value, name: Value, age: Value) -> Vec<Value> {
