@@ -504,6 +504,27 @@ fn kubectl_prints_each_kinds_columns() {
         ["azure-wi-webhook-config", "2"]
     );
     assert_eq!(words(&["get", "ns", "apps"])[1][..2], ["apps", "Active"]);
+
+    // Events lead with when and what, not the name; webhook configurations count their hooks.
+    let lab = self::lab("workload-blocked-deployment");
+    let k = Kubectl::new(&lab);
+    let events = k.ok(&["get", "events", "-n", "apps"]);
+    let mut lines = events.lines();
+    assert_eq!(
+        lines.next().unwrap().split_whitespace().collect::<Vec<_>>(),
+        ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    );
+    let row = lines.next().unwrap();
+    assert!(
+        row.contains("Warning   FailedCreate   replicaset/checkout-"),
+        "{row}"
+    );
+    let hooks = k.ok(&["get", "mutatingwebhookconfigurations"]);
+    assert_eq!(
+        hooks.lines().nth(1).unwrap().split_whitespace().nth(1),
+        Some("1"),
+        "{hooks}"
+    );
 }
 
 /// `kubectl explain` (issue 21): the lab's `/openapi/v3` carries k8s-openapi's schemas with the

@@ -273,7 +273,6 @@ fn columns(plural: &str) -> Vec<Value> {
 fn cells(plural: &str, o: &Value, now: jiff::Timestamp) -> Vec<Value> {
     let name = json!(super::resources::name_of(o));
     let age = json!(age(o, now));
-    let int = |p: &str| o.pointer(p).and_then(Value::as_i64).unwrap_or(0);
     let text =
         |p: &str, default: &str| json!(o.pointer(p).and_then(Value::as_str).unwrap_or(default));
     match plural {
@@ -284,6 +283,36 @@ fn cells(plural: &str, o: &Value, now: jiff::Timestamp) -> Vec<Value> {
             age,
         ],
         "nodes" => node_cells(o, name, age),
+        "deployments" | "replicasets" | "statefulsets" | "daemonsets" | "cronjobs" => {
+            workload_cells(plural, o, name, age)
+        }
+        "jobs" => job_cells(o, name, age),
+        "namespaces" => vec![name, text("/status/phase", "Active"), age],
+        "configmaps" => {
+            let count = |k: &str| o[k].as_object().map_or(0, serde_json::Map::len);
+            vec![name, json!(count("data") + count("binaryData")), age]
+        }
+        "services" => service_cells(o, name, age),
+        "mutatingwebhookconfigurations" => {
+            vec![
+                name,
+                json!(o["webhooks"].as_array().map_or(0, Vec::len)),
+                age,
+            ]
+        }
+        "clusterroles" => vec![name, text("/metadata/creationTimestamp", "<unknown>")],
+        "clusterrolebindings" => binding_cells(o, name, age),
+        "events" => event_cells(o, name, now),
+        _ => vec![name, age],
+    }
+}
+
+/// The cells of the workload kinds: replica counts, then the pod template's columns.
+fn workload_cells(plural: &str, o: &Value, name: Value, age: Value) -> Vec<Value> {
+    let int = |p: &str| o.pointer(p).and_then(Value::as_i64).unwrap_or(0);
+    let text =
+        |p: &str, default: &str| json!(o.pointer(p).and_then(Value::as_str).unwrap_or(default));
+    match plural {
         "deployments" => {
             let ready = format!("{}/{}", int("/status/readyReplicas"), int("/spec/replicas"));
             let mut v = vec![name, json!(ready), json!(int("/status/updatedReplicas"))];
@@ -324,13 +353,6 @@ fn cells(plural: &str, o: &Value, now: jiff::Timestamp) -> Vec<Value> {
             v.extend(template_cells(o));
             v
         }
-        "jobs" => job_cells(o, name, age),
-        "namespaces" => vec![name, text("/status/phase", "Active"), age],
-        "configmaps" => {
-            let count = |k: &str| o[k].as_object().map_or(0, serde_json::Map::len);
-            vec![name, json!(count("data") + count("binaryData")), age]
-        }
-        "services" => service_cells(o, name, age),
         "cronjobs" => {
             let mut v = vec![
                 name,
@@ -353,16 +375,6 @@ fn cells(plural: &str, o: &Value, now: jiff::Timestamp) -> Vec<Value> {
             ));
             v
         }
-        "mutatingwebhookconfigurations" => {
-            vec![
-                name,
-                json!(o["webhooks"].as_array().map_or(0, Vec::len)),
-                age,
-            ]
-        }
-        "clusterroles" => vec![name, text("/metadata/creationTimestamp", "<unknown>")],
-        "clusterrolebindings" => binding_cells(o, name, age),
-        "events" => event_cells(o, name, now),
         _ => vec![name, age],
     }
 }
