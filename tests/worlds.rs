@@ -1130,6 +1130,10 @@ fn no_fix_leaves_a_placeholder_its_raise_site_should_fill() {
         "<serviceaccount>",
         "<namespace>",
         "<label the selector needs>",
+        // A bare pod or a Job is created again from the user's own manifest (issue 22): the live
+        // object still holds what the webhook injected from the old values.
+        "<manifest file of the pod>",
+        "<manifest file of the job>",
     ];
     // Where nothing names the identity yet (the ServiceAccount is missing or unannotated), its
     // client ID is the user's to supply.

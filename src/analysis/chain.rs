@@ -229,6 +229,36 @@ impl Workload {
         };
         format!("{short}/{}", self.name)
     }
+
+    /// The shell words that bring up a new pod with a change, for pod `pod` in `namespace`
+    /// (issue 22). A controller's template gets a rollout; a CronJob's next run takes the change,
+    /// and a job made from it runs one now; a ReplicaSet alone replaces a deleted pod; a bare pod
+    /// or a Job (whose template cannot change) is deleted and created again from the user's
+    /// manifest, since the live object still holds what the webhook injected from the old values.
+    pub fn restart_words(&self, pod: &str, namespace: &str) -> String {
+        use crate::untrusted::shell::quote;
+        let ns = quote(namespace);
+        match self.kind.as_ref() {
+            "Deployment" | "StatefulSet" | "DaemonSet" => format!(
+                "kubectl rollout restart {} -n {ns}",
+                quote(&self.kubectl_ref())
+            ),
+            "CronJob" => format!(
+                "kubectl create job {} --from={} -n {ns}",
+                quote(&format!("{}-retry", self.name)),
+                quote(&self.kubectl_ref())
+            ),
+            "ReplicaSet" => format!("kubectl delete pod {} -n {ns}", quote(pod)),
+            "Job" => format!(
+                "kubectl delete job {} -n {ns} && kubectl apply -f <manifest file of the job>",
+                quote(&self.name)
+            ),
+            _ => format!(
+                "kubectl delete pod {} -n {ns} && kubectl apply -f <manifest file of the pod>",
+                quote(pod)
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -275,5 +305,52 @@ impl PodChain {
             .iter()
             .flat_map(|l| l.findings.iter().map(|f| &*f.code))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Workload;
+
+    fn restart(kind: &'static str, name: &str, pod: &str) -> String {
+        Workload {
+            kind: kind.into(),
+            name: name.into(),
+        }
+        .restart_words(pod, "apps")
+    }
+
+    #[test]
+    fn each_owner_gets_the_restart_kubectl_can_do() {
+        assert_eq!(
+            restart("Deployment", "web", "web-5c-x"),
+            "kubectl rollout restart deploy/web -n apps"
+        );
+        assert_eq!(
+            restart("CronJob", "nightly", "nightly-1-x"),
+            "kubectl create job nightly-retry --from=cronjob/nightly -n apps"
+        );
+        assert_eq!(
+            restart("ReplicaSet", "web-5c", "web-5c-x"),
+            "kubectl delete pod web-5c-x -n apps"
+        );
+        assert_eq!(
+            restart("Job", "once", "once-x"),
+            "kubectl delete job once -n apps && kubectl apply -f <manifest file of the job>"
+        );
+        // `rollout restart pod/x` is refused by kubectl: a bare pod is created again.
+        assert_eq!(
+            restart("Pod", "p", "p"),
+            "kubectl delete pod p -n apps && kubectl apply -f <manifest file of the pod>"
+        );
+    }
+
+    #[test]
+    fn hostile_names_stay_one_quoted_word() {
+        let words = restart("Pod", "x", "p; touch PWNED");
+        assert!(
+            words.starts_with("kubectl delete pod 'p; touch PWNED' -n apps"),
+            "{words}"
+        );
     }
 }

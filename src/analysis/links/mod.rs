@@ -230,6 +230,11 @@ fn resolve(catalog: &Catalog, cx: &PodCx<'_, '_>, r: Raised) -> Finding {
         Some(Filled::Value(v)) => Some(Filled::Value(redact(v))),
         Some(Filled::Placeholder(w)) => Some(Filled::Placeholder(Cow::Borrowed(w.as_ref()))),
         Some(Filled::Words(w)) => Some(Filled::Words(Cow::Borrowed(w.as_ref()))),
+        None if k == "restart" => Some(Filled::Words(Cow::Owned(
+            cx.subject
+                .workload
+                .restart_words(&cx.subject.at.name, &cx.subject.at.namespace),
+        ))),
         None => cx
             .subject
             .var(cx.ix, cx.install, k)
@@ -250,8 +255,16 @@ fn resolve(catalog: &Catalog, cx: &PodCx<'_, '_>, r: Raised) -> Finding {
             } else {
                 "pod"
             };
+            // A Job's template cannot change and a CronJob's is one level down: their own
+            // forms come before the generic workload one.
+            let kind_variant = match cx.subject.workload.kind.as_ref() {
+                "Job" => Some("job"),
+                "CronJob" => Some("cronjob"),
+                _ => None,
+            };
             r.variant
                 .and_then(|v| m.get(v))
+                .or_else(|| kind_variant.and_then(|k| m.get(k)))
                 .or_else(|| m.get(workload_or_pod))
                 .or_else(|| m.values().next())
                 .map(String::as_str)

@@ -246,13 +246,15 @@ fn skipped_containers(
         .collect();
     let skipped: Vec<&&Container> = regular.iter().filter(|c| skip.contains(&c.name)).collect();
     if !regular.is_empty() && skipped.len() == regular.len() {
-        b.raise(
+        let r = b.raise(
             Code::WI510,
             format!(
                 "{SKIP_CONTAINERS} lists every container ({})",
                 skip.join(";")
             ),
         );
+        // The webhook reads the pod's annotation: the template's, not the owner's metadata.
+        super::pod::remove_annotation(cx.subject, r, SKIP_CONTAINERS);
     } else {
         for c in &skipped {
             let keep = skip

@@ -107,7 +107,7 @@ fn invalid_annotations(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
 /// The fix's values to remove annotation `key` where the pods get it: a JSON patch of the
 /// workload's pod template (kubectl annotate on a Deployment would change the Deployment's own
 /// metadata, which the webhook never reads), or the pod recreated without it.
-fn remove_annotation(s: &Subject<'_>, r: &mut Raised, key: &'static str) {
+pub(super) fn remove_annotation(s: &Subject<'_>, r: &mut Raised, key: &'static str) {
     r.var("annotation", key).variant(template_variant(s));
     let template = match s.workload.kind.as_ref() {
         "CronJob" => "/spec/jobTemplate/spec/template",
@@ -119,12 +119,13 @@ fn remove_annotation(s: &Subject<'_>, r: &mut Raised, key: &'static str) {
     r.words("patch", shell::single_quote(&patch));
 }
 
-/// Which form of a fix reaches the pod template: the pod's own, a CronJob's job template, or
-/// another workload's template.
+/// Which form of a fix reaches the pod template: the pod's own, a CronJob's job template, a
+/// Job's (which cannot change: the Job is created again), or another workload's template.
 fn template_variant(s: &Subject<'_>) -> &'static str {
     match s.workload.kind.as_ref() {
         "Pod" => "pod",
         "CronJob" => "cronjob",
+        "Job" => "job",
         _ => "workload",
     }
 }
