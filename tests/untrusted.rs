@@ -259,11 +259,13 @@ fn every_fix_runs_exactly_the_argv_it_shows() {
             == &[
                 "kubectl",
                 "annotate",
-                "pod/wl-pod",
-                "-n",
-                "hostile",
+                "--local",
+                "-f",
+                "-",
                 "azure.workload.identity/skip-containers=sidecar;it's $(touch PWNED)",
                 "--overwrite",
+                "-o",
+                "yaml",
             ]),
         "{argvs:#?}"
     );

@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::{Container, EnvVar};
 
 use super::{LinkBuilder, PodCx};
 use crate::analysis::chain::Evidence;
-use crate::analysis::subject::{projected_token_volume, under_mount};
+use crate::analysis::subject::{Subject, projected_token_volume, under_mount};
 use crate::analysis::webhook::admission::{Mutation, expected, mutates};
 use crate::analysis::webhook::startup::CustomEndpoint;
 use crate::analysis::webhook::{SKIP_CONTAINERS, USE_LABEL, cloud_of_authority};
@@ -31,7 +31,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
     let injected = Injected::now(cx);
     let skip = &injected.mutation.skip;
     if let Some(raw) = raw_skip.filter(|r| r.contains(',')) {
-        comma_separated_skip(raw, b);
+        comma_separated_skip(s, raw, b);
     }
     skipped_containers(cx, b, skip, raw_skip);
     let later = added_after_the_webhook(cx);
@@ -217,18 +217,18 @@ fn added_after_the_webhook<'w>(cx: &PodCx<'_, 'w>) -> Vec<&'w str> {
 }
 
 /// The skip annotation written with commas, which the webhook does not treat as separators.
-fn comma_separated_skip(raw: &str, b: &mut LinkBuilder<'_>) {
+fn comma_separated_skip(subject: &Subject<'_>, raw: &str, b: &mut LinkBuilder<'_>) {
     let fixed = raw
         .split([',', ';'])
         .map(str::trim)
         .filter(|x| !x.is_empty())
         .collect::<Vec<_>>()
         .join(";");
-    b.raise(
+    let r = b.raise(
         Code::WI508,
         format!("{SKIP_CONTAINERS} is {raw:?}; the webhook splits on ';' only"),
-    )
-    .var("fixed", fixed);
+    );
+    super::pod::set_annotation(subject, r, SKIP_CONTAINERS, &fixed);
 }
 
 /// Containers the skip annotation keeps from the mutation: all of them, or each one named.
@@ -263,15 +263,15 @@ fn skipped_containers(
                 .cloned()
                 .collect::<Vec<_>>()
                 .join(";");
-            b.raise(
+            let r = b.raise(
                 Code::WI507,
                 format!("container {} is skipped and gets no identity", c.name),
-            )
-            .evidence(Evidence::fact(
+            );
+            r.evidence(Evidence::fact(
                 SKIP_CONTAINERS,
                 raw_skip.unwrap_or_default(),
-            ))
-            .var("keep", keep);
+            ));
+            super::pod::set_annotation(cx.subject, r, SKIP_CONTAINERS, &keep);
         }
     }
 }

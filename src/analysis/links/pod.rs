@@ -109,14 +109,35 @@ fn invalid_annotations(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
 /// metadata, which the webhook never reads), or the pod recreated without it.
 pub(super) fn remove_annotation(s: &Subject<'_>, r: &mut Raised, key: &'static str) {
     r.var("annotation", key).variant(template_variant(s));
-    let template = match s.workload.kind.as_ref() {
-        "CronJob" => "/spec/jobTemplate/spec/template",
-        _ => "/spec/template",
-    };
+    let template = template_path(s);
     // RFC 6901: `/` in a key is `~1` (the keys are the webhook's own constants).
     let path = format!("{template}/metadata/annotations/{}", key.replace('/', "~1"));
     let patch = serde_json::json!([{ "op": "remove", "path": path }]).to_string();
     r.words("patch", shell::single_quote(&patch));
+}
+
+/// The fix's values to set annotation `key` to `value` where the pods get it: a JSON patch of
+/// the workload's pod template, or the pod recreated with it (`{annotation}`, `{value}`).
+pub(super) fn set_annotation(s: &Subject<'_>, r: &mut Raised, key: &'static str, value: &str) {
+    r.var("annotation", key)
+        .var("value", value)
+        .variant(template_variant(s));
+    let path = format!(
+        "{}/metadata/annotations/{}",
+        template_path(s),
+        key.replace('/', "~1")
+    );
+    // `add` sets a key whether or not it is there (RFC 6902); the value is the cluster's text,
+    // JSON-encoded, then quoted for the shell as one word.
+    let patch = serde_json::json!([{ "op": "add", "path": path, "value": value }]).to_string();
+    r.words("patch", shell::single_quote(&patch));
+}
+
+fn template_path(s: &Subject<'_>) -> &'static str {
+    match s.workload.kind.as_ref() {
+        "CronJob" => "/spec/jobTemplate/spec/template",
+        _ => "/spec/template",
+    }
 }
 
 /// Which form of a fix reaches the pod template: the pod's own, a CronJob's job template, a
