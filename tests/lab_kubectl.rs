@@ -556,6 +556,20 @@ fn kubectl_explain_reads_the_openapi_schema() {
         .output()
         .unwrap();
     let v2: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // kubectl's client-side validation reads /openapi/v2 as protobuf: a pod of the world passes,
+    // one with a misspelt field fails with kubectl's own words.
+    let pod = k.ok(&["get", "pod", "ledger-0", "-n", "apps", "-o", "yaml"]);
+    let file = k.dir.path().join("pod.yaml");
+    std::fs::write(&file, &pod).unwrap();
+    let file = file.to_str().unwrap();
+    k.ok(&["replace", "-f", file, "--dry-run=client"]);
+    std::fs::write(file, pod.replace("  containers:", "  containerz:")).unwrap();
+    let invalid = k.run(&["replace", "-f", file, "--dry-run=client"]);
+    let said = String::from_utf8_lossy(&invalid.stderr);
+    assert!(
+        said.contains(r#"unknown field "containerz" in io.k8s.api.core.v1.PodSpec"#),
+        "{said}"
+    );
     assert_eq!(v2["swagger"], "2.0");
     let pod = v2["definitions"]["io.k8s.api.core.v1.Pod"].to_string();
     assert!(

@@ -6,6 +6,7 @@
 mod discovery;
 pub(crate) mod exec;
 mod openapi;
+mod openapi_pb;
 mod protobuf;
 mod resources;
 mod review;
@@ -103,23 +104,17 @@ pub(super) fn dispatch(
                 None,
             ),
         },
-        // JSON only: a client that takes nothing else (the protobuf form) is told so.
-        (&Method::GET, ["openapi", "v2"])
-            if accept.is_empty() || accept.contains("json") || accept.contains("*/*") =>
-        {
-            (
-                [("content-type", "application/json")],
-                openapi::v2_document(),
-            )
-                .into_response()
-        }
-        (&Method::GET, ["openapi", "v2"]) => status::status(
-            StatusCode::NOT_ACCEPTABLE,
-            "NotAcceptable",
-            "only application/json is served".into(),
-            None,
-            None,
-        ),
+        // kubectl's validation reads only the protobuf form; others take JSON.
+        (&Method::GET, ["openapi", "v2"]) if accept.contains("protobuf") => (
+            [("content-type", openapi_pb::MEDIA_TYPE)],
+            openapi::v2_protobuf(),
+        )
+            .into_response(),
+        (&Method::GET, ["openapi", "v2"]) => (
+            [("content-type", "application/json")],
+            openapi::v2_document(),
+        )
+            .into_response(),
         (&Method::GET, [root @ ("api" | "apis")]) if discovery::wants_aggregated(accept) => (
             StatusCode::OK,
             [("content-type", discovery::AGGREGATED)],

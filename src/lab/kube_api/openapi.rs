@@ -156,6 +156,15 @@ pub fn v2_document() -> &'static str {
     })
 }
 
+/// `GET /openapi/v2` as protobuf, the form kubectl's client-side validation asks for.
+pub fn v2_protobuf() -> &'static [u8] {
+    static DOC: OnceLock<Vec<u8>> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let doc: Value = serde_json::from_str(v2_document()).unwrap_or_default();
+        super::openapi_pb::document(&doc)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,122 @@
+//! Every `kubectl` step of every fix widiag prints for the embedded worlds, run by the real
+//! kubectl against the lab serving that world, as a client-side dry run: kubectl reads the live
+//! object and makes the change locally, so a fix that names an object that is not there, a patch
+//! that does not apply (a Pod has no `spec.template`; a JSON patch removing a key that is not
+//! there), or a verb kubectl refuses (`rollout restart pod/x`) fails here, with the world, the code
+//! and kubectl's words (issue 22).
+//!
+//! What this does not check yet: that the change, once made, turns the chain green. That needs
+//! the lab to accept writes and run the webhook on new pods (issue 22's verification test).
+//! `az` and `helm` steps are stood in for by no-ops here, and fixes that need a value only the user
+//! has (a `<placeholder>`) or are prose are listed by why they are not run.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+/// Why a fix is not run, or None to run it.
+fn not_run(fix: &str) -> Option<&'static str> {
+    if !fix
+        .split("&&")
+        .any(|step| step.trim().starts_with("kubectl"))
+    {
+        return Some("no kubectl step (az, helm or prose)");
+    }
+    if fix.contains('<') {
+        return Some("needs a value only the user has (a placeholder)");
+    }
+    None
+}
+
+/// bash with kubectl's changing verbs made client-side dry runs, `az` and `helm` no-ops, and
+/// every step's failure the fix's failure.
+const PRELUDE: &str = r#"
+kubectl() {
+  local verb="" sub="" skip=0 a
+  for a in "$@"; do
+    if [ "$skip" = 1 ]; then skip=0; continue; fi
+    case "$a" in
+      -n|--namespace|-o|-f|-p|--type|-l|--audience) skip=1 ;;
+      -*) ;;
+      *) if [ -z "$verb" ]; then verb=$a; elif [ -z "$sub" ]; then sub=$a; fi ;;
+    esac
+  done
+  case "$verb/$sub" in
+    # Reads, and the TokenRequest the lab serves.
+    get/*|describe/*|explain/*|auth/*|create/token) command kubectl "$@" ;;
+    # kubectl refuses --dry-run with --force: the dry run checks the object it would create.
+    replace/*)
+      local args=()
+      for a in "$@"; do [ "$a" = --force ] || args+=("$a"); done
+      command kubectl "${args[@]}" --dry-run=client ;;
+    *) command kubectl "$@" --dry-run=client ;;
+  esac
+}
+az() { :; }
+helm() { :; }
+set -e -o pipefail
+"#;
+
+/// (world, code, fix, kubectl's stderr) for each fix kubectl refused.
+fn refused_fixes(world: &str, fixes: &BTreeSet<(String, String)>) -> Vec<String> {
+    let lab = common::spawn_lab(world);
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    lab.write_kubeconfig(&kubeconfig).unwrap();
+    let mut refused = Vec::new();
+    for (code, fix) in fixes {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(format!("{PRELUDE}{fix}"))
+            .env("KUBECONFIG", &kubeconfig)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .current_dir(dir.path())
+            .output()
+            .expect("bash runs");
+        if !out.status.success() {
+            refused.push(format!(
+                "{world} {code}: {fix}\n    {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
+    refused
+}
+
+#[test]
+#[ignore = "needs kubectl: ./scripts/test checks for it and runs ignored tests"]
+fn every_kubectl_step_of_every_fix_applies_to_the_world_it_is_for() {
+    let mut refused = Vec::new();
+    let mut ran = 0;
+    let mut skipped: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (name, path) in common::worlds() {
+        let report = common::analyze(&common::load(&path));
+        let mut fixes = BTreeSet::new();
+        for f in report
+            .pods
+            .iter()
+            .flat_map(|p| &p.links)
+            .flat_map(|l| &l.findings)
+        {
+            let Some(fix) = &f.fix else { continue };
+            match not_run(fix) {
+                Some(why) => *skipped.entry(why).or_default() += 1,
+                None => {
+                    fixes.insert((f.code.to_string(), fix.clone()));
+                }
+            }
+        }
+        ran += fixes.len();
+        if !fixes.is_empty() {
+            refused.extend(refused_fixes(&name, &fixes));
+        }
+    }
+    eprintln!("ran {ran} fixes; not run: {skipped:?}");
+    assert!(ran > 50, "only {ran} fixes ran");
+    assert!(
+        refused.is_empty(),
+        "kubectl refused:\n{}",
+        refused.join("\n")
+    );
+}
