@@ -92,29 +92,7 @@ pub(super) fn dispatch(
     match (method, segs.as_slice()) {
         (&Method::GET, ["version"]) => json_response(StatusCode::OK, &discovery::version()),
         (&Method::GET, ["healthz" | "readyz" | "livez"]) => health(),
-        (&Method::GET, ["openapi", "v3"]) => json_response(StatusCode::OK, &openapi::v3_index()),
-        (&Method::GET, ["openapi", "v3", rest @ ..]) => match openapi::v3_document(&rest.join("/"))
-        {
-            Some(doc) => ([("content-type", "application/json")], doc).into_response(),
-            None => status::status(
-                StatusCode::NOT_FOUND,
-                "NotFound",
-                "the server could not find the requested resource".into(),
-                None,
-                None,
-            ),
-        },
-        // kubectl's validation reads only the protobuf form; others take JSON.
-        (&Method::GET, ["openapi", "v2"]) if accept.contains("protobuf") => (
-            [("content-type", openapi_pb::MEDIA_TYPE)],
-            openapi::v2_protobuf(),
-        )
-            .into_response(),
-        (&Method::GET, ["openapi", "v2"]) => (
-            [("content-type", "application/json")],
-            openapi::v2_document(),
-        )
-            .into_response(),
+        (&Method::GET, ["openapi", rest @ ..]) => openapi::route(rest, accept),
         (&Method::GET, [root @ ("api" | "apis")]) if discovery::wants_aggregated(accept) => (
             StatusCode::OK,
             [("content-type", discovery::AGGREGATED)],

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Value, json};
@@ -111,6 +112,35 @@ fn document<'r>(resources: impl Iterator<Item = &'r Resource>) -> Value {
 fn hash(text: &str) -> String {
     let digest = sha2::Sha256::digest(text.as_bytes());
     digest[..16].iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// `GET /openapi/...`: the v3 index, a v3 group-version document, or the v2 document (protobuf
+/// for kubectl's validation, which reads no other form; JSON otherwise).
+pub fn route(rest: &[&str], accept: &str) -> Response {
+    let typed =
+        |ty: &'static str, body: &'static [u8]| ([("content-type", ty)], body).into_response();
+    match rest {
+        ["v3"] => super::json_response(axum::http::StatusCode::OK, &v3_index()),
+        ["v3", path @ ..] => match v3_document(&path.join("/")) {
+            Some(doc) => typed("application/json", doc.as_bytes()),
+            None => not_found(),
+        },
+        ["v2"] if accept.contains("protobuf") => {
+            typed(super::openapi_pb::MEDIA_TYPE, v2_protobuf())
+        }
+        ["v2"] => typed("application/json", v2_document().as_bytes()),
+        _ => not_found(),
+    }
+}
+
+fn not_found() -> Response {
+    super::status::status(
+        axum::http::StatusCode::NOT_FOUND,
+        "NotFound",
+        "the server could not find the requested resource".into(),
+        None,
+        None,
+    )
 }
 
 /// `GET /openapi/v3`: where each group-version's document is, with the hash clients cache by.

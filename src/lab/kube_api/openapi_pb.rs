@@ -102,43 +102,7 @@ fn schema_message(s: &Value) -> Vec<u8> {
     {
         bytes(&mut out, 19, r.as_str().unwrap_or_default().as_bytes());
     }
-    match obj.get("additionalProperties") {
-        Some(Value::Bool(b)) => {
-            let mut item = Vec::new();
-            boolean(&mut item, 2, *b);
-            bytes(&mut out, 21, &item);
-        }
-        Some(v @ Value::Object(_)) => {
-            let mut item = Vec::new();
-            bytes(&mut item, 1, &schema_message(v));
-            bytes(&mut out, 21, &item);
-        }
-        _ => {}
-    }
-    let types: Vec<&str> = match obj.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
-    if !types.is_empty() {
-        let mut item = Vec::new();
-        for t in types {
-            bytes(&mut item, 1, t.as_bytes());
-        }
-        bytes(&mut out, 22, &item);
-    }
-    let items: Vec<&Value> = match obj.get("items") {
-        Some(Value::Array(a)) => a.iter().collect(),
-        Some(v @ Value::Object(_)) => vec![v],
-        _ => Vec::new(),
-    };
-    if !items.is_empty() {
-        let mut item = Vec::new();
-        for i in items {
-            bytes(&mut item, 1, &schema_message(i));
-        }
-        bytes(&mut out, 23, &item);
-    }
+    shape(obj, &mut out);
     if reference.is_none() {
         for a in all_of.into_iter().flatten() {
             bytes(&mut out, 24, &schema_message(a));
@@ -161,6 +125,47 @@ fn schema_message(s: &Value) -> Vec<u8> {
         bytes(&mut out, 31, &named);
     }
     out
+}
+
+/// additionalProperties (21), type (22) and items (23).
+fn shape(obj: &serde_json::Map<String, Value>, out: &mut Vec<u8>) {
+    match obj.get("additionalProperties") {
+        Some(Value::Bool(b)) => {
+            let mut item = Vec::new();
+            boolean(&mut item, 2, *b);
+            bytes(out, 21, &item);
+        }
+        Some(v @ Value::Object(_)) => {
+            let mut item = Vec::new();
+            bytes(&mut item, 1, &schema_message(v));
+            bytes(out, 21, &item);
+        }
+        _ => {}
+    }
+    let types: Vec<&str> = match obj.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if !types.is_empty() {
+        let mut item = Vec::new();
+        for t in types {
+            bytes(&mut item, 1, t.as_bytes());
+        }
+        bytes(out, 22, &item);
+    }
+    let items: Vec<&Value> = match obj.get("items") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(v @ Value::Object(_)) => vec![v],
+        _ => Vec::new(),
+    };
+    if !items.is_empty() {
+        let mut item = Vec::new();
+        for i in items {
+            bytes(&mut item, 1, &schema_message(i));
+        }
+        bytes(out, 23, &item);
+    }
 }
 
 #[cfg(test)]
