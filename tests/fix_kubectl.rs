@@ -7,8 +7,8 @@
 //!
 //! What this does not check yet: that the change, once made, turns the chain green. That needs
 //! the lab to accept writes and run the webhook on new pods (issue 22's verification test).
-//! `az` and `helm` steps are stood in for by no-ops here, and fixes that need a value only the user
-//! has (a `<placeholder>`) or are prose are listed by why they are not run.
+//! `az` and `helm` steps are stood in for by no-ops here; fixes that need a value only the user
+//! has (a `<placeholder>`), run a diagnostic pod, or are prose are counted by why they are not run.
 
 mod common;
 
@@ -22,6 +22,9 @@ fn not_run(fix: &str) -> Option<&'static str> {
         .any(|step| step.trim().starts_with("kubectl"))
     {
         return Some("no kubectl step (az, helm or prose)");
+    }
+    if fix.contains("kubectl run ") {
+        return Some("runs a pod to look from inside the cluster (the lab runs no pods)");
     }
     if fix.contains('<') {
         return Some("needs a value only the user has (a placeholder)");
@@ -50,6 +53,16 @@ kubectl() {
       local args=()
       for a in "$@"; do [ "$a" = --force ] || args+=("$a"); done
       command kubectl "${args[@]}" --dry-run=client ;;
+    # rollout restart has no dry run: the object must exist and be a kind kubectl restarts.
+    rollout/restart)
+      local args=() kind=""
+      for a in "$@"; do
+        case "$a" in rollout|restart) ;; */*) kind=${a%%/*}; args+=("$a") ;; *) args+=("$a") ;; esac
+      done
+      case "$kind" in
+        deploy|deployment|statefulset|sts|daemonset|ds) command kubectl get "${args[@]}" >/dev/null ;;
+        *) echo "error: kubectl does not restart $kind" >&2; return 1 ;;
+      esac ;;
     *) command kubectl "$@" --dry-run=client ;;
   esac
 }
