@@ -1,14 +1,18 @@
 //! Every `kubectl` step of every fix widiag prints for the embedded worlds, run by the real
-//! kubectl against the lab serving that world, as a client-side dry run: kubectl reads the live
-//! object and makes the change locally, so a fix that names an object that is not there, a patch
-//! that does not apply (a Pod has no `spec.template`; a JSON patch removing a key that is not
-//! there), or a verb kubectl refuses (`rollout restart pod/x`) fails here, with the world, the code
-//! and kubectl's words (issue 22).
+//! kubectl against a fresh lab serving that world, for real: the lab keeps writes as
+//! kube-apiserver does and refuses what it refuses. So a fix that names an object that is not
+//! there, a patch that does not apply (a Pod has no `spec.template`; a JSON patch removing a key
+//! that is not there), a change kube-apiserver forbids (a running pod's spec, a Job's template),
+//! or a verb kubectl refuses (`rollout restart pod/x`) fails here, with the world, the code and
+//! kubectl's words (issue 22).
 //!
-//! What this does not check yet: that the change, once made, turns the chain green. That needs
-//! the lab to accept writes and run the webhook on new pods (issue 22's verification test).
-//! `az` and `helm` steps are stood in for by no-ops here; fixes that need a value only the user
-//! has (a `<placeholder>`), run a diagnostic pod, or are prose are counted by why they are not run.
+//! What this does not check yet: that the change turns the chain green. That needs the lab to
+//! run the webhook on new pods and controllers to make them (issue 22's verification test).
+//! `az` and `helm` steps are stood in for by no-ops; `kubectl create <kind>` (a job, a binding)
+//! is a client-side dry run, since kubectl's typed clients send those as protobuf, which the lab
+//! reads only for TokenRequests. Fixes that
+//! need a value only the user has (a `<placeholder>`), run a diagnostic pod, or are prose are
+//! counted by why they are not run.
 
 mod common;
 
@@ -40,30 +44,15 @@ kubectl() {
   for a in "$@"; do
     if [ "$skip" = 1 ]; then skip=0; continue; fi
     case "$a" in
-      -n|--namespace|-o|-f|-p|--type|-l|--audience) skip=1 ;;
+      -n|--namespace|-o|-f|-p|--type|-l|--audience|--from) skip=1 ;;
       -*) ;;
       *) if [ -z "$verb" ]; then verb=$a; elif [ -z "$sub" ]; then sub=$a; fi ;;
     esac
   done
   case "$verb/$sub" in
-    # Reads, and the TokenRequest the lab serves.
-    get/*|describe/*|explain/*|auth/*|create/token) command kubectl "$@" ;;
-    # kubectl refuses --dry-run with --force: the dry run checks the object it would create.
-    replace/*)
-      local args=()
-      for a in "$@"; do [ "$a" = --force ] || args+=("$a"); done
-      command kubectl "${args[@]}" --dry-run=client ;;
-    # rollout restart has no dry run: the object must exist and be a kind kubectl restarts.
-    rollout/restart)
-      local args=() kind=""
-      for a in "$@"; do
-        case "$a" in rollout|restart) ;; */*) kind=${a%%/*}; args+=("$a") ;; *) args+=("$a") ;; esac
-      done
-      case "$kind" in
-        deploy|deployment|statefulset|sts|daemonset|ds) command kubectl get "${args[@]}" >/dev/null ;;
-        *) echo "error: kubectl does not restart $kind" >&2; return 1 ;;
-      esac ;;
-    *) command kubectl "$@" --dry-run=client ;;
+    create/token) command kubectl "$@" ;;
+    create/*) command kubectl "$@" --dry-run=client ;;
+    *) command kubectl "$@" ;;
   esac
 }
 az() { :; }
@@ -71,14 +60,14 @@ helm() { :; }
 set -e -o pipefail
 "#;
 
-/// (world, code, fix, kubectl's stderr) for each fix kubectl refused.
+/// (world, code, fix, kubectl's stderr) for each fix kubectl refused, each fix on a fresh lab.
 fn refused_fixes(world: &str, fixes: &BTreeSet<(String, String)>) -> Vec<String> {
-    let lab = common::spawn_lab(world);
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    lab.write_kubeconfig(&kubeconfig).unwrap();
     let mut refused = Vec::new();
     for (code, fix) in fixes {
+        let lab = common::spawn_lab(world);
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        lab.write_kubeconfig(&kubeconfig).unwrap();
         let out = Command::new("bash")
             .arg("-c")
             .arg(format!("{PRELUDE}{fix}"))

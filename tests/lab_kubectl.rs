@@ -201,19 +201,144 @@ fn create_token_mints_a_token_the_issuers_jwks_verifies() {
     );
 }
 
+/// Writes (issue 22): the changes fixes make, by the real kubectl, kept by the lab as
+/// kube-apiserver keeps them, and refused where it refuses them.
 #[test]
 #[ignore = "needs kubectl: ./scripts/test checks for it and runs ignored tests"]
-fn the_lab_refuses_writes() {
-    let lab = lab("seed-004-healthy");
+fn kubectl_writes_are_kept_and_refused_as_kube_apiserver_does() {
+    let lab = lab("workload-templates");
     let k = Kubectl::new(&lab);
-    let o = k.run(&["delete", "pod", "wi-kv-test", "-n", "default"]);
-    assert!(!o.status.success());
+    let get = |args: &[&str]| k.ok(args).trim().to_string();
+    let client_id = "azure.workload.identity/client-id=11111111-2222-4333-8444-555555555555";
+    // A server-side dry run changes nothing; the real annotate does.
+    let annotation = [
+        "get",
+        "sa",
+        "reports",
+        "-n",
+        "apps",
+        "-o",
+        r"jsonpath={.metadata.annotations.azure\.workload\.identity/client-id}",
+    ];
+    let before = get(&annotation);
+    let annotate = [
+        "annotate",
+        "sa",
+        "reports",
+        "-n",
+        "apps",
+        client_id,
+        "--overwrite",
+    ];
+    k.ok(&[&annotate[..], &["--dry-run=server"]].concat());
+    assert_eq!(get(&annotation), before);
+    k.ok(&annotate);
+    assert_eq!(get(&annotation), "11111111-2222-4333-8444-555555555555");
+    // Strategic merge patches: set env adds and removes by name; rollout restart stamps the template.
+    k.ok(&["set", "env", "deploy/web", "-n", "apps", "FOO=bar"]);
+    let env = [
+        "get",
+        "deploy",
+        "web",
+        "-n",
+        "apps",
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].env[*].name}",
+    ];
+    assert_eq!(get(&env), "FOO");
+    k.ok(&["set", "env", "deploy/web", "-n", "apps", "FOO-"]);
+    assert_eq!(get(&env), "");
+    k.ok(&["rollout", "restart", "deploy/reports", "-n", "apps"]);
+    let restarted = get(&[
+        "get",
+        "deploy",
+        "reports",
+        "-n",
+        "apps",
+        "-o",
+        "jsonpath={.spec.template.metadata.annotations}",
+    ]);
     assert!(
-        lab.requests()
-            .iter()
-            .all(|r| r.method == "GET" || r.status >= 400),
-        "{:?}",
-        lab.requests()
+        restarted.contains("kubectl.kubernetes.io/restartedAt"),
+        "{restarted}"
+    );
+    // A JSON patch, as widiag's template fixes send.
+    let remove = r#"[{"op":"remove","path":"/spec/template/metadata/annotations/azure.workload.identity~1service-account-token-expiration"}]"#;
+    k.ok(&[
+        "patch",
+        "deploy/reports",
+        "-n",
+        "apps",
+        "--type",
+        "json",
+        "-p",
+        remove,
+    ]);
+    assert!(
+        !get(&["get", "deploy", "reports", "-n", "apps", "-o", "json"])
+            .contains("service-account-token-expiration")
+    );
+    // Every change went through the log as the write it was.
+    let methods: std::collections::BTreeSet<String> =
+        lab.requests().iter().map(|r| r.method.clone()).collect();
+    assert!(
+        ["PATCH"].iter().all(|m| methods.contains(*m)),
+        "{methods:?}"
+    );
+}
+
+/// A running pod's spec cannot change (kube-apiserver's refusal); the pod can be deleted and
+/// created again with client-side apply, as a bare pod's fix says.
+#[test]
+#[ignore = "needs kubectl: ./scripts/test checks for it and runs ignored tests"]
+fn a_bare_pod_is_deleted_and_created_again_not_patched() {
+    let lab = lab("workload-templates");
+    let k = Kubectl::new(&lab);
+    let get = |args: &[&str]| k.ok(args).trim().to_string();
+    // A pod's spec cannot change; it can be deleted and created again (client-side apply).
+    let pod = k.run(&[
+        "patch",
+        "pod/ledger-0",
+        "-n",
+        "apps",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"nodeSelector":{"a":"b"}}}"#,
+    ]);
+    assert!(String::from_utf8_lossy(&pod.stderr).contains("pod updates may not change fields"));
+    let manifest = k.ok(&["get", "pod", "ledger-0", "-n", "apps", "-o", "json"]);
+    k.ok(&["delete", "pod", "ledger-0", "-n", "apps"]);
+    assert!(
+        !k.run(&["get", "pod", "ledger-0", "-n", "apps"])
+            .status
+            .success()
+    );
+    let file = k.dir.path().join("ledger-0.json");
+    let mut object: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    object["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .retain(|key, _| key == "name" || key == "namespace" || key == "labels");
+    object.as_object_mut().unwrap().remove("status");
+    std::fs::write(&file, object.to_string()).unwrap();
+    k.ok(&["apply", "-f", file.to_str().unwrap()]);
+    assert_eq!(
+        get(&[
+            "get",
+            "pod",
+            "ledger-0",
+            "-n",
+            "apps",
+            "-o",
+            "jsonpath={.metadata.name}"
+        ]),
+        "ledger-0"
+    );
+    let methods: Vec<String> = lab.requests().iter().map(|r| r.method.clone()).collect();
+    assert!(
+        methods.iter().any(|m| m == "DELETE") && methods.iter().any(|m| m == "POST"),
+        "{methods:?}"
     );
 }
 

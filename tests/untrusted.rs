@@ -161,7 +161,9 @@ fn fixes(json: &Value, out: &mut BTreeSet<String>) {
 }
 
 /// The commands fixes may run; each is replaced by a recorder of its argv.
-const COMMANDS: &[&str] = &["kubectl", "az", "helm", "curl", "cut", "tr", "awk", "base64"];
+const COMMANDS: &[&str] = &[
+    "kubectl", "az", "helm", "curl", "cut", "tr", "awk", "base64",
+];
 
 fn recorders(dir: &Path) {
     use std::os::unix::fs::PermissionsExt;

@@ -12,6 +12,7 @@ mod resources;
 mod review;
 mod selectors;
 mod status;
+mod writes;
 pub(super) use status::{status, throttled};
 mod table;
 mod token;
@@ -52,10 +53,7 @@ pub(super) fn dispatch(
         .split('/')
         .filter(|s| !s.is_empty())
         .collect();
-    let accept = headers
-        .get("accept")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let accept = header(headers, "accept");
     if state.is_down() {
         let mut down = status::status(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -108,6 +106,7 @@ pub(super) fn dispatch(
                 ["apis", group, version, ..] => (*group, *version),
                 _ => ("", "v1"),
             };
+            let content_type = header(headers, "content-type");
             let req = Req {
                 method,
                 group,
@@ -115,6 +114,7 @@ pub(super) fn dispatch(
                 rest,
                 query,
                 accept,
+                content_type,
                 user,
             };
             resource_request(state, &req, body)
@@ -129,6 +129,13 @@ pub(super) fn dispatch(
     }
 }
 
+fn header<'h>(headers: &'h axum::http::HeaderMap, name: &str) -> &'h str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
 /// A request for a resource path, parsed.
 struct Req<'a> {
     method: &'a Method,
@@ -137,6 +144,7 @@ struct Req<'a> {
     rest: &'a [&'a str],
     query: &'a str,
     accept: &'a str,
+    content_type: &'a str,
     user: Option<&'a crate::lab::behaviour::KubeUser>,
 }
 
@@ -149,6 +157,7 @@ fn resource_request(state: &State, req: &Req<'_>, body: &Bytes) -> Response {
         query,
         accept,
         user,
+        ..
     } = *req;
     let (ns, rest) = match rest {
         ["namespaces", ns, more @ ..] if !more.is_empty() => (Some(*ns), more),
@@ -161,7 +170,8 @@ fn resource_request(state: &State, req: &Req<'_>, body: &Bytes) -> Response {
         status::status(
             StatusCode::METHOD_NOT_ALLOWED,
             "MethodNotAllowed",
-            "the lab is read-only: only get, list and TokenRequest are served".into(),
+            "the lab serves get, list, watch, create, update, patch, delete and TokenRequest"
+                .into(),
             None,
             None,
         )
@@ -212,7 +222,44 @@ fn resource_request(state: &State, req: &Req<'_>, body: &Bytes) -> Response {
             None,
             None,
         ),
+        (&Method::POST | &Method::PUT | &Method::PATCH | &Method::DELETE, [plural, more @ ..])
+            if more.len() <= 1 =>
+        {
+            write(state, req, (ns, plural, more.first().copied()), body)
+        }
         _ => forbidden_method(),
+    }
+}
+
+/// A write to `plural` (a collection for POST, one object otherwise), or the 404 for a
+/// resource the lab does not serve.
+fn write(
+    state: &State,
+    req: &Req<'_>,
+    (ns, plural, name): (Option<&str>, &str, Option<&str>),
+    body: &Bytes,
+) -> Response {
+    let Some(resource) = resources::find(req.group, req.version, plural) else {
+        return status::not_found(plural, name.unwrap_or_default());
+    };
+    let w = writes::Write {
+        resource,
+        namespace: ns,
+        query: req.query,
+        body,
+    };
+    match (req.method, name) {
+        (&Method::POST, None) => writes::create(state, &w),
+        (&Method::PATCH, Some(n)) => writes::patch(state, &w, n, req.content_type),
+        (&Method::PUT, Some(n)) => writes::replace(state, &w, n),
+        (&Method::DELETE, Some(n)) => writes::delete(state, &w, n),
+        _ => status::status(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("{} is not served on this path", req.method),
+            None,
+            None,
+        ),
     }
 }
 
@@ -228,6 +275,17 @@ fn authorize(
 ) -> Option<Response> {
     let (verb, resource) = match (method, rest) {
         (&Method::POST, [sa, _, sub]) => ("create", format!("{sa}/{sub}")),
+        // Every authenticated user may ask about itself (RBAC's system:basic-user).
+        (
+            &Method::POST,
+            ["selfsubjectaccessreviews" | "selfsubjectrulesreviews" | "selfsubjectreviews"],
+        ) => {
+            return None;
+        }
+        (&Method::POST, [plural]) => ("create", plural.to_string()),
+        (&Method::PATCH, [plural, ..]) => ("patch", plural.to_string()),
+        (&Method::PUT, [plural, ..]) => ("update", plural.to_string()),
+        (&Method::DELETE, [plural, ..]) => ("delete", plural.to_string()),
         (&Method::GET, [plural]) if is_watch(query) => ("watch", plural.to_string()),
         (&Method::GET, [plural]) => ("list", plural.to_string()),
         (&Method::GET, [plural, ..]) => ("get", plural.to_string()),
