@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use widiag::lab::LabHandle;
@@ -68,6 +68,11 @@ impl Cli {
         }
     }
 
+    /// `az args`, asserted to fail with `code` in what the CLI printed.
+    fn refused(&self, args: &[&str], code: &str) {
+        assert_refused(&self.az(args), code);
+    }
+
     /// `az ... --query <q> -o tsv`, asserted to succeed; its output trimmed.
     fn value(&self, args: &[&str], query: &str) -> String {
         let mut all = args.to_vec();
@@ -106,7 +111,7 @@ impl Cli {
 
     /// `az login` as the lab's reader, from `reader.env`.
     fn login_reader(&self) -> Run {
-        let reader = read_env(&self.dir.path().join("reader.env"));
+        let reader = common::read_env(&self.dir.path().join("reader.env"));
         self.az(&[
             "login",
             "--service-principal",
@@ -129,7 +134,7 @@ impl Cli {
             .write_pod_files(&pod_dir, ns, name)
             .unwrap()
             .expect("the pod is in the world");
-        let pod = read_env(&env);
+        let pod = common::read_env(&env);
         let token = std::fs::read_to_string(&pod["AZURE_FEDERATED_TOKEN_FILE"]).unwrap();
         self.az(&[
             "login",
@@ -144,13 +149,14 @@ impl Cli {
     }
 }
 
-fn read_env(path: &Path) -> std::collections::HashMap<String, String> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+/// A run that failed with `code` (or the CLI's words) in what it printed.
+fn assert_refused(r: &Run, code: &str) {
+    assert!(
+        !r.ok && r.stderr.contains(code),
+        "should fail with {code}: {}{}",
+        r.stdout,
+        r.stderr
+    );
 }
 
 fn rg_id(rg: &str, rest: &str) -> String {
@@ -213,28 +219,22 @@ fn the_reader_signs_in_and_reads_what_widiag_reads() {
         r#"["WorkloadIdentityRG"]"#
     );
     // A resource the world does not hold: ARM's 404, as the CLI shows it.
-    let missing = cli.az(&["identity", "show", "-g", rg, "-n", "nope"]);
-    assert!(!missing.ok);
-    assert!(
-        missing.stderr.contains("(ResourceNotFound)"),
-        "{}",
-        missing.stderr
+    cli.refused(
+        &["identity", "show", "-g", rg, "-n", "nope"],
+        "(ResourceNotFound)",
     );
     // The reader has no Key Vault access policy: the data plane refuses it as a real vault does.
-    let secret = cli.az(&[
-        "keyvault",
-        "secret",
-        "show",
-        "--vault-name",
-        "wilab4521",
-        "-n",
-        "Secret",
-    ]);
-    assert!(!secret.ok);
-    assert!(
-        secret.stderr.contains("ForbiddenByPolicy"),
-        "{}",
-        secret.stderr
+    cli.refused(
+        &[
+            "keyvault",
+            "secret",
+            "show",
+            "--vault-name",
+            "wilab4521",
+            "-n",
+            "Secret",
+        ],
+        "ForbiddenByPolicy",
     );
 }
 
@@ -285,23 +285,19 @@ fn the_pod_signs_in_with_its_federated_token_and_reads_its_secret() {
     assert_eq!(v["value"], "lab-value-of-wilab4521-lab-secret");
     // Authorised, then looked up: a name the vault does not hold is SecretNotFound, not 403.
     let absent = show("not-there");
-    assert!(!absent.ok);
-    assert!(
-        absent.stderr.contains("SecretNotFound"),
-        "{}",
-        absent.stderr
-    );
+    assert_refused(&absent, "SecretNotFound");
     // Key Vault Secrets User has data actions only: ARM refuses the pod a read of the vault.
-    let arm = cli.az(&[
-        "keyvault",
-        "show",
-        "-g",
-        "WorkloadIdentityRG",
-        "-n",
-        "wilab4521",
-    ]);
-    assert!(!arm.ok);
-    assert!(arm.stderr.contains("AuthorizationFailed"), "{}", arm.stderr);
+    cli.refused(
+        &[
+            "keyvault",
+            "show",
+            "-g",
+            "WorkloadIdentityRG",
+            "-n",
+            "wilab4521",
+        ],
+        "AuthorizationFailed",
+    );
 }
 
 #[test]
@@ -320,12 +316,7 @@ fn the_pod_uploads_shows_and_downloads_a_blob() {
     assert!(up.ok, "{}", up.stderr);
     // Not overwritten unless asked: the CLI sends If-None-Match: *.
     let again = blob("upload", "cats", "dir/hello.txt", &["-f", f]);
-    assert!(!again.ok);
-    assert!(
-        again.stderr.contains("BlobAlreadyExists"),
-        "{}",
-        again.stderr
-    );
+    assert_refused(&again, "BlobAlreadyExists");
     let show = blob("show", "cats", "dir/hello.txt", &[]);
     assert!(show.ok, "{}", show.stderr);
     let props: serde_json::Value = serde_json::from_str(&show.stdout).unwrap();
@@ -353,19 +344,9 @@ fn the_pod_uploads_shows_and_downloads_a_blob() {
         "nope.txt",
         &["-f", out.to_str().unwrap()],
     );
-    assert!(!missing.ok);
-    assert!(
-        missing.stderr.contains("BlobNotFound"),
-        "{}",
-        missing.stderr
-    );
+    assert_refused(&missing, "BlobNotFound");
     let no_container = blob("upload", "dogs", "a.txt", &["-f", f]);
-    assert!(!no_container.ok);
-    assert!(
-        no_container.stderr.contains("ContainerNotFound"),
-        "{}",
-        no_container.stderr
-    );
+    assert_refused(&no_container, "ContainerNotFound");
 }
 
 #[test]
@@ -374,18 +355,12 @@ fn faulted_worlds_fail_in_the_cli_as_in_azure() {
     // The credential names another namespace: Entra refuses the assertion.
     let cli = Cli::new("seed-004-fic-namespace");
     let login = cli.login_pod("apps", "wi-kv-test");
-    assert!(!login.ok);
-    assert!(login.stderr.contains("AADSTS700213"), "{}", login.stderr);
+    assert_refused(&login, "AADSTS700213");
 
     // No role anywhere in the subscription: signed in, but no subscription to show.
     let cli = Cli::new("seed-004-rbac-vault");
     let login = cli.login_pod("default", "wi-kv-test");
-    assert!(!login.ok);
-    assert!(
-        login.stderr.contains("No subscriptions found"),
-        "{}",
-        login.stderr
-    );
+    assert_refused(&login, "No subscriptions found");
     let tenant_only = cli.az(&[
         "login",
         "--service-principal",
@@ -401,20 +376,17 @@ fn faulted_worlds_fail_in_the_cli_as_in_azure() {
     ]);
     assert!(tenant_only.ok, "{}", tenant_only.stderr);
     // The vault uses RBAC and the identity holds no role on it.
-    let secret = cli.az(&[
-        "keyvault",
-        "secret",
-        "show",
-        "--vault-name",
-        "wilab4521",
-        "-n",
-        "lab-secret",
-    ]);
-    assert!(!secret.ok);
-    assert!(
-        secret.stderr.contains("ForbiddenByRbac"),
-        "{}",
-        secret.stderr
+    cli.refused(
+        &[
+            "keyvault",
+            "secret",
+            "show",
+            "--vault-name",
+            "wilab4521",
+            "-n",
+            "lab-secret",
+        ],
+        "ForbiddenByRbac",
     );
 }
 

@@ -427,7 +427,7 @@ async fn seed_004_app_gets_forbidden_by_rbac_when_the_vault_uses_rbac() {
 }
 
 /// Runs a Python script as the lab's reader (its proxy, CA and client secret in the env), with
-/// `args` and extra env; the blocking call off the test's runtime.
+/// `args` and extra env.
 async fn as_reader(
     lab: &LabHandle,
     script: &'static str,
@@ -437,16 +437,19 @@ async fn as_reader(
     let dir = tempfile::tempdir().unwrap();
     let mut env = common::lab_env(lab, dir.path());
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    python(env, script, args).await
+}
+
+/// `python3 -c script args` with `env`, the blocking call off the test's runtime.
+async fn python(env: Vec<(String, String)>, script: &'static str, args: &[&str]) -> Output {
     let args: Vec<String> = args.iter().map(ToString::to_string).collect();
     tokio::task::spawn_blocking(move || {
-        let out = Command::new("python3")
+        Command::new("python3")
             .args(["-c", script])
             .args(args)
             .envs(env)
             .output()
-            .unwrap();
-        drop(dir);
-        out
+            .unwrap()
     })
     .await
     .unwrap()
@@ -682,22 +685,8 @@ async fn msal_signs_in_with_the_pods_token_as_client_assertion() {
             .write_pod_files(dir.path(), ns, "wi-kv-test")
             .unwrap()
             .expect("pod");
-        env.extend(
-            std::fs::read_to_string(pod_env)
-                .unwrap()
-                .lines()
-                .filter_map(|l| l.split_once('='))
-                .map(|(k, v)| (k.to_string(), v.to_string())),
-        );
-        let out = tokio::task::spawn_blocking(move || {
-            Command::new("python3")
-                .args(["-c", MSAL_ASSERTION_SCRIPT])
-                .envs(env)
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap();
+        env.extend(common::read_env(&pod_env));
+        let out = python(env, MSAL_ASSERTION_SCRIPT, &[]).await;
         drop(dir);
         text(&out).trim().to_string()
     }

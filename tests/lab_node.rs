@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::process::Command;
 
 const SUB: &str = "2b6d9c4e-1f3a-4e8b-b7c5-0d9a8e6f4c21";
@@ -38,7 +37,7 @@ fn node(world: &str, who: As<'_>, args: &[&str]) -> String {
             .expect("the pod is in the world"),
         As::Reader => dir.path().join("reader.env"),
     };
-    env.extend(read_env(&identity));
+    env.extend(common::read_env(&identity));
     let out = Command::new("node")
         .arg(common::root().join("tests/apps/node_clients.cjs"))
         .args(args)
@@ -58,15 +57,6 @@ fn node(world: &str, who: As<'_>, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     stdout
-}
-
-fn read_env(path: &std::path::Path) -> HashMap<String, String> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
 }
 
 #[test]

@@ -660,7 +660,7 @@ fn by_id(caller: &Caller<'_>, path: &str, segs: &[&str]) -> Option<Response> {
         if !caller.may_read(path) {
             return Some(caller.refused(path));
         }
-        return Some(match arm_reads::resource_group_of(caller, sub, rg) {
+        return Some(match arm_reads::resource_group_of(caller.world, sub, rg) {
             Some(group) => json_response(StatusCode::OK, group),
             None => arm_error(
                 StatusCode::NOT_FOUND,

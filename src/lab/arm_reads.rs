@@ -189,11 +189,10 @@ pub fn resources(
         .collect())
 }
 
-/// `/subscriptions/{sub}/resourcegroups`: the groups the world's resources are in, that the
-/// caller may read.
-pub fn resource_groups(caller: &Caller<'_>, sub: &str) -> Vec<Value> {
+/// The resource groups the world's resources in `sub` are in, as ARM shows them.
+fn groups_in(world: &World, sub: &str) -> Vec<Value> {
     let mut seen: Vec<(String, Option<String>)> = Vec::new();
-    for g in generics(caller.world) {
+    for g in generics(world) {
         let Some(rg) = resource_group(&g.id).filter(|_| in_place(&g.id, sub, None)) else {
             continue;
         };
@@ -203,22 +202,21 @@ pub fn resource_groups(caller: &Caller<'_>, sub: &str) -> Vec<Value> {
     }
     seen.into_iter()
         .map(|(rg, location)| group(sub, &rg, location))
+        .collect()
+}
+
+/// `/subscriptions/{sub}/resourcegroups`: the groups the caller may read.
+pub fn resource_groups(caller: &Caller<'_>, sub: &str) -> Vec<Value> {
+    groups_in(caller.world, sub)
+        .into_iter()
         .filter(|g| g["id"].as_str().is_some_and(|id| caller.may_read(id)))
         .collect()
 }
 
-/// `/subscriptions/{sub}/resourcegroups/{rg}`: the group, when the world has a resource in it.
-pub fn resource_group_of(caller: &Caller<'_>, sub: &str, rg: &str) -> Option<Value> {
-    resource_groups(
-        &Caller {
-            world: caller.world,
-            oid: String::new(),
-            reader: true,
-        },
-        sub,
-    )
-    .into_iter()
-    .find(|g| {
+/// `/subscriptions/{sub}/resourcegroups/{rg}`: the group, when the world has a resource in it
+/// (the caller's access is checked before).
+pub fn resource_group_of(world: &World, sub: &str, rg: &str) -> Option<Value> {
+    groups_in(world, sub).into_iter().find(|g| {
         g["name"]
             .as_str()
             .is_some_and(|n| n.eq_ignore_ascii_case(rg))

@@ -102,15 +102,21 @@ pub fn client_env(lab: &widiag::lab::LabHandle, dir: &Path) -> Vec<(String, Stri
         .collect()
 }
 
+/// The `KEY=value` lines of an env file the lab writes (`reader.env`, `pod.env`).
+pub fn read_env(path: &Path) -> std::collections::HashMap<String, String> {
+    std::fs::read_to_string(path)
+        .expect("env file")
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 /// [`client_env`] plus the lab's reader principal (`AZURE_CLIENT_ID`, `AZURE_TENANT_ID`,
 /// `AZURE_CLIENT_SECRET` from `reader.env`): what `widiag` needs to read the lab's cluster and Azure.
 pub fn lab_env(lab: &widiag::lab::LabHandle, dir: &Path) -> Vec<(String, String)> {
     let mut env = client_env(lab, dir);
-    let reader = std::fs::read_to_string(dir.join("reader.env")).expect("reader.env");
-    env.extend(reader.lines().filter_map(|l| {
-        l.split_once('=')
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-    }));
+    env.extend(read_env(&dir.join("reader.env")));
     env
 }
 
