@@ -230,6 +230,17 @@ impl Workload {
         format!("{short}/{}", self.name)
     }
 
+    /// Which form of a fix reaches this owner's pod template: the pod's own, a CronJob's job
+    /// template, a Job's (which cannot change: the Job is created again), or another workload's.
+    pub fn template_variant(&self) -> &'static str {
+        match self.kind.as_ref() {
+            "Pod" => "pod",
+            "CronJob" => "cronjob",
+            "Job" => "job",
+            _ => "workload",
+        }
+    }
+
     /// The shell words that bring up a new pod with a change, for pod `pod` in `namespace`
     /// (issue 22). A controller's template gets a rollout; a CronJob's next run takes the change,
     /// and a job made from it runs one now; a ReplicaSet alone replaces a deleted pod; a bare pod

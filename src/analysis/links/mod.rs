@@ -257,11 +257,8 @@ fn resolve(catalog: &Catalog, cx: &PodCx<'_, '_>, r: Raised) -> Finding {
             };
             // A Job's template cannot change and a CronJob's is one level down: their own
             // forms come before the generic workload one.
-            let kind_variant = match cx.subject.workload.kind.as_ref() {
-                "Job" => Some("job"),
-                "CronJob" => Some("cronjob"),
-                _ => None,
-            };
+            let kind_variant = Some(cx.subject.workload.template_variant())
+                .filter(|v| matches!(*v, "job" | "cronjob"));
             r.variant
                 .and_then(|v| m.get(v))
                 .or_else(|| kind_variant.and_then(|k| m.get(k)))

@@ -140,15 +140,8 @@ fn template_path(s: &Subject<'_>) -> &'static str {
     }
 }
 
-/// Which form of a fix reaches the pod template: the pod's own, a CronJob's job template, a
-/// Job's (which cannot change: the Job is created again), or another workload's template.
 fn template_variant(s: &Subject<'_>) -> &'static str {
-    match s.workload.kind.as_ref() {
-        "Pod" => "pod",
-        "CronJob" => "cronjob",
-        "Job" => "job",
-        _ => "workload",
-    }
+    s.workload.template_variant()
 }
 
 /// A would-be pod's controller recorded the webhook refusing it for a reason the model does not
