@@ -6,11 +6,8 @@
 //! or a verb kubectl refuses (`rollout restart pod/x`) fails here, with the world, the code and
 //! kubectl's words (issue 22).
 //!
-//! What this does not check yet: that the change turns the chain green. That needs the lab to
-//! run the webhook on new pods and controllers to make them (issue 22's verification test).
-//! `az` and `helm` steps are stood in for by no-ops; `kubectl create <kind>` (a job, a binding)
-//! is a client-side dry run, since kubectl's typed clients send those as protobuf, which the lab
-//! reads only for TokenRequests. Fixes that
+//! Whether the change turns the chain green is tests/fix_verify.rs's question.
+//! `az` and `helm` steps are stood in for by no-ops (tests/fix_verify.rs runs `az`). Fixes that
 //! need a value only the user has (a `<placeholder>`), run a diagnostic pod, or are prose are
 //! counted by why they are not run.
 
@@ -36,32 +33,15 @@ fn not_run(fix: &str) -> Option<&'static str> {
     None
 }
 
-/// bash with kubectl's changing verbs made client-side dry runs, `az` and `helm` no-ops, and
-/// every step's failure the fix's failure.
+/// bash with `az` and `helm` as no-ops, and every step's failure the fix's failure.
 const PRELUDE: &str = r#"
-kubectl() {
-  local verb="" sub="" skip=0 a
-  for a in "$@"; do
-    if [ "$skip" = 1 ]; then skip=0; continue; fi
-    case "$a" in
-      -n|--namespace|-o|-f|-p|--type|-l|--audience|--from) skip=1 ;;
-      -*) ;;
-      *) if [ -z "$verb" ]; then verb=$a; elif [ -z "$sub" ]; then sub=$a; fi ;;
-    esac
-  done
-  case "$verb/$sub" in
-    create/token) command kubectl "$@" ;;
-    create/*) command kubectl "$@" --dry-run=client ;;
-    *) command kubectl "$@" ;;
-  esac
-}
 az() { :; }
 helm() { :; }
 set -e -o pipefail
 "#;
 
 /// (world, code, fix, kubectl's stderr) for each fix kubectl refused, each fix on a fresh lab.
-fn refused_fixes(world: &str, fixes: &BTreeSet<(String, String)>) -> Vec<String> {
+fn refused_fixes(world: &str, fixes: &BTreeSet<(String, String)>, sa_missing: bool) -> Vec<String> {
     let mut refused = Vec::new();
     for (code, fix) in fixes {
         let lab = common::spawn_lab(world);
@@ -76,11 +56,12 @@ fn refused_fixes(world: &str, fixes: &BTreeSet<(String, String)>) -> Vec<String>
             .current_dir(dir.path())
             .output()
             .expect("bash runs");
-        if !out.status.success() {
-            refused.push(format!(
-                "{world} {code}: {fix}\n    {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // A pod whose ServiceAccount is missing is recreated only after WI301's fix makes it;
+        // tests/fix_verify.rs runs the two in that order.
+        let after_wi301 = stderr.contains("error looking up service account") && sa_missing;
+        if !out.status.success() && !after_wi301 {
+            refused.push(format!("{world} {code}: {fix}\n    {}", stderr.trim()));
         }
     }
     refused
@@ -95,6 +76,12 @@ fn every_kubectl_step_of_every_fix_applies_to_the_world_it_is_for() {
     for (name, path) in common::worlds() {
         let report = common::analyze(&common::load(&path));
         let mut fixes = BTreeSet::new();
+        let sa_missing = report
+            .pods
+            .iter()
+            .flat_map(|p| &p.links)
+            .flat_map(|l| &l.findings)
+            .any(|f| &*f.code == "WI301");
         for f in report
             .pods
             .iter()
@@ -111,7 +98,7 @@ fn every_kubectl_step_of_every_fix_applies_to_the_world_it_is_for() {
         }
         ran += fixes.len();
         if !fixes.is_empty() {
-            refused.extend(refused_fixes(&name, &fixes));
+            refused.extend(refused_fixes(&name, &fixes, sa_missing));
         }
     }
     eprintln!("ran {ran} fixes; not run: {skipped:?}");

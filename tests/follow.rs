@@ -167,6 +167,43 @@ async fn a_live_source_follows_pods_that_come_and_go() {
     f.quit();
 }
 
+/// A quiet cluster followed for longer than the client's read timeout (twice `--timeout`):
+/// each watch ends at `timeoutSeconds` and the next opens, so no "watch stream failed" notice
+/// appears (issue 23: the demo showed one for good after 20 s), and a change made after that
+/// still arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_cluster_is_followed_past_the_read_timeout() {
+    let mut f = Following::start(
+        common::spawn_lab("seed-004-healthy"),
+        Duration::from_secs(2),
+    );
+    let notices = &mut Vec::new();
+    f.report_where(|r| names(r) == ["wi-kv-test"], notices)
+        .await;
+    // Three read timeouts (3 x 4 s) without a change.
+    let quiet = tokio::time::Instant::now() + Duration::from_secs(12);
+    while let Ok(Some(m)) = tokio::time::timeout_at(quiet, f.msgs.recv()).await {
+        if let Msg::Notice(n) = m {
+            notices.push(n);
+        }
+    }
+    assert!(f.lab.apply(pod("late")));
+    f.report_where(|r| names(r) == ["late", "wi-kv-test"], notices)
+        .await;
+    assert!(notices.is_empty(), "{notices:?}");
+    let rewatches = f
+        .lab
+        .requests()
+        .iter()
+        .filter(|r| r.watch && r.path.ends_with("/pods"))
+        .count();
+    assert!(
+        rewatches >= 3,
+        "each watch ends at timeoutSeconds: {rewatches}"
+    );
+    f.quit();
+}
+
 /// Soak: a generated 2,000-pod cluster churning (300 pods added, 150 of them deleted again, in
 /// bursts) while the TUI follows it; the last report is exactly the cluster's final state, and
 /// the model takes every report without a panic.

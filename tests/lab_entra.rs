@@ -154,9 +154,16 @@ const EDGE_ISSUER: &str = "https://eastus.oic.prod-aks.azure.com/8f3c2a10-5b7e-4
 impl Endpoint {
     fn new() -> Endpoint {
         let world = common::load(&common::root().join("assets/worlds/edge-cases.yaml"));
+        let tenant = widiag::lab::entra::Directory::home_tenant(&world);
+        let (reader, operator) = (
+            widiag::lab::entra::Reader::generate(tenant.clone()),
+            widiag::lab::entra::Reader::generate(tenant),
+        );
         let dir = widiag::lab::entra::Directory::new(
             &world,
             &widiag::lab::behaviour::of(&world).unwrap(),
+            &reader,
+            &operator,
         );
         Endpoint {
             world,
@@ -578,8 +585,8 @@ print(w.status_code)
 
 /// Graph as the Azure CLI resolves an assignee (issue 21): a user-assigned identity has the
 /// service principal Entra creates for it (type ManagedIdentity, its client ID as appId), found
-/// by `servicePrincipalNames/any(...)`, and `directoryObjects/getByIds` returns it; a write is
-/// still refused.
+/// by `servicePrincipalNames/any(...)`, and `directoryObjects/getByIds` returns it; the reader's
+/// write is refused as Graph refuses a principal without the permission (403).
 #[tokio::test]
 #[ignore = "needs python3 with the Azure SDKs: ./scripts/test installs them and runs ignored tests"]
 async fn graph_has_service_principals_for_managed_identities() {
@@ -600,7 +607,7 @@ async fn graph_has_service_principals_for_managed_identities() {
         [
             "1 ManagedIdentity 0c7f3e2a-9d1b-4a6c-8e5f-2b4d6a8c0e19",
             "200 ['#microsoft.graph.servicePrincipal wi-demo-identity']",
-            "405"
+            "403"
         ],
         "{t}"
     );

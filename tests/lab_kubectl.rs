@@ -287,8 +287,9 @@ fn kubectl_writes_are_kept_and_refused_as_kube_apiserver_does() {
     );
 }
 
-/// A running pod's spec cannot change (kube-apiserver's refusal); the pod can be deleted and
-/// created again with client-side apply, as a bare pod's fix says.
+/// A running pod's spec cannot change (kube-apiserver's refusal); a bare pod can be deleted and
+/// created again with client-side apply, as a bare pod's fix says; a StatefulSet's pod deleted
+/// is made again by the controller.
 #[test]
 #[ignore = "needs kubectl: ./scripts/test checks for it and runs ignored tests"]
 fn a_bare_pod_is_deleted_and_created_again_not_patched() {
@@ -298,7 +299,7 @@ fn a_bare_pod_is_deleted_and_created_again_not_patched() {
     // A pod's spec cannot change; it can be deleted and created again (client-side apply).
     let pod = k.run(&[
         "patch",
-        "pod/ledger-0",
+        "pod/billing",
         "-n",
         "apps",
         "--type",
@@ -307,14 +308,14 @@ fn a_bare_pod_is_deleted_and_created_again_not_patched() {
         r#"{"spec":{"nodeSelector":{"a":"b"}}}"#,
     ]);
     assert!(String::from_utf8_lossy(&pod.stderr).contains("pod updates may not change fields"));
-    let manifest = k.ok(&["get", "pod", "ledger-0", "-n", "apps", "-o", "json"]);
-    k.ok(&["delete", "pod", "ledger-0", "-n", "apps"]);
+    let manifest = k.ok(&["get", "pod", "billing", "-n", "apps", "-o", "json"]);
+    k.ok(&["delete", "pod", "billing", "-n", "apps"]);
     assert!(
-        !k.run(&["get", "pod", "ledger-0", "-n", "apps"])
+        !k.run(&["get", "pod", "billing", "-n", "apps"])
             .status
             .success()
     );
-    let file = k.dir.path().join("ledger-0.json");
+    let file = k.dir.path().join("billing.json");
     let mut object: serde_json::Value = serde_json::from_str(&manifest).unwrap();
     object["metadata"]
         .as_object_mut()
@@ -327,19 +328,35 @@ fn a_bare_pod_is_deleted_and_created_again_not_patched() {
         get(&[
             "get",
             "pod",
-            "ledger-0",
+            "billing",
             "-n",
             "apps",
             "-o",
             "jsonpath={.metadata.name}"
         ]),
-        "ledger-0"
+        "billing"
     );
     let methods: Vec<String> = lab.requests().iter().map(|r| r.method.clone()).collect();
     assert!(
         methods.iter().any(|m| m == "DELETE") && methods.iter().any(|m| m == "POST"),
         "{methods:?}"
     );
+    // A pod under a StatefulSet is made again by its controller, with the same name.
+    let uid = |k: &Kubectl| {
+        k.ok(&[
+            "get",
+            "pod",
+            "ledger-0",
+            "-n",
+            "apps",
+            "-o",
+            "jsonpath={.metadata.uid}",
+        ])
+    };
+    let before = uid(&k);
+    k.ok(&["delete", "pod", "ledger-0", "-n", "apps"]);
+    let after = uid(&k);
+    assert!(!after.is_empty() && after != before, "{before} -> {after}");
 }
 
 /// `kubectl exec` (WebSocket, v5.channel.k8s.io) reads the pod's projected token file: a fresh
@@ -700,5 +717,83 @@ fn kubectl_explain_reads_the_openapi_schema() {
     assert!(
         pod.contains("#/definitions/io.k8s.api.core.v1.PodSpec"),
         "{pod}"
+    );
+}
+
+/// `kubectl apply --server-side` creates and then merges (issue 22: fixes may be applied
+/// either way); a Deployment's new template rolls out a pod that the lab's webhook mutated,
+/// with the ServiceAccount's client ID and the release's token path.
+#[test]
+#[ignore = "needs kubectl: ./scripts/test checks for it and runs ignored tests"]
+fn server_side_apply_and_a_rollout_reach_the_webhook() {
+    let lab = lab("seed-004-healthy");
+    let k = Kubectl::new(&lab);
+    let file = k.dir.path().join("cm.json");
+    let cm = |data: &str| {
+        format!(
+            r#"{{"apiVersion":"v1","kind":"ConfigMap","metadata":{{"name":"ssa","namespace":"default"}},"data":{data}}}"#
+        )
+    };
+    std::fs::write(&file, cm(r#"{"a":"1"}"#)).unwrap();
+    k.ok(&["apply", "--server-side", "-f", file.to_str().unwrap()]);
+    std::fs::write(&file, cm(r#"{"a":"2","b":"3"}"#)).unwrap();
+    k.ok(&["apply", "--server-side", "-f", file.to_str().unwrap()]);
+    assert_eq!(
+        k.ok(&["get", "cm", "ssa", "-o", "jsonpath={.data}"]).trim(),
+        r#"{"a":"2","b":"3"}"#
+    );
+    // A labelled pod created now is mutated by the lab's webhook (v1.5.1 in this world).
+    let pod = k.dir.path().join("pod.json");
+    std::fs::write(
+        &pod,
+        r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"fresh","namespace":"default","labels":{"azure.workload.identity/use":"true"}},"spec":{"serviceAccountName":"wi-demo-sa","containers":[{"name":"app","image":"busybox"}]}}"#,
+    )
+    .unwrap();
+    k.ok(&["apply", "--server-side", "-f", pod.to_str().unwrap()]);
+    let env = k.ok(&[
+        "get",
+        "pod",
+        "fresh",
+        "-o",
+        "jsonpath={.spec.containers[0].env[*].name}",
+    ]);
+    assert_eq!(
+        env.trim(),
+        "AZURE_CLIENT_ID AZURE_TENANT_ID AZURE_FEDERATED_TOKEN_FILE AZURE_AUTHORITY_HOST"
+    );
+    let file_var = k.ok(&[
+        "get",
+        "pod",
+        "fresh",
+        "-o",
+        "jsonpath={.spec.containers[0].env[2].value}",
+    ]);
+    assert_eq!(
+        file_var.trim(),
+        "/var/run/secrets/azure/tokens/azure-identity-token"
+    );
+    // An unlabelled pod is not the webhook's (its objectSelector).
+    std::fs::write(
+        &pod,
+        std::fs::read_to_string(&pod)
+            .unwrap()
+            .replace("fresh", "plain")
+            .replace(
+                r#""labels":{"azure.workload.identity/use":"true"}"#,
+                r#""labels":{}"#,
+            ),
+    )
+    .unwrap();
+    k.ok(&["apply", "-f", pod.to_str().unwrap()]);
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "pod",
+            "plain",
+            "-o",
+            "jsonpath={.spec.containers[0].env}"
+        ])
+        .trim(),
+        ""
     );
 }

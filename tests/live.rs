@@ -1063,7 +1063,7 @@ fn a_jwks_missing_the_signing_key_fails_the_signature_check() {
         .unwrap();
     assert_eq!(
         issuer["fix"],
-        "kubectl get pod wi-kv-test -n default -o yaml | kubectl replace --force -f -"
+        "kubectl get pod wi-kv-test -n default -o json | kubectl replace --force -f -"
     );
 }
 

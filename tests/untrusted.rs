@@ -267,7 +267,7 @@ fn every_fix_runs_exactly_the_argv_it_shows() {
                 "azure.workload.identity/skip-containers=sidecar;it's $(touch PWNED)",
                 "--overwrite",
                 "-o",
-                "yaml",
+                "json",
             ]),
         "{argvs:#?}"
     );

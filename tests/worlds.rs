@@ -1134,6 +1134,9 @@ fn no_fix_leaves_a_placeholder_its_raise_site_should_fill() {
         // object still holds what the webhook injected from the old values.
         "<manifest file of the pod>",
         "<manifest file of the job>",
+        // WI912: the pod leaves the identity binding.
+        "<manifest file of the pod, without azure.workload.identity/use-identity-binding>",
+        "<manifest file of the job, without azure.workload.identity/use-identity-binding>",
     ];
     // Where nothing names the identity yet (the ServiceAccount is missing or unannotated), its
     // client ID is the user's to supply.

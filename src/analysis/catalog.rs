@@ -22,6 +22,11 @@ pub struct Entry {
     pub fix: Fix,
     #[serde(rename = "ref")]
     pub reference: String,
+    /// Whether tests/fix_verify.rs makes this fix on the lab and sees the link pass:
+    /// `end to end`, or why not; absent when no embedded world raises it as a failing finding.
+    /// That test keeps this field true.
+    #[serde(default)]
+    pub verified: Option<String>,
 }
 
 /// One template, or variants chosen by the situation (`workload` / `pod`, `identity` / `application`).

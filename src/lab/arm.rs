@@ -19,7 +19,7 @@ const ARM_HOST: &str = "https://management.azure.com";
 const ARM_CLASSIC_AUDIENCE: &str = "https://management.core.windows.net";
 const GRAPH_HOST: &str = "https://graph.microsoft.com";
 
-fn json_response(status: StatusCode, body: Value) -> Response {
+pub(super) fn json_response(status: StatusCode, body: Value) -> Response {
     (
         status,
         [
@@ -106,7 +106,7 @@ fn bearer(entra_key: &SigningKey, headers: &HeaderMap, audience: &str) -> Result
     })
 }
 
-fn query_param(query: &str, key: &str) -> Option<String> {
+pub(super) fn query_param(query: &str, key: &str) -> Option<String> {
     form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.into_owned())
@@ -153,6 +153,15 @@ pub struct Read<'a> {
     pub body: &'a [u8],
     /// The object id of the lab's reader principal (Reader over every scope).
     pub reader: &'a str,
+    /// The object id of the lab's operator principal (Owner over every scope, for fix tests).
+    pub operator: &'a str,
+}
+
+impl Read<'_> {
+    /// Whether `oid` is one of the lab's own principals, which may read everything.
+    pub(super) fn is_lab_principal(&self, oid: &str) -> bool {
+        oid.eq_ignore_ascii_case(self.reader) || oid.eq_ignore_ascii_case(self.operator)
+    }
 }
 
 pub fn handle_arm(read: Read<'_>) -> Response {
@@ -165,7 +174,7 @@ pub fn handle_arm(read: Read<'_>) -> Response {
     };
     let caller = Caller {
         world,
-        reader: oid.eq_ignore_ascii_case(read.reader),
+        reader: read.is_lab_principal(&oid),
         oid,
     };
     let segs: Vec<String> = path
@@ -326,10 +335,23 @@ fn child_list(caller: &Caller<'_>, path: &str, segs: &[&str]) -> Result<Vec<Valu
 /// Why ARM would not serve this read at all: the bearer, `LabBehaviour.azureDenied`, a write,
 /// or a missing api-version. ARM checks them in this order.
 fn arm_refusal(read: Read<'_>) -> Result<String, Box<Response>> {
+    let oid = arm_caller(read)?;
+    if read.method != Method::GET {
+        return Err(Box::new(arm_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("The lab's ARM serves no {} here.", read.method),
+        )));
+    }
+    Ok(oid)
+}
+
+/// The caller's object id, or why ARM refuses the request before looking at what it asks:
+/// the bearer, `LabBehaviour.azureDenied`, a missing api-version.
+pub(super) fn arm_caller(read: Read<'_>) -> Result<String, Box<Response>> {
     let Read {
         denied,
         entra_key,
-        method,
         path,
         query,
         headers,
@@ -352,13 +374,6 @@ fn arm_refusal(read: Read<'_>) -> Result<String, Box<Response>> {
     };
     if let Some(refusal) = denied_arm(denied, path) {
         return Err(Box::new(refusal));
-    }
-    if method != Method::GET {
-        return Err(Box::new(arm_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "MethodNotAllowed",
-            format!("The lab's ARM is read-only; {method} is not served."),
-        )));
     }
     if query_param(query, "api-version").is_none() {
         return Err(Box::new(arm_error(
@@ -431,7 +446,7 @@ fn identity_credentials(az: &AzureObjects, identity_id: &str) -> Option<Vec<Valu
     })
 }
 
-fn not_found(path: &str) -> Response {
+pub(super) fn not_found(path: &str) -> Response {
     arm_error(
         StatusCode::NOT_FOUND,
         "ResourceNotFound",
@@ -519,7 +534,7 @@ fn identity(i: &ManagedIdentity) -> Value {
            "properties": {"tenantId": i.tenant_id, "principalId": i.principal_id, "clientId": i.client_id}})
 }
 
-fn arm_fic(f: &FederatedCredential) -> Value {
+pub(super) fn arm_fic(f: &FederatedCredential) -> Value {
     let mut props = json!({"issuer": f.issuer, "audiences": f.audiences});
     if let Some(s) = &f.subject {
         props["subject"] = json!(s);
@@ -559,16 +574,19 @@ fn acls(n: &NetworkAcls) -> Value {
            "virtualNetworkRules": n.virtual_network_rules.iter().map(|r| json!({"id": r})).collect::<Vec<_>>()})
 }
 
-fn vault(v: &KeyVault) -> Value {
+pub(super) fn vault(v: &KeyVault) -> Value {
     let policies: Vec<Value> = v
         .access_policies
         .iter()
         .map(|p| {
-            json!({"tenantId": p.tenant_id, "objectId": p.object_id, "applicationId": p.application_id,
+            // ARM always carries the policy's tenant; the Azure CLI compares it.
+            json!({"tenantId": p.tenant_id.as_ref().or(v.tenant_id.as_ref()), "objectId": p.object_id, "applicationId": p.application_id,
                    "permissions": {"secrets": p.secrets, "keys": p.keys, "certificates": p.certificates}})
         })
         .collect();
-    let mut props = json!({"tenantId": v.tenant_id, "vaultUri": v.vault_uri,
+    // `sku` is required in VaultProperties (KeyVault 2023-07-01): clients that PUT the vault back
+    // (`az keyvault set-policy`) validate it.
+    let mut props = json!({"tenantId": v.tenant_id, "vaultUri": v.vault_uri, "sku": {"family": "A", "name": "standard"},
                            "enableRbacAuthorization": v.rbac_authorization, "accessPolicies": policies,
                            "publicNetworkAccess": v.public_network_access,
                            "privateEndpointConnections": endpoint_connections(&v.id, &v.private_endpoints)});
@@ -801,7 +819,7 @@ fn role_definition(d: &RoleDefinition) -> Value {
 /// One role assignment as a list under subscription `sub` shows it: ARM qualifies the role
 /// definition id with the subscription listed (so clients can match it against the role
 /// definitions of that scope), whatever scope the assignment is at.
-fn role_assignment(r: &RoleAssignment, sub: &str) -> Value {
+pub(super) fn role_assignment(r: &RoleAssignment, sub: &str) -> Value {
     let role = match (sub, r.role_definition_id.starts_with('/')) {
         ("", true) => r.role_definition_id.clone(),
         ("", false) => format!(
@@ -819,7 +837,7 @@ fn role_assignment(r: &RoleAssignment, sub: &str) -> Value {
                           "condition": r.condition, "conditionVersion": r.condition_version}})
 }
 
-fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
+pub(super) fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
     json_response(
         status,
         json!({"error": {"code": code, "message": message,
@@ -862,6 +880,7 @@ pub fn handle_graph(read: Read<'_>) -> Response {
                 .collect(),
         ),
         ["v1.0", "directoryObjects", "getByIds"] => ("directoryObjects", by_ids(az, read.body)),
+        ["v1.0", "servicePrincipals", object_id] => return service_principal(az, object_id),
         ["v1.0", "applications", object_id, "federatedIdentityCredentials"] => {
             let Some(app) = az.applications.iter().find(|a| a.id.eq_ignore_ascii_case(object_id)) else {
                 return graph_error(
@@ -898,6 +917,30 @@ pub fn handle_graph(read: Read<'_>) -> Response {
     let mut body = page(items, query, &base, "@odata.nextLink");
     body["@odata.context"] = json!(format!("{GRAPH_HOST}/v1.0/$metadata#{context}"));
     json_response(StatusCode::OK, body)
+}
+
+/// `GET /v1.0/servicePrincipals/{id}`: one, by object id.
+fn service_principal(az: &AzureObjects, object_id: &str) -> Response {
+    let one = service_principals(az).into_iter().find(|s| {
+        s["id"]
+            .as_str()
+            .is_some_and(|i| i.eq_ignore_ascii_case(object_id))
+    });
+    match one {
+        Some(mut sp) => {
+            sp["@odata.context"] = json!(format!(
+                "{GRAPH_HOST}/v1.0/$metadata#servicePrincipals/$entity"
+            ));
+            json_response(StatusCode::OK, sp)
+        }
+        None => graph_error(
+            StatusCode::NOT_FOUND,
+            "Request_ResourceNotFound",
+            &format!(
+                "Resource '{object_id}' does not exist or one of its queried reference-property objects are not present."
+            ),
+        ),
+    }
 }
 
 /// Every service principal Graph would list: the world's, and one per user-assigned identity,
@@ -998,10 +1041,11 @@ fn graph_refusal(read: Read<'_>) -> Option<Response> {
         }
     };
     // Reading the directory takes an application permission (Application.Read.All,
-    // GroupMember.Read.All, ...) that only the lab's reader is granted; a workload identity has none.
+    // GroupMember.Read.All, ...) that only the lab's own principals are granted; a workload
+    // identity has none.
     let reader = claims["oid"]
         .as_str()
-        .is_some_and(|o| o.eq_ignore_ascii_case(read.reader));
+        .is_some_and(|o| read.is_lab_principal(o));
     if !reader || denied.iter().any(|d| d.eq_ignore_ascii_case("graph")) {
         return Some(graph_error(
             StatusCode::FORBIDDEN,

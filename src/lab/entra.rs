@@ -22,6 +22,8 @@ pub struct Directory {
     tenants: Vec<String>,
     /// The principal widiag (or `az`) reads ARM and Graph as, with a client secret.
     pub reader: Reader,
+    /// The principal fix tests make Azure writes as, with a client secret.
+    pub operator: Reader,
     /// client ID (lower case) -> (object/principal id, FICs as (issuer, subject, audiences)).
     clients: HashMap<String, Client>,
 }
@@ -46,7 +48,7 @@ pub struct Reader {
 }
 
 impl Reader {
-    fn generate(tenant_id: String) -> Reader {
+    pub fn generate(tenant_id: String) -> Reader {
         Reader {
             tenant_id,
             client_id: uuid_v4(),
@@ -62,7 +64,15 @@ impl Directory {
         self.tenants.contains(&tenant.to_ascii_lowercase())
     }
 
-    pub fn new(world: &World, behaviour: &crate::lab::behaviour::LabBehaviour) -> Directory {
+    /// The tenant the lab's own principals live in: the world's first, else a new one.
+    pub fn home_tenant(world: &World) -> String {
+        Self::tenants(world)
+            .first()
+            .cloned()
+            .unwrap_or_else(uuid_v4)
+    }
+
+    fn tenants(world: &World) -> Vec<String> {
         let mut tenants: Vec<String> = world.info.tenant_id.iter().cloned().collect();
         tenants.extend(
             world
@@ -81,6 +91,16 @@ impl Directory {
         tenants.iter_mut().for_each(|t| *t = t.to_ascii_lowercase());
         tenants.sort();
         tenants.dedup();
+        tenants
+    }
+
+    pub fn new(
+        world: &World,
+        behaviour: &crate::lab::behaviour::LabBehaviour,
+        reader: &Reader,
+        operator: &Reader,
+    ) -> Directory {
+        let mut tenants = Self::tenants(world);
         let fics_of = |owner: &dyn Fn(&CredentialOwner) -> bool| {
             world
                 .azure
@@ -133,14 +153,14 @@ impl Directory {
                 },
             );
         }
-        let reader_tenant = tenants.first().cloned().unwrap_or_else(uuid_v4);
-        if tenants.is_empty() {
-            tenants.push(reader_tenant.clone());
+        if !tenants.contains(&reader.tenant_id) {
+            tenants.push(reader.tenant_id.clone());
         }
         Directory {
             tenants,
             clients,
-            reader: Reader::generate(reader_tenant),
+            reader: reader.clone(),
+            operator: operator.clone(),
         }
     }
 }
@@ -518,7 +538,7 @@ impl Rejection {
     }
 }
 
-/// A client secret is only ever right for the lab's reader.
+/// A client secret is only ever right for the lab's reader and operator.
 fn secret_grant(
     dir: &Directory,
     entra_key: &SigningKey,
@@ -527,7 +547,11 @@ fn secret_grant(
     secret: &str,
     scope: &str,
 ) -> Response {
-    let r = &dir.reader;
+    let r = if client_id == dir.operator.client_id {
+        &dir.operator
+    } else {
+        &dir.reader
+    };
     if client_id != r.client_id {
         if !dir.clients.contains_key(client_id) {
             return aadsts(

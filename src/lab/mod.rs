@@ -9,6 +9,7 @@
 
 pub mod arm;
 mod arm_reads;
+mod azure_writes;
 pub mod bearer;
 pub mod behaviour;
 pub mod blob;
@@ -106,6 +107,8 @@ pub struct LabHandle {
     connects: Connects,
     /// The principal that may read the lab's ARM and Graph with a client secret.
     pub reader: entra::Reader,
+    /// The principal that may also write them (`operator.env`), for tests that make fixes.
+    pub operator: entra::Reader,
     /// Set to true to stop: ends held watches, then the server.
     stop: tokio::sync::watch::Sender<bool>,
     /// For changing the cluster while the lab runs (pods coming and going).
@@ -128,6 +131,7 @@ impl LabHandle {
         let handle_state = state.clone();
         let log = state.log.clone();
         let reader = state.reader().clone();
+        let operator = state.operator().clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -190,6 +194,7 @@ impl LabHandle {
             log,
             connects,
             reader,
+            operator,
             stop: stop_tx,
             state: handle_state,
             thread: Some(thread),
@@ -261,9 +266,10 @@ impl LabHandle {
         })
     }
 
-    /// Writes `ca.pem`, `lab.env` (HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE, REQUESTS_CA_BUNDLE) and
-    /// `reader.env` (a client secret that may read ARM and Graph) into `dir`, so any program can
-    /// reach the lab by the real host names.
+    /// Writes `ca.pem`, `lab.env` (HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE, REQUESTS_CA_BUNDLE),
+    /// `reader.env` (a client secret that may read ARM and Graph) and `operator.env` (one that
+    /// may also write them, to make `az` fixes) into `dir`, so any program can reach the lab by
+    /// the real host names.
     pub fn write_client_files(&self, dir: &Path) -> Result<std::path::PathBuf, LabError> {
         let write = |name: &str, text: &str| {
             let path = dir.join(name);
@@ -280,14 +286,18 @@ impl LabHandle {
             proxy = self.proxy_addr,
             ca = ca.display()
         );
-        let r = &self.reader;
-        write(
-            "reader.env",
-            &format!(
-                "AZURE_TENANT_ID={}\nAZURE_CLIENT_ID={}\nAZURE_CLIENT_SECRET={}\n",
-                r.tenant_id, r.client_id, r.secret
-            ),
-        )?;
+        for (file, r) in [
+            ("reader.env", &self.reader),
+            ("operator.env", &self.operator),
+        ] {
+            write(
+                file,
+                &format!(
+                    "AZURE_TENANT_ID={}\nAZURE_CLIENT_ID={}\nAZURE_CLIENT_SECRET={}\n",
+                    r.tenant_id, r.client_id, r.secret
+                ),
+            )?;
+        }
         write("lab.env", &env)
     }
 

@@ -55,11 +55,16 @@ struct Inner {
     cut: tokio::sync::watch::Sender<u64>,
     key: SigningKey,
     issuer: String,
-    directory: crate::lab::entra::Directory,
+    /// Entra's view of the world's Azure side, rebuilt when a write changes it.
+    directory: std::sync::RwLock<Arc<crate::lab::entra::Directory>>,
+    /// The principals the lab makes per run: one that reads everything, one that may write.
+    reader: crate::lab::entra::Reader,
+    operator: crate::lab::entra::Reader,
     entra_key: SigningKey,
     /// What the vaults and storage accounts hold; blobs written during the lab's life.
     data: crate::lab::data::DataPlane,
-    world: World,
+    /// The world as served now: Azure writes (tests making `az` fixes) replace it.
+    world: std::sync::RwLock<Arc<World>>,
     /// The world's `LabBehaviour` documents, read once.
     behaviour: crate::lab::behaviour::LabBehaviour,
     /// Requests answered so far, for each `LabBehaviour` throttle's `failFirst`.
@@ -82,6 +87,10 @@ pub fn issuer_of(world: &World) -> String {
 impl State {
     pub fn new(world: World, stop: tokio::sync::watch::Receiver<bool>) -> Result<State, LabError> {
         let behaviour = crate::lab::behaviour::of(&world)?;
+        let tenant = crate::lab::entra::Directory::home_tenant(&world);
+        let reader = crate::lab::entra::Reader::generate(tenant.clone());
+        let operator = crate::lab::entra::Reader::generate(tenant);
+        let directory = crate::lab::entra::Directory::new(&world, &behaviour, &reader, &operator);
         Ok(State {
             inner: Arc::new(Inner {
                 objects: std::sync::RwLock::new(
@@ -98,11 +107,13 @@ impl State {
                 cut: tokio::sync::watch::channel(0).0,
                 key: SigningKey::generate()?,
                 issuer: issuer_of(&world),
-                directory: crate::lab::entra::Directory::new(&world, &behaviour),
+                directory: std::sync::RwLock::new(Arc::new(directory)),
+                reader,
+                operator,
                 entra_key: SigningKey::generate()?,
                 data: crate::lab::data::DataPlane::new(&world, &behaviour),
                 behaviour,
-                world,
+                world: std::sync::RwLock::new(Arc::new(world)),
                 token_requests: std::sync::atomic::AtomicU32::new(0),
                 azure_reads: std::sync::atomic::AtomicU32::new(0),
                 kube_reads: std::sync::atomic::AtomicU32::new(0),
@@ -223,7 +234,48 @@ impl State {
     }
 
     pub fn reader(&self) -> &crate::lab::entra::Reader {
-        &self.inner.directory.reader
+        &self.inner.reader
+    }
+
+    pub fn operator(&self) -> &crate::lab::entra::Reader {
+        &self.inner.operator
+    }
+
+    /// The world as it is now.
+    pub(crate) fn world(&self) -> Arc<World> {
+        self.inner
+            .world
+            .read()
+            .map(|w| Arc::clone(&w))
+            .unwrap_or_else(|e| Arc::clone(&e.into_inner()))
+    }
+
+    fn directory(&self) -> Arc<crate::lab::entra::Directory> {
+        self.inner
+            .directory
+            .read()
+            .map(|d| Arc::clone(&d))
+            .unwrap_or_else(|e| Arc::clone(&e.into_inner()))
+    }
+
+    /// Applies an Azure write to the world and rebuilds Entra's view of it, so the next token
+    /// exchange and data-plane call see the change, as Azure does once a write has propagated.
+    pub(crate) fn change_world(&self, change: impl FnOnce(&mut World)) {
+        let Ok(mut world) = self.inner.world.write() else {
+            return;
+        };
+        let mut next = World::clone(&world);
+        change(&mut next);
+        let directory = crate::lab::entra::Directory::new(
+            &next,
+            &self.inner.behaviour,
+            &self.inner.reader,
+            &self.inner.operator,
+        );
+        if let Ok(mut d) = self.inner.directory.write() {
+            *d = Arc::new(directory);
+        }
+        *world = Arc::new(next);
     }
 
     pub(super) fn stop(&self) -> tokio::sync::watch::Receiver<bool> {
@@ -314,7 +366,7 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
     } else if host.ends_with(".vault.azure.net") {
         let i = &state.inner;
         crate::lab::keyvault::handle(
-            &i.world,
+            &state.world(),
             &i.data,
             &i.entra_key,
             &host,
@@ -324,7 +376,7 @@ async fn handle(AxState(state): AxState<State>, req: Request) -> Response {
         )
     } else if host.ends_with(".blob.core.windows.net") {
         crate::lab::blob::handle(
-            &state.inner.world,
+            &state.world(),
             &state.inner.data,
             &state.inner.entra_key,
             crate::lab::blob::Request {
@@ -354,8 +406,9 @@ fn azure_request(
     if let Some(t) = refusing(i.behaviour.azure_reads.as_ref(), &i.azure_reads) {
         return crate::lab::arm::throttled(host, t);
     }
-    azure(crate::lab::arm::Read {
-        world: &i.world,
+    let world = state.world();
+    let read = crate::lab::arm::Read {
+        world: &world,
         denied: &i.behaviour.azure_denied,
         entra_key: &i.entra_key,
         method: &parts.method,
@@ -363,8 +416,13 @@ fn azure_request(
         query,
         headers: &parts.headers,
         body,
-        reader: &i.directory.reader.principal_id,
-    })
+        reader: &i.reader.principal_id,
+        operator: &i.operator.principal_id,
+    };
+    if crate::lab::azure_writes::is_write(host, &parts.method, path) {
+        return crate::lab::azure_writes::handle(state, host, read);
+    }
+    azure(read)
 }
 
 /// The API server and the cluster's issuer, after the delays and throttling the world asks
@@ -494,8 +552,9 @@ fn entra_request(
     body: &Bytes,
 ) -> Response {
     let i = &state.inner;
+    let directory = state.directory();
     if let Some(r) =
-        crate::lab::entra_discovery::handle(&i.directory, &i.entra_key, method, path, query)
+        crate::lab::entra_discovery::handle(&directory, &i.entra_key, method, path, query)
     {
         return r;
     }
@@ -525,7 +584,7 @@ fn entra_request(
                 key: &i.key,
                 behaviour: i.behaviour.issuer.as_ref(),
             };
-            crate::lab::entra::token(&i.directory, &issuer, &i.entra_key, tenant, body)
+            crate::lab::entra::token(&directory, &issuer, &i.entra_key, tenant, body)
         }
         _ => kube_api::status(
             StatusCode::NOT_FOUND,

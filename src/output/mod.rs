@@ -93,6 +93,15 @@ pub fn catalog_markdown(catalog: &Catalog) -> String {
             "\n### {} {}\n\n{}, ref {}. {}\n\n",
             e.code, e.title, severity, e.reference, e.explain
         );
+        let _ = writeln!(
+            out,
+            "Fix verified end to end (tests/fix_verify.rs): {}.\n",
+            match e.verified.as_deref() {
+                Some("end to end") => "yes",
+                Some(why) => why,
+                None => "not exercised (no embedded world raises it as a failing finding)",
+            }
+        );
         match &e.fix {
             Fix::One(t) => {
                 let _ = writeln!(out, "```sh\n{t}\n```");

@@ -26,6 +26,17 @@ enum Change {
     ServiceAccount(Box<watcher::Event<ServiceAccount>>),
 }
 
+/// Each watch asks the API server to end it after `--timeout` (`timeoutSeconds`), and the
+/// watcher opens the next from where it was: the client's read timeout (twice `--timeout`, see
+/// `collect::kube::connect`) then never fires on a quiet watch, which a watch with kube's default
+/// of 290 s did after 20 s in `widiag demo` (issue 23).
+fn watch_config(timeout: Duration) -> watcher::Config {
+    let seconds = u32::try_from(timeout.as_secs())
+        .unwrap_or(290)
+        .clamp(1, 290);
+    watcher::Config::default().timeout(seconds)
+}
+
 pub async fn follow(
     opts: Arc<LiveOptions>,
     config: Arc<crate::analysis::Config>,
@@ -40,12 +51,12 @@ pub async fn follow(
         }
     };
     let client = cluster.client;
-    let pods = watcher(Api::<Pod>::all(client.clone()), watcher::Config::default())
+    let pods = watcher(Api::<Pod>::all(client.clone()), watch_config(opts.timeout))
         .default_backoff()
         .map(|e| e.map(|e| Change::Pod(Box::new(e))));
     let sas = watcher(
         Api::<ServiceAccount>::all(client),
-        watcher::Config::default(),
+        watch_config(opts.timeout),
     )
     .default_backoff()
     .map(|e| e.map(|e| Change::ServiceAccount(Box::new(e))));

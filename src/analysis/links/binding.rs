@@ -33,14 +33,7 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
         return;
     };
     if cluster.api_server_vnet_integration {
-        b.raise(
-            Code::WI912,
-            format!(
-                "cluster {} uses API server VNet integration, which identity bindings do not support yet",
-                cluster.name
-            ),
-        )
-        .evidence(Evidence::fact("apiServerAccessProfile.enableVnetIntegration", "true"));
+        vnet_integration(cx, b, cluster, &resolved);
     }
     let Resolved::Identity(mi) = resolved else {
         b.raise(
@@ -91,6 +84,54 @@ fn binding_of<'w>(
 
 /// The identity's AKS-managed credential, with the binding's issuer. AKS creates it with the
 /// first binding and never removes it; someone deleting it breaks every binding of the identity.
+/// WI912: the pod must leave the binding (its annotation, on the pod template or the recreated
+/// pod) and federate as ordinary workload identity, with a credential for its ServiceAccount
+/// made first unless the identity already has one (Entra takes no second credential with the
+/// same issuer and subject).
+fn vnet_integration(
+    cx: &PodCx<'_, '_>,
+    b: &mut LinkBuilder<'_>,
+    cluster: &ManagedCluster,
+    resolved: &Resolved<'_>,
+) {
+    let subject = format!(
+        "system:serviceaccount:{}:{}",
+        cx.subject.at.namespace, cx.subject.sa_name
+    );
+    let federated = cluster.issuer_url.as_deref().is_some_and(|issuer| {
+        resolved
+            .fics(cx.ix)
+            .iter()
+            .any(|f| f.issuer == issuer && f.subject.as_deref() == Some(subject.as_str()))
+    });
+    let r = b.raise(
+        Code::WI912,
+        format!(
+            "cluster {} uses API server VNet integration, which identity bindings do not support yet",
+            cluster.name
+        ),
+    );
+    r.evidence(Evidence::fact(
+        "apiServerAccessProfile.enableVnetIntegration",
+        "true",
+    ));
+    super::pod::remove_annotation(cx.subject, r, USE_BINDING);
+    let variant = match (federated, cx.subject.workload.template_variant()) {
+        (true, "cronjob") => "cronjob",
+        (true, "job") => "job",
+        (true, "pod") => "pod",
+        (true, _) => "workload",
+        (false, "cronjob") => "federate-cronjob",
+        (false, "job") => "federate-job",
+        (false, "pod") => "federate-pod",
+        (false, _) => "federate-workload",
+    };
+    r.variant(variant);
+}
+
+/// The pod annotation that sends its token to the identity binding proxy.
+const USE_BINDING: &str = "azure.workload.identity/use-identity-binding";
+
 fn credential(
     cx: &PodCx<'_, '_>,
     b: &mut LinkBuilder<'_>,

@@ -18,7 +18,9 @@ pub fn check(cx: &PodCx<'_, '_>, b: &mut LinkBuilder<'_>) {
             .flatten()
             .any(|e| e.name == "AZURE_FEDERATED_TOKEN_FILE")
     }) || (s.template_only && mutates(&cx.install.profile, &s.request()));
-    if !t.observed && !has_token_file {
+    // A token minted live for the ServiceAccount is not one the pod holds: without the file the
+    // pod has nothing to present, however good the minted token's claims.
+    if !has_token_file {
         b.raise(
             Code::WI604,
             format!("pod {} presents no projected token", s.at.name),

@@ -3,10 +3,13 @@
 //! the issuer's `/.well-known/openid-configuration` and `/openid/v1/jwks`, all from a world.
 //! See shared/reference/wire-protocols.md §1–2 for what real clients send.
 
+mod admission;
+mod controllers;
 mod discovery;
 pub(crate) mod exec;
 mod openapi;
 mod openapi_pb;
+mod proto_json;
 mod protobuf;
 mod resources;
 mod review;
@@ -17,6 +20,7 @@ pub(super) use status::{status, throttled};
 mod table;
 mod token;
 mod watch;
+mod wi_mutation;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode};

@@ -2,6 +2,8 @@
 //! around a TokenRequest (audiences, expirationSeconds, boundObjectRef) or a self-subject review
 //! (its spec's resource attributes, or namespace). Read by hand; only these fields.
 
+use super::proto_json::{Wire, wire};
+
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct TokenSpec {
     pub audiences: Vec<String>,
@@ -11,47 +13,6 @@ pub struct TokenSpec {
     pub bound_uid: Option<String>,
 }
 
-/// Fields of one message: (field number, varint value or bytes).
-fn fields(mut b: &[u8]) -> Option<Vec<(u64, Field<'_>)>> {
-    let mut out = Vec::new();
-    while !b.is_empty() {
-        let (key, rest) = varint(b)?;
-        b = rest;
-        match key & 7 {
-            0 => {
-                let (v, rest) = varint(b)?;
-                out.push((key >> 3, Field::Varint(v)));
-                b = rest;
-            }
-            2 => {
-                let (len, rest) = varint(b)?;
-                let len = usize::try_from(len).ok()?;
-                let (bytes, rest) = (rest.get(..len)?, rest.get(len..)?);
-                out.push((key >> 3, Field::Bytes(bytes)));
-                b = rest;
-            }
-            _ => return None,
-        }
-    }
-    Some(out)
-}
-
-enum Field<'a> {
-    Varint(u64),
-    Bytes(&'a [u8]),
-}
-
-fn varint(b: &[u8]) -> Option<(u64, &[u8])> {
-    let mut v = 0u64;
-    for (i, byte) in b.iter().enumerate().take(10) {
-        v |= u64::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            return Some((v, &b[i + 1..]));
-        }
-    }
-    None
-}
-
 fn text(b: &[u8]) -> Option<String> {
     String::from_utf8(b.to_vec()).ok()
 }
@@ -59,18 +20,16 @@ fn text(b: &[u8]) -> Option<String> {
 /// The message inside the `k8s\0` envelope (`runtime.Unknown.raw`).
 fn enveloped(body: &[u8]) -> Option<&[u8]> {
     let envelope = body.strip_prefix(b"k8s\0")?;
-    fields(envelope)?
-        .into_iter()
-        .find_map(|(n, f)| match (n, f) {
-            (2, Field::Bytes(b)) => Some(b),
-            _ => None,
-        })
+    wire(envelope)?.into_iter().find_map(|(n, f)| match (n, f) {
+        (2, Wire::Bytes(b)) => Some(b),
+        _ => None,
+    })
 }
 
 /// The bytes of field `n` of a message.
 fn field(message: &[u8], n: u64) -> Option<&[u8]> {
-    fields(message)?.into_iter().find_map(|(m, f)| match f {
-        Field::Bytes(b) if m == n => Some(b),
+    wire(message)?.into_iter().find_map(|(m, f)| match f {
+        Wire::Bytes(b) if m == n => Some(b),
         _ => None,
     })
 }
@@ -89,8 +48,8 @@ pub fn access_review(body: &[u8]) -> Option<serde_json::Value> {
         "subresource",
         "name",
     ];
-    for (n, f) in fields(attrs)? {
-        if let (Field::Bytes(b), Some(name)) =
+    for (n, f) in wire(attrs)? {
+        if let (Wire::Bytes(b), Some(name)) =
             (f, names.get(usize::try_from(n).ok()?.checked_sub(1)?))
         {
             out.insert((*name).into(), serde_json::Value::String(text(b)?));
@@ -115,24 +74,24 @@ pub fn rules_review(body: &[u8]) -> Option<serde_json::Value> {
 /// Parses a protobuf TokenRequest body; `None` when it is not one.
 pub fn token_request(body: &[u8]) -> Option<TokenSpec> {
     let envelope = body.strip_prefix(b"k8s\0")?;
-    let raw = fields(envelope)?
+    let raw = wire(envelope)?
         .into_iter()
         .find_map(|(n, f)| match (n, f) {
-            (2, Field::Bytes(b)) => Some(b),
+            (2, Wire::Bytes(b)) => Some(b),
             _ => None,
         })?;
-    let spec = fields(raw)?.into_iter().find_map(|(n, f)| match (n, f) {
-        (2, Field::Bytes(b)) => Some(b),
+    let spec = wire(raw)?.into_iter().find_map(|(n, f)| match (n, f) {
+        (2, Wire::Bytes(b)) => Some(b),
         _ => None,
     });
     let mut out = TokenSpec::default();
-    for (n, f) in spec.map(fields).unwrap_or(Some(Vec::new()))? {
+    for (n, f) in spec.map(wire).unwrap_or(Some(Vec::new()))? {
         match (n, f) {
-            (1, Field::Bytes(b)) => out.audiences.push(text(b)?),
-            (4, Field::Varint(v)) => out.expiration_seconds = i64::try_from(v).ok(),
-            (3, Field::Bytes(b)) => {
-                for (m, g) in fields(b)? {
-                    if let Field::Bytes(s) = g {
+            (1, Wire::Bytes(b)) => out.audiences.push(text(b)?),
+            (4, Wire::Varint(v)) => out.expiration_seconds = i64::try_from(v).ok(),
+            (3, Wire::Bytes(b)) => {
+                for (m, g) in wire(b)? {
+                    if let Wire::Bytes(s) = g {
                         match m {
                             1 => out.bound_kind = text(s),
                             3 => out.bound_name = text(s),

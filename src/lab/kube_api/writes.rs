@@ -3,12 +3,14 @@
 //! PUT replace; DELETE; each with `?dryRun=All`. Changes live in memory for the lab's lifetime,
 //! with a new resourceVersion and a watch event each. What kube-apiserver refuses is refused
 //! here too: a pod's spec beyond its containers' images, a Job's pod template, a create of a name
-//! that exists, a replace at a stale resourceVersion. Server-side apply is not served (415).
+//! that exists, a replace at a stale resourceVersion. Server-side apply merges the applied
+//! configuration without field managers.
 
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::controllers;
 use super::resources::{self, Resource};
 use super::{index_of, json_response, status};
 use crate::lab::server::State;
@@ -26,8 +28,15 @@ impl Write<'_> {
         form_urlencoded::parse(self.query.as_bytes()).any(|(k, v)| k == "dryRun" && v == "All")
     }
 
-    /// Stores `object` (or, on a dry run, only answers with it) and answers with what is stored.
-    fn commit(&self, state: &State, object: Value, code: StatusCode) -> Response {
+    /// Stores `object` (or, on a dry run, only answers with it), lets the controllers act on
+    /// the change from `before`, and answers with what is stored.
+    fn commit(
+        &self,
+        state: &State,
+        before: Option<&Value>,
+        object: Value,
+        code: StatusCode,
+    ) -> Response {
         if self.dry_run() {
             return json_response(code, &object);
         }
@@ -36,7 +45,9 @@ impl Write<'_> {
         };
         let name = resources::name_of(&object).to_string();
         state.apply(index, object, false);
-        match state.find_object(self.resource, self.namespace, &name) {
+        let stored = state.find_object(self.resource, self.namespace, &name);
+        controllers::after_write(state, self.resource.kind, before, stored.as_ref());
+        match stored {
             Some(stored) => json_response(code, &stored),
             None => status::not_found(self.resource.plural, &name),
         }
@@ -57,15 +68,29 @@ fn bad_request(message: String) -> Response {
     status::status(StatusCode::BAD_REQUEST, "BadRequest", message, None, None)
 }
 
-/// The object in a write's body, or the refusal: JSON only (typed clients that send protobuf,
-/// as kubectl's `create job` does, are told so with 415).
+/// The object in a write's body: JSON, or the protobuf typed clients send (kubectl's `create
+/// job`, `create serviceaccount`, ...), read by k8s.io/api's message definitions; the refusal
+/// otherwise.
 fn object_of(w: &Write<'_>) -> Result<Value, Box<Response>> {
+    if w.body.starts_with(b"k8s\0") {
+        let r = w.resource;
+        let decoded = super::proto_json::message_of(r.group, r.version, r.kind)
+            .and_then(|m| super::proto_json::object(w.body, &m));
+        if let Some(mut object) = decoded {
+            object["apiVersion"] = json!(r.group_version());
+            object["kind"] = json!(r.kind);
+            return Ok(object);
+        }
+    }
     serde_json::from_slice::<Value>(w.body).map_err(|_| {
         Box::new(if w.body.starts_with(b"k8s\0") {
             status::status(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "UnsupportedMediaType",
-                "the lab reads writes as JSON only, not protobuf".into(),
+                format!(
+                    "the lab reads no protobuf {} (it reads core, apps, batch and rbac kinds)",
+                    w.resource.kind
+                ),
                 None,
                 None,
             )
@@ -77,6 +102,10 @@ fn object_of(w: &Write<'_>) -> Result<Value, Box<Response>> {
 
 /// `PATCH .../{name}` with the patch type its content type names.
 pub fn patch(state: &State, w: &Write<'_>, name: &str, content_type: &str) -> Response {
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    if media == "application/apply-patch+yaml" {
+        return server_side_apply(state, w, name);
+    }
     let Some(current) = state.find_object(w.resource, w.namespace, name) else {
         return status::not_found(w.resource.plural, name);
     };
@@ -84,7 +113,6 @@ pub fn patch(state: &State, w: &Write<'_>, name: &str, content_type: &str) -> Re
         return bad_request("the patch is not JSON".into());
     };
     let mut next = current.clone();
-    let media = content_type.split(';').next().unwrap_or_default().trim();
     match media {
         "application/merge-patch+json" => json_patch::merge(&mut next, &patch),
         "application/strategic-merge-patch+json" => strategic_merge(&mut next, &patch, ""),
@@ -118,7 +146,44 @@ pub fn patch(state: &State, w: &Write<'_>, name: &str, content_type: &str) -> Re
     if let Some(refused) = immutable(w.resource, &current, &next, name) {
         return refused;
     }
-    w.commit(state, next, StatusCode::OK)
+    w.commit(state, Some(&current), next, StatusCode::OK)
+}
+
+/// Server-side apply (`kubectl apply --server-side`, `PATCH` with application/apply-patch+yaml):
+/// the applied configuration creates the object, or is merged into it as a strategic merge
+/// patch merges (maps by key, lists of named items by name). The lab keeps no field managers,
+/// so it never answers a field-ownership Conflict.
+fn server_side_apply(state: &State, w: &Write<'_>, name: &str) -> Response {
+    let applied = serde_json::from_slice::<Value>(w.body).ok().or_else(|| {
+        std::str::from_utf8(w.body)
+            .ok()
+            .and_then(|t| serde_saphyr::from_str::<Value>(t).ok())
+    });
+    let Some(applied) = applied.filter(Value::is_object) else {
+        return bad_request("the applied configuration is neither JSON nor YAML".into());
+    };
+    if resources::name_of(&applied) != name {
+        return bad_request(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            resources::name_of(&applied)
+        ));
+    }
+    let Some(current) = state.find_object(w.resource, w.namespace, name) else {
+        let body = applied.to_string();
+        let new = Write {
+            resource: w.resource,
+            namespace: w.namespace,
+            query: w.query,
+            body: body.as_bytes(),
+        };
+        return create(state, &new);
+    };
+    let mut next = current.clone();
+    strategic_merge(&mut next, &applied, "");
+    if let Some(refused) = immutable(w.resource, &current, &next, name) {
+        return refused;
+    }
+    w.commit(state, Some(&current), next, StatusCode::OK)
 }
 
 /// `POST .../{plural}`: a new object, with the fields the API server sets.
@@ -149,6 +214,7 @@ pub fn create(state: &State, w: &Write<'_>) -> Response {
         meta["namespace"] = json!(ns);
     }
     meta["uid"] = json!(crate::lab::entra::uuid_v4());
+    meta["generation"] = json!(1);
     meta["creationTimestamp"] = json!(
         jiff::Timestamp::now()
             .strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -159,7 +225,14 @@ pub fn create(state: &State, w: &Write<'_>) -> Response {
     }
     object["apiVersion"] = json!(w.resource.group_version());
     object["kind"] = json!(w.resource.kind);
-    w.commit(state, object, StatusCode::CREATED)
+    if w.resource.kind == "Pod" {
+        let ns = w.namespace.unwrap_or("default");
+        object = match controllers::admit(state, ns, object) {
+            Ok(admitted) => admitted,
+            Err(refusal) => return refusal.response(),
+        };
+    }
+    w.commit(state, None, object, StatusCode::CREATED)
 }
 
 /// `PUT .../{name}`: the whole object, at the resourceVersion the client read.
@@ -192,7 +265,7 @@ pub fn replace(state: &State, w: &Write<'_>, name: &str) -> Response {
     if let Some(refused) = immutable(w.resource, &current, &next, name) {
         return refused;
     }
-    w.commit(state, next, StatusCode::OK)
+    w.commit(state, Some(&current), next, StatusCode::OK)
 }
 
 /// `DELETE .../{name}`: gone, with the Status kube-apiserver answers.
@@ -204,6 +277,7 @@ pub fn delete(state: &State, w: &Write<'_>, name: &str) -> Response {
         && let Some(index) = index_of(w.resource)
     {
         state.apply(index, current.clone(), true);
+        controllers::after_write(state, w.resource.kind, Some(&current), None);
     }
     json_response(
         StatusCode::OK,

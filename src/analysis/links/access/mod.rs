@@ -359,6 +359,7 @@ fn blob_data_role(
                     ),
                 );
                 storage_vars(r, a);
+                r.variant("account");
             }
         }
     }
@@ -394,6 +395,18 @@ fn conditioned(
                 );
                 raised.evidence(Evidence::fact("condition", condition).with_note(grants.at(r)));
                 storage_vars(raised, a);
+                // ARM keeps one assignment per principal, role and scope, so a second one at the
+                // account is refused as existing; one on the container is another scope.
+                raised
+                    .var(
+                        "container_scope",
+                        format!(
+                            "{}/blobServices/default/containers/{}",
+                            a.id,
+                            container.unwrap_or_default()
+                        ),
+                    )
+                    .variant("conditioned");
                 return true;
             }
             Outcome::Unknown => {
