@@ -525,24 +525,39 @@ fn workloads_without_pods_are_marked_rows_with_views_of_their_template() {
     );
 }
 
-/// `:ns NAME` lists one namespace, `:ns` all again; `:ctx` on a world file says why not; on a
-/// live source it switches context and reads it. `x` cancels what is running.
+/// `:ns NAME` lists one namespace; `:ns` alone is a list to pick from (every namespace first);
+/// a namespace with no pods changes nothing. `:ctx` on a world file says why not; on a live
+/// source `:ctx` lists the kubeconfig's contexts, a context it lacks changes nothing, and the
+/// header names the new context only once its read answers. `x` cancels; `:q` quits.
 #[test]
 fn colon_commands_switch_namespace_and_context_and_x_cancels() {
     let mut m = loaded("edge-cases");
     let all = m.visible().len();
-    let typed = |m: &mut Model, text: &str| {
-        update(m, key(KeyCode::Char(':')));
-        for c in text.chars() {
-            update(m, key(KeyCode::Char(c)));
-        }
-        update(m, key(KeyCode::Enter))
-    };
     assert!(typed(&mut m, "ns apps").is_empty());
     assert!(!m.visible().is_empty() && m.visible().iter().all(|p| p.pod.namespace == "apps"));
     assert!(m.visible().len() < all);
-    assert!(screen(&m).contains("namespace apps"));
+    let text = screen(&m);
+    assert!(text.contains("ns apps"), "{text}");
+    // The header counts what is listed, and of how many.
+    assert!(
+        text.contains(&format!("{} of {all} pods", m.visible().len())),
+        "{text}"
+    );
+    typed(&mut m, "ns nope");
+    assert_eq!(
+        m.message.as_deref(),
+        Some("no pods in namespace nope; :ns lists the namespaces")
+    );
+    assert_eq!(m.namespace.as_deref(), Some("apps"));
     typed(&mut m, "ns");
+    let picker = m.picker.clone().expect(":ns lists the namespaces");
+    assert_eq!(picker.choices[0], "(every namespace)");
+    assert!(picker.choices.iter().any(|c| c == "apps"));
+    assert_eq!(picker.choices[picker.selected], "apps");
+    assert!(screen(&m).contains("namespace · Enter picks"));
+    update(&mut m, key(KeyCode::Char('g')));
+    update(&mut m, key(KeyCode::Enter));
+    assert!(m.picker.is_none());
     assert_eq!(m.visible().len(), all);
     assert!(typed(&mut m, "ctx prod").is_empty());
     assert_eq!(
@@ -556,12 +571,43 @@ fn colon_commands_switch_namespace_and_context_and_x_cancels() {
             .unwrap()
             .starts_with("unknown command :bogus")
     );
+}
 
+/// Typed at the `:` prompt.
+fn typed(m: &mut Model, text: &str) -> Vec<Effect> {
+    update(m, key(KeyCode::Char(':')));
+    for c in text.chars() {
+        update(m, key(KeyCode::Char(c)));
+    }
+    update(m, key(KeyCode::Enter))
+}
+
+/// On a live source `:ctx` lists the kubeconfig's contexts, a context it lacks changes nothing,
+/// and the header names the new context only once its read answers; `x` cancels, `:q` quits.
+#[test]
+fn contexts_are_picked_and_switched_only_when_they_answer() {
     let mut live = Model::new(Source::Live {
         context: "dev".into(),
     });
+    live.contexts = vec!["dev".into(), "prod".into()];
+    update(
+        &mut live,
+        Msg::Data(common::analyze(&common::load(
+            &common::root().join("assets/worlds/edge-cases.yaml"),
+        ))),
+    );
+    assert!(typed(&mut live, "ctx foo").is_empty());
     assert_eq!(
-        typed(&mut live, "ctx prod"),
+        live.message.as_deref(),
+        Some("no context foo in the kubeconfig; :ctx lists them")
+    );
+    assert!(screen(&live).contains("context dev"));
+    typed(&mut live, "ctx");
+    let picker = live.picker.clone().expect(":ctx lists the contexts");
+    assert_eq!(picker.choices, ["dev", "prod"]);
+    update(&mut live, key(KeyCode::Char('j')));
+    assert_eq!(
+        update(&mut live, key(KeyCode::Enter)),
         vec![Effect::SwitchContext {
             id: 1,
             context: "prod".into()
@@ -571,12 +617,31 @@ fn colon_commands_switch_namespace_and_context_and_x_cancels() {
         live.activity(),
         widiag::tui::model::Activity::Busy { .. }
     ));
+    // Until prod answers, the header names the cluster whose data shows.
+    assert!(screen(&live).contains("context dev"));
     assert_eq!(
         update(&mut live, key(KeyCode::Char('x'))),
         vec![Effect::Cancel]
     );
     assert_eq!(live.message.as_deref(), Some("cancelled"));
     assert!(update(&mut live, key(KeyCode::Char('x'))).is_empty());
+    // A switch that answers: the header follows.
+    let effects = typed(&mut live, "ctx prod");
+    let Some(Effect::SwitchContext { id, .. }) = effects.first() else {
+        panic!("{effects:?}");
+    };
+    update(
+        &mut live,
+        Msg::Answer(*id, Answer::ReadFailed("prod: connection refused".into())),
+    );
+    let text = screen(&live);
+    assert!(text.contains("context prod"), "{text}");
+    assert!(
+        !text.contains("apps/"),
+        "no data of dev under prod's name: {text}"
+    );
+    assert_eq!(typed(&mut live, "q"), vec![Effect::Quit]);
+    assert!(live.quit);
 }
 
 /// A click on a pod row selects that pod; a click on a chain row selects that link.
@@ -584,7 +649,7 @@ fn colon_commands_switch_namespace_and_context_and_x_cancels() {
 fn clicks_select_pods_and_links() {
     let mut m = loaded("edge-cases");
     let (width, height) = (120, 36);
-    let a = widiag::tui::view::areas(ratatui::layout::Rect::new(0, 0, width, height));
+    let a = widiag::tui::view::areas(ratatui::layout::Rect::new(0, 0, width, height), &m);
     // The fourth pod row: border, header, then rows.
     update(
         &mut m,

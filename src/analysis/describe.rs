@@ -77,6 +77,40 @@ pub fn describe(world: &World, pod: &ObjRef, now: jiff::Timestamp) -> Option<Pod
     })
 }
 
+/// The objects behind one pod's chain, as the world holds them: what `y` and `d` show.
+pub struct Objects {
+    /// The pod, or the pod its workload's template would make.
+    pub pod: k8s_openapi::api::core::v1::Pod,
+    pub service_account: Option<k8s_openapi::api::core::v1::ServiceAccount>,
+    /// The resolved identity's or application's name, and its federated credentials.
+    pub identity: Option<String>,
+    pub credentials: Vec<crate::world::azure::FederatedCredential>,
+}
+
+pub fn objects(world: &World, pod: &ObjRef) -> Option<Objects> {
+    let ix = Index::new(world);
+    let install = Install::detect(&ix);
+    let found = world.kube.pods.iter().find(|p| {
+        p.metadata.name.as_deref() == Some(&pod.name)
+            && p.metadata.namespace.as_deref().unwrap_or("default") == pod.namespace
+    });
+    let would_be = match found {
+        Some(_) => None,
+        None => Some(super::workloads::would_be_named(world, pod)?),
+    };
+    let the_pod = found.or(would_be.as_ref())?;
+    let s = Subject::new(&ix, &install, the_pod);
+    Some(Objects {
+        pod: the_pod.clone(),
+        service_account: s.sa.cloned(),
+        identity: s.resolved.map(|r| r.name()),
+        credentials: s
+            .resolved
+            .map(|r| r.fics(&ix).iter().map(|f| (*f).clone()).collect())
+            .unwrap_or_default(),
+    })
+}
+
 fn service_account(world: &World, s: &Subject<'_>) -> Vec<Row> {
     let mut rows = vec![
         Row::judged(

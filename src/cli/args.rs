@@ -89,6 +89,8 @@ pub struct DemoArgs {
     pub output: OutputFormat,
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -125,6 +127,15 @@ pub struct ScopeArgs {
     /// Every pod that uses workload identity (the default without --pod/--namespace).
     #[arg(long, short = 'A', conflicts_with_all = ["pod", "namespace", "workload"])]
     pub all: bool,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+/// How the chains are judged: what `check`, the TUI and `demo` all accept.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AnalysisArgs {
     /// Override a finding's severity: CODE=error|warning|unknown|info (repeatable).
     #[arg(long = "severity", value_name = "CODE=LEVEL")]
     pub severities: Vec<String>,
@@ -140,8 +151,6 @@ pub struct ScopeArgs {
     /// Judge token lifetimes at this instant (RFC 3339) instead of the world's capture time.
     #[arg(long, value_name = "TIME")]
     pub now: Option<jiff::Timestamp>,
-    #[command(flatten)]
-    pub live: LiveArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -195,7 +195,8 @@ fn tui_cmd(args: &args::ScopeArgs) -> Result<ExitCode> {
         .kube
         .context
         .clone()
-        .unwrap_or_else(|| "current".into());
+        .or_else(|| crate::collect::kube::current_context(opts.kube.kubeconfig.as_deref()))
+        .unwrap_or_else(|| "(no current context)".into());
     tui::open(
         crate::tui::runner::DataSource::Live(std::sync::Arc::new(opts)),
         config,
@@ -208,7 +209,11 @@ fn tui_cmd(args: &args::ScopeArgs) -> Result<ExitCode> {
 /// `widiag demo` in a terminal: the lab in-process on an embedded world, and the TUI reading
 /// it live, probes included.
 #[cfg(feature = "lab")]
-fn demo_tui(name: &str, world: crate::world::World) -> Result<ExitCode> {
+fn demo_tui(
+    name: &str,
+    world: crate::world::World,
+    config: crate::analysis::Config,
+) -> Result<ExitCode> {
     let lab = crate::lab::LabHandle::spawn(world)?;
     let dir = std::env::temp_dir().join(format!("widiag-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -234,7 +239,7 @@ fn demo_tui(name: &str, world: crate::world::World) -> Result<ExitCode> {
     };
     let result = tui::open(
         crate::tui::runner::DataSource::Live(std::sync::Arc::new(opts)),
-        crate::analysis::Config::default(),
+        config,
         crate::tui::Source::Live {
             context: format!("widiag-lab ({name})"),
         },
@@ -264,11 +269,11 @@ fn demo_cmd(d: &args::DemoArgs) -> Result<ExitCode> {
         name: &format!("embedded:{}", d.world),
         text,
     }])?;
+    let config = scope::analysis_config(&d.analysis)?;
     #[cfg(feature = "lab")]
     if tui::stdout_is_terminal() && !d.headless {
-        return demo_tui(&d.world, world);
+        return demo_tui(&d.world, world, config);
     }
-    let config = crate::analysis::Config::default();
     let options = config.options(&world, Selection::All, jiff::Timestamp::now());
     let report = analysis::analyze(&world, &config.catalog, &options);
     check::print_report(

@@ -91,6 +91,10 @@ pub fn analyse_with(args: &ScopeArgs, manifests: Option<&Arc<Manifests>>) -> Res
 /// The analysis configuration the flags give: `--severity`, `--keyvault`, `--blob`,
 /// `--user-delegation` and `--now`, for every front end alike.
 pub fn config(args: &ScopeArgs) -> Result<analysis::Config> {
+    analysis_config(&args.analysis)
+}
+
+pub fn analysis_config(args: &super::args::AnalysisArgs) -> Result<analysis::Config> {
     let mut catalog = Catalog::builtin();
     catalog.apply_overrides(args.severities.iter().map(String::as_str))?;
     Ok(analysis::Config {
@@ -199,7 +203,7 @@ pub fn live_options(
         authority_host: l.authority_host.clone(),
         subscriptions: l.subscriptions.clone(),
         selection: selection.clone(),
-        targets: targets(args),
+        targets: targets(&args.analysis),
         manifests: None,
         probe: !l.offline,
         concurrency: l.concurrency,
@@ -255,7 +259,7 @@ fn live_world(
     Ok((live.world, live.selection))
 }
 
-fn targets(args: &ScopeArgs) -> Vec<TargetHint> {
+fn targets(args: &super::args::AnalysisArgs) -> Vec<TargetHint> {
     let kv = args.keyvault.iter().map(|k| TargetHint {
         keyvault: Some(k.clone()),
         ..Default::default()

@@ -17,8 +17,16 @@ fn event_to_msg(e: std::io::Result<Event>) -> Option<Msg> {
     match e.ok()? {
         Event::Key(k) if k.kind != crossterm::event::KeyEventKind::Release => Some(Msg::Key(k)),
         Event::Mouse(m) => match m.kind {
-            MouseEventKind::ScrollDown => Some(Msg::Scroll(1)),
-            MouseEventKind::ScrollUp => Some(Msg::Scroll(-1)),
+            MouseEventKind::ScrollDown => Some(Msg::Scroll {
+                delta: 1,
+                column: m.column,
+                row: m.row,
+            }),
+            MouseEventKind::ScrollUp => Some(Msg::Scroll {
+                delta: -1,
+                column: m.column,
+                row: m.row,
+            }),
             MouseEventKind::Down(crossterm::event::MouseButton::Left) => {
                 let (width, height) = crossterm::terminal::size().ok()?;
                 Some(Msg::Click {
@@ -30,7 +38,7 @@ fn event_to_msg(e: std::io::Result<Event>) -> Option<Msg> {
             }
             _ => None,
         },
-        Event::Resize(..) => Some(Msg::Resize),
+        Event::Resize(width, height) => Some(Msg::Resize { width, height }),
         _ => None,
     }
 }
@@ -96,8 +104,10 @@ pub fn open(
     let result = rt.block_on(async {
         let (etx, erx) = tokio::sync::mpsc::unbounded_channel();
         let (rtx, rrx) = tokio::sync::mpsc::unbounded_channel();
+        let contexts = contexts(&source);
         tokio::spawn(runner::serve(source, Arc::new(config), erx, rtx));
         let mut model = Model::new(label);
+        model.contexts = contexts;
         model.probed = probe;
         model.namespace = focus.namespace;
         model.filter = focus.filter;
@@ -130,6 +140,17 @@ pub fn open(
     } else {
         super::EXIT_OK
     }))
+}
+
+/// The kubeconfig's contexts, for `:ctx`; none for world files or an unreadable kubeconfig
+/// (the first read says why).
+fn contexts(source: &DataSource) -> Vec<String> {
+    match source {
+        DataSource::Live(o) => {
+            crate::collect::kube::contexts(o.kube.kubeconfig.as_deref()).unwrap_or_default()
+        }
+        DataSource::World(_) => Vec::new(),
+    }
 }
 
 pub fn world_source(world: crate::world::World) -> DataSource {

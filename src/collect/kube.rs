@@ -55,6 +55,16 @@ pub fn contexts(kubeconfig: Option<&std::path::Path>) -> Result<Vec<String>, Col
     Ok(kc.contexts.into_iter().map(|c| c.name).collect())
 }
 
+/// The kubeconfig's current context, as the header names the cluster.
+pub fn current_context(kubeconfig: Option<&std::path::Path>) -> Option<String> {
+    match kubeconfig {
+        Some(path) => Kubeconfig::read_from(path),
+        None => Kubeconfig::read(),
+    }
+    .ok()?
+    .current_context
+}
+
 pub async fn connect(target: &KubeTarget, timeout: Duration) -> Result<Cluster, CollectError> {
     super::install_crypto();
     let (mut config, context) = load_config(target).await?;

@@ -10,11 +10,19 @@ pub enum Action {
     Down,
     Top,
     Bottom,
+    PageUp,
+    PageDown,
+    HalfPageUp,
+    HalfPageDown,
     Enter,
     Back,
     NextPane,
+    PreviousPane,
+    Zoom,
+    Yaml,
+    Describe,
     Filter,
-    SortVerdict,
+    Sort,
     Probe,
     ProbeAll,
     Refresh,
@@ -47,7 +55,7 @@ pub const BINDINGS: &[Binding] = &[
         codes: &[KeyCode::Up, KeyCode::Char('k')],
         ctrl: None,
         action: Action::Up,
-        description: "previous pod or link",
+        description: "previous pod or link; scroll the detail up",
         hint: Some((0, "↑↓ move")),
     },
     Binding {
@@ -55,11 +63,11 @@ pub const BINDINGS: &[Binding] = &[
         codes: &[KeyCode::Down, KeyCode::Char('j')],
         ctrl: None,
         action: Action::Down,
-        description: "next pod or link",
+        description: "next pod or link; scroll the detail down",
         hint: None,
     },
     Binding {
-        keys: "g",
+        keys: "g/Home",
         codes: &[KeyCode::Home, KeyCode::Char('g')],
         ctrl: None,
         action: Action::Top,
@@ -67,7 +75,7 @@ pub const BINDINGS: &[Binding] = &[
         hint: None,
     },
     Binding {
-        keys: "G",
+        keys: "G/End",
         codes: &[KeyCode::End, KeyCode::Char('G')],
         ctrl: None,
         action: Action::Bottom,
@@ -75,11 +83,43 @@ pub const BINDINGS: &[Binding] = &[
         hint: None,
     },
     Binding {
+        keys: "PgDn/^f",
+        codes: &[KeyCode::PageDown],
+        ctrl: Some('f'),
+        action: Action::PageDown,
+        description: "a page down",
+        hint: None,
+    },
+    Binding {
+        keys: "PgUp/^b",
+        codes: &[KeyCode::PageUp],
+        ctrl: Some('b'),
+        action: Action::PageUp,
+        description: "a page up",
+        hint: None,
+    },
+    Binding {
+        keys: "^d",
+        codes: &[],
+        ctrl: Some('d'),
+        action: Action::HalfPageDown,
+        description: "half a page down",
+        hint: None,
+    },
+    Binding {
+        keys: "^u",
+        codes: &[],
+        ctrl: Some('u'),
+        action: Action::HalfPageUp,
+        description: "half a page up",
+        hint: None,
+    },
+    Binding {
         keys: "Enter",
         codes: &[KeyCode::Enter, KeyCode::Right, KeyCode::Char('l')],
         ctrl: None,
         action: Action::Enter,
-        description: "open the pod's chain (broken link first)",
+        description: "open the pod's chain (broken link first), then its detail",
         hint: Some((1, "Enter chain")),
     },
     Binding {
@@ -87,31 +127,63 @@ pub const BINDINGS: &[Binding] = &[
         codes: &[KeyCode::Esc, KeyCode::Left, KeyCode::Char('h')],
         ctrl: None,
         action: Action::Back,
-        description: "back to the pods / clear the filter",
+        description: "back a pane / leave zoom / clear the filter",
         hint: None,
     },
     Binding {
         keys: "Tab",
-        codes: &[KeyCode::Tab, KeyCode::BackTab],
+        codes: &[KeyCode::Tab],
         ctrl: None,
         action: Action::NextPane,
-        description: "switch pane",
+        description: "next pane: pods, chain, detail",
         hint: Some((2, "Tab pane")),
+    },
+    Binding {
+        keys: "S-Tab",
+        codes: &[KeyCode::BackTab],
+        ctrl: None,
+        action: Action::PreviousPane,
+        description: "previous pane",
+        hint: None,
+    },
+    Binding {
+        keys: "z",
+        codes: &[KeyCode::Char('z')],
+        ctrl: None,
+        action: Action::Zoom,
+        description: "zoom: the detail pane gets the whole screen",
+        hint: Some((3, "z zoom")),
+    },
+    Binding {
+        keys: "y",
+        codes: &[KeyCode::Char('y')],
+        ctrl: None,
+        action: Action::Yaml,
+        description: "YAML of the pod (of the SA on view 2, the credentials on 4)",
+        hint: None,
+    },
+    Binding {
+        keys: "d",
+        codes: &[KeyCode::Char('d')],
+        ctrl: None,
+        action: Action::Describe,
+        description: "describe the pod (the SA on view 2, the credentials on 4)",
+        hint: None,
     },
     Binding {
         keys: "/",
         codes: &[KeyCode::Char('/')],
         ctrl: None,
         action: Action::Filter,
-        description: "filter pods by name, ServiceAccount or code",
-        hint: Some((4, "/ filter")),
+        description: "filter every column (partial codes too; !text inverts)",
+        hint: Some((5, "/ filter")),
     },
     Binding {
         keys: "s",
         codes: &[KeyCode::Char('s')],
         ctrl: None,
-        action: Action::SortVerdict,
-        description: "sort by verdict (worst first)",
+        action: Action::Sort,
+        description: "sort: name, verdict, broken link, SA, identity",
         hint: None,
     },
     Binding {
@@ -120,7 +192,7 @@ pub const BINDINGS: &[Binding] = &[
         ctrl: None,
         action: Action::Probe,
         description: "run the live probes for the selected pod",
-        hint: Some((6, "p probe")),
+        hint: Some((7, "p probe")),
     },
     Binding {
         keys: "P",
@@ -143,7 +215,7 @@ pub const BINDINGS: &[Binding] = &[
         codes: &[KeyCode::Char('c')],
         ctrl: None,
         action: Action::Copy,
-        description: "copy the fix command (OSC 52)",
+        description: "copy the selected link's fix (OSC 52)",
         hint: None,
     },
     Binding {
@@ -152,7 +224,7 @@ pub const BINDINGS: &[Binding] = &[
         ctrl: None,
         action: Action::Export,
         description: "export the selected pod's report",
-        hint: Some((8, "e export")),
+        hint: Some((9, "e export")),
     },
     Binding {
         keys: "1",
@@ -160,7 +232,7 @@ pub const BINDINGS: &[Binding] = &[
         ctrl: None,
         action: Action::Show(Tab::Link),
         description: "view: the selected link, its evidence and fix",
-        hint: Some((3, "1-6 views")),
+        hint: Some((4, "1-6 views")),
     },
     Binding {
         keys: "2",
@@ -207,8 +279,8 @@ pub const BINDINGS: &[Binding] = &[
         codes: &[KeyCode::Char(':')],
         ctrl: None,
         action: Action::Command,
-        description: ":ns NAME (or :ns for all), :ctx NAME to switch context",
-        hint: Some((5, ": ns/ctx")),
+        description: ":ns [NAME], :ctx [NAME] (no name: a list), :q",
+        hint: Some((6, ": cmd")),
     },
     Binding {
         keys: "x",
@@ -216,7 +288,7 @@ pub const BINDINGS: &[Binding] = &[
         ctrl: None,
         action: Action::Cancel,
         description: "cancel the running read or probes",
-        hint: Some((7, "x cancel")),
+        hint: Some((8, "x cancel")),
     },
     Binding {
         keys: "?",
@@ -224,7 +296,7 @@ pub const BINDINGS: &[Binding] = &[
         ctrl: None,
         action: Action::Help,
         description: "this help",
-        hint: Some((9, "? help")),
+        hint: Some((10, "? help")),
     },
     Binding {
         keys: "q",
@@ -232,7 +304,7 @@ pub const BINDINGS: &[Binding] = &[
         ctrl: None,
         action: Action::Quit,
         description: "quit",
-        hint: Some((10, "q quit")),
+        hint: Some((11, "q quit")),
     },
     Binding {
         keys: "Ctrl-C",
@@ -256,15 +328,28 @@ pub fn action(key: KeyEvent) -> Option<Action> {
         .map(|b| b.action)
 }
 
-/// The footer: the ranked hints of the table, joined.
-pub fn footer() -> String {
+/// The hints that must always show: how to get help and how to leave.
+pub const ALWAYS: &str = "? help · q quit";
+
+/// The footer in `width` columns: the ranked hints that fit, then `ALWAYS`.
+pub fn footer(width: usize) -> String {
     let mut hints: Vec<(u8, &str)> = BINDINGS.iter().filter_map(|b| b.hint).collect();
     hints.sort_unstable();
-    hints
-        .into_iter()
-        .map(|(_, h)| h)
-        .collect::<Vec<_>>()
-        .join(" · ")
+    let mut out = String::new();
+    let room = width.saturating_sub(ALWAYS.chars().count());
+    for (_, h) in hints {
+        if ALWAYS.contains(h) {
+            continue;
+        }
+        let next = out.chars().count() + h.chars().count() + 3;
+        if next > room {
+            break;
+        }
+        out.push_str(h);
+        out.push_str(" · ");
+    }
+    out.push_str(ALWAYS);
+    out
 }
 
 /// What a key does while a line (the filter, a `:` command) is being typed.
@@ -322,10 +407,19 @@ mod tests {
     }
 
     #[test]
-    fn the_footer_is_the_ranked_hints() {
+    fn the_footer_is_the_ranked_hints_and_always_help_and_quit() {
         assert_eq!(
-            footer(),
-            "↑↓ move · Enter chain · Tab pane · 1-6 views · / filter · : ns/ctx · p probe · x cancel · e export · ? help · q quit"
+            footer(200),
+            "↑↓ move · Enter chain · Tab pane · z zoom · 1-6 views · / filter · : cmd · p probe · x cancel · e export · ? help · q quit"
+        );
+        for width in [20, 40, 60, 80] {
+            let f = footer(width);
+            assert!(f.ends_with(ALWAYS), "{f}");
+            assert!(f.chars().count() <= width.max(ALWAYS.len()), "{width}: {f}");
+        }
+        assert_eq!(
+            footer(80),
+            "↑↓ move · Enter chain · Tab pane · z zoom · 1-6 views · ? help · q quit"
         );
     }
 }

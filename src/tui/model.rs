@@ -15,6 +15,85 @@ impl Model {
 pub enum Pane {
     Pods,
     Chain,
+    /// The lower pane: the selected link's findings and fix, or an inspection tab.
+    Detail,
+}
+
+impl Pane {
+    /// Tab's order; BackTab goes the other way.
+    pub fn next(self) -> Pane {
+        match self {
+            Pane::Pods => Pane::Chain,
+            Pane::Chain => Pane::Detail,
+            Pane::Detail => Pane::Pods,
+        }
+    }
+
+    pub fn previous(self) -> Pane {
+        match self {
+            Pane::Pods => Pane::Detail,
+            Pane::Chain => Pane::Pods,
+            Pane::Detail => Pane::Chain,
+        }
+    }
+}
+
+/// The pods pane's order (`s` steps through them); the header marks the column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// By namespace and name, as read.
+    #[default]
+    Name,
+    /// Worst verdict first.
+    Verdict,
+    /// By the link that breaks, in chain order (passing pods last).
+    BreaksAt,
+    ServiceAccount,
+    Identity,
+}
+
+impl Sort {
+    pub fn next(self) -> Sort {
+        match self {
+            Sort::Name => Sort::Verdict,
+            Sort::Verdict => Sort::BreaksAt,
+            Sort::BreaksAt => Sort::ServiceAccount,
+            Sort::ServiceAccount => Sort::Identity,
+            Sort::Identity => Sort::Name,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Sort::Name => "name",
+            Sort::Verdict => "verdict",
+            Sort::BreaksAt => "broken link",
+            Sort::ServiceAccount => "ServiceAccount",
+            Sort::Identity => "identity",
+        }
+    }
+}
+
+/// A list to choose from (`:ns`, `:ctx` with no name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picker {
+    pub kind: PickerKind,
+    pub choices: Vec<String>,
+    pub selected: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickerKind {
+    Namespace,
+    Context,
+}
+
+/// A full-screen text view (`y` YAML, `d` describe), scrolled like the detail pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overlay {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub scroll: usize,
 }
 
 /// Which pane an error belongs in.
@@ -58,6 +137,18 @@ impl Tab {
             Tab::Probes => "Probes",
         }
     }
+
+    /// The tab strip's names when the full ones do not fit.
+    pub fn short(self) -> &'static str {
+        match self {
+            Tab::Link => "Link",
+            Tab::ServiceAccount => "SA",
+            Tab::Env => "Env",
+            Tab::Credentials => "FICs",
+            Tab::Token => "Token",
+            Tab::Probes => "Probes",
+        }
+    }
 }
 
 /// Where the data comes from, as the title bar says it.
@@ -79,6 +170,24 @@ pub enum Request {
     Switch(String),
     Describe(crate::world::ObjRef),
     Export(crate::world::ObjRef),
+    /// An object behind the pod's chain as text (`y`, `d`).
+    Show(Shown),
+}
+
+/// What `y` and `d` show: which object of the selected pod's chain, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    pub pod: crate::world::ObjRef,
+    pub object: ShownObject,
+    pub yaml: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShownObject {
+    Pod,
+    ServiceAccount,
+    /// The federated credentials of the pod's identity.
+    Credentials,
 }
 
 impl Request {
@@ -100,6 +209,7 @@ impl Request {
             Request::Switch(c) => format!("reading context {c}"),
             Request::Describe(p) => format!("gathering {p}"),
             Request::Export(p) => format!("exporting {p}"),
+            Request::Show(s) => format!("reading {}", s.pod),
         }
     }
 }
@@ -153,14 +263,28 @@ pub struct Model {
     pub command: Option<String>,
     /// Only pods of this namespace are listed (`:ns NAME`).
     pub namespace: Option<String>,
-    pub sort_by_verdict: bool,
+    pub sort: Sort,
     pub help: bool,
+    /// The first help row shown (the help scrolls on a short screen).
+    pub help_scroll: usize,
+    /// The first detail row shown.
+    pub detail_scroll: usize,
+    /// The detail pane has the whole screen (`z`).
+    pub zoom: bool,
+    /// The terminal's size, for paging and for mapping clicks.
+    pub screen: ratatui::layout::Rect,
+    pub picker: Option<Picker>,
+    pub overlay: Option<Overlay>,
+    /// The kubeconfig's contexts, for `:ctx` (empty for world files).
+    pub contexts: Vec<String>,
     pub tab: Tab,
     /// The facts behind the selected pod's chain, for the tabs other than `Link`.
     pub described: Option<(crate::world::ObjRef, crate::analysis::describe::PodView)>,
     pub work: Work,
-    /// The last error or notice, shown in the status line.
+    /// The last error or notice, shown in the status line until it expires (`say`).
     pub message: Option<String>,
+    /// Ticks since `message` was said.
+    pub message_age: u32,
     /// An error shown inside the pane it concerns, until that pane's data arrives.
     pub error: Option<(Concerns, String)>,
     /// Probes have been run for every pod, so a refresh runs them again rather than
@@ -183,12 +307,20 @@ impl Model {
             editing_filter: false,
             command: None,
             namespace: None,
-            sort_by_verdict: false,
+            sort: Sort::Name,
             help: false,
+            help_scroll: 0,
+            detail_scroll: 0,
+            zoom: false,
+            screen: ratatui::layout::Rect::new(0, 0, 80, 24),
+            picker: None,
+            overlay: None,
+            contexts: Vec::new(),
             tab: Tab::Link,
             described: None,
             work: Work::default(),
             message: None,
+            message_age: 0,
             error: None,
             probed: false,
             quit: false,
@@ -196,12 +328,12 @@ impl Model {
         }
     }
 
-    /// Pods that pass the filter, in display order.
+    /// Pods that pass the namespace and the filter, in display order.
     pub fn visible(&self) -> Vec<&PodChain> {
         let Some(r) = &self.report else {
             return Vec::new();
         };
-        let f = self.filter.to_ascii_lowercase();
+        let filter = Filter::new(&self.filter);
         let mut pods: Vec<&PodChain> = r
             .pods
             .iter()
@@ -210,19 +342,52 @@ impl Model {
                     .as_ref()
                     .is_none_or(|n| &p.pod.namespace == n)
             })
-            .filter(|p| {
-                f.is_empty()
-                    || p.pod.to_string().to_ascii_lowercase().contains(&f)
-                    || p.workload.kubectl_ref().to_ascii_lowercase().contains(&f)
-                    || p.service_account.to_ascii_lowercase().contains(&f)
-                    || p.codes().iter().any(|c| c.to_ascii_lowercase() == f)
-            })
+            .filter(|p| filter.keeps(p))
             .collect();
-        if self.sort_by_verdict {
-            // Worst first; stable, so names stay in order within a verdict.
-            pods.sort_by_key(|p| std::cmp::Reverse(p.verdict()));
+        // Stable sorts, so names stay in order within a group.
+        match self.sort {
+            Sort::Name => {}
+            Sort::Verdict => pods.sort_by_key(|p| std::cmp::Reverse(p.verdict())),
+            Sort::BreaksAt => {
+                pods.sort_by_key(|p| p.broken_link().map_or(usize::MAX, |l| l.link as usize))
+            }
+            Sort::ServiceAccount => pods.sort_by(|a, b| a.service_account.cmp(&b.service_account)),
+            Sort::Identity => pods.sort_by(|a, b| a.identity.cmp(&b.identity)),
         }
         pods
+    }
+
+    /// Every pod of the report that the namespace keeps (what the filter counts against).
+    pub fn in_namespace(&self) -> usize {
+        self.report.as_ref().map_or(0, |r| {
+            r.pods
+                .iter()
+                .filter(|p| {
+                    self.namespace
+                        .as_ref()
+                        .is_none_or(|n| &p.pod.namespace == n)
+                })
+                .count()
+        })
+    }
+
+    /// Shows `text` in the status line; it expires after a few seconds.
+    pub fn say(&mut self, text: impl Into<String>) {
+        self.message = Some(text.into());
+        self.message_age = 0;
+    }
+
+    /// The namespaces the report's pods are in, sorted.
+    pub fn namespaces(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .report
+            .iter()
+            .flat_map(|r| r.pods.iter().map(|p| p.pod.namespace.clone()))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        names.dedup();
+        names
     }
 
     /// Busy while any request runs, named by the newest.
@@ -252,5 +417,40 @@ impl Model {
             .iter()
             .position(|l| l.status >= Status::Warn)
             .unwrap_or(0)
+    }
+}
+
+/// The pods filter: case-insensitive words matched against every column (name, owner,
+/// ServiceAccount, identity, the broken link, finding codes, partial codes too); a leading `!`
+/// keeps the pods that do not match.
+struct Filter {
+    needle: String,
+    invert: bool,
+}
+
+impl Filter {
+    fn new(text: &str) -> Filter {
+        let (invert, rest) = match text.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        Filter {
+            needle: rest.trim().to_ascii_lowercase(),
+            invert,
+        }
+    }
+
+    fn keeps(&self, p: &PodChain) -> bool {
+        if self.needle.is_empty() {
+            return true;
+        }
+        let has = |s: &str| s.to_ascii_lowercase().contains(&self.needle);
+        let hit = has(&p.pod.to_string())
+            || has(&p.workload.kubectl_ref())
+            || has(&p.service_account)
+            || p.identity.as_deref().is_some_and(has)
+            || p.broken_link().is_some_and(|l| has(l.link.name()))
+            || p.codes().iter().any(|c| has(c));
+        hit != self.invert
     }
 }

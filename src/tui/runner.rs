@@ -156,6 +156,17 @@ pub async fn serve(
                 id,
                 spawn_for_pod(&source, &config, &seen, &results, (id, pod), describe),
             ),
+            Effect::Show { id, shown } => {
+                let known = seen
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .world_of(&shown.pod);
+                let pod = shown.pod.clone();
+                let task = with_world(&source, &config, known, (id, pod), &results, move |w, _| {
+                    Answer::Shown(super::shown::text(w, &shown))
+                });
+                (id, task)
+            }
             Effect::Export { id, pod } => (
                 id,
                 spawn_for_pod(&source, &config, &seen, &results, (id, pod), |w, pod, c| {

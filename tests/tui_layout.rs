@@ -1,0 +1,295 @@
+//! The TUI at the sizes people run it: 80x24, 120x40 and 200x60, on every seed world, and on a
+//! generated 10,000-pod world. What must hold at every size: the broken link's fix can be read
+//! whole (the detail pane scrolls), the footer says how to get help and quit, every view's tab
+//! shows, and pods stay distinguishable.
+
+mod common;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use widiag::tui::model::Pane;
+use widiag::tui::{Model, Msg, Source, update};
+
+const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 60)];
+
+fn key(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn loaded(world: &str, (width, height): (u16, u16)) -> Model {
+    let w = common::load(&common::root().join(format!("assets/worlds/{world}.yaml")));
+    let mut m = Model::new(Source::World(format!("{world}.yaml")));
+    update(&mut m, Msg::Resize { width, height });
+    update(&mut m, Msg::Data(common::analyze(&w)));
+    m
+}
+
+fn seed_worlds() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(common::root().join("assets/worlds"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.strip_prefix("seed-")
+                .and(name.strip_suffix(".yaml"))
+                .map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 18, "{names:?}");
+    names
+}
+
+/// Text without what wrapping adds (spaces, line ends, borders, ` \` continuations).
+fn squeezed(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '│' | '\\'))
+        .collect()
+}
+
+/// Every line of the detail pane from its top to its end, in order, scrolled with PgDn as a
+/// user would after focusing it with Tab.
+fn detail_scrolled_through(m: &mut Model, (width, height): (u16, u16)) -> String {
+    while m.pane != Pane::Detail {
+        update(m, key(KeyCode::Tab));
+    }
+    update(m, key(KeyCode::Home));
+    let mut lines = std::collections::BTreeMap::new();
+    for _ in 0..50 {
+        let area =
+            widiag::tui::view::areas(ratatui::layout::Rect::new(0, 0, width, height), m).detail;
+        let text = common::screen(m, width, height);
+        let rows: Vec<&str> = text.lines().collect();
+        let top = m.detail_scroll;
+        for i in 0..usize::from(area.height.saturating_sub(2)) {
+            let row = rows
+                .get(usize::from(area.y) + 1 + i)
+                .copied()
+                .unwrap_or_default();
+            lines.insert(top + i, row.to_string());
+        }
+        let before = m.detail_scroll;
+        update(m, key(KeyCode::PageDown));
+        if m.detail_scroll == before {
+            break;
+        }
+    }
+    lines.into_values().collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn every_seed_world_at_three_sizes_shows_the_fix_help_quit_and_every_view() {
+    for world in seed_worlds() {
+        let mut shots = String::new();
+        for size in SIZES {
+            let mut m = loaded(&world, size);
+            update(&mut m, key(KeyCode::Enter));
+            let text = common::screen(&m, size.0, size.1);
+            shots.push_str(&format!("── {}x{}\n{text}\n", size.0, size.1));
+            let footer = text.lines().last().unwrap_or_default();
+            assert!(
+                footer.ends_with("? help · q quit"),
+                "{world} {size:?}: {footer}"
+            );
+            for tab in 1..=6 {
+                assert!(
+                    text.contains(&format!("{tab} ")),
+                    "{world} {size:?}: tab {tab}\n{text}"
+                );
+            }
+            let pod = m.current().unwrap();
+            let fix = pod.links[m.link].primary().and_then(|f| f.fix.clone());
+            let seen = detail_scrolled_through(&mut m, size);
+            if let Some(fix) = fix {
+                assert!(
+                    squeezed(&seen).contains(&squeezed(&fix)),
+                    "{world} {size:?}: the fix is not readable in full:\n{fix}\n{seen}"
+                );
+            }
+        }
+        insta::assert_snapshot!(world, shots);
+    }
+}
+
+/// `z` gives the detail the whole screen; Esc gives it back.
+#[test]
+fn zoom_gives_the_detail_the_whole_screen() {
+    let mut m = loaded("seed-000-fic-issuer-slash", (80, 24));
+    update(&mut m, key(KeyCode::Enter));
+    update(&mut m, key(KeyCode::Char('z')));
+    let text = common::screen(&m, 80, 24);
+    assert!(
+        !text.contains("BREAKS AT") && !text.contains("Chain ·"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fix: az identity federated-credential"),
+        "{text}"
+    );
+    assert!(text.contains("--subject"), "{text}");
+    assert_eq!(m.pane, Pane::Detail);
+    update(&mut m, key(KeyCode::Esc));
+    assert!(!m.zoom);
+    assert!(common::screen(&m, 80, 24).contains("Chain ·"));
+}
+
+/// Below 100 columns the pods pane has the full width and the chain takes its place when it
+/// has the focus; names keep their distinguishing tails.
+#[test]
+fn a_narrow_screen_gives_pods_and_chain_the_width_in_turn() {
+    let mut m = loaded("edge-cases", (80, 24));
+    let text = common::screen(&m, 80, 24);
+    assert!(
+        text.contains("BREAKS AT") && !text.contains("Chain ·"),
+        "{text}"
+    );
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("│✗") || l.starts_with("│✓") || l.starts_with("│!"))
+        .collect();
+    let unique: std::collections::BTreeSet<&&str> = rows.iter().collect();
+    assert_eq!(unique.len(), rows.len(), "rows must differ:\n{text}");
+    update(&mut m, key(KeyCode::Enter));
+    let text = common::screen(&m, 80, 24);
+    assert!(
+        text.contains("Chain ·") && !text.contains("BREAKS AT"),
+        "{text}"
+    );
+    update(&mut m, key(KeyCode::Esc));
+    assert_eq!(m.pane, Pane::Pods);
+}
+
+/// The help fits a short screen by scrolling, and always says how to close it and quit.
+#[test]
+fn help_scrolls_on_a_short_screen_and_names_quit() {
+    let mut m = loaded("seed-002-healthy", (80, 24));
+    update(&mut m, key(KeyCode::Char('?')));
+    let first = common::screen(&m, 80, 24);
+    assert!(first.contains("Esc closes · q quits"), "{first}");
+    assert!(first.contains("↑↓ scroll"), "{first}");
+    update(&mut m, key(KeyCode::End));
+    let last = common::screen(&m, 80, 24);
+    assert!(last.contains("Ctrl-C"), "{last}");
+    assert!(m.help);
+    update(&mut m, key(KeyCode::Char('q')));
+    assert!(m.quit);
+}
+
+/// A generated 10,000-pod world, analysed once for every test here that needs it.
+fn ten_thousand() -> &'static widiag::analysis::Report {
+    static REPORT: std::sync::OnceLock<widiag::analysis::Report> = std::sync::OnceLock::new();
+    REPORT.get_or_init(|| {
+        let sizes = widiag::world::generate::Sizes {
+            pods: 10_000,
+            service_accounts: 2_000,
+            identities: 500,
+            fics_per_identity: 3,
+            namespaces: 50,
+        };
+        let yaml = widiag::world::generate::world_yaml(sizes);
+        let w = widiag::world::parse::parse_str("gen.yaml", &yaml).unwrap();
+        common::analyze(&w)
+    })
+}
+
+/// Paging keys move by a page, the pane says where the selection is, and the header counts
+/// what the filter keeps, of how many.
+#[test]
+fn ten_thousand_pods_page_count_and_filter() {
+    let mut m = Model::new(Source::World("gen.yaml".into()));
+    update(
+        &mut m,
+        Msg::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
+    update(&mut m, Msg::Data(ten_thousand().clone()));
+    let page = widiag::tui::view::pod_rows(
+        widiag::tui::view::areas(ratatui::layout::Rect::new(0, 0, 80, 24), &m).pods,
+    );
+    update(&mut m, key(KeyCode::PageDown));
+    assert_eq!(m.selected, page);
+    update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::CONTROL)),
+    );
+    assert_eq!(m.selected, 2 * page);
+    update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    assert_eq!(m.selected, 2 * page - (page / 2).max(1));
+    update(&mut m, key(KeyCode::End));
+    let text = common::screen(&m, 80, 24);
+    assert!(text.contains("10000/10000"), "{text}");
+    update(&mut m, key(KeyCode::Char('/')));
+    for c in "ns7/".chars() {
+        update(&mut m, key(KeyCode::Char(c)));
+    }
+    update(&mut m, key(KeyCode::Enter));
+    let shown = m.visible().len();
+    assert!(shown > 0 && shown < 10_000);
+    let text = common::screen(&m, 80, 24);
+    assert!(text.contains(&format!("{shown} of 10000 pods")), "{text}");
+    assert!(text.contains(&format!("/ns7/ {shown} of 10000")), "{text}");
+    // `!` keeps the others.
+    m.filter = "!ns7/".into();
+    assert_eq!(m.visible().len(), 10_000 - shown);
+}
+
+/// A held key: presses that arrive while a frame is drawn are one move of that many rows, so
+/// 100 presses settle in one update and one frame, not 100.
+#[tokio::test]
+async fn a_held_key_moves_once_by_all_its_presses() {
+    let presses: Vec<Msg> = (0..100).map(|_| key(KeyCode::Char('j'))).collect();
+    let merged = widiag::tui::update::coalesce(presses);
+    assert_eq!(merged.len(), 1);
+    assert!(matches!(merged[0], Msg::Repeat(_, 100)));
+    let mut m = Model::new(Source::World("gen.yaml".into()));
+    let (etx, _erx) = tokio::sync::mpsc::unbounded_channel();
+    let (rtx, rrx) = tokio::sync::mpsc::unbounded_channel();
+    rtx.send(Msg::Data(ten_thousand().clone())).unwrap();
+    let mut input: Vec<Msg> = (0..100).map(|_| key(KeyCode::Char('j'))).collect();
+    input.push(key(KeyCode::Char('q')));
+    // The keys arrive together, after the data was drawn.
+    let input = futures_util::StreamExt::then(futures_util::stream::iter(vec![input]), |k| async {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        futures_util::stream::iter(k)
+    });
+    let input = futures_util::StreamExt::flatten(input);
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    widiag::tui::run_loop(
+        &mut t,
+        &mut m,
+        widiag::tui::Theme { color: false },
+        Box::pin(input),
+        etx,
+        rrx,
+    )
+    .await
+    .unwrap();
+    assert_eq!(m.selected, 100);
+    assert!(m.quit);
+}
+
+/// `s` steps through the orders, marks the column and keeps the selected pod.
+#[test]
+fn sort_keeps_the_selected_pod_and_marks_the_column() {
+    let mut m = loaded("edge-cases", (120, 40));
+    update(&mut m, key(KeyCode::Char('j')));
+    update(&mut m, key(KeyCode::Char('j')));
+    let pod = m.current().unwrap().pod.clone();
+    update(&mut m, key(KeyCode::Char('s')));
+    assert_eq!(m.current().unwrap().pod, pod);
+    let text = common::screen(&m, 120, 40);
+    assert!(text.contains("Pods · by verdict"), "{text}");
+    update(&mut m, key(KeyCode::Char('s')));
+    let text = common::screen(&m, 120, 40);
+    assert!(text.contains("BREAKS AT▼"), "{text}");
+    assert_eq!(m.current().unwrap().pod, pod);
+    let p = m.current().unwrap();
+    assert_eq!(
+        m.link,
+        Model::first_link(p),
+        "the detail follows the pod's broken link"
+    );
+}
