@@ -1,6 +1,6 @@
 //! TUI frame times on a 10,000-pod world (docs/perf.md): the first frame after the data
 //! arrives, a frame of the pods pane, a frame of the chain pane, frames that change, and a
-//! filter keystroke (update + redraw). `cargo bench --bench tui`
+//! filter keystroke (update + redraw), a held key's 100 presses. `cargo bench --bench tui`
 
 use std::time::{Duration, Instant};
 
@@ -95,6 +95,24 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             flip = !flip;
             draw(if flip { &m } else { &chain });
+        })
+    });
+    // A held key: 100 presses that arrived during one frame, coalesced into one move and drawn
+    // once (the run loop's batch), there and back.
+    let mut held = m.clone();
+    g.bench_function("held-key-100-presses", |b| {
+        let j = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
+        let k = KeyEvent::new(KeyCode::Char('k'), KeyModifiers::NONE);
+        let mut down = true;
+        b.iter(|| {
+            let presses = (0..100)
+                .map(|_| Msg::Key(if down { j } else { k }))
+                .collect();
+            for msg in widiag::tui::update::coalesce(presses) {
+                update(&mut held, msg);
+            }
+            draw(&held);
+            down = !down;
         })
     });
     update(&mut m, key(KeyCode::Char('/')));

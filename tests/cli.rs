@@ -254,6 +254,40 @@ fn no_secret_value_or_signature_in_any_output() {
     }
 }
 
+/// `demo` takes the analysis flags `check` takes: the TUI's hint "pass --keyvault or --blob"
+/// can be followed there, and severities can be overridden.
+#[test]
+fn demo_accepts_the_analysis_flags_check_accepts() {
+    let base = ["demo", "--headless", "--color", "never", "--world"];
+    let o = run(&[
+        &base[..],
+        &["seed-004-rbac-vault", "--severity", "WI1102=warning"],
+    ]
+    .concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("! access WI1102"), "{}", stdout(&o));
+    let o = run(&[&base[..], &["workload-templates"]].concat());
+    assert!(
+        stdout(&o).contains("pass --keyvault or --blob"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&[
+        &base[..],
+        &["workload-templates", "--keyvault", "nosuchvault"],
+    ]
+    .concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !stdout(&o).contains("pass --keyvault or --blob"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("? access WI1101"), "{}", stdout(&o));
+    let o = run(&[&base[..], &["seed-002-healthy", "--severity", "nope"]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
 #[test]
 fn demo_embeds_every_shipped_world_and_runs_offline() {
     let embedded: Vec<&str> = widiag::cli::demo::WORLDS.iter().map(|(n, _)| *n).collect();

@@ -293,3 +293,83 @@ fn sort_keeps_the_selected_pod_and_marks_the_column() {
         "the detail follows the pod's broken link"
     );
 }
+
+/// A notice (a watch that paused, a copy) shows beside the key hints and expires; the hints
+/// stay.
+#[test]
+fn notices_expire_and_the_key_hints_stay() {
+    let mut m = loaded("seed-002-healthy", (80, 24));
+    update(
+        &mut m,
+        Msg::Notice("following paused, retrying: watch stream failed".into()),
+    );
+    let text = common::screen(&m, 80, 24);
+    let footer = text.lines().last().unwrap_or_default();
+    assert!(footer.starts_with("following paused"), "{footer}");
+    assert!(footer.ends_with("? help · q quit"), "{footer}");
+    for _ in 0..widiag::tui::update::NOTICE_TICKS {
+        update(&mut m, Msg::Tick);
+    }
+    assert!(m.message.is_none());
+    let text = common::screen(&m, 80, 24);
+    assert_eq!(
+        text.lines().last().unwrap_or_default(),
+        widiag::tui::keymap::footer(80)
+    );
+}
+
+/// `y` and `d` ask for the object of the open view (the pod, the ServiceAccount on view 2, the
+/// credentials on view 4); the answer opens a scrollable view that Esc closes.
+#[test]
+fn yaml_and_describe_show_the_objects_of_the_open_view() {
+    use widiag::tui::model::{Shown, ShownObject};
+    use widiag::tui::{Answer, Effect};
+    let w = common::load(&common::root().join("assets/worlds/seed-004-rbac-vault.yaml"));
+    let mut m = loaded("seed-004-rbac-vault", (100, 30));
+    let pod = m.current().unwrap().pod.clone();
+    let cases = [
+        (
+            'y',
+            None,
+            ShownObject::Pod,
+            "YAML · pod default/wi-kv-test",
+            "kind: Pod",
+        ),
+        (
+            'd',
+            Some('2'),
+            ShownObject::ServiceAccount,
+            "describe · ServiceAccount wi-demo-sa",
+            "azure.workload.identity/client-id=",
+        ),
+        (
+            'y',
+            Some('4'),
+            ShownObject::Credentials,
+            "federated credentials of wi-demo-identity",
+            "- api://AzureADTokenExchange",
+        ),
+    ];
+    for (k, tab, object, title, body) in cases {
+        if let Some(t) = tab {
+            update(&mut m, key(KeyCode::Char(t)));
+            m.work.running.clear();
+        }
+        let effects = update(&mut m, key(KeyCode::Char(k)));
+        let shown = Shown {
+            pod: pod.clone(),
+            object,
+            yaml: k == 'y',
+        };
+        let Some(Effect::Show { id, shown: asked }) = effects.last() else {
+            panic!("{effects:?}");
+        };
+        assert_eq!(asked, &shown);
+        let text = widiag::tui::shown::text(&w, &shown).unwrap();
+        update(&mut m, Msg::Answer(*id, Answer::Shown(Ok(text))));
+        let screen = common::screen(&m, 100, 30);
+        assert!(screen.contains(title) && screen.contains(body), "{screen}");
+        update(&mut m, key(KeyCode::Esc));
+        assert!(m.overlay.is_none());
+    }
+}

@@ -189,9 +189,16 @@ fn draw_title(f: &mut Frame<'_>, area: Rect, m: &Model, t: Theme) {
         Source::World(w) => format!("world {}", safe::text(w)),
         Source::Live { context } => format!("context {}", safe::text(context)),
     };
+    // Where the verdicts come from: a world is judged offline (a prediction); a live read is
+    // observed, and the exchange and resource links only with the probes run.
+    let basis = match (&m.source, m.probed) {
+        (Source::World(_), _) => "predicted",
+        (Source::Live { .. }, true) => "live + probes",
+        (Source::Live { .. }, false) => "live, no probes (P)",
+    };
     let source = match &m.namespace {
-        Some(ns) => format!("{source} · ns {}", safe::text(ns)),
-        None => source,
+        Some(ns) => format!("{source} · {basis} · ns {}", safe::text(ns)),
+        None => format!("{source} · {basis}"),
     };
     let busy = match m.activity() {
         Activity::Busy { what, tick } => format!(" · {} {what}", SPINNER[tick % SPINNER.len()]),
