@@ -21,7 +21,8 @@ fn key(c: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }
 
-fn bench(c: &mut Criterion) {
+/// The generated 10,000-pod world's report.
+fn ten_thousand() -> widiag::analysis::Report {
     let sizes = Sizes {
         pods: 10_000,
         service_accounts: 2_000,
@@ -30,7 +31,7 @@ fn bench(c: &mut Criterion) {
         namespaces: 50,
     };
     let world = parse_str("gen.yaml", &world_yaml(sizes)).unwrap();
-    let report = analyze(
+    analyze(
         &world,
         &Catalog::builtin(),
         &Options {
@@ -38,7 +39,11 @@ fn bench(c: &mut Criterion) {
             now: world.info.captured_at.unwrap(),
             targets: vec![],
         },
-    );
+    )
+}
+
+fn bench(c: &mut Criterion) {
+    let report = ten_thousand();
     let theme = Theme { color: true };
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
     let mut draw = |m: &Model| {
@@ -97,24 +102,6 @@ fn bench(c: &mut Criterion) {
             draw(if flip { &m } else { &chain });
         })
     });
-    // A held key: 100 presses that arrived during one frame, coalesced into one move and drawn
-    // once (the run loop's batch), there and back.
-    let mut held = m.clone();
-    g.bench_function("held-key-100-presses", |b| {
-        let j = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
-        let k = KeyEvent::new(KeyCode::Char('k'), KeyModifiers::NONE);
-        let mut down = true;
-        b.iter(|| {
-            let presses = (0..100)
-                .map(|_| Msg::Key(if down { j } else { k }))
-                .collect();
-            for msg in widiag::tui::update::coalesce(presses) {
-                update(&mut held, msg);
-            }
-            draw(&held);
-            down = !down;
-        })
-    });
     update(&mut m, key(KeyCode::Char('/')));
     g.bench_function("filter-keystroke", |b| {
         b.iter(|| {
@@ -126,5 +113,33 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// A held key: 100 presses that arrived during one frame, coalesced into one move and drawn
+/// once (the run loop's batch), there and back.
+fn held_key(c: &mut Criterion) {
+    let mut held = Model::new(Source::World("gen".into()));
+    update(&mut held, Msg::Data(ten_thousand()));
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    let j = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
+    let k = KeyEvent::new(KeyCode::Char('k'), KeyModifiers::NONE);
+    let mut down = true;
+    let mut g = c.benchmark_group("tui-10k");
+    g.sample_size(20);
+    g.bench_function("held-key-100-presses", |b| {
+        b.iter(|| {
+            let presses = (0..100)
+                .map(|_| Msg::Key(if down { j } else { k }))
+                .collect();
+            for msg in widiag::tui::update::coalesce(presses) {
+                update(&mut held, msg);
+            }
+            terminal
+                .draw(|f| widiag::tui::view::draw(f, &held, Theme { color: true }))
+                .unwrap();
+            down = !down;
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, held_key);
 criterion_main!(benches);
