@@ -373,3 +373,38 @@ fn yaml_and_describe_show_the_objects_of_the_open_view() {
         assert!(m.overlay.is_none());
     }
 }
+
+/// The detail pane names what the selected link's verdict rests on, and the title what the
+/// whole screen does: a world file is judged offline.
+#[test]
+fn the_detail_says_whether_a_link_was_observed_or_predicted() {
+    let mut m = loaded("edge-cases", (120, 40));
+    m.filter = "cached-token".into();
+    update(&mut m, key(KeyCode::Enter));
+    let token = m
+        .current()
+        .unwrap()
+        .links
+        .iter()
+        .position(|l| l.link == widiag::analysis::Link::Token)
+        .unwrap();
+    m.link = token;
+    let status = m.current().unwrap().links[token].status.name();
+    let text = common::screen(&m, 120, 40);
+    assert!(
+        text.contains(&format!("token · {status} · observed")),
+        "{text}"
+    );
+    assert!(
+        text.lines().next().unwrap().contains("· offline ·"),
+        "{text}"
+    );
+    m.link = token + 1;
+    let exchange = m.current().unwrap().links[token + 1..]
+        .iter()
+        .position(|l| l.link == widiag::analysis::Link::Exchange)
+        .unwrap();
+    m.link = token + 1 + exchange;
+    let text = common::screen(&m, 120, 40);
+    assert!(text.contains("exchange · skip · predicted"), "{text}");
+}

@@ -1185,3 +1185,67 @@ fn no_fix_leaves_a_placeholder_its_raise_site_should_fill() {
         "placeholders left unfilled: {unfilled:#?}"
     );
 }
+
+/// Each link says what its verdict rests on: in edge-cases only `apps/cached-token` had its
+/// token captured, so its token and federation links are observed while another pod's are
+/// predicted; the cluster's issuer documents were fetched, so every pod's issuer link is
+/// observed; links judged from objects say so, and the exchange and resource, never probed
+/// offline, are predicted.
+#[test]
+fn each_link_says_whether_it_was_observed_or_predicted() {
+    let w = common::load(&common::root().join("assets/worlds/edge-cases.yaml"));
+    let json: serde_json::Value =
+        serde_json::from_str(&output::json::render(&common::analyze(&w))).unwrap();
+    let basis = |pod: &str, link: &str| -> String {
+        let p = json["pods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| {
+                format!(
+                    "{}/{}",
+                    p["namespace"].as_str().unwrap(),
+                    p["name"].as_str().unwrap()
+                ) == pod
+            })
+            .unwrap_or_else(|| panic!("no {pod}"));
+        let l = p["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["link"] == link)
+            .unwrap();
+        l["basis"].as_str().unwrap().to_string()
+    };
+    for link in ["token", "federation"] {
+        assert_eq!(basis("apps/cached-token", link), "observed", "{link}");
+        assert_eq!(basis("apps/typo", link), "predicted", "{link}");
+    }
+    assert_eq!(basis("apps/typo", "issuer"), "observed");
+    let healthy = common::load(&common::root().join("assets/worlds/seed-000-healthy.yaml"));
+    let report = common::analyze(&healthy);
+    let issuer = report.pods[0]
+        .links
+        .iter()
+        .find(|l| l.link == widiag::analysis::Link::Issuer)
+        .unwrap();
+    assert_eq!(
+        issuer.basis.name(),
+        "predicted",
+        "no documents fetched offline"
+    );
+    for link in ["exchange", "resource"] {
+        assert_eq!(basis("apps/cached-token", link), "predicted", "{link}");
+    }
+    for link in [
+        "cluster",
+        "webhook",
+        "service-account",
+        "pod",
+        "mutation",
+        "identity",
+        "access",
+    ] {
+        assert_eq!(basis("apps/typo", link), "objects", "{link}");
+    }
+}

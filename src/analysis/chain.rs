@@ -194,6 +194,10 @@ pub struct LinkResult {
     pub evidence: Vec<Evidence>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
+    /// What the verdict rests on (the objects, a live observation, or a prediction); the JSON
+    /// report says it per link.
+    #[serde(skip)]
+    pub basis: super::basis::Basis,
 }
 
 impl LinkResult {

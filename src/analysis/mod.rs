@@ -1,5 +1,6 @@
 //! The pure core: `World -> Report`. No I/O, no terminal, no network; time is passed in.
 
+pub mod basis;
 pub mod catalog;
 pub mod chain;
 pub mod codes;

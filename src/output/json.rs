@@ -75,6 +75,8 @@ struct JsonPod<'r> {
 struct JsonLink<'r> {
     link: &'static str,
     status: Status,
+    /// `objects`, `observed` (a live probe saw it) or `predicted` (the probe did not run).
+    basis: crate::analysis::basis::Basis,
     /// Code of the finding that decides the status; null for a clean pass.
     code: Option<&'r str>,
     severity: Option<Severity>,
@@ -156,6 +158,7 @@ fn link(l: &LinkResult) -> JsonLink<'_> {
     JsonLink {
         link: l.link.name(),
         status: l.status,
+        basis: l.basis,
         code: primary.map(|f| &*f.code),
         severity: primary.map(|f| f.severity),
         message: &l.summary,

@@ -157,6 +157,7 @@ fn link(l: &LinkResult, maps: &Maps<'_>) -> LinkResult {
         summary,
         evidence,
         findings,
+        basis,
     } = l;
     LinkResult {
         link: *link,
@@ -164,6 +165,7 @@ fn link(l: &LinkResult, maps: &Maps<'_>) -> LinkResult {
         summary: cow(summary, f),
         evidence: evidence.iter().map(|e| ev(e, f)).collect(),
         findings: findings.iter().map(|x| finding(x, maps)).collect(),
+        basis: *basis,
     }
 }
 

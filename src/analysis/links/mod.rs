@@ -207,6 +207,7 @@ impl<'c> LinkBuilder<'c> {
             summary,
             evidence: self.evidence,
             findings,
+            basis: super::basis::of(self.link, cx),
         }
     }
 }

@@ -237,7 +237,13 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, m: &Model, pod: Option<&PodChain>, t:
     let height = usize::from(area.height.saturating_sub(2));
     let top = m.detail_scroll.min(all.len().saturating_sub(height));
     let right = match (m.tab, pod.and_then(|p| p.links.get(m.link))) {
-        (Tab::Link, Some(l)) => format!(" {} · {} ", l.link.name(), l.status.name()),
+        // What the verdict rests on, so a prediction is not read as an observation.
+        (Tab::Link, Some(l)) => format!(
+            " {} · {} · {} ",
+            l.link.name(),
+            l.status.name(),
+            l.basis.name()
+        ),
         _ => String::new(),
     };
     let bar_room = width.saturating_sub(right.chars().count() + 2);

@@ -192,7 +192,7 @@ fn draw_title(f: &mut Frame<'_>, area: Rect, m: &Model, t: Theme) {
     // Where the verdicts come from: a world is judged offline (a prediction); a live read is
     // observed, and the exchange and resource links only with the probes run.
     let basis = match (&m.source, m.probed) {
-        (Source::World(_), _) => "predicted",
+        (Source::World(_), _) => "offline",
         (Source::Live { .. }, true) => "live + probes",
         (Source::Live { .. }, false) => "live, no probes (P)",
     };
