@@ -398,6 +398,62 @@ fn demo_at_80x24_reaches_the_fix_and_help_and_keeps_no_error() {
     tmux.wait_for("WIDIAG-EXITED");
 }
 
+/// Against a cluster (the lab) through `--kubeconfig`, the header names the kubeconfig's
+/// current context, `:ctx` lists its contexts, and a context it lacks changes nothing.
+#[test]
+#[ignore = "needs tmux: ./scripts/test installs it and runs ignored tests"]
+fn a_live_tui_names_the_kubeconfigs_context_and_refuses_an_unknown_one() {
+    let bin = env!("CARGO_BIN_EXE_widiag");
+    let world = common::load(&common::root().join("assets/worlds/seed-002-healthy.yaml"));
+    let lab = widiag::lab::LabHandle::spawn(world).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    lab.write_kubeconfig(&kubeconfig).unwrap();
+    let text = std::fs::read_to_string(&kubeconfig).unwrap();
+    let current = text
+        .lines()
+        .find_map(|l| l.strip_prefix("current-context: "))
+        .expect("the lab's kubeconfig names its context")
+        .trim_matches('"')
+        .to_string();
+    let env: Vec<String> = common::lab_env(&lab, dir.path())
+        .into_iter()
+        .map(|(k, v)| format!("{k}='{v}'"))
+        .collect();
+    let cmd = format!(
+        "env -u KUBECONFIG {} {bin} --kubeconfig {} --offline; echo WIDIAG-EXITED; sleep 60",
+        env.join(" "),
+        kubeconfig.display()
+    );
+    let tmux = Tmux::new("context", 80, 24, &cmd);
+    let first = tmux.wait_for("default/yadaapi");
+    let header = first.lines().next().unwrap_or_default().to_string();
+    assert!(header.contains(&format!("context {current}")), "{first}");
+    assert!(header.contains("live, no probes"), "{first}");
+    tmux.keys(":");
+    tmux.run(&["send-keys", "-t", &tmux.session, "-l", "ctx nope"]);
+    tmux.keys("Enter");
+    let refused = tmux.wait_for("no context nope in the kubeconfig");
+    assert!(
+        refused
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .contains(&current),
+        "{refused}"
+    );
+    tmux.keys(":");
+    tmux.run(&["send-keys", "-t", &tmux.session, "-l", "ctx"]);
+    tmux.keys("Enter");
+    let picker = tmux.wait_for("context · Enter picks");
+    assert!(picker.contains(&current), "{picker}");
+    tmux.keys("Escape");
+    tmux.keys(":");
+    tmux.run(&["send-keys", "-t", &tmux.session, "-l", "q"]);
+    tmux.keys("Enter");
+    tmux.wait_for("WIDIAG-EXITED");
+}
+
 /// The real binary opens on `--workload deploy/NAME -n NS`: that namespace, that workload's
 /// row (its pods never appeared), and its views read from the template.
 #[test]

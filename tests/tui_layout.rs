@@ -408,3 +408,52 @@ fn the_detail_says_whether_a_link_was_observed_or_predicted() {
     let text = common::screen(&m, 120, 40);
     assert!(text.contains("exchange · skip · predicted"), "{text}");
 }
+
+/// The filter reads every column: the identity, the broken link's name and partial codes.
+#[test]
+fn the_filter_matches_every_column_and_partial_codes() {
+    let m = loaded("edge-cases", (120, 40));
+    let all = m.visible().len();
+    let keeps = |text: &str| {
+        let mut f = m.clone();
+        f.filter = text.into();
+        f.visible()
+            .iter()
+            .map(|p| p.pod.to_string())
+            .collect::<Vec<_>>()
+    };
+    let by_identity = keeps("id-tenant");
+    assert_eq!(by_identity, ["apps/other-tenant"]);
+    let by_link = keeps("federation");
+    assert!(!by_link.is_empty() && by_link.len() < all, "{by_link:?}");
+    let m2 = &m;
+    assert!(
+        by_link.iter().all(
+            |name| m2.visible().iter().any(|p| &p.pod.to_string() == name
+                && p.broken_link().map(|l| l.link.name()) == Some("federation"))
+        ),
+        "{by_link:?}"
+    );
+    let partial = keeps("wi90");
+    assert!(!partial.is_empty(), "a partial code matches");
+    assert_eq!(keeps("!wi90").len(), all - partial.len());
+}
+
+/// On 10,000 generated pods, the rows on screen are told apart at 120x40 and at 80x24.
+#[test]
+fn ten_thousand_pods_rows_are_distinguishable() {
+    for (width, height) in [(120, 40), (80, 24)] {
+        let mut m = Model::new(Source::World("gen.yaml".into()));
+        update(&mut m, Msg::Resize { width, height });
+        update(&mut m, Msg::Data(ten_thousand().clone()));
+        let text = common::screen(&m, width, height);
+        let rows: Vec<&str> = text
+            .lines()
+            .filter(|l| ["│✗", "│✓", "│!", "│?"].iter().any(|g| l.starts_with(g)))
+            .map(|l| l.split('│').nth(1).unwrap_or_default())
+            .collect();
+        assert!(rows.len() > 3, "{text}");
+        let unique: std::collections::BTreeSet<&&str> = rows.iter().collect();
+        assert_eq!(unique.len(), rows.len(), "{width}x{height}:\n{text}");
+    }
+}

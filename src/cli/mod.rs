@@ -183,7 +183,7 @@ fn tui_cmd(args: &args::ScopeArgs) -> Result<ExitCode> {
             .map(|p| p.display().to_string())
             .collect();
         return tui::open(
-            tui::world_source(world),
+            tui::world_source(world, args.worlds.clone()),
             config,
             crate::tui::Source::World(names.join(", ")),
             false,

@@ -153,6 +153,9 @@ fn contexts(source: &DataSource) -> Vec<String> {
     }
 }
 
-pub fn world_source(world: crate::world::World) -> DataSource {
-    DataSource::World(Arc::new(world))
+/// World files (`paths`, already read into `world`), read again by `r` when they change.
+pub fn world_source(world: crate::world::World, paths: Vec<std::path::PathBuf>) -> DataSource {
+    DataSource::World(Arc::new(crate::tui::world_files::WorldFiles::new(
+        world, paths,
+    )))
 }

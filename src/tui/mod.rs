@@ -10,6 +10,7 @@ pub mod shown;
 pub mod text;
 pub mod update;
 pub mod view;
+pub mod world_files;
 
 use futures_util::{FutureExt, Stream, StreamExt};
 use ratatui::Terminal;

@@ -15,7 +15,8 @@ use crate::world::{ObjRef, World};
 /// Where the runner gets its world from.
 #[derive(Clone)]
 pub enum DataSource {
-    World(Arc<World>),
+    /// World files, read again when they change.
+    World(Arc<super::world_files::WorldFiles>),
     Live(Arc<LiveOptions>),
 }
 
@@ -37,14 +38,15 @@ async fn load(
 ) -> Result<(Arc<World>, Report), String> {
     let config = Arc::clone(config);
     match source {
-        DataSource::World(w) => {
-            let w = w.clone();
+        DataSource::World(files) => {
+            let files = Arc::clone(files);
             tokio::task::spawn_blocking(move || {
+                let w = files.current()?;
                 let r = analyze(&w, &selection, &config);
-                (w, r)
+                Ok((w, r))
             })
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?
         }
         DataSource::Live(opts) => {
             let mut o = (**opts).clone();
