@@ -457,3 +457,36 @@ fn ten_thousand_pods_rows_are_distinguishable() {
         assert_eq!(unique.len(), rows.len(), "{width}x{height}:\n{text}");
     }
 }
+
+/// The wheel scrolls what is under the pointer without moving the focus; `c` copies the
+/// selected link's fix and says which and how long.
+#[test]
+fn the_wheel_scrolls_the_detail_and_copy_says_what_it_copied() {
+    let mut m = loaded("seed-000-fic-issuer-slash", (80, 24));
+    let detail = widiag::tui::view::areas(ratatui::layout::Rect::new(0, 0, 80, 24), &m).detail;
+    update(
+        &mut m,
+        Msg::Scroll {
+            delta: 3,
+            column: detail.x + 5,
+            row: detail.y + 3,
+        },
+    );
+    assert_eq!((m.detail_scroll, m.pane, m.selected), (3, Pane::Pods, 0));
+    let effects = update(&mut m, key(KeyCode::Char('c')));
+    let fix = m.current().unwrap().links[m.link]
+        .primary()
+        .unwrap()
+        .fix
+        .clone()
+        .unwrap();
+    assert_eq!(effects, [widiag::tui::Effect::Copy(fix.clone())]);
+    let said = m.message.clone().unwrap();
+    assert!(
+        said.starts_with(&format!(
+            "copied WI902's fix ({} characters",
+            fix.chars().count()
+        )),
+        "{said}"
+    );
+}

@@ -92,7 +92,10 @@ fn draw_picker(f: &mut Frame<'_>, p: &crate::tui::model::Picker, t: Theme) {
         .block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(format!(" {what} · Enter picks · Esc closes ")),
+                .title(format!(" {what} · Enter picks · Esc closes "))
+                .title_bottom(
+                    Line::from(format!(" {}/{} ", p.selected + 1, p.choices.len())).right_aligned(),
+                ),
         )
         .highlight_style(t.selected());
     let mut state = ListState::default().with_selected(Some(p.selected));
