@@ -490,3 +490,23 @@ fn the_wheel_scrolls_the_detail_and_copy_says_what_it_copied() {
         "{said}"
     );
 }
+
+/// Presses that arrived together go where each one would have gone alone: the first Enter runs
+/// the `:` command, the second opens the selected pod's chain.
+#[test]
+fn repeated_keys_after_a_prompt_go_to_the_panes() {
+    let mut m = loaded("edge-cases", (120, 40));
+    update(&mut m, key(KeyCode::Char('j')));
+    update(&mut m, key(KeyCode::Char(':')));
+    update(&mut m, key(KeyCode::Char('q')));
+    update(&mut m, key(KeyCode::Backspace));
+    for c in "ns apps".chars() {
+        update(&mut m, key(KeyCode::Char(c)));
+    }
+    let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+    update(&mut m, Msg::Repeat(enter, 2));
+    assert!(m.command.is_none() && !m.editing_filter);
+    assert_eq!(m.namespace.as_deref(), Some("apps"));
+    assert_eq!(m.pane, Pane::Chain, "the second Enter opened the chain");
+    assert!(!m.quit);
+}

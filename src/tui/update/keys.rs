@@ -38,21 +38,32 @@ pub fn coalesce(batch: Vec<Msg>) -> Vec<Msg> {
     out
 }
 
-/// A key pressed `n` times.
+/// A key pressed `n` times: a move goes `n` rows at once; anything else happens `n` times in
+/// turn (the first Enter may close the prompt the second would otherwise have gone to).
 pub fn key(m: &mut Model, k: KeyEvent, n: u16) -> Vec<Effect> {
     let n = usize::from(n.max(1));
-    if m.command.is_some() || m.editing_filter {
-        for _ in 0..n {
-            let effects = if m.command.is_some() {
-                edit_command(m, k)
-            } else {
-                edit_filter(m, k)
-            };
-            if !effects.is_empty() {
-                return effects;
-            }
+    let editing = m.command.is_some() || m.editing_filter;
+    if !editing && keymap::action(k).is_some_and(movement) {
+        return dispatch(m, k, n);
+    }
+    let mut effects = Vec::new();
+    for _ in 0..n {
+        effects.extend(dispatch(m, k, 1));
+        if m.quit {
+            break;
         }
-        return Vec::new();
+    }
+    effects
+}
+
+/// One key (a move of `n` rows) to whatever has it: the line being typed, a picker, the help,
+/// the text view, or the focused pane.
+fn dispatch(m: &mut Model, k: KeyEvent, n: usize) -> Vec<Effect> {
+    if m.command.is_some() {
+        return edit_command(m, k);
+    }
+    if m.editing_filter {
+        return edit_filter(m, k);
     }
     let Some(a) = keymap::action(k) else {
         return Vec::new();
@@ -69,14 +80,7 @@ pub fn key(m: &mut Model, k: KeyEvent, n: u16) -> Vec<Effect> {
     if movement(a) {
         return moved(m, a, n);
     }
-    let mut effects = Vec::new();
-    for _ in 0..n {
-        effects.extend(act(m, a));
-        if m.quit {
-            break;
-        }
-    }
-    effects
+    act(m, a)
 }
 
 fn movement(a: Action) -> bool {
