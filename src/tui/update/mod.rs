@@ -2,6 +2,7 @@
 //! it with message sequences; the runner does the I/O the effects ask for. Keys are handled in
 //! `keys`.
 
+mod commands;
 mod keys;
 
 use crossterm::event::KeyEvent;

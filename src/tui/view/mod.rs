@@ -257,18 +257,7 @@ fn draw_chain(f: &mut Frame<'_>, area: Rect, m: &Model, pod: Option<&PodChain>, 
     block = block
         .title_bottom(Line::from(format!(" {}/{} ", m.link + 1, pod.links.len())).right_aligned());
     let room = usize::from(area.width).saturating_sub(2 + 2 + 16);
-    let items: Vec<ListItem<'_>> = pod
-        .links
-        .iter()
-        .map(|l| {
-            let summary = safe::text(&l.summary);
-            ListItem::new(Line::from(vec![
-                Span::styled(format!("{} ", glyph(l.status)), t.status(l.status)),
-                Span::styled(format!("{:<16}", l.link.name()), t.bold()),
-                Span::raw(super::text::end_ellipsis(&summary, room).into_owned()),
-            ]))
-        })
-        .collect();
+    let items: Vec<ListItem<'_>> = pod.links.iter().map(|l| chain_row(l, room, t)).collect();
     let list = List::new(items).block(block).highlight_style(if focused {
         t.selected()
     } else {
@@ -276,6 +265,28 @@ fn draw_chain(f: &mut Frame<'_>, area: Rect, m: &Model, pod: Option<&PodChain>, 
     });
     let mut state = ListState::default().with_selected(Some(m.link));
     f.render_stateful_widget(list, area, &mut state);
+}
+
+/// A chain row: status, link, summary, and at the right edge what the verdict rests on when a
+/// probe is involved (`observed` or `predicted`; links judged from objects say nothing).
+fn chain_row(l: &crate::analysis::LinkResult, room: usize, t: Theme) -> ListItem<'static> {
+    use crate::analysis::basis::Basis;
+    let tag = match l.basis {
+        Basis::Objects => "",
+        Basis::Observed => " observed",
+        Basis::Predicted => " predicted",
+    };
+    let room = room.saturating_sub(tag.len());
+    let summary = safe::text(&l.summary);
+    let summary = super::text::end_ellipsis(&summary, room).into_owned();
+    let pad = room.saturating_sub(super::text::width(&summary));
+    ListItem::new(Line::from(vec![
+        Span::styled(format!("{} ", glyph(l.status)), t.status(l.status)),
+        Span::styled(format!("{:<16}", l.link.name()), t.bold()),
+        Span::raw(summary),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(tag, t.dim()),
+    ]))
 }
 
 fn draw_footer(f: &mut Frame<'_>, area: Rect, m: &Model, t: Theme) {
