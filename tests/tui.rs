@@ -117,38 +117,79 @@ fn help_is_generated_from_the_keymap() {
     assert!(!m.help);
 }
 
-#[test]
-fn thousands_of_random_keys_never_panic() {
-    let keys = [
+/// The keys the random walk presses: every bound key and some that are not.
+fn random_keys() -> Vec<KeyCode> {
+    let mut keys = vec![
         KeyCode::Up,
         KeyCode::Down,
         KeyCode::Enter,
         KeyCode::Esc,
         KeyCode::Tab,
+        KeyCode::BackTab,
         KeyCode::Home,
         KeyCode::End,
+        KeyCode::PageUp,
+        KeyCode::PageDown,
         KeyCode::Backspace,
-        KeyCode::Char('/'),
-        KeyCode::Char('j'),
-        KeyCode::Char('k'),
-        KeyCode::Char('g'),
-        KeyCode::Char('G'),
-        KeyCode::Char('s'),
-        KeyCode::Char('?'),
-        KeyCode::Char('c'),
-        KeyCode::Char('w'),
-        KeyCode::Char('1'),
-        KeyCode::Char('4'),
-        KeyCode::Char('6'),
-        KeyCode::Char(':'),
-        KeyCode::Char('n'),
-        KeyCode::Char(' '),
-        KeyCode::Char('x'),
         KeyCode::Left,
         KeyCode::Right,
     ];
+    keys.extend("/jkgGs?cw146:n xzyd!q".chars().map(KeyCode::Char));
+    keys
+}
+
+/// Sometimes a held key, a Control chord, the wheel, a resize or an open text view; else `k`.
+fn random_input(m: &mut Model, x: u64, i: usize, k: KeyCode, shown: &(String, Vec<String>)) {
+    let _ = match (x >> 50) % 9 {
+        0 => update(m, Msg::Repeat(KeyEvent::new(k, KeyModifiers::NONE), 40)),
+        1 => update(m, Msg::Key(KeyEvent::new(k, KeyModifiers::CONTROL))),
+        2 => update(
+            m,
+            Msg::Scroll {
+                delta: (x >> 12) as i32 % 7 - 3,
+                column: (x >> 20) as u16 % 90,
+                row: (x >> 40) as u16 % 30,
+            },
+        ),
+        3 => update(
+            m,
+            Msg::Resize {
+                width: 20 + (x >> 24) as u16 % 200,
+                height: 5 + (x >> 44) as u16 % 60,
+            },
+        ),
+        4 if i.is_multiple_of(11) => {
+            let id = m.work.start(widiag::tui::model::Request::Show(
+                widiag::tui::model::Shown {
+                    pod: m
+                        .current()
+                        .map_or(m.report.as_ref().unwrap().pods[0].pod.clone(), |p| {
+                            p.pod.clone()
+                        }),
+                    object: widiag::tui::model::ShownObject::Pod,
+                    yaml: true,
+                },
+            ));
+            update(m, Msg::Answer(id, Answer::Shown(Ok(shown.clone()))))
+        }
+        _ => update(m, key(k)),
+    };
+}
+
+#[test]
+fn thousands_of_random_keys_never_panic() {
+    let keys = random_keys();
     let mut m = loaded("edge-cases");
     let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let shown = widiag::tui::shown::text(
+        &common::load(&common::root().join("assets/worlds/edge-cases.yaml")),
+        &widiag::tui::model::Shown {
+            pod: m.current().unwrap().pod.clone(),
+            object: widiag::tui::model::ShownObject::Pod,
+            yaml: true,
+        },
+    )
+    .unwrap();
     // A fixed LCG: the same sequence on every run.
     let mut x: u64 = 0x9e3779b97f4a7c15;
     for i in 0..5000 {
@@ -156,7 +197,7 @@ fn thousands_of_random_keys_never_panic() {
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         let k = keys[(x >> 33) as usize % keys.len()];
-        let _ = update(&mut m, key(k));
+        random_input(&mut m, x, i, k, &shown);
         if i % 7 == 0 {
             // Clicks anywhere, on a screen that may be smaller than the last one.
             let _ = update(
@@ -173,6 +214,9 @@ fn thousands_of_random_keys_never_panic() {
             m.quit = false;
         }
         if i % 25 == 0 {
+            // Drawn at the size the model was last told, as the loop does.
+            t.backend_mut().resize(m.screen.width, m.screen.height);
+            t.resize(m.screen).unwrap();
             t.draw(|f| widiag::tui::view::draw(f, &m, Theme { color: true }))
                 .unwrap();
         }
