@@ -47,24 +47,7 @@ fn widiag_against(lab: &LabHandle, kubeconfig_text: &str, args: &[&str]) -> Outp
 
 /// `status` or `status(CODE,...)` of one link of one pod.
 fn link(report: &Value, pod: &str, name: &str) -> String {
-    let p = report["pods"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| {
-            format!(
-                "{}/{}",
-                p["namespace"].as_str().unwrap(),
-                p["name"].as_str().unwrap()
-            ) == pod
-        })
-        .unwrap_or_else(|| panic!("{pod} not in report"));
-    let l = p["links"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["link"] == name)
-        .unwrap();
+    let l = common::json_link(report, pod, name);
     let codes: Vec<&str> = l["findings"]
         .as_array()
         .map(|f| f.iter().filter_map(|x| x["code"].as_str()).collect())

@@ -1197,25 +1197,10 @@ fn each_link_says_whether_it_was_observed_or_predicted() {
     let json: serde_json::Value =
         serde_json::from_str(&output::json::render(&common::analyze(&w))).unwrap();
     let basis = |pod: &str, link: &str| -> String {
-        let p = json["pods"]
-            .as_array()
+        common::json_link(&json, pod, link)["basis"]
+            .as_str()
             .unwrap()
-            .iter()
-            .find(|p| {
-                format!(
-                    "{}/{}",
-                    p["namespace"].as_str().unwrap(),
-                    p["name"].as_str().unwrap()
-                ) == pod
-            })
-            .unwrap_or_else(|| panic!("no {pod}"));
-        let l = p["links"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["link"] == link)
-            .unwrap();
-        l["basis"].as_str().unwrap().to_string()
+            .to_string()
     };
     for link in ["token", "federation"] {
         assert_eq!(basis("apps/cached-token", link), "observed", "{link}");

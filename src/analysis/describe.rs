@@ -54,20 +54,28 @@ pub struct PodView {
     pub probes: Vec<Row>,
 }
 
-pub fn describe(world: &World, pod: &ObjRef, now: jiff::Timestamp) -> Option<PodView> {
-    let ix = Index::new(world);
-    let install = Install::detect(&ix);
+/// The pod by name; a workload with no pod is shown as the pod its template would make (its
+/// chain's name), which is then owned.
+fn pod_or_would_be<'w>(
+    world: &'w World,
+    pod: &ObjRef,
+) -> Option<std::borrow::Cow<'w, k8s_openapi::api::core::v1::Pod>> {
     let found = world.kube.pods.iter().find(|p| {
         p.metadata.name.as_deref() == Some(&pod.name)
             && p.metadata.namespace.as_deref().unwrap_or("default") == pod.namespace
     });
-    // A workload with no pod is shown as the pod its template would make (its chain's name).
-    let would_be = match found {
-        Some(_) => None,
-        None => Some(super::workloads::would_be_named(world, pod)?),
-    };
-    let mut s = Subject::new(&ix, &install, found.or(would_be.as_ref())?);
-    s.template_only = would_be.is_some();
+    match found {
+        Some(p) => Some(std::borrow::Cow::Borrowed(p)),
+        None => super::workloads::would_be_named(world, pod).map(std::borrow::Cow::Owned),
+    }
+}
+
+pub fn describe(world: &World, pod: &ObjRef, now: jiff::Timestamp) -> Option<PodView> {
+    let ix = Index::new(world);
+    let install = Install::detect(&ix);
+    let the_pod = pod_or_would_be(world, pod)?;
+    let mut s = Subject::new(&ix, &install, &the_pod);
+    s.template_only = matches!(the_pod, std::borrow::Cow::Owned(_));
     Some(PodView {
         service_account: service_account(world, &s),
         env: env(&s, &install),
@@ -90,18 +98,10 @@ pub struct Objects {
 pub fn objects(world: &World, pod: &ObjRef) -> Option<Objects> {
     let ix = Index::new(world);
     let install = Install::detect(&ix);
-    let found = world.kube.pods.iter().find(|p| {
-        p.metadata.name.as_deref() == Some(&pod.name)
-            && p.metadata.namespace.as_deref().unwrap_or("default") == pod.namespace
-    });
-    let would_be = match found {
-        Some(_) => None,
-        None => Some(super::workloads::would_be_named(world, pod)?),
-    };
-    let the_pod = found.or(would_be.as_ref())?;
-    let s = Subject::new(&ix, &install, the_pod);
+    let the_pod = pod_or_would_be(world, pod)?;
+    let s = Subject::new(&ix, &install, &the_pod);
     Some(Objects {
-        pod: the_pod.clone(),
+        pod: (*the_pod).clone(),
         service_account: s.sa.cloned(),
         identity: s.resolved.map(|r| r.name()),
         credentials: s

@@ -41,9 +41,9 @@ pub struct Cluster {
     pub client_certificate_ends: Option<jiff::Timestamp>,
 }
 
-/// Every context a kubeconfig names (the file given, else `$KUBECONFIG` or ~/.kube/config).
-pub fn contexts(kubeconfig: Option<&std::path::Path>) -> Result<Vec<String>, CollectError> {
-    let kc = match kubeconfig {
+/// The kubeconfig given, else `$KUBECONFIG` or ~/.kube/config.
+fn read_kubeconfig(kubeconfig: Option<&std::path::Path>) -> Result<Kubeconfig, CollectError> {
+    match kubeconfig {
         Some(path) => Kubeconfig::read_from(path),
         None => Kubeconfig::read(),
     }
@@ -51,18 +51,21 @@ pub fn contexts(kubeconfig: Option<&std::path::Path>) -> Result<Vec<String>, Col
         source_name: kubeconfig
             .map_or("the default kubeconfig".into(), |p| p.display().to_string()),
         reason: e.to_string(),
-    })?;
-    Ok(kc.contexts.into_iter().map(|c| c.name).collect())
+    })
+}
+
+/// Every context a kubeconfig names (the file given, else `$KUBECONFIG` or ~/.kube/config).
+pub fn contexts(kubeconfig: Option<&std::path::Path>) -> Result<Vec<String>, CollectError> {
+    Ok(read_kubeconfig(kubeconfig)?
+        .contexts
+        .into_iter()
+        .map(|c| c.name)
+        .collect())
 }
 
 /// The kubeconfig's current context, as the header names the cluster.
 pub fn current_context(kubeconfig: Option<&std::path::Path>) -> Option<String> {
-    match kubeconfig {
-        Some(path) => Kubeconfig::read_from(path),
-        None => Kubeconfig::read(),
-    }
-    .ok()?
-    .current_context
+    read_kubeconfig(kubeconfig).ok()?.current_context
 }
 
 pub async fn connect(target: &KubeTarget, timeout: Duration) -> Result<Cluster, CollectError> {

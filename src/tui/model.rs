@@ -337,11 +337,7 @@ impl Model {
         let mut pods: Vec<&PodChain> = r
             .pods
             .iter()
-            .filter(|p| {
-                self.namespace
-                    .as_ref()
-                    .is_none_or(|n| &p.pod.namespace == n)
-            })
+            .filter(|p| self.keeps_namespace(p))
             .filter(|p| filter.keeps(p))
             .collect();
         // Stable sorts, so names stay in order within a group.
@@ -357,17 +353,17 @@ impl Model {
         pods
     }
 
+    /// `:ns` keeps this pod (every pod when no namespace is chosen).
+    fn keeps_namespace(&self, p: &PodChain) -> bool {
+        self.namespace
+            .as_ref()
+            .is_none_or(|n| &p.pod.namespace == n)
+    }
+
     /// Every pod of the report that the namespace keeps (what the filter counts against).
     pub fn in_namespace(&self) -> usize {
         self.report.as_ref().map_or(0, |r| {
-            r.pods
-                .iter()
-                .filter(|p| {
-                    self.namespace
-                        .as_ref()
-                        .is_none_or(|n| &p.pod.namespace == n)
-                })
-                .count()
+            r.pods.iter().filter(|p| self.keeps_namespace(p)).count()
         })
     }
 
@@ -379,15 +375,12 @@ impl Model {
 
     /// The namespaces the report's pods are in, sorted.
     pub fn namespaces(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .report
+        self.report
             .iter()
             .flat_map(|r| r.pods.iter().map(|p| p.pod.namespace.clone()))
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
-            .collect();
-        names.dedup();
-        names
+            .collect()
     }
 
     /// Busy while any request runs, named by the newest.

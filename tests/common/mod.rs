@@ -182,3 +182,29 @@ pub async fn mint_token(lab: &widiag::lab::LabHandle, ns: &str, sa: &str) -> Str
         .expect("token")
         .token
 }
+
+/// One link of one pod (`NAMESPACE/NAME`) in a `check -o json` report.
+pub fn json_link<'r>(
+    report: &'r serde_json::Value,
+    pod: &str,
+    link: &str,
+) -> &'r serde_json::Value {
+    let p = report["pods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            format!(
+                "{}/{}",
+                p["namespace"].as_str().unwrap(),
+                p["name"].as_str().unwrap()
+            ) == pod
+        })
+        .unwrap_or_else(|| panic!("{pod} not in report"));
+    p["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["link"] == link)
+        .unwrap_or_else(|| panic!("{pod} has no link {link}"))
+}

@@ -145,9 +145,9 @@ pub fn areas(screen: Rect, m: &Model) -> Areas {
 
 pub fn draw(f: &mut Frame<'_>, m: &Model, t: Theme) {
     let a = areas(f.area(), m);
-    draw_title(f, a.title, m, t);
     // Filtered once per frame: with 10,000 pods this is most of a frame's work.
     let visible = m.visible();
+    draw_title(f, a.title, m, &visible, t);
     if a.pods.width > 0 {
         pods::draw(f, a.pods, m, &visible, t);
     }
@@ -160,31 +160,54 @@ pub fn draw(f: &mut Frame<'_>, m: &Model, t: Theme) {
     popups::draw(f, m, t);
 }
 
-/// The counts of the pods shown (after `:ns` and the filter), and of all when they differ.
-fn counts(m: &Model, visible: &[&PodChain], compact: bool) -> String {
-    let n = |s: Status| visible.iter().filter(|p| p.verdict() == s).count();
-    let podless = visible.iter().filter(|p| p.template_only).count();
-    let total = m.report.as_ref().map_or(0, |r| r.pods.len());
-    let shown = match (podless, visible.len() == total) {
-        (0, true) => format!("{} pods", visible.len()),
-        (0, false) => format!("{} of {total} pods", visible.len()),
-        (w, true) if !compact => format!("{} pods + {w} workloads with no pod", visible.len() - w),
-        (w, _) => format!("{} pods + {w} with no pod", visible.len() - w),
-    };
-    let (f, w, u, p) = (
-        n(Status::Fail),
-        n(Status::Warn),
-        n(Status::Unknown),
-        n(Status::Pass),
-    );
-    if compact {
-        format!("{shown}: ✗{f} !{w} ?{u} ✓{p}")
-    } else {
-        format!("{shown}: {f} fail, {w} warn, {u} unknown, {p} pass")
+/// The verdicts of the pods shown (after `:ns` and the filter), tallied once a frame.
+struct Tally {
+    shown: usize,
+    total: usize,
+    podless: usize,
+    /// Fail, warn, unknown, pass.
+    verdicts: [usize; 4],
+}
+
+impl Tally {
+    fn of(m: &Model, visible: &[&PodChain]) -> Tally {
+        let mut t = Tally {
+            shown: visible.len(),
+            total: m.report.as_ref().map_or(0, |r| r.pods.len()),
+            podless: 0,
+            verdicts: [0; 4],
+        };
+        for p in visible {
+            t.podless += usize::from(p.template_only);
+            match p.verdict() {
+                Status::Fail => t.verdicts[0] += 1,
+                Status::Warn => t.verdicts[1] += 1,
+                Status::Unknown => t.verdicts[2] += 1,
+                Status::Pass | Status::Skip => t.verdicts[3] += 1,
+            }
+        }
+        t
+    }
+
+    /// The counts, and of how many when the filter or namespace hides some.
+    fn text(&self, compact: bool) -> String {
+        let (n, all, w) = (self.shown, self.total, self.podless);
+        let shown = match (w, n == all) {
+            (0, true) => format!("{n} pods"),
+            (0, false) => format!("{n} of {all} pods"),
+            (w, true) if !compact => format!("{} pods + {w} workloads with no pod", n - w),
+            (w, _) => format!("{} pods + {w} with no pod", n - w),
+        };
+        let [f, warn, u, p] = self.verdicts;
+        if compact {
+            format!("{shown}: ✗{f} !{warn} ?{u} ✓{p}")
+        } else {
+            format!("{shown}: {f} fail, {warn} warn, {u} unknown, {p} pass")
+        }
     }
 }
 
-fn draw_title(f: &mut Frame<'_>, area: Rect, m: &Model, t: Theme) {
+fn draw_title(f: &mut Frame<'_>, area: Rect, m: &Model, visible: &[&PodChain], t: Theme) {
     let source = match &m.source {
         Source::World(w) => format!("world {}", safe::text(w)),
         Source::Live { context } => format!("context {}", safe::text(context)),
@@ -204,14 +227,14 @@ fn draw_title(f: &mut Frame<'_>, area: Rect, m: &Model, t: Theme) {
         Activity::Busy { what, tick } => format!(" · {} {what}", SPINNER[tick % SPINNER.len()]),
         Activity::Idle => String::new(),
     };
-    let visible = m.visible();
     let width = usize::from(area.width);
     let mut counts_text = String::new();
     if m.report.is_some() {
-        counts_text = format!(" · {}", counts(m, &visible, false));
+        let tally = Tally::of(m, visible);
+        counts_text = format!(" · {}", tally.text(false));
         let long = 6 + 3 + source.chars().count() + counts_text.chars().count();
         if long + busy.chars().count() > width {
-            counts_text = format!(" · {}", counts(m, &visible, true));
+            counts_text = format!(" · {}", tally.text(true));
         }
     }
     // The source gives way first: the counts and the spinner say what is happening.
