@@ -404,6 +404,12 @@ impl Model {
         self.visible().get(self.selected).copied()
     }
 
+    /// The selected pod changed: its broken link, shown from the top.
+    pub fn show_broken_link(&mut self) {
+        self.link = self.current().map_or(0, Model::first_link);
+        self.detail_scroll = 0;
+    }
+
     /// The link to show first: the one that breaks, else the first.
     pub fn first_link(pod: &PodChain) -> usize {
         pod.links

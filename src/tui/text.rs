@@ -11,6 +11,17 @@ pub fn width(s: &str) -> usize {
     s.chars().map(|c| c.width().unwrap_or(0)).sum()
 }
 
+/// The first characters of `chars` that fit in `cols` columns.
+fn fitting(chars: impl Iterator<Item = char>, cols: usize) -> Vec<char> {
+    let mut used = 0;
+    chars
+        .take_while(|c| {
+            used += c.width().unwrap_or(0);
+            used <= cols
+        })
+        .collect()
+}
+
 /// `s` in at most `max` columns: the head and the tail with `…` between. Pod names differ at
 /// their end (a ReplicaSet hash, a random suffix), so the tail gets the larger share.
 pub fn middle_ellipsis(s: &str, max: usize) -> Cow<'_, str> {
@@ -22,30 +33,10 @@ pub fn middle_ellipsis(s: &str, max: usize) -> Cow<'_, str> {
     }
     let keep = max - 1;
     let head_cols = keep * 2 / 5;
-    let tail_cols = keep - head_cols;
-    let mut head = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w > head_cols {
-            break;
-        }
-        used += w;
-        head.push(c);
-    }
-    let mut tail: Vec<char> = Vec::new();
-    let mut used = 0;
-    for c in s.chars().rev() {
-        let w = c.width().unwrap_or(0);
-        if used + w > tail_cols {
-            break;
-        }
-        used += w;
-        tail.push(c);
-    }
-    head.push('…');
-    head.extend(tail.into_iter().rev());
-    Cow::Owned(head)
+    let mut out: String = fitting(s.chars(), head_cols).into_iter().collect();
+    out.push('…');
+    out.extend(fitting(s.chars().rev(), keep - head_cols).into_iter().rev());
+    Cow::Owned(out)
 }
 
 /// `s` in at most `max` columns, cut at the end with `…`: for prose, whose start says most.
@@ -53,19 +44,11 @@ pub fn end_ellipsis(s: &str, max: usize) -> Cow<'_, str> {
     if width(s) <= max {
         return Cow::Borrowed(s);
     }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w + 1 > max {
-            break;
-        }
-        used += w;
-        out.push(c);
+    if max == 0 {
+        return Cow::Borrowed("");
     }
-    if max > 0 {
-        out.push('…');
-    }
+    let mut out: String = fitting(s.chars(), max - 1).into_iter().collect();
+    out.push('…');
     Cow::Owned(out)
 }
 

@@ -119,8 +119,7 @@ fn no_contexts(m: &mut Model) -> Vec<Effect> {
 fn set_namespace(m: &mut Model, namespace: Option<String>) -> Vec<Effect> {
     m.namespace = namespace;
     m.selected = 0;
-    m.link = m.current().map_or(0, Model::first_link);
-    m.detail_scroll = 0;
+    m.show_broken_link();
     let said = match &m.namespace {
         Some(n) => format!("namespace {n}"),
         None => "every namespace".into(),

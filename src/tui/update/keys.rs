@@ -120,10 +120,15 @@ fn moved(m: &mut Model, a: Action, n: usize) -> Vec<Effect> {
     let areas = crate::tui::view::areas(m.screen, m);
     match m.pane {
         Pane::Pods => {
-            let len = m.visible().len();
+            // One filter pass per move: with 10,000 pods it is most of an update's work.
             let page = crate::tui::view::pod_rows(areas.pods);
-            m.selected = target(m.selected, len.saturating_sub(1), page, a, n);
-            m.link = m.current().map_or(0, Model::first_link);
+            let (selected, link) = {
+                let visible = m.visible();
+                let to = target(m.selected, visible.len().saturating_sub(1), page, a, n);
+                (to, visible.get(to).map_or(0, |p| Model::first_link(p)))
+            };
+            m.selected = selected;
+            m.link = link;
             m.detail_scroll = 0;
         }
         Pane::Chain => {
@@ -220,8 +225,7 @@ fn edit_filter(m: &mut Model, k: KeyEvent) -> Vec<Effect> {
         None => {}
     }
     m.selected = 0;
-    m.link = m.current().map_or(0, Model::first_link);
-    m.detail_scroll = 0;
+    m.show_broken_link();
     Vec::new()
 }
 
@@ -327,8 +331,7 @@ fn sort(m: &mut Model) {
     if let Some(i) = pod.and_then(|c| m.visible().iter().position(|p| p.pod == c)) {
         m.selected = i;
     }
-    m.link = m.current().map_or(0, Model::first_link);
-    m.detail_scroll = 0;
+    m.show_broken_link();
     let said = format!("sorted by {}", m.sort.name());
     m.say(said);
 }

@@ -207,8 +207,7 @@ fn click(m: &mut Model, column: u16, row: u16) -> Vec<Effect> {
         if index < m.visible().len() {
             m.pane = Pane::Pods;
             m.selected = index;
-            m.link = m.current().map_or(0, Model::first_link);
-            m.detail_scroll = 0;
+            m.show_broken_link();
         }
     } else if inside(a.chain) {
         let index = usize::from(row - a.chain.y - 1);
