@@ -159,13 +159,9 @@ pub async fn serve(
                 spawn_for_pod(&source, &config, &seen, &results, (id, pod), describe),
             ),
             Effect::Show { id, shown } => {
-                let known = seen
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .world_of(&shown.pod);
                 let pod = shown.pod.clone();
-                let task = with_world(&source, &config, known, (id, pod), &results, move |w, _| {
-                    Answer::Shown(super::shown::text(w, &shown))
+                let task = spawn_for_pod(&source, &config, &seen, &results, (id, pod), {
+                    move |w, _, _| Answer::Shown(super::shown::text(w, &shown))
                 });
                 (id, task)
             }
@@ -197,7 +193,7 @@ fn spawn_for_pod(
     seen: &Arc<Mutex<Seen>>,
     results: &mpsc::UnboundedSender<Msg>,
     (id, pod): (u64, ObjRef),
-    work: fn(&World, ObjRef, &Config) -> Answer,
+    work: impl FnOnce(&World, ObjRef, &Config) -> Answer + Send + 'static,
 ) -> tokio::task::JoinHandle<()> {
     let known = seen
         .lock()

@@ -53,7 +53,7 @@ fn evidence_lines(e: &Evidence, t: Theme, width: usize) -> Vec<Line<'static>> {
         text.push_str(&format!(" — {}", safe::text(n)));
     }
     labelled(
-        (format!("  {}: ", e.label), t.dim()),
+        (format!("  {}: ", safe::text(&e.label)), t.dim()),
         &text,
         Style::default(),
         width,
@@ -205,7 +205,7 @@ fn inner_width(area: Rect) -> usize {
 
 /// `1 Link │ 2 ServiceAccount │ ...` with the open tab highlighted; short names when the full
 /// ones do not fit in `width`.
-pub fn tab_bar(open: Tab, t: Theme, width: usize) -> Line<'static> {
+fn tab_bar(open: Tab, t: Theme, width: usize) -> Line<'static> {
     let full: usize = Tab::ALL
         .iter()
         .enumerate()
@@ -263,10 +263,6 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, m: &Model, pod: Option<&PodChain>, t:
         block = block.title_bottom(
             Line::from(format!(" {}-{end} of {}{more} ", top + 1, all.len())).right_aligned(),
         );
-    }
-    if pod.is_none() && all.is_empty() {
-        f.render_widget(block, area);
-        return;
     }
     let shown: Vec<Line<'static>> = all.into_iter().skip(top).take(height).collect();
     f.render_widget(Paragraph::new(shown).block(block), area);

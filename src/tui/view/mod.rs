@@ -16,7 +16,7 @@ use super::model::{Activity, Concerns, Model, Pane, Source};
 use crate::analysis::{PodChain, Status};
 use crate::output::safe;
 
-pub use detail::{detail_len, tab_bar};
+pub use detail::detail_len;
 pub use pods::{pod_rows, pods_top};
 pub use popups::{help_rows, overlay_rows};
 

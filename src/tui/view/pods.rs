@@ -110,7 +110,8 @@ fn fitted(mut cols: Vec<(Column, u16)>, rows: &[&PodChain], wide: bool) -> Vec<(
         last.1 -= narrower;
         cols[0].1 += narrower;
     }
-    let mut slack = cols[0].1.saturating_sub(need(Column::Pod));
+    let spare = cols[0].1.saturating_sub(need(Column::Pod));
+    let mut slack = spare;
     for (c, w) in cols.iter_mut().skip(1) {
         if *c == Column::BreaksAt {
             continue;
@@ -119,9 +120,7 @@ fn fitted(mut cols: Vec<(Column, u16)>, rows: &[&PodChain], wide: bool) -> Vec<(
         *w += more;
         slack -= more;
     }
-    let given: u16 = cols.iter().skip(1).map(|(_, w)| w).sum();
-    let before: u16 = cols.iter().map(|(_, w)| w).sum();
-    cols[0].1 = before.saturating_sub(given).max(8);
+    cols[0].1 -= spare - slack;
     cols
 }
 
