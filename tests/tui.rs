@@ -9,15 +9,11 @@ use ratatui::backend::TestBackend;
 use widiag::analysis::{Selection, Status};
 use widiag::tui::{Answer, Effect, Model, Msg, Source, Theme, update};
 
-fn key(c: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
-}
+use common::key;
 
+/// A world's model on the default 80x24 screen (the tests draw it at other sizes).
 fn loaded(world: &str) -> Model {
-    let w = common::load(&common::root().join(format!("assets/worlds/{world}.yaml")));
-    let mut m = Model::new(Source::World(format!("{world}.yaml")));
-    update(&mut m, Msg::Data(common::analyze(&w)));
-    m
+    common::tui_model(world, (80, 24))
 }
 
 /// The screen as text, one line per row.

@@ -11,17 +11,7 @@ use widiag::tui::{Model, Msg, Source, update};
 
 const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 60)];
 
-fn key(c: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
-}
-
-fn loaded(world: &str, (width, height): (u16, u16)) -> Model {
-    let w = common::load(&common::root().join(format!("assets/worlds/{world}.yaml")));
-    let mut m = Model::new(Source::World(format!("{world}.yaml")));
-    update(&mut m, Msg::Resize { width, height });
-    update(&mut m, Msg::Data(common::analyze(&w)));
-    m
-}
+use common::{key, tui_model as loaded};
 
 fn seed_worlds() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(common::root().join("assets/worlds"))

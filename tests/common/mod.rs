@@ -208,3 +208,21 @@ pub fn json_link<'r>(
         .find(|l| l["link"] == link)
         .unwrap_or_else(|| panic!("{pod} has no link {link}"))
 }
+
+/// A key pressed with no modifier, as the TUI's update takes it.
+pub fn key(c: crossterm::event::KeyCode) -> widiag::tui::Msg {
+    widiag::tui::Msg::Key(crossterm::event::KeyEvent::new(
+        c,
+        crossterm::event::KeyModifiers::NONE,
+    ))
+}
+
+/// The TUI's model on an embedded world, on a screen of this size.
+pub fn tui_model(world: &str, (width, height): (u16, u16)) -> widiag::tui::Model {
+    use widiag::tui::{Model, Msg, Source, update};
+    let w = load(&root().join(format!("assets/worlds/{world}.yaml")));
+    let mut m = Model::new(Source::World(format!("{world}.yaml")));
+    update(&mut m, Msg::Resize { width, height });
+    update(&mut m, Msg::Data(analyze(&w)));
+    m
+}
