@@ -184,16 +184,19 @@ pub(super) fn wire(mut b: &[u8]) -> Option<Vec<(u64, Wire<'_>)>> {
     Some(out)
 }
 
+/// The message inside the `k8s\0` envelope (`runtime.Unknown.raw`, field 2).
+pub fn enveloped(body: &[u8]) -> Option<&[u8]> {
+    let envelope = body.strip_prefix(b"k8s\0")?;
+    wire(envelope)?.into_iter().find_map(|(n, w)| match (n, w) {
+        (2, Wire::Bytes(b)) => Some(b),
+        _ => None,
+    })
+}
+
 /// The JSON object a protobuf write in the `k8s\0` envelope carries, for the message type
 /// (`k8s.io.api.batch.v1.Job`); None when it is not such a message.
 pub fn object(body: &[u8], message: &str) -> Option<Value> {
-    let envelope = body.strip_prefix(b"k8s\0")?;
-    let raw = wire(envelope)?
-        .into_iter()
-        .find_map(|(n, w)| match (n, w) {
-            (2, Wire::Bytes(b)) => Some(b),
-            _ => None,
-        })?;
+    let raw = enveloped(body)?;
     schema().get(message)?;
     decode(message, raw)
 }

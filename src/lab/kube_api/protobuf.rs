@@ -2,7 +2,7 @@
 //! around a TokenRequest (audiences, expirationSeconds, boundObjectRef) or a self-subject review
 //! (its spec's resource attributes, or namespace). Read by hand; only these fields.
 
-use super::proto_json::{Wire, wire};
+use super::proto_json::{Wire, enveloped, wire};
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct TokenSpec {
@@ -15,15 +15,6 @@ pub struct TokenSpec {
 
 fn text(b: &[u8]) -> Option<String> {
     String::from_utf8(b.to_vec()).ok()
-}
-
-/// The message inside the `k8s\0` envelope (`runtime.Unknown.raw`).
-fn enveloped(body: &[u8]) -> Option<&[u8]> {
-    let envelope = body.strip_prefix(b"k8s\0")?;
-    wire(envelope)?.into_iter().find_map(|(n, f)| match (n, f) {
-        (2, Wire::Bytes(b)) => Some(b),
-        _ => None,
-    })
 }
 
 /// The bytes of field `n` of a message.
@@ -73,17 +64,13 @@ pub fn rules_review(body: &[u8]) -> Option<serde_json::Value> {
 
 /// Parses a protobuf TokenRequest body; `None` when it is not one.
 pub fn token_request(body: &[u8]) -> Option<TokenSpec> {
-    let envelope = body.strip_prefix(b"k8s\0")?;
-    let raw = wire(envelope)?
+    // A body that is not protobuf is not a TokenRequest; one with no spec asks for defaults.
+    let spec = wire(enveloped(body)?)?
         .into_iter()
         .find_map(|(n, f)| match (n, f) {
             (2, Wire::Bytes(b)) => Some(b),
             _ => None,
-        })?;
-    let spec = wire(raw)?.into_iter().find_map(|(n, f)| match (n, f) {
-        (2, Wire::Bytes(b)) => Some(b),
-        _ => None,
-    });
+        });
     let mut out = TokenSpec::default();
     for (n, f) in spec.map(wire).unwrap_or(Some(Vec::new()))? {
         match (n, f) {
