@@ -130,8 +130,8 @@ impl LabHandle {
         let state = server::State::new(world, stop_rx.clone())?;
         let handle_state = state.clone();
         let log = state.log.clone();
-        let reader = state.reader().clone();
-        let operator = state.operator().clone();
+        let reader = state.reader();
+        let operator = state.operator();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

@@ -55,11 +55,9 @@ struct Inner {
     cut: tokio::sync::watch::Sender<u64>,
     key: SigningKey,
     issuer: String,
-    /// Entra's view of the world's Azure side, rebuilt when a write changes it.
+    /// Entra's view of the world's Azure side, rebuilt when a write changes it; it holds the
+    /// principals the lab makes per run (one that reads everything, one that may write).
     directory: std::sync::RwLock<Arc<crate::lab::entra::Directory>>,
-    /// The principals the lab makes per run: one that reads everything, one that may write.
-    reader: crate::lab::entra::Reader,
-    operator: crate::lab::entra::Reader,
     entra_key: SigningKey,
     /// What the vaults and storage accounts hold; blobs written during the lab's life.
     data: crate::lab::data::DataPlane,
@@ -108,8 +106,6 @@ impl State {
                 key: SigningKey::generate()?,
                 issuer: issuer_of(&world),
                 directory: std::sync::RwLock::new(Arc::new(directory)),
-                reader,
-                operator,
                 entra_key: SigningKey::generate()?,
                 data: crate::lab::data::DataPlane::new(&world, &behaviour),
                 behaviour,
@@ -233,12 +229,12 @@ impl State {
         &self.inner.behaviour.kube_users
     }
 
-    pub fn reader(&self) -> &crate::lab::entra::Reader {
-        &self.inner.reader
+    pub fn reader(&self) -> crate::lab::entra::Reader {
+        self.directory().reader.clone()
     }
 
-    pub fn operator(&self) -> &crate::lab::entra::Reader {
-        &self.inner.operator
+    pub fn operator(&self) -> crate::lab::entra::Reader {
+        self.directory().operator.clone()
     }
 
     /// The world as it is now.
@@ -266,11 +262,12 @@ impl State {
         };
         let mut next = World::clone(&world);
         change(&mut next);
+        let now = self.directory();
         let directory = crate::lab::entra::Directory::new(
             &next,
             &self.inner.behaviour,
-            &self.inner.reader,
-            &self.inner.operator,
+            &now.reader,
+            &now.operator,
         );
         if let Ok(mut d) = self.inner.directory.write() {
             *d = Arc::new(directory);
@@ -407,6 +404,7 @@ fn azure_request(
         return crate::lab::arm::throttled(host, t);
     }
     let world = state.world();
+    let directory = state.directory();
     let read = crate::lab::arm::Read {
         world: &world,
         denied: &i.behaviour.azure_denied,
@@ -416,8 +414,8 @@ fn azure_request(
         query,
         headers: &parts.headers,
         body,
-        reader: &i.reader.principal_id,
-        operator: &i.operator.principal_id,
+        reader: &directory.reader.principal_id,
+        operator: &directory.operator.principal_id,
     };
     if crate::lab::azure_writes::is_write(host, &parts.method, path) {
         return crate::lab::azure_writes::handle(state, host, read);
