@@ -1043,10 +1043,10 @@ fn graph_refusal(read: Read<'_>) -> Option<Response> {
     // Reading the directory takes an application permission (Application.Read.All,
     // GroupMember.Read.All, ...) that only the lab's own principals are granted; a workload
     // identity has none.
-    let reader = claims["oid"]
+    let lab_principal = claims["oid"]
         .as_str()
         .is_some_and(|o| read.is_lab_principal(o));
-    if !reader || denied.iter().any(|d| d.eq_ignore_ascii_case("graph")) {
+    if !lab_principal || denied.iter().any(|d| d.eq_ignore_ascii_case("graph")) {
         return Some(graph_error(
             StatusCode::FORBIDDEN,
             "Authorization_RequestDenied",

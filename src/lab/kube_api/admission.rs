@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 
+use super::selectors::selects;
 use super::wi_mutation::{self, Config, CustomEndpoint};
 use super::{name_of, namespace_of, status};
 use crate::lab::server::State;
@@ -228,68 +229,9 @@ fn namespace_labels(state: &State, namespace: &str) -> Value {
     labels
 }
 
-/// A metav1.LabelSelector over `labels`: matchLabels and matchExpressions (In, NotIn, Exists,
-/// DoesNotExist) all hold; an absent or empty selector selects everything.
-pub fn selects(selector: &Value, labels: &Value) -> bool {
-    let label = |k: &str| labels.get(k).and_then(Value::as_str);
-    let exact = selector["matchLabels"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .all(|(k, v)| label(k) == v.as_str());
-    let expressions = selector["matchExpressions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .all(|e| {
-            let key = e["key"].as_str().unwrap_or_default();
-            let values: Vec<&str> = e["values"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            match e["operator"].as_str().unwrap_or_default() {
-                "In" => label(key).is_some_and(|v| values.contains(&v)),
-                "NotIn" => !label(key).is_some_and(|v| values.contains(&v)),
-                "Exists" => label(key).is_some(),
-                "DoesNotExist" => label(key).is_none(),
-                _ => false,
-            }
-        });
-    exact && expressions
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn label_selectors_as_metav1_reads_them() {
-        let labels = json!({"azure.workload.identity/use": "true", "tier": "web"});
-        assert!(selects(&Value::Null, &labels));
-        assert!(selects(&json!({}), &labels));
-        assert!(selects(
-            &json!({"matchLabels": {"azure.workload.identity/use": "true"}}),
-            &labels
-        ));
-        assert!(!selects(
-            &json!({"matchLabels": {"azure.workload.identity/use": "True"}}),
-            &labels
-        ));
-        let not_aks = json!({"matchExpressions": [
-            {"key": "kubernetes.azure.com/managedby", "operator": "NotIn", "values": ["aks"]}]});
-        assert!(selects(&not_aks, &labels));
-        assert!(!selects(
-            &not_aks,
-            &json!({"kubernetes.azure.com/managedby": "aks"})
-        ));
-        assert!(!selects(
-            &json!({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]}),
-            &labels
-        ));
-    }
 
     #[test]
     fn releases_parse_from_image_tags() {

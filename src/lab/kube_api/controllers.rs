@@ -118,7 +118,8 @@ fn selected_pods(state: &State, owner: &Value) -> Vec<Value> {
         .filter(|p| {
             owned_by(p, owner)
                 || via_rs(p)
-                || (selector.is_object() && admission::selects(selector, &p["metadata"]["labels"]))
+                || (selector.is_object()
+                    && super::selectors::selects(selector, &p["metadata"]["labels"]))
         })
         .collect()
 }

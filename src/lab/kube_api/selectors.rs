@@ -76,6 +76,43 @@ impl Selectors {
     }
 }
 
+/// A metav1.LabelSelector (a webhook's namespace and object selectors, a workload's pod
+/// selector) over `labels`, as the same requirements a `labelSelector` query holds:
+/// matchLabels are `k=v`, matchExpressions In, NotIn, Exists and DoesNotExist. An absent or
+/// empty selector selects everything; an unknown operator selects nothing.
+pub fn selects(selector: &Value, labels: &Value) -> bool {
+    let mut reqs: Vec<Req> = Vec::new();
+    for (k, v) in selector["matchLabels"].as_object().into_iter().flatten() {
+        reqs.push(match v.as_str() {
+            Some(v) => Req::Eq(k.clone(), v.to_string()),
+            None => Req::Absent(k.clone()),
+        });
+    }
+    for e in selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let key = e["key"].as_str().unwrap_or_default().to_string();
+        let values: Vec<String> = e["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect();
+        reqs.push(match e["operator"].as_str().unwrap_or_default() {
+            "In" => Req::In(key, values),
+            "NotIn" => Req::NotIn(key, values),
+            "Exists" => Req::Exists(key),
+            "DoesNotExist" => Req::Absent(key),
+            _ => return false,
+        });
+    }
+    let label = |k: &str| labels.get(k).and_then(Value::as_str).map(str::to_string);
+    reqs.iter().all(|r| holds(r, &label))
+}
+
 fn holds(r: &Req, value: &dyn Fn(&str) -> Option<String>) -> bool {
     match r {
         Req::Eq(k, v) => value(k).as_deref() == Some(v.as_str()),
@@ -228,6 +265,32 @@ mod tests {
 
     fn sel(q: &str) -> Selectors {
         Selectors::from_query(q).unwrap()
+    }
+
+    #[test]
+    fn label_selectors_as_metav1_reads_them() {
+        let labels = json!({"azure.workload.identity/use": "true", "tier": "web"});
+        assert!(selects(&Value::Null, &labels));
+        assert!(selects(&json!({}), &labels));
+        assert!(selects(
+            &json!({"matchLabels": {"azure.workload.identity/use": "true"}}),
+            &labels
+        ));
+        assert!(!selects(
+            &json!({"matchLabels": {"azure.workload.identity/use": "True"}}),
+            &labels
+        ));
+        let not_aks = json!({"matchExpressions": [
+            {"key": "kubernetes.azure.com/managedby", "operator": "NotIn", "values": ["aks"]}]});
+        assert!(selects(&not_aks, &labels));
+        assert!(!selects(
+            &not_aks,
+            &json!({"kubernetes.azure.com/managedby": "aks"})
+        ));
+        assert!(!selects(
+            &json!({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]}),
+            &labels
+        ));
     }
 
     #[test]
