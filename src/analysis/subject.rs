@@ -111,6 +111,14 @@ pub struct TokenView {
 }
 
 impl<'w> Subject<'w> {
+    /// The `sub` a token for the pod's ServiceAccount carries, which a credential must name.
+    pub fn sa_subject(&self) -> String {
+        format!(
+            "system:serviceaccount:{}:{}",
+            self.at.namespace, self.sa_name
+        )
+    }
+
     pub fn new(ix: &Index<'w>, install: &Install<'w>, pod: &'w Pod) -> Subject<'w> {
         let at = ObjRef::new(
             pod.metadata
@@ -243,10 +251,7 @@ impl<'w> Subject<'w> {
             "pod" => borrowed(&self.at.name),
             "sa" => borrowed(&self.sa_name),
             "workload" => Some(Cow::Owned(self.workload.kubectl_ref())),
-            "subject" => Some(Cow::Owned(format!(
-                "system:serviceaccount:{}:{}",
-                self.at.namespace, self.sa_name
-            ))),
+            "subject" => Some(Cow::Owned(self.sa_subject())),
             "audience" => borrowed(&install.assumed.audience),
             // Credential names take no dots; ServiceAccount names may have them.
             "fic_name" => Some(Cow::Owned(

@@ -82,8 +82,6 @@ fn binding_of<'w>(
     })
 }
 
-/// The identity's AKS-managed credential, with the binding's issuer. AKS creates it with the
-/// first binding and never removes it; someone deleting it breaks every binding of the identity.
 /// WI912: the pod must leave the binding (its annotation, on the pod template or the recreated
 /// pod) and federate as ordinary workload identity, with a credential for its ServiceAccount
 /// made first unless the identity already has one (Entra takes no second credential with the
@@ -94,10 +92,7 @@ fn vnet_integration(
     cluster: &ManagedCluster,
     resolved: &Resolved<'_>,
 ) {
-    let subject = format!(
-        "system:serviceaccount:{}:{}",
-        cx.subject.at.namespace, cx.subject.sa_name
-    );
+    let subject = cx.subject.sa_subject();
     let federated = cluster.issuer_url.as_deref().is_some_and(|issuer| {
         resolved
             .fics(cx.ix)
@@ -132,6 +127,8 @@ fn vnet_integration(
 /// The pod annotation that sends its token to the identity binding proxy.
 const USE_BINDING: &str = "azure.workload.identity/use-identity-binding";
 
+/// The identity's AKS-managed credential, with the binding's issuer. AKS creates it with the
+/// first binding and never removes it; someone deleting it breaks every binding of the identity.
 fn credential(
     cx: &PodCx<'_, '_>,
     b: &mut LinkBuilder<'_>,
