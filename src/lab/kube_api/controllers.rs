@@ -11,7 +11,7 @@ use rand::Rng;
 use serde_json::{Value, json};
 
 use super::admission::{self, Refusal};
-use super::{index_of_kind, name_of, namespace_of};
+use super::{index_of_kind, kube_now, name_of, namespace_of};
 use crate::lab::server::State;
 
 /// What a committed write did to an object of `kind`: `before` and `after` (None for a
@@ -153,7 +153,7 @@ fn roll_out(state: &State, deploy: &Value) {
         "apiVersion": "apps/v1", "kind": "ReplicaSet",
         "metadata": {"name": format!("{}-{hash}", name_of(deploy)), "namespace": ns,
             "uid": crate::lab::entra::uuid_v4(), "labels": template["metadata"]["labels"],
-            "ownerReferences": owner_ref(deploy), "creationTimestamp": now()},
+            "ownerReferences": owner_ref(deploy), "creationTimestamp": kube_now()},
         "spec": {"replicas": replicas, "selector": deploy["spec"]["selector"], "template": template},
     });
     let made = make_pods(state, &rs, replicas);
@@ -319,7 +319,7 @@ fn run(state: &State, pod: &mut Value) {
     let node = schedule(state, pod);
     let meta = &mut pod["metadata"];
     meta["uid"] = json!(crate::lab::entra::uuid_v4());
-    meta["creationTimestamp"] = json!(now());
+    meta["creationTimestamp"] = json!(kube_now());
     if pod["spec"]["nodeName"].as_str().is_none_or(str::is_empty) {
         pod["spec"]["nodeName"] = json!(node);
     }
@@ -328,11 +328,11 @@ fn run(state: &State, pod: &mut Value) {
         .into_iter()
         .flatten()
         .map(|c| json!({"name": c["name"], "image": c["image"], "imageID": "", "ready": true, "started": true,
-            "restartCount": 0, "state": {"running": {"startedAt": now()}}}))
+            "restartCount": 0, "state": {"running": {"startedAt": kube_now()}}}))
         .collect();
     let mut rng = rand::thread_rng();
     pod["status"] = json!({
-        "phase": "Running", "startTime": now(),
+        "phase": "Running", "startTime": kube_now(),
         "podIP": format!("10.244.{}.{}", rng.gen_range(0..255), rng.gen_range(2..255)),
         "conditions": [{"type": "PodScheduled", "status": "True"}, {"type": "Ready", "status": "True"}],
         "containerStatuses": statuses,
@@ -346,13 +346,13 @@ fn failed_create(state: &State, owner: &Value, message: &str) {
     let event = json!({
         "apiVersion": "v1", "kind": "Event",
         "metadata": {"name": format!("{}.{}", name_of(owner), suffix()), "namespace": ns,
-            "uid": crate::lab::entra::uuid_v4(), "creationTimestamp": now()},
+            "uid": crate::lab::entra::uuid_v4(), "creationTimestamp": kube_now()},
         "involvedObject": {"apiVersion": owner["apiVersion"], "kind": owner["kind"],
             "name": owner["metadata"]["name"], "namespace": ns, "uid": owner["metadata"]["uid"]},
         "reason": "FailedCreate", "type": "Warning",
         "message": format!("Error creating: {message}"),
         "source": {"component": controller_of(owner)},
-        "firstTimestamp": now(), "lastTimestamp": now(), "count": 1,
+        "firstTimestamp": kube_now(), "lastTimestamp": kube_now(), "count": 1,
     });
     store(state, event);
 }
@@ -365,10 +365,4 @@ fn controller_of(owner: &Value) -> &'static str {
         Some("Job") => "job-controller",
         _ => "replicaset-controller",
     }
-}
-
-fn now() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
 }

@@ -35,6 +35,16 @@ use resources::{RESOURCES, Resource};
 /// The resourceVersion of an unchanged world; each change moves it on.
 pub(crate) const FIRST_RV: u64 = 1000;
 
+/// A time as Kubernetes writes `metav1.Time` (RFC 3339, whole seconds, UTC).
+fn kube_time(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Now, as Kubernetes writes it: what the API server and controllers stamp on objects.
+fn kube_now() -> String {
+    kube_time(jiff::Timestamp::now())
+}
+
 fn json_response(code: StatusCode, body: &Value) -> Response {
     (
         code,

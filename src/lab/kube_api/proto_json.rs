@@ -321,7 +321,7 @@ fn well_known_value(message: &str, bytes: &[u8]) -> Option<Option<Value>> {
             (seconds != 0)
                 .then(|| jiff::Timestamp::from_second(seconds).ok())
                 .flatten()
-                .map(|t| Value::String(t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()))
+                .map(|t| Value::String(super::kube_time(t)))
         }
         "k8s.io.apimachinery.pkg.apis.meta.v1.Duration" => {
             let nanos = int(1).unwrap_or(0) as i64;

@@ -215,11 +215,7 @@ pub fn create(state: &State, w: &Write<'_>) -> Response {
     }
     meta["uid"] = json!(crate::lab::entra::uuid_v4());
     meta["generation"] = json!(1);
-    meta["creationTimestamp"] = json!(
-        jiff::Timestamp::now()
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .to_string()
-    );
+    meta["creationTimestamp"] = json!(super::kube_now());
     if let Some(m) = meta.as_object_mut() {
         m.remove("resourceVersion");
     }
